@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tests need, only when missing (idempotent, quiet).
+set -euo pipefail
+need=()
+fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || need+=(fonts-wqy-microhei)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "sysdeps: missing ${need[*]} (run as root or install them); tests that need them will fail" >&2
+  exit 0
+fi
+apt-get update -qq >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

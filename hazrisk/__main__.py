@@ -1,0 +1,5 @@
+import sys
+
+from hazrisk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""Project-level checks: packaging metadata, environment.yml parity, rules sourced, CLI help."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from hazrisk.config import ConfigError, load_rules
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _norm(req: str) -> tuple[str, str]:
+    m = re.match(r"([A-Za-z0-9_.\-]+)\s*(.*)", req.strip())
+    assert m, req
+    name = m.group(1).lower().replace("_", "-")
+    return {"python-duckdb": "duckdb"}.get(name, name), m.group(2).replace(" ", "")
+
+
+def test_environment_yml_mirrors_pyproject() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    wanted = dict(_norm(r) for r in pyproject["project"]["dependencies"])
+    for extra in ("reports", "app", "lab"):
+        wanted.update(_norm(r) for r in pyproject["project"]["optional-dependencies"][extra])
+    conda = {}
+    in_deps = False
+    for line in (REPO / "environment.yml").read_text().splitlines():
+        if line.startswith("dependencies:"):
+            in_deps = True
+            continue
+        m = re.match(r"\s+- ([A-Za-z][^:]*)$", line)
+        if in_deps and m and not m.group(1).startswith(("python=", "pip")):
+            name, spec = _norm(m.group(1))
+            conda[name] = spec
+    assert conda == wanted
+
+
+def test_every_rule_has_a_source() -> None:
+    rules = load_rules()
+    for name, section in rules.sections.items():
+        for key in section:
+            assert rules.source(f"{name}.{key}").strip(), f"{name}.{key}"
+
+
+def test_rules_override_and_errors(tmp_path: Path) -> None:
+    good = tmp_path / "r.toml"
+    good.write_text('[speed]\nhazmat_other_kmh = 50\n[speed.sources]\nhazmat_other_kmh = "协会 2026-11 decision"\n')
+    rules = load_rules(good)
+    assert rules.speed.hazmat_other_kmh == 50
+    assert rules.speed.hazmat_expressway_kmh == 80
+    assert rules.source("speed.hazmat_other_kmh") == "协会 2026-11 decision"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[speed]\nno_such_key = 1\n")
+    with pytest.raises(ConfigError, match="speed.no_such_key"):
+        load_rules(bad)
+    unsourced = tmp_path / "u.toml"
+    unsourced.write_text("[speed]\nhazmat_other_kmh = 55\n")
+    assert "(overridden)" in load_rules(unsourced).source("speed.hazmat_other_kmh")
+
+
+def test_cli_help_lists_commands() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "hazrisk", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "commands" in out
+
+
+def test_core_does_not_import_ui_stacks() -> None:
+    code = (
+        "import sys, hazrisk, hazrisk.config, hazrisk.cli; hazrisk.cli.build_parser();"
+        "bad = [m for m in ('streamlit', 'papermill') if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
