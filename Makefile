@@ -31,7 +31,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy hazrisk
 
-test: $(STAMP) sysdeps lint typecheck
+test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
