@@ -40,10 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # area not built yet
-                continue
-            raise
+        except ImportError as exc:  # one broken area must not take the others down
+            sys.stderr.write(f"hazrisk: commands from {name} unavailable: {exc}\n")
+            continue
         module.register(sub)
     return parser
 

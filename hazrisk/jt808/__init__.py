@@ -1,0 +1,81 @@
+"""JT/T 808 (2011/2013/2019) codec: one declarative message table, encode and decode.
+
+Scalar, table-driven reference path:
+
+- :func:`decode_frame` / :func:`encode_message` / :func:`encode_subpackages` — whole frames;
+- :func:`decode_body` / :func:`encode_body` — message bodies by the table
+  (:data:`MESSAGES`, :data:`ITEMS`, :data:`PARAMS`);
+- :func:`iter_records` — dumps (raw binary or gateway hex log, gzip or not) as
+  :class:`Record` objects, every byte accounted for, subpackages reassembled.
+
+The columnar fast path (``decode_positions``) lives in :mod:`hazrisk.jt808.columnar` and is
+exported here when present.
+
+>>> frame = encode_message(0x0002, {}, phone="13800000000", serial=7)
+>>> rec = decode_frame(frame)
+>>> rec.status, rec.msg_id, rec.phone, rec.serial, rec.body
+('ok', 2, '013800000000', 7, {})
+"""
+
+from __future__ import annotations
+
+from hazrisk.jt808.codec import (
+    decode_body,
+    decode_frame,
+    encode_body,
+    encode_message,
+    encode_subpackages,
+)
+from hazrisk.jt808.errors import (
+    DEVIATIONS,
+    QUALITY_FLAGS,
+    REASONS,
+    DecodeError,
+    EncodeError,
+    JT808Error,
+)
+from hazrisk.jt808.fields import BEIJING
+from hazrisk.jt808.flags import Alarm, Status, alarm_names, load_state, status_names
+from hazrisk.jt808.framing import checksum, escape, unescape
+from hazrisk.jt808.items import ITEMS
+from hazrisk.jt808.messages import MESSAGES
+from hazrisk.jt808.params import PARAMS
+from hazrisk.jt808.record import Record
+from hazrisk.jt808.stream import FORMATS, detect_format, iter_records
+
+__all__ = [
+    "Alarm",
+    "BEIJING",
+    "DEVIATIONS",
+    "DecodeError",
+    "EncodeError",
+    "FORMATS",
+    "ITEMS",
+    "JT808Error",
+    "MESSAGES",
+    "PARAMS",
+    "QUALITY_FLAGS",
+    "REASONS",
+    "Record",
+    "Status",
+    "alarm_names",
+    "checksum",
+    "decode_body",
+    "decode_frame",
+    "detect_format",
+    "encode_body",
+    "encode_message",
+    "encode_subpackages",
+    "escape",
+    "iter_records",
+    "load_state",
+    "status_names",
+    "unescape",
+]
+
+try:  # the columnar fast path is written in parallel; export it once it exists
+    from hazrisk.jt808.columnar import decode_positions  # noqa: F401
+except ImportError:  # pragma: no cover - until columnar.py lands
+    pass
+else:
+    __all__.append("decode_positions")
