@@ -62,20 +62,18 @@ __all__ = [
     "checksum",
     "decode_body",
     "decode_frame",
+    "decode_hexlog",
+    "decode_positions",
     "detect_format",
     "encode_body",
     "encode_message",
     "encode_subpackages",
     "escape",
+    "iter_position_batches",
     "iter_records",
     "load_state",
     "status_names",
     "unescape",
 ]
 
-try:  # the columnar fast path is written in parallel; export it once it exists
-    from hazrisk.jt808.columnar import decode_positions  # noqa: F401
-except ImportError:  # pragma: no cover - until columnar.py lands
-    pass
-else:
-    __all__.append("decode_positions")
+from hazrisk.jt808.columnar import decode_hexlog, decode_positions, iter_position_batches  # noqa: E402

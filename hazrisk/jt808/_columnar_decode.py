@@ -1,0 +1,550 @@
+"""The columnar decoding pipeline: numpy kernels in, one Arrow table out.
+
+Used by :mod:`hazrisk.jt808.columnar` (the public API and the schema's documentation).
+Phases are separate functions so that each one's temporaries are freed before the next.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from hazrisk.jt808 import _columnar_framing as F
+from hazrisk.jt808 import _columnar_kernels as K
+from hazrisk.jt808._columnar_hexlog import NAT, HexLines
+from hazrisk.jt808.codec import decode_escaped
+from hazrisk.jt808.errors import QUALITY_FLAGS
+from hazrisk.jt808.fields import BEIJING, UInt
+from hazrisk.jt808.framing import MAX_SPAN
+from hazrisk.jt808.items import ITEMS
+from hazrisk.jt808.quality import Limits, limits, location_flags
+from hazrisk.jt808.record import Record
+from hazrisk.jt808.stream import Reassembler
+
+TZ = "Asia/Shanghai"
+TS = pa.timestamp("us", tz=TZ)
+
+SCHEMA = pa.schema(
+    [
+        ("offset", pa.int64()),
+        ("msg_id", pa.uint16()),
+        ("phone", pa.string()),
+        ("serial", pa.uint16()),
+        ("version", pa.int16()),
+        ("pos_index", pa.int16()),
+        ("is_backfill", pa.bool_()),
+        ("alarm", pa.uint32()),
+        ("status", pa.uint32()),
+        ("lat_deg", pa.float64()),
+        ("lon_deg", pa.float64()),
+        ("altitude_m", pa.int16()),
+        ("speed_kmh", pa.float64()),
+        ("heading_deg", pa.uint16()),
+        ("device_time", TS),
+        ("mileage_km", pa.float64()),
+        ("fuel_l", pa.float64()),
+        ("tacho_speed_kmh", pa.float64()),
+        ("ext_signal_status", pa.uint32()),
+        ("io_status", pa.uint16()),
+        ("rssi", pa.uint8()),
+        ("gnss_count", pa.uint8()),
+        ("adas_alarm_type", pa.uint8()),
+        ("adas_alarm_level", pa.uint8()),
+        ("dsm_alarm_type", pa.uint8()),
+        ("dsm_alarm_level", pa.uint8()),
+        ("q_invalid_bcd_time", pa.bool_()),
+        ("q_lat_out_of_range", pa.bool_()),
+        ("q_lon_out_of_range", pa.bool_()),
+        ("q_speed_out_of_range", pa.bool_()),
+        ("q_heading_out_of_range", pa.bool_()),
+        ("q_altitude_out_of_range", pa.bool_()),
+    ]
+)
+RECV_FIELD = pa.field("recv_time", TS)
+RECV_SCHEMA = SCHEMA.append(RECV_FIELD)
+
+MSG_LOCATION = 0x0200
+MSG_BATCH = 0x0704
+
+
+#: Additional items with a column of their own (JT/T 808-2019 table 27). Names, widths,
+#: scales and accepted lengths come from the scalar codec's table, :data:`items.ITEMS`.
+ITEM_COLUMN_IDS: tuple[int, ...] = (0x01, 0x02, 0x03, 0x25, 0x2A, 0x30, 0x31)
+#: Active-safety items (T/JSATL12-2017): column prefix -> item id; the ``alarm_type`` and
+#: ``level`` fields of every layout of the item.
+SAFETY_ITEMS: tuple[tuple[str, int], ...] = (("adas", 0x64), ("dsm", 0x65))
+SAFETY_FIELDS: tuple[tuple[str, str], ...] = (("alarm_type", "alarm_type"), ("alarm_level", "level"))
+
+
+@dataclass(frozen=True)
+class _ItemColumn:
+    column: str
+    div: int
+    spec: K.ItemSpec
+
+
+def _item_columns_from_table() -> tuple[tuple[_ItemColumn, ...], tuple[K.ItemSpec, ...]]:
+    columns: list[_ItemColumn] = []
+    specs: list[K.ItemSpec] = []
+    for iid in ITEM_COLUMN_IDS:
+        (layout,) = [lay for lay in ITEMS[iid].layouts if lay.standard]
+        (fld,) = layout.layout.fields
+        assert isinstance(fld, UInt) and layout.match is None
+        spec = K.ItemSpec(fld.name, iid, layout.lengths, ((0, fld.width),))
+        columns.append(_ItemColumn(fld.name, fld.div, spec))
+        specs.append(spec)
+    for prefix, iid in SAFETY_ITEMS:
+        offsets: set[tuple[tuple[int, int], ...]] = set()
+        lengths: set[int] = set()
+        for layout in ITEMS[iid].layouts:
+            at, where = 0, {}
+            for f in layout.layout.fields:
+                where[f.name] = (at, f.size)
+                at += f.size
+            offsets.add(tuple(where[name] for _, name in SAFETY_FIELDS))
+            lengths |= layout.lengths
+        (fields,) = offsets  # the same head in every variant
+        specs.append(K.ItemSpec(prefix, iid, frozenset(lengths), fields))
+    return tuple(columns), tuple(specs)
+
+
+ITEM_COLUMNS, ITEM_SPECS = _item_columns_from_table()
+
+
+@dataclass
+class StageTimer:
+    """CPU seconds per pipeline stage, summed over calls (for ``python -m benchmarks``)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    _t: float = 0.0
+
+    def start(self) -> None:
+        self._t = time.process_time()
+
+    @staticmethod
+    def off() -> StageTimer:
+        """A timer that records nothing."""
+        return NO_TIMER
+
+    def lap(self, name: str) -> None:
+        now = time.process_time()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._t
+        self._t = now
+
+
+class _NoTimer(StageTimer):
+    """Does nothing (the default)."""
+
+    def start(self) -> None:
+        pass
+
+    def lap(self, name: str) -> None:
+        pass
+
+
+NO_TIMER = _NoTimer()
+
+
+# --------------------------------------------------------------------------------------------
+# Core
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Decoded:
+    table: pa.Table
+    cut: int  # byte position from which more input is needed (-1: none)
+
+
+def empty_table(with_recv: bool = False) -> pa.Table:
+    return (RECV_SCHEMA if with_recv else SCHEMA).empty_table()
+
+
+def decode(
+    buf: npt.NDArray[np.uint8],
+    base_offset: int = 0,
+    bounds: Limits | None = None,
+    timer: StageTimer = NO_TIMER,
+    *,
+    final: bool = True,
+    reassembler: Reassembler | None = None,
+    capacity: npt.NDArray[np.uint8] | None = None,
+    lines: HexLines | None = None,
+) -> Decoded:
+    """Decode the location reports in ``buf`` (a raw stream, or the payload of hex-log
+    ``lines``: then no frame spans two lines and offsets are text offsets).
+
+    ``capacity``: a writable array starting with ``buf`` whose spare room may hold the
+    working buffer (saves a copy of ``buf``). ``final=False``: more bytes follow; the frames
+    from ``Decoded.cut`` on are left for the next call.
+    """
+    timer.start()
+    bounds = bounds or limits()
+    fr = _frames(buf, base_offset, final, reassembler, timer, capacity, lines)
+    if fr is None:
+        return Decoded(empty_table(lines is not None), -1)
+    pos = _positions(fr, timer)
+    table = _columns(fr, pos, base_offset, bounds, timer, lines)
+    return Decoded(_merge(table, fr.extra), fr.cut)
+
+
+@dataclass
+class _Frames:
+    """The ok, unfragmented, unencrypted 0x0200/0x0704 frames of a buffer."""
+
+    ub: npt.NDArray[np.uint8]  # working buffer (raw bytes + unescaped appendix + padding)
+    fs: npt.NDArray[np.int64]  # opening flag
+    cs: npt.NDArray[np.int64]  # content start in ub
+    bs: npt.NDArray[np.int64]  # body start in ub
+    be: npt.NDArray[np.int64]  # body end in ub
+    msg_id: npt.NDArray[np.uint16]
+    v2019: npt.NDArray[np.bool_]
+    cut: int  # byte position from which more input is needed (-1: none)
+    extra: list[pa.Table]  # rows of reassembled subpackage groups
+
+
+def _frames(
+    buf: npt.NDArray[np.uint8],
+    base_offset: int,
+    final: bool,
+    reassembler: Reassembler | None,
+    timer: StageTimer,
+    capacity: npt.NDArray[np.uint8] | None,
+    lines: HexLines | None,
+) -> _Frames | None:
+    flags = np.flatnonzero(buf == F.FLAG)
+    if flags.size == 0:
+        return None
+    cand = F.candidate_pairs(flags, MAX_SPAN)
+    if lines is not None:  # each line is split on its own: no frame across lines
+        line = lines.line_of(flags)
+        cand = cand[line[cand] == line[cand + 1]]
+    timer.lap("frame")
+
+    # unescape + XOR every candidate pair, read its header, then pair flags like the splitter
+    u = F.unescape(buf, flags[cand], flags[cand + 1], capacity)
+    timer.lap("unescape+xor")
+    hd = F.read_headers(u.ub, u.cs, u.ce, u.bad_escape)
+    possible = np.zeros(flags.size - 1, bool)
+    possible[cand] = True
+    cons = np.zeros(flags.size - 1, bool)
+    cons[cand] = hd.consistent
+    room = buf.size - int(flags[-1]) > MAX_SPAN
+    sp = F.split(possible, cons, final=final, room_after_last=room)
+    del possible, cons
+    cut = int(flags[sp.cut]) if sp.cut >= 0 else -1
+    # every length-consistent frame, as an index into the candidate arrays
+    g = np.searchsorted(cand, sp.good) if sp.good.size != cand.size else np.arange(cand.size)
+    msg_id = hd.msg_id[g]
+    props = hd.props[g]
+    checked = ((msg_id == MSG_LOCATION) | (msg_id == MSG_BATCH)) & (u.xor[g] == 0)
+    fragment = checked & ((props & 0x2000) != 0)
+    extra: list[pa.Table] = []
+    if fragment.any():  # rare: reassembled by the scalar path, frame by frame
+        k = cand[g[fragment]]
+        extra = _reassemble(buf, flags[k], flags[k + 1], base_offset, reassembler, lines)
+    ok = checked & ((props & 0x3C00) == 0)  # no subpackage, no encryption
+    fidx = g[ok]
+    cs = u.cs[fidx]
+    bs = cs + hd.size[fidx]
+    fr = _Frames(
+        ub=u.ub,
+        fs=flags[cand[fidx]],
+        cs=cs,
+        bs=bs,
+        be=bs + (props[ok] & 0x03FF).astype(np.int64),
+        msg_id=msg_id[ok],
+        v2019=hd.v2019[fidx],
+        cut=cut,
+        extra=extra,
+    )
+    timer.lap("header")
+    return fr
+
+
+@dataclass
+class _Positions:
+    """Every position (0x0200 body or 0x0704 entry) of the ok frames, and the rows kept."""
+
+    owner: npt.NDArray[np.int64]  # frame index
+    index: npt.NDArray[np.int64]  # position index in its frame
+    start: npt.NDArray[np.int64]  # location block start in ub
+    backfill: npt.NDArray[np.bool_]  # per frame: 0x0704 batch type 1
+    items: K.ItemValues
+    rows: npt.NDArray[np.int64] | None  # positions kept, in row order (None: all, in order)
+
+    def take(self, a: np.ndarray) -> np.ndarray:
+        return a if self.rows is None else a[self.rows]
+
+
+def _positions(fr: _Frames, timer: StageTimer) -> _Positions:
+    nf = fr.fs.size
+    loc = fr.msg_id == MSG_LOCATION
+    li = np.flatnonzero(loc)
+    bi = np.flatnonzero(~loc)
+    frame_ok = np.ones(nf, bool)
+    backfill = np.zeros(nf, bool)
+    if bi.size:
+        bt = K.walk_batches(fr.ub, fr.bs[bi], fr.be[bi])
+        batch_ok = ~bt.overrun & (bt.consumed == fr.be[bi] - fr.bs[bi])
+        batch_ok &= bt.count.astype(np.int64) == np.bincount(bt.owner, minlength=bi.size)
+        frame_ok[bi] = batch_ok
+        backfill[bi] = bt.batch_type == 1
+        owner = np.concatenate([li, bi[bt.owner]])
+        index = np.concatenate([np.zeros(li.size, np.int64), bt.index])
+        ps = np.concatenate([fr.bs[li], bt.start])
+        pe = np.concatenate([fr.be[li], bt.end])
+    else:
+        owner = li
+        index = np.zeros(li.size, np.int64)
+        ps = fr.bs[li]
+        pe = fr.be[li]
+    timer.lap("batch")
+
+    short = pe - ps < K.LOCATION_LEN  # a location block needs 28 bytes (bad_body)
+    if short.any():
+        frame_ok[owner[short]] = False
+    item_start = ps + K.LOCATION_LEN
+    items = K.walk_items(fr.ub, item_start, np.maximum(pe, item_start), ITEM_SPECS)
+    if items.overrun.any():
+        frame_ok[owner[items.overrun]] = False
+    timer.lap("items")
+
+    # keep the positions of frames that are ok, in (offset, pos_index) order
+    keep = frame_ok[owner]
+    rows: npt.NDArray[np.int64] | None = None
+    if bi.size or not keep.all():
+        rows = np.flatnonzero(keep)
+        if bi.size:
+            key = owner[rows] * 65536 + index[rows]
+            rows = rows[np.argsort(key, kind="stable")]
+    timer.lap("rows")
+    return _Positions(owner, index, ps, backfill, items, rows)
+
+
+def _columns(
+    fr: _Frames,
+    pos: _Positions,
+    base_offset: int,
+    bounds: Limits,
+    timer: StageTimer,
+    lines: HexLines | None,
+) -> pa.Table:
+    take = pos.take
+    frame = take(pos.owner)
+    if frame.size == 0:
+        return empty_table(lines is not None)
+    ub = fr.ub
+
+    # location block (JT/T 808-2019 table 23)
+    block = F.gather_block(ub, take(pos.start), K.LOCATION_LEN).view(K.LOCATION_DTYPE)[:, 0]
+    status = block["status"].astype(np.uint32)
+    lat = _signed_degrees(block["lat"], status, 0x4)
+    lon = _signed_degrees(block["lon"], status, 0x8)
+    altitude = block["altitude"].astype(np.int16)
+    speed = block["speed"].astype(np.float64)
+    speed /= 10.0
+    heading = block["heading"].astype(np.uint16)
+    t_us, t_ok = K.bcd_time_us(block["time_ym"], block["time_dd"], block["time_hm"], block["time_ss"])
+    timer.lap("location")
+
+    # header columns per row
+    cs = fr.cs[frame]
+    v2019 = fr.v2019[frame]
+    any2019 = bool(v2019.any())
+    fs = fr.fs[frame]
+    if lines is not None:
+        offset = lines.frame_offsets(fs)
+    else:
+        offset = fs + base_offset if base_offset else fs
+    cols: dict[str, pa.Array] = {
+        "offset": _arr(offset, pa.int64()),
+        "msg_id": _arr(fr.msg_id[frame], pa.uint16()),
+        "phone": _phones(ub, cs, v2019 if any2019 else None),
+        "serial": _arr(F.be16(ub, cs + np.where(v2019, 15, 10) if any2019 else cs + 10), pa.uint16()),
+        "version": _arr(np.where(v2019, 2019, 2013).astype(np.int16), pa.int16()),
+        "pos_index": _arr(take(pos.index).astype(np.int16), pa.int16()),
+        "is_backfill": _arr(pos.backfill[frame], pa.bool_()),
+        "alarm": _arr(block["alarm"].astype(np.uint32), pa.uint32()),
+        "status": _arr(status, pa.uint32()),
+        "lat_deg": _arr(lat, pa.float64()),
+        "lon_deg": _arr(lon, pa.float64()),
+        "altitude_m": _arr(altitude, pa.int16()),
+        "speed_kmh": _arr(speed, pa.float64()),
+        "heading_deg": _arr(heading, pa.uint16()),
+        "device_time": _arr(t_us, TS, t_ok),
+    }
+    del block, cs, fs, frame, offset
+    timer.lap("header-cols")
+
+    items = pos.items
+    for ic in ITEM_COLUMNS:
+        (v,) = items.values[ic.column]
+        v = take(v)
+        cols[ic.column] = _arr(
+            v if ic.div == 1 else v / ic.div, SCHEMA.field(ic.column).type, take(items.present[ic.column])
+        )
+    for prefix, _ in SAFETY_ITEMS:
+        present = take(items.present[prefix])
+        for (suffix, _), v in zip(SAFETY_FIELDS, items.values[prefix], strict=True):
+            cols[f"{prefix}_{suffix}"] = _arr(take(v), pa.uint8(), present)
+    timer.lap("item-cols")
+
+    # quality flags (hazrisk.jt808.quality.location_flags: inclusive bounds)
+    cols["q_invalid_bcd_time"] = _arr(~t_ok, pa.bool_())
+    cols["q_lat_out_of_range"] = _arr((lat < bounds.lat_min) | (lat > bounds.lat_max), pa.bool_())
+    cols["q_lon_out_of_range"] = _arr((lon < bounds.lon_min) | (lon > bounds.lon_max), pa.bool_())
+    cols["q_speed_out_of_range"] = _arr(speed > bounds.speed_max_kmh, pa.bool_())
+    cols["q_heading_out_of_range"] = _arr(heading > bounds.heading_max_deg, pa.bool_())
+    cols["q_altitude_out_of_range"] = _arr(
+        (altitude < bounds.altitude_min_m) | (altitude > bounds.altitude_max_m), pa.bool_()
+    )
+    schema = SCHEMA
+    if lines is not None:
+        recv = lines.recv_us[lines.line_of(fr.fs[take(pos.owner)])]
+        cols["recv_time"] = _arr(recv, TS, recv != NAT)
+        schema = RECV_SCHEMA
+    table = pa.Table.from_arrays([cols[f.name] for f in schema], schema=schema)
+    timer.lap("arrow")
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# Subpackages (rare): the scalar path's own reassembly, rows built from its records
+# --------------------------------------------------------------------------------------------
+
+
+def _reassemble(
+    buf: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    base_offset: int,
+    reassembler: Reassembler | None,
+    lines: HexLines | None,
+) -> list[pa.Table]:
+    """Feed subpackage fragments (frames ``buf[s:e+1]``) to the scalar reassembler, as the
+    records the scalar reader makes of them (offset, length; receive time from hex logs)."""
+    joiner = reassembler if reassembler is not None else Reassembler()
+    if lines is not None:
+        offsets, lengths, line = lines.frame_spans(starts, ends)
+    else:
+        offsets, lengths, line = starts + base_offset, ends - starts + 1, None
+    done: list[Record] = []
+    for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        rec = decode_escaped(buf[s + 1 : e].tobytes(), offset=int(offsets[k]), length=int(lengths[k]))
+        if lines is not None and line is not None:
+            i = int(line[k])
+            us = int(lines.recv_us[i])
+            rec.recv_time = None if us == NAT else _from_us(us)
+            rec.direction = lines.direction[i]
+            rec.line = int(lines.line_no[i])
+        done.extend(r for r in joiner.feed(rec) if r.status == "ok" and r.body is not None)
+    return [records_table(done, with_recv=lines is not None)] if done else []
+
+
+def _from_us(us: int) -> datetime:
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)).astimezone(BEIJING)
+
+
+def _merge(table: pa.Table, extra: list[pa.Table]) -> pa.Table:
+    """Add reassembled rows; at equal offsets they come first (the scalar yields a reassembled
+    record right after the fragment completing it, at the offset where the next frame starts)."""
+    if not extra:
+        return table
+    both = pa.concat_tables([*extra, table])
+    first = np.concatenate([np.zeros(sum(t.num_rows for t in extra), np.int8), np.ones(table.num_rows, np.int8)])
+    order = np.lexsort((both.column("pos_index").to_numpy(), first, both.column("offset").to_numpy()))
+    return both.take(pa.array(order))
+
+
+def records_table(records: list[Record], *, with_recv: bool = False) -> pa.Table:
+    """Rows (schema :data:`SCHEMA`, plus ``recv_time``) for the positions of scalar ``ok``
+    0x0200/0x0704 records.
+
+    A Python loop over positions: for the few records the scalar path decodes (reassembled
+    subpackages), and as a readable statement of how each column relates to the record.
+    """
+    schema = RECV_SCHEMA if with_recv else SCHEMA
+    rows: dict[str, list[Any]] = {f.name: [] for f in schema}
+    lim = limits()
+    for rec in records:
+        body = rec.body or {}
+        if "raw_hex" in body:
+            continue
+        if rec.msg_id == MSG_LOCATION:
+            positions = [body]
+        elif rec.msg_id == MSG_BATCH:
+            positions = list(body.get("positions", []))
+        else:
+            continue
+        for i, pos in enumerate(positions):
+            items = pos.get("items", {})
+            rows["offset"].append(rec.offset)
+            rows["msg_id"].append(rec.msg_id)
+            rows["phone"].append(rec.phone)
+            rows["serial"].append(rec.serial)
+            rows["version"].append(2019 if rec.version == 2019 else 2013)
+            rows["pos_index"].append(i)
+            rows["is_backfill"].append(rec.msg_id == MSG_BATCH and body.get("batch_type") == 1)
+            for key in ("alarm", "status", "lat_deg", "lon_deg", "altitude_m", "speed_kmh",
+                        "heading_deg", "device_time"):
+                rows[key].append(pos[key])
+            for ic in ITEM_COLUMNS:
+                rows[ic.column].append(items.get(f"0x{ic.spec.item_id:02X}", {}).get(ic.column))
+            for prefix, iid in SAFETY_ITEMS:
+                item = items.get(f"0x{iid:02X}", {})
+                for suffix, key in SAFETY_FIELDS:
+                    rows[f"{prefix}_{suffix}"].append(item.get(key))
+            flags = location_flags(pos, lim)
+            for flag in QUALITY_FLAGS:
+                rows[f"q_{flag}"].append(flag in flags)
+            if with_recv:
+                rows["recv_time"].append(rec.recv_time)
+    return pa.Table.from_pydict(rows, schema=schema)
+
+
+def _signed_degrees(raw: np.ndarray, status: npt.NDArray[np.uint32], bit: int) -> npt.NDArray[np.float64]:
+    """1e-6 degrees -> degrees, negative when the status bit says S/W (and the value is not 0,
+    like :class:`hazrisk.jt808.fields.LatLon`)."""
+    raw = raw.astype(np.uint32)
+    deg = raw.astype(np.float64)
+    deg /= 1_000_000
+    np.negative(deg, out=deg, where=((status & bit) != 0) & (raw != 0))
+    return deg
+
+
+def _arr(values: np.ndarray, typ: pa.DataType, valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    """A numpy column as an Arrow array, zero-copy where the layouts agree."""
+    if typ == pa.bool_():
+        return pa.array(values, type=typ)
+    values = np.ascontiguousarray(values)
+    data = pa.py_buffer(values)
+    if valid is None or valid.all():
+        return pa.Array.from_buffers(typ, values.size, [None, data])
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(typ, values.size, [bitmap, data], null_count=int(values.size - valid.sum()))
+
+
+def _phones(
+    ub: npt.NDArray[np.uint8], cs: npt.NDArray[np.int64], v2019: npt.NDArray[np.bool_] | None
+) -> pa.Array:
+    """Phone strings: BCD[6] at header byte 4 (2013) or BCD[10] at byte 5 (2019)."""
+    n = cs.size
+    if v2019 is None:
+        data = K.bcd_ascii(F.gather_block(ub, cs + 4, 6)).reshape(-1)
+        offsets = np.arange(0, 12 * n + 1, 12, dtype=np.int32)
+    else:
+        digits = K.bcd_ascii(F.gather_block(ub, cs + np.where(v2019, 5, 4), 10))
+        width = np.where(v2019, 20, 12)
+        data = digits[np.arange(20) < width[:, None]]
+        offsets = np.zeros(n + 1, np.int32)
+        np.cumsum(width, out=offsets[1:])
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
