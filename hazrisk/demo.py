@@ -18,7 +18,7 @@ from pathlib import Path
 DEFAULTS = {"vehicles": 60, "days": 7, "start": "2026-10-01", "seed": 808}
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="run the whole job on a simulated fleet (演示)",
