@@ -1,0 +1,226 @@
+"""Detector parameters from ``conf/rules.toml`` and the registry of rule ids.
+
+Every threshold comes from the rules file (sections ``[speed]``, ``[fatigue]``,
+``[night_ban]``, ``[offline_displacement]``, ``[drift]``, ``[safety]``, ``[handling]``), each
+with its source there. :class:`SafetyParams` is the frozen, typed view the detectors use;
+:meth:`SafetyParams.rule_params` gives the parameters stored with each violation (the
+``params_json`` column), so a stored event always says which thresholds produced it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hazrisk.config import Rules, load_rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A violation rule: id (``safety.violations.rule_id``), group, names."""
+
+    rule_id: str
+    group: str  # speeding / fatigue / night_ban / route / offline / terminal / adas / dsm
+    name_zh: str
+    name_en: str
+
+
+#: Trajectory rules (ADAS/DSM rules are named per alarm type, see :func:`alarm_rule`).
+RULES: dict[str, Rule] = {
+    r.rule_id: r
+    for r in (
+        Rule("speeding", "speeding", "超速", "speeding"),
+        Rule("fatigue_continuous", "fatigue", "连续驾驶超过4小时", "continuous driving > 4 h"),
+        Rule("fatigue_night", "fatigue", "夜间连续驾驶超过2小时", "night continuous driving > 2 h"),
+        Rule("fatigue_daily", "fatigue", "24小时累计驾驶超过8小时", "driving > 8 h in 24 h"),
+        Rule("night_ban", "night_ban", "高速公路夜间禁行时段行驶", "expressway night-ban driving"),
+        Rule("off_route", "route", "偏离核定线路和区域", "off every approved route and area"),
+        Rule("offline_displacement", "offline", "离线位移", "offline displacement"),
+        Rule("faulty_terminal_dispatch", "terminal", "终端故障/离线期间出车",
+             "moving with a faulty or offline terminal"),
+    )
+}
+
+#: 苏标 T/JSATL12-2017 table 4-15 (ADAS, item 0x64) alarm/event types.
+ADAS_TYPES: dict[int, tuple[str, str]] = {
+    0x01: ("forward_collision", "前向碰撞报警"),
+    0x02: ("lane_departure", "车道偏离报警"),
+    0x03: ("headway", "车距过近报警"),
+    0x04: ("pedestrian_collision", "行人碰撞报警"),
+    0x05: ("frequent_lane_change", "频繁变道报警"),
+    0x06: ("road_sign_overlimit", "道路标识超限报警"),
+    0x07: ("obstacle", "障碍物报警"),
+    0x10: ("road_sign_event", "道路标志识别事件"),
+    0x11: ("active_capture", "主动抓拍事件"),
+}
+#: 苏标 T/JSATL12-2017 table 4-17 (DSM, item 0x65) alarm/event types.
+DSM_TYPES: dict[int, tuple[str, str]] = {
+    0x01: ("fatigue", "疲劳驾驶报警"),
+    0x02: ("phone", "接打电话报警"),
+    0x03: ("smoking", "抽烟报警"),
+    0x04: ("distraction", "分神驾驶报警"),
+    0x05: ("driver_abnormal", "驾驶员异常报警"),
+    0x10: ("auto_capture", "自动抓拍事件"),
+    0x11: ("driver_change", "驾驶员变更事件"),
+}
+
+
+def alarm_rule(system: str, alarm_type: int | None) -> Rule:
+    """The rule of an ADAS/DSM alarm: ``adas_forward_collision``, ``dsm_phone`` ..."""
+    table = ADAS_TYPES if system == "adas" else DSM_TYPES
+    if alarm_type is not None and alarm_type in table:
+        name, zh = table[alarm_type]
+    else:
+        code = "unknown" if alarm_type is None else f"0x{alarm_type:02x}"
+        name, zh = f"type_{code}", f"类型{code}"
+    return Rule(f"{system}_{name}", system, f"{system.upper()} {zh}", f"{system} {name}")
+
+
+def rule_info(rule_id: str) -> Rule:
+    """The :class:`Rule` of a stored rule id (trajectory or ADAS/DSM)."""
+    if rule_id in RULES:
+        return RULES[rule_id]
+    system, _, name = rule_id.partition("_")
+    if system in ("adas", "dsm"):
+        table = ADAS_TYPES if system == "adas" else DSM_TYPES
+        for code, (n, _zh) in table.items():
+            if n == name:
+                return alarm_rule(system, code)
+        return Rule(rule_id, system, rule_id, rule_id)
+    raise KeyError(rule_id)
+
+
+def hhmm_to_s(text: str) -> int:
+    """'22:00' -> seconds after midnight."""
+    hh, mm = text.split(":")
+    return int(hh) * 3600 + int(mm) * 60
+
+
+@dataclass(frozen=True)
+class SafetyParams:
+    """Typed thresholds for the detectors (all from the rules file)."""
+
+    # [speed]
+    expressway_kmh: float = 80.0
+    other_kmh: float = 60.0
+    speed_min_duration_s: float = 30.0
+    speed_merge_s: float = 60.0
+    serious_over_ratio: float = 0.5
+    severity_bands: tuple[float, ...] = (0.0, 0.1, 0.2, 0.5)
+    # [fatigue]
+    continuous_max_s: float = 14400.0
+    rest_min_s: float = 1200.0
+    night_start_s: int = 22 * 3600
+    night_end_s: int = 6 * 3600
+    night_continuous_max_s: float = 7200.0
+    daily_max_s: float = 28800.0
+    daily_window: str = "rolling"
+    # [night_ban]
+    ban_start_s: int = 0
+    ban_end_s: int = 6 * 3600
+    ban_min_speed_kmh: float = 5.0
+    ban_min_duration_s: float = 60.0
+    # [offline_displacement]
+    offline_gap_s: float = 1800.0
+    offline_distance_km: float = 20.0
+    offline_max_km_per_min: float = 1.7
+    # [drift]
+    drift_speed_kmh: float = 160.0
+    drift_spike_km: float = 1.0
+    drift_neighbour_km: float = 0.2
+    # [safety]
+    moving_kmh: float = 5.0
+    gap_s: float = 300.0
+    stationary_km: float = 0.5
+    run_gap_s: float = 120.0
+    match_tolerance_m: float = 50.0
+    fence_min_duration_s: float = 60.0
+    fence_merge_s: float = 60.0
+    # [handling]
+    reminder_window_s: float = 3600.0
+    repeat_window_s: float = 3600.0
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_rules(cls, rules: Rules | None = None) -> SafetyParams:
+        """Read the parameters from a loaded rules file (default: ``load_rules()``)."""
+        r = rules or load_rules()
+        sp, fa, nb, od, dr, sa, ha = (r.speed, r.fatigue, r.night_ban, r.offline_displacement,
+                                      r.drift, r.safety, r.handling)
+        daily_window = str(sa.daily_window)
+        if daily_window not in ("rolling", "calendar_day"):
+            raise ValueError(f"{r.path}: safety.daily_window must be 'rolling' or 'calendar_day'")
+        sources: dict[str, str] = {}
+        for sec in ("speed", "fatigue", "night_ban", "offline_displacement", "drift", "safety",
+                    "handling"):
+            for key, src in r.sections[sec].sources.items():
+                sources[f"{sec}.{key}"] = src
+        return cls(
+            expressway_kmh=float(sp.hazmat_expressway_kmh),
+            other_kmh=float(sp.hazmat_other_kmh),
+            speed_min_duration_s=float(sp.event_min_duration_s),
+            speed_merge_s=float(sp.merge_window_s),
+            serious_over_ratio=float(sp.serious_over_ratio),
+            severity_bands=tuple(float(b) for b in sp.severity_bands),
+            continuous_max_s=float(fa.continuous_max_s),
+            rest_min_s=float(fa.rest_min_s),
+            night_start_s=hhmm_to_s(fa.night_start),
+            night_end_s=hhmm_to_s(fa.night_end),
+            night_continuous_max_s=float(fa.night_continuous_max_s),
+            daily_max_s=float(fa.daily_cumulative_max_s),
+            daily_window=daily_window,
+            ban_start_s=hhmm_to_s(nb.start),
+            ban_end_s=hhmm_to_s(nb.end),
+            ban_min_speed_kmh=float(nb.min_speed_kmh),
+            ban_min_duration_s=float(nb.min_duration_s),
+            offline_gap_s=float(od.gap_s),
+            offline_distance_km=float(od.distance_km),
+            offline_max_km_per_min=float(od.max_km_per_min),
+            drift_speed_kmh=float(dr.implied_speed_kmh),
+            drift_spike_km=float(dr.spike_km),
+            drift_neighbour_km=float(dr.neighbour_km),
+            moving_kmh=float(sa.moving_speed_kmh),
+            gap_s=float(sa.gap_s),
+            stationary_km=float(sa.stationary_km),
+            run_gap_s=float(sa.run_gap_s),
+            match_tolerance_m=float(sa.map_match_tolerance_m),
+            fence_min_duration_s=float(sa.fence_min_duration_s),
+            fence_merge_s=float(sa.fence_merge_s),
+            reminder_window_s=float(ha.reminder_window_s),
+            repeat_window_s=float(ha.repeat_window_s),
+            sources=sources,
+        )
+
+    @property
+    def gap_max_kmh(self) -> float:
+        """Fastest plausible average over a data gap (the offline-displacement bound)."""
+        return self.offline_max_km_per_min * 60.0
+
+    def rule_params(self, group: str) -> dict[str, Any]:
+        """The parameters a rule group used, as stored in ``safety.violations.params_json``."""
+        d = asdict(self)
+        d.pop("sources")
+        common = ["moving_kmh", "gap_s", "stationary_km", "run_gap_s"]
+        keys: dict[str, list[str]] = {
+            "speeding": ["expressway_kmh", "other_kmh", "speed_min_duration_s", "speed_merge_s",
+                         "serious_over_ratio", "severity_bands", "match_tolerance_m",
+                         "run_gap_s"],
+            "fatigue": ["continuous_max_s", "rest_min_s", "night_start_s", "night_end_s",
+                        "night_continuous_max_s", "daily_max_s", "daily_window",
+                        "offline_max_km_per_min", *common],
+            "night_ban": ["ban_start_s", "ban_end_s", "ban_min_speed_kmh", "ban_min_duration_s",
+                          "match_tolerance_m", "run_gap_s"],
+            "route": ["fence_min_duration_s", "fence_merge_s", "run_gap_s", "moving_kmh"],
+            "offline": ["offline_gap_s", "offline_distance_km", "offline_max_km_per_min"],
+            "terminal": ["offline_gap_s", *common],
+            "adas": [],
+            "dsm": [],
+        }
+        out = {k: d[k] for k in keys[group]}
+        if "severity_bands" in out:
+            out["severity_bands"] = list(out["severity_bands"])
+        return out
+
+    def rule_params_json(self, group: str) -> str:
+        return json.dumps(self.rule_params(group), sort_keys=True, ensure_ascii=False)

@@ -1,0 +1,269 @@
+"""Run every detector over a date range and (re)write the safety tables.
+
+``detect(con, start, end)`` is idempotent for the Beijing days [start, end): it deletes the
+violations whose start falls in the range and the vehicle-days of the range, recomputes them,
+re-links handling, and rebuilds the enterprise months the range touches. The positions are read
+once, as a (vehicle, time)-sorted stream, and processed in batches of whole vehicles of about
+``batch_positions`` fixes (bounded memory); the range is read with ``CONTEXT_BEFORE`` /
+``CONTEXT_AFTER`` hours around it so that stretches, gaps and 24 h windows crossing
+the range boundary are seen whole. An event belongs to the day (and period) of its start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hazrisk.safety.detectors.alarms import load_alarm_events
+from hazrisk.safety.detectors.events import EVENT_COLUMNS
+from hazrisk.safety.detectors.fatigue import detect_fatigue, fatigue_seconds, stretches
+from hazrisk.safety.detectors.fences import detect_off_route
+from hazrisk.safety.detectors.nightban import detect_night_ban
+from hazrisk.safety.detectors.offline import detect_faulty_terminal, detect_offline_displacement
+from hazrisk.safety.detectors.speeding import detect_speeding, match_limits
+from hazrisk.safety.geo import FenceSet, RoadIndex
+from hazrisk.safety.history import day_metrics
+from hazrisk.safety.params import SafetyParams, rule_info
+from hazrisk.safety.sqlfiles import read_sql
+from hazrisk.safety.store import ensure_schema, write_results
+from hazrisk.safety.track import Pairs, Track, pairs
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+CONTEXT_BEFORE = timedelta(hours=26)
+CONTEXT_AFTER = timedelta(hours=24)
+DEFAULT_BATCH_POSITIONS = 2_000_000
+STREAM_BATCH_ROWS = 262_144
+FUTURE_TOLERANCE_S = 300.0  # [validity].time_max_future_s
+
+STAGE_COLUMNS: tuple[str, ...] = (
+    "rule_id", "rule_group", "rule_name_zh", "vehicle_id", "enterprise_id", "provider_id",
+    "terminal_phone", "start_t", "end_t", "lat_deg", "lon_deg", "end_lat_deg", "end_lon_deg",
+    "distance_km", "peak_speed_kmh", "avg_speed_kmh", "limit_kmh", "over_ratio", "severity",
+    "alarm_type", "alarm_level", "params_json", "detail_json",
+)
+
+
+def beijing_midnight(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=BEIJING)
+
+
+@dataclass
+class DetectReport:
+    """What a detection run did."""
+
+    start: date
+    end: date
+    vehicles: int = 0
+    positions: int = 0
+    batches: int = 0
+    violations: dict[str, int] = field(default_factory=dict)
+    vehicle_days: int = 0
+    enterprise_months: int = 0
+    duration_s: float = 0.0
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "start": self.start.isoformat(), "end": self.end.isoformat(),
+            "vehicles": self.vehicles, "positions": self.positions, "batches": self.batches,
+            "violations": dict(sorted(self.violations.items())),
+            "violations_total": int(sum(self.violations.values())),
+            "vehicle_days": self.vehicle_days, "enterprise_months": self.enterprise_months,
+            "duration_s": round(self.duration_s, 3),
+            "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
+        }
+
+
+@dataclass
+class Geography:
+    roads: RoadIndex
+    fences: FenceSet
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> Geography:
+        return cls(RoadIndex.load(con), FenceSet.load(con))
+
+
+def vehicle_batches(reader: pa.RecordBatchReader, batch_positions: int) -> Iterator[pa.Table]:
+    """Cut a (vehicle, time)-sorted stream of positions into tables of whole vehicles, each of
+    about ``batch_positions`` rows (a vehicle is never split across two tables)."""
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for rb in reader:
+        if rb.num_rows == 0:
+            continue
+        pending.append(rb)
+        rows += rb.num_rows
+        if rows < batch_positions:
+            continue
+        table = pa.Table.from_batches(pending)
+        vid = table.column("vehicle_id")
+        last = vid[len(vid) - 1].as_py()
+        # rows of the last vehicle stay for the next table (its track may continue)
+        is_last = pc.equal(vid, last)
+        first_of_last = len(vid) - int(pc.sum(is_last).as_py() or 0)
+        if first_of_last == 0:
+            continue  # one vehicle fills the whole batch: keep reading
+        yield table.slice(0, first_of_last)
+        rest = table.slice(first_of_last)
+        pending = rest.to_batches()
+        rows = rest.num_rows
+    if rows:
+        yield pa.Table.from_batches(pending)
+
+
+def detect_track(track: Track, pr: Pairs, geo: Geography, tickets: pd.DataFrame,
+                 p: SafetyParams) -> tuple[pd.DataFrame, np.ndarray]:
+    """All trajectory detectors over one track: (events, per-step fatigue seconds)."""
+    fr = match_limits(track, geo.roads, geo.fences, p)
+    st = stretches(pr, p)
+    frames = [
+        detect_speeding(track, fr, geo.roads, p),
+        detect_fatigue(track, pr, st, p),
+        detect_night_ban(track, fr, geo.roads, p),
+        detect_off_route(track, geo.fences, p),
+        detect_offline_displacement(track, p),
+        detect_faulty_terminal(track, pr, tickets, p),
+    ]
+    frames = [f for f in frames if len(f)]
+    events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=list(EVENT_COLUMNS))
+    return events, fatigue_seconds(pr, st, p)
+
+
+def stage_track_events(events: pd.DataFrame, track: Track, p: SafetyParams) -> pd.DataFrame:
+    """Trajectory events -> rows of the violations stage (vehicle, enterprise, place ...)."""
+    if events.empty:
+        return pd.DataFrame(columns=list(STAGE_COLUMNS))
+    i0 = np.clip(events["i0"].to_numpy(np.int64), 0, track.n - 1)
+    i1 = np.clip(events["i1"].to_numpy(np.int64), 0, track.n - 1)
+    out = pd.DataFrame({
+        "rule_id": events["rule_id"].to_numpy(dtype=object),
+        "vehicle_id": track.vehicles[events["vid"].to_numpy(np.int64)],
+        "enterprise_id": track.enterprises[track.ent[i0]],
+        "provider_id": track.providers[track.prov[i0]],
+        "terminal_phone": track.terminals[track.term[i0]],
+        "start_t": events["start_t"].to_numpy(float),
+        "end_t": events["end_t"].to_numpy(float),
+        "lat_deg": track.lat[i0], "lon_deg": track.lon[i0],
+        "end_lat_deg": track.lat[i1], "end_lon_deg": track.lon[i1],
+    })
+    for c in ("distance_km", "peak_speed_kmh", "avg_speed_kmh", "limit_kmh", "over_ratio",
+              "severity", "detail_json"):
+        out[c] = events[c].to_numpy()
+    out["alarm_type"] = np.nan
+    out["alarm_level"] = np.nan
+    return _with_rule_columns(out, p)
+
+
+def stage_alarm_events(df: pd.DataFrame, p: SafetyParams) -> pd.DataFrame:
+    if df.empty:
+        return pd.DataFrame(columns=list(STAGE_COLUMNS))
+    out = pd.DataFrame({
+        "rule_id": df["rule_id"].to_numpy(dtype=object),
+        "vehicle_id": df["vehicle_id"].to_numpy(dtype=object),
+        "enterprise_id": df["enterprise_id"].to_numpy(dtype=object),
+        "provider_id": df["provider_id"].to_numpy(dtype=object),
+        "terminal_phone": df["terminal_phone"].to_numpy(dtype=object),
+        "start_t": df["start_us"].to_numpy(dtype=float) / 1e6,
+        "end_t": df["end_us"].to_numpy(dtype=float) / 1e6,
+        "lat_deg": df["lat_deg"].to_numpy(dtype=float),
+        "lon_deg": df["lon_deg"].to_numpy(dtype=float),
+        "end_lat_deg": df["end_lat_deg"].to_numpy(dtype=float),
+        "end_lon_deg": df["end_lon_deg"].to_numpy(dtype=float),
+        "distance_km": np.nan,
+        "peak_speed_kmh": df["peak_speed_kmh"].to_numpy(dtype=float),
+        "avg_speed_kmh": df["avg_speed_kmh"].to_numpy(dtype=float),
+        "limit_kmh": np.nan, "over_ratio": np.nan, "severity": None,
+        "alarm_type": df["alarm_type"].to_numpy(dtype=float),
+        "alarm_level": df["alarm_level"].to_numpy(dtype=float),
+        "detail_json": df[["reports", "any_backfill", "alarm_key"]].to_json(
+            orient="records", lines=True).rstrip("\n").split("\n"),
+    })
+    return _with_rule_columns(out, p)
+
+
+def _with_rule_columns(out: pd.DataFrame, p: SafetyParams) -> pd.DataFrame:
+    rules = {r: rule_info(r) for r in pd.unique(out["rule_id"])}
+    out["rule_group"] = out["rule_id"].map({r: i.group for r, i in rules.items()})
+    out["rule_name_zh"] = out["rule_id"].map({r: i.name_zh for r, i in rules.items()})
+    groups = {g: p.rule_params_json(g) for g in pd.unique(out["rule_group"])}
+    out["params_json"] = out["rule_group"].map(groups)
+    return out[list(STAGE_COLUMNS)]
+
+
+def detect(
+    con: duckdb.DuckDBPyConnection,
+    start: date,
+    end: date,
+    *,
+    params: SafetyParams | None = None,
+    batch_positions: int = DEFAULT_BATCH_POSITIONS,
+    progress: Callable[[int, int], None] | None = None,
+) -> DetectReport:
+    """Detect violations and rebuild the safety histories for Beijing days [start, end).
+
+    ``progress(fixes_done, 0)`` is called after each vehicle batch.
+    """
+    if end <= start:
+        raise ValueError(f"empty date range {start} .. {end}")
+    p = params or SafetyParams.from_rules()
+    wall = time.perf_counter()
+    report = DetectReport(start, end)
+    ensure_schema(con)
+    t0, t1 = beijing_midnight(start), beijing_midnight(end)
+    c0, c1 = t0 - CONTEXT_BEFORE, t1 + CONTEXT_AFTER
+    T0, T1 = t0.timestamp(), t1.timestamp()
+    timings: dict[str, float] = {"load": 0.0, "detect": 0.0, "history": 0.0}
+    geo = Geography.load(con)
+    tickets = con.sql(read_sql("fault_tickets"), params={"t0": c0, "t1": c1}).to_df()
+    staged: list[pd.DataFrame] = []
+    days: list[pd.DataFrame] = []
+    reader = con.sql(read_sql("positions"), params={
+        "t0": c0, "t1": c1, "future_s": FUTURE_TOLERANCE_S}).to_arrow_reader(
+            batch_size=STREAM_BATCH_ROWS)
+    tic = time.perf_counter()
+    for k, table in enumerate(vehicle_batches(reader, batch_positions)):
+        track = Track.from_arrow(table, p)
+        del table
+        pr = pairs(track, p)
+        timings["load"] += time.perf_counter() - tic
+        tic = time.perf_counter()
+        events, fatigue_s = detect_track(track, pr, geo, tickets, p)
+        events = events[(events["start_t"] >= T0) & (events["start_t"] < T1)]
+        staged.append(stage_track_events(events, track, p))
+        timings["detect"] += time.perf_counter() - tic
+        tic = time.perf_counter()
+        days.append(day_metrics(track, pr, fatigue_s, T0, T1, p))
+        timings["history"] += time.perf_counter() - tic
+        report.vehicles += int(np.unique(track.vid).size)
+        report.positions += track.n
+        report.batches = k + 1
+        if progress is not None:
+            progress(report.positions, 0)
+        tic = time.perf_counter()
+    tic = time.perf_counter()
+    staged.append(stage_alarm_events(load_alarm_events(con, t0, t1), p))
+    timings["alarms"] = time.perf_counter() - tic
+    stage = pd.concat([s for s in staged if len(s)], ignore_index=True) if any(
+        len(s) for s in staged) else pd.DataFrame(columns=list(STAGE_COLUMNS))
+    day_frame = pd.concat(days, ignore_index=True) if days else pd.DataFrame()
+    tic = time.perf_counter()
+    counts = write_results(con, stage, day_frame, start, end, t0, t1, p, report_start=wall,
+                           vehicles=report.vehicles, positions=report.positions)
+    timings["write"] = time.perf_counter() - tic
+    report.violations = counts.violations
+    report.vehicle_days = counts.vehicle_days
+    report.enterprise_months = counts.enterprise_months
+    report.duration_s = time.perf_counter() - wall
+    report.timings_s = timings
+    return report

@@ -1,0 +1,24 @@
+-- Published safety relations (hazrisk publish copies every relation in mart). The terminal
+-- number is a SIM/phone number: masked like every phone.
+CREATE OR REPLACE VIEW mart.violations AS
+SELECT violation_id, rule_id, rule_group, rule_name_zh, vehicle_id, enterprise_id, provider_id,
+       mart.mask_phone(terminal_phone) AS terminal_phone,
+       start_time, end_time, duration_s, day, lat_deg, lon_deg, end_lat_deg, end_lon_deg,
+       distance_km, peak_speed_kmh, avg_speed_kmh, limit_kmh, over_ratio, severity,
+       alarm_type, alarm_level, params_json, detail_json,
+       reminded_at, reminder_source, time_to_reminder_s, continued_after_reminder,
+       repeated_after_reminder, escalated_safety_dept_at, escalated_police_at, dismissed_at,
+       handling_status
+FROM safety.violations;
+
+CREATE OR REPLACE VIEW mart.enterprise_safety AS
+SELECT m.*, e.name AS enterprise_name
+FROM safety.enterprise_months m
+LEFT JOIN (SELECT enterprise_id, any_value(name) AS name FROM core.enterprises GROUP BY ALL) e
+  USING (enterprise_id);
+
+CREATE OR REPLACE VIEW mart.enterprise_safety_rules AS
+SELECT * FROM safety.enterprise_month_rules;
+
+CREATE OR REPLACE VIEW mart.safety_vehicle_days AS
+SELECT * FROM safety.vehicle_days;

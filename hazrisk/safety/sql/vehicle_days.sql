@@ -1,0 +1,100 @@
+-- Vehicle x Beijing day histories for days in [$d0, $d1): registered vehicle-days (core.vehicles
+-- validity), plus any vehicle-day with positions or trajectory metrics. The trajectory metrics
+-- come from the detectors (registered Python frame safety_stage_tracks).
+INSERT INTO safety.vehicle_days
+WITH reg AS (
+    SELECT v.vehicle_id, CAST(d.day AS DATE) AS day,
+           arg_max(v.enterprise_id, coalesce(v.valid_from, DATE '1900-01-01')) AS enterprise_id,
+           arg_max(v.provider_id, coalesce(v.valid_from, DATE '1900-01-01')) AS provider_id
+    FROM core.vehicles v,
+         unnest(generate_series(CAST(greatest(coalesce(v.valid_from, $d0), $d0) AS TIMESTAMP),
+                                CAST(least(coalesce(v.valid_to, $d1 - 1), $d1 - 1) AS TIMESTAMP),
+                                INTERVAL 1 DAY)) AS d(day)
+    WHERE v.vehicle_id IS NOT NULL
+    GROUP BY ALL
+),
+pos AS (
+    SELECT vehicle_id,
+           CAST(timezone('Asia/Shanghai', device_time) AS DATE) AS day,
+           arg_max(enterprise_id, device_time) AS enterprise_id,
+           arg_max(provider_id, device_time) AS provider_id,
+           count(*) AS positions,
+           count(*) FILTER (WHERE quality_ok) AS positions_ok
+    FROM core.positions
+    WHERE vehicle_id IS NOT NULL AND device_time >= $t0 AND device_time < $t1
+    GROUP BY ALL
+),
+trk AS (SELECT * FROM safety_stage_tracks),
+vio AS (
+    SELECT vehicle_id, day,
+           count(*) FILTER (WHERE rule_id = 'speeding') AS n_speeding,
+           count(*) FILTER (WHERE rule_id = 'fatigue_continuous') AS n_fatigue_continuous,
+           count(*) FILTER (WHERE rule_id = 'fatigue_night') AS n_fatigue_night,
+           count(*) FILTER (WHERE rule_id = 'fatigue_daily') AS n_fatigue_daily,
+           count(*) FILTER (WHERE rule_id = 'night_ban') AS n_night_ban,
+           count(*) FILTER (WHERE rule_id = 'off_route') AS n_off_route,
+           count(*) FILTER (WHERE rule_id = 'offline_displacement') AS n_offline_displacement,
+           count(*) FILTER (WHERE rule_id = 'faulty_terminal_dispatch') AS n_faulty_terminal_dispatch,
+           count(*) FILTER (WHERE rule_group = 'adas') AS n_adas,
+           count(*) FILTER (WHERE rule_group = 'dsm') AS n_dsm,
+           count(*) AS n_violations,
+           count(*) FILTER (WHERE handling_status <> 'unhandled') AS n_handled,
+           count(*) FILTER (WHERE reminded_at IS NOT NULL) AS n_reminded,
+           median(time_to_reminder_s) AS median_time_to_reminder_s,
+           coalesce(sum(duration_s) FILTER (WHERE rule_id = 'night_ban'), 0) / 60.0 AS night_ban_min
+    FROM safety.violations
+    WHERE day >= $d0 AND day < $d1
+    GROUP BY ALL
+),
+keys AS (
+    SELECT vehicle_id, day FROM reg
+    UNION SELECT vehicle_id, day FROM pos
+    UNION SELECT vehicle_id, day FROM trk
+    UNION SELECT vehicle_id, day FROM vio
+),
+j AS (
+    SELECT k.vehicle_id, k.day,
+           coalesce(trk.enterprise_id, pos.enterprise_id, reg.enterprise_id) AS enterprise_id,
+           coalesce(trk.provider_id, pos.provider_id, reg.provider_id) AS provider_id,
+           reg.vehicle_id IS NOT NULL AS registered,
+           coalesce(trk.online, false) AS online,
+           coalesce(pos.positions, 0) AS positions,
+           greatest(coalesce(pos.positions_ok, 0) - coalesce(trk.drift_points, 0), 0)
+               AS positions_qualified,
+           coalesce(trk.drift_points, 0) AS drift_points,
+           coalesce(trk.km, 0.0) AS km,
+           coalesce(trk.driving_s, 0.0) / 3600.0 AS driving_h,
+           coalesce(trk.night_km, 0.0) AS night_km,
+           coalesce(trk.night_s, 0.0) / 3600.0 AS night_h,
+           coalesce(trk.fatigue_s, 0.0) / 60.0 AS fatigue_min,
+           coalesce(vio.night_ban_min, 0.0) AS night_ban_min,
+           1440.0 - least(coalesce(trk.covered_s, 0.0) / 60.0, 1440.0) AS offline_min,
+           vio.* EXCLUDE (vehicle_id, day, night_ban_min)
+    FROM keys k
+    LEFT JOIN reg USING (vehicle_id, day)
+    LEFT JOIN pos USING (vehicle_id, day)
+    LEFT JOIN trk USING (vehicle_id, day)
+    LEFT JOIN vio USING (vehicle_id, day)
+)
+SELECT vehicle_id, day, j.enterprise_id, provider_id, e.city, registered, online, positions,
+       positions_qualified, drift_points,
+       CASE WHEN positions > 0 THEN positions_qualified / positions END AS data_quality_rate,
+       km, driving_h, night_km, night_h,
+       CASE WHEN km > 0 THEN night_km / km END AS night_km_share,
+       CASE WHEN driving_h > 0 THEN night_h / driving_h END AS night_h_share,
+       fatigue_min, night_ban_min, offline_min, offline_min / 1440.0 AS offline_share,
+       coalesce(n_speeding, 0), coalesce(n_fatigue_continuous, 0), coalesce(n_fatigue_night, 0),
+       coalesce(n_fatigue_daily, 0), coalesce(n_night_ban, 0), coalesce(n_off_route, 0),
+       coalesce(n_offline_displacement, 0),
+       coalesce(n_faulty_terminal_dispatch, 0), coalesce(n_adas, 0), coalesce(n_dsm, 0),
+       coalesce(n_violations, 0), coalesce(n_handled, 0), coalesce(n_reminded, 0),
+       median_time_to_reminder_s,
+       CASE WHEN km > 0 THEN coalesce(n_speeding, 0) / km * 100 END,
+       CASE WHEN km > 0 THEN (coalesce(n_fatigue_continuous, 0) + coalesce(n_fatigue_night, 0)
+                              + coalesce(n_fatigue_daily, 0)) / km * 100 END,
+       CASE WHEN km > 0 THEN coalesce(n_adas, 0) / km * 100 END,
+       CASE WHEN km > 0 THEN coalesce(n_dsm, 0) / km * 100 END,
+       $now
+FROM j
+LEFT JOIN (SELECT enterprise_id, any_value(city) AS city FROM core.enterprises GROUP BY ALL) e
+  ON e.enterprise_id = j.enterprise_id

@@ -1,0 +1,117 @@
+"""Writing the safety tables (one transaction per detection run) and the mart views."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import duckdb
+import pandas as pd
+
+from hazrisk import __version__
+from hazrisk.safety.params import SafetyParams
+from hazrisk.safety.sqlfiles import read_sql
+
+#: A handling-log entry's event_time may differ from the detected start (detection on the
+#: received fixes vs the centre's own alarm): it matches a violation whose [start, end]
+#: widened by this much holds it.
+LOG_TOLERANCE_S = 600.0
+STAGE_VIOLATIONS = "safety_stage_violations"
+STAGE_TRACKS = "safety_stage_tracks"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ``safety`` schema, tables and macro if missing (idempotent)."""
+    con.execute(read_sql("schema"))
+
+
+def create_mart_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create ``mart.violations``, ``mart.enterprise_safety`` and friends."""
+    con.execute(read_sql("mart"))
+
+
+def month_floor(d: date) -> date:
+    return date(d.year, d.month, 1)
+
+
+def next_month(d: date) -> date:
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+@dataclass
+class WriteCounts:
+    violations: dict[str, int]
+    vehicle_days: int
+    enterprise_months: int
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> int:
+    rows = con.execute(sql, params).fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.DataFrame,
+                  start: date, end: date, t0: datetime, t1: datetime, p: SafetyParams,
+                  *, report_start: float, vehicles: int = 0, positions: int = 0) -> WriteCounts:
+    """Replace the range's violations and vehicle-days, relink handling, rebuild months."""
+    now = datetime.now(UTC)
+    m0 = month_floor(start)
+    m1 = next_month(month_floor(date.fromordinal(end.toordinal() - 1)))
+    if days.empty:
+        days = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
+            ("vehicle_id", object), ("day", "datetime64[s]"), ("enterprise_id", object),
+            ("provider_id", object), ("online", bool), ("km", float), ("driving_s", float),
+            ("night_km", float), ("night_s", float), ("fatigue_s", float),
+            ("covered_s", float), ("drift_points", "int64"))})
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register(STAGE_VIOLATIONS, stage)
+        con.register(STAGE_TRACKS, days)
+        con.execute("DELETE FROM safety.violations WHERE start_time >= $t0 AND start_time < $t1",
+                    {"t0": t0, "t1": t1})
+        con.execute(read_sql("insert_violations"), {"now": now, "version": __version__})
+        con.execute(read_sql("handling"), {
+            "t0": t0, "t1": t1, "window_s": p.reminder_window_s,
+            "repeat_window_s": p.repeat_window_s, "log_tolerance_s": LOG_TOLERANCE_S})
+        con.execute("DELETE FROM safety.vehicle_days WHERE day >= $d0 AND day < $d1",
+                    {"d0": start, "d1": end})
+        con.execute(read_sql("vehicle_days"), {"d0": start, "d1": end, "t0": t0, "t1": t1,
+                                               "now": now})
+        con.execute("DELETE FROM safety.enterprise_months WHERE month_start >= $m0 "
+                    "AND month_start < $m1", {"m0": m0, "m1": m1})
+        con.execute("DELETE FROM safety.enterprise_month_rules WHERE period >= $p0 "
+                    "AND period < $p1", {"p0": m0.strftime("%Y-%m"), "p1": m1.strftime("%Y-%m")})
+        con.execute(read_sql("enterprise_months"), {"m0": m0, "m1": m1, "now": now})
+        con.execute(read_sql("enterprise_month_rules"), {"m0": m0, "m1": m1})
+        n_viol = _count(con, "SELECT count(*) FROM safety_stage_violations", {})
+        con.execute(
+            "INSERT INTO safety.runs VALUES ($now, $d0, $d1, $veh, $pos, $n, $dur, $pj, $v)",
+            {"now": now, "d0": start, "d1": end, "n": n_viol, "veh": vehicles, "pos": positions,
+             "dur": time.perf_counter() - report_start,
+             "pj": json.dumps({g: p.rule_params(g) for g in (
+                 "speeding", "fatigue", "night_ban", "route", "offline", "terminal")},
+                 sort_keys=True),
+             "v": __version__})
+        create_mart_views(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in (STAGE_VIOLATIONS, STAGE_TRACKS):
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(name)
+    rows = con.execute(
+        "SELECT rule_id, count(*) FROM safety.violations WHERE start_time >= $t0 "
+        "AND start_time < $t1 GROUP BY rule_id ORDER BY rule_id", {"t0": t0, "t1": t1}).fetchall()
+    return WriteCounts(
+        violations={str(r): int(n) for r, n in rows},
+        vehicle_days=_count(con, "SELECT count(*) FROM safety.vehicle_days WHERE day >= $d0 "
+                                 "AND day < $d1", {"d0": start, "d1": end}),
+        enterprise_months=_count(con, "SELECT count(*) FROM safety.enterprise_months WHERE "
+                                      "month_start >= $m0 AND month_start < $m1",
+                                 {"m0": m0, "m1": m1}),
+    )

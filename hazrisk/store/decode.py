@@ -1,0 +1,586 @@
+"""Decoding a dump for ingest: the columnar fast path for positions, the scalar codec for the rest.
+
+Every frame is decoded once. Per chunk of the (decompressed) stream:
+
+1. :func:`hazrisk.jt808.columnar.decode_positions` (raw) or ``decode_hexlog`` (hex logs)
+   decodes the ``ok`` 0x0200/0x0704 frames with numpy; the fast path keeps the rows of the
+   frames it can *cut out* of the stream: plain (not subpackaged) location frames, and in hex
+   logs the lines holding exactly one such frame;
+2. well-formed unescaped heartbeats at the start of a raw region are taken vectorised too;
+3. the rest (other messages, rejected frames, garbage, subpackages) is decoded by
+   :func:`hazrisk.jt808.iter_records`: raw regions are joined with a small valid *barrier*
+   frame standing in for each run of cut frames (the splitter's decisions next to a frame span
+   only depend on "a consistent frame follows", which the barrier reproduces), hex-log lines
+   are independent anyway. Offsets (and line numbers) are mapped back, barriers dropped,
+   subpackages reassembled across chunks, and their positions built by the codec's own
+   :func:`hazrisk.jt808.columnar.records_table`.
+
+The records are exactly those ``iter_records`` gives for the whole file (a differential test,
+``tests/store/test_decode.py``, checks it on random damaged streams). The columnar decoder
+also reassembles subpackage groups that complete inside one call; those rows sit at the
+offset just after the completing fragment, ahead of that spot's own frame rows, and are told
+apart here (the scalar pass supplies them once, across chunks).
+
+A raw chunk is cut after its last cut-out frame (the splitter holds no state there), a hex-log
+chunk after its last newline; the rest is carried on, so memory stays a few times
+``chunk_bytes``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+
+import numpy as np
+import pyarrow as pa
+
+from hazrisk.jt808 import BEIJING, Record, decode_frame, encode_message, iter_records
+from hazrisk.jt808.columnar import RECV_SCHEMA, decode_hexlog, decode_positions, records_table
+from hazrisk.jt808.framing import MAX_SPAN
+from hazrisk.jt808.stream import Reassembler
+
+DEFAULT_CHUNK = 32 << 20
+_BARRIER_PHONE = "000000000000"
+BARRIER = encode_message(0x0002, {}, phone=_BARRIER_PHONE, serial=0)
+_LOOKAHEAD = 2 * MAX_SPAN + 2
+_POS_MSGS = (0x0200, 0x0704)
+
+
+@dataclass
+class DecodedChunk:
+    """What one chunk of a dump decoded to.
+
+    ``positions``: rows (columnar schema + ``recv_time``) of every position of the chunk, the
+    fast path's and those of scalar records, ordered by (offset, pos_index); ``records``:
+    every scalar record (not the fast path's frames), offsets in the file, in order;
+    ``frames_fast``: frames taken by the fast path (positions and heartbeats);
+    ``heartbeats``: the fast path's heartbeats (offset, phone, serial, version);
+    ``raw``: ``(buffer, base offset)`` of a raw chunk, to fetch frame bytes.
+    """
+
+    positions: pa.Table | None
+    records: list[Record]
+    frames_fast: int
+    bytes_done: int
+    raw: tuple[bytes, int] | None = None
+    heartbeats: pa.Table | None = None
+    text: tuple[bytes, int] | None = None  # hex-log block and its text offset
+
+    def frame_at(self, offset: int) -> bytes | None:
+        """The escaped frame (flags included) that starts at ``offset`` (a fast-path row's)."""
+        if self.raw is not None:
+            buf, base = self.raw
+            a = offset - base
+            if 0 <= a < len(buf):
+                end = buf.find(b"\x7e", a + 1)
+                return buf[a : end + 1] if end > a else None
+            return None
+        if self.text is not None:
+            block, base = self.text
+            a = offset - base
+            end = block.find(b"\n", a)
+            m = _ONE_FRAME_LINES.match(block, a, len(block) if end < 0 else end + 1)
+            return bytes.fromhex(m.group(4).decode()) if m else None
+        return None
+
+    def frame_bytes(self, offset: int, length: int) -> bytes | None:
+        if self.raw is None:
+            return None
+        buf, base = self.raw
+        a = offset - base
+        if a < 0 or a + length > len(buf):
+            return None
+        return buf[a : a + length]
+
+
+def _read(fh: IO[bytes], n: int) -> bytes:
+    parts = []
+    got = 0
+    while got < n:
+        b = fh.read(n - got)
+        if not b:
+            break
+        parts.append(b)
+        got += len(b)
+    return b"".join(parts)
+
+
+def _with_scalar_positions(fast: pa.Table | None, records: list[Record]) -> pa.Table | None:
+    """The chunk's positions: fast rows plus the codec's rows for scalar ``ok`` position
+    records (reassembled messages, frames in mixed lines), ordered by (offset, pos_index)."""
+    pos_recs = [r for r in records if r.status == "ok" and r.msg_id in _POS_MSGS
+                and (r.subpackage is None or r.reassembled_from is not None)]
+    parts = []
+    if fast is not None and fast.num_rows:
+        if "recv_time" not in fast.column_names:
+            fast = fast.append_column("recv_time", pa.nulls(fast.num_rows, RECV_SCHEMA.field(
+                "recv_time").type))
+        parts.append(fast.select(RECV_SCHEMA.names).cast(RECV_SCHEMA))
+    if pos_recs:
+        parts.append(records_table(pos_recs, with_recv=True))
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    both = pa.concat_tables(parts)
+    order = np.lexsort((both.column("pos_index").to_numpy(), both.column("offset").to_numpy()))
+    return both.take(pa.array(order))
+
+
+# --------------------------------------------------------------------------------------------
+# Raw captures
+# --------------------------------------------------------------------------------------------
+
+
+def iter_raw_chunks(
+    stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b""
+) -> Iterator[DecodedChunk]:
+    """Decode a raw (decompressed) byte stream chunk by chunk (see the module docstring)."""
+    carry = first
+    pos = 0  # file offset of carry[0]
+    joiner = Reassembler()
+    max_carry = 4 * chunk_bytes
+    eof = False
+    while not eof:
+        more = _read(stream, chunk_bytes)
+        eof = len(more) < chunk_bytes
+        buf = carry + more if carry else more
+        if not buf:
+            done = joiner.finish(pos)
+            if done:
+                yield DecodedChunk(_with_scalar_positions(None, done), done, 0, pos)
+            break
+        table = decode_positions(buf, base_offset=pos)
+        starts, ends, keep = _frame_spans(buf, table, pos)
+        if keep is not None:
+            table = table.filter(pa.array(keep))
+        if eof:
+            cut = len(buf)
+        elif ends.size:
+            cut = int(ends[-1])
+        elif len(buf) > max_carry:
+            cut = _scalar_cut(buf)
+        else:
+            cut = 0
+        if cut == 0 and not eof:
+            carry = buf
+            continue
+        records, hb = _records_between(buf[:cut], starts, ends, pos, final_tail=eof)
+        out: list[Record] = []
+        for rec in records:
+            out.append(rec)
+            if rec.subpackage is not None:
+                out.extend(joiner.feed(rec))
+        if eof:
+            out.extend(joiner.finish(pos + len(buf)))
+        yield DecodedChunk(
+            positions=_with_scalar_positions(table, out),
+            records=out,
+            frames_fast=int(starts.size) + (hb.num_rows if hb is not None else 0),
+            bytes_done=pos + cut,
+            raw=(buf[:cut], pos),
+            heartbeats=hb,
+        )
+        carry = buf[cut:]
+        pos += cut
+
+
+def _fragment_ends(ub: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Ends (byte after the closing flag) of frames that look like subpackaged 0x0200/0x0704
+    fragments: where a reassembled record of the columnar path would sit."""
+    if flags.size < 2:
+        return np.zeros(0, np.int64)
+    f = flags[:-1]
+    padded = np.concatenate([ub, np.zeros(4, np.uint8)])
+    mid = padded[f + 1].astype(np.int64) << 8 | padded[f + 2]
+    frag = ((mid == 0x0200) | (mid == 0x0704)) & ((padded[f + 3] & 0x20) != 0)
+    return (flags[1:][frag] + 1).astype(np.int64)
+
+
+def _frame_spans(
+    buf: bytes, table: pa.Table, pos: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``[start, end)`` in ``buf`` of the plain location frames the columnar path decoded
+    (sorted, unique), and a row mask dropping rows of reassembled subpackages (None: all kept).
+
+    A row offset is a plain frame's unless a fragment ends there; at such a spot the frame
+    there (if any) is decoded by the codec to see whether rows are its own: they are the last
+    run (``pos_index`` restarting at 0) when it is an ok plain location frame."""
+    if table.num_rows == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, None
+    ub = np.frombuffer(buf, np.uint8)
+    flags = np.flatnonzero(ub == 0x7E)
+    offs = table.column("offset").to_numpy() - pos
+    first = np.ones(offs.size, bool)
+    first[1:] = offs[1:] != offs[:-1]
+    u_off = offs[first].astype(np.int64)
+    at = np.searchsorted(flags, u_off, side="right")
+    plain = at < flags.size  # a plain frame starts here and closes in the buffer
+    keep: np.ndarray | None = None
+    suspect = np.isin(u_off, _fragment_ends(ub, flags))
+    if suspect.any():
+        group = np.cumsum(first) - 1
+        pidx = table.column("pos_index").to_numpy()
+        runs = np.cumsum(pidx == 0)
+        last_run = np.zeros(u_off.size, np.int64)
+        np.maximum.at(last_run, group, runs)
+        for k in np.flatnonzero(suspect).tolist():
+            s = int(u_off[k])
+            ok = False
+            if plain[k] and ub[s] == 0x7E:
+                rec = decode_frame(buf[s : int(flags[at[k]]) + 1], offset=pos + s)
+                ok = (rec.status == "ok" and rec.msg_id in _POS_MSGS
+                      and rec.subpackage is None)
+            plain[k] = ok
+        keep = plain[group] & (~suspect[group] | (runs == last_run[group]))
+    starts = u_off[plain]
+    close = flags[at[plain]]
+    return starts, (close + 1).astype(np.int64), keep
+
+
+def _scalar_cut(buf: bytes) -> int:
+    """End of the last ``ok`` frame far enough from the end of ``buf`` (0 if none)."""
+    limit = len(buf) - _LOOKAHEAD
+    cut = 0
+    for rec in iter_records(buf, fmt="raw", reassemble=False):
+        end = rec.offset + rec.length
+        if end > limit:
+            break
+        if rec.status == "ok" and rec.length > 0:
+            cut = end
+    return cut
+
+
+def _records_between(
+    buf: bytes, starts: np.ndarray, ends: np.ndarray, pos: int, *, final_tail: bool
+) -> tuple[list[Record], pa.Table | None]:
+    """Scalar records of ``buf`` outside the fast-path frames (offsets in the file), and the
+    heartbeats peeled off the region starts."""
+    region_starts = np.concatenate([[0], ends]).astype(np.int64)
+    region_ends = np.concatenate([starts, [len(buf)]]).astype(np.int64)
+    followed = np.concatenate([np.ones(starts.size, bool), [not final_tail]])
+    nonempty = region_ends > region_starts
+    rs, re_, followed = region_starts[nonempty], region_ends[nonempty], followed[nonempty]
+    rs, hb = _peel_heartbeats(np.frombuffer(buf, np.uint8), rs, re_, pos)
+    nonempty = re_ > rs
+    rs, re_, followed = rs[nonempty], re_[nonempty], followed[nonempty]
+    if rs.size == 0:
+        return [], hb
+    pieces: list[bytes] = []
+    filt_start: list[int] = []
+    orig_start: list[int] = []
+    barriers: set[int] = set()
+    at = 0
+    for a, b, f in zip(rs.tolist(), re_.tolist(), followed.tolist(), strict=True):
+        pieces.append(buf[a:b])
+        filt_start.append(at)
+        orig_start.append(a)
+        at += b - a
+        if f:
+            pieces.append(BARRIER)
+            barriers.add(at)
+            at += len(BARRIER)
+    filtered = b"".join(pieces)
+    fs = np.asarray(filt_start, np.int64)
+    out: list[Record] = []
+    for rec in iter_records(filtered, fmt="raw", reassemble=False):
+        if rec.offset in barriers:
+            if not (rec.status == "ok" and rec.length == len(BARRIER)
+                    and rec.phone == _BARRIER_PHONE):
+                raise AssertionError(f"barrier frame decoded as {rec.status}/{rec.reason}")
+            continue
+        k = int(np.searchsorted(fs, rec.offset, side="right")) - 1
+        rec.offset = pos + orig_start[k] + (rec.offset - filt_start[k])
+        out.append(rec)
+    return out, hb
+
+
+# Heartbeats (0x0002, empty body) are the commonest frames after positions. A region between
+# fast-path frames starts where the splitter holds no state; when its first bytes are an
+# unescaped, well-formed heartbeat (2013: 15 bytes, 2019: 20 bytes, check code right, BCD phone
+# valid), the splitter makes exactly that frame and the codec decodes it ok with an empty body,
+# so it is taken here (and the region restarts after it). Anything else goes to the codec.
+_HB_LEN = {2013: 15, 2019: 20}
+_DIGIT_OK = np.zeros(256, bool)
+for _hi in range(10):
+    for _lo in range(10):
+        _DIGIT_OK[_hi * 16 + _lo] = True
+
+
+def _peel_heartbeats(
+    ub: np.ndarray, rs: np.ndarray, re_: np.ndarray, pos: int
+) -> tuple[np.ndarray, pa.Table | None]:
+    rs = rs.copy()
+    found: list[tuple[np.ndarray, int]] = []  # (frame starts, version)
+    n = ub.size
+    padded = np.concatenate([ub, np.zeros(24, np.uint8)])
+    active = np.flatnonzero(re_ - rs >= _HB_LEN[2013])
+    while active.size:
+        a = rs[active]
+        matched = np.zeros(active.size, bool)
+        for version, length in _HB_LEN.items():
+            ok = (re_[active] - a >= length) & ~matched
+            if not ok.any():
+                continue
+            win = padded[a[:, None] + np.arange(length)]
+            props = 0x40 if version == 2019 else 0x00
+            phone = win[:, 6:16] if version == 2019 else win[:, 5:11]
+            inner = win[:, 1 : length - 1]
+            ok &= (win[:, 0] == 0x7E) & (win[:, length - 1] == 0x7E)
+            ok &= ~((inner == 0x7E) | (inner == 0x7D)).any(axis=1)
+            ok &= (win[:, 1] == 0x00) & (win[:, 2] == 0x02)
+            ok &= (win[:, 3] == props) & (win[:, 4] == 0x00)
+            ok &= _DIGIT_OK[phone].all(axis=1)
+            ok &= np.bitwise_xor.reduce(inner, axis=1) == 0
+            ok &= a + length <= n
+            if ok.any():
+                found.append((a[ok], version))
+                rs[active[ok]] += length
+                matched |= ok
+        active = active[matched]
+        active = active[re_[active] - rs[active] >= _HB_LEN[2013]]
+    if not found:
+        return rs, None
+    offs = np.concatenate([f[0] for f in found])
+    versions = np.concatenate([np.full(f[0].size, f[1], np.int16) for f in found])
+    phones: list[str] = []
+    serials = np.zeros(offs.size, np.int64)
+    k = 0
+    for starts_, version in found:
+        if version == 2019:
+            ph = padded[starts_[:, None] + np.arange(6, 16)]
+            ser = padded[starts_ + 16].astype(np.int64) << 8 | padded[starts_ + 17]
+        else:
+            ph = padded[starts_[:, None] + np.arange(5, 11)]
+            ser = padded[starts_ + 11].astype(np.int64) << 8 | padded[starts_ + 12]
+        phones.extend(bytes(row).hex() for row in ph)
+        serials[k : k + starts_.size] = ser
+        k += starts_.size
+    order = np.argsort(offs, kind="stable")
+    table = pa.table({
+        "offset": pa.array(offs[order] + pos, pa.int64()),
+        "phone": pa.array([phones[i] for i in order], pa.string()),
+        "serial": pa.array(serials[order], pa.int32()),
+        "version": pa.array(versions[order], pa.int16()),
+    })
+    return rs, table
+
+
+# --------------------------------------------------------------------------------------------
+# Gateway hex logs
+# --------------------------------------------------------------------------------------------
+
+#: A hex-log line holding exactly one frame (two flags, nothing else): the codec's reader makes
+#: one record of the whole line for it. A subset of the reader's own line pattern.
+_ONE_FRAME_LINES = re.compile(
+    rb"(?m)^[ \t]*(?:(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?)"
+    rb"(?P<zone>Z|[+-]\d{2}:?\d{2})?[ \t]+)?(?:(?P<dir>RECV|SEND|recv|send)[ \t:]+)?"
+    rb"(7[eE](?:(?!7[eE])[0-9A-Fa-f]{2})+7[eE])[ \t]*\r?$"
+)
+#: Fast-path heartbeat lines: the frame's hex is ``7E 0002 0000 ...`` (2013, 15 bytes) or
+#: ``7E 0002 4000 ...`` (2019, 20 bytes) and the time, if any, has no zone and <= 6 decimals.
+_HB_HEX = {30: b"00020000", 40: b"00024000"}
+#: Where a subpackaged 0x0200/0x0704 fragment may start in hex text (subpackage bit 0x20 of the
+#: properties' high byte); false alarms only cost a closer look.
+_FRAGMENT_HEX = re.compile(rb"7[eE][ \t]*0(?:2[ \t]*00|7[ \t]*04)[ \t]*[2367AaBbEeFf]")
+MAX_LINE = 1 << 22
+
+
+def iter_hexlog_chunks(
+    stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b""
+) -> Iterator[DecodedChunk]:
+    """Decode a (decompressed) gateway hex log in blocks of whole lines."""
+    carry = first
+    offset = 0  # text offset of carry[0]
+    line_no = 1  # number of carry's first line
+    joiner = Reassembler()
+    eof = False
+    while not eof:
+        more = _read(stream, chunk_bytes)
+        eof = len(more) < chunk_bytes
+        data = carry + more if carry else more
+        cut = len(data) if eof else data.rfind(b"\n") + 1
+        if cut == 0 and not eof and len(data) <= max(MAX_LINE, chunk_bytes):
+            carry = data
+            continue
+        if cut == 0:
+            cut = len(data)  # an overlong line: the codec's reader calls it garbage
+        block = data[:cut]
+        fast, records, n_fast, hb = _hexlog_block(block, offset, line_no)
+        out: list[Record] = []
+        for rec in records:
+            out.append(rec)
+            if rec.subpackage is not None:
+                out.extend(joiner.feed(rec))
+        if eof:
+            out.extend(joiner.finish(offset + cut))
+        yield DecodedChunk(_with_scalar_positions(fast, out), out, n_fast, offset + cut,
+                           heartbeats=hb, text=(block, offset))
+        line_no += block.count(b"\n")
+        offset += cut
+        carry = data[cut:]
+
+
+def _hexlog_block(
+    block: bytes, offset: int, line_no: int
+) -> tuple[pa.Table | None, list[Record], int, pa.Table | None]:
+    """(fast rows, scalar records, lines the fast path took) for whole lines of text."""
+    table = decode_hexlog(block, base_offset=offset, first_line=line_no)
+    nl = np.flatnonzero(np.frombuffer(block, np.uint8) == 0x0A)
+    line_starts = np.concatenate([[0], nl + 1]).astype(np.int64)
+    if line_starts[-1] == len(block):
+        line_starts = line_starts[:-1]
+    line_ends = np.append(line_starts[1:], len(block))
+    # single-frame lines (one C-level scan), and which of them are fragments
+    matches = list(_ONE_FRAME_LINES.finditer(block))
+    one_start = np.fromiter((m.start() for m in matches), np.int64, len(matches))
+    hex_at = np.fromiter((m.start(4) for m in matches), np.int64, len(matches))
+    text = np.frombuffer(block + b"\0" * 8, np.uint8)
+    props_hi = text[hex_at + 6]
+    frag_one = np.isin(props_hi, np.frombuffer(b"2367ABEFabef", np.uint8))
+    plain_one = one_start[~frag_one]
+    hb_lines, heartbeats = _hexlog_heartbeats(block, matches, line_starts, line_ends, offset)
+    if table.num_rows == 0:
+        records = _scalar_lines(block, offset, line_no, line_starts,
+                                hb_lines if hb_lines.size else None)
+        return None, records, int(hb_lines.size), heartbeats
+    # fragments anywhere: reassembled rows of the columnar path may sit where they end
+    suspect = _hexlog_fragment_ends(block, line_starts, line_ends)
+    offs = table.column("offset").to_numpy() - offset
+    first = np.ones(offs.size, bool)
+    first[1:] = offs[1:] != offs[:-1]
+    group = np.cumsum(first) - 1
+    u_off = offs[first].astype(np.int64)
+    own = np.isin(u_off, plain_one)
+    sus = np.isin(u_off, suspect) if suspect.size else np.zeros(u_off.size, bool)
+    for k in np.flatnonzero(sus & own).tolist():
+        li = int(np.searchsorted(line_starts, u_off[k], side="right")) - 1
+        m = _ONE_FRAME_LINES.match(block, int(line_starts[li]), int(line_ends[li]))
+        if m is None or not _ok_plain(bytes.fromhex(m.group(4).decode())):
+            own[k] = False
+    if sus.any():
+        pidx = table.column("pos_index").to_numpy()
+        runs = np.cumsum(pidx == 0)
+        last_run = np.zeros(u_off.size, np.int64)
+        np.maximum.at(last_run, group, runs)
+        keep = own[group] & (~sus[group] | (runs == last_run[group]))
+    else:
+        keep = own[group]
+    fast = table if keep.all() else table.filter(pa.array(keep))
+    taken = np.union1d(np.searchsorted(line_starts, u_off[own]), hb_lines)
+    records = _scalar_lines(block, offset, line_no, line_starts, taken)
+    return (fast if fast.num_rows else None), records, int(taken.size), heartbeats
+
+
+def _beijing_time(raw: bytes | None) -> datetime | None:
+    """A hex-log time without zone, as the codec's reader reads it (Beijing; None if bad)."""
+    if not raw:
+        return None
+    try:
+        t = datetime.fromisoformat(raw.decode("ascii").replace(",", "."))
+    except ValueError:
+        return None
+    return t.replace(tzinfo=BEIJING)
+
+
+def _hexlog_heartbeats(
+    block: bytes, matches: list[re.Match[bytes]], line_starts: np.ndarray,
+    line_ends: np.ndarray, offset: int,
+) -> tuple[np.ndarray, pa.Table | None]:
+    """Line indices and rows of the heartbeat lines the fast path takes (see ``_HB_HEX``);
+    the same checks as the raw path's heartbeats, the codec's record fields."""
+    picked: list[tuple[int, bytes, int, re.Match[bytes]]] = []  # (line start, frame, version, m)
+    for m in matches:
+        h0, h1 = m.span(4)
+        kind = _HB_HEX.get(h1 - h0)
+        if kind is None or block[h0 + 2 : h0 + 10] != kind or m.group("zone"):
+            continue
+        ts = m.group("ts")
+        if ts is not None and len(ts) > 26:
+            continue
+        picked.append((m.start(), bytes.fromhex(block[h0:h1].decode()), h1 - h0, m))
+    if not picked:
+        return np.zeros(0, np.int64), None
+    rows: list[tuple[int, str, int, int, bytes | None, str | None]] = []
+    for start, frame, hexlen, m in picked:
+        inner = frame[1:-1]
+        if b"\x7d" in inner:
+            continue
+        x = 0
+        for b in inner:
+            x ^= b
+        if x:
+            continue
+        version = 2019 if hexlen == 40 else 2013
+        ph = inner[5:15] if version == 2019 else inner[4:10]
+        if not all(_DIGIT_OK[b] for b in ph):
+            continue
+        ser = inner[15:17] if version == 2019 else inner[10:12]
+        d = m.group("dir")
+        rows.append((start, ph.hex(), int.from_bytes(ser, "big"), version, m.group("ts"),
+                     d.decode().upper() if d else None))
+    if not rows:
+        return np.zeros(0, np.int64), None
+    starts = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    lines = np.searchsorted(line_starts, starts)
+    table = pa.table({
+        "offset": pa.array(starts + offset, pa.int64()),
+        "phone": pa.array([r[1] for r in rows], pa.string()),
+        "serial": pa.array([r[2] for r in rows], pa.int32()),
+        "version": pa.array([r[3] for r in rows], pa.int16()),
+        "recv_time": pa.array([_beijing_time(r[4]) for r in rows],
+                              pa.timestamp("us", tz="UTC")),
+        "direction": pa.array([r[5] for r in rows], pa.string()),
+        "length": pa.array(line_ends[lines] - starts, pa.int64()),
+    })
+    return lines.astype(np.int64), table
+
+
+def _hexlog_fragment_ends(block: bytes, line_starts: np.ndarray,
+                          line_ends: np.ndarray) -> np.ndarray:
+    """Text positions (in ``block``) right after each ok subpackage fragment record."""
+    lines = sorted({int(np.searchsorted(line_starts, m.start(), side="right")) - 1
+                    for m in _FRAGMENT_HEX.finditer(block)})
+    ends = []
+    for li in lines:
+        a, b = int(line_starts[li]), int(line_ends[li])
+        for rec in iter_records(block[a:b], fmt="hexlog", reassemble=False):
+            if rec.status == "ok" and rec.subpackage is not None:
+                ends.append(a + rec.offset + rec.length)
+    return np.asarray(ends, np.int64)
+
+
+def _ok_plain(frame: bytes) -> bool:
+    rec = decode_frame(frame)
+    return rec.status == "ok" and rec.msg_id in _POS_MSGS and rec.subpackage is None
+
+
+def _scalar_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarray,
+                  taken: np.ndarray | None) -> list[Record]:
+    """Codec records of the block's lines except the ``taken`` ones (line indices)."""
+    if taken is None or taken.size == 0:
+        text = block
+        kept = np.arange(line_starts.size)
+    else:
+        mask = np.ones(line_starts.size, bool)
+        mask[taken] = False
+        kept = np.flatnonzero(mask)
+        if kept.size == 0:
+            return []
+        bounds = np.append(line_starts, len(block))
+        text = b"".join(block[bounds[i] : bounds[i + 1]] for i in kept.tolist())
+    lens = np.diff(np.append(line_starts, len(block)))[kept]
+    starts = np.cumsum(lens) - lens  # of each kept line in ``text``
+    orig = line_starts[kept]
+    out = []
+    for rec in iter_records(text, fmt="hexlog", reassemble=False):
+        k = max(int(np.searchsorted(starts, rec.offset, side="right")) - 1, 0)
+        rec.offset = offset + int(orig[k]) + (rec.offset - int(starts[k]))
+        if rec.line is not None:
+            rec.line = line_no + int(kept[min(rec.line - 1, kept.size - 1)])
+        out.append(rec)
+    return out

@@ -1,0 +1,499 @@
+"""``hazrisk ingest PATH...``: JT/T 808 dumps into the warehouse, one transaction per file.
+
+- **Idempotent**: a file whose content hash (sha256 of its bytes) is already in
+  ``meta.ingested_files`` is skipped, and the summary says so.
+- **Atomic per file**: a file is written into ``store.*`` one transaction per chunk (so memory
+  does not grow with the file), marked in ``meta.ingest_in_progress``; it becomes visible all
+  at once when its ``meta.ingested_files`` row commits (the ``core``/``raw``/``quarantine``
+  views show committed files only). A crash or kill mid-file leaves nothing visible; the next
+  read-write connect deletes the unfinished rows (:func:`hazrisk.store.connect.recover`) and a
+  rerun ingests the file exactly once.
+- **Decoding**: :mod:`hazrisk.store.decode` (columnar fast path for positions, the scalar codec
+  for everything else, each frame decoded once).
+- **Positions** deduplicated on (terminal, device time, coordinates) and resolved to vehicles:
+  :mod:`hazrisk.store.positions`.
+- A bad file (unreadable, truncated or corrupt gzip, no JT/T 808 frames at all) is rolled back
+  with an error naming it, recorded in ``meta.ingest_errors``; the other files go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from hazrisk import __version__
+from hazrisk.jt808 import BEIJING, decode_frame, detect_format
+from hazrisk.store.connect import delete_file_rows
+from hazrisk.store.decode import (
+    DEFAULT_CHUNK,
+    DecodedChunk,
+    iter_hexlog_chunks,
+    iter_raw_chunks,
+)
+from hazrisk.store.messages import RecordSink
+from hazrisk.store.positions import ChunkResult, append_positions, stage_table
+from hazrisk.store.resolve import Assigner
+from hazrisk.store.sources import (
+    BadDumpError,
+    open_stream,
+    path_metadata,
+    select_files,
+    sha256_file,
+)
+
+SNIFF_BYTES = 1 << 16
+ProgressHook = Callable[[int, int], None]  # (bytes on disk done, frames done) increments
+
+
+@dataclass
+class FileSummary:
+    """The outcome of one file. :meth:`to_json` gives the documented ``--json`` keys."""
+
+    path: str
+    sha256: str | None = None
+    skipped: bool = False
+    frames_ok: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    garbage_bytes: int = 0
+    positions: int = 0
+    duplicates: int = 0
+    # beyond the JSON contract
+    error: str | None = None
+    skip_reason: str | None = None
+    file_id: int | None = None
+    format: str | None = None
+    positions_stored: int = 0
+    alarms: int = 0
+    safety_events: int = 0
+    unknown_terminals: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    tables: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "skipped": self.skipped,
+            "frames_ok": self.frames_ok,
+            "rejected": dict(sorted(self.rejected.items())),
+            "garbage_bytes": self.garbage_bytes,
+            "positions": self.positions,
+            "duplicates": self.duplicates,
+        }
+
+    @property
+    def frames(self) -> int:
+        return self.frames_ok + sum(self.rejected.values())
+
+    def line(self) -> str:
+        """One human-readable summary line."""
+        if self.error:
+            return f"FAILED  {self.path}: {self.error}"
+        if self.skipped:
+            return f"skipped {self.path}: {self.skip_reason}"
+        rej = ", ".join(f"{k} {v}" for k, v in sorted(self.rejected.items())) or "none"
+        rate = self.frames / self.seconds if self.seconds > 0 else 0.0
+        text = (
+            f"ok      {self.path}: {self.frames_ok:,} frames ok, rejected {sum(self.rejected.values()):,} "
+            f"({rej}), garbage {self.garbage_bytes:,} bytes, positions {self.positions:,} "
+            f"(duplicates {self.duplicates:,}), {self.seconds:.1f} s, {rate:,.0f} frames/s"
+        )
+        if self.unknown_terminals:
+            shown = ", ".join(self.unknown_terminals[:5])
+            more = len(self.unknown_terminals) - 5
+            text += (f"; unknown terminals {len(self.unknown_terminals)} ({shown}"
+                     f"{f', +{more} more' if more > 0 else ''}) kept")
+        return text
+
+
+@dataclass
+class IngestReport:
+    files: list[FileSummary] = field(default_factory=list)
+    left_alone: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileSummary]:
+        return [f for f in self.files if f.error]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.missing else 0
+
+    def to_json(self) -> dict[str, Any]:
+        done = [f for f in self.files if not f.error]
+        rejected: Counter[str] = Counter()
+        for f in done:
+            rejected.update(f.rejected)
+        unknown = sorted({t for f in done for t in f.unknown_terminals})
+        return {
+            "files": [f.to_json() for f in done],
+            "totals": {
+                "files": len(self.files),
+                "ingested": sum(1 for f in done if not f.skipped),
+                "skipped": sum(1 for f in done if f.skipped),
+                "failed": len(self.failed),
+                "frames_ok": sum(f.frames_ok for f in done),
+                "rejected": dict(sorted(rejected.items())),
+                "garbage_bytes": sum(f.garbage_bytes for f in done),
+                "positions": sum(f.positions for f in done),
+                "duplicates": sum(f.duplicates for f in done),
+                "unknown_terminals": unknown,
+                "errors": [{"path": f.path, "error": f.error} for f in self.failed]
+                + [{"path": m, "error": "no such file or directory"} for m in self.missing],
+                "left_alone": self.left_alone,
+            },
+        }
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    chunk_bytes: int = DEFAULT_CHUNK,
+    progress: ProgressHook | None = None,
+    on_file: Callable[[FileSummary], None] | None = None,
+) -> IngestReport:
+    """Ingest every dump named by ``paths`` (files, folders, globs)."""
+    sel = select_files(paths)
+    report = IngestReport(left_alone=[str(p) for p in sel.left_alone], missing=sel.missing)
+    for path in sel.dumps:
+        summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress)
+        report.files.append(summary)
+        if on_file is not None:
+            on_file(summary)
+    return report
+
+
+def total_bytes(paths: Iterable[str | os.PathLike[str]]) -> int:
+    """On-disk size of the dumps ``paths`` select (for a progress bar)."""
+    total = 0
+    for p in select_files(paths).dumps:
+        with contextlib.suppress(OSError):
+            total += p.stat().st_size
+    return total
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    chunk_bytes: int = DEFAULT_CHUNK,
+    progress: ProgressHook | None = None,
+) -> FileSummary:
+    """Ingest one dump file in one transaction (see the module docstring)."""
+    summary = FileSummary(str(path))
+    t0 = time.perf_counter()
+    try:
+        sha, size = sha256_file(path)
+    except BadDumpError as exc:
+        summary.error = str(exc)
+        _record_error(con, path, None, summary.error)
+        return summary
+    summary.sha256 = sha
+    done = con.execute(
+        "SELECT f.file_id, f.path, f.finished_at FROM meta.ingested_files f WHERE f.sha256 = $s",
+        {"s": sha},
+    ).fetchall()
+    if done:
+        # Nothing is ingested by this run: the counts stay 0 (they are in meta.ingested_files).
+        fid, first_path, when = done[0][:3]
+        summary.skipped = True
+        summary.file_id = int(fid)
+        summary.skip_reason = (
+            f"already ingested (same sha256 as {first_path}, file_id {fid}, "
+            f"{when:%Y-%m-%d %H:%M})"
+        )
+        if progress:
+            progress(size, 0)
+        return summary
+    started = datetime.now().astimezone()
+    (file_id,) = con.execute(
+        "SELECT greatest((SELECT coalesce(max(file_id), 0) FROM meta.ingested_files), "
+        "(SELECT coalesce(max(file_id), 0) FROM meta.ingest_in_progress)) + 1"
+    ).fetchall()[0]
+    summary.file_id = int(file_id)
+    con.execute(
+        "INSERT INTO meta.ingest_in_progress VALUES ($f, $p, $s, $t, $pid)",
+        {"f": summary.file_id, "p": str(path), "s": sha, "t": started, "pid": os.getpid()},
+    )
+    try:
+        _ingest_chunks(con, path, size, summary, chunk_bytes, progress)
+        summary.seconds = time.perf_counter() - t0
+        con.execute("BEGIN TRANSACTION")  # the file becomes visible, all at once
+        try:
+            _write_meta(con, path, sha, size, summary, started)
+            con.execute("DELETE FROM meta.ingest_in_progress WHERE file_id = $f",
+                        {"f": summary.file_id})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    except (BadDumpError, OSError, EOFError) as exc:
+        _abort(con, summary.file_id)
+        summary.error = str(exc) if isinstance(exc, BadDumpError) else f"{path}: {exc}"
+        _record_error(con, path, sha, summary.error)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            _abort(con, summary.file_id)
+        raise
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _abort(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    """Undo an unfinished file: its open chunk transaction, its stored rows, its marker."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        delete_file_rows(con, file_id)
+        con.execute("DELETE FROM meta.ingest_in_progress WHERE file_id = $f", {"f": file_id})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _record_error(con: duckdb.DuckDBPyConnection, path: Path, sha: str | None, error: str) -> None:
+    con.execute(
+        "INSERT INTO meta.ingest_errors (path, sha256, error) VALUES ($p, $s, $e)",
+        {"p": str(path), "s": sha, "e": error},
+    )
+
+
+def _ingest_chunks(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    size: int,
+    summary: FileSummary,
+    chunk_bytes: int,
+    progress: ProgressHook | None,
+) -> None:
+    """Decode and store a file, one transaction per chunk (memory does not grow with the
+    file: DuckDB keeps a transaction's appends in memory until it commits). Nothing shows
+    through the views until the caller commits the file's meta row."""
+    assert summary.file_id is not None
+    stream, gz = open_stream(path)
+    with stream:
+        first = stream.read(SNIFF_BYTES)
+        fmt = detect_format(first)
+        summary.format = fmt
+        chunks: Iterator[DecodedChunk]
+        if fmt == "raw":
+            chunks = iter_raw_chunks(stream, chunk_bytes=chunk_bytes, first=first)
+        else:
+            chunks = iter_hexlog_chunks(stream, chunk_bytes=chunk_bytes, first=first)
+        assigner = Assigner(con)
+        _, day = path_metadata(path)
+        noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
+                if day is not None else None)
+        with _Writer() as writer:
+            sink = RecordSink(con, summary.file_id, submit=writer.submit)
+            seq = 0
+            reported = 0
+            for chunk in chunks:
+                writer.submit(functools.partial(con.execute, "BEGIN TRANSACTION"))
+                scalar_items: dict[tuple[int, int], dict[int, dict[str, Any]]] = {}
+                for rec in chunk.records:
+                    if sink.add(rec, chunk.frame_bytes):
+                        for i, p in _fixes(rec):
+                            items = p.get("items") or {}
+                            scalar_items[(rec.offset, i)] = {
+                                int(k, 16): v for k, v in items.items() if isinstance(v, dict)
+                            }
+                table = chunk.positions
+                if table is not None and table.num_rows:
+                    staged = stage_table(table, file_id=summary.file_id, first_row=seq,
+                                         assigner=assigner, fallback_time=noon)
+                    seq += table.num_rows
+                    writer.submit(functools.partial(
+                        _append_job, con, summary, staged, _item_lookup(chunk, scalar_items)))
+                sink.frames_ok += chunk.frames_fast
+                if chunk.heartbeats is not None and chunk.heartbeats.num_rows:
+                    sink.add_heartbeats(chunk.heartbeats)
+                sink.flush()
+                writer.submit(functools.partial(con.execute, "COMMIT"))
+                if progress:
+                    disk = _disk_position(stream, gz, chunk.bytes_done, size)
+                    progress(max(disk - reported, 0), chunk.frames_fast + len(chunk.records))
+                    reported = max(disk, reported)
+        if progress and size > reported:
+            progress(size - reported, 0)
+    if sink.bad_gzip:
+        raise BadDumpError(f"{path}: truncated or corrupt gzip ({sink.bad_gzip})")
+    summary.frames_ok = sink.frames_ok
+    summary.rejected = dict(sink.rejected)
+    summary.garbage_bytes = sink.garbage_bytes
+    summary.tables = dict(sink.table_rows)
+    summary.tables["garbage_spans"] = sink.garbage_spans
+    summary.duplicates = summary.positions - summary.positions_stored
+    if size > 0 and summary.frames_ok == 0:
+        raise BadDumpError(
+            f"{path}: no valid JT/T 808 frame found in {size:,} bytes "
+            f"({sum(summary.rejected.values()):,} rejected candidates, "
+            f"{summary.garbage_bytes:,} garbage bytes): wrong format? expected a raw capture "
+            "or a gateway hex log, optionally gzip")
+    summary.unknown_terminals = [
+        p for (p,) in con.execute(
+            """
+            SELECT terminal_phone FROM store.positions
+            WHERE source_file_id = $f AND vehicle_id IS NULL
+            UNION
+            SELECT m.terminal_phone FROM (
+                SELECT DISTINCT terminal_phone FROM store.raw_messages WHERE source_file_id = $f
+                UNION
+                SELECT DISTINCT terminal_phone FROM store.heartbeats WHERE source_file_id = $f
+            ) m
+            WHERE m.terminal_phone IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM core.terminal_assignments a
+                              WHERE a.terminal_key = core.terminal_key(m.terminal_phone))
+            ORDER BY 1
+            """,
+            {"f": summary.file_id},
+        ).fetchall()
+    ]
+
+
+class _Writer:
+    """Runs database jobs in order on one worker thread, so decoding the next chunk overlaps
+    with writing the last one (DuckDB releases the GIL). At most ``depth`` jobs wait; the
+    first failure is raised in the caller's thread."""
+
+    def __init__(self, depth: int = 3) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazrisk-ingest")
+        self.pending: deque[Future[Any]] = deque()
+        self.depth = depth
+
+    def submit(self, job: Callable[[], Any]) -> None:
+        self.pending.append(self.pool.submit(job))
+        while len(self.pending) > self.depth or (self.pending and self.pending[0].done()):
+            self.pending.popleft().result()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            while self.pending:
+                fut = self.pending.popleft()
+                if exc[0] is None:
+                    fut.result()
+                else:
+                    fut.cancel()
+                    with contextlib.suppress(BaseException):
+                        fut.result()
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+def _fixes(rec: Any) -> list[tuple[int, dict[str, Any]]]:
+    body = rec.body or {}
+    if rec.msg_id == 0x0200:
+        return [(0, body)]
+    return [(i, p) for i, p in enumerate(body.get("positions") or []) if isinstance(p, dict)]
+
+
+def _item_lookup(
+    chunk: DecodedChunk, known: dict[tuple[int, int], dict[int, dict[str, Any]]]
+) -> Callable[[list[tuple[int, int]]], dict[tuple[int, int], dict[int, dict[str, Any]]]]:
+    """Full active-safety items of a few positions: from scalar bodies, else decode the frame."""
+
+    def lookup(keys: list[tuple[int, int]]) -> dict[tuple[int, int], dict[int, dict[str, Any]]]:
+        out: dict[tuple[int, int], dict[int, dict[str, Any]]] = {}
+        decoded: dict[int, Any] = {}
+        for off, idx in keys:
+            if (off, idx) in known:
+                out[(off, idx)] = known[(off, idx)]
+                continue
+            if off not in decoded:
+                frame = chunk.frame_at(off)
+                decoded[off] = decode_frame(frame, offset=off) if frame else None
+            rec = decoded[off]
+            if rec is None or rec.status != "ok":
+                continue
+            for i, p in _fixes(rec):
+                if i == idx:
+                    items = p.get("items") or {}
+                    out[(off, idx)] = {int(k, 16): v for k, v in items.items()
+                                       if isinstance(v, dict)}
+        return out
+
+    return lookup
+
+
+def _append_job(con: duckdb.DuckDBPyConnection, summary: FileSummary, staged: pa.Table,
+                lookup: Any) -> None:
+    _add(summary, append_positions(con, staged, items_for=lookup))
+
+
+def _add(summary: FileSummary, res: ChunkResult) -> None:
+    summary.positions += res.decoded
+    summary.positions_stored += res.stored
+    summary.alarms += res.alarms
+    summary.safety_events += res.safety_events
+
+
+def _disk_position(stream: Any, gz: bool, done: int, size: int) -> int:
+    if not gz:
+        return min(done, size)
+    fileobj = getattr(stream, "fileobj", None)
+    try:
+        return min(int(fileobj.tell()), size) if fileobj is not None else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def _write_meta(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    sha: str,
+    size: int,
+    s: FileSummary,
+    started: datetime,
+) -> None:
+    provider, day = path_metadata(path)
+    finished = datetime.now().astimezone()
+    con.execute(
+        """
+        INSERT INTO meta.ingested_files VALUES (
+            $file_id, $path, $sha, $size, $format, $compressed, $provider, $day, 'ok',
+            $frames_ok, $frames_rejected, $garbage_bytes, $garbage_spans, $positions,
+            $positions_stored, $duplicates, $unknown, $started, $finished, $duration, $version)
+        """,
+        {
+            "file_id": s.file_id, "path": str(path.resolve()), "sha": sha, "size": size,
+            "format": s.format or "raw", "compressed": _is_gz(path), "provider": provider,
+            "day": day, "frames_ok": s.frames_ok, "frames_rejected": sum(s.rejected.values()),
+            "garbage_bytes": s.garbage_bytes, "garbage_spans": s.tables.get("garbage_spans", 0),
+            "positions": s.positions, "positions_stored": s.positions_stored,
+            "duplicates": s.duplicates, "unknown": len(s.unknown_terminals),
+            "started": started, "finished": finished, "duration": s.seconds,
+            "version": __version__,
+        },
+    )
+    for reason, n in sorted(s.rejected.items()):
+        con.execute(
+            "INSERT INTO meta.ingested_file_rejects VALUES ($f, $r, $n)",
+            {"f": s.file_id, "r": reason, "n": n},
+        )
+
+
+def _is_gz(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"

@@ -1,0 +1,425 @@
+"""Appending decoded positions (deduplicated) with their alarms and active-safety events.
+
+Input is the columnar decoder's Arrow table (:data:`hazrisk.jt808.columnar.SCHEMA`, plus an
+optional ``recv_time``) for one chunk of one file. Per chunk, in the caller's transaction:
+
+1. stage (numpy/Arrow): ``pos_seq`` = ``file_id << 36`` + row number in the file, the quality
+   flags packed into ``quality_flags``, the phone dictionary-encoded;
+2. dedup inside the chunk (numpy ``lexsort`` on terminal, device time, coordinates; the first
+   row kept), then against stored positions with one hash anti-join restricted to the chunk's
+   device-time range (zone maps limit the scan to the row groups of that range);
+3. resolve terminals through ``core.terminal_assignments`` and append to
+   ``store.positions`` in the same statement; derive ``store.alarms`` (one row per set
+   alarm bit) and ``store.safety_events`` (0x64/0x65 items) from the rows actually appended.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hazrisk.jt808.record import jsonable
+from hazrisk.store.names import ALARM_BITS
+from hazrisk.store.resolve import Assigner
+
+FILE_SEQ_SHIFT = 36  # up to 2**36 positions per file, 2**27 files
+
+#: Quality flags (decoder names) and their bit in ``quality_flags``.
+QUALITY_BITS: tuple[str, ...] = (
+    "invalid_bcd_time", "lat_out_of_range", "lon_out_of_range", "speed_out_of_range",
+    "heading_out_of_range", "altitude_out_of_range",
+)
+
+_TS = pa.timestamp("us", tz="UTC")
+#: Staged columns -> Arrow type (a fixed whitelist used to build SQL).
+STAGE_TYPES: dict[str, pa.DataType] = {
+    "pos_seq": pa.int64(), "terminal_phone": pa.dictionary(pa.int32(), pa.string()),
+    "device_time": _TS, "recv_time": _TS, "lat_deg": pa.float64(), "lon_deg": pa.float64(),
+    "altitude_m": pa.int32(), "speed_kmh": pa.float64(), "tacho_speed_kmh": pa.float64(),
+    "heading_deg": pa.int32(), "mileage_km": pa.float64(), "fuel_l": pa.float64(),
+    "rssi": pa.int32(), "gnss_count": pa.int32(), "alarm": pa.uint32(), "status": pa.uint32(),
+    "is_backfill": pa.bool_(), "msg_id": pa.int32(), "serial": pa.int32(),
+    "version": pa.int16(), "pos_index": pa.int32(), "quality_flags": pa.uint8(),
+    "source_file_id": pa.int32(), "source_offset": pa.int64(),
+    "adas_alarm_type": pa.int32(), "adas_alarm_level": pa.int32(),
+    "dsm_alarm_type": pa.int32(), "dsm_alarm_level": pa.int32(),
+}
+_EXTRA = ("adas_alarm_type", "adas_alarm_level", "dsm_alarm_type", "dsm_alarm_level")
+_RENAME = {"phone": "terminal_phone", "offset": "source_offset"}
+#: store.positions columns, in table order.
+FACT_COLUMNS: tuple[str, ...] = (
+    "pos_seq", "terminal_phone", "vehicle_id", "enterprise_id", "provider_id", "device_time",
+    "recv_time", "lat_deg", "lon_deg", "altitude_m", "speed_kmh", "tacho_speed_kmh",
+    "heading_deg", "mileage_km", "fuel_l", "rssi", "gnss_count", "alarm", "status",
+    "is_backfill", "msg_id", "serial", "version", "pos_index", "quality_flags",
+    "source_file_id", "source_offset",
+)
+_FROM_STAGE = tuple(c for c in FACT_COLUMNS if c in STAGE_TYPES)
+_COLS = ", ".join(FACT_COLUMNS)
+_SELECT = ", ".join(f"s.{c}" for c in FACT_COLUMNS)
+
+_APPEND = f"""
+INSERT INTO store.positions ({_COLS})
+SELECT {_SELECT}
+FROM _staged_positions s
+ANTI JOIN (
+    SELECT terminal_phone, device_time, lat_deg, lon_deg FROM store.positions
+    WHERE device_time BETWEEN $tmin AND $tmax
+) e ON e.terminal_phone = s.terminal_phone AND e.device_time = s.device_time
+   AND e.lat_deg = s.lat_deg AND e.lon_deg = s.lon_deg
+WHERE s._keep AND s.device_time BETWEEN $tmin AND $tmax
+ORDER BY s.device_time, s.pos_seq
+"""
+
+# A position without a valid device time has no identity to deduplicate on: always kept.
+_APPEND_UNTIMED = f"""
+INSERT INTO store.positions ({_COLS})
+SELECT {_SELECT}
+FROM _staged_positions s
+WHERE s.device_time IS NULL
+"""
+
+# Staged rows carrying alarm bits or active-safety items -> the stored copy of their position
+# (themselves, or the earlier identical position that made them a duplicate): a duplicate's
+# alarms and events are not lost, they attach to the copy that was kept.
+_KEPT_CREATE = """
+CREATE OR REPLACE TEMP TABLE _kept (
+    staged_seq BIGINT, kept_seq BIGINT, alarm UINTEGER, source_file_id INTEGER,
+    source_offset BIGINT)
+"""
+_KEPT_TIMED = """
+INSERT INTO _kept
+SELECT s.pos_seq, p.pos_seq, s.alarm, s.source_file_id, s.source_offset
+FROM _staged_positions s
+JOIN store.positions p
+  ON p.terminal_phone = s.terminal_phone AND p.device_time = s.device_time
+ AND p.lat_deg = s.lat_deg AND p.lon_deg = s.lon_deg
+ AND p.device_time BETWEEN $tmin AND $tmax
+WHERE s.device_time BETWEEN $tmin AND $tmax
+  AND (s.alarm <> 0 OR s.adas_alarm_type IS NOT NULL OR s.dsm_alarm_type IS NOT NULL)
+"""
+_KEPT_UNTIMED = """
+INSERT INTO _kept
+SELECT s.pos_seq, s.pos_seq, s.alarm, s.source_file_id, s.source_offset
+FROM _staged_positions s
+WHERE s.device_time IS NULL
+  AND (s.alarm <> 0 OR s.adas_alarm_type IS NOT NULL OR s.dsm_alarm_type IS NOT NULL)
+"""
+
+#: Device times of a chunk are cut where they jump by more than this (a backfill of yesterday
+#: next to today's live data): each span gets its own anti-join, whose scan of stored
+#: positions is then limited by zone maps to the row groups of that span.
+CLUSTER_GAP_US = 3600 * 1_000_000
+
+
+def time_clusters(staged: pa.Table) -> list[dict[str, Any]]:
+    """``[{"tmin", "tmax"}]`` covering the chunk's valid device times (see CLUSTER_GAP_US)."""
+    col = staged.column("device_time")
+    t = col.cast(pa.int64()).to_numpy(zero_copy_only=False) if col.null_count == 0 else \
+        pc.drop_null(col).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    if t.size == 0:
+        return []
+    t = np.sort(np.asarray(t, np.int64))
+    cut = np.flatnonzero(np.diff(t) > CLUSTER_GAP_US)
+    lo = np.concatenate([[0], cut + 1])
+    hi = np.concatenate([cut, [t.size - 1]])
+    typ = pa.timestamp("us", tz="UTC")
+    return [{"tmin": pa.scalar(int(t[a]), typ).as_py(), "tmax": pa.scalar(int(t[b]), typ).as_py()}
+            for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+
+
+# One row per (kept position, set bit) over all its copies, first copy's provenance.
+_INSERT_ALARMS = """
+INSERT INTO store.alarms
+SELECT p.pos_seq, p.terminal_phone, p.vehicle_id, p.enterprise_id, p.provider_id,
+       p.device_time, CAST(a.bit AS TINYINT), n.alarm_name, p.lat_deg, p.lon_deg, p.speed_kmh,
+       p.is_backfill, a.source_file_id, a.source_offset
+FROM (
+    SELECT k.kept_seq, b.bit, arg_min(k.source_file_id, k.staged_seq) AS source_file_id,
+           arg_min(k.source_offset, k.staged_seq) AS source_offset
+    FROM _kept k CROSS JOIN range(32) b(bit)
+    WHERE k.alarm <> 0 AND (k.alarm >> CAST(b.bit AS UINTEGER)) & 1 = 1
+    GROUP BY k.kept_seq, b.bit
+) a
+JOIN store.positions p ON p.pos_seq = a.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
+JOIN _alarm_names n ON n.bit = a.bit
+WHERE NOT EXISTS (SELECT 1 FROM store.alarms x
+                  WHERE x.pos_seq = a.kept_seq AND x.alarm_bit = a.bit)
+ORDER BY p.pos_seq, a.bit
+"""
+
+_ALARM_NAMES = pa.table(
+    {"bit": pa.array(list(ALARM_BITS), pa.int64()), "alarm_name": list(ALARM_BITS.values())}
+)
+
+#: Given (source_offset, pos_index) of positions with safety items, their decoded items keyed
+#: by item id (0x64 ...): the scalar decoder's full view of those few frames.
+ItemLookup = Callable[[list[tuple[int, int]]], dict[tuple[int, int], dict[int, dict[str, Any]]]]
+
+
+@dataclass
+class ChunkResult:
+    decoded: int
+    stored: int
+    alarms: int
+    safety_events: int
+
+
+def _np(table: pa.Table, name: str, dtype: Any, fill: Any = 0) -> np.ndarray:
+    col = table.column(name)
+    if col.null_count:
+        col = pc.fill_null(col, fill)
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def stage_table(
+    table: pa.Table,
+    *,
+    file_id: int,
+    first_row: int,
+    assigner: Assigner | None = None,
+    fallback_time: datetime | None = None,
+) -> pa.Table:
+    """The decoder's table as ``_staged_positions``: ``STAGE_TYPES`` columns (fixed types),
+    the resolved ``vehicle_id, enterprise_id, provider_id`` and ``_keep`` (first of its
+    duplicates inside the chunk)."""
+    n = table.num_rows
+    names = set(table.column_names)
+    flags = np.zeros(n, np.uint8)
+    for bit, q in enumerate(QUALITY_BITS):
+        if f"q_{q}" in names:
+            flags |= _np(table, f"q_{q}", bool, False).astype(np.uint8) << bit
+    base = (file_id << FILE_SEQ_SHIFT) + first_row
+    made: dict[str, Any] = {
+        "pos_seq": pa.array(np.arange(base, base + n, dtype=np.int64)),
+        "quality_flags": pa.array(flags),
+        "source_file_id": pa.array(np.full(n, file_id, np.int32)),
+        "terminal_phone": pc.dictionary_encode(table.column("phone")),
+    }
+    arrays = []
+    for c, typ in STAGE_TYPES.items():
+        src = next((k for k, v in _RENAME.items() if v == c), c)
+        if c in made:
+            arr = made[c]
+        elif src in names:
+            arr = table.column(src)
+        else:
+            arr = pa.nulls(n, typ)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if not arr.type.equals(typ):
+            arr = pc.cast(arr, typ)
+        arrays.append(arr)
+    staged = pa.Table.from_arrays(arrays, names=list(STAGE_TYPES))
+    t = staged.column("device_time").combine_chunks()
+    r = staged.column("recv_time").combine_chunks()
+    when = pc.coalesce(t, r)
+    if fallback_time is not None:  # noon of the dump's day (resolve.FALLBACK_SQL)
+        when = pc.fill_null(when, pa.scalar(fallback_time, _TS))
+    t_valid = np.asarray(when.is_valid().to_numpy(zero_copy_only=False), bool)
+    t_us = np.asarray(pc.fill_null(when.cast(pa.int64()), 0).to_numpy(zero_copy_only=False))
+    phone = staged.column("terminal_phone").combine_chunks()
+    resolved = (assigner or Assigner.empty()).resolve(phone, t_us, t_valid)
+    for name in resolved.column_names:
+        staged = staged.append_column(name, resolved.column(name))
+    return staged.append_column("_keep", pa.array(first_of_duplicates(staged)))
+
+
+_M1, _M2, _M3, _M4 = (np.uint64(c) for c in (
+    0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
+
+
+def first_of_duplicates(staged: pa.Table) -> np.ndarray:
+    """Boolean mask: the first row of each (terminal, device time, lat, lon) group.
+
+    Rows are hashed on the four key columns; only rows whose hash repeats (the duplicates,
+    plus the astronomically rare collision) are compared exactly, by a lexsort on the keys.
+    """
+    n = staged.num_rows
+    keep = np.ones(n, bool)
+    if n < 2:
+        return keep
+    phone = staged.column("terminal_phone").combine_chunks()
+    if not pa.types.is_dictionary(phone.type):
+        phone = pc.dictionary_encode(phone)
+    pidx = np.asarray(phone.indices.to_numpy(zero_copy_only=False), np.int64)
+    tcol = staged.column("device_time").cast(pa.int64())
+    tt = np.asarray(pc.fill_null(tcol, np.iinfo(np.int64).min).to_numpy(zero_copy_only=False))
+    lat = (_np(staged, "lat_deg", np.float64) + 0.0).view(np.int64)  # -0.0 == 0.0
+    lon = (_np(staged, "lon_deg", np.float64) + 0.0).view(np.int64)
+    with np.errstate(over="ignore"):
+        h = (pidx.astype(np.uint64) * _M1) ^ (tt.view(np.uint64) * _M2)
+        h ^= h >> np.uint64(29)
+        h = (h ^ (lat.view(np.uint64) * _M3)) * _M1
+        h ^= lon.view(np.uint64) * _M4
+        h ^= h >> np.uint64(32)
+    by_hash = np.argsort(h)
+    hs = h[by_hash]
+    rep = hs[1:] == hs[:-1]
+    if not rep.any():
+        return keep
+    member = np.zeros(n, bool)
+    member[1:] |= rep
+    member[:-1] |= rep
+    cand = np.sort(by_hash[member])  # every row sharing a hash with another, in row order
+    order = cand[np.lexsort((cand, lon[cand], lat[cand], tt[cand], pidx[cand]))]
+    same = (
+        (pidx[order][1:] == pidx[order][:-1]) & (tt[order][1:] == tt[order][:-1])
+        & (lat[order][1:] == lat[order][:-1]) & (lon[order][1:] == lon[order][:-1])
+    )
+    keep[order[1:][same]] = False
+    keep[tt == np.iinfo(np.int64).min] = True  # no valid device time: identity unknown, kept
+    return keep
+
+
+def append_positions(
+    con: duckdb.DuckDBPyConnection,
+    staged: pa.Table,
+    *,
+    items_for: ItemLookup | None = None,
+) -> ChunkResult:
+    """Deduplicate and append one staged chunk (see the module docstring)."""
+    n = staged.num_rows
+    if n == 0:
+        return ChunkResult(0, 0, 0, 0)
+    dt = staged.column("device_time")
+    clusters = time_clusters(staged)
+    stored = alarms = events = 0
+    con.register("_staged_positions", staged)
+    try:
+        for tr in clusters:
+            stored += int(con.execute(_APPEND, tr).fetchall()[0][0])
+        if dt.null_count:
+            stored += int(con.execute(_APPEND_UNTIMED).fetchall()[0][0])
+        has_alarm = pc.any(pc.not_equal(staged.column("alarm"), 0)).as_py()
+        has_item = (staged.column("adas_alarm_type").null_count < n
+                    or staged.column("dsm_alarm_type").null_count < n)
+        if has_alarm or has_item:
+            con.execute(_KEPT_CREATE)
+            for tr in clusters:
+                con.execute(_KEPT_TIMED, tr)
+            if dt.null_count:
+                con.execute(_KEPT_UNTIMED)
+            kept = con.execute("SELECT min(kept_seq), max(kept_seq) FROM _kept").fetchall()[0]
+            bounds = {"lo": kept[0], "hi": kept[1]}
+            if has_alarm and kept[0] is not None:
+                con.register("_alarm_names", _ALARM_NAMES)
+                try:
+                    alarms = int(con.execute(_INSERT_ALARMS, bounds).fetchall()[0][0])
+                finally:
+                    con.unregister("_alarm_names")
+            if has_item and kept[0] is not None:
+                events = _insert_safety_events(con, staged, items_for, bounds)
+            con.execute("DROP TABLE _kept")
+    finally:
+        con.unregister("_staged_positions")
+    return ChunkResult(n, stored, alarms, events)
+
+
+def _insert_safety_events(
+    con: duckdb.DuckDBPyConnection,
+    staged: pa.Table,
+    items_for: ItemLookup | None,
+    bounds: dict[str, Any],
+) -> int:
+    """One row per active-safety item, attached to the kept copy of its position; the same
+    item seen again (a duplicate frame) is stored once."""
+    has = pc.or_(pc.is_valid(staged.column("adas_alarm_type")),
+                 pc.is_valid(staged.column("dsm_alarm_type")))
+    if not pc.any(has).as_py():
+        return 0
+    cand_t = staged.filter(has).select(
+        ["pos_seq", "source_offset", "pos_index", *_EXTRA])
+    cand = cand_t.to_pylist()
+    details = items_for([(r["source_offset"], r["pos_index"]) for r in cand]) if items_for else {}
+    rows: dict[str, list[Any]] = {k: [] for k in (
+        "pos_seq", "item_id", "system", "alarm_id", "alarm_type", "alarm_level",
+        "flag_status", "event_time", "item_json")}
+
+    def add(pos_seq: int, item_id: int, system: str, typ: Any, lvl: Any,
+            item: dict[str, Any]) -> None:
+        rows["pos_seq"].append(pos_seq)
+        rows["item_id"].append(item_id)
+        rows["system"].append(system)
+        rows["alarm_id"].append(_int_or_none(item.get("alarm_id")))
+        rows["alarm_type"].append(typ)
+        rows["alarm_level"].append(lvl)
+        rows["flag_status"].append(_int_or_none(item.get("flag")))
+        rows["event_time"].append(_event_time(item))
+        rows["item_json"].append(_json(item) if item else None)
+
+    for r in cand:
+        full = details.get((r["source_offset"], r["pos_index"]), {})
+        for item_id, system in ((0x64, "adas"), (0x65, "dsm")):
+            typ = r[f"{system}_alarm_type"]
+            if typ is not None:
+                add(r["pos_seq"], item_id, system, typ, r[f"{system}_alarm_level"],
+                    full.get(item_id) or {})
+        for item_id, system in ((0x66, "tpms"), (0x67, "bsd")):  # only the scalar view has them
+            item = full.get(item_id)
+            if item:
+                add(r["pos_seq"], item_id, system, _int_or_none(item.get("alarm_type")),
+                    _int_or_none(item.get("level")), item)
+    ev = pa.table({
+        "pos_seq": pa.array(rows["pos_seq"], pa.int64()),
+        "item_id": pa.array(rows["item_id"], pa.int32()),
+        "system": pa.array(rows["system"], pa.string()),
+        "alarm_id": pa.array(rows["alarm_id"], pa.int64()),
+        "alarm_type": pa.array(rows["alarm_type"], pa.int32()),
+        "alarm_level": pa.array(rows["alarm_level"], pa.int32()),
+        "flag_status": pa.array(rows["flag_status"], pa.int32()),
+        "event_time": pa.array(rows["event_time"], _TS),
+        "item_json": pa.array(rows["item_json"], pa.string()),
+    })
+    con.register("_events", ev)
+    try:
+        (n,) = con.execute("""
+            INSERT INTO store.safety_events
+            SELECT p.pos_seq, p.terminal_phone, p.vehicle_id, p.enterprise_id, p.provider_id,
+                   p.device_time, e.item_id, e.system, e.alarm_id, e.alarm_type, e.alarm_level,
+                   e.flag_status, e.event_time, p.lat_deg, p.lon_deg, p.speed_kmh,
+                   p.is_backfill, e.item_json, k.source_file_id, k.source_offset
+            FROM _events e
+            JOIN _kept k ON k.staged_seq = e.pos_seq
+            JOIN store.positions p ON p.pos_seq = k.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
+            WHERE NOT EXISTS (
+                SELECT 1 FROM store.safety_events x
+                WHERE x.pos_seq = k.kept_seq AND x.item_id = e.item_id
+                  AND x.alarm_type IS NOT DISTINCT FROM e.alarm_type
+                  AND x.alarm_id IS NOT DISTINCT FROM e.alarm_id)
+            QUALIFY row_number() OVER (
+                PARTITION BY k.kept_seq, e.item_id, e.alarm_type, e.alarm_id
+                ORDER BY e.pos_seq) = 1
+            ORDER BY p.pos_seq, e.item_id
+        """, bounds).fetchall()[0]
+    finally:
+        con.unregister("_events")
+    return int(n)
+
+
+def _int_or_none(v: Any) -> int | None:
+    try:
+        return None if v is None else int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _event_time(item: dict[str, Any]) -> Any:
+    """The alarm-identification time (报警标识号时间), else the item's own alarm time."""
+    for key in ("time", "alarm_time"):
+        v = item.get(key)
+        if isinstance(v, datetime) and v.tzinfo is not None:
+            return v
+    return None
+
+
+def _json(item: dict[str, Any]) -> str:
+    return json.dumps(jsonable(item), ensure_ascii=False)

@@ -1,0 +1,175 @@
+"""``hazrisk retain --as-of DATE``: delete data older than its legal retention horizon.
+
+道路运输车辆动态监督管理办法: dynamic monitoring data is kept at least 6 months, violation
+records and their handling at least 3 years (conf ``[retention]``). The cutoff of a class is
+Beijing midnight of ``as_of - horizon``; only rows whose time is **strictly before** the cutoff
+are deleted, and a row whose time is unknown is never deleted. Horizons shorter than the legal
+minimum are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+from hazrisk.config import Rules, load_rules
+
+LEGAL_MIN_DYNAMIC_MONTHS = 6
+LEGAL_MIN_VIOLATION_YEARS = 3
+
+
+@dataclass(frozen=True)
+class RetainedTable:
+    """A table under retention: its class and the SQL expression giving each row's time."""
+
+    table: str  # schema.table, fixed whitelist
+    klass: str  # "dynamic" | "violation"
+    time_sql: str  # expression over alias t; NULL = unknown age (never deleted)
+
+
+_FILE_DAY = (
+    "(SELECT timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)) "
+    "FROM meta.ingested_files f WHERE f.file_id = t.source_file_id)"
+)
+
+#: Every table retention may touch, with its time expression (never built from input).
+RETAINED: tuple[RetainedTable, ...] = (
+    RetainedTable("store.positions", "dynamic",
+                  f"coalesce(t.device_time, t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.heartbeats", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.registrations", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.authentications", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.param_answers", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.multimedia", "dynamic",
+                  f"coalesce(t.device_time, t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.raw_messages", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.frames_rejected", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.garbage_spans", "dynamic", _FILE_DAY),
+    RetainedTable("store.alarms", "violation", "t.device_time"),
+    RetainedTable("store.safety_events", "violation", "coalesce(t.device_time, t.event_time)"),
+    RetainedTable("store.text_messages", "violation", f"coalesce(t.recv_time, {_FILE_DAY})"),
+    RetainedTable("core.handling_log", "violation", "coalesce(t.action_time, t.event_time)"),
+)
+#: Tables of other areas, retained when they exist: (table, candidate time columns in order).
+OPTIONAL_VIOLATION_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("safety.violations", ("end_time", "start_time", "event_time")),
+)
+
+
+class RetentionError(ValueError):
+    """A retention setting that would break the legal minimum."""
+
+
+@dataclass
+class RetentionResult:
+    table: str
+    klass: str
+    horizon: str
+    cutoff: datetime
+    rows_before: int
+    rows_deleted: int
+    rows_undated: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "class": self.klass,
+            "horizon": self.horizon,
+            "cutoff": self.cutoff.isoformat(),
+            "rows_before": self.rows_before,
+            "rows_deleted": self.rows_deleted,
+            "rows_undated": self.rows_undated,
+        }
+
+
+def horizons(rules: Rules | None = None) -> dict[str, tuple[str, int]]:
+    """``{"dynamic": ("month", n), "violation": ("year", n)}`` from conf ``[retention]``."""
+    r = (rules or load_rules()).retention
+    months, years = int(r.dynamic_data_months), int(r.violation_years)
+    if months < LEGAL_MIN_DYNAMIC_MONTHS:
+        raise RetentionError(
+            f"retention.dynamic_data_months = {months} is below the legal minimum "
+            f"{LEGAL_MIN_DYNAMIC_MONTHS} (道路运输车辆动态监督管理办法)")
+    if years < LEGAL_MIN_VIOLATION_YEARS:
+        raise RetentionError(
+            f"retention.violation_years = {years} is below the legal minimum "
+            f"{LEGAL_MIN_VIOLATION_YEARS} (道路运输车辆动态监督管理办法)")
+    return {"dynamic": ("month", months), "violation": ("year", years)}
+
+
+def cutoff_for(con: duckdb.DuckDBPyConnection, as_of: date, unit: str, n: int) -> datetime:
+    """Beijing midnight of ``as_of - n unit`` (month ends clamp: 08-31 - 6 months = 02-28)."""
+    if unit not in ("month", "year"):
+        raise ValueError(unit)
+    months = n if unit == "month" else 12 * n
+    (value,) = con.execute(
+        "SELECT timezone('Asia/Shanghai', CAST($d AS TIMESTAMP) - to_months($m))",
+        {"d": as_of, "m": months},
+    ).fetchall()[0]
+    return value
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[RetainedTable]:
+    out = list(RETAINED)
+    for name, candidates in OPTIONAL_VIOLATION_TABLES:
+        schema, table = name.split(".")
+        cols = {
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = $s AND table_name = $t",
+                {"s": schema, "t": table},
+            ).fetchall()
+        }
+        present = [c for c in candidates if c in cols]
+        if present:
+            out.append(RetainedTable(name, "violation",
+                                     "coalesce(" + ", ".join(f"t.{c}" for c in present) + ")"))
+    return out
+
+
+def retain(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    *,
+    dry_run: bool = False,
+    rules: Rules | None = None,
+) -> list[RetentionResult]:
+    """Apply retention as of ``as_of`` (one transaction); return what was (or would be) deleted."""
+    hz = horizons(rules)
+    results: list[RetentionResult] = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        run_at = datetime.now().astimezone()
+        for rt in _tables(con):
+            unit, n = hz[rt.klass]
+            cutoff = cutoff_for(con, as_of, unit, n)
+            # rt.table and rt.time_sql are fixed strings from this module (whitelist).
+            (before, old, undated) = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {rt.time_sql} < $cut), "
+                f"count(*) FILTER (WHERE {rt.time_sql} IS NULL) FROM {rt.table} t",
+                {"cut": cutoff},
+            ).fetchall()[0]
+            if old and not dry_run:
+                con.execute(f"DELETE FROM {rt.table} t WHERE {rt.time_sql} < $cut",
+                            {"cut": cutoff})
+            horizon = f"{n} {unit}{'s' if n != 1 else ''}"
+            results.append(RetentionResult(rt.table, rt.klass, horizon, cutoff,
+                                           int(before), int(old), int(undated)))
+            if not dry_run:
+                con.execute(
+                    "INSERT INTO meta.retention_runs VALUES ($at, $asof, $t, $h, $c, $n, false)",
+                    {"at": run_at, "asof": as_of, "t": rt.table, "h": horizon, "c": cutoff,
+                     "n": int(old)},
+                )
+        if dry_run:
+            con.execute("ROLLBACK")
+        else:
+            con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return results

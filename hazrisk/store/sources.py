@@ -1,0 +1,156 @@
+"""Which files to ingest: paths, folders and globs -> dump files (and the files left alone).
+
+A dump file is a raw binary capture or a gateway hex log, optionally gzip-compressed:
+``*.bin, *.raw, *.dat, *.jt808, *.log, *.hex, *.txt`` and the same with ``.gz``. In a folder
+(searched recursively) everything else is listed as left alone, never an error, so the
+simulator's whole output folder can be given. A path named explicitly is always tried.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import os
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+DUMP_SUFFIXES = frozenset({".bin", ".raw", ".dat", ".jt808", ".log", ".hex", ".txt"})
+#: Folder names never searched for dumps (known answers, caches).
+SKIP_DIRS = frozenset({"truth", "__pycache__", ".git"})
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+HASH_CHUNK = 8 << 20
+
+
+class BadDumpError(ValueError):
+    """A file that cannot be ingested; the message starts with its path."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    dumps: list[Path]
+    left_alone: list[Path]
+    missing: list[str]  # arguments that matched nothing
+
+
+def is_dump_name(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in DUMP_SUFFIXES
+
+
+def select_files(args: Iterable[str | os.PathLike[str]]) -> Selection:
+    """Expand command-line arguments into dump files (sorted, unique) and files left alone."""
+    dumps: list[Path] = []
+    left: list[Path] = []
+    missing: list[str] = []
+    seen: set[Path] = set()
+
+    def add(p: Path, explicit: bool) -> None:
+        key = p.resolve()
+        if key in seen:
+            return
+        seen.add(key)
+        (dumps if explicit or is_dump_name(p) else left).append(p)
+
+    for arg in args:
+        text = os.fspath(arg)
+        p = Path(text)
+        if p.is_dir():
+            for f in _walk(p):
+                add(f, explicit=False)
+        elif p.exists() or p.is_symlink():
+            add(p, explicit=True)
+        elif glob.has_magic(text):
+            hits = sorted(glob.glob(text, recursive=True))
+            if not hits:
+                missing.append(text)
+            for h in hits:
+                hp = Path(h)
+                if hp.is_dir():
+                    for f in _walk(hp):
+                        add(f, explicit=False)
+                else:
+                    add(hp, explicit=False)
+        else:
+            missing.append(text)
+    return Selection(dumps, left, missing)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def path_metadata(path: Path) -> tuple[str | None, date | None]:
+    """``(provider_id, day)`` from ``.../dumps/<provider_id>/<YYYY-MM-DD>.<ext>``."""
+    day: date | None = None
+    m = _DATE_RE.match(path.name)
+    if m:
+        try:
+            day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            day = None
+    provider = None
+    parts = path.parts
+    if len(parts) >= 3 and parts[-3] == "dumps":
+        provider = parts[-2]
+    return provider, day
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """Content hash and size of the bytes on disk."""
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(HASH_CHUNK):
+                h.update(block)
+                size += len(block)
+    except OSError as exc:
+        raise BadDumpError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return h.hexdigest(), size
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+class CheckedGzip(gzip.GzipFile):
+    """A GzipFile whose errors (truncation, bad CRC, corrupt data) name the file."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        super().__init__(filename=str(path), mode="rb")
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return super().read(size)
+        except EOFError as exc:
+            raise BadDumpError(
+                f"{self._path}: truncated gzip (compressed stream ends before its end marker)"
+            ) from exc
+        except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+            raise BadDumpError(f"{self._path}: corrupt gzip: {exc}") from exc
+
+
+def open_stream(path: Path) -> tuple[IO[bytes], bool]:
+    """The decompressed byte stream and whether it was gzip."""
+    try:
+        gz = is_gzip(path)
+        if gz:
+            stream: IO[bytes] = CheckedGzip(path)  # type: ignore[assignment]
+            return stream, True
+        return open(path, "rb"), False  # noqa: SIM115 - returned to the caller
+    except OSError as exc:
+        raise BadDumpError(f"{path}: cannot read: {exc.strerror or exc}") from exc

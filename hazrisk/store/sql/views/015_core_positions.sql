@@ -1,0 +1,24 @@
+-- core.positions: one row per decoded position, deduplicated on (terminal_phone, device_time,
+-- lat_deg, lon_deg), the first copy in ingest order kept (NULL times compare equal).
+-- Key: pos_seq. Stored in store.positions; the flags below are derived, not stored. Rows of
+-- files not yet committed (being ingested, or left by a crash) are not shown.
+CREATE OR REPLACE VIEW core.positions AS
+SELECT
+    p.pos_seq, p.terminal_phone, p.vehicle_id, p.enterprise_id, p.provider_id,
+    f.source_provider_id,
+    p.device_time, p.recv_time, p.lat_deg, p.lon_deg, p.altitude_m, p.speed_kmh,
+    p.tacho_speed_kmh, p.heading_deg, p.mileage_km, p.fuel_l, p.rssi, p.gnss_count,
+    p.alarm, p.status,
+    (p.status & 1) <> 0 AS acc_on,
+    (p.status & 2) <> 0 AS is_located,
+    p.is_backfill, p.msg_id, p.serial, p.version, p.pos_index,
+    p.quality_flags = 0 AS quality_ok,
+    (p.quality_flags & 1) <> 0 AS q_invalid_bcd_time,
+    (p.quality_flags & 2) <> 0 AS q_lat_out_of_range,
+    (p.quality_flags & 4) <> 0 AS q_lon_out_of_range,
+    (p.quality_flags & 8) <> 0 AS q_speed_out_of_range,
+    (p.quality_flags & 16) <> 0 AS q_heading_out_of_range,
+    (p.quality_flags & 32) <> 0 AS q_altitude_out_of_range,
+    p.source_file_id, p.source_offset
+FROM store.positions p
+JOIN meta.ingested_files f ON f.file_id = p.source_file_id;  -- committed files only

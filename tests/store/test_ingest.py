@@ -1,0 +1,208 @@
+"""Ingest: counts equal the decoder's, idempotency, dedup, bad files, folders, --json."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
+
+from hazrisk.jt808 import iter_records
+from hazrisk.jt808.columnar import records_table
+from hazrisk.store.cli import main as store_main
+from hazrisk.store.connect import connect
+from hazrisk.store.ingest import ingest_paths
+
+
+def decoder_counts(path: Path) -> dict[str, object]:
+    """What the codec says about a file: ok frames, rejects by reason, garbage, positions."""
+    ok = 0
+    rejected: Counter[str] = Counter()
+    garbage = 0
+    positions = 0
+    for rec in iter_records(path):
+        if rec.status == "ok":
+            ok += rec.length > 0
+            if rec.subpackage is None or rec.reassembled_from is not None:
+                positions += records_table([rec]).num_rows
+        elif rec.status == "rejected":
+            rejected[rec.reason or "?"] += 1
+        else:
+            garbage += rec.length
+    return {"frames_ok": ok, "rejected": dict(rejected), "garbage_bytes": garbage,
+            "positions": positions}
+
+
+def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+
+@pytest.mark.parametrize("fmt,gz", [("raw", False), ("raw", True), ("hexlog", False),
+                                    ("hexlog", True)])
+def test_counts_equal_the_decoder(db: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: str,
+                                  gz: bool) -> None:
+    path = mixed_stream().write(tmp_path / f"d.{'log' if fmt == 'hexlog' else 'bin'}", fmt, gz=gz)
+    report = ingest_paths(db, [path], chunk_bytes=256)  # tiny chunks: many cuts
+    (f,) = report.files
+    assert f.error is None and not f.skipped
+    truth = decoder_counts(path)
+    assert {k: getattr(f, k) for k in truth} == truth
+    assert f.duplicates == 1
+    assert count(db, "core.positions") == truth["positions"] - 1
+    assert count(db, "core.frames_rejected") == sum(truth["rejected"].values())  # type: ignore[arg-type]
+    assert count(db, "core.heartbeats") == 6
+    assert count(db, "core.registrations") == 1
+    assert count(db, "core.authentications") == 1
+    assert count(db, "core.param_answers") == 2
+    assert count(db, "core.text_messages") == 1
+    assert count(db, "core.multimedia") == 2
+    assert count(db, "core.alarms") == 1
+    assert count(db, "core.safety_events") == 1
+    (backfilled,) = db.execute(
+        "SELECT count(*) FROM core.positions WHERE is_backfill").fetchall()[0]
+    assert backfilled == 10  # 2 in a plain 0x0704, 8 in the reassembled one
+    # provenance: every position points at the frame it came from
+    rows = db.execute("SELECT DISTINCT source_offset FROM core.positions").fetchall()
+    offsets = {r.offset for r in iter_records(path) if r.status == "ok"}
+    assert {o for (o,) in rows} <= offsets
+    (seq_unique,) = db.execute(
+        "SELECT count(DISTINCT pos_seq) = count(*) FROM core.positions").fetchall()[0]
+    assert seq_unique
+
+
+def test_typed_rows(db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    path = mixed_stream().write(tmp_path / "d.log", "hexlog")
+    ingest_paths(db, [path])
+    assert db.execute("SELECT plate, maker_id, plate_color FROM core.registrations").fetchall() \
+        == [("浙A12345", "M0001", 2)]
+    params = dict(db.execute("SELECT param_hex, value_text FROM core.param_answers").fetchall())
+    assert params == {"0x0013": "jt808.example.cn", "0x0029": "30"}
+    ((text, direction, t),) = db.execute(
+        "SELECT text, direction, recv_time FROM core.text_messages").fetchall()
+    assert (text, direction, t) == ("请勿疲劳驾驶", "SEND", T0)
+    ((system, typ, level, flag, ev_time),) = db.execute(
+        "SELECT system, alarm_type, alarm_level, flag_status, event_time "
+        "FROM core.safety_events").fetchall()
+    assert (system, typ, level, flag) == ("adas", 2, 1, 1)
+    assert ev_time is not None
+    assert db.execute("SELECT msg_id, media_id, data_bytes, data_magic_hex, lat_deg "
+                      "FROM core.multimedia ORDER BY msg_id").fetchall() == [
+        (0x0800, 5, None, None, None), (0x0801, 5, 10, "ffd8ffe0", 30.1)]
+    ((name, bit),) = db.execute("SELECT alarm_name, alarm_bit FROM core.alarms").fetchall()
+    assert (name, bit) == ("overspeed", 1)
+    # hex logs carry the receive time
+    (n_recv,) = db.execute(
+        "SELECT count(*) FROM core.positions WHERE recv_time IS NULL").fetchall()[0]
+    assert n_recv == 0
+
+
+def test_idempotent_on_content(db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    path = mixed_stream().write(tmp_path / "a.bin")
+    first = ingest_paths(db, [path]).files[0]
+    before = {t: count(db, t) for t in ("core.positions", "core.heartbeats", "raw.messages")}
+    copy = tmp_path / "copy_of_a.bin"
+    copy.write_bytes(path.read_bytes())
+    again = ingest_paths(db, [path, copy])
+    assert [f.skipped for f in again.files] == [True, True]
+    assert all(f.sha256 == first.sha256 for f in again.files)
+    assert "already ingested" in (again.files[1].skip_reason or "")
+    assert {t: count(db, t) for t in before} == before
+    assert count(db, "meta.ingested_files") == 1
+
+
+def test_duplicates_across_files_and_backfill(db: duckdb.DuckDBPyConnection,
+                                              tmp_path: Path) -> None:
+    a = Stream()
+    for i in range(5):
+        a.msg(0x0200, loc(T0.replace(minute=i)))
+    b = Stream()
+    b.msg(0x0200, loc(T0.replace(minute=4)))  # resent: a duplicate of a's last point
+    b.msg(0x0704, {"batch_type": 1, "positions": [loc(T0.replace(minute=5))]})
+    b.msg(0x0200, loc(T0.replace(minute=5)))  # the live copy after its backfill: duplicate
+    ra = ingest_paths(db, [a.write(tmp_path / "a.bin")]).files[0]
+    rb = ingest_paths(db, [b.write(tmp_path / "b.bin")]).files[0]
+    assert (ra.positions, ra.duplicates) == (5, 0)
+    assert (rb.positions, rb.duplicates) == (3, 2)
+    assert count(db, "core.positions") == 6
+    ((backfill,),) = db.execute(
+        "SELECT is_backfill FROM core.positions WHERE device_time = $t",
+        {"t": T0.replace(minute=5)}).fetchall()
+    assert backfill  # the first copy (the backfilled one) is kept, flagged
+
+
+def test_unknown_terminals_kept_and_reported(db: duckdb.DuckDBPyConnection,
+                                             tmp_path: Path) -> None:
+    s = Stream()
+    s.msg(0x0200, loc(), PHONE_A)
+    s.msg(0x0200, loc(), PHONE_B)
+    s.msg(0x0002, {}, "13911112222")
+    f = ingest_paths(db, [s.write(tmp_path / "u.bin")]).files[0]
+    assert f.unknown_terminals == ["013900000001", "013900000002", "013911112222"]
+    assert count(db, "core.positions") == 2
+    assert count(db, "core.unknown_terminals") == 2
+    assert "unknown terminals 3" in f.line()
+
+
+def test_bad_files_fail_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = mixed_stream().write(tmp_path / "in" / "good.bin")
+    full = gzip.compress(mixed_stream(PHONE_B).raw_bytes() * 20)
+    (tmp_path / "in" / "truncated.bin.gz").write_bytes(full[: len(full) // 2])
+    (tmp_path / "in" / "picture.bin").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (tmp_path / "in" / "notes.csv").write_text("not a dump\n")
+    (tmp_path / "in" / "dangling.log").symlink_to(tmp_path / "nowhere")
+    db_path = tmp_path / "w.duckdb"
+    rc = store_main(["ingest", str(tmp_path / "in"), "--db", str(db_path), "--json",
+                     "--no-progress"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert [Path(f["path"]).name for f in out["files"]] == ["good.bin"]
+    errors = {Path(e["path"]).name: e["error"] for e in out["totals"]["errors"]}
+    assert set(errors) == {"truncated.bin.gz", "picture.bin", "dangling.log"}
+    assert "truncated" in errors["truncated.bin.gz"] and "gzip" in errors["truncated.bin.gz"]
+    assert "no valid JT/T 808 frame" in errors["picture.bin"]
+    assert "cannot read" in errors["dangling.log"]
+    assert [Path(p).name for p in out["totals"]["left_alone"]] == ["notes.csv"]
+    con = connect(db_path)
+    assert count(con, "meta.ingested_files") == 1
+    assert count(con, "meta.ingest_errors") == 3
+    (n,) = con.execute("SELECT count(DISTINCT source_file_id) FROM core.positions").fetchall()[0]
+    assert n == 1
+    con.close()
+    _ = good
+
+
+def test_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = mixed_stream().write(tmp_path / "a.bin")
+    db_path = str(tmp_path / "w.duckdb")
+    assert store_main(["ingest", str(path), "--db", db_path, "--json", "--no-progress"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert store_main(["ingest", str(path), "--db", db_path, "--json", "--no-progress"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert set(first) == {"files", "totals"}
+    keys = {"path", "sha256", "skipped", "frames_ok", "rejected", "garbage_bytes", "positions",
+            "duplicates"}
+    for out in (first, second):
+        (f,) = out["files"]
+        assert set(f) == keys
+        assert isinstance(f["rejected"], dict)
+    assert first["files"][0]["skipped"] is False and second["files"][0]["skipped"] is True
+    assert first["files"][0]["rejected"] == {"bad_checksum": 1, "truncated": 1}
+    assert second["files"][0]["frames_ok"] == 0  # nothing ingested by the second run
+    t = first["totals"]
+    assert (t["ingested"], t["skipped"], t["failed"]) == (1, 0, 0)
+    assert t["positions"] == first["files"][0]["positions"]
+    assert second["totals"]["skipped"] == 1
+
+
+def test_text_output_and_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = mixed_stream().write(tmp_path / "a.bin")
+    rc = store_main(["ingest", str(path), str(tmp_path / "nope*.bin"), "--db",
+                     str(tmp_path / "w.duckdb"), "--no-progress"])
+    cap = capsys.readouterr()
+    assert rc == 1
+    assert "frames ok" in cap.out and "duplicates" in cap.out
+    assert "nope*.bin" in cap.err
