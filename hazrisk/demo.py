@@ -13,6 +13,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 DEFAULTS = {"vehicles": 60, "days": 7, "start": "2026-10-01", "seed": 808}
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     sim = out / "sim"
     db = out / "hazrisk.duckdb"
     published = out / "published.duckdb"
-    period = args.start[:7]
+    first = date.fromisoformat(args.start)
+    span = ["--start", first.isoformat(), "--end", (first + timedelta(days=args.days - 1)).isoformat()]
 
     _step(
         "1 模拟车队 simulate the fleet",
@@ -65,12 +67,13 @@ def run(args: argparse.Namespace) -> int:
     )
     _step("2 登记数据导入 registry import", lambda: hz(["registry", "import", str(sim), "--db", str(db)]))
     _step("3 解码入库 decode + ingest", lambda: hz(["ingest", str(sim / "dumps"), "--db", str(db)]))
-    _step("4 服务商技术指标 provider rates", lambda: hz(["rates", "--db", str(db), "--period", period]))
-    _step("5 设备厂家指标 device KPIs", lambda: hz(["devices", "--db", str(db), "--period", period]))
-    _step("6 违规检测 violation detection", lambda: hz(["detect", "--db", str(db)]))
-    _step("7 企业安全排名 enterprise league table", lambda: hz(["safety", "--db", str(db), "--period", period]))
+    _step("4 服务商技术指标 provider rates", lambda: hz(["rates", "--db", str(db), *span]))
+    _step("5 服务商排名 provider ranking", lambda: hz(["rates", "--db", str(db), *span, "--ranking"]))
+    _step("6 设备厂家指标 device KPIs", lambda: hz(["devices", "--db", str(db), *span]))
+    _step("7 违规检测 violation detection", lambda: hz(["detect", "--db", str(db), *span]))
+    _step("8 企业安全排名 enterprise league table", lambda: hz(["safety", "--db", str(db), *span]))
     _step(
-        "8 发布 publish",
+        "9 发布 publish",
         lambda: hz(["publish", "--db", str(db), "--out", str(published), "--parquet", str(out / "parquet")]),
     )
     sys.stdout.write(

@@ -1,7 +1,7 @@
 """``hazrisk detect`` and ``hazrisk safety``: compute and show the enterprise safety histories.
 
 - ``hazrisk detect --db FILE [--start DATE --end DATE]`` (re)computes ``safety.violations``,
-  ``safety.vehicle_days`` and the enterprise months for Beijing days [start, end) (default:
+  ``safety.vehicle_days`` and the enterprise months for Beijing days start..end, inclusive (default:
   every day with data); idempotent for a range.
 - ``hazrisk safety --db FILE (--period 2026-10 | --start DATE --end DATE) [--enterprise ID]
   [--format table|csv|json]``: the enterprise league table (JSON: one record per enterprise
@@ -46,11 +46,11 @@ def register(subparsers: Any) -> None:
     det = subparsers.add_parser(
         "detect", help="detect enterprise violations and rebuild the safety histories",
         description="(Re)compute safety.violations (with handling), safety.vehicle_days and "
-                    "safety.enterprise_months for Beijing days [--start, --end) (default: "
+                    "safety.enterprise_months for Beijing days --start..--end, inclusive (default: "
                     "every day with data). Idempotent for a range.")
     det.add_argument("--db", required=True, metavar="FILE", help="warehouse DuckDB file")
     det.add_argument("--start", type=_date, metavar="DATE", help="first day (YYYY-MM-DD)")
-    det.add_argument("--end", type=_date, metavar="DATE", help="day after the last (exclusive)")
+    det.add_argument("--end", type=_date, metavar="DATE", help="last Beijing day, inclusive")
     det.add_argument("--conf", metavar="FILE", help="rules file over the defaults")
     det.add_argument("--json", action="store_true", help="print the run summary as JSON")
     det.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -64,7 +64,7 @@ def register(subparsers: Any) -> None:
     grp = saf.add_mutually_exclusive_group()
     grp.add_argument("--period", type=_period, metavar="YYYY-MM", help="a calendar month")
     grp.add_argument("--start", type=_date, metavar="DATE", help="first day (with --end)")
-    saf.add_argument("--end", type=_date, metavar="DATE", help="day after the last (exclusive)")
+    saf.add_argument("--end", type=_date, metavar="DATE", help="last Beijing day, inclusive")
     saf.add_argument("--enterprise", metavar="ID", help="one enterprise only")
     saf.add_argument("--format", choices=("table", "csv", "json"), default="table")
     saf.set_defaults(func=cmd_safety)
@@ -103,9 +103,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
         if d0 is None:
             return _err(f"{args.db}: no positions of registered vehicles; nothing to detect")
         start = start or d0
-        end = end or d1 + timedelta(days=1)
-    if end <= start:
-        return _err(f"empty range {start} .. {end} (--end is exclusive)")
+        end = end or d1
+    if end < start:
+        return _err(f"empty range {start} .. {end}")
+    end = end + timedelta(days=1)  # internal ranges are half-open
     bar = None
     if not args.no_progress and not args.json:
         from tqdm import tqdm
@@ -126,7 +127,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     else:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report.violations.items())) or "none"
         sys.stdout.write(
-            f"safety {start} .. {end} (exclusive): {report.vehicles} vehicles, "
+            f"safety {start} .. {end - timedelta(days=1)}: {report.vehicles} vehicles, "
             f"{report.positions:,} fixes, {out['violations_total']} violations ({counts}); "
             f"{report.vehicle_days} vehicle-days, {report.enterprise_months} enterprise-months; "
             f"{report.duration_s:.1f} s\n")
@@ -178,10 +179,10 @@ def cmd_safety(args: argparse.Namespace) -> int:
         d1 = next_month(d0)
         label = {"period": args.period}
     elif args.start and args.end:
-        d0, d1 = args.start, args.end
+        d0, d1 = args.start, args.end + timedelta(days=1)  # --end is inclusive
         if d1 <= d0:
-            return _err(f"empty range {d0} .. {d1} (--end is exclusive)")
-        label = {"start": d0.isoformat(), "end": d1.isoformat()}
+            return _err(f"empty range {args.start} .. {args.end}")
+        label = {"start": d0.isoformat(), "end": args.end.isoformat()}
     else:
         return _err("safety: give --period YYYY-MM or --start DATE --end DATE")
     try:
