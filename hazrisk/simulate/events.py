@@ -16,11 +16,18 @@ using these exact definitions (``truth/README.md`` repeats them):
   of driving (sum of sample gaps after moving samples, gaps < 1200 s) in a Beijing day.
 * ``off_route``: consecutive moving (> 5 km/h) samples outside every approved route buffer and
   area of the vehicle's enterprise; a run counts when ``t_last - t_first >= 60`` s.
+* ``offline_displacement``: on the received real-time records the data-qualification rule
+  accepts (see :func:`offline_displacement`).
+
+The *observable* version (``detect(..., gaps=GapPolicy)``) runs the same rules on the samples
+that reached the platform, reading silences by :class:`GapPolicy`; ``vehicle._observability``
+marks each true event with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,11 +39,61 @@ ADAS_TYPES = {1: "forward_collision", 2: "lane_departure", 3: "headway_too_close
 DSM_TYPES = {1: "fatigue", 2: "phone", 3: "smoking", 4: "distraction"}
 
 
-def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first index, last index) of each run of True."""
-    m = np.concatenate([[False], np.asarray(mask, bool), [False]])
-    d = np.diff(m.astype(np.int8))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
+def runs(mask: np.ndarray, breaks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(first index, last index) of each run of True; ``breaks[k]`` (length n - 1) cuts the
+    run between samples ``k`` and ``k + 1``."""
+    m = np.asarray(mask, bool)
+    if breaks is None or len(m) < 2:
+        mm = np.concatenate([[False], m, [False]])
+        d = np.diff(mm.astype(np.int8))
+        return np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
+    link = m[:-1] & m[1:] & ~np.asarray(breaks, bool)
+    return (np.flatnonzero(m & ~np.r_[False, link]), np.flatnonzero(m & ~np.r_[link, False]))
+
+
+@dataclass(frozen=True)
+class GapPolicy:
+    """How the *observable* rules read silences in the delivered samples (the platform's view).
+
+    The true track has no silences (the terminal samples every interval); the samples that
+    reached the platform do. A silence is a step longer than ``gap_s``. It is a stop when the
+    vehicle stayed within ``stationary_km`` and both ends are stopped; driving when it moved
+    and no rest of ``rest_s`` can have fitted (``dt - km / max_kmh < rest_s``); otherwise
+    *unknown*: neither driving nor rest, and it ends a fatigue spell (continuity is not
+    evidenced). Short-run rules (speeding, night ban, off route) break their runs at steps
+    longer than ``run_gap_s``. The same policy as hazrisk.safety's gap policy
+    (``[safety]`` in conf/rules.toml, max speed = the offline-displacement 1.7 km/min).
+    """
+
+    gap_s: int = 300
+    stationary_km: float = 0.5
+    max_kmh: float = 102.0
+    rest_s: int = 1200
+    run_gap_s: int = 120
+
+    @classmethod
+    def from_rules(cls, rules: Any) -> GapPolicy:
+        sf = getattr(rules, "sections", {}).get("safety") or {}
+        return cls(gap_s=int(sf.get("gap_s", 300)),
+                   stationary_km=float(sf.get("stationary_km", 0.5)),
+                   max_kmh=float(rules.offline_displacement.max_km_per_min) * 60.0,
+                   rest_s=int(rules.fatigue.rest_min_s),
+                   run_gap_s=int(sf.get("run_gap_s", 120)))
+
+    def steps(self, track: Track) -> tuple[np.ndarray, np.ndarray]:
+        """Per step (k -> k + 1): (silence counted as driving, unknown silence)."""
+        from hazrisk.simulate.geo import haversine_km
+
+        t, v = track.t, track.speed
+        if len(t) < 2:
+            z = np.zeros(0, bool)
+            return z, z
+        dt = np.diff(t).astype(np.float64)
+        km = haversine_km(track.lat[:-1], track.lon[:-1], track.lat[1:], track.lon[1:])
+        silence = dt > self.gap_s
+        stop = (km < self.stationary_km) & (v[:-1] <= 0) & (v[1:] <= 0)
+        drive = silence & ~stop & (dt - km / self.max_kmh * 3600.0 < self.rest_s)
+        return drive, silence & ~stop & ~drive
 
 
 def make_alarms(track: Track, veh: dict[str, Any], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -95,11 +152,15 @@ def _event(rule: str, sub: str, t: np.ndarray, i: int, j: int, **extra: Any) -> 
             "start_idx": int(i), "end_idx": int(j), **extra}
 
 
-def speeding(track: Track, rules: Any) -> list[dict[str, Any]]:
+def _run_breaks(track: Track, gaps: GapPolicy | None) -> np.ndarray | None:
+    return None if gaps is None else np.diff(track.t) > gaps.run_gap_s
+
+
+def speeding(track: Track, rules: Any, gaps: GapPolicy | None = None) -> list[dict[str, Any]]:
     sp = rules.speed
     limit = np.where(track.road_class == 0, float(sp.hazmat_expressway_kmh),
                      float(sp.hazmat_other_kmh))
-    a, b = runs(track.speed > limit)
+    a, b = runs(track.speed > limit, _run_breaks(track, gaps))
     t = track.t
     keep = (t[b] - t[a]) >= int(sp.event_min_duration_s)
     a, b = a[keep], b[keep]
@@ -131,32 +192,40 @@ def _hhmm(s: str) -> int:
     return int(h) * 3600 + int(m) * 60
 
 
-def night_ban(track: Track, rules: Any) -> list[dict[str, Any]]:
+def night_ban(track: Track, rules: Any, gaps: GapPolicy | None = None) -> list[dict[str, Any]]:
     nb = rules.night_ban
     tod = _tod(track.t)
     lo, hi = _hhmm(nb.start), _hhmm(nb.end)
     inside = (tod >= lo) & (tod < hi) if lo < hi else (tod >= lo) | (tod < hi)
     mask = inside & (track.road_class == 0) & (track.speed > float(nb.min_speed_kmh))
-    a, b = runs(mask)
+    a, b = runs(mask, _run_breaks(track, gaps))
     t = track.t
     return [_event("night_ban", "", t, int(i), int(j))
             for i, j in zip(a, b, strict=True) if t[j] - t[i] > int(nb.min_duration_s)]
 
 
-def fatigue(track: Track, rules: Any) -> list[dict[str, Any]]:
+def fatigue(track: Track, rules: Any, gaps: GapPolicy | None = None) -> list[dict[str, Any]]:
     fr = rules.fatigue
     t, v = track.t, track.speed
     rest = int(fr.rest_min_s)
     moving = v > 0
-    if not moving.any():
+    gap_drive = unknown = np.zeros(max(len(t) - 1, 0), bool)
+    spell_mv = moving
+    if gaps is not None:  # delivered samples: a silence counted as driving joins the spell
+        gap_drive, unknown = gaps.steps(track)
+        spell_mv = moving | np.r_[gap_drive, False] | np.r_[False, gap_drive]
+    if not spell_mv.any():
         return []
-    mi = np.flatnonzero(moving)
-    gaps = t[mi[1:]] - t[mi[:-1]]
+    mi = np.flatnonzero(spell_mv)
     # a stop between two moving samples counts as rest when the stationary stretch >= rest
-    stat_len = np.zeros(len(gaps), dtype=np.int64)
+    stat_len = np.zeros(len(mi) - 1, dtype=np.int64)
     has_stop = mi[1:] - mi[:-1] > 1
     stat_len[has_stop] = t[mi[1:][has_stop] - 1] - t[mi[:-1][has_stop] + 1]
-    brk = np.flatnonzero(has_stop & (stat_len >= rest))
+    cut = has_stop & (stat_len >= rest)
+    if gaps is not None:  # delivered samples: an unknown silence ends the spell
+        cu = np.r_[0, np.cumsum(unknown)]
+        cut |= cu[mi[1:]] - cu[mi[:-1]] > 0
+    brk = np.flatnonzero(cut)
     starts = np.concatenate([[0], brk + 1])
     ends = np.concatenate([brk, [len(mi) - 1]])
     events: list[dict[str, Any]] = []
@@ -183,7 +252,7 @@ def fatigue(track: Track, rules: Any) -> list[dict[str, Any]]:
                                "spell_start": ts})
     # daily cumulative driving
     dt = np.diff(t)
-    drive = moving[:-1] & (dt < rest)
+    drive = (moving[:-1] & (dt < rest) & ~unknown) | gap_drive
     day = (t[:-1] + BJ) // DAY
     dmax = int(fr.daily_cumulative_max_s)
     for d in np.unique(day[drive]):
@@ -198,12 +267,13 @@ def fatigue(track: Track, rules: Any) -> list[dict[str, Any]]:
 
 
 def off_route(track: Track, allowed: Callable[[np.ndarray, np.ndarray], np.ndarray],
-              min_duration_s: int = 60, merge_s: int = 60) -> list[dict[str, Any]]:
+              min_duration_s: int = 60, merge_s: int = 60, gaps: GapPolicy | None = None
+              ) -> list[dict[str, Any]]:
     moving = np.flatnonzero(track.speed > 5)
     outside = np.zeros(len(track), bool)
     if len(moving):
         outside[moving] = ~allowed(track.lat[moving], track.lon[moving])
-    a, b = runs(outside)
+    a, b = runs(outside, _run_breaks(track, gaps))
     t = track.t
     merged: list[list[int]] = []
     for i, j in zip(a, b, strict=True):
@@ -231,13 +301,18 @@ def faulty_dispatch(track: Track, tickets: list[dict[str, Any]], t_end: int
 
 
 def detect(track: Track, rules: Any,
-           allowed: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> list[dict[str, Any]]:
-    """All truth violations of one vehicle, time-ordered."""
+           allowed: Callable[[np.ndarray, np.ndarray], np.ndarray],
+           gaps: GapPolicy | None = None) -> list[dict[str, Any]]:
+    """All truth violations of one vehicle, time-ordered.
+
+    ``gaps``: ``None`` on the true track; a :class:`GapPolicy` on the samples that reached
+    the platform (the observable version of the same rules).
+    """
     sf = getattr(rules, "sections", {}).get("safety")
     fence = (int(sf["fence_min_duration_s"]), int(sf["fence_merge_s"])) if sf is not None \
         else (60, 60)
-    ev = speeding(track, rules) + night_ban(track, rules) + fatigue(track, rules) + \
-        off_route(track, allowed, *fence)
+    ev = speeding(track, rules, gaps) + night_ban(track, rules, gaps) + \
+        fatigue(track, rules, gaps) + off_route(track, allowed, *fence, gaps=gaps)
     return sorted(ev, key=lambda e: (e["start"], e["rule"], e["subkind"]))
 
 
@@ -246,13 +321,16 @@ def offline_displacement(rec: dict[str, np.ndarray], track: Track, rules: Any
     """No real-time data for >= ``gap_s`` and moved > ``distance_km`` at <= ``max_km_per_min``.
 
     Judged on the real-time records the platform received (backfill excluded: the platform
-    saw nothing at the time), valid fixes only, in GNSS-time order.
+    saw nothing at the time), in GNSS-time order, on the fixes the data-qualification rule
+    (rules.md 数据合格率: parseable time not more than 5 min after the receive time, located
+    inside the validity box, speed in range) accepts, drift points excluded: a clock-jumped
+    fix does not end a silence.
     """
     from hazrisk.simulate.geo import haversine_km
+    from hazrisk.simulate.rates import qualified
 
     od = rules.offline_displacement
-    ok = ~rec["backfill"] & rec["time_ok"] & (rec["lat"] > 3.85) & (rec["lat"] < 53.55) & \
-        (rec["lon"] > 73.55) & ~rec["drift"]
+    ok = ~rec["backfill"] & qualified(rec, rules) & ~rec["drift"]
     i = np.flatnonzero(ok)
     i = i[np.argsort(rec["time"][i], kind="stable")]
     tt, la, lo = rec["time"][i], rec["lat"][i], rec["lon"][i]

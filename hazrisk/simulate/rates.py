@@ -69,6 +69,17 @@ def month_of(t_s: np.ndarray) -> np.ndarray:
         "datetime64[M]"), unit="M")
 
 
+def qualified(rec: dict[str, np.ndarray], rules: Any) -> np.ndarray:
+    """Records the data-qualification rule accepts, registration aside (rules.md 数据合格率)."""
+    v = rules.validity
+    lat, lon = rec["lat"], rec["lon"]
+    return np.asarray(rec["time_ok"]
+                      & (rec["time"] * 1000 <= rec["recv_ms"] + v.time_max_future_s * 1000)
+                      & (lat >= v.lat_min) & (lat <= v.lat_max) & (lon >= v.lon_min)
+                      & (lon <= v.lon_max) & (lat != 0) & (lon != 0)
+                      & (rec["speed"] <= v.gps_speed_max_kmh))
+
+
 def record_contrib(vid: str, provider: str, registered: bool, rec: dict[str, np.ndarray],
                    rules: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per-period and per-day counts of one terminal's delivered records.
@@ -76,12 +87,10 @@ def record_contrib(vid: str, provider: str, registered: bool, rec: dict[str, np.
     ``rec`` arrays: ``time`` (GNSS s as sent), ``time_ok``, ``recv_ms``, ``lat``, ``lon``,
     ``speed``, ``acc``, ``drift``, ``backfill``.
     """
-    v, up = rules.validity, rules.upload_interval
+    up = rules.upload_interval
     comp = rules.completeness
     lat, lon, speed = rec["lat"], rec["lon"], rec["speed"]
-    qual = (rec["time_ok"] & (rec["time"] * 1000 <= rec["recv_ms"] + v.time_max_future_s * 1000)
-            & (lat >= v.lat_min) & (lat <= v.lat_max) & (lon >= v.lon_min) & (lon <= v.lon_max)
-            & (lat != 0) & (lon != 0) & (speed <= v.gps_speed_max_kmh) & registered)
+    qual = qualified(rec, rules) & registered
     periods: dict[str, dict[str, Any]] = {}
 
     def row(p: str) -> dict[str, Any]:

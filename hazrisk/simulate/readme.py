@@ -29,8 +29,9 @@ Reminders from the monitoring centre are 0x8300 frames (SEND). Blind-area points
 | `trajectories.parquet` | every sample of the terminal's clock: `vehicle_id, time, lat, lon, speed, road_class, moving, acc_on, heading, altitude_m, odometer_km, delivery`; `delivery` says how the sample reached the platform: `realtime`, `faulted` (sent with a glitch, see faults), `rejected` (bad check code), `dropped` (lost in transit), `backfill` (0x0704), `backfill_lost`, `pending_backfill` (still stored at the end), `unrecorded` (terminal off), `after_window` (received after the last day) |
 | `faults.parquet` | every injected fault: `fault_id, kind, vehicle_id, provider_id, terminal_phone, msg_id, serial, sample_time, expected_status, expected_reason, file, offset, length, line` (`line` for hex logs; `offset`/`length` are byte positions in the decompressed file, as `hazrisk.jt808.iter_records` reports them) |
 | `fault_counts.csv` | faults counted by `provider_id, file, kind, expected_status, expected_reason` |
-| `violations.csv` | true violation events found on the true track (definitions below) with `seen_realtime`, `reminder_time`, `reminder_via` (`0x8300`/`phone`), `actions` |
-| `alarms.csv` | ADAS (0x64) / DSM (0x65) alarms: `time, system, alarm_type, level, true_event` (false alarms too) and their handling |
+| `violations.csv` | true violation events found on the true track (definitions below) with `seen_realtime`, `reminder_time`, `reminder_via` (`0x8300`/`phone`), `actions`, and `observable` / `evidence` (see "Observable truth") |
+| `violations_observable_only.csv` | events the delivered samples show although the true track does not (`in_truth` false; see "Observable truth") |
+| `alarms.csv` | ADAS (0x64) / DSM (0x65) alarms: `time, system, alarm_type, level, true_event` (false alarms too), `observable` (its real-time frame was received) and their handling |
 | `outages.csv` | `signal_loss`, `power_off`, `never_online`, `fault_comm`, `fault_power`, `fault_gnss` intervals with `expected_points`, `moving_points`, `recovered_points` |
 | `registry_defects.csv` | per registered vehicle: `defects`, `domain_kind`, `never_online`, `image_defects`, `phone_kind` |
 | `expected_rates.csv` | the seven provider rates and 入网率/上线率/漂移车辆率 per `provider_id, period` with `numerator, denominator, value` |
@@ -62,8 +63,35 @@ the dumps: `dropped`, `backfill_lost`, `pending_backfill`.
   of the enterprise for >= 60 s; excursions less than 60 s apart merge.
 - faulty_terminal_dispatch: the vehicle moved while a fault ticket of its terminal was open
   (from `reported_at` to `repaired_at`, or the end of the window): first to last moving sample.
-- offline_displacement: consecutive real-time valid fixes >= 30 min apart, > 20 km apart, at
-  <= 1.7 km/min (backfilled points do not count: the platform saw nothing at the time).
+- offline_displacement: consecutive real-time fixes >= 30 min apart, > 20 km apart, at
+  <= 1.7 km/min (backfilled points do not count: the platform saw nothing at the time), among
+  the fixes the data-qualification rule below accepts (drift excluded): a clock-jumped
+  `future_time` fix (device time > receive + 5 min) does not split a silence.
+
+## Observable truth (what a detector can see)
+Detection works on the fixes that reached the platform; a violation whose evidence was never
+delivered cannot be found by any detector. The simulator re-applies the same rules to the
+samples delivered in real time or by backfill (`delivery` `realtime`/`backfill`), reading
+silences by the gap policy of hazrisk.safety (`[safety]` in conf/rules.toml): a step longer
+than 300 s is a *silence*; it is a stop when the vehicle stayed within 0.5 km with both ends
+stopped, driving (its whole length, joining the fatigue spell) when it moved and no 20 min
+rest can have fitted at the 1.7 km/min bound (`dt - km / 102 km/h < 20 min`), else *unknown*:
+neither driving nor rest, it ends a fatigue spell. Speeding, night-ban and off-route runs break
+at steps longer than 120 s (`run_gap_s`). A fix's state holds until the next fix.
+- `violations.csv` `observable`: speeding, night_ban, fatigue, off_route — an event of that
+  version with the same rule and subkind overlaps it (speeding, night_ban and off_route also
+  need a delivered sample inside it); offline_displacement — always (judged on the received
+  records); faulty_terminal_dispatch — a delivered moving (> 5 km/h) sample inside it.
+  `evidence`: `delivered` (observable), `partial` (samples inside it were delivered but do not
+  show it, e.g. 48 min of power-off silence with 33 km displacement inside a night spell: a
+  20 min rest fits, so continuity is not evidenced), `none` (nothing delivered inside it).
+- `violations_observable_only.csv`: events of that version that overlap no true event, e.g. a
+  day of exactly 8 h 00 min of true driving shown as 8 h 00 min 58 s because a stopped fix was
+  lost (the moving fix before it holds until the next delivered fix).
+- `alarms.csv` `observable`: the alarm's real-time 0x0200 frame was received.
+Detectors are compared with the observable truth: recall over observable events (true
+observable plus observable-only), precision against every true event plus the observable-only.
+
 - data qualification: per provider folder and month of receive time; a record is a location
   fix of an ok 0x0200 or 0x0704 (rejected frames hold none); qualified = parseable time <=
   receive + 5 min, lat/lon in the validity box and non-zero, speeds <= 160, terminal registered.

@@ -88,8 +88,8 @@ class Collector:
             use_byte_stream_split=["lat", "lon", "odometer_km"])
         self.batch: list[pa.RecordBatch] = []
         self.rows: dict[str, list[dict[str, Any]]] = {k: [] for k in (
-            "faults", "violations", "alarms", "outages", "tickets", "handling", "answers",
-            "periods", "days")}
+            "faults", "violations", "observed", "alarms", "outages", "tickets", "handling",
+            "answers", "periods", "days")}
         self.n_frames = 0
 
     def add(self, veh: dict[str, Any], res: VehicleResult) -> None:
@@ -110,7 +110,7 @@ class Collector:
         ident = {"vehicle_id": vid, "enterprise_id": veh["enterprise_id"],
                  "provider_id": veh["provider_id"], "terminal_phone": veh["terminal_phone"]}
         for key, items in (("faults", res.faults), ("violations", res.violations),
-                           ("alarms", res.alarms), ("outages", res.outages),
+                           ("observed", res.observed), ("alarms", res.alarms), ("outages", res.outages),
                            ("tickets", res.tickets), ("handling", res.handling)):
             for row in items:
                 self.rows[key].append({**ident, "maker_id": veh["maker_id"],
@@ -189,6 +189,15 @@ class Collector:
             v = v.sort_values(["vehicle_id", "start", "rule", "subkind"], kind="stable")
             v.insert(0, "event_id", [f"EV{i + 1:07d}" for i in range(len(v))])
         csv(v, t / "violations.csv")
+        o = pd.DataFrame(r["observed"], columns=[
+            "vehicle_id", "enterprise_id", "provider_id", "terminal_phone", "rule", "subkind",
+            "start", "end", "in_truth", "max_speed_kmh", "limit_kmh", "over_ratio", "severity",
+            "spell_start", "driving_s"])
+        o["duration_s"] = o["end"] - o["start"]
+        for c in ("start", "end", "spell_start"):
+            o[c] = iso(o[c])
+        o = o.sort_values(["vehicle_id", "start", "rule", "subkind"], kind="stable")
+        csv(o, t / "violations_observable_only.csv")
         a = pd.DataFrame(r["alarms"])
         if len(a):
             a = a.drop(columns=["start_idx", "end_idx", "end", "alarm_k", "maker_id",

@@ -56,6 +56,7 @@ class VehicleResult:
     tickets: list[dict[str, Any]] = field(default_factory=list)
     handling: list[dict[str, Any]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
+    observed: list[dict[str, Any]] = field(default_factory=list)
     delivery: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     periods: list[dict[str, Any]] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
@@ -280,13 +281,74 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
         o["recovered_points"] = int(good[sl].sum())
     violations.extend(events.offline_displacement(rec, track, ctx.rules))
     violations.extend(events.faulty_dispatch(track, plan.tickets, ctx.t_end))
+    observed = _observability(track, delivery, violations, alarm_cases, alarms, ok_alarm, ctx,
+                              eid)
     res = VehicleResult(vidx, prov.provider_id, meta_all, flat_all, track, faults=faults,
                         violations=violations, alarms=alarm_cases, outages=plan.outages,
                         tickets=plan.tickets, handling=handling, answers=answers,
-                        delivery=delivery)
+                        delivery=delivery, observed=observed)
     res.periods, res.days = rates.record_contrib(vid, prov.provider_id, bool(veh["registered"]),
                                                  rec, ctx.rules)
     return res
+
+
+#: delivery codes (truthio.DELIVERY) of samples that reached the platform as usable fixes
+DELIVERED = (0, 4)  # realtime, backfill
+_TRACK_RULES = ("speeding", "night_ban", "fatigue", "off_route")
+_SHORT_RULES = ("speeding", "night_ban", "off_route")
+
+
+def _observability(track: Track, delivery: np.ndarray, violations: list[dict[str, Any]],
+                   alarm_cases: list[dict[str, Any]], alarms: dict[str, np.ndarray],
+                   ok_alarm: np.ndarray, ctx: Context, eid: str) -> list[dict[str, Any]]:
+    """Mark each true event ``observable`` / ``evidence`` and return the observable-only events.
+
+    The observable version of the truth: the same rules (``events.detect``) on the samples that
+    reached the platform (real time or backfill), reading silences by ``events.GapPolicy``.
+    A true track-rule event is observable when an observable event of the same rule and
+    subkind overlaps it (short-run rules also need a delivered sample inside it); ``evidence``
+    is ``delivered`` (observable), ``partial`` (samples were delivered inside it but they do
+    not show it: e.g. driving across a silence in which a rest could have fitted) or ``none``
+    (nothing delivered inside it). Offline displacement is judged on the received records:
+    always observable. A faulty-terminal dispatch needs a delivered moving (> 5 km/h) sample.
+    ADAS/DSM alarms travel only in real-time frames: observable when their frame was received.
+    Returned: the observable events that overlap no true event (``in_truth`` false), e.g. a
+    day at 8 h 00 min of true driving that the delivered fixes show as 8 h 00 min 58 s
+    because a stopped fix was lost (a fix's state holds until the next fix).
+    """
+    t = track.t
+    ok = np.isin(delivery, DELIVERED)
+    sel = np.flatnonzero(ok)
+    sub = Track(t=t[sel], lat=track.lat[sel], lon=track.lon[sel], speed=track.speed[sel],
+                road_class=track.road_class[sel], acc=track.acc[sel],
+                loaded=track.loaded[sel], odo_km=track.odo_km[sel])
+    obs = events.detect(sub, ctx.rules, ctx.allowed[eid], events.GapPolicy.from_rules(ctx.rules))
+    cum_ok = np.r_[0, np.cumsum(ok)]
+    cum_mv = np.r_[0, np.cumsum(ok & (track.speed > 5))]
+    used = np.zeros(len(obs), bool)
+    for ev in violations:
+        lo = int(np.searchsorted(t, ev["start"], "left"))
+        hi = int(np.searchsorted(t, ev["end"], "right"))
+        inside = int(cum_ok[hi] - cum_ok[lo])
+        rule = ev["rule"]
+        if rule in _TRACK_RULES:
+            hit = np.array([o["rule"] == rule and o["subkind"] == ev["subkind"]
+                            and o["start"] <= ev["end"] and ev["start"] <= o["end"]
+                            for o in obs], bool)
+            used |= hit
+            seen = bool(hit.any()) and (inside > 0 or rule not in _SHORT_RULES)
+        elif rule == "faulty_terminal_dispatch":
+            seen = cum_mv[hi] - cum_mv[lo] > 0
+        else:  # offline_displacement: judged on the received records
+            seen = True
+        ev["observable"] = bool(seen)
+        ev["evidence"] = "delivered" if seen else ("partial" if inside else "none")
+    sent = set(alarms["idx"][ok_alarm].tolist())
+    for a in alarm_cases:
+        i = int(a["start_idx"])
+        a["observable"] = bool(i in sent and delivery[i] == 0)
+    return [{k: v for k, v in o.items() if k not in ("start_idx", "end_idx")}
+            | {"in_truth": False} for o, u in zip(obs, used, strict=True) if not u]
 
 
 def _delivery(plan: terminal.Plan, rt: np.ndarray, rec: dict[str, np.ndarray], t_end: int

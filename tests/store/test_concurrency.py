@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PHONE_A, VEHICLE_HEADER, mixed_stream, vehicle_row, write_csv
+from store_testkit import PHONE_A, VEHICLE_HEADER, mixed_stream, vehicle_row, write_csv
 
 from hazrisk.store.connect import StoreError, connect
 from hazrisk.store.publish import publish

@@ -8,9 +8,9 @@ from datetime import timedelta
 from unittest import mock
 
 import numpy as np
-from conftest import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_testkit import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
 
 from hazrisk.jt808 import iter_records
 from hazrisk.jt808.columnar import records_table

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
+from store_testkit import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
 
 from hazrisk.jt808 import iter_records
 from hazrisk.jt808.columnar import records_table

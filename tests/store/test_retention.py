@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BJ
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_testkit import BJ
 
 from hazrisk.config import load_rules
 from hazrisk.store.cli import main as store_main

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.dataset as ds
 import pytest
-from conftest import PHONE_A, VEHICLE_HEADER, mixed_stream, vehicle_row, write_csv
+from store_testkit import PHONE_A, VEHICLE_HEADER, mixed_stream, vehicle_row, write_csv
 
 from hazrisk.store import mask_pii
 from hazrisk.store.cli import main as store_main

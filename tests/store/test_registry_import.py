@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import (
+from store_testkit import (
     BJ,
     PHONE_A,
     PHONE_B,

@@ -1,0 +1,257 @@
+"""Compute the provider rates and device KPIs of a period inside the warehouse.
+
+Everything runs as DuckDB SQL over whole tables (``hazrisk/rates/sql/*.sql``); Python only binds
+parameters and moves the registry/config into the database:
+
+1. :func:`install` creates schema ``rates`` (tables, macros, the reusable
+   ``rates.position_flags`` view) and the ``mart`` views, and writes ``rates.params`` (the
+   thresholds, from the rules) and ``rates.metrics`` (the registry).
+2. :func:`compute_rates` runs one pass of ``rates.position_flags_between`` over the period's
+   positions (aggregated per provider x vehicle x Beijing day), the vehicle-level checks and
+   the provider aggregation, and replaces the period's rows in ``rates.provider_rates``,
+   ``rates.vehicle_results``, ``rates.vehicle_days`` and ``rates.periods``.
+3. :func:`compute_devices` derives the device-maker KPIs from the fault tickets and the stored
+   vehicle-days (computing the rates first when needed) into ``rates.device_kpis``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from hazrisk.config import Rules, load_rules
+from hazrisk.rates import _sql
+from hazrisk.rates.period import Period
+from hazrisk.rates.registry import MetricRegistry, metric_registry
+
+Record = dict[str, Any]
+
+#: Reserved bits of the status / alarm words by protocol version (JT/T 808-2019 tables 24 and
+#: 25; 2013: alarm bits 15-17 and status bit 22 not yet defined). Same values as
+#: hazrisk.jt808.flags (a test pins them), kept here so rates do not import the codec.
+STATUS_RESERVED_2013 = 0xFFC0_00C0
+STATUS_RESERVED_2019 = 0xFF80_00C0
+ALARM_RESERVED_2013 = 0x0003_8000
+ALARM_RESERVED_2019 = 0
+
+
+def rules_sha256(rules: Rules) -> str:
+    """Fingerprint of the rules values (results computed under other rules are stale)."""
+    text = json.dumps(rules.as_dict(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def param_values(rules: Rules) -> dict[str, Any]:
+    """The ``rates.params`` row: thresholds from the rules, reserved-bit masks from JT/T 808."""
+    v, r = rules.validity, rules.rates
+    return {
+        "moving_max_s": rules.upload_interval.moving_max_s,
+        "parked_max_s": rules.upload_interval.parked_max_s,
+        "interval_state": r.interval_state,
+        "gap_km": rules.completeness.gap_km,
+        "gap_s": rules.completeness.gap_s,
+        "implied_speed_kmh": rules.drift.implied_speed_kmh,
+        "spike_km": rules.drift.spike_km,
+        "neighbour_km": rules.drift.neighbour_km,
+        "lon_min": v.lon_min,
+        "lon_max": v.lon_max,
+        "lat_min": v.lat_min,
+        "lat_max": v.lat_max,
+        "gps_speed_max_kmh": v.gps_speed_max_kmh,
+        "tacho_speed_max_kmh": v.tacho_speed_max_kmh,
+        "heading_max_deg": v.heading_max_deg,
+        "altitude_min_m": v.altitude_min_m,
+        "altitude_max_m": v.altitude_max_m,
+        "time_max_future_s": v.time_max_future_s,
+        "status_reserved_2013": STATUS_RESERVED_2013,
+        "status_reserved_2019": STATUS_RESERVED_2019,
+        "alarm_reserved_2013": ALARM_RESERVED_2013,
+        "alarm_reserved_2019": ALARM_RESERVED_2019,
+        "plate_pattern": r.plate_pattern,
+        "plate_colors": [int(c) for c in r.plate_colors],
+        "vin_pattern": r.vin_pattern,
+        "image_slots": list(r.image_slots),
+        "image_magic": [str(m).lower() for m in r.image_magic],
+        "phone_pattern": rules.phone.pattern,
+        "phone_max_age_days": rules.phone.max_verification_age_days,
+        "domain_max_age_days": rules.domain.max_answer_age_days,
+        "network_basis": r.network_basis,
+        "repair_within_s": rules.device.repair_within_s,
+        "outage_factor": r.outage_factor,
+        "ci_z": r.ci_z,
+    }
+
+
+def _check_rules(rules: Rules) -> None:
+    if rules.rates.network_basis not in ("entered", "registered"):
+        raise ValueError(f"[rates] network_basis must be 'entered' or 'registered', "
+                         f"not {rules.rates.network_basis!r}")
+    if rules.rates.interval_state not in ("previous", "current"):
+        raise ValueError(f"[rates] interval_state must be 'previous' or 'current', "
+                         f"not {rules.rates.interval_state!r}")
+
+
+def _metrics_table(registry: MetricRegistry) -> pa.Table:
+    rows = []
+    for ord_, m in enumerate(registry.values()):
+        d = m.as_dict()
+        d["ord"] = ord_
+        rows.append(d)
+    schema = pa.schema([
+        ("id", pa.string()), ("ord", pa.int32()), ("number", pa.string()),
+        ("party", pa.string()), ("name_zh", pa.string()), ("name_en", pa.string()),
+        ("unit", pa.string()), ("numerator", pa.string()), ("denominator", pa.string()),
+        ("definition", pa.string()), ("direction", pa.string()), ("floor", pa.float64()),
+        ("weight", pa.float64()), ("national_weight", pa.float64()), ("interval", pa.string()),
+        ("source", pa.string()), ("floor_source", pa.string()), ("weight_source", pa.string()),
+        ("national_weight_source", pa.string()),
+    ])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def install(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> None:
+    """Create/refresh schema ``rates``, its macros and views, and the ``mart`` views.
+
+    Writes ``rates.params`` and ``rates.metrics`` from ``rules`` (defaults when ``None``), so
+    ``rates.position_flags`` uses those thresholds. Needs the warehouse schema
+    (:func:`hazrisk.store.connect.connect`). Runs in the caller's transaction if one is open.
+    """
+    rules = rules or load_rules()
+    _check_rules(rules)
+    _sql.script(con, "schema.sql")
+    _sql.run(con, "compute.sql", "params", param_values(rules))
+    table = _metrics_table(metric_registry(rules))
+    con.register("_rates_metrics_in", table)
+    try:
+        con.execute("CREATE OR REPLACE TABLE rates.metrics AS SELECT * FROM _rates_metrics_in")
+    finally:
+        con.unregister("_rates_metrics_in")
+    _sql.script(con, "macros.sql")
+    _sql.script(con, "mart.sql")
+
+
+def _params(period: Period, rules: Rules) -> dict[str, Any]:
+    p: dict[str, Any] = period.sql_params(float(rules.rates.lookback_hours))
+    p.update(
+        minutes=period.minutes,
+        kind=period.kind,
+        prev_period=period.previous().label,
+        rules_sha256=rules_sha256(rules),
+    )
+    return p
+
+
+def _transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Begin a transaction unless one is open; True when we began it."""
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:
+        return False
+    return True
+
+
+def compute_rates(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    rules: Rules | None = None,
+    *,
+    provider: str | None = None,
+) -> list[Record]:
+    """Compute and store every provider rate of ``period``; the stored rows as records.
+
+    All providers are always computed (the ranking needs them); ``provider`` filters the
+    returned records only. Records: period, provider_id, metric, name_zh, name_en, number,
+    unit, numerator, denominator, rate, ci_low, ci_high, n_eff, score, national_score.
+    """
+    rules = rules or load_rules()
+    params = _params(period, rules)
+    began = _transaction(con)
+    try:
+        install(con, rules)
+        for name in ("vehicle_days", "entered", "connectivity", "vehicle_results",
+                     "provider_rates", "store_delete", "store_rates",
+                     "store_vehicle_results_delete", "store_vehicle_results",
+                     "store_vehicle_days_delete", "store_vehicle_days", "store_period"):
+            _sql.run(con, "compute.sql", name, params)
+        for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr"):
+            con.execute(f"DROP TABLE IF EXISTS temp.{tmp}")  # fixed names, not input
+        if began:
+            con.execute("COMMIT")
+    except BaseException:
+        if began:
+            con.execute("ROLLBACK")
+        raise
+    return stored_rates(con, period, provider=provider)
+
+
+def stored_rates(
+    con: duckdb.DuckDBPyConnection, period: Period, *, provider: str | None = None
+) -> list[Record]:
+    """The stored provider rates of ``period`` (empty when never computed)."""
+    rows = _sql.query(con, "compute.sql", "result", {"period": period.label})
+    return [r for r in rows if provider is None or r["provider_id"] == provider]
+
+
+def is_current(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules) -> bool:
+    """True when ``period`` was computed under the same rules (rates tables exist)."""
+    try:
+        rows = con.execute(
+            "SELECT rules_sha256 FROM rates.periods WHERE period = $p", {"p": period.label}
+        ).fetchall()
+    except duckdb.CatalogException:
+        return False
+    return bool(rows) and rows[0][0] == rules_sha256(rules)
+
+
+def ensure_rates(
+    con: duckdb.DuckDBPyConnection, period: Period, rules: Rules | None = None
+) -> None:
+    """Compute the period's rates unless they are stored under the same rules."""
+    rules = rules or load_rules()
+    if is_current(con, period, rules):
+        install(con, rules)  # refresh macros/params for the drill-down queries
+    else:
+        compute_rates(con, period, rules)
+
+
+def compute_devices(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    rules: Rules | None = None,
+    *,
+    maker: str | None = None,
+) -> list[Record]:
+    """Compute and store the device-maker KPIs of ``period``; the stored rows as records.
+
+    Records: period, maker_id, device_model ('*' = all models), metric, name_zh, name_en,
+    number, unit, numerator, denominator, rate, ci_low, ci_high.
+    """
+    rules = rules or load_rules()
+    ensure_rates(con, period, rules)
+    params = _params(period, rules)
+    began = _transaction(con)
+    try:
+        for name in ("tickets", "outages", "kpis", "store_delete", "store"):
+            _sql.run(con, "devices.sql", name, params)
+        if began:
+            con.execute("COMMIT")
+    except BaseException:
+        if began:
+            con.execute("ROLLBACK")
+        raise
+    rows = _sql.query(con, "devices.sql", "result", {"period": period.label})
+    return [r for r in rows if maker is None or r["maker_id"] == maker]
+
+
+def ranking(con: duckdb.DuckDBPyConnection, period: Period) -> list[Record]:
+    """``mart.provider_ranking`` rows of ``period`` (composite score, rank, change)."""
+    cur = con.execute(
+        "SELECT * FROM mart.provider_ranking WHERE period = $p ORDER BY rank, provider_id",
+        {"p": period.label},
+    )
+    cols = [d[0] for d in cur.description or []]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

@@ -1,0 +1,396 @@
+-- hazrisk.rates macros and the reusable per-position flags (recreated by hazrisk.rates.install()).
+-- Thresholds are read from the one-row table rates.params, written from conf/rules.toml by
+-- hazrisk.rates.install(con, rules) with bound parameters (never formatted into SQL).
+
+-- Great-circle distance in km (mean Earth radius 6371.0088 km, as hazrisk.simulate.geo).
+-- NULL when a coordinate is NULL (DuckDB's least/greatest skip NULLs, so guard explicitly).
+CREATE OR REPLACE MACRO rates.haversine_km(lat1, lon1, lat2, lon2) AS
+    CASE WHEN lat1 IS NOT NULL AND lon1 IS NOT NULL AND lat2 IS NOT NULL AND lon2 IS NOT NULL
+    THEN 2 * 6371.0088 * asin(least(1.0, sqrt(
+        pow(sin(radians(lat2 - lat1) / 2), 2)
+        + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2))))
+    END;
+
+-- Speed implied by two fixes, km/h; a zero or negative time step counts as 1 s.
+CREATE OR REPLACE MACRO rates.implied_kmh(t_a, lat_a, lon_a, t_b, lat_b, lon_b) AS
+    CASE WHEN t_a IS NOT NULL AND t_b IS NOT NULL
+    THEN rates.haversine_km(lat_a, lon_a, lat_b, lon_b) * 3600.0
+         / greatest(epoch(t_b) - epoch(t_a), 1.0)
+    END;
+
+-- 95 % Wilson score interval for a proportion p (0..1) observed on n trials (z: rates.params).
+CREATE OR REPLACE MACRO rates.wilson_low(p, n, z) AS
+    CASE WHEN p IS NOT NULL AND n > 0 THEN greatest(0.0,
+        (p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)))
+        / (1 + z * z / n)) END;
+CREATE OR REPLACE MACRO rates.wilson_high(p, n, z) AS
+    CASE WHEN p IS NOT NULL AND n > 0 THEN least(1.0,
+        (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)))
+        / (1 + z * z / n)) END;
+
+-- Blank text counts as missing.
+CREATE OR REPLACE MACRO rates.blank(x) AS x IS NULL OR trim(CAST(x AS VARCHAR)) = '';
+
+-- Hosts of a JT/T 808 server address (0x0013/0x0017: 'host', 2019 'host:port;host:port'),
+-- or of a platform_domain list: lower-case, port and trailing dot removed, empty dropped.
+CREATE OR REPLACE MACRO rates.server_hosts(v) AS
+    list_filter(
+        list_transform(string_split_regex(lower(coalesce(v, '')), '[;,\s]+'),
+                       lambda h: rtrim(regexp_replace(trim(h), ':[0-9]*$', ''), '.')),
+        lambda h: h <> '');
+
+-- A bare IP address (IPv4 dotted quad, or IPv6) rather than a domain name.
+CREATE OR REPLACE MACRO rates.is_ip(h) AS
+    regexp_full_match(h, '[0-9]{1,3}(\.[0-9]{1,3}){3}') OR h LIKE '%:%' OR h LIKE '[%';
+
+-- VIN check digit (position 9; ISO 3779 / GB 16735 transliteration and weights). Warning only.
+CREATE OR REPLACE MACRO rates.vin_check_ok(vin) AS
+    CASE WHEN NOT regexp_full_match(upper(coalesce(vin, '')), '[A-HJ-NPR-Z0-9]{17}') THEN NULL
+    ELSE (
+        list_sum(list_transform(range(1, 18), lambda i:
+            [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2][i]
+            * [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9,
+               2, 3, 4, 5, 6, 7, 8, 9][strpos('0123456789ABCDEFGHJKLMNPRSTUVWXYZ',
+                                               substr(upper(vin), i, 1))])) % 11
+        = CASE substr(upper(vin), 9, 1) WHEN 'X' THEN 10
+               ELSE CAST(substr(upper(vin), 9, 1) AS INTEGER) END
+    ) END;
+
+-- Data-qualification check bits (rate 7), lowest bit = first reported.
+CREATE OR REPLACE MACRO rates.check_names(bits) AS
+    list_filter(
+        ['unregistered', 'time_invalid', 'time_after_receive', 'longitude', 'latitude',
+         'gps_speed', 'tacho_speed', 'heading', 'altitude', 'status_reserved_bits',
+         'alarm_reserved_bits'],
+        lambda name, i: (bits >> (i - 1)) & 1 = 1);
+CREATE OR REPLACE MACRO rates.check_name(bits) AS
+    CASE WHEN bits = 0 THEN NULL ELSE rates.check_names(bits)[1] END;
+
+-- Per position (GNSS time in [t_lo, t1)): attribution and the data-qualification checks.
+-- provider_id: the terminal assignment at the record's time (core.positions), else the gateway
+-- the dump came from (unregistered terminals). unit_id: vehicle_id, else '?' || terminal key.
+CREATE OR REPLACE MACRO rates.position_checks(t_lo, t1) AS TABLE
+SELECT
+    p.pos_seq, p.terminal_phone, p.vehicle_id, p.enterprise_id,
+    coalesce(p.provider_id, p.source_provider_id) AS provider_id,
+    p.source_provider_id,
+    coalesce(p.vehicle_id, '?' || core.terminal_key(p.terminal_phone)) AS unit_id,
+    p.device_time, p.recv_time, p.lat_deg, p.lon_deg, p.speed_kmh, p.acc_on, p.is_backfill,
+    coalesce(p.speed_kmh > 0, false) OR p.acc_on AS moving,
+      CAST(p.vehicle_id IS NULL AS INTEGER)
+    + CAST(p.device_time IS NULL AS INTEGER) * 2
+    + CAST(coalesce(p.recv_time IS NOT NULL
+                    AND epoch(p.device_time) - epoch(p.recv_time) > s.time_max_future_s,
+                    false) AS INTEGER) * 4
+    + CAST(coalesce(p.lon_deg = 0 OR p.lon_deg < s.lon_min OR p.lon_deg > s.lon_max, true)
+           AS INTEGER) * 8
+    + CAST(coalesce(p.lat_deg = 0 OR p.lat_deg < s.lat_min OR p.lat_deg > s.lat_max, true)
+           AS INTEGER) * 16
+    + CAST(coalesce(p.speed_kmh < 0 OR p.speed_kmh > s.gps_speed_max_kmh, true) AS INTEGER) * 32
+    + CAST(coalesce(p.tacho_speed_kmh < 0 OR p.tacho_speed_kmh > s.tacho_speed_max_kmh, false)
+           AS INTEGER) * 64
+    + CAST(coalesce(p.heading_deg < 0 OR p.heading_deg > s.heading_max_deg, true) AS INTEGER) * 128
+    + CAST(coalesce(p.altitude_m < s.altitude_min_m OR p.altitude_m > s.altitude_max_m, true)
+           AS INTEGER) * 256
+    + CAST((CAST(p.status AS UBIGINT) & CASE WHEN p.version = 2019 THEN s.status_reserved_2019
+                                            ELSE s.status_reserved_2013 END) <> 0 AS INTEGER) * 512
+    + CAST((CAST(p.alarm AS UBIGINT) & CASE WHEN p.version = 2019 THEN s.alarm_reserved_2019
+                                           ELSE s.alarm_reserved_2013 END) <> 0 AS INTEGER) * 1024
+      AS qual_bits
+FROM core.positions p CROSS JOIN rates.params s
+WHERE p.device_time >= t_lo AND p.device_time < t1;
+
+-- Beijing calendar day of an instant (fixed UTC+8: China has no daylight saving since 1991);
+-- arithmetic, much cheaper per row than a time-zone conversion.
+CREATE OR REPLACE MACRO rates.beijing_day(t) AS
+    DATE '1970-01-01' + CAST(floor((epoch(t) + 28800) / 86400) AS INTEGER);
+
+-- Fast planar distance (equirectangular, km) for screening only: within 0.1 % of the
+-- great-circle distance below ~50 km; exact decisions always use rates.haversine_km.
+CREATE OR REPLACE MACRO rates.approx_km(lat1, lon1, lat2, lon2) AS
+    6371.0088 * radians(sqrt(pow(lat2 - lat1, 2)
+                             + pow((lon2 - lon1) * cos(radians((lat1 + lat2) / 2)), 2)));
+-- x is an isolated spike between its neighbouring fixes a and b (rules.md 漂移): more than
+-- spike_km from both, while they are within neighbour_km of each other.
+CREATE OR REPLACE MACRO rates.is_spike(alat, alon, xlat, xlon, blat, blon, spike_km, neighbour_km) AS
+    coalesce(rates.haversine_km(alat, alon, xlat, xlon) > spike_km
+             AND rates.haversine_km(xlat, xlon, blat, blon) > spike_km
+             AND rates.haversine_km(alat, alon, blat, blon) <= neighbour_km, false);
+
+-- rates.position_flags_between(t_lo, t0, t1, prov): one row per position, for reuse (rates,
+-- safety). Records with GNSS time in [t_lo, t1) are read; those before t0 only give context
+-- (in_period = false). Records without a valid GNSS time are included when their receive time
+-- (else their dump file's date) falls in [t0, t1). prov: NULL = all, else only the vehicles /
+-- terminals with a record attributed to that provider in [t0, t1) (all their records).
+-- Order: per unit_id by (device_time, pos_seq). Join core.positions USING (pos_seq) for the
+-- other columns. Columns:
+--   unit_id, vehicle_id, provider_id   vehicle (or '?' || terminal key), attribution
+--   qualified / qual_bits / qual_fail   data-qualification checks (rates.check_names(qual_bits))
+--   prev_time, gap_s, gap_km            previous record of the unit (any record)
+--   allowed_gap_s, interval_ok, interval_fail   upload-interval rule
+--   drift, drift_reason, implied_speed_kmh      drift (qualified fixes only; 'spike' | 'implied_speed')
+--   seg_prev_time, seg_s, seg_km, seg_incomplete   segment from the previous good (qualified,
+--                                       non-drift) fix of the same Beijing day, on good fixes
+--                                       only (a vehicle-day's trajectory is its own fixes)
+--   prev_rt_time                        the previous real-time (not backfilled) record's time
+--   rt_gap_s, rt_interval_s, outage_expected   on real-time records: the gap since the previous
+--                                       real-time record, points expected in it when it is an
+--                                       outage (> outage_factor x report interval)
+--   outage_recovered                    1 on backfilled (0x0704) records: recovered points
+-- Drift, "implied speed from the last good fix" (a recursion), is walked over the last five
+-- qualified fixes from a fix known to be good (exact for drift runs of up to two fixes); the
+-- spike rule's neighbours are the previous qualified fix and the next record when qualified
+-- (hazrisk/rates/README.md). Everything comes from ONE sort of the period's positions.
+CREATE OR REPLACE MACRO rates.position_flags_between(t_lo, t0, t1, prov) AS TABLE
+WITH
+c AS (
+    SELECT pos_seq, unit_id, provider_id, device_time, lat_deg, lon_deg, qual_bits, moving,
+           is_backfill
+    FROM rates.position_checks(t_lo, t1)
+    WHERE prov IS NULL
+       OR unit_id IN (SELECT x.unit_id FROM rates.position_checks(t0, t1) x
+                      WHERE x.provider_id = prov)
+),
+w1 AS (  -- the one window pass: previous record, four previous qualified fixes, next record,
+         -- previous real-time record
+    SELECT
+        c.*,
+        lag({'t': device_time, 'lat': lat_deg, 'lon': lon_deg, 'moving': moving}) OVER w AS pr,
+        lead({'q': qual_bits, 'lat': lat_deg, 'lon': lon_deg}) OVER w AS nr,
+        lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
+            1 IGNORE NULLS) OVER w AS f1,
+        lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
+            2 IGNORE NULLS) OVER w AS f2,
+        lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
+            3 IGNORE NULLS) OVER w AS f3,
+        lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
+            4 IGNORE NULLS) OVER w AS f4,
+        lag(CASE WHEN NOT is_backfill
+                 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg, 'moving': moving} END
+            IGNORE NULLS) OVER w AS prt
+    FROM c
+    WINDOW w AS (PARTITION BY unit_id ORDER BY device_time, pos_seq)
+),
+x AS (  -- scalars; interval rule; real-time gaps
+    SELECT
+        pos_seq, unit_id, provider_id, device_time, lat_deg, lon_deg, qual_bits, moving,
+        is_backfill,
+        pr.t AS prev_time,
+        epoch(device_time) - epoch(pr.t) AS gap_s,
+        rates.haversine_km(pr.lat, pr.lon, lat_deg, lon_deg) AS gap_km,
+        CASE WHEN CASE WHEN s.interval_state = 'current' THEN moving ELSE pr.moving END
+             THEN s.moving_max_s ELSE s.parked_max_s END AS allowed_gap_s,
+        f1.t AS f1_t, f1.lat AS f1_lat, f1.lon AS f1_lon,
+        f2.t AS f2_t, f2.lat AS f2_lat, f2.lon AS f2_lon,
+        f3.t AS f3_t, f3.lat AS f3_lat, f3.lon AS f3_lon,
+        f4.t AS f4_t, f4.lat AS f4_lat, f4.lon AS f4_lon,
+        CASE WHEN nr.q = 0 THEN nr.lat END AS n_lat, CASE WHEN nr.q = 0 THEN nr.lon END AS n_lon,
+        rates.haversine_km(f1.lat, f1.lon, lat_deg, lon_deg) AS km10,
+        -- screening of the earlier steps (planar distance, 1 % margin; exact below)
+        rates.approx_km(f2.lat, f2.lon, f1.lat, f1.lon) AS akm21,
+        greatest(epoch(f1.t) - epoch(f2.t), 1.0) AS dt21,
+        rates.approx_km(f3.lat, f3.lon, f2.lat, f2.lon) AS akm32,
+        greatest(epoch(f2.t) - epoch(f3.t), 1.0) AS dt32,
+        rates.approx_km(f4.lat, f4.lon, f3.lat, f3.lon) AS akm43,
+        greatest(epoch(f3.t) - epoch(f4.t), 1.0) AS dt43,
+        prt.t AS prev_rt_time,
+        CASE WHEN NOT is_backfill THEN epoch(device_time) - epoch(prt.t) END AS rt_gap_s,
+        CASE WHEN NOT is_backfill AND prt.t IS NOT NULL
+             THEN CASE WHEN prt.moving
+                         OR rates.haversine_km(prt.lat, prt.lon, lat_deg, lon_deg) > s.gap_km
+                       THEN s.moving_max_s ELSE s.parked_max_s END END AS rt_interval_s
+    FROM w1 CROSS JOIN rates.params s
+),
+-- Drift, "implied speed from the last good fix", is a recursion along the qualified fixes. It
+-- is run over the last five qualified fixes f4 .. f1, f0 (= this one), starting from a base
+-- known to be good: the most recent "sure" fix (consistent at <= v km/h with both its
+-- neighbours and no spike), else the oldest of the five. Exact for drift runs of up to two
+-- fixes; for a longer run only its first fixes are flagged (README). Fast path (nearly every
+-- row): all four steps f4 -> f0 within spike_km and v km/h, so nothing drifts, last good = f1.
+x1 AS (
+    SELECT x.* EXCLUDE (akm21, dt21, akm32, dt32, akm43, dt43),
+        qual_bits = 0 AND f1_t IS NOT NULL AND NOT (
+            coalesce(km10 <= s.spike_km
+                     AND km10 * 3600.0 / greatest(epoch(device_time) - epoch(f1_t), 1.0)
+                         <= s.implied_speed_kmh, false)
+            AND coalesce(akm21 <= 0.99 * s.spike_km
+                         AND akm21 * 3600.0 / dt21 <= 0.99 * s.implied_speed_kmh, f2_t IS NULL)
+            AND coalesce(akm32 <= 0.99 * s.spike_km
+                         AND akm32 * 3600.0 / dt32 <= 0.99 * s.implied_speed_kmh, f3_t IS NULL)
+            AND coalesce(akm43 <= 0.99 * s.spike_km
+                         AND akm43 * 3600.0 / dt43 <= 0.99 * s.implied_speed_kmh, f4_t IS NULL))
+            AS slow
+    FROM x CROSS JOIN rates.params s
+),
+x2 AS (  -- slow path: spikes and "sure" fixes (CASE, so only slow rows pay)
+    SELECT x1.*,
+        CASE WHEN slow THEN rates.is_spike(f1_lat, f1_lon, lat_deg, lon_deg, n_lat, n_lon,
+                                           s.spike_km, s.neighbour_km) ELSE false END AS sp0,
+        CASE WHEN slow THEN rates.is_spike(f2_lat, f2_lon, f1_lat, f1_lon, lat_deg, lon_deg,
+                                           s.spike_km, s.neighbour_km) ELSE false END AS sp1,
+        CASE WHEN slow THEN rates.is_spike(f3_lat, f3_lon, f2_lat, f2_lon, f1_lat, f1_lon,
+                                           s.spike_km, s.neighbour_km) ELSE false END AS sp2,
+        CASE WHEN slow THEN rates.is_spike(f4_lat, f4_lon, f3_lat, f3_lon, f2_lat, f2_lon,
+                                           s.spike_km, s.neighbour_km) ELSE false END AS sp3,
+        CASE WHEN slow THEN coalesce(rates.implied_kmh(f1_t, f1_lat, f1_lon, device_time,
+                                     lat_deg, lon_deg) <= s.implied_speed_kmh, false) END AS c10,
+        CASE WHEN slow THEN coalesce(rates.implied_kmh(f2_t, f2_lat, f2_lon, f1_t, f1_lat,
+                                     f1_lon) <= s.implied_speed_kmh, false) END AS c21,
+        CASE WHEN slow THEN coalesce(rates.implied_kmh(f3_t, f3_lat, f3_lon, f2_t, f2_lat,
+                                     f2_lon) <= s.implied_speed_kmh, false) END AS c32,
+        CASE WHEN slow THEN coalesce(rates.implied_kmh(f4_t, f4_lat, f4_lon, f3_t, f3_lat,
+                                     f3_lon) <= s.implied_speed_kmh, false) END AS c43
+    FROM x1 CROSS JOIN rates.params s
+),
+x3 AS (  -- the base: index of the most recent sure fix, else of the oldest fix present
+    SELECT x2.*,
+        CASE WHEN NOT slow THEN 1
+             WHEN c21 AND c10 AND NOT sp1 THEN 1
+             WHEN c32 AND c21 AND NOT sp2 THEN 2
+             WHEN c43 AND c32 AND NOT sp3 THEN 3
+             WHEN f4_t IS NOT NULL THEN 4 WHEN f3_t IS NOT NULL THEN 3
+             WHEN f2_t IS NOT NULL THEN 2 ELSE 1 END AS base
+    FROM x2
+),
+x4 AS (  -- walk forward from the base: the last good fix (lg) before each of f3, f2, f1, f0
+    SELECT x3.*,
+        CASE base WHEN 4 THEN f4_t WHEN 3 THEN f3_t WHEN 2 THEN f2_t ELSE f1_t END AS lg_t,
+        CASE base WHEN 4 THEN f4_lat WHEN 3 THEN f3_lat WHEN 2 THEN f2_lat ELSE f1_lat END
+            AS lg_lat,
+        CASE base WHEN 4 THEN f4_lon WHEN 3 THEN f3_lon WHEN 2 THEN f2_lon ELSE f1_lon END
+            AS lg_lon
+    FROM x3
+),
+x5 AS (  -- does f3 drift (base f4)? does f2 drift (base f3/f4)? -- CASE: only those rows pay
+    SELECT x4.*,
+        CASE WHEN base = 4
+             THEN sp3 OR coalesce(rates.implied_kmh(lg_t, lg_lat, lg_lon, f3_t, f3_lat, f3_lon)
+                                  > s.implied_speed_kmh, false)
+             ELSE false END AS d3
+    FROM x4 CROSS JOIN rates.params s
+),
+x6 AS (
+    SELECT x5.* EXCLUDE (lg_t, lg_lat, lg_lon, f4_t, f4_lat, f4_lon, sp3, c43, d3),
+        CASE WHEN base = 4 AND NOT d3 THEN f3_t ELSE lg_t END AS lg_t,
+        CASE WHEN base = 4 AND NOT d3 THEN f3_lat ELSE lg_lat END AS lg_lat,
+        CASE WHEN base = 4 AND NOT d3 THEN f3_lon ELSE lg_lon END AS lg_lon
+    FROM x5
+),
+x6b AS (
+    SELECT x6.*,
+        CASE WHEN base >= 3
+             THEN sp2 OR coalesce(rates.implied_kmh(lg_t, lg_lat, lg_lon, f2_t, f2_lat, f2_lon)
+                                  > s.implied_speed_kmh, false)
+             ELSE false END AS d2
+    FROM x6 CROSS JOIN rates.params s
+),
+x6c AS (
+    SELECT x6b.* EXCLUDE (lg_t, lg_lat, lg_lon, f3_t, f3_lat, f3_lon, sp2, c32, d2),
+        CASE WHEN base >= 3 AND NOT d2 THEN f2_t ELSE lg_t END AS lg_t,
+        CASE WHEN base >= 3 AND NOT d2 THEN f2_lat ELSE lg_lat END AS lg_lat,
+        CASE WHEN base >= 3 AND NOT d2 THEN f2_lon ELSE lg_lon END AS lg_lon
+    FROM x6b
+),
+x7a AS (  -- does f1 drift (base older than f1)? its spike uses f2 and f0 (sp1)
+    SELECT x6c.*,
+        CASE WHEN base >= 2
+             THEN sp1 OR coalesce(rates.implied_kmh(lg_t, lg_lat, lg_lon, f1_t, f1_lat, f1_lon)
+                                  > s.implied_speed_kmh, false)
+             ELSE false END AS d1
+    FROM x6c CROSS JOIN rates.params s
+),
+x7 AS (  -- lg0: the last good fix before this one
+    SELECT x7a.* EXCLUDE (lg_t, lg_lat, lg_lon, f2_t, f2_lat, f2_lon, c21, d1),
+        CASE WHEN d1 THEN lg_t ELSE f1_t END AS lg0_t,
+        CASE WHEN d1 THEN lg_lat ELSE f1_lat END AS lg0_lat,
+        CASE WHEN d1 THEN lg_lon ELSE f1_lon END AS lg0_lon
+    FROM x7a
+),
+x8 AS (  -- this fix
+    SELECT x7.* EXCLUDE (sp1, c10),
+        sp0 AS spike,
+        CASE WHEN slow THEN rates.implied_kmh(lg0_t, lg0_lat, lg0_lon, device_time, lat_deg,
+                                              lon_deg) END AS v0
+    FROM x7
+),
+x9 AS (
+    SELECT x8.*,
+        CASE WHEN slow THEN spike OR coalesce(v0 > s.implied_speed_kmh, false) ELSE false END
+            AS drift
+    FROM x8 CROSS JOIN rates.params s
+),
+timed AS (
+    SELECT
+        x.pos_seq, x.unit_id,
+        CASE WHEN x.unit_id NOT LIKE '?%' THEN x.unit_id END AS vehicle_id,
+        x.provider_id, x.device_time, rates.beijing_day(x.device_time) AS day,
+        x.device_time >= t0 AS in_period,
+        x.is_backfill, x.lat_deg, x.lon_deg, x.moving,
+        x.qual_bits, x.qual_bits = 0 AS qualified, rates.check_name(x.qual_bits) AS qual_fail,
+        x.prev_time, x.gap_s, x.gap_km, x.allowed_gap_s,
+        x.prev_time IS NULL OR x.gap_s <= x.allowed_gap_s AS interval_ok,
+        CASE WHEN x.prev_time IS NULL OR x.gap_s <= x.allowed_gap_s THEN NULL
+             WHEN x.allowed_gap_s = s.moving_max_s THEN 'gap_over_moving_max'
+             ELSE 'gap_over_parked_max' END AS interval_fail,
+        x.drift,
+        CASE WHEN NOT x.drift THEN NULL WHEN x.spike THEN 'spike' ELSE 'implied_speed' END
+            AS drift_reason,
+        CASE WHEN x.drift THEN x.v0 END AS implied_speed_kmh,
+        -- trajectory segment: from the last good fix (lg0) of the same Beijing day
+        CASE WHEN x.same_day THEN x.lg0_t END AS seg_prev_time,
+        CASE WHEN x.same_day THEN epoch(x.device_time) - epoch(x.lg0_t) END AS seg_s,
+        CASE WHEN x.same_day THEN x.seg_km END AS seg_km,
+        CASE WHEN x.same_day THEN x.seg_km > s.gap_km
+                                  AND epoch(x.device_time) - epoch(x.lg0_t) > s.gap_s
+        END AS seg_incomplete,
+        x.prev_rt_time, x.rt_gap_s, x.rt_interval_s,
+        CASE WHEN x.rt_gap_s > s.outage_factor * x.rt_interval_s
+             THEN CAST(greatest(round(x.rt_gap_s / x.rt_interval_s) - 1, 0) AS BIGINT)
+             ELSE 0 END AS outage_expected,
+        -- a backfilled (0x0704 blind-area) point is a point recovered after an outage
+        CAST(x.is_backfill AS INTEGER) AS outage_recovered
+    FROM (
+        SELECT x9.*,
+            qual_bits = 0 AND NOT drift AND lg0_t IS NOT NULL
+                AND rates.beijing_day(lg0_t) = rates.beijing_day(device_time) AS same_day,
+            CASE WHEN slow THEN rates.haversine_km(lg0_lat, lg0_lon, lat_deg, lon_deg)
+                 ELSE km10 END AS seg_km
+        FROM x9
+    ) x CROSS JOIN rates.params s
+),
+untimed AS (
+    SELECT
+        p.pos_seq,
+        coalesce(p.vehicle_id, '?' || core.terminal_key(p.terminal_phone)) AS unit_id,
+        p.vehicle_id, coalesce(p.provider_id, p.source_provider_id) AS provider_id,
+        p.device_time,
+        rates.beijing_day(coalesce(p.recv_time,
+                                   timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))))
+            AS day,
+        true AS in_period,
+        p.is_backfill, p.lat_deg, p.lon_deg,
+        coalesce(p.speed_kmh > 0, false) OR p.acc_on AS moving,
+        CAST(p.vehicle_id IS NULL AS INTEGER) + 2 AS qual_bits, false AS qualified,
+        rates.check_name(CAST(p.vehicle_id IS NULL AS INTEGER) + 2) AS qual_fail,
+        NULL::TIMESTAMPTZ AS prev_time, NULL::DOUBLE AS gap_s, NULL::DOUBLE AS gap_km,
+        NULL::DOUBLE AS allowed_gap_s, false AS interval_ok, 'time_invalid' AS interval_fail,
+        false AS drift, NULL::VARCHAR AS drift_reason, NULL::DOUBLE AS implied_speed_kmh,
+        NULL::TIMESTAMPTZ AS seg_prev_time, NULL::DOUBLE AS seg_s, NULL::DOUBLE AS seg_km,
+        NULL::BOOLEAN AS seg_incomplete, NULL::TIMESTAMPTZ AS prev_rt_time,
+        NULL::DOUBLE AS rt_gap_s, NULL::DOUBLE AS rt_interval_s, 0::BIGINT AS outage_expected,
+        0 AS outage_recovered
+    FROM core.positions p
+    LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
+    WHERE p.device_time IS NULL
+      AND coalesce(p.recv_time, timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))) >= t0
+      AND coalesce(p.recv_time, timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))) < t1
+      AND (prov IS NULL OR coalesce(p.provider_id, p.source_provider_id) = prov)
+)
+SELECT * FROM timed UNION ALL BY NAME SELECT * FROM untimed;
+
+-- All positions, flagged with the thresholds last installed (hazrisk.rates.install):
+--   SELECT * FROM rates.position_flags WHERE vehicle_id = 'V0001' ORDER BY device_time, pos_seq
+CREATE OR REPLACE VIEW rates.position_flags AS
+SELECT * FROM rates.position_flags_between(
+    CAST('-infinity' AS TIMESTAMPTZ), CAST('-infinity' AS TIMESTAMPTZ),
+    CAST('infinity' AS TIMESTAMPTZ), CAST(NULL AS VARCHAR));
