@@ -36,7 +36,7 @@ Reminders from the monitoring centre are 0x8300 frames (SEND). Blind-area points
 | `registry_defects.csv` | per registered vehicle: `defects`, `domain_kind`, `never_online`, `image_defects`, `phone_kind` |
 | `expected_rates.csv` | the seven provider rates and 入网率/上线率/漂移车辆率 per `provider_id, period` with `numerator, denominator, value` |
 | `expected_rates_by_vehicle.csv` | per vehicle and period: `conformant, domain_ok, images_ok, phone_ok` |
-| `expected_device_kpis.csv` | per device maker: 24 h repair rate (tickets) and data preservation during faults |
+| `expected_device_kpis.csv` | per device maker (`device_model` `*`) and per maker and model: 24 h repair rate (tickets) and data preservation during outages |
 | `vehicle_days.csv` | per vehicle-day: records, qualified fixes, incomplete segments, observed and complete km |
 | `vehicles.csv`, `enterprises.csv`, `providers.csv`, `device_makers.csv` | the true actors: latent `safety_culture`, behaviour rates, terminal intervals, provider and maker quality profiles |
 | `claims_model.json`, `vehicle_years.parquet`, `claims_truth.parquet` | the claims generating process (insurance part) |
@@ -114,8 +114,12 @@ observable plus observable-only), precision against every true event plus the ob
   entered / registered; 上线率 = with a qualified record in the period / in network;
   漂移车辆率: online vehicles with an injected drift point among their qualified records.
 - device KPIs: repaired within 24 h of `reported_at` / tickets (open tickets are not
-  repaired); preservation = samples of the fault intervals that reached the platform with a
-  valid position / samples the terminal should have recorded.
+  repaired); data preservation = outage samples delivered by 0x0704 blind-area backfill /
+  outage samples, where an outage sample is a sample of the terminal's clock (the true track
+  at its report interval) taken while it was offline (`signal_loss`, `fault_comm`: stored) or
+  without power (`power_off`, `fault_power`: unrecorded), counted when the outage ended before
+  the window's end (a real-time record received after it); GNSS faults (real-time reports
+  without a fix) and never-online terminals leave no gap and do not count.
 """
 
 

@@ -89,7 +89,7 @@ class Collector:
         self.batch: list[pa.RecordBatch] = []
         self.rows: dict[str, list[dict[str, Any]]] = {k: [] for k in (
             "faults", "violations", "observed", "alarms", "outages", "tickets", "handling",
-            "answers", "periods", "days")}
+            "answers", "periods", "days", "preservation")}
         self.n_frames = 0
 
     def add(self, veh: dict[str, Any], res: VehicleResult) -> None:
@@ -118,6 +118,10 @@ class Collector:
         self.rows["answers"].extend(res.answers)
         self.rows["periods"].extend(res.periods)
         self.rows["days"].extend(res.days)
+        if res.preservation:
+            self.rows["preservation"].append({"vehicle_id": vid, "maker_id": veh["maker_id"],
+                                              "device_model": veh["device_model"],
+                                              **res.preservation})
         self.n_frames += len(res.meta)
 
     def flush(self) -> None:
@@ -170,7 +174,7 @@ class Collector:
         csv(expected, t / "expected_rates.csv")
         csv(reg_rows, t / "expected_rates_by_vehicle.csv")
         csv(pd.DataFrame(r["days"]), t / "vehicle_days.csv")
-        kpis = _device_kpis(pd.DataFrame(r["tickets"]), pd.DataFrame(r["outages"]), rules)
+        kpis = _device_kpis(pd.DataFrame(r["tickets"]), pd.DataFrame(r["preservation"]), rules)
         csv(kpis, t / "expected_device_kpis.csv")
         return {"frames": self.n_frames, "faults": len(faults),
                 "fault_kinds": {str(k): int(v) for k, v in faults["kind"].value_counts()
@@ -236,24 +240,33 @@ def _months(fleet: Fleet, t_end: int) -> list[str]:
     return sorted(set(rates.month_of(np.arange(t0, t_end, 86400))))
 
 
-def _device_kpis(tickets: pd.DataFrame, outages: pd.DataFrame, rules: Any) -> pd.DataFrame:
-    rows = []
+def _device_kpis(tickets: pd.DataFrame, pres: pd.DataFrame, rules: Any) -> pd.DataFrame:
+    """Per maker (device_model '*') and per maker and model: D1 24 h repair rate (tickets) and
+    D2 data preservation (samples of the outages recovered by 0x0704 backfill / samples the
+    terminal should have recorded during them; vehicle.preservation)."""
+    cols = ["maker_id", "device_model"]
+    tk = tickets if len(tickets) else pd.DataFrame(columns=[*cols, "reported_at", "repaired_at"])
+    ps = pres if len(pres) else pd.DataFrame(columns=[*cols, "expected_points",
+                                                      "recovered_points"])
+    keys = sorted(set(map(tuple, tk[cols].astype(str).values))
+                  | set(map(tuple, ps[cols].astype(str).values)))
+    groups = sorted({(m, "*") for m, _ in keys} | set(keys),
+                    key=lambda k: (k[0], k[1] != "*", k[1]))
     limit = int(rules.device.repair_within_s)
-    makers = sorted(set(tickets.get("maker_id", pd.Series(dtype=str)))
-                    | set(outages.get("maker_id", pd.Series(dtype=str))))
-    for m in makers:
-        tk = tickets[tickets["maker_id"] == m] if len(tickets) else tickets
-        ok = tk["repaired_at"].notna() & ((tk["repaired_at"].fillna(0) - tk["reported_at"]) <= limit) \
-            if len(tk) else pd.Series(dtype=bool)
-        og = outages[(outages["maker_id"] == m) & outages["kind"].str.startswith("fault_")] \
-            if len(outages) else outages
-        exp = int(og["expected_points"].sum()) if len(og) else 0
-        rec = int(og["recovered_points"].sum()) if len(og) else 0
-        rows.append({"maker_id": m, "faults": len(tk), "repaired_within_24h": int(ok.sum()),
-                     "repair_24h_rate": round(float(ok.mean()), 6) if len(tk) else None,
+    rows = []
+    for m, model in groups:
+        pick_t = (tk["maker_id"] == m) & ((tk["device_model"] == model) | (model == "*"))
+        pick_p = (ps["maker_id"] == m) & ((ps["device_model"] == model) | (model == "*"))
+        t = tk[pick_t]
+        ok = t["repaired_at"].notna() & ((t["repaired_at"].fillna(0) - t["reported_at"]) <= limit)
+        exp = int(ps.loc[pick_p, "expected_points"].sum())
+        rec = int(ps.loc[pick_p, "recovered_points"].sum())
+        rows.append({"maker_id": m, "device_model": model, "faults": len(t),
+                     "repaired_within_24h": int(ok.sum()),
+                     "repair_24h_rate": round(float(ok.mean()), 6) if len(t) else None,
                      "expected_points": exp, "recovered_points": rec,
                      "data_preservation_rate": round(rec / exp, 6) if exp else None})
-    return pd.DataFrame(rows, columns=["maker_id", "faults", "repaired_within_24h",
+    return pd.DataFrame(rows, columns=[*cols, "faults", "repaired_within_24h",
                                        "repair_24h_rate", "expected_points", "recovered_points",
                                        "data_preservation_rate"])
 

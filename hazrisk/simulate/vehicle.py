@@ -60,6 +60,7 @@ class VehicleResult:
     delivery: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     periods: list[dict[str, Any]] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
+    preservation: dict[str, int] = field(default_factory=dict)
 
 
 def _params(veh: dict[str, Any], prov: ProviderProfile, kind: str, version: int) -> dict[str, Any]:
@@ -287,6 +288,7 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
                         violations=violations, alarms=alarm_cases, outages=plan.outages,
                         tickets=plan.tickets, handling=handling, answers=answers,
                         delivery=delivery, observed=observed)
+    res.preservation = preservation(plan.state, delivery)
     res.periods, res.days = rates.record_contrib(vid, prov.provider_id, bool(veh["registered"]),
                                                  rec, ctx.rules)
     return res
@@ -367,6 +369,24 @@ def _delivery(plan: terminal.Plan, rt: np.ndarray, rec: dict[str, np.ndarray], t
     late = rt & ~plan.dropped & (plan.ffault != terminal.F_CHECKSUM) & ~got
     d[late] = 8  # received after the window
     return d
+
+
+def preservation(state: np.ndarray, delivery: np.ndarray) -> dict[str, int]:
+    """Data preservation during outages (device KPI D2) of one vehicle.
+
+    An outage sample is a sample of the terminal's clock (the true track, at its report
+    interval) taken while it was offline (blind-area storage) or without power, i.e. one the
+    platform did not get in real time because of the outage; counted when the outage ended
+    before the window's end (a real-time record received after it), as only then does the
+    platform see the gap. Recovered = delivered by 0x0704 blind-area backfill. GNSS faults
+    (real-time reports without a fix) leave no gap; a never-online terminal has none either.
+    """
+    silent = (state == terminal.STORED) | (state == terminal.UNRECORDED)
+    received = np.flatnonzero((delivery == 0) | (delivery == 1))  # realtime, faulted
+    closed = np.arange(len(state)) < (received[-1] if len(received) else -1)
+    out = silent & closed
+    return {"expected_points": int(out.sum()),
+            "recovered_points": int((out & (delivery == 4)).sum())}
 
 
 def rec_backfill_mask(rec: dict[str, np.ndarray], n: int) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -123,11 +124,17 @@ def connect(
     read_only: bool = False,
     threads: int | None = None,
     memory_limit: str | None = None,
+    lock_wait_s: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (and when writable, create or migrate) the warehouse at ``path``.
 
     ``threads`` / ``memory_limit`` default to DuckDB's own unless ``HAZRISK_DUCKDB_THREADS``
     / ``HAZRISK_DUCKDB_MEMORY`` are set.
+
+    DuckDB admits one writing process or many reading ones. A writer that finds the file
+    locked by another process (say a ``publish`` copying the mart) waits up to
+    ``lock_wait_s`` seconds (default ``$HAZRISK_LOCK_WAIT_S`` or 60) before giving up; a
+    reader fails at once, so ``publish`` says plainly that an ingest is running.
     """
     target = str(path)
     if target != ":memory:":
@@ -143,10 +150,19 @@ def connect(
     memory_limit = memory_limit or os.environ.get("HAZRISK_DUCKDB_MEMORY")
     if memory_limit:
         config["memory_limit"] = memory_limit
-    try:
-        con = duckdb.connect(target, read_only=read_only, config=config)
-    except duckdb.Error as exc:
-        raise StoreError(f"{target}: cannot open database: {exc}") from exc
+    if lock_wait_s is None:
+        lock_wait_s = 0.0 if read_only else float(os.environ.get("HAZRISK_LOCK_WAIT_S", "60"))
+    deadline = time.monotonic() + lock_wait_s
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(target, read_only=read_only, config=config)
+            break
+        except duckdb.Error as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                raise StoreError(f"{target}: cannot open database: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     if not read_only:
         apply_schema(con)

@@ -162,3 +162,24 @@ def test_publish_is_readable_while_ingest_runs(tmp_path: Path, big_dump: Path) -
         fresh.execute("CREATE TABLE mart.x (a INTEGER)")
     fresh.close()
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_writer_waits_for_a_lock_held_by_another_process(tmp_path: Path) -> None:
+    """A writer that finds the warehouse locked (e.g. by a publish) waits, then opens it;
+    without waiting it fails with a clear error naming the file."""
+    db = tmp_path / "w.duckdb"
+    connect(db).close()
+    hold = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('held', flush=True); time.sleep(2.0); c.close()")
+    proc = subprocess.Popen([sys.executable, "-c", hold, str(db)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"held"
+        with pytest.raises(StoreError, match="w.duckdb: cannot open database"):
+            connect(db, lock_wait_s=0)
+        t0 = time.monotonic()
+        con = connect(db, lock_wait_s=30)
+        waited = time.monotonic() - t0
+        con.close()
+    finally:
+        proc.wait(timeout=30)
+    assert 0.2 < waited < 30

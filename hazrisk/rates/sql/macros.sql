@@ -135,7 +135,8 @@ CREATE OR REPLACE MACRO rates.is_spike(alat, alon, xlat, xlon, blat, blon, spike
 --   prev_rt_time                        the previous real-time (not backfilled) record's time
 --   rt_gap_s, rt_interval_s, outage_expected   on real-time records: the gap since the previous
 --                                       real-time record, points expected in it when it is an
---                                       outage (> outage_factor x report interval)
+--                                       outage (> outage_factor x report interval: the
+--                                       terminal's 0x0029/0x0027 answer, else the rule maxima)
 --   outage_recovered                    1 on backfilled (0x0704) records: recovered points
 -- Drift, "implied speed from the last good fix" (a recursion), is walked over the last five
 -- qualified fixes from a fix known to be good (exact for drift runs of up to two fixes); the
@@ -143,13 +144,36 @@ CREATE OR REPLACE MACRO rates.is_spike(alat, alon, xlat, xlon, blat, blon, spike
 -- (hazrisk/rates/README.md). Everything comes from ONE sort of the period's positions.
 CREATE OR REPLACE MACRO rates.position_flags_between(t_lo, t0, t1, prov) AS TABLE
 WITH
+iv AS (  -- the terminal's own report intervals: its latest 0x0104 answer up to t1 carrying
+         -- 0x0029 (default = driving interval) / 0x0027 (sleep = parked interval), in seconds
+    SELECT terminal_key, moving_iv_s, parked_iv_s FROM (
+        SELECT core.terminal_key(a.terminal_phone) AS terminal_key,
+               any_value(coalesce(a.recv_time,
+                   timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)))) AS answered_at,
+               a.source_file_id, a.source_offset,
+               max(TRY_CAST(a.value_text AS DOUBLE)) FILTER (WHERE a.param_id = 41) AS moving_iv_s,
+               max(TRY_CAST(a.value_text AS DOUBLE)) FILTER (WHERE a.param_id = 39) AS parked_iv_s
+        FROM core.param_answers a
+        LEFT JOIN meta.ingested_files f ON f.file_id = a.source_file_id
+        WHERE a.param_id IN (39, 41)
+        GROUP BY core.terminal_key(a.terminal_phone), a.source_file_id, a.source_offset
+    ) m
+    WHERE m.answered_at IS NULL OR m.answered_at < t1
+    QUALIFY row_number() OVER (PARTITION BY m.terminal_key
+                               ORDER BY m.answered_at DESC NULLS LAST, m.source_file_id DESC,
+                                        m.source_offset DESC) = 1
+),
 c AS (
-    SELECT pos_seq, unit_id, provider_id, device_time, lat_deg, lon_deg, qual_bits, moving,
-           is_backfill
-    FROM rates.position_checks(t_lo, t1)
+    SELECT k.pos_seq, k.unit_id, k.provider_id, k.device_time, k.lat_deg, k.lon_deg,
+           k.qual_bits, k.moving, k.is_backfill, coalesce(k.speed_kmh > 0, false) AS driving,
+           coalesce(k.acc_on, false) AS acc,
+           CASE WHEN iv.moving_iv_s > 0 THEN iv.moving_iv_s END AS moving_iv_s,
+           CASE WHEN iv.parked_iv_s > 0 THEN iv.parked_iv_s END AS parked_iv_s
+    FROM rates.position_checks(t_lo, t1) k
+    LEFT JOIN iv ON iv.terminal_key = core.terminal_key(k.terminal_phone)
     WHERE prov IS NULL
-       OR unit_id IN (SELECT x.unit_id FROM rates.position_checks(t0, t1) x
-                      WHERE x.provider_id = prov)
+       OR k.unit_id IN (SELECT x.unit_id FROM rates.position_checks(t0, t1) x
+                        WHERE x.provider_id = prov)
 ),
 w1 AS (  -- the one window pass: previous record, four previous qualified fixes, next record,
          -- previous real-time record
@@ -166,7 +190,8 @@ w1 AS (  -- the one window pass: previous record, four previous qualified fixes,
         lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
             4 IGNORE NULLS) OVER w AS f4,
         lag(CASE WHEN NOT is_backfill
-                 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg, 'moving': moving} END
+                 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg, 'driving': driving,
+                       'acc': acc, 'q': qual_bits} END
             IGNORE NULLS) OVER w AS prt
     FROM c
     WINDOW w AS (PARTITION BY unit_id ORDER BY device_time, pos_seq)
@@ -196,9 +221,11 @@ x AS (  -- scalars; interval rule; real-time gaps
         prt.t AS prev_rt_time,
         CASE WHEN NOT is_backfill THEN epoch(device_time) - epoch(prt.t) END AS rt_gap_s,
         CASE WHEN NOT is_backfill AND prt.t IS NOT NULL
-             THEN CASE WHEN prt.moving
-                         OR rates.haversine_km(prt.lat, prt.lon, lat_deg, lon_deg) > s.gap_km
-                       THEN s.moving_max_s ELSE s.parked_max_s END END AS rt_interval_s
+             THEN CASE WHEN prt.driving OR (prt.acc AND acc)
+                         OR (prt.q = 0 AND qual_bits = 0
+                             AND rates.haversine_km(prt.lat, prt.lon, lat_deg, lon_deg) > s.gap_km)
+                       THEN coalesce(moving_iv_s, s.moving_max_s)
+                       ELSE coalesce(parked_iv_s, s.parked_max_s) END END AS rt_interval_s
     FROM w1 CROSS JOIN rates.params s
 ),
 -- Drift, "implied speed from the last good fix", is a recursion along the qualified fixes. It
