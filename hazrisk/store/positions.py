@@ -3,14 +3,19 @@
 Input is the columnar decoder's Arrow table (:data:`hazrisk.jt808.columnar.SCHEMA`, plus an
 optional ``recv_time``) for one chunk of one file. Per chunk, in the caller's transaction:
 
-1. stage (numpy/Arrow): ``pos_seq`` = ``file_id << 36`` + row number in the file, the quality
-   flags packed into ``quality_flags``, the phone dictionary-encoded;
-2. dedup inside the chunk (numpy ``lexsort`` on terminal, device time, coordinates; the first
-   row kept), then against stored positions with one hash anti-join restricted to the chunk's
-   device-time range (zone maps limit the scan to the row groups of that range);
-3. resolve terminals through ``core.terminal_assignments`` and append to
-   ``store.positions`` in the same statement; derive ``store.alarms`` (one row per set
-   alarm bit) and ``store.safety_events`` (0x64/0x65 items) from the rows actually appended.
+1. stage (numpy/Arrow, in the decoding thread): ``pos_seq`` = ``file_id << 36`` + row number
+   in the file, the quality flags packed into ``quality_flags``, the phone
+   dictionary-encoded, terminals resolved (:class:`~hazrisk.store.resolve.Assigner`), dedup
+   inside the chunk (64-bit key hash, exact ``lexsort`` check of the colliding rows; the first
+   row kept);
+2. dedup against stored positions (:func:`store_mask`): the keys of the stored rows of each
+   of the chunk's device-time spans (zone maps limit the scan to the row groups of that
+   span, kept tight by the append order) are fetched and matched in numpy (hash, then exact);
+3. the kept rows taken in append order (:func:`append_order`: device time, then ``pos_seq``;
+   untimed rows last; one Arrow ``take`` both sorts and filters) and appended by one plain
+   ``INSERT ... SELECT`` from Arrow; derive ``store.alarms`` (one
+   row per set alarm bit) and ``store.safety_events`` (0x64/0x65 items) from the stored
+   copies.
 """
 
 from __future__ import annotations
@@ -66,25 +71,17 @@ _FROM_STAGE = tuple(c for c in FACT_COLUMNS if c in STAGE_TYPES)
 _COLS = ", ".join(FACT_COLUMNS)
 _SELECT = ", ".join(f"s.{c}" for c in FACT_COLUMNS)
 
-_APPEND = f"""
+_INSERT = f"""
 INSERT INTO store.positions ({_COLS})
 SELECT {_SELECT}
 FROM _staged_positions s
-ANTI JOIN (
-    SELECT terminal_phone, device_time, lat_deg, lon_deg FROM store.positions
-    WHERE device_time BETWEEN $tmin AND $tmax
-) e ON e.terminal_phone = s.terminal_phone AND e.device_time = s.device_time
-   AND e.lat_deg = s.lat_deg AND e.lon_deg = s.lon_deg
-WHERE s._keep AND s.device_time BETWEEN $tmin AND $tmax
-ORDER BY s.device_time, s.pos_seq
 """
 
-# A position without a valid device time has no identity to deduplicate on: always kept.
-_APPEND_UNTIMED = f"""
-INSERT INTO store.positions ({_COLS})
-SELECT {_SELECT}
-FROM _staged_positions s
-WHERE s.device_time IS NULL
+# Stored positions of one device-time span: the keys a chunk's rows are checked against.
+_STORED_KEYS = """
+SELECT terminal_phone, epoch_us(device_time) AS t, lat_deg, lon_deg
+FROM store.positions
+WHERE device_time BETWEEN $tmin AND $tmax
 """
 
 # Staged rows carrying alarm bits or active-safety items -> the stored copy of their position
@@ -127,7 +124,9 @@ def time_clusters(staged: pa.Table) -> list[dict[str, Any]]:
         pc.drop_null(col).cast(pa.int64()).to_numpy(zero_copy_only=False)
     if t.size == 0:
         return []
-    t = np.sort(np.asarray(t, np.int64))
+    t = np.asarray(t, np.int64)
+    if t.size > 1 and not bool(np.all(t[1:] >= t[:-1])):
+        t = np.sort(t)
     cut = np.flatnonzero(np.diff(t) > CLUSTER_GAP_US)
     lo = np.concatenate([[0], cut + 1])
     hi = np.concatenate([cut, [t.size - 1]])
@@ -233,8 +232,31 @@ def stage_table(
     return staged.append_column("_keep", pa.array(first_of_duplicates(staged)))
 
 
+def append_order(staged: pa.Table) -> np.ndarray:
+    """Row indices in the order rows are appended (so zone maps on device_time stay tight):
+    valid device times ascending (ties in row = ``pos_seq`` order), then rows without one."""
+    dt = staged.column("device_time")
+    valid = np.asarray(pc.is_valid(dt).to_numpy(zero_copy_only=False), bool)
+    t = np.asarray(pc.fill_null(dt.cast(pa.int64()), 0).to_numpy(zero_copy_only=False),
+                   np.int64)
+    timed = np.flatnonzero(valid)
+    return np.concatenate([timed[np.argsort(t[timed], kind="stable")],
+                           np.flatnonzero(~valid)]).astype(np.int64)
+
+
 _M1, _M2, _M3, _M4 = (np.uint64(c) for c in (
     0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
+
+
+def _hash_keys(pidx: np.ndarray, tt: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """64-bit mix of the four int64 key columns (phone index, device time, lat/lon bits)."""
+    with np.errstate(over="ignore"):
+        h = (pidx.astype(np.uint64) * _M1) ^ (tt.view(np.uint64) * _M2)
+        h ^= h >> np.uint64(29)
+        h = (h ^ (lat.view(np.uint64) * _M3)) * _M1
+        h ^= lon.view(np.uint64) * _M4
+        h ^= h >> np.uint64(32)
+    return np.asarray(h, np.uint64)
 
 
 def first_of_duplicates(staged: pa.Table) -> np.ndarray:
@@ -255,12 +277,7 @@ def first_of_duplicates(staged: pa.Table) -> np.ndarray:
     tt = np.asarray(pc.fill_null(tcol, np.iinfo(np.int64).min).to_numpy(zero_copy_only=False))
     lat = (_np(staged, "lat_deg", np.float64) + 0.0).view(np.int64)  # -0.0 == 0.0
     lon = (_np(staged, "lon_deg", np.float64) + 0.0).view(np.int64)
-    with np.errstate(over="ignore"):
-        h = (pidx.astype(np.uint64) * _M1) ^ (tt.view(np.uint64) * _M2)
-        h ^= h >> np.uint64(29)
-        h = (h ^ (lat.view(np.uint64) * _M3)) * _M1
-        h ^= lon.view(np.uint64) * _M4
-        h ^= h >> np.uint64(32)
+    h = _hash_keys(pidx, tt, lat, lon)
     by_hash = np.argsort(h)
     hs = h[by_hash]
     rep = hs[1:] == hs[:-1]
@@ -280,6 +297,80 @@ def first_of_duplicates(staged: pa.Table) -> np.ndarray:
     return keep
 
 
+def _coord_bits(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 bits of the value, -0.0 made 0.0; valid mask) of a DOUBLE column."""
+    valid = np.asarray(pc.is_valid(col).to_numpy(zero_copy_only=False), bool)
+    vals = np.asarray(pc.fill_null(col, 0.0).to_numpy(zero_copy_only=False), np.float64) + 0.0
+    return vals.view(np.int64), valid
+
+
+def _in_stored(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
+    """For rows of key columns ``a`` (phone index, time, lat bits, lon bits), whether an
+    identical row is in ``b``: hash prefilter, then an exact lexsort comparison."""
+    out = np.zeros(a[0].size, bool)
+    if a[0].size == 0 or b[0].size == 0:
+        return out
+    ha, hb = _hash_keys(*a), _hash_keys(*b)
+    hs = np.sort(hb)
+    at = np.minimum(np.searchsorted(hs, ha), hs.size - 1)
+    ci = np.flatnonzero(hs[at] == ha)
+    if ci.size == 0:
+        return out
+    bi = np.flatnonzero(np.isin(hb, ha[ci]))
+    keys = [np.concatenate([x[ci], y[bi]]) for x, y in zip(a, b, strict=True)]
+    side = np.concatenate([np.ones(ci.size, np.int8), np.zeros(bi.size, np.int8)])
+    order = np.lexsort((side, keys[3], keys[2], keys[1], keys[0]))
+    ks = [k[order] for k in keys]
+    start = np.ones(order.size, bool)
+    start[1:] = ((ks[0][1:] != ks[0][:-1]) | (ks[1][1:] != ks[1][:-1])
+                 | (ks[2][1:] != ks[2][:-1]) | (ks[3][1:] != ks[3][:-1]))
+    group = np.cumsum(start) - 1
+    sides = side[order]
+    stored_first = sides[start][group] == 0  # stored rows sort first in their group
+    hit = order[stored_first & (sides == 1)]
+    out[ci[hit]] = True
+    return out
+
+
+def store_mask(
+    con: duckdb.DuckDBPyConnection, staged: pa.Table, clusters: list[dict[str, Any]]
+) -> np.ndarray:
+    """Which rows of ``staged`` to append: rows without a device time, and rows with one that
+    are first in the chunk (``_keep``) and equal to no stored position of their time span
+    (terminal, device time, lat, lon; SQL equality: NULL matches nothing)."""
+    t_col = staged.column("device_time")
+    valid = np.asarray(pc.is_valid(t_col).to_numpy(zero_copy_only=False), bool)
+    keep = np.asarray(staged.column("_keep").to_numpy(zero_copy_only=False), bool)
+    mask = (keep & valid) | ~valid
+    stored = [con.sql(_STORED_KEYS, params=tr).to_arrow_table() for tr in clusters]
+    stored = [x for x in stored if x.num_rows]
+    if not stored:
+        return mask
+    t = np.asarray(pc.fill_null(t_col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False),
+                   np.int64)
+    keys = pa.concat_tables(stored)
+    phone = staged.column("terminal_phone").combine_chunks()
+    pidx = np.asarray(pc.fill_null(phone.indices, -1).to_numpy(zero_copy_only=False), np.int64)
+    lat, lat_ok = _coord_bits(staged.column("lat_deg"))
+    lon, lon_ok = _coord_bits(staged.column("lon_deg"))
+    sidx_col = pc.index_in(keys.column("terminal_phone"), value_set=phone.dictionary)
+    sidx = np.asarray(pc.fill_null(sidx_col, -1).to_numpy(zero_copy_only=False), np.int64)
+    st = np.asarray(keys.column("t").to_numpy(zero_copy_only=False), np.int64)
+    slat, slat_ok = _coord_bits(keys.column("lat_deg"))
+    slon, slon_ok = _coord_bits(keys.column("lon_deg"))
+    in_range = np.zeros(t.size, bool)  # within the times of some span's stored rows
+    for x in stored:
+        lo, hi = pc.min_max(x.column("t")).values()
+        if lo.is_valid:
+            in_range |= (t >= lo.as_py()) & (t <= hi.as_py())
+    cand = np.flatnonzero(mask & valid & in_range & lat_ok & lon_ok & (pidx >= 0))
+    sk = (sidx >= 0) & slat_ok & slon_ok
+    dup = _in_stored([pidx[cand], t[cand], lat[cand], lon[cand]],
+                     [sidx[sk], st[sk], slat[sk], slon[sk]])
+    mask[cand[dup]] = False
+    return mask
+
+
 def append_positions(
     con: duckdb.DuckDBPyConnection,
     staged: pa.Table,
@@ -292,13 +383,21 @@ def append_positions(
         return ChunkResult(0, 0, 0, 0)
     dt = staged.column("device_time")
     clusters = time_clusters(staged)
-    stored = alarms = events = 0
+    alarms = events = 0
+    order = append_order(staged)
+    rows = order[store_mask(con, staged, clusters)[order]]
+    stored = int(rows.size)
+    if stored:
+        same = stored == n and bool(np.all(rows[1:] > rows[:-1]))
+        out = staged if same else staged.take(pa.array(rows))  # one copy: sort and filter
+        con.register("_staged_positions", out.select(
+            [*_FROM_STAGE, "vehicle_id", "enterprise_id", "provider_id"]))
+        try:
+            con.execute(_INSERT)
+        finally:
+            con.unregister("_staged_positions")
     con.register("_staged_positions", staged)
     try:
-        for tr in clusters:
-            stored += int(con.execute(_APPEND, tr).fetchall()[0][0])
-        if dt.null_count:
-            stored += int(con.execute(_APPEND_UNTIMED).fetchall()[0][0])
         has_alarm = pc.any(pc.not_equal(staged.column("alarm"), 0)).as_py()
         has_item = (staged.column("adas_alarm_type").null_count < n
                     or staged.column("dsm_alarm_type").null_count < n)

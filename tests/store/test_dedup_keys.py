@@ -1,0 +1,72 @@
+"""The numpy duplicate check against stored positions (``positions.store_mask``) agrees with
+the SQL definition: a row is a duplicate when a stored position has the same terminal, device
+time, latitude and longitude (SQL equality: NULL matches nothing, -0.0 equals 0.0)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hazrisk.store import connect
+from hazrisk.store.positions import store_mask, time_clusters
+
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+_TS = pa.timestamp("us", tz="UTC")
+
+
+def _rows(rng: np.random.Generator, n: int) -> dict[str, list[object]]:
+    phones = [f"0139{k:08d}" for k in rng.integers(0, 6, n)]
+    # two time spans a day apart (live and backfill), few distinct values so keys collide
+    times: list[datetime | None] = [
+        T0 - timedelta(days=int(d)) + timedelta(seconds=int(s))
+        for d, s in zip(rng.integers(0, 2, n), rng.integers(0, 5, n), strict=True)]
+    lat: list[float | None] = [float(v) for v in rng.choice([30.0, 30.5, 0.0, -0.0], n)]
+    lon: list[float | None] = [float(v) for v in rng.choice([120.0, 120.25], n)]
+    for i in rng.choice(n, max(n // 20, 1), replace=False).tolist():
+        times[i] = None
+    for i in rng.choice(n, max(n // 20, 1), replace=False).tolist():
+        lat[i] = None
+    return {"terminal_phone": phones, "device_time": times, "lat_deg": lat, "lon_deg": lon}
+
+
+def test_store_mask_matches_sql_semantics() -> None:
+    rng = np.random.default_rng(5)
+    con = connect(":memory:")
+    stored = _rows(rng, 300)
+    con.register("_s", pa.table({
+        **stored, "device_time": pa.array(stored["device_time"], _TS)}))
+    con.execute("""
+        INSERT INTO store.positions (pos_seq, terminal_phone, device_time, lat_deg, lon_deg,
+            alarm, status, is_backfill, msg_id, pos_index, quality_flags, source_file_id,
+            source_offset)
+        SELECT row_number() OVER (), terminal_phone, device_time, lat_deg, lon_deg,
+            0, 0, false, 512, 0, 0, 1, 0 FROM _s
+    """)
+    con.unregister("_s")
+    new = _rows(rng, 400)
+    keep = rng.random(400) < 0.9
+    staged = pa.table({
+        "terminal_phone": pc.dictionary_encode(pa.array(new["terminal_phone"])),
+        "device_time": pa.array(new["device_time"], _TS),
+        "lat_deg": pa.array(new["lat_deg"], pa.float64()),
+        "lon_deg": pa.array(new["lon_deg"], pa.float64()),
+        "_keep": pa.array(keep | pc.is_null(pa.array(new["device_time"], _TS)).to_numpy(
+            zero_copy_only=False)),
+    })
+    got = store_mask(con, staged, time_clusters(staged))
+    con.register("_n", staged.append_column("i", pa.array(np.arange(400))))
+    want_rows = con.execute("""
+        SELECT i FROM _n s
+        WHERE s.device_time IS NULL
+           OR (s._keep AND NOT EXISTS (
+               SELECT 1 FROM store.positions p
+               WHERE p.terminal_phone = s.terminal_phone AND p.device_time = s.device_time
+                 AND p.lat_deg = s.lat_deg AND p.lon_deg = s.lon_deg))
+    """).fetchall()
+    want = np.zeros(400, bool)
+    want[[r[0] for r in want_rows]] = True
+    assert got.sum() < 400 and (~got).sum() > 50  # the check does drop rows here
+    assert np.array_equal(got, want)
