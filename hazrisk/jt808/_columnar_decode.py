@@ -39,6 +39,7 @@ SCHEMA = pa.schema(
         ("version", pa.int16()),
         ("pos_index", pa.int16()),
         ("is_backfill", pa.bool_()),
+        ("reassembled", pa.bool_()),
         ("alarm", pa.uint32()),
         ("status", pa.uint32()),
         ("lat_deg", pa.float64()),
@@ -58,6 +59,7 @@ SCHEMA = pa.schema(
         ("adas_alarm_level", pa.uint8()),
         ("dsm_alarm_type", pa.uint8()),
         ("dsm_alarm_level", pa.uint8()),
+        ("safety_items", pa.uint8()),
         ("q_invalid_bcd_time", pa.bool_()),
         ("q_lat_out_of_range", pa.bool_()),
         ("q_lon_out_of_range", pa.bool_()),
@@ -80,6 +82,10 @@ ITEM_COLUMN_IDS: tuple[int, ...] = (0x01, 0x02, 0x03, 0x25, 0x2A, 0x30, 0x31)
 #: ``level`` fields of every layout of the item.
 SAFETY_ITEMS: tuple[tuple[str, int], ...] = (("adas", 0x64), ("dsm", 0x65))
 SAFETY_FIELDS: tuple[tuple[str, str], ...] = (("alarm_type", "alarm_type"), ("alarm_level", "level"))
+#: Active-safety item ids flagged in ``safety_items``: bit ``k`` for ``SAFETY_ITEM_IDS[k]``
+#: (0x64 ADAS, 0x65 DSM, 0x66 TPMS, 0x67 BSD), set when the position carries that item at all
+#: (any length). The store re-decodes just those positions' items with the scalar codec.
+SAFETY_ITEM_IDS: tuple[int, ...] = (0x64, 0x65, 0x66, 0x67)
 
 
 @dataclass(frozen=True)
@@ -311,7 +317,8 @@ def _positions(fr: _Frames, timer: StageTimer) -> _Positions:
     if short.any():
         frame_ok[owner[short]] = False
     item_start = ps + K.LOCATION_LEN
-    items = K.walk_items(fr.ub, item_start, np.maximum(pe, item_start), ITEM_SPECS)
+    items = K.walk_items(fr.ub, item_start, np.maximum(pe, item_start), ITEM_SPECS,
+                         mark=SAFETY_ITEM_IDS)
     if items.overrun.any():
         frame_ok[owner[items.overrun]] = False
     timer.lap("items")
@@ -371,6 +378,7 @@ def _columns(
         "version": _arr(np.where(v2019, 2019, 2013).astype(np.int16), pa.int16()),
         "pos_index": _arr(take(pos.index).astype(np.int16), pa.int16()),
         "is_backfill": _arr(pos.backfill[frame], pa.bool_()),
+        "reassembled": _arr(np.zeros(frame.size, bool), pa.bool_()),
         "alarm": _arr(block["alarm"].astype(np.uint32), pa.uint32()),
         "status": _arr(status, pa.uint32()),
         "lat_deg": _arr(lat, pa.float64()),
@@ -394,6 +402,10 @@ def _columns(
         present = take(items.present[prefix])
         for (suffix, _), v in zip(SAFETY_FIELDS, items.values[prefix], strict=True):
             cols[f"{prefix}_{suffix}"] = _arr(take(v), pa.uint8(), present)
+    bits = np.zeros(len(cols["offset"]), np.uint8)
+    for k, iid in enumerate(SAFETY_ITEM_IDS):
+        bits |= take(items.seen[iid]).astype(np.uint8) << np.uint8(k)
+    cols["safety_items"] = _arr(bits, pa.uint8())
     timer.lap("item-cols")
 
     # quality flags (hazrisk.jt808.quality.location_flags: inclusive bounds)
@@ -492,6 +504,7 @@ def records_table(records: list[Record], *, with_recv: bool = False) -> pa.Table
             rows["version"].append(2019 if rec.version == 2019 else 2013)
             rows["pos_index"].append(i)
             rows["is_backfill"].append(rec.msg_id == MSG_BATCH and body.get("batch_type") == 1)
+            rows["reassembled"].append(rec.reassembled_from is not None)
             for key in ("alarm", "status", "lat_deg", "lon_deg", "altitude_m", "speed_kmh",
                         "heading_deg", "device_time"):
                 rows[key].append(pos[key])
@@ -501,6 +514,8 @@ def records_table(records: list[Record], *, with_recv: bool = False) -> pa.Table
                 item = items.get(f"0x{iid:02X}", {})
                 for suffix, key in SAFETY_FIELDS:
                     rows[f"{prefix}_{suffix}"].append(item.get(key))
+            rows["safety_items"].append(sum(1 << k for k, iid in enumerate(SAFETY_ITEM_IDS)
+                                            if f"0x{iid:02X}" in items))
             flags = location_flags(pos, lim)
             for flag in QUALITY_FLAGS:
                 rows[f"q_{flag}"].append(flag in flags)

@@ -133,6 +133,7 @@ class ItemValues:
     values: dict[str, list[np.ndarray]]
     present: dict[str, B]
     overrun: B  # the item walk ran past the end of the body
+    seen: dict[int, B]  # per ``mark`` id: the position carries the item (any length)
 
 
 _FIELD_DTYPE = {1: np.uint8, 2: np.uint16, 4: np.uint32}
@@ -140,14 +141,21 @@ _FIELD_FORMAT = {1: "u1", 2: ">u2", 4: ">u4"}
 
 
 def walk_items(
-    ub: U8, start: I64, end: I64, specs: tuple[ItemSpec, ...], *, sample: int = 256
+    ub: U8,
+    start: I64,
+    end: I64,
+    specs: tuple[ItemSpec, ...],
+    *,
+    mark: tuple[int, ...] = (),
+    sample: int = 256,
 ) -> ItemValues:
     """Walk ``id, len, value[len]`` records in ``ub[start:end]`` for all positions at once.
 
     An item whose header or value does not fit before ``end`` marks its position ``overrun``
     (the scalar decoder's ``item_overrun``). Values of the items named in ``specs`` are pulled
     out; when an id repeats inside one position the first one is used (the scalar decoder
-    keys repeats ``"0x01#2"``...).
+    keys repeats ``"0x01#2"``...). For the ids in ``mark``, ``seen`` says whether the position
+    carries such an item at all (any length, whether a spec uses it or not).
 
     Most terminals send the same item layout (sequence of ids and lengths) in every report,
     so the common layouts are found on a sample of positions and checked for all positions at
@@ -160,6 +168,7 @@ def walk_items(
         {s.key: [np.zeros(m, _FIELD_DTYPE[w]) for _, w in s.fields] for s in specs},
         {s.key: np.zeros(m, bool) for s in specs},
         np.zeros(m, bool),
+        {iid: np.zeros(m, bool) for iid in mark},
     )
     todo = np.arange(m, dtype=np.int64)
     for layout in common_layouts(ub, start, end, sample=sample):
@@ -253,12 +262,15 @@ def _match_layout(
         rec = gather_rows(ub, start[cand], total).view(dt)[:, 0]
         for k, (iid, n) in enumerate(layout):
             ok &= rec[f"h{k}"] == (iid << 8 | n)
+    marked = [iid for iid in out.seen if iid in used]
     if dense:
         for spec, fields in want:
             assert rec is not None
             for dst, name in zip(out.values[spec.key], fields, strict=True):
                 np.copyto(dst, rec[name], where=ok)
             out.present[spec.key] |= ok
+        for iid in marked:
+            out.seen[iid] |= ok
         return ok
     assert same_idx is not None
     rows = cand[ok]
@@ -269,6 +281,8 @@ def _match_layout(
         for dst, name in zip(out.values[spec.key], fields, strict=True):
             dst[rows] = rec[name][ok]
         out.present[spec.key][rows] = True
+    for iid in marked:
+        out.seen[iid][rows] = True
     done = np.zeros(todo.size, bool)
     done[same_idx[ok]] = True
     return done
@@ -283,6 +297,7 @@ def _walk(
     length_ok = {s.item_id: s.length_ok() for s in specs}
     # seen[id] per position: an earlier item had this id (first occurrence wins)
     seen_before = {s.item_id: np.zeros(start.size, bool) for s in specs}
+    wanted = set(by_id) | set(out.seen)
     full = act.size == start.size  # act is arange(m): writes need no scatter
     p = start[act]
     e = end[act]
@@ -309,7 +324,13 @@ def _walk(
             hits = {int(iid[0]): act.size}
         else:
             counts = np.bincount(iid, minlength=256)
-            hits = {i: int(counts[i]) for i in by_id}
+            hits = {i: int(counts[i]) for i in wanted}
+        for item_id, seen in out.seen.items():
+            n_hits = hits.get(item_id, 0)
+            if n_hits == act.size:
+                seen[act] = True
+            elif n_hits:
+                seen[act[iid == item_id]] = True
         for item_id, spec in by_id.items():
             n_hits = hits.get(item_id, 0)
             if n_hits == 0:

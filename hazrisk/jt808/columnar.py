@@ -45,6 +45,8 @@ column                        Arrow type                    meaning
 ``version``                   int16                         2013 or 2019 (2011 reads as 2013)
 ``pos_index``                 int16                         index inside 0x0704; 0 for 0x0200
 ``is_backfill``               bool                          0x0704 batch type 1 (盲区补报)
+``reassembled``               bool                          the position is from a reassembled
+                                                            subpackaged message
 ``alarm``                     uint32                        alarm word (table 24)
 ``status``                    uint32                        status word (table 25)
 ``lat_deg``                   float64                       latitude, negative when status bit 2
@@ -64,6 +66,9 @@ column                        Arrow type                    meaning
 ``adas_alarm_level``          uint8                         item 0x64 alarm level
 ``dsm_alarm_type``            uint8                         item 0x65 DSM alarm/event type (苏标)
 ``dsm_alarm_level``           uint8                         item 0x65 alarm level
+``safety_items``              uint8                         active-safety items present (any
+                                                            length): bit 0 0x64 ADAS, 1 0x65 DSM,
+                                                            2 0x66 TPMS, 3 0x67 BSD
 ``q_invalid_bcd_time``        bool                          device time is not a real BCD time
 ``q_lat_out_of_range``        bool                          ``lat_deg`` outside rules [validity]
 ``q_lon_out_of_range``        bool                          ``lon_deg`` outside rules [validity]
@@ -76,7 +81,9 @@ column                        Arrow type                    meaning
 
 Item columns are null when the item is absent or has a length the table does not give it
 (the scalar body then holds ``raw_hex``); when an id repeats, the first occurrence counts
-(the scalar keys later ones ``"0x01#2"``). Quality columns are per position (the scalar
+(the scalar keys later ones ``"0x01#2"``). ``safety_items`` only says which active-safety
+items a position carries (TPMS/BSD have no columns): a consumer needing them in full
+re-decodes those few positions with the scalar codec (the warehouse does). Quality columns are per position (the scalar
 record's ``quality`` list is their union over the record's positions).
 
 Speed and memory: about 3 million typical frames per second per core one-shot
@@ -102,6 +109,7 @@ from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808._columnar_decode import (
     RECV_FIELD,
     RECV_SCHEMA,
+    SAFETY_ITEM_IDS,
     SCHEMA,
     TS,
     StageTimer,
@@ -115,6 +123,7 @@ from hazrisk.jt808.stream import _SNIFF, CHUNK, MAX_LINE, Reassembler, detect_fo
 
 __all__ = [
     "RECV_SCHEMA",
+    "SAFETY_ITEM_IDS",
     "SCHEMA",
     "StageTimer",
     "concat",

@@ -17,9 +17,8 @@ Every frame is decoded once. Per chunk of the (decompressed) stream:
 
 The records are exactly those ``iter_records`` gives for the whole file (a differential test,
 ``tests/store/test_decode.py``, checks it on random damaged streams). The columnar decoder
-also reassembles subpackage groups that complete inside one call; those rows sit at the
-offset just after the completing fragment, ahead of that spot's own frame rows, and are told
-apart here (the scalar pass supplies them once, across chunks).
+also reassembles subpackage groups that complete inside one call; its ``reassembled`` column
+marks those rows, which are dropped here (the scalar pass supplies them once, across chunks).
 
 A raw chunk is cut after its last cut-out frame (the splitter holds no state there), a hex-log
 chunk after its last newline; the rest is carried on, so memory stays a few times
@@ -37,7 +36,7 @@ from typing import IO
 import numpy as np
 import pyarrow as pa
 
-from hazrisk.jt808 import BEIJING, Record, decode_frame, encode_message, iter_records
+from hazrisk.jt808 import BEIJING, Record, encode_message, iter_records
 from hazrisk.jt808.columnar import RECV_SCHEMA, decode_hexlog, decode_positions, records_table
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.stream import Reassembler
@@ -188,55 +187,36 @@ def iter_raw_chunks(
         pos += cut
 
 
-def _fragment_ends(ub: np.ndarray, flags: np.ndarray) -> np.ndarray:
-    """Ends (byte after the closing flag) of frames that look like subpackaged 0x0200/0x0704
-    fragments: where a reassembled record of the columnar path would sit."""
-    if flags.size < 2:
-        return np.zeros(0, np.int64)
-    f = flags[:-1]
-    padded = np.concatenate([ub, np.zeros(4, np.uint8)])
-    mid = padded[f + 1].astype(np.int64) << 8 | padded[f + 2]
-    frag = ((mid == 0x0200) | (mid == 0x0704)) & ((padded[f + 3] & 0x20) != 0)
-    return (flags[1:][frag] + 1).astype(np.int64)
+def _own_rows(table: pa.Table) -> tuple[np.ndarray | None, np.ndarray]:
+    """Mask of the rows of frames of their own (None: all), i.e. not of a subpackage group the
+    columnar path reassembled (its ``reassembled`` column: the scalar pass supplies those rows
+    once, across chunks), and the sorted unique offsets of those frames."""
+    re_ = np.asarray(table.column("reassembled").to_numpy(zero_copy_only=False), bool)
+    offs = table.column("offset").to_numpy()
+    keep = None
+    if re_.any():
+        keep = ~re_
+        offs = offs[keep]
+    if offs.size == 0:
+        return keep, np.zeros(0, np.int64)
+    first = np.ones(offs.size, bool)
+    first[1:] = offs[1:] != offs[:-1]
+    return keep, offs[first].astype(np.int64)
 
 
 def _frame_spans(
     buf: bytes, table: pa.Table, pos: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``[start, end)`` in ``buf`` of the plain location frames the columnar path decoded
-    (sorted, unique), and a row mask dropping rows of reassembled subpackages (None: all kept).
-
-    A row offset is a plain frame's unless a fragment ends there; at such a spot the frame
-    there (if any) is decoded by the codec to see whether rows are its own: they are the last
-    run (``pos_index`` restarting at 0) when it is an ok plain location frame."""
+    (sorted, unique), and a row mask dropping rows of reassembled subpackages (None: all kept)."""
     if table.num_rows == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, None
-    ub = np.frombuffer(buf, np.uint8)
-    flags = np.flatnonzero(ub == 0x7E)
-    offs = table.column("offset").to_numpy() - pos
-    first = np.ones(offs.size, bool)
-    first[1:] = offs[1:] != offs[:-1]
-    u_off = offs[first].astype(np.int64)
+    keep, u_off = _own_rows(table)
+    u_off = u_off - pos
+    flags = np.flatnonzero(np.frombuffer(buf, np.uint8) == 0x7E)
     at = np.searchsorted(flags, u_off, side="right")
-    plain = at < flags.size  # a plain frame starts here and closes in the buffer
-    keep: np.ndarray | None = None
-    suspect = np.isin(u_off, _fragment_ends(ub, flags))
-    if suspect.any():
-        group = np.cumsum(first) - 1
-        pidx = table.column("pos_index").to_numpy()
-        runs = np.cumsum(pidx == 0)
-        last_run = np.zeros(u_off.size, np.int64)
-        np.maximum.at(last_run, group, runs)
-        for k in np.flatnonzero(suspect).tolist():
-            s = int(u_off[k])
-            ok = False
-            if plain[k] and ub[s] == 0x7E:
-                rec = decode_frame(buf[s : int(flags[at[k]]) + 1], offset=pos + s)
-                ok = (rec.status == "ok" and rec.msg_id in _POS_MSGS
-                      and rec.subpackage is None)
-            plain[k] = ok
-        keep = plain[group] & (~suspect[group] | (runs == last_run[group]))
+    plain = at < flags.size  # the frame starts here and closes in the buffer (always)
     starts = u_off[plain]
     close = flags[at[plain]]
     return starts, (close + 1).astype(np.int64), keep
@@ -384,9 +364,6 @@ _ONE_FRAME_LINES = re.compile(
 #: Fast-path heartbeat lines: the frame's hex is ``7E 0002 0000 ...`` (2013, 15 bytes) or
 #: ``7E 0002 4000 ...`` (2019, 20 bytes) and the time, if any, has no zone and <= 6 decimals.
 _HB_HEX = {30: b"00020000", 40: b"00024000"}
-#: Where a subpackaged 0x0200/0x0704 fragment may start in hex text (subpackage bit 0x20 of the
-#: properties' high byte); false alarms only cost a closer look.
-_FRAGMENT_HEX = re.compile(rb"7[eE][ \t]*0(?:2[ \t]*00|7[ \t]*04)[ \t]*[2367AaBbEeFf]")
 MAX_LINE = 1 << 22
 
 
@@ -448,28 +425,14 @@ def _hexlog_block(
         records = _scalar_lines(block, offset, line_no, line_starts,
                                 hb_lines if hb_lines.size else None)
         return None, records, int(hb_lines.size), heartbeats
-    # fragments anywhere: reassembled rows of the columnar path may sit where they end
-    suspect = _hexlog_fragment_ends(block, line_starts, line_ends)
-    offs = table.column("offset").to_numpy() - offset
-    first = np.ones(offs.size, bool)
-    first[1:] = offs[1:] != offs[:-1]
-    group = np.cumsum(first) - 1
-    u_off = offs[first].astype(np.int64)
+    # rows of frames alone on their line; not those of groups the columnar path reassembled
+    own_rows, u_off = _own_rows(table)
+    offs = table.column("offset").to_numpy()
+    u_off = u_off - offset
     own = np.isin(u_off, plain_one)
-    sus = np.isin(u_off, suspect) if suspect.size else np.zeros(u_off.size, bool)
-    for k in np.flatnonzero(sus & own).tolist():
-        li = int(np.searchsorted(line_starts, u_off[k], side="right")) - 1
-        m = _ONE_FRAME_LINES.match(block, int(line_starts[li]), int(line_ends[li]))
-        if m is None or not _ok_plain(bytes.fromhex(m.group(4).decode())):
-            own[k] = False
-    if sus.any():
-        pidx = table.column("pos_index").to_numpy()
-        runs = np.cumsum(pidx == 0)
-        last_run = np.zeros(u_off.size, np.int64)
-        np.maximum.at(last_run, group, runs)
-        keep = own[group] & (~sus[group] | (runs == last_run[group]))
-    else:
-        keep = own[group]
+    keep = np.isin(offs - offset, u_off[own])
+    if own_rows is not None:
+        keep &= own_rows
     fast = table if keep.all() else table.filter(pa.array(keep))
     taken = np.union1d(np.searchsorted(line_starts, u_off[own]), hb_lines)
     records = _scalar_lines(block, offset, line_no, line_starts, taken)
@@ -538,25 +501,6 @@ def _hexlog_heartbeats(
         "length": pa.array(line_ends[lines] - starts, pa.int64()),
     })
     return lines.astype(np.int64), table
-
-
-def _hexlog_fragment_ends(block: bytes, line_starts: np.ndarray,
-                          line_ends: np.ndarray) -> np.ndarray:
-    """Text positions (in ``block``) right after each ok subpackage fragment record."""
-    lines = sorted({int(np.searchsorted(line_starts, m.start(), side="right")) - 1
-                    for m in _FRAGMENT_HEX.finditer(block)})
-    ends = []
-    for li in lines:
-        a, b = int(line_starts[li]), int(line_ends[li])
-        for rec in iter_records(block[a:b], fmt="hexlog", reassemble=False):
-            if rec.status == "ok" and rec.subpackage is not None:
-                ends.append(a + rec.offset + rec.length)
-    return np.asarray(ends, np.int64)
-
-
-def _ok_plain(frame: bytes) -> bool:
-    rec = decode_frame(frame)
-    return rec.status == "ok" and rec.msg_id in _POS_MSGS and rec.subpackage is None
 
 
 def _scalar_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarray,

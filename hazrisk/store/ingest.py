@@ -313,10 +313,7 @@ def _ingest_chunks(
                 for rec in chunk.records:
                     if sink.add(rec, chunk.frame_bytes):
                         for i, p in _fixes(rec):
-                            items = p.get("items") or {}
-                            scalar_items[(rec.offset, i)] = {
-                                int(k, 16): v for k, v in items.items() if isinstance(v, dict)
-                            }
+                            scalar_items[(rec.offset, i)] = _item_map(p)
                 table = chunk.positions
                 if table is not None and table.num_rows:
                     staged = stage_table(table, file_id=summary.file_id, first_row=seq,
@@ -409,6 +406,13 @@ def _fixes(rec: Any) -> list[tuple[int, dict[str, Any]]]:
     return [(i, p) for i, p in enumerate(body.get("positions") or []) if isinstance(p, dict)]
 
 
+def _item_map(position: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """A decoded position's items by id; a repeated id (keyed ``"0x64#2"``) counts once, the
+    first occurrence, as in the columnar table."""
+    items = position.get("items") or {}
+    return {int(k, 16): v for k, v in items.items() if isinstance(v, dict) and "#" not in k}
+
+
 def _item_lookup(
     chunk: DecodedChunk, known: dict[tuple[int, int], dict[int, dict[str, Any]]]
 ) -> Callable[[list[tuple[int, int]]], dict[tuple[int, int], dict[int, dict[str, Any]]]]:
@@ -429,9 +433,7 @@ def _item_lookup(
                 continue
             for i, p in _fixes(rec):
                 if i == idx:
-                    items = p.get("items") or {}
-                    out[(off, idx)] = {int(k, 16): v for k, v in items.items()
-                                       if isinstance(v, dict)}
+                    out[(off, idx)] = _item_map(p)
         return out
 
     return lookup

@@ -14,8 +14,10 @@ optional ``recv_time``) for one chunk of one file. Per chunk, in the caller's tr
 3. the kept rows taken in append order (:func:`append_order`: device time, then ``pos_seq``;
    untimed rows last; one Arrow ``take`` both sorts and filters) and appended by one plain
    ``INSERT ... SELECT`` from Arrow; derive ``store.alarms`` (one
-   row per set alarm bit) and ``store.safety_events`` (0x64/0x65 items) from the stored
-   copies.
+   row per set alarm bit) and ``store.safety_events`` (0x64-0x67 items) from the stored
+   copies. The decoder's ``safety_items`` bitmask says which positions carry which
+   active-safety items; the items of those few positions come in full from the scalar codec
+   (``items_for``), the ADAS/DSM type and level from the fast path's own columns.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hazrisk.jt808.columnar import SAFETY_ITEM_IDS
 from hazrisk.jt808.record import jsonable
-from hazrisk.store.names import ALARM_BITS
+from hazrisk.store.names import ALARM_BITS, SAFETY_SYSTEMS
 from hazrisk.store.resolve import Assigner
 
 FILE_SEQ_SHIFT = 36  # up to 2**36 positions per file, 2**27 files
@@ -55,9 +58,10 @@ STAGE_TYPES: dict[str, pa.DataType] = {
     "version": pa.int16(), "pos_index": pa.int32(), "quality_flags": pa.uint8(),
     "source_file_id": pa.int32(), "source_offset": pa.int64(),
     "adas_alarm_type": pa.int32(), "adas_alarm_level": pa.int32(),
-    "dsm_alarm_type": pa.int32(), "dsm_alarm_level": pa.int32(),
+    "dsm_alarm_type": pa.int32(), "dsm_alarm_level": pa.int32(), "safety_items": pa.uint8(),
 }
-_EXTRA = ("adas_alarm_type", "adas_alarm_level", "dsm_alarm_type", "dsm_alarm_level")
+_EXTRA = ("adas_alarm_type", "adas_alarm_level", "dsm_alarm_type", "dsm_alarm_level",
+          "safety_items")
 _RENAME = {"phone": "terminal_phone", "offset": "source_offset"}
 #: store.positions columns, in table order.
 FACT_COLUMNS: tuple[str, ...] = (
@@ -101,14 +105,14 @@ JOIN store.positions p
  AND p.lat_deg = s.lat_deg AND p.lon_deg = s.lon_deg
  AND p.device_time BETWEEN $tmin AND $tmax
 WHERE s.device_time BETWEEN $tmin AND $tmax
-  AND (s.alarm <> 0 OR s.adas_alarm_type IS NOT NULL OR s.dsm_alarm_type IS NOT NULL)
+  AND (s.alarm <> 0 OR s.safety_items <> 0)
 """
 _KEPT_UNTIMED = """
 INSERT INTO _kept
 SELECT s.pos_seq, s.pos_seq, s.alarm, s.source_file_id, s.source_offset
 FROM _staged_positions s
 WHERE s.device_time IS NULL
-  AND (s.alarm <> 0 OR s.adas_alarm_type IS NOT NULL OR s.dsm_alarm_type IS NOT NULL)
+  AND (s.alarm <> 0 OR s.safety_items <> 0)
 """
 
 #: Device times of a chunk are cut where they jump by more than this (a backfill of yesterday
@@ -179,6 +183,18 @@ def _np(table: pa.Table, name: str, dtype: Any, fill: Any = 0) -> np.ndarray:
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype=dtype)
 
 
+def _safety_bits(table: pa.Table) -> np.ndarray:
+    """``safety_items`` (0 when null); a table without it: the ADAS/DSM bits from its columns."""
+    if "safety_items" in table.column_names:
+        return _np(table, "safety_items", np.uint8)
+    bits = np.zeros(table.num_rows, np.uint8)
+    for bit, name in enumerate(("adas_alarm_type", "dsm_alarm_type")):
+        if name in table.column_names:
+            valid = np.asarray(pc.is_valid(table.column(name)).to_numpy(zero_copy_only=False), bool)
+            bits |= valid.astype(np.uint8) << np.uint8(bit)
+    return bits
+
+
 def stage_table(
     table: pa.Table,
     *,
@@ -202,6 +218,7 @@ def stage_table(
         "quality_flags": pa.array(flags),
         "source_file_id": pa.array(np.full(n, file_id, np.int32)),
         "terminal_phone": pc.dictionary_encode(table.column("phone")),
+        "safety_items": pa.array(_safety_bits(table)),
     }
     arrays = []
     for c, typ in STAGE_TYPES.items():
@@ -399,8 +416,7 @@ def append_positions(
     con.register("_staged_positions", staged)
     try:
         has_alarm = pc.any(pc.not_equal(staged.column("alarm"), 0)).as_py()
-        has_item = (staged.column("adas_alarm_type").null_count < n
-                    or staged.column("dsm_alarm_type").null_count < n)
+        has_item = pc.any(pc.not_equal(staged.column("safety_items"), 0)).as_py()
         if has_alarm or has_item:
             con.execute(_KEPT_CREATE)
             for tr in clusters:
@@ -431,8 +447,7 @@ def _insert_safety_events(
 ) -> int:
     """One row per active-safety item, attached to the kept copy of its position; the same
     item seen again (a duplicate frame) is stored once."""
-    has = pc.or_(pc.is_valid(staged.column("adas_alarm_type")),
-                 pc.is_valid(staged.column("dsm_alarm_type")))
+    has = pc.not_equal(staged.column("safety_items"), 0)
     if not pc.any(has).as_py():
         return 0
     cand_t = staged.filter(has).select(
@@ -457,16 +472,17 @@ def _insert_safety_events(
 
     for r in cand:
         full = details.get((r["source_offset"], r["pos_index"]), {})
-        for item_id, system in ((0x64, "adas"), (0x65, "dsm")):
-            typ = r[f"{system}_alarm_type"]
-            if typ is not None:
-                add(r["pos_seq"], item_id, system, typ, r[f"{system}_alarm_level"],
-                    full.get(item_id) or {})
-        for item_id, system in ((0x66, "tpms"), (0x67, "bsd")):  # only the scalar view has them
-            item = full.get(item_id)
-            if item:
-                add(r["pos_seq"], item_id, system, _int_or_none(item.get("alarm_type")),
-                    _int_or_none(item.get("level")), item)
+        for bit, item_id in enumerate(SAFETY_ITEM_IDS):
+            if not (r["safety_items"] >> bit) & 1:
+                continue
+            system = SAFETY_SYSTEMS[item_id]
+            item = full.get(item_id) or {}
+            typ = r.get(f"{system}_alarm_type")
+            if typ is not None:  # ADAS/DSM of a length the fast path reads: its columns
+                lvl = r[f"{system}_alarm_level"]
+            else:  # TPMS/BSD, or a length the table does not give the item (raw_hex)
+                typ, lvl = _int_or_none(item.get("alarm_type")), _int_or_none(item.get("level"))
+            add(r["pos_seq"], item_id, system, typ, lvl, item)
     ev = pa.table({
         "pos_seq": pa.array(rows["pos_seq"], pa.int64()),
         "item_id": pa.array(rows["item_id"], pa.int32()),

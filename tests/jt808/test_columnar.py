@@ -29,7 +29,7 @@ from jt808_testkit import bodies
 from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808 import _columnar_kernels as K
 from hazrisk.jt808 import encode_body, encode_message, encode_subpackages, iter_records
-from hazrisk.jt808._columnar_decode import ITEM_SPECS
+from hazrisk.jt808._columnar_decode import ITEM_SPECS, SAFETY_ITEM_IDS
 from hazrisk.jt808.columnar import (
     RECV_SCHEMA,
     SCHEMA,
@@ -75,6 +75,7 @@ def _position_row(
         "version": 2019 if rec.version == 2019 else 2013,
         "pos_index": index,
         "is_backfill": backfill,
+        "reassembled": rec.reassembled_from is not None,
         "alarm": pos["alarm"],
         "status": pos["status"],
         "lat_deg": pos["lat_deg"],
@@ -86,6 +87,9 @@ def _position_row(
     }
     for column, (item_key, value_key) in ITEM_VALUES.items():
         row[column] = items.get(item_key, {}).get(value_key)
+    # written out: bit 0 ADAS (0x64), 1 DSM (0x65), 2 TPMS (0x66), 3 BSD (0x67), any length
+    row["safety_items"] = (("0x64" in items) | ("0x65" in items) << 1
+                           | ("0x66" in items) << 2 | ("0x67" in items) << 3)
     flags = location_flags(pos)
     for flag in QUALITY_FLAGS:
         row[f"q_{flag}"] = flag in flags
@@ -332,6 +336,9 @@ def typical_frame(rng: random.Random, i: int) -> bytes:
     r = rng.random()
     if r < 0.1:
         items["0x65"] = _hex(bytes(rng.randrange(256) for _ in range(47)))
+    elif r < 0.13:  # ADAS, or TPMS / BSD alone (no column of their own but ``safety_items``)
+        key = ("0x64", "0x66", "0x67")[min(int((r - 0.1) * 100), 2)]
+        items[key] = _hex(bytes(rng.randrange(256) for _ in range(47)))
     elif r < 0.2:  # repeated ids: the first one is the column's value
         items["0x01#2"] = {"mileage_km": rng.randrange(10**7) / 10}
         items["0x30#2"] = _hex(b"\x01\x02")
@@ -384,9 +391,12 @@ def test_item_templates_equal_general_walk() -> None:
     assert hd.consistent.all()
     start = u.cs + hd.size + 28
     end = np.maximum(u.ce - 1, start)
-    fast = K.walk_items(u.ub, start, end, ITEM_SPECS)
-    slow = K.walk_items(u.ub, start, end, ITEM_SPECS, sample=0)
+    fast = K.walk_items(u.ub, start, end, ITEM_SPECS, mark=SAFETY_ITEM_IDS)
+    slow = K.walk_items(u.ub, start, end, ITEM_SPECS, mark=SAFETY_ITEM_IDS, sample=0)
     assert np.array_equal(fast.overrun, slow.overrun)
+    for iid in SAFETY_ITEM_IDS:
+        assert np.array_equal(fast.seen[iid], slow.seen[iid]), hex(iid)
+        assert fast.seen[iid].any(), hex(iid)
     for key in fast.present:
         assert np.array_equal(fast.present[key], slow.present[key]), key
         for a, b in zip(fast.values[key], slow.values[key], strict=True):

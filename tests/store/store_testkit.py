@@ -52,6 +52,31 @@ def adas_item(t: datetime = T0, alarm_type: int = 2, level: int = 1) -> dict[str
     }
 
 
+def _ident(t: datetime) -> dict[str, Any]:
+    """The alarm-identification block (报警标识号) of an active-safety item, 16-byte variant."""
+    return {"terminal_id": "T000001", "time": t, "seq": 0, "attachment_count": 0, "reserved": 0,
+            "ident_len": 16}
+
+
+def tpms_item(t: datetime = T0, alarm_id: int = 8, alarm_type: int = 2) -> dict[str, Any]:
+    """A 0x66 (TPMS) item: no alarm type of its own, one per tyre event."""
+    return {
+        "alarm_id": alarm_id, "flag": 1, "speed_kmh": 50, "altitude_m": 10, "lat_deg": 30.1,
+        "lon_deg": 120.2, "alarm_time": t, "vehicle_status": 1, **_ident(t),
+        "events": [{"position": 1, "alarm_type": alarm_type, "pressure_kpa": 900,
+                    "temperature_c": 40, "battery_pct": 80}],
+    }
+
+
+def bsd_item(t: datetime = T0, alarm_id: int = 9, alarm_type: int = 1) -> dict[str, Any]:
+    """A 0x67 (BSD) item: an alarm type, no level."""
+    return {
+        "alarm_id": alarm_id, "flag": 1, "alarm_type": alarm_type, "speed_kmh": 50,
+        "altitude_m": 10, "lat_deg": 30.1, "lon_deg": 120.2, "alarm_time": t,
+        "vehicle_status": 1, **_ident(t),
+    }
+
+
 @dataclass
 class Stream:
     """Frames (and garbage) in order, with the receive time and direction of each item."""
