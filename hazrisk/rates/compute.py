@@ -82,6 +82,7 @@ def param_values(rules: Rules) -> dict[str, Any]:
         "network_basis": r.network_basis,
         "repair_within_s": rules.device.repair_within_s,
         "outage_factor": r.outage_factor,
+        "outage_parked_below_kmh": r.outage_parked_below_kmh,
         "ci_z": r.ci_z,
     }
 

@@ -195,11 +195,15 @@ _BASE: tuple[Metric, ...] = (
         "device_maker", "points", "points recovered by 0x0704 backfill",
         "points expected during the outages",
         "an outage is a gap between consecutive real-time records longer than [rates] "
-        "outage_factor (2) × the report interval; expected points = round(gap / interval) − 1 "
-        "with the moving interval "
-        "when the vehicle was moving/ACC on when the gap opened or moved more than "
-        "[completeness] gap_km across it, else the parked interval; recovered = backfilled "
-        "points inside the gap, capped at the expected count; per device maker and model",
+        "outage_factor (2) × the report interval (moving/ACC on when the gap opened or moved "
+        "more than [completeness] gap_km across it: the moving interval, else the parked "
+        "one), or with a backfilled point inside; expected points = report steps − 1, the "
+        "gap split at its backfilled points, each stretch counted at the moving interval for "
+        "the time driven (both ends driving, else the straight-line displacement at the "
+        "driving end's speed; an average below [rates] outage_parked_below_kmh is mostly "
+        "parked) and at the parked interval for the rest, at least one step; recovered = "
+        "backfilled points, capped per vehicle-day at the expected count; per device maker "
+        "and model",
         source=f"{_RULES} device makers; research §5",
     ),
 )

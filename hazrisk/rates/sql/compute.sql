@@ -40,6 +40,7 @@ SELECT
     CAST($network_basis AS VARCHAR) AS network_basis,
     CAST($repair_within_s AS DOUBLE) AS repair_within_s,
     CAST($outage_factor AS DOUBLE) AS outage_factor,
+    CAST($outage_parked_below_kmh AS DOUBLE) AS outage_parked_below_kmh,
     CAST($ci_z AS DOUBLE) AS ci_z;
 
 -- name: vehicle_days
@@ -61,7 +62,7 @@ SELECT
     count(*) FILTER (WHERE seg_incomplete) AS incomplete_segments,
     coalesce(sum(seg_km), 0) AS km_total,
     coalesce(sum(seg_km) FILTER (WHERE NOT seg_incomplete), 0) AS km_complete,
-    count(*) FILTER (WHERE outage_expected > 0) AS outages,
+    count(*) FILTER (WHERE outage) AS outages,
     coalesce(sum(outage_expected), 0) AS points_expected,
     -- backfilled points, capped per vehicle-day at the points expected in its outages
     least(coalesce(sum(outage_recovered), 0), coalesce(sum(outage_expected), 0))

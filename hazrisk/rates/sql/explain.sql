@@ -136,27 +136,30 @@ WITH f AS (
     SELECT * FROM rates.position_flags_between(CAST($t_lo AS TIMESTAMPTZ), CAST($t0 AS TIMESTAMPTZ),
                                                CAST($t1 AS TIMESTAMPTZ), CAST(NULL AS VARCHAR))
 ),
-rec AS (
-    SELECT unit_id, prev_rt_time, sum(outage_recovered) AS recovered
-    FROM f WHERE is_backfill AND outage_recovered > 0 GROUP BY ALL
+rec AS (  -- backfilled records of each gap: recovered points and their share of the expected
+    SELECT unit_id, prev_rt_time, sum(outage_recovered) AS recovered,
+           sum(outage_expected) AS expected
+    FROM f WHERE is_backfill GROUP BY ALL
 ),
 gaps AS (
-    SELECT f.*, least(coalesce(r.recovered, 0), f.outage_expected) AS recovered
+    SELECT f.*, f.outage_expected + coalesce(r.expected, 0) AS expected,
+           least(coalesce(r.recovered, 0), f.outage_expected + coalesce(r.expected, 0))
+               AS recovered
     FROM f LEFT JOIN rec r ON r.unit_id = f.unit_id AND r.prev_rt_time = f.prev_rt_time
-    WHERE f.in_period AND NOT f.is_backfill AND f.outage_expected > 0
+    WHERE f.in_period AND NOT f.is_backfill AND f.outage
 )
 SELECT a.maker_id AS party_id, g.vehicle_id, a.device_model AS label, g.day,
-       g.device_time AS time, g.pos_seq, ['points_lost:' || (g.outage_expected - g.recovered)]
+       g.device_time AS time, g.pos_seq, ['points_lost:' || (g.expected - g.recovered)]
            AS checks,
        to_json({'gap_from': g.prev_rt_time, 'gap_to': g.device_time, 'gap_s': g.rt_gap_s,
-                'interval_s': g.rt_interval_s, 'expected': g.outage_expected,
+                'interval_s': g.rt_interval_s, 'expected': g.expected,
                 'recovered': g.recovered})::VARCHAR AS detail,
        count(*) OVER () AS total
 FROM gaps g
 JOIN core.terminal_assignments a
   ON a.vehicle_id = g.vehicle_id
  AND g.device_time >= a.valid_from_ts AND g.device_time < a.valid_to_ts
-WHERE g.outage_expected > g.recovered
+WHERE g.expected > g.recovered
   AND a.maker_id = $maker AND ($model IS NULL OR a.device_model = $model)
-ORDER BY g.outage_expected - g.recovered DESC, g.pos_seq
+ORDER BY g.expected - g.recovered DESC, g.pos_seq
 LIMIT $limit;

@@ -117,6 +117,31 @@ CREATE OR REPLACE MACRO rates.is_spike(alat, alon, xlat, xlon, blat, blon, spike
              AND rates.haversine_km(xlat, xlon, blat, blon) > spike_km
              AND rates.haversine_km(alat, alon, blat, blon) <= neighbour_km, false);
 
+-- Outage estimate, one stretch between consecutive evidence points a -> b of an outage (the
+-- opening real-time record, the backfilled records inside, the closing real-time record; all
+-- samples of the terminal's clock): dt seconds, valid speeds spd_a/spd_b (NULL = not driving),
+-- ACC, straight-line km (NULL unless both are qualified fixes). Seconds driven in it: all of
+-- dt when both ends drive at an average >= slow_kmh (or a drives and km is unknown, or neither
+-- drives but ACC is on at both ends or it moved > gap_km, the terminal reporting at its driving
+-- interval); when only one end drives, or the average is below slow_kmh (it parked in
+-- between), the time to cover km at the driving end's speed; else none.
+CREATE OR REPLACE MACRO rates.outage_drive_s(dt, spd_a, spd_b, acc_a, acc_b, km, gap_km, slow_kmh) AS
+    CASE WHEN spd_a IS NULL AND spd_b IS NULL
+         THEN CASE WHEN coalesce(acc_a AND acc_b, false) OR coalesce(km > gap_km, false)
+                   THEN dt ELSE 0 END
+         WHEN km IS NULL THEN CASE WHEN spd_a IS NOT NULL THEN dt ELSE 0 END
+         WHEN spd_a IS NOT NULL AND spd_b IS NOT NULL AND km * 3600.0 / dt >= slow_kmh THEN dt
+         ELSE least(dt, km * 3600.0 / coalesce((spd_a + spd_b) / 2, spd_a, spd_b)) END;
+-- Report steps in the stretch (>= 1: both ends are samples): driven seconds at the driving
+-- interval iv_m, the rest at the parked interval iv_p, rounded; 0 for no stretch.
+CREATE OR REPLACE MACRO rates.outage_steps(dt, spd_a, spd_b, acc_a, acc_b, km, iv_m, iv_p, gap_km, slow_kmh) AS
+    CASE WHEN coalesce(dt > 0, false)
+         THEN greatest(round(
+                  rates.outage_drive_s(dt, spd_a, spd_b, acc_a, acc_b, km, gap_km, slow_kmh) / iv_m
+                  + (dt - rates.outage_drive_s(dt, spd_a, spd_b, acc_a, acc_b, km, gap_km,
+                                               slow_kmh)) / iv_p), 1)
+         ELSE 0 END;
+
 -- rates.position_flags_between(t_lo, t0, t1, prov): one row per position, for reuse (rates,
 -- safety). Records with GNSS time in [t_lo, t1) are read; those before t0 only give context
 -- (in_period = false). Records without a valid GNSS time are included when their receive time
@@ -133,10 +158,20 @@ CREATE OR REPLACE MACRO rates.is_spike(alat, alon, xlat, xlon, blat, blon, spike
 --                                       non-drift) fix of the same Beijing day, on good fixes
 --                                       only (a vehicle-day's trajectory is its own fixes)
 --   prev_rt_time                        the previous real-time (not backfilled) record's time
---   rt_gap_s, rt_interval_s, outage_expected   on real-time records: the gap since the previous
---                                       real-time record, points expected in it when it is an
---                                       outage (> outage_factor x report interval: the
---                                       terminal's 0x0029/0x0027 answer, else the rule maxima)
+--                                       (records ahead of their receive time are skipped)
+--   rt_gap_s, rt_interval_s             on real-time records: the gap since the previous
+--                                       real-time record, the report interval for the outage
+--                                       test (the terminal's 0x0029/0x0027 answer, else the
+--                                       rule maxima, by the state as the gap opened)
+--   outage                              the record closes (real-time) or lies in (backfilled)
+--                                       an outage: gap > outage_factor x interval, or with a
+--                                       backfilled point inside (a backfilled record after a
+--                                       real-time one always lies in an outage)
+--   outage_expected                     points expected in the outage's stretch from the
+--                                       previous evidence point to this record (rates.outage_
+--                                       steps; a backfilled record counts itself, the closing
+--                                       real-time record not); summed over the outage's
+--                                       records = its expected points
 --   outage_recovered                    1 on backfilled (0x0704) records: recovered points
 -- Drift, "implied speed from the last good fix" (a recursion), is walked over the last five
 -- qualified fixes from a fix known to be good (exact for drift runs of up to two fixes); the
@@ -165,7 +200,12 @@ iv AS (  -- the terminal's own report intervals: its latest 0x0104 answer up to 
 ),
 c AS (
     SELECT k.pos_seq, k.unit_id, k.provider_id, k.device_time, k.lat_deg, k.lon_deg,
-           k.qual_bits, k.moving, k.is_backfill, coalesce(k.speed_kmh > 0, false) AS driving,
+           k.qual_bits, k.moving, k.is_backfill,
+           -- outage evidence: a record whose GNSS time is trusted (not ahead of its receive time);
+           -- driving = a valid speed > 0 (an out-of-range speed says nothing)
+           (k.qual_bits & 4) = 0 AS ev,
+           CASE WHEN (k.qual_bits & 32) = 0 AND k.speed_kmh > 0 THEN k.speed_kmh END AS spd,
+           coalesce((k.qual_bits & 32) = 0 AND k.speed_kmh > 0, false) AS driving,
            coalesce(k.acc_on, false) AS acc,
            CASE WHEN iv.moving_iv_s > 0 THEN iv.moving_iv_s END AS moving_iv_s,
            CASE WHEN iv.parked_iv_s > 0 THEN iv.parked_iv_s END AS parked_iv_s
@@ -189,10 +229,15 @@ w1 AS (  -- the one window pass: previous record, four previous qualified fixes,
             3 IGNORE NULLS) OVER w AS f3,
         lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
             4 IGNORE NULLS) OVER w AS f4,
-        lag(CASE WHEN NOT is_backfill
+        lag(CASE WHEN NOT is_backfill AND ev
                  THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg, 'driving': driving,
                        'acc': acc, 'q': qual_bits} END
-            IGNORE NULLS) OVER w AS prt
+            IGNORE NULLS) OVER w AS prt,
+        -- the previous evidence point (real-time or backfilled record with a trusted time)
+        lag(CASE WHEN ev
+                 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg, 'spd': spd, 'acc': acc,
+                       'q': qual_bits} END
+            IGNORE NULLS) OVER w AS pe
     FROM c
     WINDOW w AS (PARTITION BY unit_id ORDER BY device_time, pos_seq)
 ),
@@ -219,14 +264,51 @@ x AS (  -- scalars; interval rule; real-time gaps
         rates.approx_km(f4.lat, f4.lon, f3.lat, f3.lon) AS akm43,
         greatest(epoch(f3.t) - epoch(f4.t), 1.0) AS dt43,
         prt.t AS prev_rt_time,
-        CASE WHEN NOT is_backfill THEN epoch(device_time) - epoch(prt.t) END AS rt_gap_s,
-        CASE WHEN NOT is_backfill AND prt.t IS NOT NULL
-             THEN CASE WHEN prt.driving OR (prt.acc AND acc)
-                         OR (prt.q = 0 AND qual_bits = 0
-                             AND rates.haversine_km(prt.lat, prt.lon, lat_deg, lon_deg) > s.gap_km)
-                       THEN coalesce(moving_iv_s, s.moving_max_s)
-                       ELSE coalesce(parked_iv_s, s.parked_max_s) END END AS rt_interval_s
-    FROM w1 CROSS JOIN rates.params s
+        CASE WHEN NOT is_backfill AND ev THEN g_s END AS rt_gap_s,
+        CASE WHEN NOT is_backfill THEN g_iv END AS rt_interval_s,
+        outage,
+        -- points expected in the stretch of an outage from the previous evidence point to this
+        -- record (README "Device KPIs"): a backfilled record counts itself, the closing
+        -- real-time record does not; summed over an outage's records = its expected points.
+        -- CASE: only outage records pay for the estimate.
+        CASE WHEN NOT outage THEN 0
+             ELSE greatest(rates.outage_steps(epoch(device_time) - epoch(pe.t), pe.spd, spd, pe.acc, acc,
+                                     CASE WHEN pe.q = 0 AND qual_bits = 0
+                                          THEN rates.haversine_km(pe.lat, pe.lon,
+                                                                  lat_deg, lon_deg) END,
+                                     iv_m, iv_p, s.gap_km, s.outage_parked_below_kmh)
+                  - CASE WHEN is_backfill THEN 0 ELSE 1 END, 0) END AS outage_expected
+    FROM (
+        -- outage: a gap > outage_factor x the interval of the state as it opened, or any gap
+        -- with a backfilled point inside (the terminal stored points while offline)
+        SELECT g.*,
+            coalesce(ev AND prt.t IS NOT NULL
+                     AND (g_bf OR (g_s > p.outage_factor * least(iv_m, iv_p)
+                                   AND g_s > p.outage_factor * g_iv)), false) AS outage
+        FROM (
+            -- the real-time gap this (real-time) record closes: from the previous real-time
+            -- record; g_bf: a backfilled record lies in it (a backfilled record: always, it lies
+            -- in the gap after the previous real-time record); g_iv: the report interval by the
+            -- state as it opened (driving, ACC on at both ends, or moved > gap_km between
+            -- qualified fixes: the driving one)
+            SELECT c.*,
+                CASE WHEN NOT ev OR prt.t IS NULL OR is_backfill THEN NULL
+                     WHEN prt.driving THEN iv_m
+                     WHEN prt.acc AND acc THEN iv_m
+                     WHEN prt.q = 0 AND qual_bits = 0
+                          AND rates.haversine_km(prt.lat, prt.lon, lat_deg, lon_deg) > p.gap_km
+                          THEN iv_m
+                     ELSE iv_p END AS g_iv
+            FROM (
+                SELECT w1.*,
+                    epoch(device_time) - epoch(prt.t) AS g_s,
+                    is_backfill OR pe.t > prt.t AS g_bf,
+                    coalesce(moving_iv_s, p.moving_max_s) AS iv_m,
+                    coalesce(parked_iv_s, p.parked_max_s) AS iv_p
+                FROM w1 CROSS JOIN rates.params p
+            ) c CROSS JOIN rates.params p
+        ) g CROSS JOIN rates.params p
+    ) w1 CROSS JOIN rates.params s
 ),
 -- Drift, "implied speed from the last good fix", is a recursion along the qualified fixes. It
 -- is run over the last five qualified fixes f4 .. f1, f0 (= this one), starting from a base
@@ -370,10 +452,8 @@ timed AS (
         CASE WHEN x.same_day THEN x.seg_km > s.gap_km
                                   AND epoch(x.device_time) - epoch(x.lg0_t) > s.gap_s
         END AS seg_incomplete,
-        x.prev_rt_time, x.rt_gap_s, x.rt_interval_s,
-        CASE WHEN x.rt_gap_s > s.outage_factor * x.rt_interval_s
-             THEN CAST(greatest(round(x.rt_gap_s / x.rt_interval_s) - 1, 0) AS BIGINT)
-             ELSE 0 END AS outage_expected,
+        x.prev_rt_time, x.rt_gap_s, x.rt_interval_s, x.outage,
+        CAST(x.outage_expected AS BIGINT) AS outage_expected,
         -- a backfilled (0x0704 blind-area) point is a point recovered after an outage
         CAST(x.is_backfill AS INTEGER) AS outage_recovered
     FROM (
@@ -404,7 +484,8 @@ untimed AS (
         false AS drift, NULL::VARCHAR AS drift_reason, NULL::DOUBLE AS implied_speed_kmh,
         NULL::TIMESTAMPTZ AS seg_prev_time, NULL::DOUBLE AS seg_s, NULL::DOUBLE AS seg_km,
         NULL::BOOLEAN AS seg_incomplete, NULL::TIMESTAMPTZ AS prev_rt_time,
-        NULL::DOUBLE AS rt_gap_s, NULL::DOUBLE AS rt_interval_s, 0::BIGINT AS outage_expected,
+        NULL::DOUBLE AS rt_gap_s, NULL::DOUBLE AS rt_interval_s, false AS outage,
+        0::BIGINT AS outage_expected,
         0 AS outage_recovered
     FROM core.positions p
     LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
