@@ -325,7 +325,7 @@ def _ingest_chunks(
                 if chunk.heartbeats is not None and chunk.heartbeats.num_rows:
                     sink.add_heartbeats(chunk.heartbeats)
                 sink.flush()
-                writer.submit(functools.partial(con.execute, "COMMIT"))
+                writer.submit(functools.partial(con.execute, "COMMIT"), end=True)
                 if progress:
                     disk = _disk_position(stream, gz, chunk.bytes_done, size)
                     progress(max(disk - reported, 0), chunk.frames_fast + len(chunk.records))
@@ -369,18 +369,25 @@ def _ingest_chunks(
 
 class _Writer:
     """Runs database jobs in order on one worker thread, so decoding the next chunk overlaps
-    with writing the last one (DuckDB releases the GIL). At most ``depth`` jobs wait; the
-    first failure is raised in the caller's thread."""
+    with writing the last one (DuckDB releases the GIL). The bound is in chunks, not jobs: a
+    chunk's last job is submitted with ``end=True`` (its ``COMMIT``) and the caller waits only
+    while more than ``depth`` chunks are queued or running, so a chunk's small jobs (the
+    record sink's inserts) never make the decoder wait for the previous chunk's positions
+    insert. The first failure is raised in the caller's thread."""
 
-    def __init__(self, depth: int = 3) -> None:
+    def __init__(self, depth: int = 1) -> None:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazrisk-ingest")
-        self.pending: deque[Future[Any]] = deque()
+        self.pending: deque[tuple[Future[Any], bool]] = deque()
         self.depth = depth
+        self.chunks = 0  # chunk-ending jobs in ``pending``
 
-    def submit(self, job: Callable[[], Any]) -> None:
-        self.pending.append(self.pool.submit(job))
-        while len(self.pending) > self.depth or (self.pending and self.pending[0].done()):
-            self.pending.popleft().result()
+    def submit(self, job: Callable[[], Any], *, end: bool = False) -> None:
+        self.pending.append((self.pool.submit(job), end))
+        self.chunks += end
+        while self.pending and (self.chunks > self.depth or self.pending[0][0].done()):
+            fut, ended = self.pending.popleft()
+            self.chunks -= ended
+            fut.result()
 
     def __enter__(self) -> _Writer:
         return self
@@ -388,7 +395,7 @@ class _Writer:
     def __exit__(self, *exc: object) -> None:
         try:
             while self.pending:
-                fut = self.pending.popleft()
+                fut, _ = self.pending.popleft()
                 if exc[0] is None:
                     fut.result()
                 else:
