@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from hazrisk.jt808.stream import _HEX_LINE, _HEX_PAIR, _parse_time
+from hazrisk.jt808.stream import HEX_LINE, HEX_PAIR, parse_log_time
 
 I64 = npt.NDArray[np.int64]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -86,7 +86,7 @@ def parse_lines(texts: list[bytes], starts: list[int], first_line_no: int) -> He
     spaced: dict[int, list[int]] = {}
     times: dict[bytes, int] = {}
     at = 0
-    fullmatch = _HEX_LINE.fullmatch
+    fullmatch = HEX_LINE.fullmatch
     for k, text in enumerate(texts):
         m = fullmatch(text)
         if m is None:
@@ -94,7 +94,7 @@ def parse_lines(texts: list[bytes], starts: list[int], first_line_no: int) -> He
         h0, h1 = m.span("hex")
         hexpart = m.group("hex")
         if b" " in hexpart or b"\t" in hexpart:
-            pairs = list(_HEX_PAIR.finditer(hexpart))
+            pairs = list(HEX_PAIR.finditer(hexpart))
             spaced[len(pstart)] = [h0 + p.start() for p in pairs]
             hexpart = b"".join(p.group() for p in pairs)
         n = len(hexpart) // 2
@@ -112,7 +112,7 @@ def parse_lines(texts: list[bytes], starts: list[int], first_line_no: int) -> He
         else:
             us = times.get(ts)
             if us is None:
-                t = _parse_time(ts)
+                t = parse_log_time(ts)
                 us = times[ts] = NAT if t is None else (t - _EPOCH) // _US
             recv.append(us)
         d = m.group("dir")

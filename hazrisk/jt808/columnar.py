@@ -119,7 +119,7 @@ from hazrisk.jt808._columnar_decode import (
 )
 from hazrisk.jt808._columnar_hexlog import parse_lines
 from hazrisk.jt808.framing import MAX_SPAN
-from hazrisk.jt808.stream import _SNIFF, CHUNK, MAX_LINE, Reassembler, detect_format
+from hazrisk.jt808.stream import CHUNK, MAX_LINE, SNIFF, Reassembler, detect_format
 
 __all__ = [
     "RECV_SCHEMA",
@@ -315,7 +315,7 @@ def iter_position_batches(
     try:
         reader = _Reader(fh)
         if fmt == "auto":
-            fmt = detect_format(reader.peek(_SNIFF))
+            fmt = detect_format(reader.peek(SNIFF))
         batches = _hexlog_batches if fmt == "hexlog" else _raw_batches
         yield from batches(reader, chunk_bytes, timer or StageTimer.off())
     finally:

@@ -43,10 +43,10 @@ from hazrisk.jt808.record import Record
 FORMATS = ("auto", "raw", "hexlog")
 CHUNK = 1 << 20
 MAX_LINE = 1 << 22
-_SNIFF = 1 << 16
+SNIFF = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
 
-_HEX_LINE = re.compile(
+HEX_LINE = re.compile(
     rb"[ \t]*"
     rb"(?:(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
     rb"(?:Z|[+-]\d{2}:?\d{2})?)[ \t]+)?"
@@ -54,7 +54,7 @@ _HEX_LINE = re.compile(
     rb"(?P<hex>(?:[0-9A-Fa-f]{2})+(?:[ \t]+(?:[0-9A-Fa-f]{2})+)*)"
     rb"[ \t]*\r?\n?"
 )
-_HEX_PAIR = re.compile(rb"[0-9A-Fa-f]{2}")
+HEX_PAIR = re.compile(rb"[0-9A-Fa-f]{2}")
 _TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str]
@@ -117,10 +117,10 @@ def detect_format(sample: bytes) -> str:
     if not sample or sample.translate(None, _TEXT_BYTES):
         return "raw"
     lines = sample.split(b"\n")
-    if len(sample) >= _SNIFF and len(lines) > 1:
+    if len(sample) >= SNIFF and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut off by the sample
     for line in lines[:50]:
-        if line.strip() and _HEX_LINE.fullmatch(line) and b"7e" in line.lower():
+        if line.strip() and HEX_LINE.fullmatch(line) and b"7e" in line.lower():
             return "hexlog"
     return "raw"
 
@@ -179,7 +179,8 @@ def _raw_records(chunks: Iterable[bytes]) -> Iterator[Record]:
         yield dec.record(buf, kind, s, e, base)
 
 
-def _parse_time(raw: bytes | None) -> datetime | None:
+def parse_log_time(raw: bytes | None) -> datetime | None:
+    """A hex-log receive time: ISO 8601, Beijing time when it has no zone; None if unparsable."""
     if not raw:
         return None
     try:
@@ -190,15 +191,15 @@ def _parse_time(raw: bytes | None) -> datetime | None:
 
 
 def _line_records(dec: _Decoder, text: bytes, start: int, line_no: int) -> Iterator[Record]:
-    m = _HEX_LINE.fullmatch(text)
+    m = HEX_LINE.fullmatch(text)
     if m is None:
         yield Record(start, len(text), "garbage", reason="garbage", line=line_no)
         return
     h0, h1 = m.span("hex")
     hexpart = m.group("hex")
     if b" " in hexpart or b"\t" in hexpart:
-        at = [h0 + p.start() for p in _HEX_PAIR.finditer(hexpart)]
-        payload = bytes.fromhex(b"".join(p.group() for p in _HEX_PAIR.finditer(hexpart)).decode())
+        at = [h0 + p.start() for p in HEX_PAIR.finditer(hexpart)]
+        payload = bytes.fromhex(b"".join(p.group() for p in HEX_PAIR.finditer(hexpart)).decode())
     else:
         at = []
         payload = bytes.fromhex(hexpart.decode())
@@ -208,7 +209,7 @@ def _line_records(dec: _Decoder, text: bytes, start: int, line_no: int) -> Itera
             return h1
         return at[i] if at else h0 + 2 * i
 
-    recv_time = _parse_time(m.group("ts"))
+    recv_time = parse_log_time(m.group("ts"))
     direction = m.group("dir").decode().upper() if m.group("dir") else None
     spans, _ = split_frames(payload, dec.consistent, final=True)
     last = len(spans) - 1
@@ -373,7 +374,7 @@ def iter_records(source: Source, *, fmt: str = "auto", reassemble: bool = True) 
     chunks = inp.chunks()
     first = next(chunks, b"")
     if fmt == "auto":
-        fmt = detect_format(first[:_SNIFF])
+        fmt = detect_format(first[:SNIFF])
 
     def all_chunks() -> Iterator[bytes]:
         if first:

@@ -30,16 +30,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import IO
 
 import numpy as np
 import pyarrow as pa
 
-from hazrisk.jt808 import BEIJING, Record, encode_message, iter_records
+from hazrisk.jt808 import Record, encode_message, iter_records
 from hazrisk.jt808.columnar import RECV_SCHEMA, decode_hexlog, decode_positions, records_table
 from hazrisk.jt808.framing import MAX_SPAN
-from hazrisk.jt808.stream import Reassembler
+from hazrisk.jt808.stream import Reassembler, parse_log_time
 
 DEFAULT_CHUNK = 32 << 20
 _BARRIER_PHONE = "000000000000"
@@ -439,17 +438,6 @@ def _hexlog_block(
     return (fast if fast.num_rows else None), records, int(taken.size), heartbeats
 
 
-def _beijing_time(raw: bytes | None) -> datetime | None:
-    """A hex-log time without zone, as the codec's reader reads it (Beijing; None if bad)."""
-    if not raw:
-        return None
-    try:
-        t = datetime.fromisoformat(raw.decode("ascii").replace(",", "."))
-    except ValueError:
-        return None
-    return t.replace(tzinfo=BEIJING)
-
-
 def _hexlog_heartbeats(
     block: bytes, matches: list[re.Match[bytes]], line_starts: np.ndarray,
     line_ends: np.ndarray, offset: int,
@@ -495,7 +483,7 @@ def _hexlog_heartbeats(
         "phone": pa.array([r[1] for r in rows], pa.string()),
         "serial": pa.array([r[2] for r in rows], pa.int32()),
         "version": pa.array([r[3] for r in rows], pa.int16()),
-        "recv_time": pa.array([_beijing_time(r[4]) for r in rows],
+        "recv_time": pa.array([parse_log_time(r[4]) for r in rows],
                               pa.timestamp("us", tz="UTC")),
         "direction": pa.array([r[5] for r in rows], pa.string()),
         "length": pa.array(line_ends[lines] - starts, pa.int64()),
