@@ -103,6 +103,14 @@ def test_cli_detect_safety_history(tmp_path: Path, capsys: pytest.CaptureFixture
     by = {r["enterprise_id"]: r for r in recs}
     assert by["E1"]["counts_by_rule"] == {"speeding": 2} and by["E1"]["period"] == "2026-10"
     assert recs[0]["enterprise_id"] == "E3"  # the league table: best first
+    # --end is inclusive (as in `hazrisk rates`): E1 speeds once on 10-01 and once on 10-02
+    for d0, d1, n in (("2026-10-01", "2026-10-01", 1), ("2026-10-02", "2026-10-02", 1),
+                      ("2026-10-01", "2026-10-02", 2)):
+        assert main(["safety", "--db", str(db), "--start", d0, "--end", d1,
+                     "--enterprise", "E1", "--format", "json"]) == 0
+        rec = json.loads(capsys.readouterr().out)[0]
+        assert rec["counts_by_rule"].get("speeding", 0) == n, (d0, d1)
+        assert rec["end"] == d1
     assert main(["safety", "--db", str(db), "--start", "2026-10-02", "--end", "2026-10-03",
                  "--enterprise", "E1", "--format", "csv"]) == 0
     csv = capsys.readouterr().out.splitlines()
