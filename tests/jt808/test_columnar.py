@@ -555,13 +555,11 @@ def test_hexlog_streaming_matches_one_shot(tmp_path: Path) -> None:
 SAMPLE_DUMPS = Path(__file__).resolve().parents[2] / "data" / "sample" / "dumps"
 
 
-@pytest.mark.skipif(not SAMPLE_DUMPS.exists(), reason="data/sample not generated")
 @pytest.mark.parametrize("pattern", ["*.bin", "*.log.gz"])
 def test_simulated_sample_dumps_agree(pattern: str) -> None:
     """The simulator's dumps (the smallest of a kind), streamed, agree with the scalar path."""
     files = sorted(SAMPLE_DUMPS.glob(f"*/{pattern}"), key=lambda p: p.stat().st_size)
-    if not files:
-        pytest.skip(f"no {pattern} in data/sample")
+    assert files, f"no {pattern} in data/sample (run `make sample`)"
     path = files[0]
     data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     hexlog = pattern.startswith("*.log")

@@ -8,6 +8,7 @@ distance is exactly R·Δφ (``north(lat, km)``).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -220,3 +221,11 @@ def pick(rows: list[dict[str, Any]], provider: str, metric: str) -> tuple[float,
 def online(w: World, vehicle: str, t: str = "2026-10-03 10:00:00") -> None:
     """One qualified record: the vehicle is in network and online in October."""
     w.pos(vehicle, t)
+
+
+@dataclass(frozen=True)
+class SampleWarehouse:
+    """The committed simulator sample, ingested (fixture ``sample_warehouse``)."""
+
+    db: str
+    period: Period

@@ -20,18 +20,15 @@ Ingested with the warehouse's own commands, as tests/rates/test_truth.py does.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from rates_builders import SampleWarehouse
 
-from hazrisk.cli import main
 from hazrisk.config import load_rules
-from hazrisk.rates import Period, compute_devices, compute_rates
+from hazrisk.rates import compute_devices, compute_rates
 from hazrisk.store.connect import connect
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -39,20 +36,10 @@ TRUTH = SAMPLE / "truth" / "expected_device_kpis.csv"
 DEN_MIN, DEN_MAX = 0.96, 1.01
 RATE_BELOW, RATE_ABOVE = 0.01, 0.025
 
-pytestmark = pytest.mark.skipif(not TRUTH.exists(), reason="data/sample/truth not generated")
-
-
 @pytest.fixture(scope="module")
-def devices(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    db = str(tmp_path_factory.mktemp("devtruth") / "sample.duckdb")
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        assert main(["registry", "import", str(SAMPLE), "--db", db, "--json"]) == 0
-        assert main(["ingest", str(SAMPLE), "--db", db, "--json", "--no-progress"]) in (0, 1)
-    params = json.loads((SAMPLE / "manifest.json").read_text(encoding="utf-8"))["parameters"]
-    start = pd.Timestamp(params["start"]).date()
-    end = (pd.Timestamp(params["start"]) + pd.Timedelta(days=int(params["days"]) - 1)).date()
-    period = Period.between(start, end)
-    con = connect(db)
+def devices(sample_warehouse: SampleWarehouse) -> pd.DataFrame:
+    period = sample_warehouse.period
+    con = connect(sample_warehouse.db)
     rules = load_rules()
     compute_rates(con, period, rules)
     out = pd.DataFrame(compute_devices(con, period, rules))

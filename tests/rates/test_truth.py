@@ -11,18 +11,15 @@ Tolerance: counts exactly equal; km within 0.01 km (the truth rounds the km sums
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from rates_builders import SampleWarehouse
 
-from hazrisk.cli import main
 from hazrisk.config import load_rules
-from hazrisk.rates import Period, compute_devices, compute_rates
+from hazrisk.rates import compute_devices, compute_rates
 from hazrisk.store.connect import connect
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -45,9 +42,6 @@ MAP: dict[str, tuple[str, str]] = {
     "drift_vehicle_rate": ("drift_vehicles", "previous"),
 }
 
-pytestmark = pytest.mark.skipif(not TRUTH.exists(), reason="data/sample/truth not generated")
-
-
 def _rules(state: str) -> Any:
     if state == "previous":  # the default
         return load_rules()
@@ -56,16 +50,9 @@ def _rules(state: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    db = str(tmp_path_factory.mktemp("truth") / "sample.duckdb")
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        assert main(["registry", "import", str(SAMPLE), "--db", db, "--json"]) == 0
-        assert main(["ingest", str(SAMPLE), "--db", db, "--json", "--no-progress"]) in (0, 1)
-    params = json.loads((SAMPLE / "manifest.json").read_text(encoding="utf-8"))["parameters"]
-    start = pd.Timestamp(params["start"]).date()
-    end = (pd.Timestamp(params["start"]) + pd.Timedelta(days=int(params["days"]) - 1)).date()
-    period = Period.between(start, end)
-    con = connect(db)
+def sample_db(sample_warehouse: SampleWarehouse) -> dict[str, Any]:
+    period = sample_warehouse.period
+    con = connect(sample_warehouse.db)
     mine = {state: pd.DataFrame(compute_rates(con, period, _rules(state)))
             for state in ("current", "previous")}
     devices = pd.DataFrame(compute_devices(con, period, _rules("previous")))

@@ -195,11 +195,10 @@ def test_fleet_format_inputs() -> None:
 
 
 def test_accepts_the_fleet_simulator_output() -> None:
-    """Integration with ``hazrisk.simulate.fleet.make_fleet`` (skipped until it exists)."""
-    fleet_mod = pytest.importorskip("hazrisk.simulate.fleet")
-    if not hasattr(fleet_mod, "make_fleet"):
-        pytest.skip("make_fleet not available")
-    fleet = fleet_mod.make_fleet(60, random_state=2)
+    """Integration with the fleet simulator's ``make_fleet``."""
+    from hazrisk.simulate import make_fleet
+
+    fleet = make_fleet(60, random_state=2)
     res = make_insurance(fleet.enterprises, fleet.vehicles, years=YEARS, random_state=2,
                          insurers=fleet.insurers)  # fmt: skip
     registered = fleet.vehicles

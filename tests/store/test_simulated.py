@@ -6,8 +6,6 @@ Uses ``data/sample`` when it exists, else simulates a small fleet into a tempora
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -25,17 +23,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sample = REPO / "data" / "sample"
-    if (sample / "manifest.json").exists():
-        return sample
-    pytest.importorskip("hazrisk.simulate.cli")
-    out = tmp_path_factory.mktemp("sim") / "out"
-    subprocess.run(
-        [sys.executable, "-m", "hazrisk", "simulate", "--vehicles", "12", "--days", "2",
-         "--start", "2026-10-01", "--seed", "5", "--out", str(out), "--no-progress"],
-        check=True, capture_output=True)
-    return out
+def sim_dir(sample_dir: Path) -> Path:
+    return sample_dir
 
 
 @pytest.fixture(scope="module")
