@@ -208,6 +208,7 @@ def run(quick: bool = False, vehicles: int | None = None, days: int = DAYS,
         points: int = POINTS_PER_DAY) -> dict[str, Any]:
     from hazrisk.rates import Period, compute_devices, compute_rates
     from hazrisk.store.connect import connect
+    from hazrisk.store.resolve import insert_keyed_positions
 
     n_veh = vehicles or (QUICK_VEHICLES if quick else VEHICLES)
     with tempfile.TemporaryDirectory(prefix="bench_rates_") as tmp:
@@ -226,7 +227,10 @@ def run(quick: bool = False, vehicles: int | None = None, days: int = DAYS,
             chunk = _chunk(rng, first, count, days, points, seq)
             seq += chunk.num_rows
             con.register("_chunk", chunk)
-            con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _chunk")  # fixed name
+            if target == "store.positions":  # resolution stored as a key (050_*.sql)
+                insert_keyed_positions(con, "_chunk")
+            else:
+                con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _chunk")  # fixed name
             con.unregister("_chunk")
         rows = seq - 1
         t_load = time.perf_counter() - t

@@ -301,6 +301,7 @@ def _committed_file(con: Any) -> None:
 def run(quick: bool = False, vehicles: int | None = None, days: int = DAYS) -> dict[str, Any]:
     from hazrisk.safety import detect
     from hazrisk.store.connect import connect
+    from hazrisk.store.resolve import insert_keyed_positions
 
     n_veh = vehicles or (QUICK_VEHICLES if quick else VEHICLES)
     with tempfile.TemporaryDirectory(prefix="bench_safety_") as tmp:
@@ -323,7 +324,10 @@ def run(quick: bool = False, vehicles: int | None = None, days: int = DAYS) -> d
                                    ("_al", alarms, dest["safety_events"]),
                                    ("_tx", texts, dest["text_messages"])):
                 con.register(name, tab)
-                con.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM {name}")  # fixed names
+                if rel == "store.positions":  # resolution stored as a key (050_*.sql)
+                    insert_keyed_positions(con, name)
+                else:
+                    con.execute(f"INSERT INTO {rel} BY NAME SELECT * FROM {name}")  # fixed
                 con.unregister(name)
         rows = seq - 1
         t_load = time.perf_counter() - t

@@ -10,6 +10,7 @@ import time
 from datetime import date
 from typing import Any
 
+from hazrisk.store.allocator import DEFAULT_CHUNK
 from hazrisk.store.connect import StoreError, connect
 
 
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--db", required=True, metavar="FILE", help="warehouse DuckDB file")
     p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--chunk-mb", type=int, default=32, help=argparse.SUPPRESS)
+    p.add_argument("--chunk-mb", type=int, default=DEFAULT_CHUNK >> 20, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_ingest)
 
     reg = subparsers.add_parser("registry", help="import registry files (vehicles, enterprises...)")

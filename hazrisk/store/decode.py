@@ -39,8 +39,8 @@ from hazrisk.jt808 import Record, encode_message, iter_records
 from hazrisk.jt808.columnar import RECV_SCHEMA, decode_hexlog, decode_positions, records_table
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.stream import Reassembler, parse_log_time
+from hazrisk.store.allocator import DEFAULT_CHUNK
 
-DEFAULT_CHUNK = 32 << 20
 _BARRIER_PHONE = "000000000000"
 BARRIER = encode_message(0x0002, {}, phone=_BARRIER_PHONE, serial=0)
 _LOOKAHEAD = 2 * MAX_SPAN + 2

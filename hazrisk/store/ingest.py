@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING, decode_frame, detect_format
+from hazrisk.store.allocator import tune_for_ingest
 from hazrisk.store.connect import delete_file_rows
 from hazrisk.store.decode import (
     DEFAULT_CHUNK,
@@ -197,6 +198,7 @@ def ingest_file(
     progress: ProgressHook | None = None,
 ) -> FileSummary:
     """Ingest one dump file in one transaction (see the module docstring)."""
+    tune_for_ingest()
     summary = FileSummary(str(path))
     t0 = time.perf_counter()
     try:
@@ -350,7 +352,7 @@ def _ingest_chunks(
         p for (p,) in con.execute(
             """
             SELECT terminal_phone FROM store.positions
-            WHERE source_file_id = $f AND vehicle_id IS NULL
+            WHERE source_file_id = $f AND assign_key IS NULL
             UNION
             SELECT m.terminal_phone FROM (
                 SELECT DISTINCT terminal_phone FROM store.raw_messages WHERE source_file_id = $f

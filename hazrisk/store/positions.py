@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -65,7 +66,7 @@ _EXTRA = ("adas_alarm_type", "adas_alarm_level", "dsm_alarm_type", "dsm_alarm_le
 _RENAME = {"phone": "terminal_phone", "offset": "source_offset"}
 #: store.positions columns, in table order.
 FACT_COLUMNS: tuple[str, ...] = (
-    "pos_seq", "terminal_phone", "vehicle_id", "enterprise_id", "provider_id", "device_time",
+    "pos_seq", "terminal_phone", "assign_key", "device_time",
     "recv_time", "lat_deg", "lon_deg", "altitude_m", "speed_kmh", "tacho_speed_kmh",
     "heading_deg", "mileage_km", "fuel_l", "rssi", "gnss_count", "alarm", "status",
     "is_backfill", "msg_id", "serial", "version", "pos_index", "quality_flags",
@@ -123,26 +124,38 @@ CLUSTER_GAP_US = 3600 * 1_000_000
 
 def time_clusters(staged: pa.Table) -> list[dict[str, Any]]:
     """``[{"tmin", "tmax"}]`` covering the chunk's valid device times (see CLUSTER_GAP_US)."""
-    col = staged.column("device_time")
-    t = col.cast(pa.int64()).to_numpy(zero_copy_only=False) if col.null_count == 0 else \
-        pc.drop_null(col).cast(pa.int64()).to_numpy(zero_copy_only=False)
-    if t.size == 0:
-        return []
-    t = np.asarray(t, np.int64)
-    if t.size > 1 and not bool(np.all(t[1:] >= t[:-1])):
-        t = np.sort(t)
-    cut = np.flatnonzero(np.diff(t) > CLUSTER_GAP_US)
+    return order_and_clusters(staged)[1]
+
+
+def order_and_clusters(staged: pa.Table) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """(:func:`append_order`, :func:`time_clusters`) from one sort of the device times."""
+    dt = staged.column("device_time")
+    valid = np.asarray(pc.is_valid(dt).to_numpy(zero_copy_only=False), bool)
+    t = np.asarray(pc.fill_null(dt.cast(pa.int64()), 0).to_numpy(zero_copy_only=False),
+                   np.int64)
+    timed = np.flatnonzero(valid)
+    tv = t[timed]
+    if tv.size > 1 and not bool(np.all(tv[1:] >= tv[:-1])):
+        by_time = np.argsort(tv, kind="stable")  # ties stay in row (= pos_seq) order
+        timed = timed[by_time]
+        tv = tv[by_time]
+    order = np.concatenate([timed, np.flatnonzero(~valid)]).astype(np.int64)
+    if tv.size == 0:
+        return order, []
+    cut = np.flatnonzero(np.diff(tv) > CLUSTER_GAP_US)
     lo = np.concatenate([[0], cut + 1])
-    hi = np.concatenate([cut, [t.size - 1]])
+    hi = np.concatenate([cut, [tv.size - 1]])
     typ = pa.timestamp("us", tz="UTC")
-    return [{"tmin": pa.scalar(int(t[a]), typ).as_py(), "tmax": pa.scalar(int(t[b]), typ).as_py()}
-            for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+    clusters = [{"tmin": pa.scalar(int(tv[a]), typ).as_py(),
+                 "tmax": pa.scalar(int(tv[b]), typ).as_py()}
+                for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+    return order, clusters
 
 
 # One row per (kept position, set bit) over all its copies, first copy's provenance.
 _INSERT_ALARMS = """
 INSERT INTO store.alarms
-SELECT p.pos_seq, p.terminal_phone, p.vehicle_id, p.enterprise_id, p.provider_id,
+SELECT p.pos_seq, p.terminal_phone, ak.vehicle_id, ak.enterprise_id, ak.provider_id,
        p.device_time, CAST(a.bit AS TINYINT), n.alarm_name, p.lat_deg, p.lon_deg, p.speed_kmh,
        p.is_backfill, a.source_file_id, a.source_offset
 FROM (
@@ -153,6 +166,7 @@ FROM (
     GROUP BY k.kept_seq, b.bit
 ) a
 JOIN store.positions p ON p.pos_seq = a.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
+LEFT JOIN store.assign_keys ak ON ak.assign_key = p.assign_key
 JOIN _alarm_names n ON n.bit = a.bit
 WHERE NOT EXISTS (SELECT 1 FROM store.alarms x
                   WHERE x.pos_seq = a.kept_seq AND x.alarm_bit = a.bit)
@@ -204,7 +218,7 @@ def stage_table(
     fallback_time: datetime | None = None,
 ) -> pa.Table:
     """The decoder's table as ``_staged_positions``: ``STAGE_TYPES`` columns (fixed types),
-    the resolved ``vehicle_id, enterprise_id, provider_id`` and ``_keep`` (first of its
+    the resolved ``assign_key`` (:class:`~hazrisk.store.resolve.Assigner`) and ``_keep`` (first of its
     duplicates inside the chunk)."""
     n = table.num_rows
     names = set(table.column_names)
@@ -243,22 +257,15 @@ def stage_table(
     t_valid = np.asarray(when.is_valid().to_numpy(zero_copy_only=False), bool)
     t_us = np.asarray(pc.fill_null(when.cast(pa.int64()), 0).to_numpy(zero_copy_only=False))
     phone = staged.column("terminal_phone").combine_chunks()
-    resolved = (assigner or Assigner.empty()).resolve(phone, t_us, t_valid)
-    for name in resolved.column_names:
-        staged = staged.append_column(name, resolved.column(name))
+    staged = staged.append_column(
+        "assign_key", (assigner or Assigner.empty()).resolve(phone, t_us, t_valid))
     return staged.append_column("_keep", pa.array(first_of_duplicates(staged)))
 
 
 def append_order(staged: pa.Table) -> np.ndarray:
     """Row indices in the order rows are appended (so zone maps on device_time stay tight):
     valid device times ascending (ties in row = ``pos_seq`` order), then rows without one."""
-    dt = staged.column("device_time")
-    valid = np.asarray(pc.is_valid(dt).to_numpy(zero_copy_only=False), bool)
-    t = np.asarray(pc.fill_null(dt.cast(pa.int64()), 0).to_numpy(zero_copy_only=False),
-                   np.int64)
-    timed = np.flatnonzero(valid)
-    return np.concatenate([timed[np.argsort(t[timed], kind="stable")],
-                           np.flatnonzero(~valid)]).astype(np.int64)
+    return order_and_clusters(staged)[0]
 
 
 _M1, _M2, _M3, _M4 = (np.uint64(c) for c in (
@@ -295,15 +302,11 @@ def first_of_duplicates(staged: pa.Table) -> np.ndarray:
     lat = (_np(staged, "lat_deg", np.float64) + 0.0).view(np.int64)  # -0.0 == 0.0
     lon = (_np(staged, "lon_deg", np.float64) + 0.0).view(np.int64)
     h = _hash_keys(pidx, tt, lat, lon)
-    by_hash = np.argsort(h)
-    hs = h[by_hash]
-    rep = hs[1:] == hs[:-1]
-    if not rep.any():
+    # rows sharing a hash with another row (a hash table, linear time: sorting the hashes
+    # cost 3x more), in row order
+    cand = np.flatnonzero(pd.Series(h, copy=False).duplicated(keep=False).to_numpy())
+    if cand.size == 0:
         return keep
-    member = np.zeros(n, bool)
-    member[1:] |= rep
-    member[:-1] |= rep
-    cand = np.sort(by_hash[member])  # every row sharing a hash with another, in row order
     order = cand[np.lexsort((cand, lon[cand], lat[cand], tt[cand], pidx[cand]))]
     same = (
         (pidx[order][1:] == pidx[order][:-1]) & (tt[order][1:] == tt[order][:-1])
@@ -328,12 +331,11 @@ def _in_stored(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     if a[0].size == 0 or b[0].size == 0:
         return out
     ha, hb = _hash_keys(*a), _hash_keys(*b)
-    hs = np.sort(hb)
-    at = np.minimum(np.searchsorted(hs, ha), hs.size - 1)
-    ci = np.flatnonzero(hs[at] == ha)
+    # hash-table membership both ways (linear time; sorting hb cost ~3x more)
+    ci = np.flatnonzero(pd.Series(ha, copy=False).isin(hb).to_numpy())
     if ci.size == 0:
         return out
-    bi = np.flatnonzero(np.isin(hb, ha[ci]))
+    bi = np.flatnonzero(pd.Series(hb, copy=False).isin(ha[ci]).to_numpy())
     keys = [np.concatenate([x[ci], y[bi]]) for x, y in zip(a, b, strict=True)]
     side = np.concatenate([np.ones(ci.size, np.int8), np.zeros(bi.size, np.int8)])
     order = np.lexsort((side, keys[3], keys[2], keys[1], keys[0]))
@@ -399,16 +401,15 @@ def append_positions(
     if n == 0:
         return ChunkResult(0, 0, 0, 0)
     dt = staged.column("device_time")
-    clusters = time_clusters(staged)
+    order, clusters = order_and_clusters(staged)
     alarms = events = 0
-    order = append_order(staged)
     rows = order[store_mask(con, staged, clusters)[order]]
     stored = int(rows.size)
     if stored:
         same = stored == n and bool(np.all(rows[1:] > rows[:-1]))
         out = staged if same else staged.take(pa.array(rows))  # one copy: sort and filter
         con.register("_staged_positions", out.select(
-            [*_FROM_STAGE, "vehicle_id", "enterprise_id", "provider_id"]))
+            [*_FROM_STAGE, "assign_key"]))
         try:
             con.execute(_INSERT)
         finally:
@@ -498,13 +499,14 @@ def _insert_safety_events(
     try:
         (n,) = con.execute("""
             INSERT INTO store.safety_events
-            SELECT p.pos_seq, p.terminal_phone, p.vehicle_id, p.enterprise_id, p.provider_id,
-                   p.device_time, e.item_id, e.system, e.alarm_id, e.alarm_type, e.alarm_level,
+            SELECT p.pos_seq, p.terminal_phone, ak.vehicle_id, ak.enterprise_id,
+                   ak.provider_id, p.device_time, e.item_id, e.system, e.alarm_id, e.alarm_type, e.alarm_level,
                    e.flag_status, e.event_time, p.lat_deg, p.lon_deg, p.speed_kmh,
                    p.is_backfill, e.item_json, k.source_file_id, k.source_offset
             FROM _events e
             JOIN _kept k ON k.staged_seq = e.pos_seq
             JOIN store.positions p ON p.pos_seq = k.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
+            LEFT JOIN store.assign_keys ak ON ak.assign_key = p.assign_key
             WHERE NOT EXISTS (
                 SELECT 1 FROM store.safety_events x
                 WHERE x.pos_seq = k.kept_seq AND x.item_id = e.item_id

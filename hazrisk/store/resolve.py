@@ -1,41 +1,74 @@
 """Terminal -> vehicle/enterprise/provider resolution for stored positions and events.
 
-Positions, alarms and safety events carry ``vehicle_id, enterprise_id, provider_id`` resolved
-through ``core.terminal_assignments`` at ``coalesce(device_time, recv_time)``. New rows are
-resolved as they are ingested; :func:`resolve_terminals` re-resolves everything after the
+Positions, alarms and safety events are resolved through ``core.terminal_assignments`` at
+``coalesce(device_time, recv_time)``. Positions store the answer as one INTEGER
+``assign_key`` into ``store.assign_keys`` (vehicle_id, enterprise_id, provider_id; appends are
+cheaper than three VARCHAR columns), alarms and safety events as the three columns. New rows
+are resolved as they are ingested; :func:`resolve_terminals` re-resolves everything after the
 registry changes (only rows whose answer changed are rewritten).
 """
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-#: Tables with resolved columns (fixed whitelist; identifiers never come from input).
-RESOLVED_TABLES: tuple[str, ...] = ("store.positions", "store.alarms", "store.safety_events")
+#: Tables with resolved vehicle/enterprise/provider columns (fixed whitelist; identifiers
+#: never come from input). store.positions has the key instead.
+EVENT_TABLES: tuple[str, ...] = ("store.alarms", "store.safety_events")
 
 #: When a position has neither a valid device time nor a receive time (raw capture, invalid
 #: BCD time), the noon (Beijing) of its dump's day stands in: ``FALLBACK_SQL``.
 FALLBACK_SQL = "timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP) + INTERVAL 12 HOUR)"
 
+#: Give every (vehicle, enterprise, provider) of the registry a key (append-only).
+ENSURE_KEYS = """
+INSERT INTO store.assign_keys
+SELECT (SELECT coalesce(max(assign_key), 0) FROM store.assign_keys)
+       + row_number() OVER (ORDER BY vehicle_id, enterprise_id, provider_id),
+       vehicle_id, enterprise_id, provider_id
+FROM (SELECT DISTINCT vehicle_id, enterprise_id, provider_id
+      FROM core.terminal_assignments) a
+WHERE NOT EXISTS (
+    SELECT 1 FROM store.assign_keys k
+    WHERE k.vehicle_id IS NOT DISTINCT FROM a.vehicle_id
+      AND k.enterprise_id IS NOT DISTINCT FROM a.enterprise_id
+      AND k.provider_id IS NOT DISTINCT FROM a.provider_id)
+"""
+
+#: core.terminal_assignments with the key of its triple (after ENSURE_KEYS).
+_KEYED_ASSIGNMENTS = """
+SELECT a.*, k.assign_key
+FROM core.terminal_assignments a
+JOIN store.assign_keys k
+  ON k.vehicle_id IS NOT DISTINCT FROM a.vehicle_id
+ AND k.enterprise_id IS NOT DISTINCT FROM a.enterprise_id
+ AND k.provider_id IS NOT DISTINCT FROM a.provider_id
+"""
+
 _RESOLVE_POSITIONS = f"""
 CREATE OR REPLACE TEMP TABLE _resolved AS
 WITH p AS (
-    SELECT p.pos_seq, p.terminal_phone, p.vehicle_id, p.enterprise_id, p.provider_id,
+    SELECT p.pos_seq, p.terminal_phone, p.assign_key,
            coalesce(p.device_time, p.recv_time, {FALLBACK_SQL}) AS t
     FROM store.positions p
     LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
 )
-SELECT p.pos_seq, a.vehicle_id, a.enterprise_id, a.provider_id
+SELECT p.pos_seq, a.assign_key, a.vehicle_id, a.enterprise_id, a.provider_id
 FROM p
-LEFT JOIN core.terminal_assignments a
+LEFT JOIN ({_KEYED_ASSIGNMENTS}) a
   ON a.terminal_key = core.terminal_key(p.terminal_phone)
  AND p.t >= a.valid_from_ts AND p.t < a.valid_to_ts
-WHERE p.vehicle_id IS DISTINCT FROM a.vehicle_id
-   OR p.enterprise_id IS DISTINCT FROM a.enterprise_id
-   OR p.provider_id IS DISTINCT FROM a.provider_id
+WHERE p.assign_key IS DISTINCT FROM a.assign_key
 """
+
+
+def ensure_assign_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Give every (vehicle, enterprise, provider) of ``core.terminal_assignments`` a key."""
+    con.execute(ENSURE_KEYS)
 
 
 def resolve_terminals(con: duckdb.DuckDBPyConnection) -> int:
@@ -43,10 +76,13 @@ def resolve_terminals(con: duckdb.DuckDBPyConnection) -> int:
 
     Runs inside the caller's transaction.
     """
+    ensure_assign_keys(con)
     con.execute(_RESOLVE_POSITIONS)
     (changed,) = con.execute("SELECT count(*) FROM _resolved").fetchall()[0]
     if changed:
-        for table in RESOLVED_TABLES:  # whitelisted identifiers
+        con.execute("UPDATE store.positions t SET assign_key = r.assign_key "
+                    "FROM _resolved r WHERE t.pos_seq = r.pos_seq")
+        for table in EVENT_TABLES:  # whitelisted identifiers
             con.execute(
                 f"UPDATE {table} t SET vehicle_id = r.vehicle_id, "
                 "enterprise_id = r.enterprise_id, provider_id = r.provider_id "
@@ -62,35 +98,34 @@ class Assigner:
     Same rule as :func:`resolve_terminals`: the assignment of
     ``core.terminal_key(terminal_phone)`` whose ``[valid_from_ts, valid_to_ts)`` holds
     ``coalesce(device_time, recv_time, noon of the dump's day)``; no time, or no such
-    assignment, gives NULLs. Built once per file (the registry does not change
-    during an ingest).
+    assignment, gives NULL. Built once per file (the registry does not change during an
+    ingest); building it gives the registry's triples their ``store.assign_keys`` keys.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection | None) -> None:
-        self.by_key: dict[str, list[tuple[int, int, str | None, str | None, str | None]]] = {}
+        self.by_key: dict[str, list[tuple[int, int, int]]] = {}
         if con is None:
             return
+        ensure_assign_keys(con)
         rows = con.execute(
             "SELECT terminal_key, coalesce(epoch_us(valid_from_ts), -4611686018427387904), "
-            "coalesce(epoch_us(valid_to_ts), 4611686018427387904), vehicle_id, "
-            "enterprise_id, provider_id FROM core.terminal_assignments "
-            "ORDER BY terminal_key, valid_from_ts"
+            "coalesce(epoch_us(valid_to_ts), 4611686018427387904), assign_key "
+            f"FROM ({_KEYED_ASSIGNMENTS}) ORDER BY terminal_key, valid_from_ts"
         ).fetchall()
-        for key, a, b, v, e, p in rows:
-            self.by_key.setdefault(key, []).append((int(a), int(b), v, e, p))
+        for key, a, b, k in rows:
+            self.by_key.setdefault(key, []).append((int(a), int(b), int(k)))
 
     @classmethod
     def empty(cls) -> Assigner:
         return cls(None)
 
-    def resolve(self, phone: pa.Array, t_us: np.ndarray, t_valid: np.ndarray) -> pa.Table:
-        """``vehicle_id, enterprise_id, provider_id`` per row (``phone`` dictionary-encoded)."""
+    def resolve(self, phone: pa.Array, t_us: np.ndarray, t_valid: np.ndarray) -> pa.Array:
+        """``assign_key`` per row (INT32, NULL = unknown); ``phone`` dictionary-encoded."""
         n = len(phone)
-        idx = np.asarray(phone.indices.to_numpy(zero_copy_only=False), np.int64)
-        words = phone.dictionary.to_pylist()
-        out = np.full(n, -1, np.int64)  # index into `values`
-        values: list[tuple[str | None, str | None, str | None]] = []
+        out = np.full(n, -1, np.int32)
         if self.by_key:
+            idx = np.asarray(phone.indices.to_numpy(zero_copy_only=False), np.int64)
+            words = phone.dictionary.to_pylist()
             order = np.argsort(idx, kind="stable")
             bounds = np.searchsorted(idx[order], np.arange(len(words) + 1))
             for d, word in enumerate(words):
@@ -102,14 +137,43 @@ class Assigner:
                     continue
                 t = t_us[rows]
                 ok = t_valid[rows]
-                for a, b, v, e, p in ivs:
+                for a, b, k in ivs:
                     hit = ok & (t >= a) & (t < b)
                     if hit.any():
-                        out[rows[hit]] = len(values)
-                        values.append((v, e, p))
-        cols = []
-        for k in range(3):
-            dictionary = pa.array([val[k] for val in values] or [None], pa.string())
-            indices = pa.array(out if values else np.full(n, 0), pa.int32(), mask=out < 0)
-            cols.append(pa.DictionaryArray.from_arrays(indices, dictionary))
-        return pa.table(cols, names=["vehicle_id", "enterprise_id", "provider_id"])
+                        out[rows[hit]] = k
+        return pa.array(out, pa.int32(), mask=out < 0)
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def insert_keyed_positions(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Append the rows of ``relation`` (a registered or temporary table named by a plain
+    identifier, with store.positions columns but ``vehicle_id, enterprise_id, provider_id``
+    instead of ``assign_key``) to ``store.positions``, giving new triples their keys. For
+    positions resolved elsewhere: synthetic benchmark data, other tools' exports."""
+    if not _IDENT.match(relation):
+        raise ValueError(f"not a plain relation name: {relation!r}")
+    con.execute(f"""
+        INSERT INTO store.assign_keys
+        SELECT (SELECT coalesce(max(assign_key), 0) FROM store.assign_keys)
+               + row_number() OVER (ORDER BY vehicle_id, enterprise_id, provider_id),
+               vehicle_id, enterprise_id, provider_id
+        FROM (SELECT DISTINCT vehicle_id, enterprise_id, provider_id FROM {relation}
+              WHERE vehicle_id IS NOT NULL OR enterprise_id IS NOT NULL
+                 OR provider_id IS NOT NULL) a
+        WHERE NOT EXISTS (
+            SELECT 1 FROM store.assign_keys k
+            WHERE k.vehicle_id IS NOT DISTINCT FROM a.vehicle_id
+              AND k.enterprise_id IS NOT DISTINCT FROM a.enterprise_id
+              AND k.provider_id IS NOT DISTINCT FROM a.provider_id)""")
+    con.execute(f"""
+        INSERT INTO store.positions BY NAME
+        SELECT s.* EXCLUDE (vehicle_id, enterprise_id, provider_id), k.assign_key
+        FROM {relation} s
+        LEFT JOIN store.assign_keys k
+          ON k.vehicle_id IS NOT DISTINCT FROM s.vehicle_id
+         AND k.enterprise_id IS NOT DISTINCT FROM s.enterprise_id
+         AND k.provider_id IS NOT DISTINCT FROM s.provider_id
+         AND (s.vehicle_id IS NOT NULL OR s.enterprise_id IS NOT NULL
+              OR s.provider_id IS NOT NULL)""")

@@ -20,6 +20,7 @@ from pyproj import Transformer
 from hazrisk.safety import SafetyParams, detect
 from hazrisk.safety.pipeline import DetectReport
 from hazrisk.store.connect import connect
+from hazrisk.store.resolve import insert_keyed_positions
 
 BJ = ZoneInfo("Asia/Shanghai")
 _INV = Transformer.from_crs("EPSG:4549", "EPSG:4326", always_xy=True)
@@ -169,12 +170,18 @@ class World:
                  "false AS q_invalid_bcd_time, false AS q_lat_out_of_range, "
                  "false AS q_lon_out_of_range, false AS q_speed_out_of_range, "
                  "false AS q_heading_out_of_range, false AS q_altitude_out_of_range")
-        self.con.execute(
-            "INSERT INTO " + target + " BY NAME SELECT pos_seq, terminal_phone, vehicle_id, "
+        select = (
+            "SELECT pos_seq, terminal_phone, vehicle_id, "
             "enterprise_id, provider_id, make_timestamptz(t_us) AS device_time, lat_deg, lon_deg,"
             " speed_kmh, 0::UINTEGER AS alarm, status::UINTEGER AS status, is_backfill, "
             "CASE WHEN is_backfill THEN 1796 ELSE 512 END AS msg_id, 0 AS pos_index, "
             + flags + ", 1 AS source_file_id, pos_seq AS source_offset FROM _fixes")
+        if "assign_key" in cols:  # the resolution is stored as a key (store/sql/schema/050)
+            self.con.execute("CREATE OR REPLACE TEMP TABLE _keyed AS " + select)
+            insert_keyed_positions(self.con, "_keyed")
+            self.con.execute("DROP TABLE _keyed")
+        else:
+            self.con.execute("INSERT INTO " + target + " BY NAME " + select)
         self.con.unregister("_fixes")
 
     def drive(self, vehicle_id: str, start: float, seconds: float, *, every: float = 30.0,
