@@ -8,8 +8,13 @@ its maximum (32 MB) and the trim threshold keeps the freed pages for the next ch
 time 0.9–1.3 s (``benchmarks/bench_ingest.py``). Peak RSS is unchanged (the same buffers are
 live at the peak); the heap keeps up to ``trim_mb`` of free memory instead of returning it.
 
-``mallopt`` is process-wide and only exists in glibc: elsewhere (musl, macOS, Windows) this is
-a no-op. ``HAZRISK_MALLOC_TUNING=0`` disables it.
+Arrow's own allocator (mimalloc in the pyarrow wheels) purges freed pages the same way, so
+Arrow is switched to the system allocator too (``pa.set_memory_pool``): ×1.08–1.13 frames/s
+measured back to back (5 M frames: 5.63–5.70 s vs 6.22–6.41 s wall, system time 1.15 vs
+2.0 s).
+
+Both are process-wide; ``mallopt`` only exists in glibc: elsewhere (musl, macOS, Windows) this
+is a no-op. ``HAZRISK_MALLOC_TUNING=0`` disables it.
 """
 
 from __future__ import annotations
@@ -49,5 +54,9 @@ def tune_for_ingest(trim_mb: int = 512) -> bool:
     # Setting either disables glibc's dynamic thresholds, so both are set, mmap first.
     ok = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX))
     ok = bool(mallopt(M_TRIM_THRESHOLD, trim_mb << 20)) and ok
+    if ok:
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
     _done = ok
     return ok

@@ -94,6 +94,12 @@ class DecodedChunk:
         return buf[a : a + length]
 
 
+def _first_read(chunk_bytes: int) -> int:
+    """Size of the first read: a quarter chunk, so the database writer starts on the first
+    rows sooner (decoding and writing overlap from the second chunk on)."""
+    return max(chunk_bytes // 4, min(chunk_bytes, 1 << 20))
+
+
 def _read(fh: IO[bytes], n: int) -> bytes:
     parts = []
     got = 0
@@ -142,9 +148,12 @@ def iter_raw_chunks(
     joiner = Reassembler()
     max_carry = 4 * chunk_bytes
     eof = False
+    reads = 0
     while not eof:
-        more = _read(stream, chunk_bytes)
-        eof = len(more) < chunk_bytes
+        want = _first_read(chunk_bytes) if reads == 0 else chunk_bytes
+        reads += 1
+        more = _read(stream, want)
+        eof = len(more) < want
         buf = carry + more if carry else more
         if not buf:
             done = joiner.finish(pos)
@@ -375,9 +384,12 @@ def iter_hexlog_chunks(
     line_no = 1  # number of carry's first line
     joiner = Reassembler()
     eof = False
+    reads = 0
     while not eof:
-        more = _read(stream, chunk_bytes)
-        eof = len(more) < chunk_bytes
+        want = _first_read(chunk_bytes) if reads == 0 else chunk_bytes
+        reads += 1
+        more = _read(stream, want)
+        eof = len(more) < want
         data = carry + more if carry else more
         cut = len(data) if eof else data.rfind(b"\n") + 1
         if cut == 0 and not eof and len(data) <= max(MAX_LINE, chunk_bytes):

@@ -201,29 +201,25 @@ def ingest_file(
     tune_for_ingest()
     summary = FileSummary(str(path))
     t0 = time.perf_counter()
+    hashing: Future[tuple[str, int]] | None = None
     try:
-        sha, size = sha256_file(path)
+        size = _file_size(path)
+        if _size_seen(con, size):  # may be a file already ingested: hash first
+            sha, size = sha256_file(path)
+        else:  # cannot be (same content, same size): hash while decoding
+            hashing = _HASHER.submit(sha256_file, path)
+            sha = PENDING_SHA
     except BadDumpError as exc:
         summary.error = str(exc)
         _record_error(con, path, None, summary.error)
         return summary
-    summary.sha256 = sha
-    done = con.execute(
-        "SELECT f.file_id, f.path, f.finished_at FROM meta.ingested_files f WHERE f.sha256 = $s",
-        {"s": sha},
-    ).fetchall()
-    if done:
-        # Nothing is ingested by this run: the counts stay 0 (they are in meta.ingested_files).
-        fid, first_path, when = done[0][:3]
-        summary.skipped = True
-        summary.file_id = int(fid)
-        summary.skip_reason = (
-            f"already ingested (same sha256 as {first_path}, file_id {fid}, "
-            f"{when:%Y-%m-%d %H:%M})"
-        )
-        if progress:
-            progress(size, 0)
-        return summary
+    if hashing is None:
+        summary.sha256 = sha
+        skipped = _skip_if_done(con, summary, sha)
+        if skipped:
+            if progress:
+                progress(size, 0)
+            return summary
     started = datetime.now().astimezone()
     (file_id,) = con.execute(
         "SELECT greatest((SELECT coalesce(max(file_id), 0) FROM meta.ingested_files), "
@@ -236,6 +232,13 @@ def ingest_file(
     )
     try:
         _ingest_chunks(con, path, size, summary, chunk_bytes, progress)
+        if hashing is not None:
+            sha, hashed_size = hashing.result()
+            hashing = None
+            summary.sha256 = sha
+            if hashed_size != size:
+                raise BadDumpError(f"{path}: changed while being ingested "
+                                   f"({size:,} bytes, then {hashed_size:,})")
         summary.seconds = time.perf_counter() - t0
         con.execute("BEGIN TRANSACTION")  # the file becomes visible, all at once
         try:
@@ -249,13 +252,56 @@ def ingest_file(
     except (BadDumpError, OSError, EOFError) as exc:
         _abort(con, summary.file_id)
         summary.error = str(exc) if isinstance(exc, BadDumpError) else f"{path}: {exc}"
-        _record_error(con, path, sha, summary.error)
+        _record_error(con, path, summary.sha256, summary.error)
     except BaseException:
         with contextlib.suppress(Exception):
             _abort(con, summary.file_id)
         raise
+    finally:
+        if hashing is not None:
+            with contextlib.suppress(BaseException):
+                hashing.result()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+#: ``meta.ingest_in_progress.sha256`` of a file whose hash is still being computed.
+PENDING_SHA = "(hashing)"
+#: Hashes files in the background (hashlib releases the GIL on large blocks).
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazrisk-sha256")
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise BadDumpError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _size_seen(con: duckdb.DuckDBPyConnection, size: int) -> bool:
+    """Whether an ingested file has this size (only then can the content be the same: the
+    hash is needed before deciding to skip; otherwise it is computed while decoding)."""
+    return bool(con.execute(
+        "SELECT count(*) FROM meta.ingested_files WHERE size_bytes = $s", {"s": size}
+    ).fetchall()[0][0])
+
+
+def _skip_if_done(con: duckdb.DuckDBPyConnection, summary: FileSummary, sha: str) -> bool:
+    done = con.execute(
+        "SELECT f.file_id, f.path, f.finished_at FROM meta.ingested_files f WHERE f.sha256 = $s",
+        {"s": sha},
+    ).fetchall()
+    if not done:
+        return False
+    # Nothing is ingested by this run: the counts stay 0 (they are in meta.ingested_files).
+    fid, first_path, when = done[0][:3]
+    summary.skipped = True
+    summary.file_id = int(fid)
+    summary.skip_reason = (
+        f"already ingested (same sha256 as {first_path}, file_id {fid}, "
+        f"{when:%Y-%m-%d %H:%M})"
+    )
+    return True
 
 
 def _abort(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
