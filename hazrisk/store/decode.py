@@ -100,6 +100,17 @@ def _first_read(chunk_bytes: int) -> int:
     return max(chunk_bytes // 4, min(chunk_bytes, 1 << 20))
 
 
+def _read_size(chunk_bytes: int, reads: int, remaining: int | None) -> int:
+    """The next read: a quarter chunk first, and when the end is near (``remaining`` known)
+    halves of what is left, so the last chunk, written after decoding has finished, is
+    small too."""
+    if reads == 0:
+        return _first_read(chunk_bytes)
+    if remaining is not None and chunk_bytes // 4 < remaining <= chunk_bytes + chunk_bytes // 4:
+        return max(remaining // 2, 1)
+    return chunk_bytes
+
+
 def _read(fh: IO[bytes], n: int) -> bytes:
     parts = []
     got = 0
@@ -140,19 +151,23 @@ def _with_scalar_positions(fast: pa.Table | None, records: list[Record]) -> pa.T
 
 
 def iter_raw_chunks(
-    stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b""
+    stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b"",
+    total: int | None = None,
 ) -> Iterator[DecodedChunk]:
-    """Decode a raw (decompressed) byte stream chunk by chunk (see the module docstring)."""
+    """Decode a raw (decompressed) byte stream chunk by chunk (see the module docstring).
+    ``total``: the stream's length when known (an uncompressed file), to end on short reads."""
     carry = first
+    got = len(first)  # bytes read from the stream
     pos = 0  # file offset of carry[0]
     joiner = Reassembler()
     max_carry = 4 * chunk_bytes
     eof = False
     reads = 0
     while not eof:
-        want = _first_read(chunk_bytes) if reads == 0 else chunk_bytes
+        want = _read_size(chunk_bytes, reads, None if total is None else total - got)
         reads += 1
         more = _read(stream, want)
+        got += len(more)
         eof = len(more) < want
         buf = carry + more if carry else more
         if not buf:

@@ -344,7 +344,8 @@ def _ingest_chunks(
         summary.format = fmt
         chunks: Iterator[DecodedChunk]
         if fmt == "raw":
-            chunks = iter_raw_chunks(stream, chunk_bytes=chunk_bytes, first=first)
+            chunks = iter_raw_chunks(stream, chunk_bytes=chunk_bytes, first=first,
+                                     total=None if gz else size)
         else:
             chunks = iter_hexlog_chunks(stream, chunk_bytes=chunk_bytes, first=first)
         assigner = Assigner(con)
