@@ -288,7 +288,6 @@ def _records_between(
             barriers.add(at)
             at += len(BARRIER)
     filtered = b"".join(pieces)
-    fs = np.asarray(filt_start, np.int64)
     out: list[Record] = []
     for rec in iter_records(filtered, fmt="raw", reassemble=False):
         if rec.offset in barriers:
@@ -296,9 +295,13 @@ def _records_between(
                     and rec.phone == _BARRIER_PHONE):
                 raise AssertionError(f"barrier frame decoded as {rec.status}/{rec.reason}")
             continue
-        k = int(np.searchsorted(fs, rec.offset, side="right")) - 1
-        rec.offset = pos + orig_start[k] + (rec.offset - filt_start[k])
         out.append(rec)
+    if out:  # offsets in ``filtered`` -> in the file, in one vectorised step
+        offs = np.fromiter((r.offset for r in out), np.int64, len(out))
+        k = np.searchsorted(np.asarray(filt_start, np.int64), offs, side="right") - 1
+        shift = pos + np.asarray(orig_start, np.int64) - np.asarray(filt_start, np.int64)
+        for rec, new in zip(out, (offs + shift[k]).tolist(), strict=True):
+            rec.offset = new
     return out, hb
 
 
@@ -350,7 +353,7 @@ def _peel_heartbeats(
         return rs, None
     offs = np.concatenate([f[0] for f in found])
     versions = np.concatenate([np.full(f[0].size, f[1], np.int16) for f in found])
-    phones: list[str] = []
+    phones: list[pa.Array] = []
     serials = np.zeros(offs.size, np.int64)
     k = 0
     for starts_, version in found:
@@ -360,17 +363,30 @@ def _peel_heartbeats(
         else:
             ph = padded[starts_[:, None] + np.arange(5, 11)]
             ser = padded[starts_ + 11].astype(np.int64) << 8 | padded[starts_ + 12]
-        phones.extend(bytes(row).hex() for row in ph)
+        phones.append(_bcd_strings(ph))
         serials[k : k + starts_.size] = ser
         k += starts_.size
     order = np.argsort(offs, kind="stable")
     table = pa.table({
         "offset": pa.array(offs[order] + pos, pa.int64()),
-        "phone": pa.array([phones[i] for i in order], pa.string()),
+        "phone": pa.concat_arrays(phones).take(pa.array(order)),
         "serial": pa.array(serials[order], pa.int32()),
         "version": pa.array(versions[order], pa.int16()),
     })
     return rs, table
+
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def _bcd_strings(bcd: np.ndarray) -> pa.Array:
+    """Rows of BCD bytes (n, w) as strings of 2w lower-case hex digits (``bytes.hex()``)."""
+    n, w = bcd.shape
+    digits = np.empty((n, 2 * w), np.uint8)
+    digits[:, 0::2] = _HEX_DIGITS[bcd >> 4]
+    digits[:, 1::2] = _HEX_DIGITS[bcd & 0x0F]
+    offsets = np.arange(0, 2 * w * n + 1, 2 * w, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(digits.reshape(-1)))
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ optional ``recv_time``) for one chunk of one file. Per chunk, in the caller's tr
    of the chunk's device-time spans (zone maps limit the scan to the row groups of that
    span, kept tight by the append order) are fetched and matched in numpy (hash, then exact);
 3. the kept rows taken in append order (:func:`append_order`: device time, then ``pos_seq``;
-   untimed rows last; one Arrow ``take`` both sorts and filters) and appended by one plain
-   ``INSERT ... SELECT`` from Arrow; derive ``store.alarms`` (one
-   row per set alarm bit) and ``store.safety_events`` (0x64-0x67 items) from the stored
-   copies. The decoder's ``safety_items`` bitmask says which positions carry which
+   untimed rows last; one Arrow ``take`` both sorts and filters; rows already in order are
+   filtered by DuckDB while appending) and appended by one ``INSERT ... SELECT``; derive
+   ``store.alarms`` (one row per set alarm bit) and ``store.safety_events`` (0x64-0x67 items)
+   from the stored copies (a row stored now is its own copy; only a dropped duplicate is
+   looked up in ``store.positions``). The decoder's ``safety_items`` bitmask says which positions carry which
    active-safety items; the items of those few positions come in full from the scalar codec
    (``items_for``), the ADAS/DSM type and level from the fast path's own columns.
 """
@@ -30,7 +31,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -97,23 +97,22 @@ CREATE OR REPLACE TEMP TABLE _kept (
     staged_seq BIGINT, kept_seq BIGINT, alarm UINTEGER, source_file_id INTEGER,
     source_offset BIGINT)
 """
+# Rows appended now are their own kept copy; the dropped duplicates (``_dropped``: the staged
+# rows with alarms/items not appended) find theirs by their key.
+_KEPT_SELF = """
+INSERT INTO _kept
+SELECT s.pos_seq, s.pos_seq, s.alarm, s.source_file_id, s.source_offset
+FROM _kept_rows s
+"""
 _KEPT_TIMED = """
 INSERT INTO _kept
 SELECT s.pos_seq, p.pos_seq, s.alarm, s.source_file_id, s.source_offset
-FROM _staged_positions s
+FROM _dropped s
 JOIN store.positions p
   ON p.terminal_phone = s.terminal_phone AND p.device_time = s.device_time
  AND p.lat_deg = s.lat_deg AND p.lon_deg = s.lon_deg
  AND p.device_time BETWEEN $tmin AND $tmax
 WHERE s.device_time BETWEEN $tmin AND $tmax
-  AND (s.alarm <> 0 OR s.safety_items <> 0)
-"""
-_KEPT_UNTIMED = """
-INSERT INTO _kept
-SELECT s.pos_seq, s.pos_seq, s.alarm, s.source_file_id, s.source_offset
-FROM _staged_positions s
-WHERE s.device_time IS NULL
-  AND (s.alarm <> 0 OR s.safety_items <> 0)
 """
 
 #: Device times of a chunk are cut where they jump by more than this (a backfill of yesterday
@@ -283,6 +282,41 @@ def _hash_keys(pidx: np.ndarray, tt: np.ndarray, lat: np.ndarray, lon: np.ndarra
     return np.asarray(h, np.uint64)
 
 
+#: Buckets (top bits of a 64-bit hash) of the membership prefilters below.
+_BUCKET_BITS = 21  # bincount's int64 counts: 16 MB, under the mmap threshold (allocator.py)
+
+
+def repeated(h: np.ndarray) -> np.ndarray:
+    """Mask of the entries of ``h`` (uint64 hashes) that occur more than once. Only the rows
+    of buckets holding two or more hashes are compared (a sort of the whole array cost 3x)."""
+    shift = np.uint64(64 - _BUCKET_BITS)
+    b = (h >> shift).astype(np.int64)
+    cand = np.flatnonzero(np.bincount(b, minlength=1 << _BUCKET_BITS)[b] > 1)
+    out = np.zeros(h.size, bool)
+    if cand.size:
+        _, inv, counts = np.unique(h[cand], return_inverse=True, return_counts=True)
+        out[cand] = counts[inv] > 1
+    return out
+
+
+def members(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mask of the entries of ``a`` that are in ``b`` (uint64 hashes): a bucket bitmap
+    prefilter, then an exact ``isin`` on the few entries that pass it."""
+    if a.size == 0 or b.size == 0:
+        return np.zeros(a.size, bool)
+    shift = np.uint64(64 - _BUCKET_BITS)
+    ba, bb = (a >> shift).astype(np.int64), (b >> shift).astype(np.int64)
+    marked = np.zeros(1 << _BUCKET_BITS, bool)
+    marked[bb] = True
+    cand = np.flatnonzero(marked[ba])
+    out = np.zeros(a.size, bool)
+    if cand.size:
+        marked[:] = False
+        marked[ba[cand]] = True
+        out[cand] = np.isin(a[cand], b[marked[bb]])
+    return out
+
+
 def first_of_duplicates(staged: pa.Table) -> np.ndarray:
     """Boolean mask: the first row of each (terminal, device time, lat, lon) group.
 
@@ -304,7 +338,7 @@ def first_of_duplicates(staged: pa.Table) -> np.ndarray:
     h = _hash_keys(pidx, tt, lat, lon)
     # rows sharing a hash with another row (a hash table, linear time: sorting the hashes
     # cost 3x more), in row order
-    cand = np.flatnonzero(pd.Series(h, copy=False).duplicated(keep=False).to_numpy())
+    cand = np.flatnonzero(repeated(h))
     if cand.size == 0:
         return keep
     order = cand[np.lexsort((cand, lon[cand], lat[cand], tt[cand], pidx[cand]))]
@@ -332,10 +366,10 @@ def _in_stored(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
         return out
     ha, hb = _hash_keys(*a), _hash_keys(*b)
     # hash-table membership both ways (linear time; sorting hb cost ~3x more)
-    ci = np.flatnonzero(pd.Series(ha, copy=False).isin(hb).to_numpy())
+    ci = np.flatnonzero(members(ha, hb))
     if ci.size == 0:
         return out
-    bi = np.flatnonzero(pd.Series(hb, copy=False).isin(ha[ci]).to_numpy())
+    bi = np.flatnonzero(members(hb, ha[ci]))
     keys = [np.concatenate([x[ci], y[bi]]) for x, y in zip(a, b, strict=True)]
     side = np.concatenate([np.ones(ci.size, np.int8), np.zeros(bi.size, np.int8)])
     order = np.lexsort((side, keys[3], keys[2], keys[1], keys[0]))
@@ -400,18 +434,24 @@ def append_positions(
     n = staged.num_rows
     if n == 0:
         return ChunkResult(0, 0, 0, 0)
-    dt = staged.column("device_time")
     order, clusters = order_and_clusters(staged)
     alarms = events = 0
-    rows = order[store_mask(con, staged, clusters)[order]]
+    appended = store_mask(con, staged, clusters)
+    rows = order[appended[order]]
     stored = int(rows.size)
     if stored:
-        same = stored == n and bool(np.all(rows[1:] > rows[:-1]))
-        out = staged if same else staged.take(pa.array(rows))  # one copy: sort and filter
-        con.register("_staged_positions", out.select(
-            [*_FROM_STAGE, "assign_key"]))
+        if stored == n and bool(np.all(rows[1:] > rows[:-1])):
+            insert, out = _INSERT, staged.select([*_FROM_STAGE, "assign_key"])
+        elif bool(np.all(rows[1:] > rows[:-1])):  # already in append order: DuckDB filters
+            insert = _INSERT + "WHERE s._append\n"
+            out = staged.select([*_FROM_STAGE, "assign_key"]).append_column(
+                "_append", pa.array(appended))
+        else:  # one take sorts and filters
+            insert, out = _INSERT, staged.take(pa.array(rows)).select(
+                [*_FROM_STAGE, "assign_key"])
+        con.register("_staged_positions", out)
         try:
-            con.execute(_INSERT)
+            con.execute(insert)
         finally:
             con.unregister("_staged_positions")
     con.register("_staged_positions", staged)
@@ -419,11 +459,26 @@ def append_positions(
         has_alarm = pc.any(pc.not_equal(staged.column("alarm"), 0)).as_py()
         has_item = pc.any(pc.not_equal(staged.column("safety_items"), 0)).as_py()
         if has_alarm or has_item:
+            flagged = np.asarray(pc.or_(
+                pc.not_equal(staged.column("alarm"), 0),
+                pc.not_equal(staged.column("safety_items"), 0)).to_numpy(
+                    zero_copy_only=False), bool)
+            cols = ["pos_seq", "terminal_phone", "device_time", "lat_deg", "lon_deg",
+                    "alarm", "source_file_id", "source_offset"]
             con.execute(_KEPT_CREATE)
-            for tr in clusters:
-                con.execute(_KEPT_TIMED, tr)
-            if dt.null_count:
-                con.execute(_KEPT_UNTIMED)
+            con.register("_kept_rows", staged.select(cols).filter(pa.array(flagged & appended)))
+            try:
+                con.execute(_KEPT_SELF)
+            finally:
+                con.unregister("_kept_rows")
+            dropped = flagged & ~appended  # duplicates (untimed rows are always appended)
+            if dropped.any():
+                con.register("_dropped", staged.select(cols).filter(pa.array(dropped)))
+                try:
+                    for tr in clusters:
+                        con.execute(_KEPT_TIMED, tr)
+                finally:
+                    con.unregister("_dropped")
             kept = con.execute("SELECT min(kept_seq), max(kept_seq) FROM _kept").fetchall()[0]
             bounds = {"lo": kept[0], "hi": kept[1]}
             if has_alarm and kept[0] is not None:
