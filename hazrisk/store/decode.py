@@ -30,13 +30,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
 
 from hazrisk.jt808 import Record, encode_message, iter_records
-from hazrisk.jt808.columnar import RECV_SCHEMA, decode_hexlog, decode_positions, records_table
+from hazrisk.jt808._columnar_decode import decode
+from hazrisk.jt808.columnar import RECV_SCHEMA, decode_hexlog, records_table
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.stream import Reassembler, parse_log_time
 from hazrisk.store.allocator import DEFAULT_CHUNK
@@ -63,7 +64,7 @@ class DecodedChunk:
     records: list[Record]
     frames_fast: int
     bytes_done: int
-    raw: tuple[bytes, int] | None = None
+    raw: tuple[np.ndarray, int] | None = None  # uint8 view of the chunk, its offset
     heartbeats: pa.Table | None = None
     text: tuple[bytes, int] | None = None  # hex-log block and its text offset
 
@@ -73,8 +74,8 @@ class DecodedChunk:
             buf, base = self.raw
             a = offset - base
             if 0 <= a < len(buf):
-                end = buf.find(b"\x7e", a + 1)
-                return buf[a : end + 1] if end > a else None
+                close = np.flatnonzero(buf[a + 1 : a + 2 + MAX_SPAN] == 0x7E)
+                return buf[a : a + int(close[0]) + 2].tobytes() if close.size else None
             return None
         if self.text is not None:
             block, base = self.text
@@ -91,7 +92,7 @@ class DecodedChunk:
         a = offset - base
         if a < 0 or a + length > len(buf):
             return None
-        return buf[a : a + length]
+        return buf[a : a + length].tobytes()
 
 
 def _first_read(chunk_bytes: int) -> int:
@@ -109,6 +110,50 @@ def _read_size(chunk_bytes: int, reads: int, remaining: int | None) -> int:
     if remaining is not None and chunk_bytes // 4 < remaining <= chunk_bytes + chunk_bytes // 4:
         return max(remaining // 2, 1)
     return chunk_bytes
+
+
+class _ReadRing:
+    """Read buffers reused round-robin: a chunk is read straight into one (no per-chunk
+    allocation, no ``carry + more`` copy), with spare room after the bytes for the columnar
+    decoder's working buffer (its unescaped appendix; no copy of the chunk either). Three
+    buffers: the chunk being decoded, the one the database writer may still be reading
+    (``DecodedChunk.raw``), and one spare (the writer finishes chunk k before chunk k+2 is
+    read: ``ingest._Writer`` waits while more than one chunk is queued)."""
+
+    SLOTS = 3
+    ROOM = 1.25  # room for the unescaped copies of escaped frames (+ padding)
+
+    def __init__(self) -> None:
+        self.slots: list[np.ndarray | None] = [None] * self.SLOTS
+        self.k = 0
+
+    def next(self, n: int) -> np.ndarray:
+        i = self.k % self.SLOTS
+        self.k += 1
+        need = int(n * self.ROOM) + 4096
+        arr = self.slots[i]
+        if arr is None or arr.size < need:
+            arr = np.empty(need, np.uint8)
+            self.slots[i] = arr
+        return arr
+
+
+def _readinto(fh: IO[bytes], out: np.ndarray) -> int:
+    """Fill ``out`` from ``fh`` (short only at the end of the stream); bytes read."""
+    view = out.data.cast("B")
+    got = 0
+    readinto = getattr(fh, "readinto", None)
+    while got < len(view):
+        if readinto is not None:
+            k = readinto(view[got:])
+        else:
+            b = fh.read(len(view) - got)
+            k = len(b)
+            view[got : got + k] = b
+        if not k:
+            break
+        got += k
+    return got
 
 
 def _read(fh: IO[bytes], n: int) -> bytes:
@@ -163,19 +208,22 @@ def iter_raw_chunks(
     max_carry = 4 * chunk_bytes
     eof = False
     reads = 0
+    ring = _ReadRing()
     while not eof:
         want = _read_size(chunk_bytes, reads, None if total is None else total - got)
         reads += 1
-        more = _read(stream, want)
-        got += len(more)
-        eof = len(more) < want
-        buf = carry + more if carry else more
-        if not buf:
+        space = ring.next(len(carry) + want)
+        space[: len(carry)] = np.frombuffer(carry, np.uint8)
+        n_more = _readinto(stream, space[len(carry) : len(carry) + want])
+        got += n_more
+        eof = n_more < want
+        buf = space[: len(carry) + n_more]
+        if not buf.size:
             done = joiner.finish(pos)
             if done:
                 yield DecodedChunk(_with_scalar_positions(None, done), done, 0, pos)
             break
-        table = decode_positions(buf, base_offset=pos)
+        table = decode(buf, pos, capacity=space).table
         starts, ends, keep = _frame_spans(buf, table, pos)
         if keep is not None:
             table = table.filter(pa.array(keep))
@@ -184,11 +232,11 @@ def iter_raw_chunks(
         elif ends.size:
             cut = int(ends[-1])
         elif len(buf) > max_carry:
-            cut = _scalar_cut(buf)
+            cut = _scalar_cut(buf.tobytes())
         else:
             cut = 0
         if cut == 0 and not eof:
-            carry = buf
+            carry = buf.tobytes()
             continue
         records, hb = _records_between(buf[:cut], starts, ends, pos, final_tail=eof)
         out: list[Record] = []
@@ -206,7 +254,7 @@ def iter_raw_chunks(
             raw=(buf[:cut], pos),
             heartbeats=hb,
         )
-        carry = buf[cut:]
+        carry = buf[cut:].tobytes()
         pos += cut
 
 
@@ -228,7 +276,7 @@ def _own_rows(table: pa.Table) -> tuple[np.ndarray | None, np.ndarray]:
 
 
 def _frame_spans(
-    buf: bytes, table: pa.Table, pos: int
+    buf: np.ndarray, table: pa.Table, pos: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``[start, end)`` in ``buf`` of the plain location frames the columnar path decoded
     (sorted, unique), and a row mask dropping rows of reassembled subpackages (None: all kept)."""
@@ -237,7 +285,7 @@ def _frame_spans(
         return empty, empty, None
     keep, u_off = _own_rows(table)
     u_off = u_off - pos
-    flags = np.flatnonzero(np.frombuffer(buf, np.uint8) == 0x7E)
+    flags = np.flatnonzero(buf == 0x7E)
     at = np.searchsorted(flags, u_off, side="right")
     plain = at < flags.size  # the frame starts here and closes in the buffer (always)
     starts = u_off[plain]
@@ -259,7 +307,7 @@ def _scalar_cut(buf: bytes) -> int:
 
 
 def _records_between(
-    buf: bytes, starts: np.ndarray, ends: np.ndarray, pos: int, *, final_tail: bool
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, pos: int, *, final_tail: bool
 ) -> tuple[list[Record], pa.Table | None]:
     """Scalar records of ``buf`` outside the fast-path frames (offsets in the file), and the
     heartbeats peeled off the region starts."""
@@ -268,12 +316,12 @@ def _records_between(
     followed = np.concatenate([np.ones(starts.size, bool), [not final_tail]])
     nonempty = region_ends > region_starts
     rs, re_, followed = region_starts[nonempty], region_ends[nonempty], followed[nonempty]
-    rs, hb = _peel_heartbeats(np.frombuffer(buf, np.uint8), rs, re_, pos)
+    rs, hb = _peel_heartbeats(buf, rs, re_, pos)
     nonempty = re_ > rs
     rs, re_, followed = rs[nonempty], re_[nonempty], followed[nonempty]
     if rs.size == 0:
         return [], hb
-    pieces: list[bytes] = []
+    pieces: list[Any] = []  # bytes and uint8 arrays (buffer protocol)
     filt_start: list[int] = []
     orig_start: list[int] = []
     barriers: set[int] = set()
