@@ -447,8 +447,8 @@ def append_positions(
             out = staged.select([*_FROM_STAGE, "assign_key"]).append_column(
                 "_append", pa.array(appended))
         else:  # one take sorts and filters
-            insert, out = _INSERT, staged.take(pa.array(rows)).select(
-                [*_FROM_STAGE, "assign_key"])
+            insert, out = _INSERT, staged.select([*_FROM_STAGE, "assign_key"]).take(
+                pa.array(rows))
         con.register("_staged_positions", out)
         try:
             con.execute(insert)
