@@ -166,6 +166,7 @@ NO_TIMER = _NoTimer()
 class Decoded:
     table: pa.Table
     cut: int  # byte position from which more input is needed (-1: none)
+    flags: npt.NDArray[np.int64] | None = None  # positions of every 0x7E in the buffer
 
 
 def empty_table(with_recv: bool = False) -> pa.Table:
@@ -194,10 +195,10 @@ def decode(
     bounds = bounds or limits()
     fr = _frames(buf, base_offset, final, reassembler, timer, capacity, lines)
     if fr is None:
-        return Decoded(empty_table(lines is not None), -1)
+        return Decoded(empty_table(lines is not None), -1, np.zeros(0, np.int64))
     pos = _positions(fr, timer)
     table = _columns(fr, pos, base_offset, bounds, timer, lines)
-    return Decoded(_merge(table, fr.extra), fr.cut)
+    return Decoded(_merge(table, fr.extra), fr.cut, fr.flags)
 
 
 @dataclass
@@ -213,6 +214,7 @@ class _Frames:
     v2019: npt.NDArray[np.bool_]
     cut: int  # byte position from which more input is needed (-1: none)
     extra: list[pa.Table]  # rows of reassembled subpackage groups
+    flags: npt.NDArray[np.int64]  # every 0x7E of the buffer
 
 
 def _frames(
@@ -269,6 +271,7 @@ def _frames(
         v2019=hd.v2019[fidx],
         cut=cut,
         extra=extra,
+        flags=flags,
     )
     timer.lap("header")
     return fr

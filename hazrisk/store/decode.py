@@ -223,8 +223,9 @@ def iter_raw_chunks(
             if done:
                 yield DecodedChunk(_with_scalar_positions(None, done), done, 0, pos)
             break
-        table = decode(buf, pos, capacity=space).table
-        starts, ends, keep = _frame_spans(buf, table, pos)
+        decoded = decode(buf, pos, capacity=space)
+        table = decoded.table
+        starts, ends, keep = _frame_spans(buf, table, pos, decoded.flags)
         if keep is not None:
             table = table.filter(pa.array(keep))
         if eof:
@@ -276,7 +277,7 @@ def _own_rows(table: pa.Table) -> tuple[np.ndarray | None, np.ndarray]:
 
 
 def _frame_spans(
-    buf: np.ndarray, table: pa.Table, pos: int
+    buf: np.ndarray, table: pa.Table, pos: int, flags: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``[start, end)`` in ``buf`` of the plain location frames the columnar path decoded
     (sorted, unique), and a row mask dropping rows of reassembled subpackages (None: all kept)."""
@@ -285,7 +286,8 @@ def _frame_spans(
         return empty, empty, None
     keep, u_off = _own_rows(table)
     u_off = u_off - pos
-    flags = np.flatnonzero(buf == 0x7E)
+    if flags is None:  # the decoder's, when it gives them
+        flags = np.flatnonzero(buf == 0x7E)
     at = np.searchsorted(flags, u_off, side="right")
     plain = at < flags.size  # the frame starts here and closes in the buffer (always)
     starts = u_off[plain]
