@@ -207,7 +207,16 @@ class RegistryFileError(ValueError):
 
 
 def parse_date(text: str) -> date:
-    return date.fromisoformat(text.replace("/", "-"))
+    """``YYYY-MM-DD`` (or with ``/``); a midnight timestamp (``2026-10-01 00:00:00``, as Excel
+    and spreadsheet exports write dates) is read as its date."""
+    t = text.strip().replace("/", "-")
+    try:
+        return date.fromisoformat(t)
+    except ValueError:
+        stamp = datetime.fromisoformat(t)  # still a ValueError when not a timestamp either
+        if stamp.time() != datetime.min.time():
+            raise ValueError(f"a date has no time of day: {text!r}") from None
+        return stamp.date()
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -351,7 +360,12 @@ def _read_csv(data: bytes, path: str) -> tuple[list[str], list[tuple[int, dict[s
 def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     import openpyxl  # optional dependency
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, ...
+        raise RegistryFileError(f"{path}: not a readable Excel workbook ({exc})") from exc
+    if not wb.worksheets:
+        raise RegistryFileError(f"{path}: no worksheet")
     ws = wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     try:
@@ -367,14 +381,21 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
     return header, rows
 
 
-def _xlsx_value(v: Any) -> Any:
+def _xlsx_value(v: Any) -> str:
+    """A cell as the text the same cell has in a CSV export (the validation reads text):
+    empty for blank, ISO dates, whole numbers without ``.0`` (phone numbers typed as numbers
+    in Excel keep their digits; a leading 0 is lost there and terminal keys ignore it)."""
+    if v is None:
+        return ""
     if isinstance(v, datetime):
         return v.isoformat(sep=" ")
     if isinstance(v, date):
         return v.isoformat()
+    if isinstance(v, bool):
+        return "true" if v else "false"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return v
+    return str(v)
 
 
 def _read_geojson(data: bytes, path: str, spec: FileSpec) -> list[tuple[int, dict[str, Any]]]:

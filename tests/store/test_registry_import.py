@@ -175,13 +175,17 @@ def test_cli_and_excel_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (tmp_path / "registry" / "providers.xlsx").write_bytes(b"PK\x03\x04")
     (tmp_path / "registry" / "readme.txt").write_text("x")
     rc = store_main(["registry", "import", str(tmp_path), "--db", str(tmp_path / "w.duckdb")])
-    out = capsys.readouterr().out
-    assert rc == 0
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
     assert "row 2, column tonnage_t" in out
     try:
         import openpyxl  # noqa: F401
     except ImportError:
+        assert rc == 0
         assert "openpyxl is not installed" in out
+    else:  # the bogus workbook fails by name (exit code 1), the CSV is still imported
+        assert rc == 1
+        assert "providers.xlsx: not a readable Excel workbook" in out
     assert "readme.txt" in out
 
 
@@ -190,3 +194,81 @@ def test_every_readme_file_has_a_spec() -> None:
     for spec in SPECS:
         name = spec.filename if spec.geo else f"{spec.filename}.csv"
         assert f"`{name}`" in readme, name
+
+
+def test_excel_import_equals_csv(tmp_path: Path) -> None:
+    """The same vehicles as .xlsx (numbers typed as numbers, dates as dates, a blank cell)
+    import as from .csv: same rows, same problems at the same row numbers."""
+    import openpyxl
+
+    rows = [vehicle_row("V00001", PHONE_A), vehicle_row("V00002", PHONE_B, tonnage="heavy"),
+            vehicle_row("V00003", "13900000003", valid_from="2026-10-01",
+                        valid_to="2026-10-31"),
+            vehicle_row("", "13900000004")]
+    csv_dir = tmp_path / "csv"
+    write_csv(csv_dir / "registry" / "vehicles.csv", VEHICLE_HEADER, rows)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    header = VEHICLE_HEADER.split(",")
+    ws.append(header)
+
+    def typed(col: str, text: str) -> object:
+        if text == "":
+            return None
+        if col in ("valid_from", "valid_to"):
+            return datetime.strptime(text, "%Y-%m-%d").date()
+        if col in ("terminal_phone", "plate_color", "hazmat_class", "operator_phone") or (
+                col == "tonnage_t" and text.replace(".", "").isdigit()):
+            return float(text) if col == "tonnage_t" else int(text)
+        return text
+
+    for r in rows:
+        ws.append([typed(c, v) for c, v in zip(header, r.split(","), strict=True)])
+    xlsx_dir = tmp_path / "xlsx"
+    (xlsx_dir / "registry").mkdir(parents=True)
+    wb.save(xlsx_dir / "registry" / "vehicles.xlsx")
+
+    results = {}
+    for name, folder in (("csv", csv_dir), ("xlsx", xlsx_dir)):
+        con = duckdb.connect()
+        from hazrisk.store.connect import apply_schema
+        apply_schema(con)
+        rep = import_registry(con, folder)
+        (f,) = [x for x in rep.files if x.kind == "vehicles"]
+        problems = [(p.row, p.column) for p in f.problems]
+        got = con.execute(
+            "SELECT vehicle_id, core.terminal_key(terminal_phone), plate_color, tonnage_t, "
+            "valid_from, valid_to, source_row FROM core.vehicles ORDER BY 1").fetchall()
+        results[name] = (f.status, f.rows_ok, f.rows_rejected, problems, got)
+        con.close()
+    assert results["xlsx"] == results["csv"]
+    assert results["csv"][1:3] == (3, 1)
+
+
+def test_corrupt_excel_file_is_named(tmp_path: Path) -> None:
+    write_csv(tmp_path / "registry" / "vehicles.csv", VEHICLE_HEADER,
+              [vehicle_row("V00001", PHONE_A)])
+    (tmp_path / "registry" / "providers.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    con = duckdb.connect()
+    from hazrisk.store.connect import apply_schema
+    apply_schema(con)
+    rep = import_registry(con, tmp_path)
+    by_kind = {f.kind: f for f in rep.files}
+    assert by_kind["vehicles"].rows_ok == 1
+    assert by_kind["providers"].status == "failed"
+    assert str(tmp_path / "registry" / "providers.xlsx") in by_kind["providers"].error
+    assert "not a readable Excel workbook" in by_kind["providers"].error
+    con.close()
+
+
+def test_parse_date_accepts_midnight_timestamps_only() -> None:
+    from datetime import date
+
+    from hazrisk.store.registry import parse_date
+
+    assert parse_date("2026-10-01") == date(2026, 10, 1)
+    assert parse_date("2026/10/01") == date(2026, 10, 1)
+    assert parse_date("2026-10-01 00:00:00") == date(2026, 10, 1)
+    for bad in ("2026-10-01 08:30:00", "2026-13-01", "yesterday"):
+        with pytest.raises(ValueError):
+            parse_date(bad)
