@@ -36,7 +36,7 @@ DEFAULT_CHUNK = 30 << 20
 _done: bool | None = None
 
 
-def tune_for_ingest(trim_mb: int = 512) -> bool:
+def tune_for_ingest(trim_mb: int = 128) -> bool:
     """Apply the settings once per process; True when they are in effect."""
     global _done
     if _done is not None:
