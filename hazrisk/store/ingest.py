@@ -398,8 +398,9 @@ def _ingest_chunks(
     summary.unknown_terminals = [
         p for (p,) in con.execute(
             """
-            SELECT terminal_phone FROM store.positions
-            WHERE source_file_id = $f AND assign_key IS NULL
+            SELECT t.terminal_phone FROM store.positions p
+            JOIN store.terminals t ON t.term_key = p.term_key
+            WHERE p.source_file_id = $f AND p.assign_key IS NULL
             UNION
             SELECT m.terminal_phone FROM (
                 SELECT DISTINCT terminal_phone FROM store.raw_messages WHERE source_file_id = $f

@@ -66,7 +66,7 @@ _EXTRA = ("adas_alarm_type", "adas_alarm_level", "dsm_alarm_type", "dsm_alarm_le
 _RENAME = {"phone": "terminal_phone", "offset": "source_offset"}
 #: store.positions columns, in table order.
 FACT_COLUMNS: tuple[str, ...] = (
-    "pos_seq", "terminal_phone", "assign_key", "device_time",
+    "pos_seq", "term_key", "assign_key", "device_time",
     "recv_time", "lat_deg", "lon_deg", "altitude_m", "speed_kmh", "tacho_speed_kmh",
     "heading_deg", "mileage_km", "fuel_l", "rssi", "gnss_count", "alarm", "status",
     "is_backfill", "msg_id", "serial", "version", "pos_index", "quality_flags",
@@ -84,7 +84,7 @@ FROM _staged_positions s
 
 # Stored positions of one device-time span: the keys a chunk's rows are checked against.
 _STORED_KEYS = """
-SELECT terminal_phone, epoch_us(device_time) AS t, lat_deg, lon_deg
+SELECT term_key, epoch_us(device_time) AS t, lat_deg, lon_deg
 FROM store.positions
 WHERE device_time BETWEEN $tmin AND $tmax
 """
@@ -109,7 +109,7 @@ INSERT INTO _kept
 SELECT s.pos_seq, p.pos_seq, s.alarm, s.source_file_id, s.source_offset
 FROM _dropped s
 JOIN store.positions p
-  ON p.terminal_phone = s.terminal_phone AND p.device_time = s.device_time
+  ON p.term_key = s.term_key AND p.device_time = s.device_time
  AND p.lat_deg = s.lat_deg AND p.lon_deg = s.lon_deg
  AND p.device_time BETWEEN $tmin AND $tmax
 WHERE s.device_time BETWEEN $tmin AND $tmax
@@ -161,7 +161,7 @@ def order_and_clusters(staged: pa.Table) -> tuple[np.ndarray, list[dict[str, Any
 # One row per (kept position, set bit) over all its copies, first copy's provenance.
 _INSERT_ALARMS = """
 INSERT INTO store.alarms
-SELECT p.pos_seq, p.terminal_phone, ak.vehicle_id, ak.enterprise_id, ak.provider_id,
+SELECT p.pos_seq, tk.terminal_phone, ak.vehicle_id, ak.enterprise_id, ak.provider_id,
        p.device_time, CAST(a.bit AS TINYINT), n.alarm_name, p.lat_deg, p.lon_deg, p.speed_kmh,
        p.is_backfill, a.source_file_id, a.source_offset
 FROM (
@@ -172,6 +172,7 @@ FROM (
     GROUP BY k.kept_seq, b.bit
 ) a
 JOIN store.positions p ON p.pos_seq = a.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
+JOIN store.terminals tk ON tk.term_key = p.term_key
 LEFT JOIN store.assign_keys ak ON ak.assign_key = p.assign_key
 JOIN _alarm_names n ON n.bit = a.bit
 WHERE NOT EXISTS (SELECT 1 FROM store.alarms x
@@ -414,12 +415,10 @@ def store_mask(
     t = np.asarray(pc.fill_null(t_col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False),
                    np.int64)
     keys = pa.concat_tables(stored)
-    phone = staged.column("terminal_phone").combine_chunks()
-    pidx = np.asarray(pc.fill_null(phone.indices, -1).to_numpy(zero_copy_only=False), np.int64)
+    pidx = _np(staged, "term_key", np.int64, -1)
     lat, lat_ok = _coord_bits(staged.column("lat_deg"))
     lon, lon_ok = _coord_bits(staged.column("lon_deg"))
-    sidx_col = pc.index_in(keys.column("terminal_phone"), value_set=phone.dictionary)
-    sidx = np.asarray(pc.fill_null(sidx_col, -1).to_numpy(zero_copy_only=False), np.int64)
+    sidx = _np(keys, "term_key", np.int64, -1)
     st = np.asarray(keys.column("t").to_numpy(zero_copy_only=False), np.int64)
     slat, slat_ok = _coord_bits(keys.column("lat_deg"))
     slon, slon_ok = _coord_bits(keys.column("lon_deg"))
@@ -436,6 +435,45 @@ def store_mask(
     return mask
 
 
+_NEW_TERMINALS = """
+INSERT INTO store.terminals
+SELECT (SELECT coalesce(max(term_key), 0) FROM store.terminals)
+       + row_number() OVER (ORDER BY d.terminal_phone), d.terminal_phone
+FROM (SELECT DISTINCT terminal_phone FROM _chunk_phones) d
+WHERE NOT EXISTS (SELECT 1 FROM store.terminals t WHERE t.terminal_phone = d.terminal_phone)
+"""
+_TERMINAL_KEYS = """
+SELECT d.i, t.term_key FROM _chunk_phones d JOIN store.terminals t USING (terminal_phone)
+"""
+
+
+def with_term_keys(con: duckdb.DuckDBPyConnection, staged: pa.Table) -> pa.Table:
+    """``staged`` with ``term_key`` (INT32): the phones of its dictionary get their
+    ``store.terminals`` keys (new phones are added, in the caller's transaction), one small
+    query per chunk; the rows take theirs through the dictionary indices."""
+    if "term_key" in staged.column_names:
+        return staged
+    phone = staged.column("terminal_phone").combine_chunks()
+    if not pa.types.is_dictionary(phone.type):
+        phone = pc.dictionary_encode(phone)
+    words = phone.dictionary
+    con.register("_chunk_phones", pa.Table.from_arrays(
+        [pa.array(np.arange(len(words), dtype=np.int64)), words],
+        names=["i", "terminal_phone"]))
+    try:
+        con.execute(_NEW_TERMINALS)
+        got = con.sql(_TERMINAL_KEYS).to_arrow_table()
+    finally:
+        con.unregister("_chunk_phones")
+    lut = np.zeros(len(words), np.int32)
+    lut[np.asarray(got.column("i").to_numpy(), np.int64)] = np.asarray(
+        got.column("term_key").to_numpy(), np.int32)
+    idx = np.asarray(pc.fill_null(phone.indices, 0).to_numpy(zero_copy_only=False), np.int64)
+    missing = None if phone.null_count == 0 else np.asarray(
+        pc.is_null(phone).to_numpy(zero_copy_only=False), bool)
+    return staged.append_column("term_key", pa.array(lut[idx], pa.int32(), mask=missing))
+
+
 def append_positions(
     con: duckdb.DuckDBPyConnection,
     staged: pa.Table,
@@ -446,6 +484,7 @@ def append_positions(
     n = staged.num_rows
     if n == 0:
         return ChunkResult(0, 0, 0, 0)
+    staged = with_term_keys(con, staged)
     order, clusters = order_and_clusters(staged)
     alarms = events = 0
     appended = store_mask(con, staged, clusters)
@@ -453,13 +492,13 @@ def append_positions(
     stored = int(rows.size)
     if stored:
         if stored == n and bool(np.all(rows[1:] > rows[:-1])):
-            insert, out = _INSERT, staged.select([*_FROM_STAGE, "assign_key"])
+            insert, out = _INSERT, staged.select([*_FROM_STAGE, "term_key", "assign_key"])
         elif bool(np.all(rows[1:] > rows[:-1])):  # already in append order: DuckDB filters
             insert = _INSERT + "WHERE s._append\n"
-            out = staged.select([*_FROM_STAGE, "assign_key"]).append_column(
+            out = staged.select([*_FROM_STAGE, "term_key", "assign_key"]).append_column(
                 "_append", pa.array(appended))
         else:  # one take sorts and filters
-            insert, out = _INSERT, staged.select([*_FROM_STAGE, "assign_key"]).take(
+            insert, out = _INSERT, staged.select([*_FROM_STAGE, "term_key", "assign_key"]).take(
                 pa.array(rows))
         con.register("_staged_positions", out)
         try:
@@ -475,7 +514,7 @@ def append_positions(
                 pc.not_equal(staged.column("alarm"), 0),
                 pc.not_equal(staged.column("safety_items"), 0)).to_numpy(
                     zero_copy_only=False), bool)
-            cols = ["pos_seq", "terminal_phone", "device_time", "lat_deg", "lon_deg",
+            cols = ["pos_seq", "term_key", "device_time", "lat_deg", "lon_deg",
                     "alarm", "source_file_id", "source_offset"]
             con.execute(_KEPT_CREATE)
             con.register("_kept_rows", staged.select(cols).filter(pa.array(flagged & appended)))
@@ -566,13 +605,14 @@ def _insert_safety_events(
     try:
         (n,) = con.execute("""
             INSERT INTO store.safety_events
-            SELECT p.pos_seq, p.terminal_phone, ak.vehicle_id, ak.enterprise_id,
+            SELECT p.pos_seq, tk.terminal_phone, ak.vehicle_id, ak.enterprise_id,
                    ak.provider_id, p.device_time, e.item_id, e.system, e.alarm_id, e.alarm_type, e.alarm_level,
                    e.flag_status, e.event_time, p.lat_deg, p.lon_deg, p.speed_kmh,
                    p.is_backfill, e.item_json, k.source_file_id, k.source_offset
             FROM _events e
             JOIN _kept k ON k.staged_seq = e.pos_seq
             JOIN store.positions p ON p.pos_seq = k.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
+            JOIN store.terminals tk ON tk.term_key = p.term_key
             LEFT JOIN store.assign_keys ak ON ak.assign_key = p.assign_key
             WHERE NOT EXISTS (
                 SELECT 1 FROM store.safety_events x

@@ -52,9 +52,10 @@ JOIN store.assign_keys k
 _RESOLVE_POSITIONS = f"""
 CREATE OR REPLACE TEMP TABLE _resolved AS
 WITH p AS (
-    SELECT p.pos_seq, p.terminal_phone, p.assign_key,
+    SELECT p.pos_seq, tk.terminal_phone, p.assign_key,
            coalesce(p.device_time, p.recv_time, {FALLBACK_SQL}) AS t
     FROM store.positions p
+    LEFT JOIN store.terminals tk ON tk.term_key = p.term_key
     LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
 )
 SELECT p.pos_seq, a.assign_key, a.vehicle_id, a.enterprise_id, a.provider_id
@@ -149,11 +150,19 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def insert_keyed_positions(con: duckdb.DuckDBPyConnection, relation: str) -> None:
     """Append the rows of ``relation`` (a registered or temporary table named by a plain
-    identifier, with store.positions columns but ``vehicle_id, enterprise_id, provider_id``
-    instead of ``assign_key``) to ``store.positions``, giving new triples their keys. For
-    positions resolved elsewhere: synthetic benchmark data, other tools' exports."""
+    identifier, with store.positions columns but ``terminal_phone`` and ``vehicle_id,
+    enterprise_id, provider_id`` instead of ``term_key`` and ``assign_key``) to
+    ``store.positions``, giving new phones and triples their keys. For positions resolved
+    elsewhere: synthetic benchmark data, tests, other tools' exports."""
     if not _IDENT.match(relation):
         raise ValueError(f"not a plain relation name: {relation!r}")
+    con.execute(f"""
+        INSERT INTO store.terminals
+        SELECT (SELECT coalesce(max(term_key), 0) FROM store.terminals)
+               + row_number() OVER (ORDER BY terminal_phone), terminal_phone
+        FROM (SELECT DISTINCT terminal_phone FROM {relation}) a
+        WHERE NOT EXISTS (SELECT 1 FROM store.terminals t
+                          WHERE t.terminal_phone = a.terminal_phone)""")
     con.execute(f"""
         INSERT INTO store.assign_keys
         SELECT (SELECT coalesce(max(assign_key), 0) FROM store.assign_keys)
@@ -169,8 +178,10 @@ def insert_keyed_positions(con: duckdb.DuckDBPyConnection, relation: str) -> Non
               AND k.provider_id IS NOT DISTINCT FROM a.provider_id)""")
     con.execute(f"""
         INSERT INTO store.positions BY NAME
-        SELECT s.* EXCLUDE (vehicle_id, enterprise_id, provider_id), k.assign_key
+        SELECT s.* EXCLUDE (terminal_phone, vehicle_id, enterprise_id, provider_id),
+               tk.term_key, k.assign_key
         FROM {relation} s
+        JOIN store.terminals tk ON tk.terminal_phone = s.terminal_phone
         LEFT JOIN store.assign_keys k
           ON k.vehicle_id IS NOT DISTINCT FROM s.vehicle_id
          AND k.enterprise_id IS NOT DISTINCT FROM s.enterprise_id

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hazrisk.store import connect
-from hazrisk.store.positions import store_mask, time_clusters
+from hazrisk.store.positions import store_mask, time_clusters, with_term_keys
+from hazrisk.store.resolve import insert_keyed_positions
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 _TS = pa.timestamp("us", tz="UTC")
@@ -39,12 +40,15 @@ def test_store_mask_matches_sql_semantics() -> None:
     con.register("_s", pa.table({
         **stored, "device_time": pa.array(stored["device_time"], _TS)}))
     con.execute("""
-        INSERT INTO store.positions (pos_seq, terminal_phone, device_time, lat_deg, lon_deg,
-            alarm, status, is_backfill, msg_id, pos_index, quality_flags, source_file_id,
-            source_offset)
-        SELECT row_number() OVER (), terminal_phone, device_time, lat_deg, lon_deg,
-            0, 0, false, 512, 0, 0, 1, 0 FROM _s
+        CREATE TEMP TABLE _stored AS
+        SELECT row_number() OVER () AS pos_seq, terminal_phone, device_time, lat_deg, lon_deg,
+            0::UINTEGER AS alarm, 0::UINTEGER AS status, false AS is_backfill, 512 AS msg_id,
+            0 AS pos_index, 0::UTINYINT AS quality_flags, 1 AS source_file_id,
+            0 AS source_offset, NULL::VARCHAR AS vehicle_id, NULL::VARCHAR AS enterprise_id,
+            NULL::VARCHAR AS provider_id
+        FROM _s
     """)
+    insert_keyed_positions(con, "_stored")
     con.unregister("_s")
     new = _rows(rng, 400)
     keep = rng.random(400) < 0.9
@@ -56,14 +60,15 @@ def test_store_mask_matches_sql_semantics() -> None:
         "_keep": pa.array(keep | pc.is_null(pa.array(new["device_time"], _TS)).to_numpy(
             zero_copy_only=False)),
     })
+    staged = with_term_keys(con, staged)
     got = store_mask(con, staged, time_clusters(staged))
     con.register("_n", staged.append_column("i", pa.array(np.arange(400))))
     want_rows = con.execute("""
         SELECT i FROM _n s
         WHERE s.device_time IS NULL
            OR (s._keep AND NOT EXISTS (
-               SELECT 1 FROM store.positions p
-               WHERE p.terminal_phone = s.terminal_phone AND p.device_time = s.device_time
+               SELECT 1 FROM store.positions p JOIN store.terminals t USING (term_key)
+               WHERE t.terminal_phone = s.terminal_phone AND p.device_time = s.device_time
                  AND p.lat_deg = s.lat_deg AND p.lon_deg = s.lon_deg))
     """).fetchall()
     want = np.zeros(400, bool)

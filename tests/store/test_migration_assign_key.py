@@ -1,4 +1,4 @@
-"""Migration 050: a warehouse whose positions still carry vehicle/enterprise/provider columns
+"""Migrations 050/051: a warehouse whose positions still carry vehicle/enterprise/provider columns
 is moved to one ``assign_key`` per row without changing what ``core.positions`` shows; the
 resolution after a registry change and the ingest path agree with it."""
 
@@ -56,6 +56,9 @@ def test_old_positions_keep_their_resolution(tmp_path: Path) -> None:
         "SELECT p.pos_seq, k.vehicle_id, k.enterprise_id, k.provider_id FROM store.positions p "
         "LEFT JOIN store.assign_keys k USING (assign_key) ORDER BY p.pos_seq").fetchall()
     assert got == _OLD_ROWS
+    # 051: the phone moved to store.terminals the same way
+    assert con.execute("SELECT DISTINCT t.terminal_phone FROM store.positions p "
+                       "JOIN store.terminals t USING (term_key)").fetchall() == [("013900000001",)]
     # one key per distinct triple, none for the unknown terminal
     assert con.execute("SELECT count(*) FROM store.assign_keys").fetchall() == [(3,)]
     assert con.execute("SELECT assign_key FROM store.positions WHERE pos_seq = 4"

@@ -1,11 +1,12 @@
 -- core.positions: one row per decoded position, deduplicated on (terminal_phone, device_time,
 -- lat_deg, lon_deg), the first copy in ingest order kept (NULL times compare equal).
 -- Key: pos_seq. Stored in store.positions; the flags below are derived, not stored, and
--- vehicle_id/enterprise_id/provider_id come from the row's store.assign_keys key. Rows of
+-- vehicle_id/enterprise_id/provider_id come from the row's store.assign_keys key, the phone
+-- from its store.terminals key. Rows of
 -- files not yet committed (being ingested, or left by a crash) are not shown.
 CREATE OR REPLACE VIEW core.positions AS
 SELECT
-    p.pos_seq, p.terminal_phone, k.vehicle_id, k.enterprise_id, k.provider_id,
+    p.pos_seq, t.terminal_phone, k.vehicle_id, k.enterprise_id, k.provider_id,
     f.source_provider_id,
     p.device_time, p.recv_time, p.lat_deg, p.lon_deg, p.altitude_m, p.speed_kmh,
     p.tacho_speed_kmh, p.heading_deg, p.mileage_km, p.fuel_l, p.rssi, p.gnss_count,
@@ -23,4 +24,5 @@ SELECT
     p.source_file_id, p.source_offset
 FROM store.positions p
 JOIN meta.ingested_files f ON f.file_id = p.source_file_id  -- committed files only
+JOIN store.terminals t ON t.term_key = p.term_key
 LEFT JOIN store.assign_keys k ON k.assign_key = p.assign_key;
