@@ -356,6 +356,7 @@ def _ingest_chunks(
             sink = RecordSink(con, summary.file_id, submit=writer.submit)
             seq = 0
             reported = 0
+            terminals: dict[str, int] = {}  # phone -> term_key, for this file's chunks
             for chunk in chunks:
                 writer.submit(functools.partial(con.execute, "BEGIN TRANSACTION"))
                 scalar_items: dict[tuple[int, int], dict[int, dict[str, Any]]] = {}
@@ -369,7 +370,8 @@ def _ingest_chunks(
                                          assigner=assigner, fallback_time=noon)
                     seq += table.num_rows
                     writer.submit(functools.partial(
-                        _append_job, con, summary, staged, _item_lookup(chunk, scalar_items)))
+                        _append_job, con, summary, staged, _item_lookup(chunk, scalar_items),
+                        terminals))
                 sink.frames_ok += chunk.frames_fast
                 if chunk.heartbeats is not None and chunk.heartbeats.num_rows:
                     sink.add_heartbeats(chunk.heartbeats)
@@ -497,8 +499,8 @@ def _item_lookup(
 
 
 def _append_job(con: duckdb.DuckDBPyConnection, summary: FileSummary, staged: pa.Table,
-                lookup: Any) -> None:
-    _add(summary, append_positions(con, staged, items_for=lookup))
+                lookup: Any, terminals: dict[str, int]) -> None:
+    _add(summary, append_positions(con, staged, items_for=lookup, terminals=terminals))
 
 
 def _add(summary: FileSummary, res: ChunkResult) -> None:

@@ -169,6 +169,7 @@ FROM (
            arg_min(k.source_offset, k.staged_seq) AS source_offset
     FROM _kept k CROSS JOIN range(32) b(bit)
     WHERE k.alarm <> 0 AND (k.alarm >> CAST(b.bit AS UINTEGER)) & 1 = 1
+      AND k.staged_seq <> k.kept_seq  -- dropped duplicates (rows stored now: _SELF_ALARMS)
     GROUP BY k.kept_seq, b.bit
 ) a
 JOIN store.positions p ON p.pos_seq = a.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
@@ -178,6 +179,21 @@ JOIN _alarm_names n ON n.bit = a.bit
 WHERE NOT EXISTS (SELECT 1 FROM store.alarms x
                   WHERE x.pos_seq = a.kept_seq AND x.alarm_bit = a.bit)
 ORDER BY p.pos_seq, a.bit
+"""
+
+# Alarms of the rows appended now, from the chunk itself (they are new positions: nothing to
+# check against); inserted before the duplicates' (_INSERT_ALARMS), so a bit set on a stored
+# row and on its dropped duplicates keeps the stored row's provenance.
+_SELF_ALARMS = """
+INSERT INTO store.alarms
+SELECT a.pos_seq, tk.terminal_phone, ak.vehicle_id, ak.enterprise_id, ak.provider_id,
+       a.device_time, CAST(a.bit AS TINYINT), n.alarm_name, a.lat_deg, a.lon_deg, a.speed_kmh,
+       a.is_backfill, a.source_file_id, a.source_offset
+FROM _self_alarms a
+JOIN store.terminals tk ON tk.term_key = a.term_key
+LEFT JOIN store.assign_keys ak ON ak.assign_key = a.assign_key
+JOIN _alarm_names n ON n.bit = a.bit
+ORDER BY a.pos_seq, a.bit
 """
 
 _ALARM_NAMES = pa.table(
@@ -447,27 +463,34 @@ SELECT d.i, t.term_key FROM _chunk_phones d JOIN store.terminals t USING (termin
 """
 
 
-def with_term_keys(con: duckdb.DuckDBPyConnection, staged: pa.Table) -> pa.Table:
+def with_term_keys(con: duckdb.DuckDBPyConnection, staged: pa.Table,
+                   known: dict[str, int] | None = None) -> pa.Table:
     """``staged`` with ``term_key`` (INT32): the phones of its dictionary get their
-    ``store.terminals`` keys (new phones are added, in the caller's transaction), one small
-    query per chunk; the rows take theirs through the dictionary indices."""
+    ``store.terminals`` keys (new phones are added, in the caller's transaction) by one small
+    query, only for phones not in ``known`` (a cache the caller keeps across the chunks of a
+    file; updated here); the rows take theirs through the dictionary indices."""
     if "term_key" in staged.column_names:
         return staged
     phone = staged.column("terminal_phone").combine_chunks()
     if not pa.types.is_dictionary(phone.type):
         phone = pc.dictionary_encode(phone)
     words = phone.dictionary
-    con.register("_chunk_phones", pa.Table.from_arrays(
-        [pa.array(np.arange(len(words), dtype=np.int64)), words],
-        names=["i", "terminal_phone"]))
-    try:
-        con.execute(_NEW_TERMINALS)
-        got = con.sql(_TERMINAL_KEYS).to_arrow_table()
-    finally:
-        con.unregister("_chunk_phones")
-    lut = np.zeros(len(words), np.int32)
-    lut[np.asarray(got.column("i").to_numpy(), np.int64)] = np.asarray(
-        got.column("term_key").to_numpy(), np.int32)
+    cache = {} if known is None else known
+    names = words.to_pylist()
+    todo = [i for i, w in enumerate(names) if w not in cache]
+    if todo:
+        con.register("_chunk_phones", pa.Table.from_arrays(
+            [pa.array(np.asarray(todo, np.int64)), words.take(pa.array(todo))],
+            names=["i", "terminal_phone"]))
+        try:
+            con.execute(_NEW_TERMINALS)
+            got = con.sql(_TERMINAL_KEYS).to_arrow_table()
+        finally:
+            con.unregister("_chunk_phones")
+        for i, k in zip(got.column("i").to_pylist(), got.column("term_key").to_pylist(),
+                        strict=True):
+            cache[names[i]] = int(k)
+    lut = np.fromiter((cache.get(w, 0) for w in names), np.int32, len(names))
     idx = np.asarray(pc.fill_null(phone.indices, 0).to_numpy(zero_copy_only=False), np.int64)
     missing = None if phone.null_count == 0 else np.asarray(
         pc.is_null(phone).to_numpy(zero_copy_only=False), bool)
@@ -479,12 +502,14 @@ def append_positions(
     staged: pa.Table,
     *,
     items_for: ItemLookup | None = None,
+    terminals: dict[str, int] | None = None,
 ) -> ChunkResult:
-    """Deduplicate and append one staged chunk (see the module docstring)."""
+    """Deduplicate and append one staged chunk (see the module docstring); ``terminals``:
+    a phone -> ``term_key`` cache kept across the chunks of one file (:func:`with_term_keys`)."""
     n = staged.num_rows
     if n == 0:
         return ChunkResult(0, 0, 0, 0)
-    staged = with_term_keys(con, staged)
+    staged = with_term_keys(con, staged, terminals)
     order, clusters = order_and_clusters(staged)
     alarms = events = 0
     appended = store_mask(con, staged, clusters)
@@ -535,7 +560,9 @@ def append_positions(
             if has_alarm and kept[0] is not None:
                 con.register("_alarm_names", _ALARM_NAMES)
                 try:
-                    alarms = int(con.execute(_INSERT_ALARMS, bounds).fetchall()[0][0])
+                    alarms = _insert_self_alarms(con, staged, appended)
+                    if (dropped & (_np(staged, "alarm", np.uint32) != 0)).any():
+                        alarms += int(con.execute(_INSERT_ALARMS, bounds).fetchall()[0][0])
                 finally:
                     con.unregister("_alarm_names")
             if has_item and kept[0] is not None:
@@ -544,6 +571,25 @@ def append_positions(
     finally:
         con.unregister("_staged_positions")
     return ChunkResult(n, stored, alarms, events)
+
+
+def _insert_self_alarms(con: duckdb.DuckDBPyConnection, staged: pa.Table,
+                        appended: np.ndarray) -> int:
+    """One ``store.alarms`` row per set bit of the alarm words of the rows appended now."""
+    word = _np(staged, "alarm", np.uint32)
+    rows = np.flatnonzero(appended & (word != 0))
+    if rows.size == 0:
+        return 0
+    bits = (word[rows, None] >> np.arange(32, dtype=np.uint32)) & 1
+    r, b = np.nonzero(bits)
+    sel = staged.select(["pos_seq", "term_key", "assign_key", "device_time", "lat_deg",
+                         "lon_deg", "speed_kmh", "is_backfill", "source_file_id",
+                         "source_offset"]).take(pa.array(rows[r]))
+    con.register("_self_alarms", sel.append_column("bit", pa.array(b.astype(np.int64))))
+    try:
+        return int(con.execute(_SELF_ALARMS).fetchall()[0][0])
+    finally:
+        con.unregister("_self_alarms")
 
 
 def _insert_safety_events(

@@ -156,6 +156,39 @@ def test_duplicates_across_files_and_backfill(db: duckdb.DuckDBPyConnection,
     assert backfill  # the first copy (the backfilled one) is kept, flagged
 
 
+def test_alarm_bits_of_duplicates_attach_to_the_kept_copy(db: duckdb.DuckDBPyConnection,
+                                                          tmp_path: Path) -> None:
+    """One alarm row per (kept position, bit): a bit first seen on a dropped duplicate (in the
+    same file or a later one) is attached to the kept copy with the duplicate's provenance; a
+    bit the kept copy already has is not repeated."""
+    t = [T0.replace(minute=m) for m in range(4)]
+    a = Stream()
+    a.msg(0x0200, loc(t[0], alarm=0b0010))            # P: overspeed
+    a.msg(0x0200, loc(t[1]))                          # X: no alarm ...
+    a.msg(0x0200, loc(t[1], alarm=0b0010))            # ... X': its duplicate, overspeed
+    a.msg(0x0200, loc(t[2], alarm=0b0010))            # Y: overspeed ...
+    a.msg(0x0200, loc(t[2], alarm=0b1010))            # ... Y': + bit 3 (GNSS fault)
+    b = Stream()
+    b.msg(0x0200, loc(t[0], alarm=0b0110))            # P again: overspeed + fatigue (bit 2)
+    pa_ = a.write(tmp_path / "a.bin")
+    pb = b.write(tmp_path / "b.bin")
+    ingest_paths(db, [pa_])
+    ingest_paths(db, [pb])
+    offs_a = [r.offset for r in iter_records(pa_)]
+    offs_b = [r.offset for r in iter_records(pb)]
+    seq = dict(db.execute("SELECT device_time, pos_seq FROM core.positions").fetchall())
+    files = dict(db.execute("SELECT path, file_id FROM meta.ingested_files").fetchall())
+    fa, fb = files[str(pa_.resolve())], files[str(pb.resolve())]
+    got = sorted(db.execute("SELECT pos_seq, alarm_bit, source_file_id, source_offset "
+                            "FROM core.alarms").fetchall())
+    want = sorted([
+        (seq[t[0]], 1, fa, offs_a[0]), (seq[t[0]], 2, fb, offs_b[0]),
+        (seq[t[1]], 1, fa, offs_a[2]),
+        (seq[t[2]], 1, fa, offs_a[3]), (seq[t[2]], 3, fa, offs_a[4]),
+    ])
+    assert got == want
+
+
 def test_unknown_terminals_kept_and_reported(db: duckdb.DuckDBPyConnection,
                                              tmp_path: Path) -> None:
     s = Stream()
