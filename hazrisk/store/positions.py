@@ -129,23 +129,23 @@ def time_clusters(staged: pa.Table) -> list[dict[str, Any]]:
 def order_and_clusters(staged: pa.Table) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """(:func:`append_order`, :func:`time_clusters`) from one sort of the device times (or
     from the ``_rank`` column :func:`stage_table` computed in the decoding thread)."""
-    meta = staged.schema.metadata or {}
-    if "_rank" in staged.column_names and _SPANS_KEY in meta:  # from stage_table
-        rank = np.asarray(staged.column("_rank").to_numpy(zero_copy_only=False), np.int64)
-        order = np.empty(rank.size, np.int64)
-        order[rank] = np.arange(rank.size, dtype=np.int64)
-        return order, _spans_from_meta(meta[_SPANS_KEY])
     dt = staged.column("device_time")
     valid = np.asarray(pc.is_valid(dt).to_numpy(zero_copy_only=False), bool)
     t = np.asarray(pc.fill_null(dt.cast(pa.int64()), 0).to_numpy(zero_copy_only=False),
                    np.int64)
-    timed = np.flatnonzero(valid)
-    tv = t[timed]
-    if tv.size > 1 and not bool(np.all(tv[1:] >= tv[:-1])):
-        by_time = np.argsort(tv, kind="stable")  # ties stay in row (= pos_seq) order
-        timed = timed[by_time]
-        tv = tv[by_time]
-    order = np.concatenate([timed, np.flatnonzero(~valid)]).astype(np.int64)
+    if "_rank" in staged.column_names:
+        rank = np.asarray(staged.column("_rank").to_numpy(zero_copy_only=False), np.int64)
+        order = np.empty(rank.size, np.int64)
+        order[rank] = np.arange(rank.size, dtype=np.int64)
+        tv = t[order[: int(valid.sum())]]
+    else:
+        timed = np.flatnonzero(valid)
+        tv = t[timed]
+        if tv.size > 1 and not bool(np.all(tv[1:] >= tv[:-1])):
+            by_time = np.argsort(tv, kind="stable")  # ties stay in row (= pos_seq) order
+            timed = timed[by_time]
+            tv = tv[by_time]
+        order = np.concatenate([timed, np.flatnonzero(~valid)]).astype(np.int64)
     if tv.size == 0:
         return order, []
     cut = np.flatnonzero(np.diff(tv) > CLUSTER_GAP_US)
@@ -284,28 +284,10 @@ def stage_table(
         "assign_key", (assigner or Assigner.empty()).resolve(phone, t_us, t_valid))
     staged = staged.append_column("_keep", pa.array(first_of_duplicates(staged)))
     # each row's place in append order (the sort runs here, in the decoding thread)
-    order, clusters = order_and_clusters(staged)
+    order, _ = order_and_clusters(staged)
     rank = np.empty(order.size, np.int64)
     rank[order] = np.arange(order.size, dtype=np.int64)
-    staged = staged.append_column("_rank", pa.array(rank))
-    return staged.replace_schema_metadata({_SPANS_KEY: _spans_to_meta(clusters)})
-
-
-_SPANS_KEY = b"hazrisk.spans"  # schema metadata of a staged table: its time spans (µs)
-
-
-def _spans_to_meta(clusters: list[dict[str, Any]]) -> bytes:
-    return json.dumps([[_us(c["tmin"]), _us(c["tmax"])] for c in clusters]).encode()
-
-
-def _spans_from_meta(raw: bytes) -> list[dict[str, Any]]:
-    typ = pa.timestamp("us", tz="UTC")
-    return [{"tmin": pa.scalar(a, typ).as_py(), "tmax": pa.scalar(b, typ).as_py()}
-            for a, b in json.loads(raw)]
-
-
-def _us(t: datetime) -> int:
-    return int(pa.scalar(t, pa.timestamp("us", tz="UTC")).cast(pa.int64()).as_py())
+    return staged.append_column("_rank", pa.array(rank))
 
 
 def append_order(staged: pa.Table) -> np.ndarray:

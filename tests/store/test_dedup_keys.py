@@ -75,29 +75,3 @@ def test_store_mask_matches_sql_semantics() -> None:
     want[[r[0] for r in want_rows]] = True
     assert got.sum() < 400 and (~got).sum() > 50  # the check does drop rows here
     assert np.array_equal(got, want)
-
-
-def test_staged_order_and_spans_equal_a_fresh_sort() -> None:
-    """stage_table's precomputed append order (``_rank``) and time spans (schema metadata),
-    used by the writer thread, equal sorting the chunk from scratch."""
-    from hazrisk.store.positions import order_and_clusters, stage_table
-
-    rng = np.random.default_rng(9)
-    rows = _rows(rng, 500)
-    n = 500
-    table = pa.table({
-        "phone": pa.array(rows["terminal_phone"]),
-        "device_time": pa.array(rows["device_time"], _TS),
-        "lat_deg": pa.array(rows["lat_deg"], pa.float64()),
-        "lon_deg": pa.array(rows["lon_deg"], pa.float64()),
-        "offset": pa.array(np.arange(n, dtype=np.int64) * 40),
-        "alarm": pa.array(np.zeros(n, np.uint32)), "status": pa.array(np.full(n, 3, np.uint32)),
-        "is_backfill": pa.array(np.zeros(n, bool)), "msg_id": pa.array(np.full(n, 512, np.int32)),
-        "pos_index": pa.array(np.zeros(n, np.int32)),
-    })
-    staged = stage_table(table, file_id=1, first_row=0)
-    fresh = staged.drop_columns(["_rank"]).replace_schema_metadata(None)
-    o1, c1 = order_and_clusters(staged)
-    o2, c2 = order_and_clusters(fresh)
-    assert np.array_equal(o1, o2)
-    assert c1 == c2 and len(c1) == 2  # live and backfill, a day apart
