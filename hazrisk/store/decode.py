@@ -95,18 +95,12 @@ class DecodedChunk:
         return buf[a : a + length].tobytes()
 
 
-def _first_read(chunk_bytes: int) -> int:
-    """Size of the first read: a quarter chunk, so the database writer starts on the first
-    rows sooner (decoding and writing overlap from the second chunk on)."""
-    return max(chunk_bytes // 4, min(chunk_bytes, 1 << 20))
-
-
-def _read_size(chunk_bytes: int, reads: int, remaining: int | None) -> int:
-    """The next read: a quarter chunk first, and when the end is near (``remaining`` known)
-    halves of what is left, so the last chunk, written after decoding has finished, is
-    small too."""
+def _read_size(chunk_bytes: int, reads: int, remaining: int | None = None) -> int:
+    """The next read: a quarter chunk first (the database writer starts on the first rows
+    sooner), and when the end is near (``remaining`` known) halves of what is left, so the
+    last chunk, written after decoding has finished, is small too."""
     if reads == 0:
-        return _first_read(chunk_bytes)
+        return max(chunk_bytes // 4, min(chunk_bytes, 1 << 20))
     if remaining is not None and chunk_bytes // 4 < remaining <= chunk_bytes + chunk_bytes // 4:
         return max(remaining // 2, 1)
     return chunk_bytes
@@ -123,14 +117,17 @@ class _ReadRing:
     SLOTS = 3
     ROOM = 1.25  # room for the unescaped copies of escaped frames (+ padding)
 
-    def __init__(self) -> None:
+    def __init__(self, reuse: bool) -> None:
         self.slots: list[np.ndarray | None] = [None] * self.SLOTS
+        self.reuse = reuse
         self.k = 0
 
     def next(self, n: int) -> np.ndarray:
+        need = int(n * self.ROOM) + 4096
+        if not self.reuse:
+            return np.empty(need, np.uint8)
         i = self.k % self.SLOTS
         self.k += 1
-        need = int(n * self.ROOM) + 4096
         arr = self.slots[i]
         if arr is None or arr.size < need:
             arr = np.empty(need, np.uint8)
@@ -197,10 +194,13 @@ def _with_scalar_positions(fast: pa.Table | None, records: list[Record]) -> pa.T
 
 def iter_raw_chunks(
     stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b"",
-    total: int | None = None,
+    total: int | None = None, reuse_buffers: bool = False,
 ) -> Iterator[DecodedChunk]:
     """Decode a raw (decompressed) byte stream chunk by chunk (see the module docstring).
-    ``total``: the stream's length when known (an uncompressed file), to end on short reads."""
+    ``total``: the stream's length when known (an uncompressed file), to end on short reads.
+    ``reuse_buffers``: read into three buffers used round-robin (:class:`_ReadRing`); a
+    chunk's ``raw`` is then valid only until two more chunks have been drawn (ingest's writer
+    is never further behind)."""
     carry = first
     got = len(first)  # bytes read from the stream
     pos = 0  # file offset of carry[0]
@@ -208,7 +208,7 @@ def iter_raw_chunks(
     max_carry = 4 * chunk_bytes
     eof = False
     reads = 0
-    ring = _ReadRing()
+    ring = _ReadRing(reuse_buffers)
     while not eof:
         want = _read_size(chunk_bytes, reads, None if total is None else total - got)
         reads += 1
@@ -467,7 +467,7 @@ def iter_hexlog_chunks(
     eof = False
     reads = 0
     while not eof:
-        want = _first_read(chunk_bytes) if reads == 0 else chunk_bytes
+        want = _read_size(chunk_bytes, reads)
         reads += 1
         more = _read(stream, want)
         eof = len(more) < want

@@ -345,7 +345,7 @@ def _ingest_chunks(
         chunks: Iterator[DecodedChunk]
         if fmt == "raw":
             chunks = iter_raw_chunks(stream, chunk_bytes=chunk_bytes, first=first,
-                                     total=None if gz else size)
+                                     total=None if gz else size, reuse_buffers=True)
         else:
             chunks = iter_hexlog_chunks(stream, chunk_bytes=chunk_bytes, first=first)
         assigner = Assigner(con)

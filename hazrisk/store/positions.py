@@ -11,14 +11,15 @@ optional ``recv_time``) for one chunk of one file. Per chunk, in the caller's tr
 2. dedup against stored positions (:func:`store_mask`): the keys of the stored rows of each
    of the chunk's device-time spans (zone maps limit the scan to the row groups of that
    span, kept tight by the append order) are fetched and matched in numpy (hash, then exact);
-3. the kept rows taken in append order (:func:`append_order`: device time, then ``pos_seq``;
+3. the kept rows taken in append order (:func:`order_and_clusters`: device time, then ``pos_seq``;
    untimed rows last; one Arrow ``take`` both sorts and filters; rows already in order are
    filtered by DuckDB while appending) and appended by one ``INSERT ... SELECT``; derive
    ``store.alarms`` (one row per set alarm bit) and ``store.safety_events`` (0x64-0x67 items)
    from the stored copies (a row stored now is its own copy; only a dropped duplicate is
-   looked up in ``store.positions``). The decoder's ``safety_items`` bitmask says which positions carry which
-   active-safety items; the items of those few positions come in full from the scalar codec
-   (``items_for``), the ADAS/DSM type and level from the fast path's own columns.
+   looked up in ``store.positions``). The decoder's ``safety_items`` bitmask says which
+   positions carry which active-safety items; the items of those few positions come in full
+   from the scalar codec (``items_for``), the ADAS/DSM type and level from the fast path's
+   own columns.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import pyarrow.compute as pc
 from hazrisk.jt808.columnar import SAFETY_ITEM_IDS
 from hazrisk.jt808.record import jsonable
 from hazrisk.store.names import ALARM_BITS, SAFETY_SYSTEMS
-from hazrisk.store.resolve import Assigner
+from hazrisk.store.resolve import Assigner, term_keys
 
 FILE_SEQ_SHIFT = 36  # up to 2**36 positions per file, 2**27 files
 
@@ -121,14 +122,14 @@ WHERE s.device_time BETWEEN $tmin AND $tmax
 CLUSTER_GAP_US = 3600 * 1_000_000
 
 
-def time_clusters(staged: pa.Table) -> list[dict[str, Any]]:
-    """``[{"tmin", "tmax"}]`` covering the chunk's valid device times (see CLUSTER_GAP_US)."""
-    return order_and_clusters(staged)[1]
-
-
 def order_and_clusters(staged: pa.Table) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """(:func:`append_order`, :func:`time_clusters`) from one sort of the device times (or
-    from the ``_rank`` column :func:`stage_table` computed in the decoding thread)."""
+    """(append order, time spans) of a staged chunk.
+
+    Append order: valid device times ascending (ties in row = ``pos_seq`` order), then the
+    rows without one, so zone maps on device_time stay tight; taken from the ``_rank`` column
+    when :func:`stage_table` computed it (in the decoding thread). Time spans:
+    ``[{"tmin", "tmax"}]`` covering the valid device times, cut where they jump by more than
+    CLUSTER_GAP_US."""
     dt = staged.column("device_time")
     valid = np.asarray(pc.is_valid(dt).to_numpy(zero_copy_only=False), bool)
     t = np.asarray(pc.fill_null(dt.cast(pa.int64()), 0).to_numpy(zero_copy_only=False),
@@ -290,12 +291,6 @@ def stage_table(
     return staged.append_column("_rank", pa.array(rank))
 
 
-def append_order(staged: pa.Table) -> np.ndarray:
-    """Row indices in the order rows are appended (so zone maps on device_time stay tight):
-    valid device times ascending (ties in row = ``pos_seq`` order), then rows without one."""
-    return order_and_clusters(staged)[0]
-
-
 _M1, _M2, _M3, _M4 = (np.uint64(c) for c in (
     0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
 
@@ -451,46 +446,23 @@ def store_mask(
     return mask
 
 
-_NEW_TERMINALS = """
-INSERT INTO store.terminals
-SELECT (SELECT coalesce(max(term_key), 0) FROM store.terminals)
-       + row_number() OVER (ORDER BY d.terminal_phone), d.terminal_phone
-FROM (SELECT DISTINCT terminal_phone FROM _chunk_phones) d
-WHERE NOT EXISTS (SELECT 1 FROM store.terminals t WHERE t.terminal_phone = d.terminal_phone)
-"""
-_TERMINAL_KEYS = """
-SELECT d.i, t.term_key FROM _chunk_phones d JOIN store.terminals t USING (terminal_phone)
-"""
-
-
 def with_term_keys(con: duckdb.DuckDBPyConnection, staged: pa.Table,
                    known: dict[str, int] | None = None) -> pa.Table:
     """``staged`` with ``term_key`` (INT32): the phones of its dictionary get their
-    ``store.terminals`` keys (new phones are added, in the caller's transaction) by one small
-    query, only for phones not in ``known`` (a cache the caller keeps across the chunks of a
+    ``store.terminals`` keys (:func:`~hazrisk.store.resolve.term_keys`; new phones are added,
+    in the caller's transaction), looked up only for phones not in ``known`` (a cache the caller keeps across the chunks of a
     file; updated here); the rows take theirs through the dictionary indices."""
     if "term_key" in staged.column_names:
         return staged
     phone = staged.column("terminal_phone").combine_chunks()
     if not pa.types.is_dictionary(phone.type):
         phone = pc.dictionary_encode(phone)
-    words = phone.dictionary
     cache = {} if known is None else known
-    names = words.to_pylist()
-    todo = [i for i, w in enumerate(names) if w not in cache]
+    names = phone.dictionary.to_pylist()
+    todo = [w for w in names if w not in cache]
     if todo:
-        con.register("_chunk_phones", pa.Table.from_arrays(
-            [pa.array(np.asarray(todo, np.int64)), words.take(pa.array(todo))],
-            names=["i", "terminal_phone"]))
-        try:
-            con.execute(_NEW_TERMINALS)
-            got = con.sql(_TERMINAL_KEYS).to_arrow_table()
-        finally:
-            con.unregister("_chunk_phones")
-        for i, k in zip(got.column("i").to_pylist(), got.column("term_key").to_pylist(),
-                        strict=True):
-            cache[names[i]] = int(k)
-    lut = np.fromiter((cache.get(w, 0) for w in names), np.int32, len(names))
+        cache.update(term_keys(con, todo))
+    lut = np.fromiter((cache[w] for w in names), np.int32, len(names))
     idx = np.asarray(pc.fill_null(phone.indices, 0).to_numpy(zero_copy_only=False), np.int64)
     missing = None if phone.null_count == 0 else np.asarray(
         pc.is_null(phone).to_numpy(zero_copy_only=False), bool)

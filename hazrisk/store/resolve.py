@@ -24,14 +24,22 @@ EVENT_TABLES: tuple[str, ...] = ("store.alarms", "store.safety_events")
 #: BCD time), the noon (Beijing) of its dump's day stands in: ``FALLBACK_SQL``.
 FALLBACK_SQL = "timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP) + INTERVAL 12 HOUR)"
 
-#: Give every (vehicle, enterprise, provider) of the registry a key (append-only).
-ENSURE_KEYS = """
+# The key tables grow append-only: a phone / triple met for the first time gets the next
+# keys. ``{rel}``: a relation name checked by _relation().
+_ADD_TERMINALS = """
+INSERT INTO store.terminals
+SELECT (SELECT coalesce(max(term_key), 0) FROM store.terminals)
+       + row_number() OVER (ORDER BY terminal_phone), terminal_phone
+FROM (SELECT DISTINCT terminal_phone FROM {rel} WHERE terminal_phone IS NOT NULL) a
+WHERE NOT EXISTS (SELECT 1 FROM store.terminals t WHERE t.terminal_phone = a.terminal_phone)
+"""
+_ADD_ASSIGN_KEYS = """
 INSERT INTO store.assign_keys
 SELECT (SELECT coalesce(max(assign_key), 0) FROM store.assign_keys)
        + row_number() OVER (ORDER BY vehicle_id, enterprise_id, provider_id),
        vehicle_id, enterprise_id, provider_id
-FROM (SELECT DISTINCT vehicle_id, enterprise_id, provider_id
-      FROM core.terminal_assignments) a
+FROM (SELECT DISTINCT vehicle_id, enterprise_id, provider_id FROM {rel}
+      WHERE vehicle_id IS NOT NULL OR enterprise_id IS NOT NULL OR provider_id IS NOT NULL) a
 WHERE NOT EXISTS (
     SELECT 1 FROM store.assign_keys k
     WHERE k.vehicle_id IS NOT DISTINCT FROM a.vehicle_id
@@ -39,7 +47,7 @@ WHERE NOT EXISTS (
       AND k.provider_id IS NOT DISTINCT FROM a.provider_id)
 """
 
-#: core.terminal_assignments with the key of its triple (after ENSURE_KEYS).
+#: core.terminal_assignments with the key of its triple (after ensure_assign_keys).
 _KEYED_ASSIGNMENTS = """
 SELECT a.*, k.assign_key
 FROM core.terminal_assignments a
@@ -67,9 +75,41 @@ WHERE p.assign_key IS DISTINCT FROM a.assign_key
 """
 
 
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def _relation(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"not a plain relation name: {name!r}")
+    return name
+
+
+def add_terminals(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Give the phones (``terminal_phone``) of ``relation`` their ``store.terminals`` keys."""
+    con.execute(_ADD_TERMINALS.format(rel=_relation(relation)))
+
+
+def add_assign_keys(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Give the (vehicle_id, enterprise_id, provider_id) of ``relation`` their keys."""
+    con.execute(_ADD_ASSIGN_KEYS.format(rel=_relation(relation)))
+
+
 def ensure_assign_keys(con: duckdb.DuckDBPyConnection) -> None:
     """Give every (vehicle, enterprise, provider) of ``core.terminal_assignments`` a key."""
-    con.execute(ENSURE_KEYS)
+    add_assign_keys(con, "core.terminal_assignments")
+
+
+def term_keys(con: duckdb.DuckDBPyConnection, phones: list[str]) -> dict[str, int]:
+    """``store.terminals`` keys of ``phones`` (new phones added, in the caller's
+    transaction)."""
+    con.register("_phones", pa.table({"terminal_phone": pa.array(phones, pa.string())}))
+    try:
+        add_terminals(con, "_phones")
+        rows = con.execute("SELECT t.terminal_phone, t.term_key FROM store.terminals t "
+                           "SEMI JOIN _phones p USING (terminal_phone)").fetchall()
+    finally:
+        con.unregister("_phones")
+    return {p: int(k) for p, k in rows}
 
 
 def resolve_terminals(con: duckdb.DuckDBPyConnection) -> int:
@@ -145,42 +185,19 @@ class Assigner:
         return pa.array(out, pa.int32(), mask=out < 0)
 
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
 def insert_keyed_positions(con: duckdb.DuckDBPyConnection, relation: str) -> None:
     """Append the rows of ``relation`` (a registered or temporary table named by a plain
     identifier, with store.positions columns but ``terminal_phone`` and ``vehicle_id,
     enterprise_id, provider_id`` instead of ``term_key`` and ``assign_key``) to
     ``store.positions``, giving new phones and triples their keys. For positions resolved
     elsewhere: synthetic benchmark data, tests, other tools' exports."""
-    if not _IDENT.match(relation):
-        raise ValueError(f"not a plain relation name: {relation!r}")
-    con.execute(f"""
-        INSERT INTO store.terminals
-        SELECT (SELECT coalesce(max(term_key), 0) FROM store.terminals)
-               + row_number() OVER (ORDER BY terminal_phone), terminal_phone
-        FROM (SELECT DISTINCT terminal_phone FROM {relation}) a
-        WHERE NOT EXISTS (SELECT 1 FROM store.terminals t
-                          WHERE t.terminal_phone = a.terminal_phone)""")
-    con.execute(f"""
-        INSERT INTO store.assign_keys
-        SELECT (SELECT coalesce(max(assign_key), 0) FROM store.assign_keys)
-               + row_number() OVER (ORDER BY vehicle_id, enterprise_id, provider_id),
-               vehicle_id, enterprise_id, provider_id
-        FROM (SELECT DISTINCT vehicle_id, enterprise_id, provider_id FROM {relation}
-              WHERE vehicle_id IS NOT NULL OR enterprise_id IS NOT NULL
-                 OR provider_id IS NOT NULL) a
-        WHERE NOT EXISTS (
-            SELECT 1 FROM store.assign_keys k
-            WHERE k.vehicle_id IS NOT DISTINCT FROM a.vehicle_id
-              AND k.enterprise_id IS NOT DISTINCT FROM a.enterprise_id
-              AND k.provider_id IS NOT DISTINCT FROM a.provider_id)""")
+    add_terminals(con, relation)
+    add_assign_keys(con, relation)
     con.execute(f"""
         INSERT INTO store.positions BY NAME
         SELECT s.* EXCLUDE (terminal_phone, vehicle_id, enterprise_id, provider_id),
                tk.term_key, k.assign_key
-        FROM {relation} s
+        FROM {_relation(relation)} s
         JOIN store.terminals tk ON tk.terminal_phone = s.terminal_phone
         LEFT JOIN store.assign_keys k
           ON k.vehicle_id IS NOT DISTINCT FROM s.vehicle_id

@@ -17,7 +17,7 @@ import duckdb
 
 from hazrisk.rates import Period
 from hazrisk.store.connect import connect
-from hazrisk.store.resolve import resolve_terminals
+from hazrisk.store.resolve import resolve_terminals, term_keys
 
 BJ = ZoneInfo("Asia/Shanghai")
 EARTH_RADIUS_KM = 6371.0088
@@ -72,13 +72,8 @@ class World:
     def _insert(self, table: str, values: dict[str, Any]) -> None:
         target, columns = self._base_table(table)
         if "term_key" in columns and "terminal_phone" in values:  # phone stored as a key
-            self.con.execute(
-                "INSERT INTO store.terminals SELECT (SELECT coalesce(max(term_key), 0) + 1 "
-                "FROM store.terminals), $p WHERE NOT EXISTS (SELECT 1 FROM store.terminals "
-                "WHERE terminal_phone = $p)", {"p": values["terminal_phone"]})
-            (values["term_key"],) = self.con.execute(
-                "SELECT term_key FROM store.terminals WHERE terminal_phone = $p",
-                {"p": values["terminal_phone"]}).fetchall()[0]
+            phone = values["terminal_phone"]
+            values["term_key"] = term_keys(self.con, [phone])[phone]
         values = {k: v for k, v in values.items() if k in columns}
         cols = ", ".join(values)
         marks = ", ".join(f"${k}" for k in values)

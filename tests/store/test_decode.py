@@ -38,8 +38,8 @@ def check_equivalent(data: bytes, chunk: int, fmt: str = "raw") -> None:
     hbs: list[Key] = []
     fast_offsets: set[int] = set()
     positions: list[Key] = []
-    it = (D.iter_raw_chunks if fmt == "raw" else D.iter_hexlog_chunks)(
-        io.BytesIO(data), chunk_bytes=chunk)
+    it = (D.iter_raw_chunks(io.BytesIO(data), chunk_bytes=chunk, reuse_buffers=True)
+          if fmt == "raw" else D.iter_hexlog_chunks(io.BytesIO(data), chunk_bytes=chunk))
     for ch in it:
         records.extend(_key(r) for r in ch.records)
         scalar_offsets = {r.offset for r in ch.records if r.status == "ok" and r.length > 0
@@ -87,6 +87,25 @@ def test_fast_path_takes_most_frames() -> None:
     assert ch.frames_fast >= 240 and len(ch.records) < 20
     (ch,) = list(D.iter_hexlog_chunks(io.BytesIO(s.hexlog())))
     assert ch.frames_fast >= 190
+
+
+def test_reused_read_buffers_keep_a_chunk_until_two_more_are_drawn() -> None:
+    """With ``reuse_buffers`` (ingest), a chunk's frame bytes stay right while the next chunk
+    is decoded: what ingest's writer thread, one chunk behind, reads from them."""
+    data = mixed_stream(n=400).raw_bytes()
+    it = D.iter_raw_chunks(io.BytesIO(data), chunk_bytes=4096, reuse_buffers=True)
+    prev = next(it)
+    checked = 0
+    for ch in it:  # ``prev`` was drawn one chunk ago
+        assert ch.raw is not None and prev.raw is not None
+        assert ch.raw[0].base is not prev.raw[0].base  # another buffer of the ring
+        offs = prev.positions.column("offset").to_pylist() if prev.positions else []
+        for off in offs[:5]:
+            frame = prev.frame_at(off)
+            assert frame is not None and frame == data[off : off + len(frame)]
+            checked += 1
+        prev = ch
+    assert checked > 20
 
 
 def test_barrier_is_a_valid_heartbeat() -> None:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hazrisk.store import connect
-from hazrisk.store.positions import store_mask, time_clusters, with_term_keys
+from hazrisk.store.positions import order_and_clusters, stage_table, store_mask, with_term_keys
 from hazrisk.store.resolve import insert_keyed_positions
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -61,7 +61,7 @@ def test_store_mask_matches_sql_semantics() -> None:
             zero_copy_only=False)),
     })
     staged = with_term_keys(con, staged)
-    got = store_mask(con, staged, time_clusters(staged))
+    got = store_mask(con, staged, order_and_clusters(staged)[1])
     con.register("_n", staged.append_column("i", pa.array(np.arange(400))))
     want_rows = con.execute("""
         SELECT i FROM _n s
@@ -75,3 +75,27 @@ def test_store_mask_matches_sql_semantics() -> None:
     want[[r[0] for r in want_rows]] = True
     assert got.sum() < 400 and (~got).sum() > 50  # the check does drop rows here
     assert np.array_equal(got, want)
+
+
+def test_staged_rank_equals_a_fresh_sort() -> None:
+    """The append order stage_table precomputes (``_rank``, for the writer thread) equals
+    sorting the chunk from scratch; spans: live and backfill, a day apart."""
+    rng = np.random.default_rng(9)
+    rows = _rows(rng, 500)
+    n = 500
+    table = pa.table({
+        "phone": pa.array(rows["terminal_phone"]),
+        "device_time": pa.array(rows["device_time"], _TS),
+        "lat_deg": pa.array(rows["lat_deg"], pa.float64()),
+        "lon_deg": pa.array(rows["lon_deg"], pa.float64()),
+        "offset": pa.array(np.arange(n, dtype=np.int64) * 40),
+        "alarm": pa.array(np.zeros(n, np.uint32)), "status": pa.array(np.full(n, 3, np.uint32)),
+        "is_backfill": pa.array(np.zeros(n, bool)), "msg_id": pa.array(np.full(n, 512, np.int32)),
+        "pos_index": pa.array(np.zeros(n, np.int32)),
+    })
+    staged = stage_table(table, file_id=1, first_row=0)
+    o1, c1 = order_and_clusters(staged)
+    o2, c2 = order_and_clusters(staged.drop_columns(["_rank"]))
+    assert not np.array_equal(o1, np.arange(n))  # the rows were out of order
+    assert np.array_equal(o1, o2)
+    assert c1 == c2 and len(c1) == 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,8 +21,9 @@ from store_testkit import (
 )
 
 from hazrisk.store.cli import main as store_main
+from hazrisk.store.connect import connect
 from hazrisk.store.ingest import ingest_paths
-from hazrisk.store.registry import SPECS, import_registry
+from hazrisk.store.registry import SPECS, import_registry, parse_date
 
 
 def test_validation_errors_name_file_row_and_column(db: duckdb.DuckDBPyConnection,
@@ -230,9 +231,7 @@ def test_excel_import_equals_csv(tmp_path: Path) -> None:
 
     results = {}
     for name, folder in (("csv", csv_dir), ("xlsx", xlsx_dir)):
-        con = duckdb.connect()
-        from hazrisk.store.connect import apply_schema
-        apply_schema(con)
+        con = connect(":memory:")
         rep = import_registry(con, folder)
         (f,) = [x for x in rep.files if x.kind == "vehicles"]
         problems = [(p.row, p.column) for p in f.problems]
@@ -249,9 +248,7 @@ def test_corrupt_excel_file_is_named(tmp_path: Path) -> None:
     write_csv(tmp_path / "registry" / "vehicles.csv", VEHICLE_HEADER,
               [vehicle_row("V00001", PHONE_A)])
     (tmp_path / "registry" / "providers.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
-    con = duckdb.connect()
-    from hazrisk.store.connect import apply_schema
-    apply_schema(con)
+    con = connect(":memory:")
     rep = import_registry(con, tmp_path)
     by_kind = {f.kind: f for f in rep.files}
     assert by_kind["vehicles"].rows_ok == 1
@@ -262,10 +259,6 @@ def test_corrupt_excel_file_is_named(tmp_path: Path) -> None:
 
 
 def test_parse_date_accepts_midnight_timestamps_only() -> None:
-    from datetime import date
-
-    from hazrisk.store.registry import parse_date
-
     assert parse_date("2026-10-01") == date(2026, 10, 1)
     assert parse_date("2026/10/01") == date(2026, 10, 1)
     assert parse_date("2026-10-01 00:00:00") == date(2026, 10, 1)

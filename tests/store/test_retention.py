@@ -15,6 +15,7 @@ from store_testkit import BJ
 from hazrisk.config import load_rules
 from hazrisk.store.cli import main as store_main
 from hazrisk.store.connect import connect
+from hazrisk.store.resolve import term_keys
 from hazrisk.store.retention import RetentionError, horizons, retain
 
 _POS_COLS = ("pos_seq, term_key, device_time, alarm, status, is_backfill, msg_id, "
@@ -36,11 +37,11 @@ def _fill(con: duckdb.DuckDBPyConnection, times: list[datetime | None]) -> None:
     con.execute("DELETE FROM store.positions")
     con.execute("DELETE FROM store.alarms")
     con.execute("DELETE FROM core.handling_log")
-    con.execute("INSERT OR IGNORE INTO store.terminals VALUES (1, '013900000001')")
+    key = term_keys(con, ["013900000001"])["013900000001"]
     for i, t in enumerate(times):
         con.execute(f"INSERT INTO store.positions ({_POS_COLS}) "
-                    "VALUES ($i, 1, $t, 2, 3, false, 512, 0, 0, 1, $i)",
-                    {"i": i, "t": t})
+                    "VALUES ($i, $k, $t, 2, 3, false, 512, 0, 0, 1, $i)",
+                    {"i": i, "k": key, "t": t})
         con.execute("INSERT INTO store.alarms VALUES ($i, '013900000001', NULL, NULL, NULL, $t, "
                     "1, 'overspeed', 30, 120, 60, false, 1, $i)", {"i": i, "t": t})
         con.execute("INSERT INTO core.handling_log (log_id, event_time, action_time, import_id, "
