@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from hazrisk.store.connect import storage_table
+
 DESCRIPTION = "provider rates + device KPIs, one month of 20,000 vehicles (synthetic positions)"
 
 VEHICLES = 20_000
@@ -60,15 +62,15 @@ def _registry(con: Any, n: int) -> None:
         "import_id": pa.array([1] * n, pa.int32()), "source_row": pa.array(range(2, n + 2), pa.int32()),
     })
     con.register("_v", vehicles)
-    con.execute(f"INSERT INTO {_base(con, 'core.vehicles')} BY NAME SELECT * FROM _v")
+    con.execute(f"INSERT INTO {storage_table(con, 'core.vehicles')} BY NAME SELECT * FROM _v")
     con.unregister("_v")
     con.execute(f"""
-        INSERT INTO {_base(con, 'core.providers')} BY NAME
+        INSERT INTO {storage_table(con, 'core.providers')} BY NAME
         SELECT 'P' || lpad(CAST(i AS VARCHAR), 2, '0') AS provider_id, 'provider ' || i AS name,
                'jt.p' || i || '.cn' AS platform_domain, 1 AS import_id, i AS source_row
         FROM range(1, $n + 1) t(i)""", {"n": PROVIDERS})
     con.execute(f"""
-        INSERT INTO {_base(con, 'core.images')} BY NAME
+        INSERT INTO {storage_table(con, 'core.images')} BY NAME
         SELECT v.vehicle_id, s.slot, v.vehicle_id || s.slot AS file_name,
                CASE WHEN hash(v.vehicle_id) % 40 = 0 THEN 'dup' ELSE v.vehicle_id || s.slot END
                    AS sha256, 60000 AS size_bytes, 'ffd8ffe0' AS magic_hex,
@@ -77,13 +79,13 @@ def _registry(con: Any, n: int) -> None:
         FROM core.vehicles v,
              (SELECT unnest(['registration_cert', 'driving_licence', 'body_photo']) AS slot) s""")
     con.execute(f"""
-        INSERT INTO {_base(con, 'core.phone_verifications')} BY NAME
+        INSERT INTO {storage_table(con, 'core.phone_verifications')} BY NAME
         SELECT vehicle_id, operator_phone, TIMESTAMPTZ '2026-06-01 10:00:00+08' AS verified_at,
                CASE WHEN hash(vehicle_id) % 10 = 0 THEN 'fail' ELSE 'pass' END AS result,
                1 AS import_id, row_number() OVER () AS source_row
         FROM core.vehicles""")
     con.execute(f"""
-        INSERT INTO {_base(con, 'core.param_answers')} BY NAME
+        INSERT INTO {storage_table(con, 'core.param_answers')} BY NAME
         SELECT v.terminal_phone, TIMESTAMPTZ '2026-10-20 10:00:00+08' AS recv_time, 1 AS serial,
                1 AS reply_serial, p.param_id, printf('0x%04X', p.param_id) AS param_hex,
                CASE WHEN hash(v.vehicle_id) % 20 = 0 THEN '10.0.0.1'
@@ -92,7 +94,7 @@ def _registry(con: Any, n: int) -> None:
                row_number() OVER () AS source_offset
         FROM core.vehicles v, (SELECT unnest([19, 23]) AS param_id) p""")
     con.execute(f"""
-        INSERT INTO {_base(con, 'core.fault_tickets')} BY NAME
+        INSERT INTO {storage_table(con, 'core.fault_tickets')} BY NAME
         SELECT 'K' || vehicle_id AS ticket_id, vehicle_id, terminal_phone, maker_id, device_model,
                'gnss' AS fault_kind, TIMESTAMPTZ '2026-10-10 10:00:00+08' AS reported_at,
                TIMESTAMPTZ '2026-10-10 10:00:00+08' + to_hours(CAST(hash(vehicle_id) % 40 AS BIGINT))
@@ -109,7 +111,7 @@ def _files(con: Any, days: int) -> dict[tuple[int, int], int]:
             ids[(p, d)] = fid
             rows.append((fid, p, d))
     con.execute(f"""
-        INSERT INTO {_base(con, 'meta.ingested_files')} BY NAME
+        INSERT INTO {storage_table(con, 'meta.ingested_files')} BY NAME
         SELECT f AS file_id, '/dumps/P' || lpad(CAST(p + 1 AS VARCHAR), 2, '0') || '/' || d
                    AS path, 'sha' || f AS sha256, 0 AS size_bytes, 'raw' AS format,
                false AS compressed, 'P' || lpad(CAST(p + 1 AS VARCHAR), 2, '0')
@@ -189,21 +191,6 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _base(con: Any, name: str) -> str:
-    """The base table behind a documented ``core.x`` relation (possibly ``store.x``)."""
-    schema, rel = name.split(".")
-    candidates = [(schema, rel), ("store", rel)]
-    if rel == "positions":
-        candidates += [("core", "position_facts"), ("store", "position_facts")]
-    for sch, tab in candidates:
-        kind = con.execute("SELECT table_type FROM information_schema.tables "
-                           "WHERE table_schema = $s AND table_name = $n",
-                           {"s": sch, "n": tab}).fetchall()
-        if kind and kind[0][0] == "BASE TABLE":
-            return f"{sch}.{tab}"
-    raise RuntimeError(f"no base table for {name}")
-
-
 def run(quick: bool = False, vehicles: int | None = None, days: int = DAYS,
         points: int = POINTS_PER_DAY) -> dict[str, Any]:
     from hazrisk.rates import Period, compute_devices, compute_rates
@@ -219,7 +206,7 @@ def run(quick: bool = False, vehicles: int | None = None, days: int = DAYS,
         t = time.perf_counter()
         _registry(con, n_veh)
         _files(con, days)
-        target = _base(con, "core.positions")
+        target = storage_table(con, "core.positions")
         rng = np.random.default_rng(808)
         seq = 1
         for first in range(0, n_veh, CHUNK_VEHICLES):

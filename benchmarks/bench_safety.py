@@ -277,17 +277,6 @@ def _chunk(rng: np.random.Generator, roads: Roads, home: np.ndarray, first: int,
     return pos, alarms, texts
 
 
-def _storage(con: Any, name: str) -> str:
-    """The writable table behind ``core.<name>`` (the warehouse may store telematics in
-    ``store.*`` behind ``core.*`` views showing rows of committed files only)."""
-    tables = {(r[0], r[1]) for r in con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
-    for schema, table in (("core", name), ("store", name), ("core", "position_facts")):
-        if (schema, table) in tables and (table == name or name == "positions"):
-            return f"{schema}.{table}"
-    raise LookupError(f"no storage table for core.{name}")
-
-
 def _committed_file(con: Any) -> None:
     """meta.ingested_files row 1: every synthetic row carries source_file_id 1."""
     con.execute(
@@ -300,7 +289,7 @@ def _committed_file(con: Any) -> None:
 
 def run(quick: bool = False, vehicles: int | None = None, days: int = DAYS) -> dict[str, Any]:
     from hazrisk.safety import detect
-    from hazrisk.store.connect import connect
+    from hazrisk.store.connect import connect, storage_table
     from hazrisk.store.resolve import insert_keyed_positions
 
     n_veh = vehicles or (QUICK_VEHICLES if quick else VEHICLES)
@@ -314,7 +303,8 @@ def run(quick: bool = False, vehicles: int | None = None, days: int = DAYS) -> d
         roads = Roads()
         home = _registry(con, n_veh, roads, rng)
         _committed_file(con)
-        dest = {k: _storage(con, k) for k in ("positions", "safety_events", "text_messages")}
+        dest = {k: storage_table(con, f"core.{k}")
+                for k in ("positions", "safety_events", "text_messages")}
         seq = 1
         for first in range(0, n_veh, CHUNK_VEHICLES):
             count = min(CHUNK_VEHICLES, n_veh - first)

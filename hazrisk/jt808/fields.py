@@ -253,76 +253,74 @@ def _as_beijing(name: str, value: Any) -> datetime:
     return value
 
 
-class BcdTime(Field):
-    """BCD[6] ``YYMMDDhhmmss``, Beijing time -> aware datetime.
+class _BcdStamp(Field):
+    """A BCD time stamp: an invalid one decodes to ``None`` with the raw digits under
+    ``<name>_bcd`` (in strict mode it raises ``invalid_bcd_time``); encoding takes either a
+    value or, for ``None``, the ``<name>_bcd`` digits back."""
 
-    An invalid time decodes to ``None`` with the raw digits under ``<name>_bcd``; in strict
-    mode it raises ``invalid_bcd_time``.
-    """
-
-    fmt = "6s"
+    width = 0
+    what = ""  # "time" / "date", for messages
 
     def __init__(self, name: str, doc: str = "") -> None:
         self.name, self.doc = name, doc
         self.bcd_key = f"{name}_bcd"
+        self.fmt = f"{self.width}s"
 
     @property
     def optional_keys(self) -> tuple[str, ...]:
         return (self.bcd_key,)
 
+    def parse(self, raw: bytes) -> Any:
+        raise NotImplementedError
+
+    def digits(self, value: Any) -> str:
+        raise NotImplementedError
+
     def put(self, raw: bytes, out: Body, ctx: Ctx, path: str, pos: int) -> None:
-        value = parse_bcd_time(raw)
+        value = self.parse(raw)
         out[self.name] = value
         if value is None:
             out[self.bcd_key] = raw.hex()
             if ctx.strict:
                 raise DecodeError(
                     "invalid_bcd_time", join(path, self.name), ctx.offset,
-                    f"BCD {raw.hex()} is not a time", pos,
+                    f"BCD {raw.hex()} is not a {self.what}", pos,
                 )
 
     def take(self, body: Mapping[str, Any]) -> bytes:
         value = _require(body, self.name)
         if value is None:
-            return _fixed_hex(self.bcd_key, _require(body, self.bcd_key), 6)
-        t = _as_beijing(self.name, value)
-        return _to_bcd(t.strftime("%y%m%d%H%M%S"))
+            return _fixed_hex(self.bcd_key, _require(body, self.bcd_key), self.width)
+        return _to_bcd(self.digits(value))
 
 
-class BcdDate(Field):
-    """BCD[4] ``YYYYMMDD`` -> date (None plus ``<name>_bcd`` when invalid)."""
+class BcdTime(_BcdStamp):
+    """BCD[6] ``YYMMDDhhmmss``, Beijing time -> aware datetime."""
 
-    fmt = "4s"
+    width, what = 6, "time"
 
-    def __init__(self, name: str, doc: str = "") -> None:
-        self.name, self.doc = name, doc
-        self.bcd_key = f"{name}_bcd"
+    def parse(self, raw: bytes) -> datetime | None:
+        return parse_bcd_time(raw)
 
-    @property
-    def optional_keys(self) -> tuple[str, ...]:
-        return (self.bcd_key,)
+    def digits(self, value: Any) -> str:
+        return _as_beijing(self.name, value).strftime("%y%m%d%H%M%S")
 
-    def put(self, raw: bytes, out: Body, ctx: Ctx, path: str, pos: int) -> None:
+
+class BcdDate(_BcdStamp):
+    """BCD[4] ``YYYYMMDD`` -> date."""
+
+    width, what = 4, "date"
+
+    def parse(self, raw: bytes) -> date | None:
         parts = [_bcd_int(b) for b in raw]
-        value: date | None = None
-        if min(parts) >= 0:
-            try:
-                value = date(parts[0] * 100 + parts[1], parts[2], parts[3])
-            except ValueError:
-                value = None
-        out[self.name] = value
-        if value is None:
-            out[self.bcd_key] = raw.hex()
-            if ctx.strict:
-                raise DecodeError(
-                    "invalid_bcd_time", join(path, self.name), ctx.offset,
-                    f"BCD {raw.hex()} is not a date", pos,
-                )
+        if min(parts) < 0:
+            return None
+        try:
+            return date(parts[0] * 100 + parts[1], parts[2], parts[3])
+        except ValueError:
+            return None
 
-    def take(self, body: Mapping[str, Any]) -> bytes:
-        value = _require(body, self.name)
-        if value is None:
-            return _fixed_hex(self.bcd_key, _require(body, self.bcd_key), 4)
+    def digits(self, value: Any) -> str:
         if isinstance(value, str):
             try:
                 value = date.fromisoformat(value)
@@ -330,7 +328,7 @@ class BcdDate(Field):
                 raise EncodeError(f"{self.name}: not an ISO date: {value!r}") from None
         if not isinstance(value, date):
             raise EncodeError(f"{self.name}: expected a date, got {value!r}")
-        return _to_bcd(f"{value.year:04d}{value.month:02d}{value.day:02d}")
+        return f"{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
 def _fixed_hex(name: str, value: Any, width: int) -> bytes:

@@ -247,7 +247,11 @@ _KEYS = tuple(f"0x{i:02X}" for i in range(256))
 
 
 def item_key(item_id: int, seen: Mapping[str, Any]) -> str:
-    key = _KEYS[item_id] if item_id < 256 else f"0x{item_id:02X}"
+    return unique_key(_KEYS[item_id] if item_id < 256 else f"0x{item_id:02X}", seen)
+
+
+def unique_key(key: str, seen: Mapping[str, Any]) -> str:
+    """``key``, or ``key#2``, ``key#3`` ... when an id repeats in one message."""
     if key not in seen:
         return key
     n = 2

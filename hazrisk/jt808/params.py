@@ -17,7 +17,7 @@ from typing import Any
 
 from hazrisk.jt808.errors import EncodeError
 from hazrisk.jt808.fields import Body, Ctx, Fatal, Field, decode_string, encode_string, join
-from hazrisk.jt808.items import parse_key
+from hazrisk.jt808.items import parse_key, unique_key
 
 U8, U16, U32, STR, BYTES = "u8", "u16", "u32", "str", "bytes"
 _WIDTH = {U8: 1, U16: 2, U32: 4}
@@ -186,7 +186,7 @@ class Params(Field):
                 )
             param_id = int.from_bytes(buf[pos : pos + 4], "big")
             n = buf[pos + 4]
-            key = _key4(param_id, params)
+            key = unique_key(f"0x{param_id:04X}", params)
             if pos + 5 + n > end:
                 raise Fatal(
                     "bad_body", join(here, key), pos,
@@ -211,13 +211,3 @@ class Params(Field):
                 raise EncodeError(f"param {key}: {len(data)} bytes, a BYTE length holds 255")
             parts.append(param_id.to_bytes(4, "big") + bytes([len(data)]) + data)
         return b"".join(parts)
-
-
-def _key4(param_id: int, seen: Mapping[str, Any]) -> str:
-    key = f"0x{param_id:04X}"
-    if key not in seen:
-        return key
-    n = 2
-    while f"{key}#{n}" in seen:
-        n += 1
-    return f"{key}#{n}"

@@ -194,17 +194,36 @@ def recover(con: duckdb.DuckDBPyConnection) -> list[int]:
     stale = [int(f) for (f,) in con.execute(
         "SELECT file_id FROM meta.ingest_in_progress ORDER BY file_id").fetchall()]
     for fid in stale:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            delete_file_rows(con, fid)
-            con.execute("DELETE FROM meta.ingest_in_progress WHERE file_id = $f", {"f": fid})
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+        discard_unfinished(con, fid)
     return stale
+
+
+def discard_unfinished(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    """Delete an unfinished file's stored rows and its ``meta.ingest_in_progress`` marker,
+    in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        delete_file_rows(con, file_id)
+        con.execute("DELETE FROM meta.ingest_in_progress WHERE file_id = $f", {"f": file_id})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _env_int(name: str) -> int | None:
     value = os.environ.get(name)
     return int(value) if value else None
+
+
+def storage_table(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """The base table that holds the rows of a documented relation: ``schema.name`` itself
+    when it is a table, else ``store.name`` (the ``core``/``raw``/``quarantine`` telematics
+    relations are views over it showing committed files only; ``core.positions`` also joins
+    its key tables). For loaders that write rows directly (benchmarks, test builders)."""
+    schema, name = relation.split(".")
+    for sch in (schema, "store"):
+        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s "
+                       "AND table_name = $n", {"s": sch, "n": name}).fetchall()[0][0]:
+            return f"{sch}.{name}"
+    raise StoreError(f"no base table holds {relation}")

@@ -95,6 +95,19 @@ class DecodedChunk:
         return buf[a : a + length].tobytes()
 
 
+def _reassembled(records: list[Record], joiner: Reassembler, end: int | None) -> list[Record]:
+    """``records`` with each completed subpackage group's message after its last part; at
+    the end of the stream (``end``: its length) the incomplete groups too."""
+    out: list[Record] = []
+    for rec in records:
+        out.append(rec)
+        if rec.subpackage is not None:
+            out.extend(joiner.feed(rec))
+    if end is not None:
+        out.extend(joiner.finish(end))
+    return out
+
+
 def _read_size(chunk_bytes: int, reads: int, remaining: int | None = None) -> int:
     """The next read: a quarter chunk first (the database writer starts on the first rows
     sooner), and when the end is near (``remaining`` known) halves of what is left, so the
@@ -240,13 +253,7 @@ def iter_raw_chunks(
             carry = buf.tobytes()
             continue
         records, hb = _records_between(buf[:cut], starts, ends, pos, final_tail=eof)
-        out: list[Record] = []
-        for rec in records:
-            out.append(rec)
-            if rec.subpackage is not None:
-                out.extend(joiner.feed(rec))
-        if eof:
-            out.extend(joiner.finish(pos + len(buf)))
+        out = _reassembled(records, joiner, pos + len(buf) if eof else None)
         yield DecodedChunk(
             positions=_with_scalar_positions(table, out),
             records=out,
@@ -480,13 +487,7 @@ def iter_hexlog_chunks(
             cut = len(data)  # an overlong line: the codec's reader calls it garbage
         block = data[:cut]
         fast, records, n_fast, hb = _hexlog_block(block, offset, line_no)
-        out: list[Record] = []
-        for rec in records:
-            out.append(rec)
-            if rec.subpackage is not None:
-                out.extend(joiner.feed(rec))
-        if eof:
-            out.extend(joiner.finish(offset + cut))
+        out = _reassembled(records, joiner, offset + cut if eof else None)
         yield DecodedChunk(_with_scalar_positions(fast, out), out, n_fast, offset + cut,
                            heartbeats=hb, text=(block, offset))
         line_no += block.count(b"\n")

@@ -36,7 +36,7 @@ import pyarrow as pa
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING, decode_frame, detect_format
 from hazrisk.store.allocator import tune_for_ingest
-from hazrisk.store.connect import delete_file_rows
+from hazrisk.store.connect import discard_unfinished
 from hazrisk.store.decode import (
     DEFAULT_CHUNK,
     DecodedChunk,
@@ -308,14 +308,7 @@ def _abort(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     """Undo an unfinished file: its open chunk transaction, its stored rows, its marker."""
     with contextlib.suppress(duckdb.Error):
         con.execute("ROLLBACK")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        delete_file_rows(con, file_id)
-        con.execute("DELETE FROM meta.ingest_in_progress WHERE file_id = $f", {"f": file_id})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    discard_unfinished(con, file_id)
 
 
 def _record_error(con: duckdb.DuckDBPyConnection, path: Path, sha: str | None, error: str) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from hazrisk.rates import Period
-from hazrisk.store.connect import connect
+from hazrisk.store.connect import connect, storage_table
 from hazrisk.store.resolve import resolve_terminals, term_keys
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -48,26 +48,15 @@ class World:
         self._tables: dict[str, tuple[str, list[str]]] = {}
 
     def _base_table(self, name: str) -> tuple[str, list[str]]:
-        """The base table behind a documented relation (the warehouse may store ``core.x`` in
-        ``store.x`` behind a view), with its columns."""
-        if name in self._tables:
-            return self._tables[name]
-        schema, rel = name.split(".")
-        candidates = [(schema, rel), ("store", rel)]
-        if rel == "positions":
-            candidates += [("core", "position_facts"), ("store", "position_facts")]
-        for sch, tab in candidates:
-            kind = self.con.execute(
-                "SELECT table_type FROM information_schema.tables WHERE table_schema = $s "
-                "AND table_name = $n", {"s": sch, "n": tab}).fetchall()
-            if kind and kind[0][0] == "BASE TABLE":
-                cols = [r[0] for r in self.con.execute(
-                    "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = $s AND table_name = $n", {"s": sch, "n": tab}
-                ).fetchall()]
-                self._tables[name] = (f"{sch}.{tab}", cols)
-                return self._tables[name]
-        raise RuntimeError(f"no base table for {name}")
+        """The base table behind a documented relation, with its columns."""
+        if name not in self._tables:
+            target = storage_table(self.con, name)
+            sch, tab = target.split(".")
+            cols = [r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = $s AND table_name = $n", {"s": sch, "n": tab}).fetchall()]
+            self._tables[name] = (target, cols)
+        return self._tables[name]
 
     def _insert(self, table: str, values: dict[str, Any]) -> None:
         target, columns = self._base_table(table)

@@ -19,7 +19,7 @@ from pyproj import Transformer
 
 from hazrisk.safety import SafetyParams, detect
 from hazrisk.safety.pipeline import DetectReport
-from hazrisk.store.connect import connect
+from hazrisk.store.connect import connect, storage_table
 from hazrisk.store.resolve import insert_keyed_positions
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -111,14 +111,10 @@ class World:
     def _storage(self, name: str) -> str:
         """The writable table behind ``core.<name>`` (the documented relation may be a view
         over the warehouse's storage, showing rows of committed files only)."""
-        tables = {(r[0], r[1]) for r in self.con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
-        for schema, table in (("core", name), ("store", name), ("core", "position_facts")):
-            if (schema, table) in tables and (table == name or name == "positions"):
-                if schema != "core" or table != name:
-                    self._ensure_file()
-                return f"{schema}.{table}"
-        raise LookupError(f"no storage table for core.{name}")
+        target = storage_table(self.con, f"core.{name}")
+        if target != f"core.{name}":  # a view over committed files: commit one
+            self._ensure_file()
+        return target
 
     def _columns(self, relation: str) -> set[str]:
         schema, table = relation.split(".")
