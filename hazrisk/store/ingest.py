@@ -75,6 +75,7 @@ class FileSummary:
     skip_reason: str | None = None
     file_id: int | None = None
     format: str | None = None
+    compressed: bool = False
     positions_stored: int = 0
     alarms: int = 0
     safety_events: int = 0
@@ -331,6 +332,7 @@ def _ingest_chunks(
     through the views until the caller commits the file's meta row."""
     assert summary.file_id is not None
     stream, gz = open_stream(path)
+    summary.compressed = gz
     with stream:
         first = stream.read(SNIFF_BYTES)
         fmt = detect_format(first)
@@ -532,7 +534,7 @@ def _write_meta(
         """,
         {
             "file_id": s.file_id, "path": str(path.resolve()), "sha": sha, "size": size,
-            "format": s.format or "raw", "compressed": _is_gz(path), "provider": provider,
+            "format": s.format or "raw", "compressed": s.compressed, "provider": provider,
             "day": day, "frames_ok": s.frames_ok, "frames_rejected": sum(s.rejected.values()),
             "garbage_bytes": s.garbage_bytes, "garbage_spans": s.tables.get("garbage_spans", 0),
             "positions": s.positions, "positions_stored": s.positions_stored,
@@ -546,8 +548,3 @@ def _write_meta(
             "INSERT INTO meta.ingested_file_rejects VALUES ($f, $r, $n)",
             {"f": s.file_id, "r": reason, "n": n},
         )
-
-
-def _is_gz(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"

@@ -72,6 +72,8 @@ def test_counts_equal_the_decoder(db: duckdb.DuckDBPyConnection, tmp_path: Path,
     (seq_unique,) = db.execute(
         "SELECT count(DISTINCT pos_seq) = count(*) FROM core.positions").fetchall()[0]
     assert seq_unique
+    assert db.execute("SELECT format, compressed FROM meta.ingested_files").fetchall() == [
+        ("raw" if fmt == "raw" else "hexlog", gz)]
 
 
 def test_typed_rows(db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
