@@ -9,9 +9,12 @@ stays fast and a broken optional area never breaks the others.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 #: Modules that register subcommands, in the order shown by ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -53,12 +56,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    return run_command(func, args)
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    name = getattr(args, "command_name", None)
+    return f"hazrisk {name}" if name else "hazrisk"
+
+
+def run_command(func: Any, args: argparse.Namespace) -> int:
+    """Run a subcommand; every error reaches the user as one line with its exit code
+    (:mod:`hazrisk.cliutil`). ``HAZRISK_DEBUG=1`` re-raises for developers."""
+    from hazrisk.cliutil import EXIT_FAILED, EXIT_USAGE, CliError
+
+    debug = os.environ.get("HAZRISK_DEBUG") == "1"
     try:
         return int(func(args) or 0)
     except BrokenPipeError:  # e.g. `hazrisk decode x | head`
+        _quiet_stdout()
         return 0
     except KeyboardInterrupt:
         return 130
+    except CliError as exc:
+        sys.stderr.write(f"{_command_name(args)}: {exc.message}\n")
+        return exc.code
+    except OSError as exc:
+        if debug:
+            raise
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        sys.stderr.write(f"{_command_name(args)}: {where}{exc.strerror or exc}\n")
+        return EXIT_FAILED if exc.errno not in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR) else EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the last guard before a user sees a traceback
+        if debug:
+            raise
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        sys.stderr.write(f"{_command_name(args)}: {type(exc).__name__}: {text} "
+                         "(set HAZRISK_DEBUG=1 for details)\n")
+        return EXIT_FAILED
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe, point stdout at devnull so the interpreter's final flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover
