@@ -26,7 +26,7 @@ import os
 import shutil
 import sys
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
@@ -307,6 +307,33 @@ def table_columns(args: argparse.Namespace, default: Sequence[str]) -> list[str]
     if chosen:
         return [c.strip() for c in str(chosen).split(",") if c.strip()]
     return list(default)
+
+
+# --- output folders -------------------------------------------------------------------------
+def prepare_output_dir(path: str | os.PathLike[str], *, made_by_us: Callable[[Path], bool],
+                       force: bool = False, command: str = "") -> Path:
+    """Check that ``path`` may receive a command's output folder, and create it.
+
+    Allowed without ``force``: a folder that does not exist yet, an empty folder, or one
+    ``made_by_us`` recognises (a marker the command itself wrote). A file, a folder that
+    cannot be created or written, or (without ``force``) a folder holding other things give
+    a :class:`CliError` (exit 2). Nothing is deleted here.
+    """
+    p = Path(path)
+    who = f"hazrisk {command}" if command else "hazrisk"
+    if p.exists() and not p.is_dir():
+        usage(f"{p}: is a file, expected an output folder")
+    if p.is_dir() and not force and any(p.iterdir()) and not made_by_us(p):
+        usage(f"{p}: folder is not empty and was not made by {who}; give a new or empty "
+              "folder, or --force to write into it (other files are kept)")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / f".hazrisk-write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        usage(f"{p}: cannot write here ({exc.strerror or exc})")
+    return p
 
 
 def write_atomic_text(path: Path, text: str) -> None:
