@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -79,6 +79,12 @@ def add_period_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end", metavar="DATE", help="last Beijing day YYYY-MM-DD, inclusive")
 
 
+@overload
+def period_from_args(args: argparse.Namespace) -> Period: ...
+@overload
+def period_from_args(args: argparse.Namespace, *, required: Literal[True]) -> Period: ...
+@overload
+def period_from_args(args: argparse.Namespace, *, required: bool) -> Period | None: ...
 def period_from_args(args: argparse.Namespace, *, required: bool = True) -> Period | None:
     """The period of ``--period`` or ``--start/--end``; ``None`` when neither is given and
     the period is optional. Raises :class:`CliError` (exit 2) on a bad or missing period."""
@@ -271,30 +277,67 @@ def emit(rows: Any, fmt: str, *, columns: Sequence[str] | None = None,
     write_table(recs, keys, out, width=width)
 
 
+_MIN_COL = 6  # narrowest a text column is cut to before columns are dropped
+
+
+def _numeric(text: str) -> bool:
+    t = text.strip().rstrip("%").replace(",", "")
+    if not t:
+        return True
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return True
+
+
 def write_table(recs: Sequence[Mapping[str, Any]], keys: Sequence[str], out: IO[str], *,
                 width: int | None = None) -> None:
-    """An aligned table no wider than ``width`` (display columns)."""
+    """An aligned table no wider than ``width`` display columns (the terminal's).
+
+    Numbers are right-aligned and never cut; the widest text columns are narrowed first
+    (cut with ``…``), then trailing columns are dropped with a note naming them. Chinese
+    characters count two columns (:func:`display_width`).
+    """
     width = width or terminal_width()
     if not recs:
         out.write("(no rows 无记录)\n")
         return
     cells = [[_cell(k, r.get(k)) for k in keys] for r in recs]
-    natural = [max([display_width(k)] + [display_width(row[i]) for row in cells])
-               for i, k in enumerate(keys)]
-    widths = list(natural)
-    cap = 40
-    while sum(widths) + 2 * (len(widths) - 1) > width and cap >= 8:
-        widths = [min(w, cap) for w in natural]
-        cap -= 4
+    numeric = [all(_numeric(row[i]) for row in cells) for i in range(len(keys))]
+    data_w = [max(display_width(row[i]) for row in cells) for i in range(len(keys))]
+    widths = [max(display_width(k), data_w[i]) for i, k in enumerate(keys)]
+    # narrowest each column may become: text _MIN_COL; numbers their widest value
+    floor = [min(widths[i], max(data_w[i], _MIN_COL) if numeric[i] else _MIN_COL)
+             for i in range(len(keys))]
+
+    def total(n: int) -> int:
+        return sum(widths[:n]) + 2 * (n - 1)
+
     shown = len(keys)
-    while shown > 1 and sum(widths[:shown]) + 2 * (shown - 1) > width:
-        shown -= 1
-    if shown == 1:
-        widths[0] = min(widths[0], width)
-    line = "  ".join(_fit(k, widths[i]) for i, k in enumerate(keys[:shown])).rstrip()
-    out.write(line + "\n")
+    while total(shown) > width:
+        narrowable = [i for i in range(shown) if widths[i] > floor[i]]
+        if narrowable:
+            widest = max(narrowable, key=lambda i: widths[i])
+            widths[widest] -= 1
+        elif shown > 1:
+            shown -= 1
+        else:
+            widths[0] = max(1, width)
+            break
+
+    def line(values: Sequence[str]) -> str:
+        parts = []
+        for i, v in enumerate(values[:shown]):
+            if numeric[i] and display_width(v) <= widths[i]:
+                parts.append(" " * (widths[i] - display_width(v)) + v)
+            else:
+                parts.append(_fit(v, widths[i]))
+        return "  ".join(parts).rstrip()
+
+    out.write(line(list(keys)) + "\n")
     for row in cells:
-        out.write("  ".join(_fit(v, widths[i]) for i, v in enumerate(row[:shown])).rstrip() + "\n")
+        out.write(line(row) + "\n")
     if shown < len(keys):
         note = (f"(+{len(keys) - shown} columns not shown: {', '.join(keys[shown:])}; "
                 "use --columns, --format csv or json 更多列请用 csv/json)")

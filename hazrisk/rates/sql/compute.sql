@@ -447,9 +447,18 @@ INSERT INTO rates.vehicle_days BY NAME
 SELECT CAST($period AS VARCHAR) AS period, * FROM _rates_vd;
 
 -- name: store_period
-INSERT OR REPLACE INTO rates.periods
+-- $official: an official run (`hazrisk rates`); otherwise a flag survives only under the same rules.
+INSERT INTO rates.periods (period, kind, period_start, period_end, prev_period, rules_sha256,
+                           computed_at, official, devices_official)
 VALUES ($period, $kind, CAST($start_date AS DATE), CAST($end_date AS DATE), $prev_period,
-        $rules_sha256, current_timestamp);
+        $rules_sha256, current_timestamp, $official, false)
+ON CONFLICT (period) DO UPDATE SET
+    kind = excluded.kind, period_start = excluded.period_start,
+    period_end = excluded.period_end, prev_period = excluded.prev_period,
+    computed_at = excluded.computed_at,
+    official = excluded.official OR (official AND rules_sha256 = excluded.rules_sha256),
+    devices_official = devices_official AND rules_sha256 = excluded.rules_sha256,
+    rules_sha256 = excluded.rules_sha256;
 
 -- name: result
 SELECT r.period, r.provider_id AS provider, r.provider_id, r.metric, m.name_zh, m.name_en, m.number, m.unit,

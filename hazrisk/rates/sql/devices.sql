@@ -72,6 +72,9 @@ DELETE FROM rates.device_kpis WHERE period = $period;
 -- name: store
 INSERT INTO rates.device_kpis BY NAME SELECT * FROM _dev_kpis;
 
+-- name: store_official
+UPDATE rates.periods SET devices_official = true WHERE period = $period;
+
 -- name: result
 SELECT k.period, k.maker_id, k.device_model, k.metric, m.name_zh, m.name_en, m.number,
        m.unit, k.numerator, k.denominator, k.rate, k.ci_low, k.ci_high

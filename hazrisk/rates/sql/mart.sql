@@ -1,4 +1,6 @@
 -- hazrisk.rates published relations (copied by `hazrisk publish` with every mart.* relation).
+-- The mart holds official periods only (rates.periods.official / devices_official); previews
+-- and the drill-down's working data stay in rates.*.
 
 -- Provider x period x metric with the registry's names (rates.metrics).
 CREATE OR REPLACE VIEW mart.provider_rates AS
@@ -8,14 +10,16 @@ SELECT r.period, pe.period_start, pe.period_end, r.provider_id, p.name AS provid
        m.floor, m.weight, r.score, m.national_weight, r.national_score
 FROM rates.provider_rates r
 JOIN rates.metrics m ON m.id = r.metric
-LEFT JOIN rates.periods pe ON pe.period = r.period
+JOIN rates.periods pe ON pe.period = r.period AND pe.official
 LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP BY provider_id) p
        ON p.provider_id = r.provider_id;
 
--- Composite score per provider and period, its rank, and the change against the previous
--- period (previous calendar month, or the equal range just before) when that was computed.
--- rank_change > 0: moved up. coverage: share of the composite weight with a measurable rate.
-CREATE OR REPLACE VIEW mart.provider_ranking AS
+-- Composite score per provider and stored period, its rank, and the change against the
+-- previous period (previous calendar month, or the equal range just before) when that is
+-- official. rank_change > 0: moved up. coverage: share of the composite weight with a
+-- measurable rate. `hazrisk rates --ranking` reads it (previews included); the mart below
+-- keeps the official periods.
+CREATE OR REPLACE VIEW rates.provider_ranking AS
 WITH totals AS (
     SELECT r.period, r.provider_id,
            sum(coalesce(r.score, 0)) AS score,
@@ -33,12 +37,16 @@ SELECT c.period, pe.period_start, pe.period_end, c.provider_id, p.name AS provid
        c.score, c.rank, c.national_score, c.national_rank, c.coverage,
        pe.prev_period, prev.score AS prev_score, prev.rank AS prev_rank,
        c.score - prev.score AS score_change, prev.rank - c.rank AS rank_change,
-       c.national_score - prev.national_score AS national_score_change
+       c.national_score - prev.national_score AS national_score_change, pe.official
 FROM ranked c
 JOIN rates.periods pe ON pe.period = c.period
 LEFT JOIN ranked prev ON prev.period = pe.prev_period AND prev.provider_id = c.provider_id
+       AND prev.period IN (SELECT period FROM rates.periods WHERE official)
 LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP BY provider_id) p
        ON p.provider_id = c.provider_id;
+
+CREATE OR REPLACE VIEW mart.provider_ranking AS
+SELECT * EXCLUDE (official) FROM rates.provider_ranking WHERE official;
 
 -- Device maker x model KPIs (device_model '*' = all models of the maker).
 CREATE OR REPLACE VIEW mart.device_kpis AS
@@ -47,7 +55,7 @@ SELECT k.period, pe.period_start, pe.period_end, k.maker_id, dm.name AS maker_na
        k.numerator, k.denominator, k.rate, k.ci_low, k.ci_high
 FROM rates.device_kpis k
 JOIN rates.metrics m ON m.id = k.metric
-LEFT JOIN rates.periods pe ON pe.period = k.period
+JOIN rates.periods pe ON pe.period = k.period AND pe.devices_official
 LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROUP BY maker_id) dm
        ON dm.maker_id = k.maker_id;
 
