@@ -3,8 +3,8 @@
 Every subcommand builds its options from these helpers so that dates, output formats, exit
 codes and error messages mean the same thing everywhere:
 
-- **Dates**: ``--period`` (``YYYY-MM``, ``YYYY-MM-DD`` or ``A..B``) or ``--start/--end``; both
-  inclusive Beijing days (:func:`add_period_arguments`, :func:`period_from_args`).
+- **Dates**: ``--period`` (``YYYY-MM``, ``YYYY-MM-DD`` or ``A..B`` of days or months) or
+  ``--start/--end``; both inclusive Beijing days (:func:`add_period_arguments`, :func:`period_from_args`).
 - **Output**: ``--format table|csv|json`` (``--json`` is an alias of ``--format json``);
   JSON indented by 2, UTF-8, ``ensure_ascii=False``; CSV with a UTF-8 BOM so that Excel on
   Chinese Windows opens it (``--csv-encoding`` to choose another); tables width-aware
@@ -74,7 +74,8 @@ def add_db_argument(p: argparse.ArgumentParser, *, required: bool = True,
 def add_period_arguments(p: argparse.ArgumentParser) -> None:
     """``--period`` or ``--start/--end``: inclusive Beijing days."""
     p.add_argument("--period", metavar="PERIOD",
-                   help="统计期 a month YYYY-MM, a day YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD")
+                   help="统计期 a month YYYY-MM, a day YYYY-MM-DD, or A..B (days or months, "
+                        "inclusive)")
     p.add_argument("--start", metavar="DATE", help="first Beijing day YYYY-MM-DD (with --end)")
     p.add_argument("--end", metavar="DATE", help="last Beijing day YYYY-MM-DD, inclusive")
 
@@ -295,8 +296,9 @@ def write_table(recs: Sequence[Mapping[str, Any]], keys: Sequence[str], out: IO[
                 width: int | None = None) -> None:
     """An aligned table no wider than ``width`` display columns (the terminal's).
 
-    Numbers are right-aligned and never cut; the widest text columns are narrowed first
-    (cut with ``…``), then trailing columns are dropped with a note naming them. Chinese
+    Numbers are right-aligned and never cut: their long headers are narrowed first, then the
+    widest text columns (cut with ``…``), then trailing columns are dropped with a note
+    naming them. Chinese
     characters count two columns (:func:`display_width`).
     """
     width = width or terminal_width()
@@ -316,8 +318,9 @@ def write_table(recs: Sequence[Mapping[str, Any]], keys: Sequence[str], out: IO[
 
     shown = len(keys)
     while total(shown) > width:
-        narrowable = [i for i in range(shown) if widths[i] > floor[i]]
-        if narrowable:
+        narrowable = [i for i in range(shown) if widths[i] > floor[i] and numeric[i]]
+        narrowable = narrowable or [i for i in range(shown) if widths[i] > floor[i]]
+        if narrowable:  # number headers first (no value is lost), then the widest text
             widest = max(narrowable, key=lambda i: widths[i])
             widths[widest] -= 1
         elif shown > 1:
