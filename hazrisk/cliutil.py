@@ -25,6 +25,7 @@ import math
 import os
 import shutil
 import sys
+import textwrap
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -342,9 +343,10 @@ def write_table(recs: Sequence[Mapping[str, Any]], keys: Sequence[str], out: IO[
     for row in cells:
         out.write(line(row) + "\n")
     if shown < len(keys):
-        note = (f"(+{len(keys) - shown} columns not shown: {', '.join(keys[shown:])}; "
-                "use --columns, --format csv or json 更多列请用 csv/json)")
-        out.write(note + "\n")
+        note = (f"(+{len(keys) - shown} 列未显示 columns not shown: {', '.join(keys[shown:])}; "
+                "see --columns, --format csv|json)")
+        wide = display_width(note) - len(note)  # textwrap counts characters, not columns
+        out.write(textwrap.fill(note, width=max(20, width - wide)) + "\n")
 
 
 def table_columns(args: argparse.Namespace, default: Sequence[str]) -> list[str]:

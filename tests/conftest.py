@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,3 +26,32 @@ def sample_dir() -> Path:
     if not (path / "manifest.json").exists():
         pytest.fail("data/sample is missing: run `make sample`")
     return path
+
+
+@dataclass(frozen=True)
+class SampleDb:
+    """data/sample imported and ingested: the warehouse file and the simulated days."""
+
+    db: Path
+    start: date
+    end: date  # inclusive
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> SampleDb:
+    """The committed sample through `hazrisk registry import` + `hazrisk ingest`, once per
+    session (per xdist worker). Both must succeed: the sample's rejected frames and garbage
+    are quarantined, which is not a failure (ingest exits 1 only for a file it could not
+    ingest or a path that matched nothing)."""
+    from hazrisk.cli import main
+
+    db = tmp_path_factory.mktemp("sample_wh") / "sample.duckdb"
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        assert main(["registry", "import", str(sample_dir), "--db", str(db), "--json"]) == 0, \
+            err.getvalue()
+        assert main(["ingest", str(sample_dir), "--db", str(db), "--json",
+                     "--no-progress"]) == 0, err.getvalue()
+    params = json.loads((sample_dir / "manifest.json").read_text(encoding="utf-8"))["parameters"]
+    start = date.fromisoformat(params["start"])
+    return SampleDb(db, start, start + timedelta(days=int(params["days"]) - 1))

@@ -79,7 +79,8 @@ def register(subparsers: Any) -> None:
                          description="List the failing vehicles or records behind a rate, "
                                      "with the failing check named (writes nothing).")
     _add_common(rx)
-    rx.add_argument("--metric", required=True, choices=PROVIDER_METRICS)
+    rx.add_argument("--metric", required=True, choices=PROVIDER_METRICS, metavar="ID",
+                    help="metric id: " + ", ".join(PROVIDER_METRICS))
     rx.add_argument("--provider", required=True, metavar="ID")
     _add_limit(rx)
     rx.set_defaults(func=run_explain, command_name="rates explain")
@@ -98,7 +99,8 @@ def register(subparsers: Any) -> None:
                          description="List the fault tickets or outages behind a device KPI "
                                      "(writes nothing).")
     _add_common(dx)
-    dx.add_argument("--metric", required=True, choices=DEVICE_METRICS)
+    dx.add_argument("--metric", required=True, choices=DEVICE_METRICS, metavar="ID",
+                    help="metric id: " + ", ".join(DEVICE_METRICS))
     dx.add_argument("--maker", required=True, metavar="ID")
     dx.add_argument("--model", metavar="MODEL", help="one device model only")
     _add_limit(dx)

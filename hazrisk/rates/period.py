@@ -32,6 +32,15 @@ class PeriodError(ValueError):
     """A period that cannot be parsed or is empty."""
 
 
+def _day(value: str | date) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise PeriodError(f"{value.strip()!r} is not a date YYYY-MM-DD ({exc})") from None
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -72,11 +81,7 @@ class Period:
 
     @classmethod
     def between(cls, start: str | date, end: str | date) -> Period:
-        try:
-            a = start if isinstance(start, date) else date.fromisoformat(start.strip())
-            b = end if isinstance(end, date) else date.fromisoformat(end.strip())
-        except ValueError as exc:
-            raise PeriodError(f"bad date: {exc}") from None
+        a, b = _day(start), _day(end)
         if a.day == 1 and (b + timedelta(days=1)).day == 1 and (a.year, a.month) == (b.year, b.month):
             return cls(a, b, "month")
         return cls(a, b, "range")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from hazrisk.cliutil import (
     output_format,
     period_from_args,
     table_columns,
+    terminal_width,
     to_json,
     usage,
 )
@@ -133,11 +135,12 @@ def cmd_detect(args: argparse.Namespace) -> int:
         emit([out], "csv", columns=_DETECT_COLUMNS)
     else:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report.violations.items())) or "none"
-        sys.stdout.write(
-            f"safety {start} .. {end}: {report.vehicles} vehicles, "
-            f"{report.positions:,} fixes, {out['violations_total']} violations ({counts}); "
-            f"{report.vehicle_days} vehicle-days, {report.enterprise_months} enterprise-months; "
-            f"{report.duration_s:.1f} s\n")
+        text = (f"safety {start} .. {end}: {report.vehicles} vehicles, "
+                f"{report.positions:,} fixes, {out['violations_total']} violations ({counts}); "
+                f"{report.vehicle_days} vehicle-days, {report.enterprise_months} "
+                f"enterprise-months; {report.duration_s:.1f} s")
+        sys.stdout.write(textwrap.fill(text, width=terminal_width(),
+                                       subsequent_indent="  ") + "\n")
     return 0
 
 
