@@ -17,7 +17,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 #: Modules that register subcommands, in the order shown by ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -48,8 +48,15 @@ def _import_command_module(name: str) -> Any | None:
         return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error (exit 2); subcommands inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hazrisk",
         description=(
             "危险品物流安全管理服务链工作台 / hazmat logistics safety workbench: decode JT/T 808 "

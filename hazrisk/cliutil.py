@@ -279,7 +279,8 @@ def emit(rows: Any, fmt: str, *, columns: Sequence[str] | None = None,
     write_table(recs, keys, out, width=width)
 
 
-_MIN_COL = 6  # narrowest a text column is cut to before columns are dropped
+_MIN_COL = 6  # narrowest a column is cut to before columns are dropped
+_SHORT = 10  # text this wide or narrower (ids, dates) is never cut
 
 
 def _numeric(text: str) -> bool:
@@ -310,8 +311,10 @@ def write_table(recs: Sequence[Mapping[str, Any]], keys: Sequence[str], out: IO[
     numeric = [all(_numeric(row[i]) for row in cells) for i in range(len(keys))]
     data_w = [max(display_width(row[i]) for row in cells) for i in range(len(keys))]
     widths = [max(display_width(k), data_w[i]) for i, k in enumerate(keys)]
-    # narrowest each column may become: text _MIN_COL; numbers their widest value
-    floor = [min(widths[i], max(data_w[i], _MIN_COL) if numeric[i] else _MIN_COL)
+    # narrowest each column may become: numbers and short text (ids, dates, up to _SHORT
+    # columns) their widest value; longer text _SHORT
+    floor = [min(widths[i], max(data_w[i], _MIN_COL) if numeric[i]
+                 else max(_MIN_COL, min(data_w[i], _SHORT)))
              for i in range(len(keys))]
 
     def total(n: int) -> int:

@@ -242,3 +242,13 @@ def test_limit_below_one_is_a_usage_error(wh: dict[str, Any],
                                     wh["db"]), "--limit", limit], capsys)
         assert code == 2 and "--limit" in err
         _one_line_error(err, ("rates", "explain"))
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=" ".join)
+def test_usage_errors_are_one_line(path: tuple[str, ...],
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*path, "--no-such-option"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.count("\n") == 1, err
+    assert "--no-such-option" in err or "required" in err, err
