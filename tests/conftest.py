@@ -38,7 +38,7 @@ class SampleDb:
 
 
 @pytest.fixture(scope="session")
-def sample_db(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> SampleDb:
+def ingested_sample(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> SampleDb:
     """The committed sample through `hazrisk registry import` + `hazrisk ingest`, once per
     session (per xdist worker). Both must succeed: the sample's rejected frames and garbage
     are quarantined, which is not a failure (ingest exits 1 only for a file it could not

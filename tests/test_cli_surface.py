@@ -94,15 +94,15 @@ def test_every_command_that_prints_results_is_run() -> None:
 
 
 @pytest.fixture(scope="module")
-def wh(sample_db: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def wh(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A copy of the ingested sample (this module writes rates and safety results), its
     detected histories, a published snapshot of it, and the ids to ask for."""
     import duckdb
 
     folder = tmp_path_factory.mktemp("surface")
     db = folder / "w.duckdb"
-    shutil.copyfile(sample_db.db, db)
-    period = f"{sample_db.start.isoformat()}..{sample_db.end.isoformat()}"
+    shutil.copyfile(ingested_sample.db, db)
+    period = f"{ingested_sample.start.isoformat()}..{ingested_sample.end.isoformat()}"
     with _quiet():
         assert main(["detect", "--db", str(db), "--period", period, "--no-progress"]) == 0
         assert main(["rates", "--db", str(db), "--period", period]) == 0

@@ -17,7 +17,8 @@ def world() -> World:
 
 
 @pytest.fixture(scope="session")
-def sample_warehouse(sample_db: Any) -> SampleWarehouse:
-    """data/sample imported and ingested once per session (tests/conftest.py: ``sample_db``);
-    the period is the simulated days."""
-    return SampleWarehouse(str(sample_db.db), Period.between(sample_db.start, sample_db.end))
+def sample_warehouse(ingested_sample: Any) -> SampleWarehouse:
+    """data/sample imported and ingested once per session (``ingested_sample`` of
+    tests/conftest.py); the period is the simulated days."""
+    s = ingested_sample
+    return SampleWarehouse(str(s.db), Period.between(s.start, s.end))
