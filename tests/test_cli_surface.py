@@ -252,3 +252,19 @@ def test_usage_errors_are_one_line(path: tuple[str, ...],
     err = capsys.readouterr().err
     assert done.value.code == 2 and err.count("\n") == 1, err
     assert "--no-such-option" in err or "required" in err, err
+
+
+@pytest.mark.parametrize("path", [("rates",), ("devices",), ("safety",)], ids=" ".join)
+def test_a_period_without_data_finds_nothing(path: tuple[str, ...], wh: dict[str, Any],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import duckdb
+
+    code, _, err = _run([*path, "--db", str(wh["db"]), "--period", "2031-01"], capsys)
+    assert code == 1 and "2031-01" in err
+    _one_line_error(err, path)
+    con = duckdb.connect(str(wh["db"]), read_only=True)
+    try:  # nothing stored for it
+        assert con.execute("SELECT count(*) FROM rates.periods WHERE period = '2031-01'"
+                           ).fetchall() == [(0,)]
+    finally:
+        con.close()

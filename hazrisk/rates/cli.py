@@ -136,22 +136,17 @@ def _run(args: argparse.Namespace, work: Work, columns: Sequence[str], *,
         fail(f"{args.db}: {str(exc).strip().splitlines()[0]}")
     finally:
         con.close()
-    emit(rows, fmt, columns=table_columns(args, columns))
+    echo = {"period": period.label, "start": period.start.isoformat(),
+            "end": period.end.isoformat()}  # the period as given, both ends inclusive
+    emit([{**echo, **r} for r in rows], fmt, columns=table_columns(args, columns))
     return 0
 
 
-def _known(con: Any, table: str, column: str, params: dict[str, str] | None = None,
-           where: str = "") -> list[str]:
-    """Distinct ``column`` of ``table`` (empty when the table does not exist yet; probed,
-    not tried, so that an open transaction is not aborted)."""
-    from hazrisk.rates.compute import has_table
+def _ids(con: Any, statement: str) -> list[str]:
+    """Ids listed by a statement of ``sql/cli.sql``."""
+    from hazrisk.rates import _sql
 
-    schema, name = table.split(".")
-    if not has_table(con, schema, name):
-        return []
-    rows = con.execute(f"SELECT DISTINCT {column} FROM {table} {where}",  # fixed names
-                       params or {}).fetchall()
-    return sorted(str(r[0]) for r in rows if r[0] is not None)
+    return [str(next(iter(r.values()))) for r in _sql.query(con, "cli.sql", statement)]
 
 
 def _unknown(kind: str, given: str, known: Sequence[str]) -> None:
@@ -162,7 +157,7 @@ def _unknown(kind: str, given: str, known: Sequence[str]) -> None:
 def _check_provider(con: Any, provider: str | None, rows: Sequence[Record] = ()) -> None:
     if provider is None or any(r.get("provider_id") == provider for r in rows):
         return
-    known = sorted(set(_known(con, "core.providers", "provider_id"))
+    known = sorted(set(_ids(con, "known_providers"))
                    | {str(r["provider_id"]) for r in rows if r.get("provider_id")})
     if provider not in known:
         _unknown("provider", provider, known)
@@ -171,17 +166,30 @@ def _check_provider(con: Any, provider: str | None, rows: Sequence[Record] = ())
 def _check_maker(con: Any, maker: str | None, rows: Sequence[Record] = ()) -> None:
     if maker is None or any(r.get("maker_id") == maker for r in rows):
         return
-    known = sorted(set(_known(con, "core.device_makers", "maker_id"))
-                   | set(_known(con, "core.vehicles", "maker_id"))
+    known = sorted(set(_ids(con, "known_makers"))
                    | {str(r["maker_id"]) for r in rows if r.get("maker_id")})
     if maker not in known:
         _unknown("device maker", maker, known)
+
+
+def _check_data(con: Any, period: Period) -> None:
+    """An evaluation of a period without a single position is a mistake, not a result: it
+    fails (exit 1) before anything is stored."""
+    from hazrisk.rates import _sql
+
+    if _sql.query(con, "cli.sql", "has_positions", period.sql_params())[0]["present"]:
+        return
+    span = _sql.query(con, "cli.sql", "positions_span")[0]
+    held = (f"positions cover {span['first_day']}..{span['last_day']}" if span["first_day"]
+            else "the warehouse holds no positions; run `hazrisk ingest` first")
+    fail(f"no positions in {period.label}; nothing to evaluate ({held})")
 
 
 def run_rates(args: argparse.Namespace) -> int:
     from hazrisk.rates.compute import compute_rates, ranking
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
+        _check_data(con, period)
         rows = compute_rates(con, period, rules, official=not args.no_store)
         _check_provider(con, args.provider, rows)
         if args.ranking:
@@ -196,22 +204,18 @@ def run_explain(args: argparse.Namespace) -> int:
     from hazrisk.rates.explain import explain
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
-        _check_provider(con, args.provider, _stored_providers(con, period))
+        _check_provider(con, args.provider)
         return explain(con, args.metric, period, provider=args.provider, rules=rules,
                        limit=args.limit)
 
     return _run(args, work, _EXPLAIN_COLUMNS, store=False)
 
 
-def _stored_providers(con: Any, period: Period) -> list[Record]:
-    return [{"provider_id": p} for p in _known(con, "rates.provider_rates", "provider_id",
-                                               {"p": period.label}, "WHERE period = $p")]
-
-
 def run_devices(args: argparse.Namespace) -> int:
     from hazrisk.rates.compute import compute_devices
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
+        _check_data(con, period)
         rows = compute_devices(con, period, rules, official=not args.no_store)
         _check_maker(con, args.maker, rows)
         return [r for r in rows if args.maker in (None, r["maker_id"])]

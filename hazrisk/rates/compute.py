@@ -233,11 +233,8 @@ def is_current(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules) -> 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """True when ``schema.table`` exists (a table or a view)."""
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t "
-        "UNION ALL SELECT count(*) FROM duckdb_views() WHERE schema_name = $s "
-        "AND view_name = $t", {"s": schema, "t": table}).fetchall()
-    return any(r[0] for r in rows)
+    rows = _sql.query(con, "cli.sql", "has_table", {"schema": schema, "table": table})
+    return bool(rows[0]["present"])
 
 
 def ensure_rates(

@@ -167,11 +167,7 @@ def _query(con: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _check_enterprise(con: Any, enterprise: str) -> None:
-    rows = con.execute(
-        "SELECT count(*) FROM core.enterprises WHERE enterprise_id = $e "
-        "UNION ALL SELECT count(*) FROM safety.vehicle_days WHERE enterprise_id = $e",
-        {"e": enterprise}).fetchall()
-    if not any(r[0] for r in rows):
+    if not con.execute(read_sql("enterprise_known"), {"enterprise": enterprise}).fetchall()[0][0]:
         fail(f"unknown enterprise {enterprise!r} (not in the registry nor in the histories)")
 
 
@@ -190,8 +186,10 @@ def cmd_safety(args: argparse.Namespace) -> int:
     label = {"period": period.label, "start": period.start.isoformat(),
              "end": period.end.isoformat()}
     emit([{**label, **r} for r in recs], fmt, columns=table_columns(args, _LEAGUE_COLUMNS))
-    if args.enterprise and not recs:
-        fail(f"enterprise {args.enterprise!r}: no data in {period.label}")
+    if not recs:
+        fail((f"enterprise {args.enterprise!r}: " if args.enterprise else "")
+             + f"no safety data in {period.label} (run `hazrisk detect --period {period.label}`"
+             " when the warehouse holds positions of it)")
     return 0
 
 

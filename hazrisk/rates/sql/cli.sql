@@ -1,0 +1,28 @@
+-- Look-ups of the `hazrisk rates` / `hazrisk devices` commands (hazrisk/rates/cli.py) and the
+-- table probe used inside transactions (a failed statement would abort the transaction).
+
+-- name: has_table
+SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND table_name = $table)
+     + (SELECT count(*) FROM duckdb_views() WHERE schema_name = $schema AND view_name = $table)
+     > 0 AS present;
+
+-- name: known_providers
+SELECT DISTINCT provider_id FROM (
+    SELECT provider_id FROM core.providers UNION ALL SELECT provider_id FROM core.vehicles
+) WHERE provider_id IS NOT NULL ORDER BY 1;
+
+-- name: known_makers
+SELECT DISTINCT maker_id FROM (
+    SELECT maker_id FROM core.device_makers UNION ALL SELECT maker_id FROM core.vehicles
+) WHERE maker_id IS NOT NULL ORDER BY 1;
+
+-- name: has_positions
+SELECT EXISTS (
+    SELECT 1 FROM core.positions
+    WHERE device_time >= CAST($t0 AS TIMESTAMPTZ) AND device_time < CAST($t1 AS TIMESTAMPTZ)
+) AS present;
+
+-- name: positions_span
+SELECT CAST(min(timezone('Asia/Shanghai', device_time)) AS DATE) AS first_day,
+       CAST(max(timezone('Asia/Shanghai', device_time)) AS DATE) AS last_day
+FROM core.positions;
