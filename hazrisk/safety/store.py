@@ -26,6 +26,7 @@ STAGE_TRACKS = "safety_stage_tracks"
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ``safety`` schema, tables and macro if missing (idempotent)."""
     con.execute(read_sql("schema"))
+    con.execute(read_sql("macros"))
 
 
 def create_mart_views(con: duckdb.DuckDBPyConnection) -> None:
