@@ -45,16 +45,17 @@ _HISTORY_COLUMNS = ("period", "vehicles_online", "km", "n_violations", "n_speedi
                     "n_fatigue", "n_night_ban", "speeding_per_100km", "speeding_score_province",
                     "fatigue_score_province", "handling_rate")
 _DETECT_COLUMNS = ("period", "start", "end", "vehicles", "positions", "violations_total",
-                   "vehicle_days", "enterprise_months", "duration_s")
+                   "vehicle_days", "enterprise_months", "vehicle_months", "duration_s")
 
 
 def register(subparsers: Any) -> None:
     """Add ``detect`` and ``safety`` (with ``safety history``) to the ``hazrisk`` command."""
     det = subparsers.add_parser(
         "detect", help="detect enterprise violations and rebuild the safety histories",
-        description="(Re)compute safety.violations (with handling), safety.vehicle_days and "
-                    "safety.enterprise_months for the Beijing days of the period, inclusive "
-                    "(default: every day with data). Idempotent for a range.")
+        description="(Re)compute safety.violations (with handling), safety.vehicle_days, "
+                    "safety.enterprise_months and safety.vehicle_months for the Beijing days "
+                    "of the period, inclusive (default: every day with data). Idempotent for "
+                    "a range.")
     add_db_argument(det)
     add_period_arguments(det)
     add_format_argument(det)
@@ -138,7 +139,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
         text = (f"safety {start} .. {end}: {report.vehicles} vehicles, "
                 f"{report.positions:,} fixes, {out['violations_total']} violations ({counts}); "
                 f"{report.vehicle_days} vehicle-days, {report.enterprise_months} "
-                f"enterprise-months; {report.duration_s:.1f} s")
+                f"enterprise-months, {report.vehicle_months} vehicle-months; "
+                f"{report.duration_s:.1f} s")
         sys.stdout.write(textwrap.fill(text, width=terminal_width(),
                                        subsequent_indent="  ") + "\n")
     return 0
