@@ -23,6 +23,7 @@ import csv
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -228,9 +229,14 @@ def _fit(text: str, width: int) -> str:
     return out + "…" + " " * (width - used - 1)
 
 
+_BEIJING_ISO = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?\+08:00$")
+
+
 def _cell(key: str, value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str) and (m := _BEIJING_ISO.match(value)):
+        return f"{m.group(1)} {m.group(2)}"  # tables show Beijing wall-clock time
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
