@@ -268,3 +268,19 @@ def test_a_period_without_data_finds_nothing(path: tuple[str, ...], wh: dict[str
                            ).fetchall() == [(0,)]
     finally:
         con.close()
+
+
+def test_an_unknown_provider_stores_nothing(wh: dict[str, Any],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import duckdb
+
+    day = wh["period"].split("..")[0]
+    code, _, err = _run(["rates", "--db", str(wh["db"]), "--period", day, "--provider", "P99"],
+                        capsys)
+    assert code == 1 and "P99" in err
+    con = duckdb.connect(str(wh["db"]), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM rates.periods WHERE period_start = $d "
+                           "AND period_end = $d", {"d": day}).fetchall() == [(0,)]
+    finally:
+        con.close()

@@ -142,11 +142,12 @@ def _run(args: argparse.Namespace, work: Work, columns: Sequence[str], *,
     return 0
 
 
-def _ids(con: Any, statement: str) -> list[str]:
+def _ids(con: Any, statement: str, params: dict[str, Any] | None = None) -> list[str]:
     """Ids listed by a statement of ``sql/cli.sql``."""
     from hazrisk.rates import _sql
 
-    return [str(next(iter(r.values()))) for r in _sql.query(con, "cli.sql", statement)]
+    return [str(next(iter(r.values())))
+            for r in _sql.query(con, "cli.sql", statement, params)]
 
 
 def _unknown(kind: str, given: str, known: Sequence[str]) -> None:
@@ -154,21 +155,22 @@ def _unknown(kind: str, given: str, known: Sequence[str]) -> None:
     fail(f"unknown {kind} {given!r}" + (f"; known: {shown}" if known else "; none registered"))
 
 
-def _check_provider(con: Any, provider: str | None, rows: Sequence[Record] = ()) -> None:
-    if provider is None or any(r.get("provider_id") == provider for r in rows):
+def _check_provider(con: Any, provider: str | None, period: Period) -> None:
+    """Before any work: the provider is registered or has stored results of the period."""
+    from hazrisk.rates.compute import has_table
+
+    if provider is None:
         return
-    known = sorted(set(_ids(con, "known_providers"))
-                   | {str(r["provider_id"]) for r in rows if r.get("provider_id")})
+    known = set(_ids(con, "known_providers"))
+    if provider not in known and has_table(con, "rates", "provider_rates"):
+        known |= set(_ids(con, "stored_providers", {"period": period.label}))
     if provider not in known:
-        _unknown("provider", provider, known)
+        _unknown("provider", provider, sorted(known))
 
 
-def _check_maker(con: Any, maker: str | None, rows: Sequence[Record] = ()) -> None:
-    if maker is None or any(r.get("maker_id") == maker for r in rows):
-        return
-    known = sorted(set(_ids(con, "known_makers"))
-                   | {str(r["maker_id"]) for r in rows if r.get("maker_id")})
-    if maker not in known:
+def _check_maker(con: Any, maker: str | None) -> None:
+    """Before any work: the device maker is registered (or named by a vehicle)."""
+    if maker is not None and maker not in (known := _ids(con, "known_makers")):
         _unknown("device maker", maker, known)
 
 
@@ -189,9 +191,9 @@ def run_rates(args: argparse.Namespace) -> int:
     from hazrisk.rates.compute import compute_rates, ranking
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
+        _check_provider(con, args.provider, period)
         _check_data(con, period)
         rows = compute_rates(con, period, rules, official=not args.no_store)
-        _check_provider(con, args.provider, rows)
         if args.ranking:
             return [r for r in ranking(con, period) if args.provider in (None, r["provider_id"])]
         return [r for r in rows if args.provider in (None, r["provider_id"])]
@@ -204,7 +206,7 @@ def run_explain(args: argparse.Namespace) -> int:
     from hazrisk.rates.explain import explain
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
-        _check_provider(con, args.provider)
+        _check_provider(con, args.provider, period)
         return explain(con, args.metric, period, provider=args.provider, rules=rules,
                        limit=args.limit)
 
@@ -215,9 +217,9 @@ def run_devices(args: argparse.Namespace) -> int:
     from hazrisk.rates.compute import compute_devices
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
+        _check_maker(con, args.maker)
         _check_data(con, period)
         rows = compute_devices(con, period, rules, official=not args.no_store)
-        _check_maker(con, args.maker, rows)
         return [r for r in rows if args.maker in (None, r["maker_id"])]
 
     return _run(args, work, _DEVICE_COLUMNS, store=not args.no_store)
