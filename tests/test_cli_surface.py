@@ -284,3 +284,10 @@ def test_an_unknown_provider_stores_nothing(wh: dict[str, Any],
                            "AND period_end = $d", {"d": day}).fetchall() == [(0,)]
     finally:
         con.close()
+
+
+def test_columns_pick_the_table_columns(wh: dict[str, Any],
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run([*_argv(("rates",), RUNS[("rates",)], wh, wh["db"]), "--no-store",
+                         "--columns", "provider,metric,rate"], capsys)
+    assert code == 0 and out.splitlines()[0].split() == ["provider", "metric", "rate"]
