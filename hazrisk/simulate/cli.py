@@ -13,8 +13,10 @@ HELP = """\
 Simulate a Zhejiang hazmat fleet with known truth and write the output folder of
 ARCHITECTURE.md: dumps/<provider>/<date>.bin or .log.gz (JT/T 808 gateway captures, one format
 per provider), registry/*.csv and *.geojson, logs/handling_log.csv and fault_tickets.csv,
-insurance/policies.csv and claims.csv, truth/ (trajectories, injected faults with file and
-offset, violations, expected provider rates, claims model) and manifest.json (parameters,
+insurance/policies.csv and claims.csv (with report_date), history/vehicle_months.csv (the
+archived vehicle-month safety history of the policy years and the simulated month), truth/
+(trajectories, injected faults with file and offset, violations, expected provider rates,
+claims and history models) and manifest.json (parameters,
 seed, sha256 of every file). Same seed, same bytes.
 """
 

@@ -21,6 +21,12 @@ Counts are Poisson on the online km ``km * (1 - offline_share)``; monthly km var
 year's km by a lognormal month factor (sd 0.15, an assumption). Handling figures are binomial
 on the violations with the calibration fleet's shares. ``truth/history_model.json`` records
 every factor and assumption.
+
+Limitation: speeding bursts, ADAS/DSM alarms and night departures are per-km (or per-trip)
+rates in the trip generator, so those counts agree with ``detect`` on any fleet within Poisson
+noise; fatigue (needs > 4 h stretches: the enterprise's lane lengths), off-route (its approved
+fences) and offline displacement (where outages fall) are not, and agree only over a fleet
+like the calibration one.
 """
 
 from __future__ import annotations
