@@ -402,7 +402,7 @@ class InsuranceResult:
         claims = self.claims
         truth = self.truth
         if as_at is not None:
-            claims = claims[claims["report_date"] <= as_at]
+            claims = claims[claims["report_date"].astype(str) <= as_at] if len(claims) else claims
             truth = {**truth, "reporting": {**truth["reporting"], "export_as_at": as_at,
                                             "claims_in_export": len(claims)}}
         for name, df in (
