@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ from hazrisk.store.registry import (
     FileSpec,
     RegistryFileError,
     RowProblem,
-    parse_csv_text,
+    iter_csv_text,
     validate_rows,
 )
 
@@ -63,6 +64,7 @@ SPEC = FileSpec(
     key=("vehicle_id", "month"))
 COLUMNS: tuple[str, ...] = tuple(SPEC.column_names)
 ENCODINGS = ("utf-8-sig", "gb18030")
+CHUNK_ROWS = 20_000
 #: Measures compared where detection and an archive cover the same vehicle-month.
 COMPARED = ("km", "driving_h", "offline_share", "n_speeding", "n_fatigue", "n_night_ban",
             "n_off_route", "n_adas", "n_dsm", "n_violations")
@@ -157,8 +159,10 @@ def _already(con: duckdb.DuckDBPyConnection, sha: str) -> bool:
                             {"s": sha}).fetchall()[0][0])
 
 
-def import_history_file(con: duckdb.DuckDBPyConnection, path: Path) -> HistoryFileReport:
-    """Import one archive file (one transaction); see the module docstring."""
+def import_history_file(con: duckdb.DuckDBPyConnection, path: Path, *,
+                        chunk_rows: int = CHUNK_ROWS) -> HistoryFileReport:
+    """Import one archive file (one transaction, validated and staged ``chunk_rows`` rows at
+    a time so memory stays bounded); see the module docstring."""
     fr = HistoryFileReport(str(path), "failed")
     data = path.read_bytes()
     fr.sha256 = hashlib.sha256(data).hexdigest()
@@ -168,7 +172,8 @@ def import_history_file(con: duckdb.DuckDBPyConnection, path: Path) -> HistoryFi
         return fr
     try:
         text, fr.encoding = decode(data, str(path))
-        header, raw_rows = parse_csv_text(text, str(path))
+        del data
+        header, records = iter_csv_text(text, str(path))
         missing = [c for c in ("vehicle_id", "month") if c not in header]
         if missing:
             raise RegistryFileError(f"{path}: header lacks required column(s) {missing}; "
@@ -182,62 +187,97 @@ def import_history_file(con: duckdb.DuckDBPyConnection, path: Path) -> HistoryFi
     extra = [h for h in header if h and h not in COLUMNS]
     if extra:
         fr.warnings.append(f"{path}: column(s) {extra} not in the README contract: ignored")
-    fr.rows_read = len(raw_rows)
-    width = [RowProblem(str(path), n, None, "row_rejected", r["__width_error__"], r)
-             for n, r in raw_rows if "__width_error__" in r]
-    bad_rows = {p.row for p in width}
-    good, problems = validate_rows(SPEC, str(path), [(n, r) for n, r in raw_rows
-                                                     if n not in bad_rows])
-    good, domain = check_rows(str(path), good)
-    # a nulled value is a rejection here: every measure is strict, so only rejects remain
-    fr.problems = sorted(width + problems + domain, key=lambda p: p.row)
-    fr.rows_loaded = len(good)
-    fr.rows_rejected = len({p.row for p in fr.problems if p.action == "row_rejected"})
-    _write(con, fr, path, good)
-    return fr
-
-
-def _write(con: duckdb.DuckDBPyConnection, fr: HistoryFileReport, path: Path,
-           good: list[dict[str, Any]]) -> None:
     now = datetime.now(UTC)
-    frame = pd.DataFrame(good, columns=["source_row", *COLUMNS])
+    span: list[date] = []
     con.execute("BEGIN TRANSACTION")
     try:
-        if len(frame):
-            con.register("_history_staged", frame)
-            cols = ", ".join(COLUMNS)
-            con.execute(
-                f"INSERT INTO safety.vehicle_month_archive (file_sha256, source_file, row_no, "
-                f"imported_at, {cols}) SELECT $sha, $file, source_row, $now, {cols} "
-                f"FROM _history_staged",
-                {"sha": fr.sha256, "file": path.name, "now": now})
-            con.unregister("_history_staged")
+        seen: dict[tuple[str, date], int] = {}
+        for chunk in _chunks(records, chunk_rows):
+            fr.rows_read += len(chunk)
+            good = _validate_chunk(fr, str(path), chunk, seen)
+            if good:
+                _stage(con, fr, path, good, now)
+                months = [r["month"] for r in good]
+                span = [min([*span, *months]), max([*span, *months])]
         for p in fr.problems:
             con.execute("INSERT INTO safety.history_rejects VALUES ($sha, $file, $row, $col, "
                         "$reason, $raw, $now)",
                         {"sha": fr.sha256, "file": path.name, "row": p.row, "col": p.column,
                          "reason": p.error, "now": now,
                          "raw": json.dumps(p.row_data, ensure_ascii=False, default=str)})
+        fr.rows_rejected = len({p.row for p in fr.problems})
         con.execute("INSERT INTO safety.history_imports VALUES ($sha, $file, $path, $enc, $read, "
                     "$ok, $bad, $now, $v)",
                     {"sha": fr.sha256, "file": path.name, "path": str(path.resolve()),
                      "enc": fr.encoding, "read": fr.rows_read, "ok": fr.rows_loaded,
                      "bad": fr.rows_rejected, "now": now, "v": __version__})
-        if len(frame):
-            m0 = min(frame["month"])
-            m1 = next_month(max(frame["month"]))
-            fr.months = (f"{m0:%Y-%m}", f"{max(frame['month']):%Y-%m}")
-            write_vehicle_months(con, m0, m1, now, detected=False)
+        if span:
+            fr.months = (f"{span[0]:%Y-%m}", f"{span[1]:%Y-%m}")
+            write_vehicle_months(con, span[0], next_month(span[1]), now, detected=False)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    fr.problems.sort(key=lambda p: p.row)
     fr.status = "imported"
     fr.archive_rows_used = int(con.execute(
-        "SELECT count(*) FROM safety.vehicle_months v JOIN safety.vehicle_month_archive a "
-        "USING (vehicle_id, month) WHERE v.source = 'archive' AND a.file_sha256 = $s "
-        "AND v.source_file = a.source_file", {"s": fr.sha256}).fetchall()[0][0])
+        "SELECT count(*) FROM safety.vehicle_months v "
+        "JOIN safety.vehicle_month_archive_latest a USING (vehicle_id, month) "
+        "WHERE v.source = 'archive' AND a.file_sha256 = $s", {"s": fr.sha256}).fetchall()[0][0])
     fr.overlap = differences(con, fr.sha256)
+    return fr
+
+
+def _chunks(records: Iterator[tuple[int, dict[str, Any]]], n: int
+            ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    chunk: list[tuple[int, dict[str, Any]]] = []
+    for rec in records:
+        chunk.append(rec)
+        if len(chunk) >= n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _validate_chunk(fr: HistoryFileReport, path: str, chunk: list[tuple[int, dict[str, Any]]],
+                    seen: dict[tuple[str, date], int]) -> list[dict[str, Any]]:
+    """Rows of a chunk that pass every check; problems go to ``fr.problems``. Every measure is
+    strict, so an unreadable value rejects its row (nothing is nulled)."""
+    width = [RowProblem(path, n, None, "row_rejected", r["__width_error__"], r)
+             for n, r in chunk if "__width_error__" in r]
+    bad_rows = {p.row for p in width}
+    good, problems = validate_rows(SPEC, path, [(n, r) for n, r in chunk if n not in bad_rows])
+    good, domain = check_rows(path, good)
+    kept: list[dict[str, Any]] = []
+    for row in good:  # a vehicle-month repeated across chunks (within one: validate_rows)
+        key = (row["vehicle_id"], row["month"])
+        first = seen.setdefault(key, int(row["source_row"]))
+        if first != row["source_row"]:
+            problems.append(RowProblem(
+                path, int(row["source_row"]), "vehicle_id", "row_rejected",
+                f"duplicate key (vehicle_id={key[0]}, month={key[1]}) (first at row {first})",
+                {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}))
+        else:
+            kept.append(row)
+    fr.problems.extend(width + problems + domain)
+    fr.rows_loaded += len(kept)
+    return kept
+
+
+def _stage(con: duckdb.DuckDBPyConnection, fr: HistoryFileReport, path: Path,
+           good: list[dict[str, Any]], now: datetime) -> None:
+    frame = pd.DataFrame(good, columns=["source_row", *COLUMNS])
+    con.register("_history_staged", frame)
+    try:
+        cols = ", ".join(COLUMNS)
+        con.execute(
+            f"INSERT INTO safety.vehicle_month_archive (file_sha256, source_file, row_no, "
+            f"imported_at, {cols}) SELECT $sha, $file, source_row, $now, {cols} "
+            f"FROM _history_staged",
+            {"sha": fr.sha256, "file": path.name, "now": now})
+    finally:
+        con.unregister("_history_staged")
 
 
 def differences(con: duckdb.DuckDBPyConnection, sha256: str) -> dict[str, Any]:

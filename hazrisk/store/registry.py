@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -366,22 +366,31 @@ def parse_csv_text(text: str, path: str) -> tuple[list[str], list[tuple[int, dic
     """Header and ``(row number, {column: text})`` records of decoded CSV text; the header
     is row 1, a record's row is the line it starts on, blank lines are skipped, a record
     whose width differs from the header's carries ``__width_error__``."""
+    header, records = iter_csv_text(text, path)
+    return header, list(records)
+
+
+def iter_csv_text(text: str, path: str
+                  ) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """:func:`parse_csv_text` with the records as an iterator (bounded memory)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise RegistryFileError(f"{path}: empty file (no header row)") from None
-    rows: list[tuple[int, dict[str, Any]]] = []
-    prev_line = reader.line_num
-    for values in reader:
-        i, prev_line = prev_line + 1, reader.line_num  # row = line where the record starts
-        if not values or all(not v.strip() for v in values):
-            continue
-        row: dict[str, Any] = dict(zip(header, values, strict=False))
-        if len(values) != len(header):
-            row["__width_error__"] = f"{len(values)} fields, header has {len(header)}"
-        rows.append((i, row))
-    return header, rows
+
+    def records() -> Iterator[tuple[int, dict[str, Any]]]:
+        prev_line = reader.line_num
+        for values in reader:
+            i, prev_line = prev_line + 1, reader.line_num  # row = line where the record starts
+            if not values or all(not v.strip() for v in values):
+                continue
+            row: dict[str, Any] = dict(zip(header, values, strict=False))
+            if len(values) != len(header):
+                row["__width_error__"] = f"{len(values)} fields, header has {len(header)}"
+            yield i, row
+
+    return header, records()
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:

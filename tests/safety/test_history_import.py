@@ -53,7 +53,9 @@ def test_utf8_and_gbk_files(world: World, tmp_path: Path) -> None:
     assert world.con.sql("SELECT count(*) FROM safety.vehicle_month_archive").fetchall() == [(3,)]
 
 
-def test_bad_rows_are_rejected_with_row_and_column(world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk_rows", [20_000, 3])
+def test_bad_rows_are_rejected_with_row_and_column(world: World, tmp_path: Path,
+                                                   chunk_rows: int) -> None:
     lines = [HEADER,
              _row("V1", "2025-01"),                                   # row 2: good
              _row("V2", ""),                                          # 3: month missing
@@ -66,7 +68,8 @@ def test_bad_rows_are_rejected_with_row_and_column(world: World, tmp_path: Path)
              "V8,2025-01,E1",                                         # 10: short row
              _row("V9", "2025-13"),                                   # 11: no such month
              _row("V10", "2025-01-15")]                               # 12: not a first day
-    fr = import_history_file(world.con, _write(tmp_path / "bad.csv", lines))
+    fr = import_history_file(world.con, _write(tmp_path / "bad.csv", lines),
+                             chunk_rows=chunk_rows)  # 3: the duplicate is in another chunk
     assert fr.status == "imported" and fr.rows_loaded == 1 and fr.rows_rejected == 10
     where = {(p.row, p.column) for p in fr.problems}
     assert where == {(3, "month"), (4, "km"), (5, "km"), (6, "offline_share"),
