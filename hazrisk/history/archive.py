@@ -6,7 +6,7 @@ one by one with the registry's machinery (:func:`hazrisk.store.registry.validate
 without ``vehicle_id`` or a readable ``month``, with an unreadable or negative figure, a share
 outside [0, 1], more days than the month has, more reminded/handled/escalated events than
 violations (or escalated than handled), more qualified positions than positions, or repeating
-a vehicle-month of the file is **rejected** and kept in ``safety.history_rejects`` with file,
+a vehicle-month of the file is **rejected** and kept in ``quarantine.history_rejects`` with file,
 row, column and reason. Empty cells are NULL (the platform did not report the figure).
 
 Loaded rows go to ``safety.vehicle_month_archive`` (with file, row and sha256); a file whose
@@ -200,7 +200,7 @@ def import_history_file(con: duckdb.DuckDBPyConnection, path: Path, *,
                 months = [r["month"] for r in good]
                 span = [min([*span, *months]), max([*span, *months])]
         for p in fr.problems:
-            con.execute("INSERT INTO safety.history_rejects VALUES ($sha, $file, $row, $col, "
+            con.execute("INSERT INTO quarantine.history_rejects VALUES ($sha, $file, $row, $col, "
                         "$reason, $raw, $now)",
                         {"sha": fr.sha256, "file": path.name, "row": p.row, "col": p.column,
                          "reason": p.error, "now": now,

@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
                        "files') into safety.vehicle_months, marked source 'archive'",
         description="Load every *.csv of DIR/history (or DIR, or the file DIR): UTF-8 or "
                     "GBK/GB18030, validated row by row (rejects kept in "
-                    "safety.history_rejects with file, row, column, reason). Detection wins "
+                    "quarantine.history_rejects with file, row, column, reason). Detection wins "
                     "where both cover a vehicle-month; the difference is reported. The same "
                     "file content again is skipped.")
     imp.add_argument("dir", metavar="DIR", help="folder (or file) with the history CSV files")
@@ -83,7 +83,7 @@ def _details(reports: list[Any], left: list[str]) -> None:
         for p in r.problems[:50]:
             out.write(f"rejected: {p.message()}\n")
         if len(r.problems) > 50:
-            out.write(f"... {len(r.problems) - 50} more in safety.history_rejects\n")
+            out.write(f"... {len(r.problems) - 50} more in quarantine.history_rejects\n")
         measures = r.overlap.get("measures", {})
         if measures:
             out.write(f"{r.path}: detection wins on {r.overlap['vehicle_months']} vehicle-months "

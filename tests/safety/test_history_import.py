@@ -79,10 +79,10 @@ def test_bad_rows_are_rejected_with_row_and_column(world: World, tmp_path: Path,
     assert any(m.startswith(f"{tmp_path / 'bad.csv'}: row 7, column n_reminded: n_reminded = 4 "
                             "is above n_violations = 3") for m in msgs)
     kept = world.con.sql("SELECT source_file, row_no, column_name, reason FROM "
-                         "safety.history_rejects ORDER BY row_no").fetchall()
+                         "quarantine.history_rejects ORDER BY row_no").fetchall()
     assert [(r[1], r[2]) for r in kept] == sorted(where, key=lambda x: x[0])
     assert all(r[0] == "bad.csv" and r[3] for r in kept)
-    raw = json.loads(world.con.sql("SELECT raw_json FROM safety.history_rejects "
+    raw = json.loads(world.con.sql("SELECT raw_json FROM quarantine.history_rejects "
                                    "WHERE row_no = 4").fetchall()[0][0])
     assert raw["km"] == "abc"  # the row is kept as read
 
