@@ -28,6 +28,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql("schema"))
     con.execute(read_sql("schema_months"))
     con.execute(read_sql("comments_months"))
+    con.execute(read_sql("macros"))
 
 
 def create_mart_views(con: duckdb.DuckDBPyConnection) -> None:
