@@ -30,7 +30,12 @@ import duckdb
 import pandas as pd
 
 from hazrisk import __version__
-from hazrisk.safety.store import ensure_schema, next_month, write_vehicle_months
+from hazrisk.safety.store import (
+    create_mart_views,
+    ensure_schema,
+    next_month,
+    write_vehicle_months,
+)
 from hazrisk.store.registry import (
     Col,
     FileSpec,
@@ -214,6 +219,7 @@ def import_history_file(con: duckdb.DuckDBPyConnection, path: Path, *,
         if span:
             fr.months = (f"{span[0]:%Y-%m}", f"{span[1]:%Y-%m}")
             write_vehicle_months(con, span[0], next_month(span[1]), now, detected=False)
+        create_mart_views(con)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -53,6 +53,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     con = open_warehouse(args.db, command="history import")
     try:
         reports = [import_history_file(con, p) for p in files]
+        if left:
+            from hazrisk.store.left_alone import record_left_alone
+
+            record_left_alone(con, left, "history import")
     finally:
         con.close()
     if fmt == "json":

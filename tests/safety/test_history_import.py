@@ -145,6 +145,12 @@ def test_cli_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert f["problems"] == [f"{folder / 'vm.csv'}: row 3, column km: km = -1.0 is negative "
                              "(row rejected)"]
     assert out["left_alone"] == [str(folder / "readme.txt")]
+    con = connect(db)
+    assert con.sql("SELECT command FROM mart.files_left_alone").fetchall() == [("history import",)]
+    assert con.sql("SELECT source_file, row_no, column_name FROM mart.history_rejects"
+                   ).fetchall() == [("vm.csv", 3, "km")]
+    assert con.sql("SELECT count(*) FROM mart.vehicle_months").fetchall() == [(1,)]
+    con.close()
     assert main(["history", "import", str(tmp_path / "nope"), "--db", str(db)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["history", "import", str(folder), "--db", str(tmp_path / "missing.duckdb")]) == 2
