@@ -194,3 +194,25 @@ def test_simulated_month_agrees_with_detect_larger_fleet(tmp_path: Path) -> None
     got = measure(vehicle_frame(con, sim))
     for rule in ("speeding", "dsm", "adas"):
         assert 0.6 <= got[rule] / FACTORS[rule] <= 1.6, (rule, got[rule])
+
+
+def test_independent_effects_change_only_the_claims(tmp_path: Path) -> None:
+    """``--independent-effects``: same fleet, trips and archive; another enterprise effect."""
+    from hazrisk.cli import main
+
+    outs = {}
+    for flag in (False, True):
+        out = tmp_path / str(flag)
+        args = ["simulate", "--vehicles", "4", "--days", "1", "--seed", "2", "--out", str(out),
+                "--insurance-years", "2", "--no-progress"]
+        with contextlib.redirect_stderr(io.StringIO()):
+            assert main([*args, "--independent-effects"] if flag else args) == 0
+        man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        outs[flag] = {f["path"]: f["sha256"] for f in man["files"]}
+        model = json.loads((out / "truth" / "claims_model.json").read_text(encoding="utf-8"))
+        assert model["years"] == [2024, 2025]
+        assert model["enterprise_effect"]["rho"] == (0.0 if flag else 0.6)
+        assert man["parameters"]["independent_effects"] is flag
+    same = [p for p in outs[False] if p.startswith(("dumps/", "history/", "registry/"))]
+    assert same and all(outs[False][p] == outs[True][p] for p in same)
+    assert outs[False]["truth/claims_model.json"] != outs[True]["truth/claims_model.json"]
