@@ -41,7 +41,6 @@ def measure(frame: pd.DataFrame) -> dict[str, float]:
     sp = f["speeding_rate"]
     ratio = {
         "speeding": f["n_speeding"].sum() / (sp * online / 100).sum(),
-        "fatigue": f["n_fatigue"].sum() / (f["fatigue_rate"] * online / 1000).sum(),
         "night_ban": f["n_night_ban"].sum() / (f["night_share"] * online / 1000).sum(),
         "off_route": f["n_off_route"].sum() / (f["offroute_rate"] * online / 1000).sum(),
         "offline_displacement": f["n_offline_displacement"].sum()
@@ -57,4 +56,25 @@ def measure(frame: pd.DataFrame) -> dict[str, float]:
         "escalated": f["n_escalated"].sum() / f["n_handled"].sum(),
         "km_detected_over_true": f["km_det"].sum() / f["km"].sum(),
     }
+    ratio.update(fit_fatigue(f["n_fatigue"].to_numpy(float), f["fatigue_rate"].to_numpy(float),
+                             f["km"].to_numpy(float), f["days"].to_numpy(float),
+                             online.to_numpy(float)))
     return {k: float(np.round(v, 4)) for k, v in ratio.items()}
+
+
+def fit_fatigue(n: np.ndarray, rate: np.ndarray, km: np.ndarray, days: np.ndarray,
+                online_km: np.ndarray) -> dict[str, float]:
+    """Poisson maximum likelihood of FATIGUE_MODEL's three parameters."""
+    from scipy.optimize import minimize
+
+    x1 = np.log(km / days / 200.0)
+    x2 = np.log(rate / 0.5)
+    off = np.log(online_km / 1000.0)
+
+    def nll(b: np.ndarray) -> float:
+        eta = off + b[0] + b[1] * x1 + b[2] * x2
+        return float(np.sum(np.exp(eta) - n * eta))
+
+    b = minimize(nll, np.zeros(3), method="BFGS").x
+    return {"fatigue_const": b[0], "fatigue_km_per_day_elasticity": b[1],
+            "fatigue_rate_elasticity": b[2]}
