@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hazrisk.store.cli",
     "hazrisk.rates.cli",
     "hazrisk.safety.cli",
+    "hazrisk.history.cli",
     "hazrisk.demo",
 )
 

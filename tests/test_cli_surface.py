@@ -56,7 +56,7 @@ def test_help(path: tuple[str, ...], capsys: pytest.CaptureFixture[str],
 
 
 # --- runs on the sample ---------------------------------------------------------------------
-P, E, PROV, MAKER = "{period}", "{enterprise}", "{provider}", "{maker}"
+P, E, PROV, MAKER, HIST = "{period}", "{enterprise}", "{provider}", "{maker}", "{history}"
 
 #: One invocation of every command that prints results (``--format``), on the sample.
 RUNS: dict[tuple[str, ...], list[str]] = {
@@ -67,6 +67,7 @@ RUNS: dict[tuple[str, ...], list[str]] = {
     ("detect",): ["--period", P],
     ("safety",): ["--period", P],
     ("safety", "history"): ["--enterprise", E],
+    ("history", "import"): [HIST],
 }
 #: Further forms of the same commands.
 EXTRA_RUNS: list[tuple[tuple[str, ...], list[str]]] = [
@@ -94,7 +95,8 @@ def test_every_command_that_prints_results_is_run() -> None:
 
 
 @pytest.fixture(scope="module")
-def wh(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def wh(ingested_sample: Any, sample_dir: Path,
+       tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A copy of the ingested sample (this module writes rates and safety results), its
     detected histories, a published snapshot of it, and the ids to ask for."""
     import duckdb
@@ -118,7 +120,8 @@ def wh(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[s
                "enterprise": first("SELECT min(enterprise_id) FROM safety.enterprise_months")}
     finally:
         con.close()
-    return {"db": db, "snapshot": snap, "period": period, **ids}
+    return {"db": db, "snapshot": snap, "period": period,
+            "history": str(sample_dir / "history"), **ids}
 
 
 class _quiet:
@@ -134,7 +137,8 @@ class _quiet:
 
 
 def _argv(path: tuple[str, ...], args: list[str], wh: dict[str, Any], db: Path | str) -> list[str]:
-    fill = {P: wh["period"], E: wh["enterprise"], PROV: wh["provider"], MAKER: wh["maker"]}
+    fill = {P: wh["period"], E: wh["enterprise"], PROV: wh["provider"], MAKER: wh["maker"],
+            HIST: wh["history"]}
     return [*path, "--db", str(db), *[fill.get(a, a) for a in args]]
 
 
