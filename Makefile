@@ -26,12 +26,12 @@ demo: $(STAMP)
 	$(BIN)/hazrisk demo --out $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff check hazrisk tests benchmarks
+	$(BIN)/ruff check hazrisk tests benchmarks notebooks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy hazrisk
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) sysdeps lint typecheck
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
