@@ -11,6 +11,7 @@ same period (tested). SQL lives in ``hazrisk/snapshot/sql/``, parameters bound.
 from hazrisk.snapshot.core import (
     SnapshotError,
     as_period,
+    coverage,
     fingerprint,
     has_table,
     info,
@@ -44,7 +45,7 @@ from hazrisk.snapshot.quality import (
 )
 
 __all__ = [
-    "SnapshotError", "as_period", "device_kpis", "enterprise_history", "files_left_alone",
+    "SnapshotError", "as_period", "coverage", "device_kpis", "enterprise_history", "files_left_alone",
     "fingerprint", "floors_failed", "handling", "has_table", "info", "ingest_days",
     "ingest_errors", "league_table", "open_snapshot", "periods", "provider_rates", "quarantine",
     "quarantine_by", "ranking", "rate_trends", "registry_rejects", "rule_rates", "tables",

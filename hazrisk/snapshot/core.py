@@ -121,6 +121,13 @@ def periods(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return query(con, "periods")
 
 
+def coverage(con: duckdb.DuckDBPyConnection, period: str | Period) -> dict[str, int]:
+    """Rows the snapshot holds for ``period``: ``rates`` (computed for exactly this period),
+    ``safety`` (vehicle-days), ``ingest`` (dump files dated in it)."""
+    row = query(con, "coverage", period_params(period)).iloc[0]
+    return {k: int(row[k]) for k in ("rates", "safety", "ingest")}
+
+
 def as_period(period: str | Period) -> Period:
     """A :class:`~hazrisk.rates.period.Period` from its label (``2026-10``, ``A..B``)."""
     if isinstance(period, Period):
