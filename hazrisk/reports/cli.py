@@ -15,11 +15,23 @@ import argparse
 import ast
 import os
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hazrisk.cliutil import EXIT_FAILED, EXIT_OK, add_format_argument, emit, output_format, usage
+from hazrisk.cliutil import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_format_argument,
+    emit,
+    output_format,
+    table_columns,
+    usage,
+)
+
+_LIST_COLUMNS = ("report", "cadence", "delay_days", "last_period", "last_status",
+                 "next_period", "next_due")
 
 
 def register(sub: Any) -> None:
@@ -73,15 +85,20 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="published snapshot (default: [settings] snapshot of the schedule)")
     p.add_argument("--schedule", metavar="FILE",
                    help="schedule file (default $HAZRISK_REPORTS_SCHEDULE, conf/reports.toml)")
+    p.add_argument("--reports-dir", metavar="DIR",
+                   help="where reports and the run ledger live (default: [settings] reports_dir)")
 
 
 def _schedule(args: argparse.Namespace) -> Any:
     from hazrisk.reports.schedule import ScheduleError, load_schedule
 
     try:
-        return load_schedule(args.schedule)
+        schedule = load_schedule(args.schedule)
     except ScheduleError as exc:
         usage(str(exc))
+    if args.reports_dir:
+        schedule = replace(schedule, reports_dir=Path(args.reports_dir).resolve())
+    return schedule
 
 
 def _snapshot(args: argparse.Namespace, schedule: Any) -> Path:
@@ -159,7 +176,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     schedule = _schedule(args)
     rows = [s.to_json() for s in schedule_status(schedule, _as_of(args.as_of))]
-    emit(rows, output_format(args))
+    emit(rows, output_format(args), columns=table_columns(args, _LIST_COLUMNS))
     return EXIT_OK
 
 

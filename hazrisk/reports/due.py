@@ -2,8 +2,8 @@
 
 A period is due when ``as_of`` is on or after its due day (:meth:`ReportPeriod.due_on`), its
 report has not yet succeeded (the ledger), and the snapshot holds its data (``needs``: the
-provider rates computed for the period, safety histories or dump files in it; a period
-without data waits, it is neither run nor failed). The ``lookback`` latest closed periods of
+provider rates computed for the period, safety histories or dump files in it, the risk
+model's factors for the year; a period without data waits, it is neither run nor failed). The ``lookback`` latest closed periods of
 each report are checked, so a missed cron run catches up.
 """
 
@@ -20,7 +20,7 @@ from hazrisk.reports.schedule import Entry, Schedule
 
 #: Data each notebook needs before its period can run (a key of hazrisk.snapshot.coverage).
 NEEDS = {"provider_evaluation": "rates", "enterprise_safety": "safety",
-         "data_quality": "ingest"}
+         "data_quality": "ingest", "premium_review": "model"}
 
 
 def has_data(entry: Entry, period: ReportPeriod, snapshot: Path) -> bool:
@@ -32,9 +32,23 @@ def has_data(entry: Entry, period: ReportPeriod, snapshot: Path) -> bool:
 
     con = open_snapshot(snapshot)
     try:
+        if need == "model":  # the risk models publish these; a year without them waits
+            return _model_rows(con, period.start.year) > 0
         return coverage(con, period.as_period_text())[need] > 0
     finally:
         con.close()
+
+
+def _model_rows(con: Any, year: int) -> int:
+    from hazrisk.snapshot import has_table
+
+    if not (has_table(con, "premium_factors") and has_table(con, "model_cards")):
+        return 0
+    cols = {r[0] for r in con.execute("DESCRIBE mart.premium_factors").fetchall()}
+    if "year" in cols:
+        return int(con.execute("SELECT count(*) FROM mart.premium_factors WHERE year = $y",
+                               {"y": year}).fetchall()[0][0])
+    return int(con.execute("SELECT count(*) FROM mart.premium_factors").fetchall()[0][0])
 
 
 def run_due(schedule: Schedule, as_of: date, *, snapshot: Path | None = None,

@@ -154,3 +154,24 @@ def test_list_and_usage_errors(world: dict[str, Path], tmp_path: Path) -> None:
                      "--schedule", str(world["schedule"])]) == 2
     lines = err.getvalue().strip().splitlines()
     assert len(lines) == 4 and all(line.startswith("hazrisk report run: ") for line in lines)
+
+
+def test_periods_without_data_wait(published: Published) -> None:
+    from hazrisk.reports.due import has_data
+
+    s = load_schedule()
+    snap = published.snapshot
+    assert has_data(s.entry("provider_evaluation"), ReportPeriod.parse("2026-10"), snap)
+    assert not has_data(s.entry("provider_evaluation"), ReportPeriod.parse("2026-09"), snap)
+    assert has_data(s.entry("data_quality"), ReportPeriod.parse("2026-W40"), snap)
+    assert not has_data(s.entry("data_quality"), ReportPeriod.parse("2026-W42"), snap)
+    assert has_data(s.entry("enterprise_safety_quarterly"), ReportPeriod.parse("2026-Q4"), snap)
+    # no risk model is published yet: the annual premium review waits
+    assert not has_data(s.entry("premium_review"), ReportPeriod.parse("2026"), snap)
+
+
+def test_lab_command_line() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["lab", "--print"]) == 0
+    assert out.getvalue().split()[1:] == ["-m", "jupyterlab", str(REPO / "notebooks")]
