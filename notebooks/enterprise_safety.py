@@ -10,8 +10,8 @@
 
 # %% tags=["parameters"]
 period = "2026-10"  # YYYY-MM, or YYYY-MM-DD..YYYY-MM-DD (a quarter)
-enterprise = ""  # the enterprise of the history page; "" = the lowest-ranked
-city = ""  # e.g. "温州" to show one city's enterprises; "" = the province
+enterprise = ""  # enterprise id of the history page; empty: the lowest-ranked
+city = ""  # a city such as 温州 to show its enterprises only; empty: the province
 snapshot = "../data/local/demo/published.duckdb"
 
 # %% [markdown]

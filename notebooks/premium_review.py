@@ -10,7 +10,7 @@
 
 # %% tags=["parameters"]
 year = 2026  # renewal year under review
-model = ""  # model id in mart.model_cards; "" = every model of the year
+model = ""  # model id in mart.model_cards; empty: every model of the year
 snapshot = "../data/local/demo/published.duckdb"
 
 # %% [markdown]

@@ -10,7 +10,7 @@
 
 # %% tags=["parameters"]
 period = "2026-10"  # YYYY-MM, or YYYY-MM-DD..YYYY-MM-DD as `hazrisk rates` computed it
-provider = ""  # one provider id, or "" for all
+provider = ""  # one provider id; empty for all
 snapshot = "../data/local/demo/published.duckdb"  # `hazrisk publish --out`
 trend_periods = 12
 worst_n = 5

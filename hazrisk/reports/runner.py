@@ -17,6 +17,7 @@ import os
 import platform
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -136,6 +137,7 @@ def _execute(nb_path: Path, stage: Path, params: dict[str, Any], timeout_s: int)
     import jupytext
     import nbformat
     import papermill
+    from traitlets.config import Config
 
     if not nb_path.is_file():
         raise FileNotFoundError(f"{nb_path}: no such notebook")
@@ -143,10 +145,15 @@ def _execute(nb_path: Path, stage: Path, params: dict[str, Any], timeout_s: int)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, stage / "input.ipynb")
-    return papermill.execute_notebook(
-        str(stage / "input.ipynb"), str(stage / "report.ipynb"), parameters=params,
-        kernel_name="python3", cwd=str(stage), progress_bar=False, log_output=False,
-        execution_timeout=timeout_s)
+    # The kernel talks over Unix sockets in a private folder (not TCP on localhost): no other
+    # user can attach to it, and ipykernel has no unencrypted-TCP warning to print.
+    with tempfile.TemporaryDirectory(prefix="hazrisk-kernel-") as sockets:
+        config = Config({"KernelManager": {"transport": "ipc",
+                                           "ip": os.path.join(sockets, "k")}})
+        return papermill.execute_notebook(
+            str(stage / "input.ipynb"), str(stage / "report.ipynb"), parameters=params,
+            kernel_name="python3", cwd=str(stage), progress_bar=False, log_output=False,
+            execution_timeout=timeout_s, config=config)
 
 
 def _write_html(nb: Any, target: Path, title: str) -> None:

@@ -50,12 +50,16 @@ class Schedule:
     entries: dict[str, Entry]
 
     def entry(self, name: str) -> Entry:
-        """The entry called ``name`` (or, failing that, the first one using notebook ``name``)."""
+        """The entry called ``name``; else the first one using notebook ``name``; else, for a
+        notebook in ``notebooks_dir`` that no entry uses (``explore``), an unscheduled entry
+        that passes the period as ``period``."""
         if name in self.entries:
             return self.entries[name]
         for e in self.entries.values():
             if e.notebook == name:
                 return e
+        if name.isidentifier() and (self.notebooks_dir / f"{name}.py").is_file():
+            return Entry(name, name, "monthly", 0, "period", {}, name, "unscheduled (ad hoc)")
         raise ScheduleError(f"no report {name!r} in {self.path} "
                             f"(known: {', '.join(self.entries)})")
 

@@ -54,11 +54,29 @@ def runs(published: Published, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 
 def _explore(s: Any, published: Published) -> RunResult:
-    from dataclasses import replace
-
-    entry = replace(s.entry("provider_evaluation"), name="explore", notebook="explore",
-                    parameters={})
+    entry = s.entry("explore")  # not scheduled: an ad-hoc entry for the notebook
+    assert entry.source.startswith("unscheduled")
     return run_report(s, entry, ReportPeriod.parse("2026-10"))
+
+
+def test_parameters_cells_parse(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """papermill reads every parameters cell (no "Unable to parse" / unknown parameter)."""
+    import logging
+
+    import jupytext
+    import papermill
+
+    s = load_schedule()
+    for path in sorted((REPO / "notebooks").glob("*.py")):
+        target = tmp_path / f"{path.stem}.ipynb"
+        jupytext.write(jupytext.read(path), target)
+        with caplog.at_level(logging.WARNING, logger="papermill"):
+            found = papermill.inspect_notebook(str(target))
+        assert not caplog.records, [r.getMessage() for r in caplog.records]
+        assert "snapshot" in found, path.name
+        for entry in s.entries.values():
+            if entry.notebook == path.stem:
+                assert set(entry.parameters) <= set(found), (entry.name, set(found))
 
 
 def _shown(result: RunResult, key: str) -> list[dict[str, Any]]:
