@@ -39,6 +39,10 @@ nb.show(days, "ingest_days", ["source_date", "source_provider_id", "files", "fra
                               "frames_rejected", "reject_share", "garbage_bytes", "duplicates"])
 if days.empty:
     nb.say("**本周无数据文件 No dump files dated in this period.**")
+missing = hs.missing_deliveries(con, period)
+nb.say(f"{len(missing)} 个网关日无数据文件 gateway-day(s) without any dump file"
+       + ("." if len(missing) else "：每个服务商每天都有交付 every provider delivered every day."))
+nb.show(missing, "missing_deliveries")
 
 # %% [markdown]
 # ## 2. 隔离帧 Quarantined frames: by reason, gateway, day

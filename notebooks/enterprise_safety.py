@@ -45,6 +45,14 @@ nb.show(league, "league_table",
          "handling_rate"])
 
 # %% [markdown]
+# ### 各市对比 Cities compared
+
+# %%
+nb.show(hs.city_summary(con, period), "city_summary",
+        ["city", "enterprises", "vehicles", "km", "n_violations", "violations_per_100km",
+         "speeding_per_vehicle", "fatigue_min_per_vehicle", "n_unhandled"])
+
+# %% [markdown]
 # ## 2. 各规则百公里违规 Violations per 100 km by rule (enterprise, city, province)
 
 # %%

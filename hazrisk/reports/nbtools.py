@@ -47,7 +47,9 @@ LABELS: dict[str, str] = {
     "error": "错误 error", "kind": "类别 kind", "row_number": "行 row", "column_name": "列 column",
     "action": "处理 action", "frames_ok": "正常帧 frames ok", "frames_rejected": "拒收帧 rejected",
     "garbage_bytes": "垃圾字节 garbage bytes", "duplicates": "重复 duplicates",
-    "reject_share": "拒收占比 reject share",
+    "reject_share": "拒收占比 reject share", "enterprises": "企业数 enterprises",
+    "speeding_per_vehicle": "车均超速 speeding / vehicle",
+    "fatigue_min_per_vehicle": "车均疲劳分钟 fatigue min / vehicle",
 }
 PERCENT = {"rate", "ci_low", "ci_high", "floor", "failing_share", "handling_rate",
            "reminder_rate", "coverage", "reject_share"}

@@ -20,6 +20,7 @@ from hazrisk.snapshot.core import (
     tables,
 )
 from hazrisk.snapshot.enterprises import (
+    city_summary,
     enterprise_history,
     handling,
     league_table,
@@ -38,6 +39,7 @@ from hazrisk.snapshot.quality import (
     files_left_alone,
     ingest_days,
     ingest_errors,
+    missing_deliveries,
     quarantine,
     quarantine_by,
     registry_rejects,
@@ -45,9 +47,9 @@ from hazrisk.snapshot.quality import (
 )
 
 __all__ = [
-    "SnapshotError", "as_period", "coverage", "device_kpis", "enterprise_history", "files_left_alone",
+    "SnapshotError", "as_period", "city_summary", "coverage", "device_kpis", "enterprise_history", "files_left_alone",
     "fingerprint", "floors_failed", "handling", "has_table", "info", "ingest_days",
-    "ingest_errors", "league_table", "open_snapshot", "periods", "provider_rates", "quarantine",
+    "ingest_errors", "league_table", "missing_deliveries", "open_snapshot", "periods", "provider_rates", "quarantine",
     "quarantine_by", "ranking", "rate_trends", "registry_rejects", "rule_rates", "tables",
     "unknown_terminals", "violations_geo", "worst_vehicles",
 ]

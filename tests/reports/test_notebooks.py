@@ -189,3 +189,8 @@ def test_data_quality_shows_quarantine(runs: dict[str, RunResult], published: Pu
     days = _shown(r, "ingest_days")
     assert sum(x["frames"] for x in by_reason) == sum(x["frames_rejected"] for x in days) > 0
     assert {Path(x["path"]).name for x in _shown(r, "files_left_alone")} >= {"README.md"}
+    # ISO week 40 is 2026-09-28..10-04; the sample's six gateways deliver 10-01..03 only
+    missing = _shown(r, "missing_deliveries")
+    assert len(missing) == 6 * 4
+    assert {x["source_date"][:10] for x in missing} == {"2026-09-28", "2026-09-29",
+                                                        "2026-09-30", "2026-10-04"}
