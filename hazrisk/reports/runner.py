@@ -75,18 +75,6 @@ def run_report(schedule: Schedule, entry: Entry, period: ReportPeriod, *,
     from hazrisk.snapshot import fingerprint
 
     snap = Path(snapshot or schedule.snapshot)
-    ledger = ledger_for(schedule)
-    try:
-        run_id = ledger.claim(entry.name, period.label, trigger=trigger, rerun=rerun)
-    except Busy as exc:
-        return RunResult(entry.name, period.label, "busy", error={"evalue": str(exc)})
-    if run_id is None:
-        return RunResult(entry.name, period.label, "skipped")
-    out_dir = schedule.reports_dir / entry.name / period.label
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    stage = out_dir / f".attempt-{stamp}-{os.getpid()}"
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
     params = notebook_parameters(entry, period, snap, overrides)
     nb_path = schedule.notebook_path(entry)
     lineage: dict[str, Any] = {
@@ -99,18 +87,42 @@ def run_report(schedule: Schedule, entry: Entry, period: ReportPeriod, *,
                      "published_at": _published_at(snap)},
         "hazrisk_version": _version(), "git": _git(),
         "python": platform.python_version(), "host": platform.node(), "trigger": trigger,
-        "started_at": started.isoformat(timespec="seconds"),
     }
+    ledger = ledger_for(schedule)
+    try:
+        run_id = ledger.claim(entry.name, period.label, trigger=trigger, rerun=rerun)
+    except Busy as exc:
+        return RunResult(entry.name, period.label, "busy", error={"evalue": str(exc)})
+    if run_id is None:
+        return RunResult(entry.name, period.label, "skipped")
+    try:
+        result = _attempt(schedule, entry, period, lineage)
+    except BaseException as exc:  # interrupted or the file system failed: say so, then stop
+        ledger.finish(run_id, "failed", output=None, error=_describe(exc))
+        raise
+    ledger.finish(run_id, result.status, output=str(result.output), error=result.error)
+    return result
+
+
+def _attempt(schedule: Schedule, entry: Entry, period: ReportPeriod,
+             lineage: dict[str, Any]) -> RunResult:
+    """Execute into a fresh attempt folder; publish it as the report, or keep it as failed."""
+    out_dir = schedule.reports_dir / entry.name / period.label
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stage = out_dir / f".attempt-{stamp}-{os.getpid()}"
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    lineage["started_at"] = started.isoformat(timespec="seconds")
+    stage.mkdir(parents=True)
     error: dict[str, Any] | None = None
     try:
-        stage.mkdir(parents=True)
-        executed = _execute(nb_path, stage, params, schedule.timeout_s)
+        executed = _execute(Path(lineage["notebook"]), stage, lineage["parameters"],
+                            schedule.timeout_s)
         _write_html(executed, stage / "report.html", f"{entry.title} {period.label}")
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, none lost
         error = _describe(exc)
-    finished = datetime.now(UTC)
     duration = time.perf_counter() - t0
-    lineage.update({"finished_at": finished.isoformat(timespec="seconds"),
+    lineage.update({"finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "duration_s": round(duration, 2),
                     "status": "failed" if error else "succeeded", "error": error})
     (stage / "input.ipynb").unlink(missing_ok=True)
@@ -128,7 +140,6 @@ def run_report(schedule: Schedule, entry: Entry, period: ReportPeriod, *,
                               if (stage / "report.ipynb").exists() else None}
         (stage / "lineage.json").write_text(_dumps(lineage), encoding="utf-8")
         os.replace(stage, output)
-    ledger.finish(run_id, lineage["status"], output=str(output), error=error)
     return RunResult(entry.name, period.label, lineage["status"], output, duration, error,
                      lineage)
 

@@ -175,3 +175,32 @@ def test_lab_command_line() -> None:
     with contextlib.redirect_stdout(out):
         assert main(["lab", "--print"]) == 0
     assert out.getvalue().split()[1:] == ["-m", "jupyterlab", str(REPO / "notebooks")]
+
+
+def test_ledger_claims(tmp_path: Path) -> None:
+    from hazrisk.reports.ledger import Busy
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    first = ledger.claim("r", "2026-10", trigger="due", rerun=False)
+    assert first is not None
+    with pytest.raises(Busy, match="pid"):  # this process is alive and holds it
+        ledger.claim("r", "2026-10", trigger="due", rerun=False)
+    ledger.finish(first, "succeeded", output="x")
+    assert ledger.claim("r", "2026-10", trigger="due", rerun=False) is None
+    # a claim left by a process that died is taken over and recorded as abandoned
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    dead_pid = int(child.stdout)
+    import sqlite3
+
+    con = sqlite3.connect(ledger.path)
+    con.execute("INSERT INTO runs (report, period, status, trigger, host, pid, started_at) "
+                "SELECT 'r', '2026-11', 'running', 'due', host, ?, started_at FROM runs "
+                "WHERE run_id = ?", (dead_pid, first))
+    con.commit()
+    con.close()
+    again = ledger.claim("r", "2026-11", trigger="due", rerun=False)
+    assert again is not None
+    statuses = [(a.status, (a.error or {}).get("ename")) for a in ledger.history("r")
+                if a.period == "2026-11"]
+    assert statuses == [("failed", "Abandoned"), ("running", None)]
