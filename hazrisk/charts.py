@@ -188,3 +188,15 @@ def quarantine_chart(quarantine: pd.DataFrame) -> Figure:
     ax.set_title(label("每日隔离帧（按原因）", "quarantined frames per day by reason"),
                  fontsize=10)
     return fig
+
+
+def factor_histogram(factors: pd.DataFrame) -> Figure:
+    """Distribution of the premium-adjustment factors (1 = no adjustment)."""
+    fig, ax = _figure(8, 4)
+    ax.hist(factors["factor"].astype(float), bins=20, color="#0072B2", edgecolor="white")
+    ax.axvline(1.0, color="#D55E00", linestyle="--", label=label("无调整", "no adjustment"))
+    ax.set_xlabel(label("保费调整系数", "premium factor"))
+    ax.set_ylabel(label("企业数", "enterprises"))
+    ax.set_title(label("调整系数分布", "distribution of the factors"), fontsize=10)
+    ax.legend(fontsize=8)
+    return fig

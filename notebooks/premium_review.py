@@ -10,7 +10,7 @@
 
 # %% tags=["parameters"]
 year = 2026  # renewal year under review
-model = ""  # model id in mart.model_cards; empty: every model of the year
+model = ""  # model name in mart.model_cards; empty: every model
 snapshot = "../data/local/demo/published.duckdb"
 
 # %% [markdown]
@@ -22,6 +22,7 @@ snapshot = "../data/local/demo/published.duckdb"
 
 # %%
 import hazrisk.snapshot as hs
+from hazrisk import charts
 from hazrisk.reports import nbtools as nb
 
 model = nb.nullable(model)
@@ -35,28 +36,38 @@ if not have_model:
            "first; nothing below is estimated or made up.")
 
 # %% [markdown]
-# ## 1. 模型卡 Model card and validation
+# ## 1. 模型卡与检验 Model card and validation (out of time)
 
 # %%
 if have_model:
-    cards = con.execute("SELECT * FROM mart.model_cards").df()
-    if model is not None and "model_id" in cards.columns:
-        cards = cards[cards["model_id"] == model]
-    nb.show(cards, "model_cards")
+    cards = hs.model_cards(con, model=model)
+    nb.show(cards, "model_cards", ["model", "fitted_at", "train_years", "test_year", "as_at",
+                                   "fingerprint", "hazrisk_version"])
+    for card in cards.itertuples():
+        metrics = hs.card_metrics(card.card_json)
+        nb.say(f"### {card.model}: 检验指标 validation (Gini, lift, double lift)")
+        nb.show(metrics["comparison"], f"comparison_{card.model}")
+        nb.say("实际/预期 按十分位 A/E by decile")
+        nb.show(metrics["deciles"], f"deciles_{card.model}")
+        nb.say(card.card_markdown)
 
 # %% [markdown]
-# ## 2. 调整系数分布与企业系数 Factor distribution and each enterprise's factor
+# ## 2. 调整系数分布与企业系数 Factor distribution and each enterprise's factor with its parts
+#
+# factor = 赔付记录 claims record × 驾驶行为 behaviour × 安全管理 management × 数据质量
+# data quality, balanced and capped within the regulator's band.
 
 # %%
 if have_model:
-    factors = con.execute("SELECT * FROM mart.premium_factors").df()
-    if "year" in factors.columns:
-        factors = factors[factors["year"] == year]
-    if model is not None and "model_id" in factors.columns:
-        factors = factors[factors["model_id"] == model]
-    nb.show(factors, "premium_factors")
-    if "factor" in factors.columns and len(factors):
+    factors = hs.premium_factors(con, year, model=model)
+    if factors.empty:
+        nb.say(f"**{year} 年无调整系数 No factors for {year}** in this snapshot.")
+    else:
         nb.show(factors["factor"].describe().to_frame().reset_index(), "factor_summary")
+        fig = charts.factor_histogram(factors)
+    nb.show(factors, "premium_factors",
+            ["enterprise_id", "enterprise_name", "factor", "claims_record", "behaviour",
+             "management", "data_quality", "raw_factor", "trusted", "model"])
 
 # %%
 con.close()

@@ -50,6 +50,10 @@ LABELS: dict[str, str] = {
     "reject_share": "拒收占比 reject share", "enterprises": "企业数 enterprises",
     "speeding_per_vehicle": "车均超速 speeding / vehicle",
     "fatigue_min_per_vehicle": "车均疲劳分钟 fatigue min / vehicle",
+    "factor": "调整系数 factor", "claims_record": "赔付记录 claims record",
+    "behaviour": "驾驶行为 behaviour", "management": "安全管理 management",
+    "data_quality": "数据质量 data quality", "raw_factor": "封顶前 raw factor",
+    "trusted": "数据可信 trusted", "model": "模型 model",
 }
 PERCENT = {"rate", "ci_low", "ci_high", "floor", "failing_share", "handling_rate",
            "reminder_rate", "coverage", "reject_share"}

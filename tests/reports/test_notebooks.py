@@ -194,3 +194,58 @@ def test_data_quality_shows_quarantine(runs: dict[str, RunResult], published: Pu
     assert len(missing) == 6 * 4
     assert {x["source_date"][:10] for x in missing} == {"2026-09-28", "2026-09-29",
                                                         "2026-09-30", "2026-10-04"}
+
+
+@pytest.mark.slow
+def test_premium_review_with_a_published_model(published: Published, tmp_path: Path) -> None:
+    """Once the risk models publish mart.model_cards / mart.premium_factors (their schema),
+    the review shows the validation tables and each enterprise's factor with its parts."""
+    import os
+    import shutil
+
+    import duckdb
+
+    from hazrisk.reports.due import has_data
+
+    snap = tmp_path / "with_model.duckdb"
+    shutil.copy(published.snapshot, snap)
+    os.chmod(snap, 0o644)
+    card = {"metrics": {"comparison": [{"model": "glm", "gini": 0.31, "lift": 2.1,
+                                        "double_lift": 1.4}],
+                        "deciles_glm": [{"decile": d, "actual": d, "expected": d + 0.5}
+                                        for d in range(1, 11)]}}
+    ents = [r["enterprise_id"] for r in published.safety_json]
+    con = duckdb.connect(str(snap))
+    con.execute("CREATE TABLE mart.model_cards AS SELECT 'glm_2026' AS model, "
+                "now() AS fitted_at, '2023-2025' AS train_years, 2025 AS test_year, "
+                "DATE '2026-01-31' AS as_at, 'abc' AS fingerprint, '0.1.0' AS hazrisk_version, "
+                "$j AS card_json, '# 模型卡 glm_2026' AS card_markdown", {"j": json.dumps(card)})
+    con.execute("CREATE TABLE mart.premium_factors (level VARCHAR, enterprise_id VARCHAR, "
+                "vehicle_id VARCHAR, year INTEGER, factor DOUBLE, claims_record DOUBLE, "
+                "behaviour DOUBLE, management DOUBLE, data_quality DOUBLE, raw_factor DOUBLE, "
+                "trusted BOOLEAN, balance_constant DOUBLE, model VARCHAR, "
+                "computed_at TIMESTAMPTZ)")
+    for i, e in enumerate(ents):
+        f = 0.9 + 0.05 * i
+        con.execute("INSERT INTO mart.premium_factors VALUES ('enterprise', $e, NULL, 2026, $f, "
+                    "$f, 1, 1, 1, $f, true, 1.0, 'glm_2026', now())", {"e": e, "f": f})
+    con.execute("INSERT INTO mart.premium_factors VALUES ('vehicle', $e, 'V1', 2026, 1.3, 1.3, "
+                "1, 1, 1, 1.3, true, 1.0, 'glm_2026', now())", {"e": ents[0]})
+    con.close()
+    s = load_schedule()
+    entry = s.entry("premium_review")
+    assert has_data(entry, ReportPeriod.parse("2026"), snap)
+    assert not has_data(entry, ReportPeriod.parse("2025"), snap)
+    from dataclasses import replace
+
+    s = replace(s, reports_dir=tmp_path / "reports")
+    r = run_report(s, entry, ReportPeriod.parse("2026"), snapshot=snap)
+    assert r.status == "succeeded", r.error
+    factors = _shown(r, "premium_factors")
+    assert [x["enterprise_id"] for x in factors] == ents[::-1]  # highest factor first
+    assert all(math.isclose(x["factor"], x["claims_record"] * x["behaviour"] * x["management"]
+                            * x["data_quality"]) for x in factors)
+    assert _shown(r, "comparison_glm_2026")[0]["gini"] == 0.31
+    assert len(_shown(r, "deciles_glm_2026")) == 10
+    html = (r.output / "report.html").read_text(encoding="utf-8")
+    assert "No risk model exists" not in html and "data:image/png;base64" in html
