@@ -13,7 +13,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import Published
+from conftest import Published, shared_dir
 
 from hazrisk.cli import main
 from hazrisk.reports.periods import ReportPeriod
@@ -34,8 +34,19 @@ LINEAGE_KEYS = {"report", "notebook", "notebook_sha256", "period", "parameters",
 
 
 @pytest.fixture(scope="module")
-def runs(published: Published, tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult]:
-    root = tmp_path_factory.mktemp("nbruns")
+def runs(published: Published, tmp_path_factory: pytest.TempPathFactory,
+         worker_id: str) -> dict[str, RunResult]:
+    """Every notebook run once per session (shared by the xdist workers)."""
+    with shared_dir(tmp_path_factory, worker_id, "nbruns") as (root, ready):
+        if not ready:
+            _run_all(root, published)
+        saved = json.loads((root / "runs.json").read_text(encoding="utf-8"))
+    return {name: RunResult(r["report"], r["period"], r["status"],
+                            Path(r["output"]) if r["output"] else None, r["duration_s"],
+                            r["error"], r["lineage"]) for name, r in saved.items()}
+
+
+def _run_all(root: Path, published: Published) -> None:
     sched = root / "conf" / "reports.toml"
     sched.parent.mkdir()
     shipped = (REPO / "conf" / "reports.toml").read_text(encoding="utf-8")
@@ -50,7 +61,9 @@ def runs(published: Published, tmp_path_factory: pytest.TempPathFactory) -> dict
     out["explore"] = _explore(s, published)
     assert {r.lineage["notebook"] for r in out.values()} == {str(nb_dir / f"{n}.py")
                                                             for n in notebooks}
-    return out
+    (root / "runs.json").write_text(json.dumps(
+        {name: {**r.to_json(), "lineage": r.lineage} for name, r in out.items()},
+        ensure_ascii=False, default=str), encoding="utf-8")
 
 
 def _explore(s: Any, published: Published) -> RunResult:
