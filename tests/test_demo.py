@@ -16,8 +16,8 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["demo", "--out", str(out), "--vehicles", "12", "--days", "2"]) == 0
     printed = capsys.readouterr().out
     for step in ("simulate", "registry import", "ingest", "provider rates", "ranking",
-                 "device KPIs", "violation detection", "league table", "publish",
-                 "provider-evaluation report"):
+                 "device KPIs", "violation detection", "history import", "league table",
+                 "publish", "provider-evaluation report"):
         assert step in printed, step
     html = out / "reports" / "provider_evaluation" / "2026-10-01..2026-10-02" / "report.html"
     assert html.is_file() and str(html) in printed
@@ -26,7 +26,8 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     try:
         tables = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables").fetchall()}
-        for t in ("provider_rates", "provider_ranking", "enterprise_safety", "violations"):
+        for t in ("provider_rates", "provider_ranking", "enterprise_safety", "violations",
+                  "vehicle_months"):
             assert t in tables, t
         n_rates = con.execute("SELECT count(*) FROM provider_rates").fetchall()[0][0]
         assert n_rates > 0
