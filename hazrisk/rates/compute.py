@@ -27,6 +27,7 @@ from hazrisk.config import Rules, load_rules
 from hazrisk.rates import _sql
 from hazrisk.rates.period import Period
 from hazrisk.rates.registry import MetricRegistry, metric_registry
+from hazrisk.safety.records import purge_cutoff, refuse_purged
 
 Record = dict[str, Any]
 
@@ -169,6 +170,8 @@ def compute_rates(
     unit, numerator, denominator, rate, ci_low, ci_high, n_eff, score, national_score.
     """
     rules = rules or load_rules()
+    refuse_purged(con, period.t0, f"rates {period.label}",
+                  "rates.provider_rates / mart.provider_rates")
     params = _params(period, rules)
     began = _transaction(con)
     try:
@@ -208,12 +211,23 @@ def is_current(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules) -> 
     return bool(rows) and rows[0][0] == rules_sha256(rules)
 
 
+def _stored(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
+    """True when results of ``period`` are stored (checked without failing a transaction)."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'rates' "
+                       "AND table_name = 'periods'").fetchall()[0][0]:
+        return False
+    return bool(con.execute("SELECT count(*) FROM rates.periods WHERE period = $p",
+                            {"p": period.label}).fetchall()[0][0])
+
+
 def ensure_rates(
     con: duckdb.DuckDBPyConnection, period: Period, rules: Rules | None = None
 ) -> None:
     """Compute the period's rates unless they are stored under the same rules."""
     rules = rules or load_rules()
-    if is_current(con, period, rules):
+    purge = purge_cutoff(con)
+    kept = purge is not None and period.t0 < purge.cutoff and _stored(con, period)
+    if kept or is_current(con, period, rules):  # kept: results of purged days stay as stored
         install(con, rules)  # refresh macros/params for the drill-down queries
     else:
         compute_rates(con, period, rules)
@@ -232,6 +246,8 @@ def compute_devices(
     number, unit, numerator, denominator, rate, ci_low, ci_high.
     """
     rules = rules or load_rules()
+    refuse_purged(con, period.t0, f"devices {period.label}",
+                  "rates.device_kpis / mart.device_kpis")
     ensure_rates(con, period, rules)
     params = _params(period, rules)
     began = _transaction(con)

@@ -33,6 +33,7 @@ from hazrisk.safety.detectors.speeding import detect_speeding, match_limits
 from hazrisk.safety.geo import FenceSet, RoadIndex
 from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams, rule_info
+from hazrisk.safety.records import refuse_purged
 from hazrisk.safety.sqlfiles import read_sql
 from hazrisk.safety.store import ensure_schema, write_results
 from hazrisk.safety.track import Pairs, Track, pairs
@@ -216,6 +217,9 @@ def detect(
     """
     if end <= start:
         raise ValueError(f"empty date range {start} .. {end}")
+    refuse_purged(con, beijing_midnight(start),
+                  f"detect {start}..{end - timedelta(days=1)}",
+                  "safety.violations, safety.vehicle_days and safety.enterprise_months")
     p = params or SafetyParams.from_rules()
     wall = time.perf_counter()
     report = DetectReport(start, end)
