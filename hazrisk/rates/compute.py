@@ -82,6 +82,11 @@ def param_values(rules: Rules) -> dict[str, Any]:
         "domain_max_age_days": rules.domain.max_answer_age_days,
         "network_basis": r.network_basis,
         "repair_within_s": rules.device.repair_within_s,
+        "repair_target": rules.device.repair_target,
+        "preservation_target": rules.device.preservation_target,
+        "silent_fault_s": rules.device.silent_fault_s,
+        "silent_moved_km": rules.device.silent_moved_km,
+        "provider_pass_score": rules.verdict.provider_pass_score,
         "outage_factor": r.outage_factor,
         "outage_parked_below_kmh": r.outage_parked_below_kmh,
         "ci_z": r.ci_z,
@@ -110,7 +115,8 @@ def _metrics_table(registry: MetricRegistry) -> pa.Table:
         ("definition", pa.string()), ("direction", pa.string()), ("floor", pa.float64()),
         ("weight", pa.float64()), ("national_weight", pa.float64()), ("interval", pa.string()),
         ("source", pa.string()), ("floor_source", pa.string()), ("weight_source", pa.string()),
-        ("national_weight_source", pa.string()),
+        ("national_weight_source", pa.string()), ("target", pa.float64()),
+        ("target_source", pa.string()),
     ])
     return pa.Table.from_pylist(rows, schema=schema)
 
@@ -147,6 +153,34 @@ def _params(period: Period, rules: Rules) -> dict[str, Any]:
     return p
 
 
+class EmptyPeriodError(ValueError):
+    """A period without a single position record: nothing to evaluate or rank."""
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, period: Period,
+              params: dict[str, Any]) -> dict[str, Any]:
+    """The data's coverage of ``period`` (from the staged vehicle-days) as SQL parameters:
+    ``$cov_start``/``$cov_end`` (first/last Beijing day with data), ``$t_ref`` (the end of the
+    last day with data: registry evidence is judged as of then), ``$covered_minutes`` (the
+    minutes from the first to the last day with data), ``$covered_days``, ``$data_coverage``
+    (covered days / days of the period). Raises :class:`EmptyPeriodError` when there is none.
+    """
+    (row,) = _sql.query(con, "compute.sql", "coverage", params)
+    if not row["covered_days"]:
+        raise EmptyPeriodError(
+            f"{period.label}: no position records in the period; nothing to evaluate, and an "
+            f"empty period is not ranked (nothing stored)")
+    first, last = row["first_day"], row["last_day"]
+    span = (last - first).days + 1
+    t_ref = min(period.t1, Period(last, last).t1)
+    return {
+        "cov_start": first.isoformat(), "cov_end": last.isoformat(),
+        "t_ref": t_ref.isoformat(), "covered_minutes": span * 1440,
+        "covered_days": int(row["covered_days"]),
+        "data_coverage": int(row["covered_days"]) / period.days,
+    }
+
+
 def _transaction(con: duckdb.DuckDBPyConnection) -> bool:
     """Begin a transaction unless one is open; True when we began it."""
     try:
@@ -176,10 +210,13 @@ def compute_rates(
     began = _transaction(con)
     try:
         install(con, rules)
-        for name in ("vehicle_days", "entered", "connectivity", "vehicle_results",
+        _sql.run(con, "compute.sql", "vehicle_days", params)
+        params.update(_coverage(con, period, params))
+        for name in ("entered", "connectivity", "vehicle_results",
                      "provider_rates", "store_delete", "store_rates",
                      "store_vehicle_results_delete", "store_vehicle_results",
-                     "store_vehicle_days_delete", "store_vehicle_days", "store_period"):
+                     "store_vehicle_days_delete", "store_vehicle_days", "store_period",
+                     "verdicts", "store_verdicts_delete", "store_verdicts"):
             _sql.run(con, "compute.sql", name, params)
         for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr"):
             con.execute(f"DROP TABLE IF EXISTS temp.{tmp}")  # fixed names, not input
@@ -252,7 +289,9 @@ def compute_devices(
     params = _params(period, rules)
     began = _transaction(con)
     try:
-        for name in ("tickets", "outages", "kpis", "store_delete", "store"):
+        for name in ("tickets", "outages", "kpis", "store_delete", "store", "verdicts",
+                     "store_verdicts_delete", "store_verdicts", "untracked",
+                     "store_untracked_delete", "store_untracked"):
             _sql.run(con, "devices.sql", name, params)
         if began:
             con.execute("COMMIT")

@@ -14,7 +14,8 @@ LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP
 
 -- Composite score per provider and period, its rank, and the change against the previous
 -- period (previous calendar month, or the equal range just before) when that was computed.
--- rank_change > 0: moved up. coverage: share of the composite weight with a measurable rate.
+-- rank_change > 0: moved up. coverage: share of the composite weight with a measurable rate;
+-- data_coverage: share of the period's days with data (partial = below 1).
 CREATE OR REPLACE VIEW mart.provider_ranking AS
 WITH totals AS (
     SELECT r.period, r.provider_id,
@@ -24,18 +25,25 @@ WITH totals AS (
     FROM rates.provider_rates r JOIN rates.metrics m ON m.id = r.metric
     GROUP BY r.period, r.provider_id
 ),
-ranked AS (
-    SELECT *, rank() OVER (PARTITION BY period ORDER BY score DESC) AS rank,
-           rank() OVER (PARTITION BY period ORDER BY national_score DESC) AS national_rank
-    FROM totals
+ranked AS (  -- 不合格 providers rank after every 合格 one (issue 13), then by score
+    SELECT t.*, rank() OVER (PARTITION BY t.period
+                             ORDER BY coalesce(v.passed, false) DESC, t.score DESC) AS rank,
+           rank() OVER (PARTITION BY t.period ORDER BY t.national_score DESC) AS national_rank
+    FROM totals t
+    LEFT JOIN rates.verdicts v ON v.period = t.period AND v.party = 'provider'
+                              AND v.subject_id = t.provider_id
 )
 SELECT c.period, pe.period_start, pe.period_end, c.provider_id, p.name AS provider_name,
        c.score, c.rank, c.national_score, c.national_rank, c.coverage,
        pe.prev_period, prev.score AS prev_score, prev.rank AS prev_rank,
        c.score - prev.score AS score_change, prev.rank - c.rank AS rank_change,
-       c.national_score - prev.national_score AS national_score_change
+       c.national_score - prev.national_score AS national_score_change,
+       pe.data_first_day, pe.data_last_day, pe.covered_days, pe.data_coverage, pe.partial,
+       v.verdict, v.reasons AS verdict_reasons
 FROM ranked c
 JOIN rates.periods pe ON pe.period = c.period
+LEFT JOIN rates.verdicts v ON v.period = c.period AND v.party = 'provider'
+                          AND v.subject_id = c.provider_id
 LEFT JOIN ranked prev ON prev.period = pe.prev_period AND prev.provider_id = c.provider_id
 LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP BY provider_id) p
        ON p.provider_id = c.provider_id;
@@ -44,7 +52,9 @@ LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP
 CREATE OR REPLACE VIEW mart.device_kpis AS
 SELECT k.period, pe.period_start, pe.period_end, k.maker_id, dm.name AS maker_name,
        k.device_model, k.metric, m.number, m.name_zh, m.name_en, m.unit,
-       k.numerator, k.denominator, k.rate, k.ci_low, k.ci_high
+       k.numerator, k.denominator, k.rate, k.ci_low, k.ci_high, k.censored,
+       m.target, CASE WHEN k.rate IS NOT NULL AND m.target IS NOT NULL
+                      THEN k.rate >= m.target END AS meets_target
 FROM rates.device_kpis k
 JOIN rates.metrics m ON m.id = k.metric
 LEFT JOIN rates.periods pe ON pe.period = k.period
@@ -54,3 +64,41 @@ LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROU
 -- The metric registry as published (definitions, weights, floors, sources).
 CREATE OR REPLACE VIEW mart.rate_metrics AS
 SELECT * EXCLUDE (ord) FROM rates.metrics ORDER BY ord;
+
+-- 标准化评价 verdicts (合格/不合格) of providers and device makers, with every reason.
+CREATE OR REPLACE VIEW mart.evaluation_verdicts AS
+SELECT v.period, pe.period_start, pe.period_end, v.party, v.subject_id,
+       coalesce(p.name, dm.name) AS subject_name, v.verdict, v.passed, v.admitted, v.score,
+       v.pass_mark, v.reasons, v.data_coverage, pe.partial
+FROM rates.verdicts v
+LEFT JOIN rates.periods pe ON pe.period = v.period
+LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP BY ALL) p
+       ON v.party = 'provider' AND p.provider_id = v.subject_id
+LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROUP BY ALL) dm
+       ON v.party = 'device_maker' AND dm.maker_id = v.subject_id;
+COMMENT ON VIEW mart.evaluation_verdicts IS '标准化评价结论（合格/不合格）及原因 / standardised evaluation verdicts of providers and device makers, with the reasons for each failure';
+COMMENT ON COLUMN mart.evaluation_verdicts.period IS '统计期 / statistics period';
+COMMENT ON COLUMN mart.evaluation_verdicts.party IS '被评价方：provider 系统运营服务商, device_maker 设备产品厂家 / evaluated party';
+COMMENT ON COLUMN mart.evaluation_verdicts.subject_id IS '服务商或厂家编号 / provider or maker id';
+COMMENT ON COLUMN mart.evaluation_verdicts.subject_name IS '名称 / name';
+COMMENT ON COLUMN mart.evaluation_verdicts.verdict IS '评价结论 合格/不合格 / verdict pass/fail';
+COMMENT ON COLUMN mart.evaluation_verdicts.passed IS '是否合格 / passed';
+COMMENT ON COLUMN mart.evaluation_verdicts.admitted IS '是否进入智能安全管理体系（准入名单）/ admitted to the intelligent safety management system';
+COMMENT ON COLUMN mart.evaluation_verdicts.score IS '综合得分（服务商）/ composite score (providers)';
+COMMENT ON COLUMN mart.evaluation_verdicts.pass_mark IS '合格线 / pass mark ([verdict] provider_pass_score)';
+COMMENT ON COLUMN mart.evaluation_verdicts.reasons IS '不合格原因（指标、实际值、限值）/ reasons for failing (metric, value, limit)';
+COMMENT ON COLUMN mart.evaluation_verdicts.data_coverage IS '数据覆盖率（有数据天数/统计期天数）/ share of the period''s days with data';
+COMMENT ON COLUMN mart.evaluation_verdicts.partial IS '统计期数据不完整 / the data covers only part of the period';
+
+-- The admission list: subjects evaluated 合格 (implementing opinion: 评价合格的主体进入智能安全管理体系).
+CREATE OR REPLACE VIEW mart.admission_list AS
+SELECT period, party, subject_id, subject_name, score, data_coverage, partial
+FROM mart.evaluation_verdicts WHERE admitted;
+COMMENT ON VIEW mart.admission_list IS '准入名单：评价合格进入智能安全管理体系的服务商和设备厂家 / admission list: providers and device makers evaluated as passing';
+COMMENT ON COLUMN mart.admission_list.period IS '统计期 / statistics period';
+COMMENT ON COLUMN mart.admission_list.party IS '被评价方 / evaluated party (provider, device_maker)';
+COMMENT ON COLUMN mart.admission_list.subject_id IS '服务商或厂家编号 / provider or maker id';
+COMMENT ON COLUMN mart.admission_list.subject_name IS '名称 / name';
+COMMENT ON COLUMN mart.admission_list.score IS '综合得分（服务商）/ composite score (providers)';
+COMMENT ON COLUMN mart.admission_list.data_coverage IS '数据覆盖率 / data coverage of the period';
+COMMENT ON COLUMN mart.admission_list.partial IS '统计期数据不完整 / partial period';
