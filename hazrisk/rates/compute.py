@@ -215,7 +215,8 @@ def compute_rates(
         for name in ("entered", "connectivity", "vehicle_results",
                      "provider_rates", "store_delete", "store_rates",
                      "store_vehicle_results_delete", "store_vehicle_results",
-                     "store_vehicle_days_delete", "store_vehicle_days", "store_period",
+                     "store_vehicle_days_delete", "store_vehicle_days", "store_entries",
+                     "store_period",
                      "verdicts", "store_verdicts_delete", "store_verdicts"):
             _sql.run(con, "compute.sql", name, params)
         for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr"):

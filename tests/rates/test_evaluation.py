@@ -134,3 +134,27 @@ def test_device_targets_censoring_and_untracked_faults(world: World) -> None:
         "ORDER BY kind").fetchall()
     assert faults == [("M2", "B", "alarm:gnss_antenna_open", None),
                       ("M2", "B", "silent_while_moving", 5.0)]
+
+
+def test_network_entry_survives_retention(world: World) -> None:
+    """A sends a qualified record in March only; B in May. After `retain --as-of 2026-10-15`
+    (March positions removed), May's 入网率 is still 2/2: A's entry was recorded when March
+    was computed (rates.network_entries)."""
+    from datetime import date
+
+    from hazrisk.rates import Period
+    from hazrisk.store.retention import retain
+
+    w = world
+    w.provider("P1")
+    w.vehicle("A", "P1")
+    w.vehicle("B", "P1")
+    online(w, "A", "2026-03-05 10:00:00")
+    online(w, "B", "2026-05-05 10:00:00")
+    w.resolve()
+    compute_rates(w.con, Period.parse("2026-03"))
+    retain(w.con, date(2026, 10, 15))
+    assert w.con.execute("SELECT count(*) FROM core.positions WHERE vehicle_id = 'A'"
+                         ).fetchall() == [(0,)]
+    rows = compute_rates(w.con, Period.parse("2026-05"))
+    assert pick(rows, "P1", "network_entry") == (2, 2)

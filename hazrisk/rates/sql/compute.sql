@@ -81,8 +81,14 @@ GROUP BY provider_id, unit_id, day;
 -- 入网: vehicles that sent at least one qualified record up to the period end (any provider):
 -- those with one in the period (_rates_vd), else any before it (only registered vehicles not
 -- yet known are checked, so the history scan computes checks for few rows).
+-- Entries found by earlier computations (rates.network_entries) count too, so a vehicle's
+-- entry survives the retention of the records that showed it.
 CREATE OR REPLACE TEMP TABLE _rates_entered AS
-WITH now_in AS (SELECT DISTINCT vehicle_id FROM _rates_vd WHERE qualified > 0 AND vehicle_id IS NOT NULL)
+WITH now_in AS (
+    SELECT DISTINCT vehicle_id FROM _rates_vd WHERE qualified > 0 AND vehicle_id IS NOT NULL
+    UNION
+    SELECT vehicle_id FROM rates.network_entries WHERE entered_by <= CAST($t1 AS TIMESTAMPTZ)
+)
 SELECT vehicle_id FROM now_in
 UNION
 SELECT DISTINCT c.vehicle_id
@@ -473,6 +479,11 @@ DELETE FROM rates.vehicle_days WHERE period = $period;
 -- name: store_vehicle_days
 INSERT INTO rates.vehicle_days BY NAME
 SELECT CAST($period AS VARCHAR) AS period, * FROM _rates_vd;
+
+-- name: store_entries
+INSERT INTO rates.network_entries
+SELECT vehicle_id, CAST($t1 AS TIMESTAMPTZ) FROM _rates_entered WHERE vehicle_id IS NOT NULL
+ON CONFLICT (vehicle_id) DO UPDATE SET entered_by = least(entered_by, excluded.entered_by);
 
 -- name: store_period
 INSERT OR REPLACE INTO rates.periods

@@ -118,3 +118,10 @@ CREATE TABLE IF NOT EXISTS rates.verdicts (
     data_coverage  DOUBLE,                -- share of the period's days with data
     PRIMARY KEY (period, party, subject_id)
 );
+
+-- 入网 evidence that survives retention: a vehicle known to have sent a qualified record by
+-- entered_by (the end of a computed period; an upper bound of its first qualified record).
+CREATE TABLE IF NOT EXISTS rates.network_entries (
+    vehicle_id  VARCHAR PRIMARY KEY,
+    entered_by  TIMESTAMPTZ NOT NULL
+);
