@@ -65,7 +65,7 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
             ("vehicle_id", object), ("day", "datetime64[s]"), ("enterprise_id", object),
             ("provider_id", object), ("online", bool), ("km", float), ("driving_s", float),
             ("night_km", float), ("night_s", float), ("fatigue_s", float),
-            ("covered_s", float), ("drift_points", "int64"))})
+            ("covered_s", float), ("drift_points", "int64"), ("road_unknown_fixes", "int64"))})
     con.execute("BEGIN TRANSACTION")
     try:
         con.register(STAGE_VIOLATIONS, stage)

@@ -8,7 +8,7 @@ SELECT violation_id, rule_id, rule_group, rule_name_zh, vehicle_id, enterprise_i
        alarm_type, alarm_level, params_json, detail_json,
        reminded_at, reminder_source, time_to_reminder_s, continued_after_reminder,
        repeated_after_reminder, escalated_safety_dept_at, escalated_police_at, dismissed_at,
-       handling_status
+       handling_status, escalation_due, escalation_failure, driver_id
 FROM safety.violations;
 
 CREATE OR REPLACE VIEW mart.enterprise_safety AS

@@ -182,3 +182,26 @@ CREATE OR REPLACE MACRO safety.regional_score(e, a) AS
          WHEN e <= a THEN 10.0 + (a - e) / a * 10.0
          WHEN e < 2 * a THEN (2 * a - e) / a * 10.0
          ELSE 0.0 END;
+
+-- Added by issue 13 (ALTER so old warehouses gain them in the same column order).
+-- Handling: a violation is handled only when reminded or escalated ('dismissed' is not
+-- handling). Escalation (implementing opinion 三.3(1): remind -> enterprise safety department
+-- -> police): due when the behaviour went on after the reminder (continued or repeated);
+-- a failure when due and never escalated.
+ALTER TABLE safety.violations ADD COLUMN IF NOT EXISTS escalation_due BOOLEAN;
+ALTER TABLE safety.violations ADD COLUMN IF NOT EXISTS escalation_failure BOOLEAN;
+ALTER TABLE safety.violations ADD COLUMN IF NOT EXISTS driver_id VARCHAR;  -- on duty (0x0702)
+-- road_unknown_fixes: fixes above the other-road limit with no mapped road within the
+-- map-match tolerance, judged against the expressway limit only ([safety] unmatched_road).
+ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS road_unknown_fixes BIGINT;
+ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS n_escalation_failures INTEGER;
+ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS n_tampering INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_dismissed INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_escalation_due INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_escalation_failures INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS escalation_compliance DOUBLE; -- 1 - failures / due
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_tampering INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS road_unknown_fixes BIGINT;
+
+CREATE OR REPLACE MACRO safety.handled(status) AS
+    status IN ('reminded', 'escalated_safety_dept', 'escalated_police');
