@@ -138,6 +138,17 @@ def install(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> None:
         con.execute("CREATE OR REPLACE TABLE rates.metrics AS SELECT * FROM _rates_metrics_in")
     finally:
         con.unregister("_rates_metrics_in")
+    weights = pa.table({
+        "metric": list(rules.rate_enterprise_weights),
+        "weight": [float(rules.rate_enterprise_weights[k]) for k in rules.rate_enterprise_weights],
+        "source": [rules.source(f"rate_enterprise_weights.{k}")
+                   for k in rules.rate_enterprise_weights]})
+    con.register("_rates_ent_weights_in", weights)
+    try:
+        con.execute("CREATE OR REPLACE TABLE rates.enterprise_weights AS "
+                    "SELECT * FROM _rates_ent_weights_in")
+    finally:
+        con.unregister("_rates_ent_weights_in")
     _sql.script(con, "macros.sql")
     _sql.script(con, "mart.sql")
 
@@ -219,7 +230,10 @@ def compute_rates(
                      "store_period",
                      "verdicts", "store_verdicts_delete", "store_verdicts"):
             _sql.run(con, "compute.sql", name, params)
-        for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr"):
+        for name in ("scores", "store_delete", "store"):
+            _sql.run(con, "enterprise.sql", name, params)
+        for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr",
+                    "_rates_ent", "_rates_verdicts"):
             con.execute(f"DROP TABLE IF EXISTS temp.{tmp}")  # fixed names, not input
         if began:
             con.execute("COMMIT")

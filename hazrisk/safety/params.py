@@ -136,6 +136,7 @@ class SafetyParams:
     run_gap_s: float = 120.0
     match_tolerance_m: float = 50.0
     unmatched_road: str = "unknown"
+    power_pulls_min: int = 2
     fence_min_duration_s: float = 60.0
     fence_merge_s: float = 60.0
     # [handling]
@@ -189,6 +190,7 @@ class SafetyParams:
             run_gap_s=float(sa.run_gap_s),
             match_tolerance_m=float(sa.map_match_tolerance_m),
             unmatched_road=str(sa.unmatched_road),
+            power_pulls_min=int(sa.power_pulls_min),
             fence_min_duration_s=float(sa.fence_min_duration_s),
             fence_merge_s=float(sa.fence_merge_s),
             reminder_window_s=float(ha.reminder_window_s),

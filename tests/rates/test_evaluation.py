@@ -158,3 +158,33 @@ def test_network_entry_survives_retention(world: World) -> None:
                          ).fetchall() == [(0,)]
     rows = compute_rates(w.con, Period.parse("2026-05"))
     assert pick(rows, "P1", "network_entry") == (2, 2)
+
+
+def test_enterprise_national_indicators(world: World) -> None:
+    """E1: A sends one qualified record, B never connects; E2: C sends one qualified and one
+    unqualified (latitude 0) record. National enterprise table: E1 入网 1/2 = 50 % < 90 % -> 0
+    of 5, 上线 1/1 -> 5, 数据合格 1/1 -> 15, 漂移 0/1 -> 10, mileage not measurable;
+    E2 入网 1/1 -> 5, 上线 1/1 -> 5, 数据合格 1/2 < 80 % -> 0, 漂移 0/1 -> 10."""
+    w = world
+    w.provider("P1")
+    w.vehicle("A", "P1")
+    w.vehicle("B", "P1")
+    w.vehicle("C", "P1", enterprise_id="E2")
+    online(w, "A")
+    online(w, "C")
+    w.pos("C", "2026-10-03 10:05:00", lat=0.0)
+    w.resolve()
+    compute_rates(w.con, OCT)
+    got = {(e, m): (n, d, p) for e, m, n, d, p in w.con.execute(
+        "SELECT enterprise_id, metric, numerator, denominator, points "
+        "FROM mart.enterprise_data_quality").fetchall()}
+    assert got[("E1", "network_entry")] == (1, 2, 0.0)
+    assert got[("E1", "online")] == (1, 1, 5.0)
+    assert got[("E1", "data_qualification")] == (1, 1, 15.0)
+    assert got[("E1", "drift_vehicles")] == (0, 1, 10.0)
+    assert got[("E1", "trajectory_completeness_km")] == (0, 0, None)
+    assert got[("E2", "network_entry")] == (1, 1, 5.0)
+    assert got[("E2", "data_qualification")] == (1, 2, 0.0)
+    assert w.con.execute("SELECT within_floor FROM rates.enterprise_scores WHERE "
+                         "enterprise_id = 'E2' AND metric = 'data_qualification'"
+                         ).fetchall() == [(False,)]

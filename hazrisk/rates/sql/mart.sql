@@ -102,3 +102,22 @@ COMMENT ON COLUMN mart.admission_list.subject_name IS '名称 / name';
 COMMENT ON COLUMN mart.admission_list.score IS '综合得分（服务商）/ composite score (providers)';
 COMMENT ON COLUMN mart.admission_list.data_coverage IS '数据覆盖率 / data coverage of the period';
 COMMENT ON COLUMN mart.admission_list.partial IS '统计期数据不完整 / partial period';
+
+-- The national 联网联控 indicators per logistics enterprise (the insurance data-quality gate's input).
+CREATE OR REPLACE VIEW mart.enterprise_data_quality AS
+SELECT s.period, pe.period_start, pe.period_end, s.enterprise_id, e.name AS enterprise_name,
+       s.metric, m.name_zh, m.name_en, s.numerator, s.denominator, s.rate, s.ci_low, s.ci_high,
+       s.points, s.max_points, s.within_floor, m.floor, pe.data_coverage, pe.partial
+FROM rates.enterprise_scores s
+JOIN rates.metrics m ON m.id = s.metric
+LEFT JOIN rates.periods pe ON pe.period = s.period
+LEFT JOIN (SELECT enterprise_id, any_value(name) AS name FROM core.enterprises GROUP BY ALL) e
+       ON e.enterprise_id = s.enterprise_id;
+COMMENT ON VIEW mart.enterprise_data_quality IS '企业联网联控指标（入网率、上线率、轨迹完整率、数据合格率、漂移车辆率，交运发〔2016〕160号企业表）/ national telematics indicators per logistics enterprise, the input of the insurance data-quality gate';
+COMMENT ON COLUMN mart.enterprise_data_quality.enterprise_id IS '企业编号 / enterprise id';
+COMMENT ON COLUMN mart.enterprise_data_quality.metric IS '指标 / metric id (network_entry, online, trajectory_completeness_km, data_qualification, drift_vehicles)';
+COMMENT ON COLUMN mart.enterprise_data_quality.rate IS '比率 / rate (numerator / denominator)';
+COMMENT ON COLUMN mart.enterprise_data_quality.points IS '得分（企业表，低于下限得0分）/ points of the national enterprise table (0 beyond the floor)';
+COMMENT ON COLUMN mart.enterprise_data_quality.max_points IS '满分 / maximum points';
+COMMENT ON COLUMN mart.enterprise_data_quality.within_floor IS '是否达到国家下限 / rate within the national floor (NULL: not measurable)';
+COMMENT ON COLUMN mart.enterprise_data_quality.data_coverage IS '数据覆盖率 / share of the period''s days with data';

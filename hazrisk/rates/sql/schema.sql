@@ -125,3 +125,20 @@ CREATE TABLE IF NOT EXISTS rates.network_entries (
     vehicle_id  VARCHAR PRIMARY KEY,
     entered_by  TIMESTAMPTZ NOT NULL
 );
+
+-- The national 联网联控 indicators per logistics enterprise and period (交运发〔2016〕160号
+-- enterprise table), the input of the insurance data-quality gate (hazrisk/rates/sql/enterprise.sql).
+CREATE TABLE IF NOT EXISTS rates.enterprise_scores (
+    period        VARCHAR NOT NULL,
+    enterprise_id VARCHAR NOT NULL,
+    metric        VARCHAR NOT NULL,     -- network_entry, online, trajectory_completeness_km, data_qualification, drift_vehicles
+    numerator     DOUBLE NOT NULL,
+    denominator   DOUBLE NOT NULL,
+    rate          DOUBLE,
+    ci_low        DOUBLE,
+    ci_high       DOUBLE,
+    points        DOUBLE,               -- national enterprise-table points (0 beyond the floor)
+    max_points    DOUBLE NOT NULL,
+    within_floor  BOOLEAN,              -- rate within the national floor (NULL: not measurable)
+    PRIMARY KEY (period, enterprise_id, metric)
+);

@@ -23,7 +23,8 @@ base AS (
            sum(offline_min) / (count(*) * 1440.0) AS offline_share,
            CASE WHEN sum(positions) > 0 THEN sum(positions_qualified) / sum(positions) END
                AS data_quality_rate,
-           sum(coalesce(road_unknown_fixes, 0)) AS road_unknown_fixes
+           sum(coalesce(road_unknown_fixes, 0)) AS road_unknown_fixes,
+           sum(coalesce(n_tampering, 0)) AS n_tampering
     FROM vd GROUP BY enterprise_id, month_start
 ),
 vio AS (
@@ -103,6 +104,5 @@ SELECT enterprise_id, period, month_start, city, days_covered, vehicles, vehicle
        $now,
        n_dismissed, n_escalation_due, n_escalation_failures,
        CASE WHEN n_escalation_due > 0 THEN 1 - n_escalation_failures / n_escalation_due END,
-       0,  -- n_tampering: tampering.sql
-       road_unknown_fixes
+       n_tampering, road_unknown_fixes
 FROM reg

@@ -22,3 +22,11 @@ SELECT * FROM safety.enterprise_month_rules;
 
 CREATE OR REPLACE VIEW mart.safety_vehicle_days AS
 SELECT * FROM safety.vehicle_days;
+
+-- Tampering evidence per vehicle and day (implementing opinion 三.1(5)); per enterprise:
+-- mart.enterprise_safety.n_tampering.
+CREATE OR REPLACE VIEW mart.tampering AS
+SELECT t.*, e.name AS enterprise_name
+FROM safety.tampering t
+LEFT JOIN (SELECT enterprise_id, any_value(name) AS name FROM core.enterprises GROUP BY ALL) e
+  USING (enterprise_id);

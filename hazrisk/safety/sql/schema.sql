@@ -205,3 +205,17 @@ ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS road_unknown_fixes
 
 CREATE OR REPLACE MACRO safety.handled(status) AS
     status IN ('reminded', 'escalated_safety_dept', 'escalated_police');
+
+-- Tampering evidence per vehicle and day (hazrisk/safety/sql/tampering.sql; kept with the
+-- violations: 3 years). kind: antenna_cut, antenna_short, power_down, gnss_fault,
+-- repeated_power_pulls.
+CREATE TABLE IF NOT EXISTS safety.tampering (
+    vehicle_id      VARCHAR NOT NULL,
+    enterprise_id   VARCHAR,
+    day             DATE NOT NULL,
+    kind            VARCHAR NOT NULL,
+    first_time      TIMESTAMPTZ NOT NULL,
+    last_time       TIMESTAMPTZ NOT NULL,
+    reports         BIGINT NOT NULL,      -- alarm reports (pulls: power-down switches)
+    moving_reports  BIGINT NOT NULL       -- of them while moving
+);
