@@ -76,6 +76,7 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
         con.execute(read_sql("handling"), {
             "t0": t0, "t1": t1, "window_s": p.reminder_window_s,
             "repeat_window_s": p.repeat_window_s, "log_tolerance_s": LOG_TOLERANCE_S})
+        con.execute(read_sql("drivers"), {"t0": t0, "t1": t1})
         con.execute("DELETE FROM safety.tampering WHERE day >= $d0 AND day < $d1",
                     {"d0": start, "d1": end})
         con.execute(read_sql("tampering"), {"t0": t0, "t1": t1, "moving_kmh": p.moving_kmh,

@@ -1,5 +1,8 @@
 -- Published safety relations (hazrisk publish copies every relation in mart). The terminal
--- number is a SIM/phone number: masked like every phone.
+-- number is a SIM/phone number: masked like every phone. A driver unmatched in the registry
+-- is known by his qualification certificate number ('Q:…'): masked like an ID number.
+CREATE OR REPLACE MACRO safety.public_driver_id(d) AS
+    CASE WHEN d LIKE 'Q:%' THEN 'Q:' || mart.mask_id(substr(d, 3)) ELSE d END;
 CREATE OR REPLACE VIEW mart.violations AS
 SELECT violation_id, rule_id, rule_group, rule_name_zh, vehicle_id, enterprise_id, provider_id,
        mart.mask_phone(terminal_phone) AS terminal_phone,
@@ -8,7 +11,8 @@ SELECT violation_id, rule_id, rule_group, rule_name_zh, vehicle_id, enterprise_i
        alarm_type, alarm_level, params_json, detail_json,
        reminded_at, reminder_source, time_to_reminder_s, continued_after_reminder,
        repeated_after_reminder, escalated_safety_dept_at, escalated_police_at, dismissed_at,
-       handling_status, escalation_due, escalation_failure, driver_id
+       handling_status, escalation_due, escalation_failure,
+       safety.public_driver_id(driver_id) AS driver_id
 FROM safety.violations;
 
 CREATE OR REPLACE VIEW mart.enterprise_safety AS
@@ -30,3 +34,11 @@ SELECT t.*, e.name AS enterprise_name
 FROM safety.tampering t
 LEFT JOIN (SELECT enterprise_id, any_value(name) AS name FROM core.enterprises GROUP BY ALL) e
   USING (enterprise_id);
+
+-- Per-driver safety history (masked for public views: name and ID-card number shape-kept).
+CREATE OR REPLACE VIEW mart.driver_safety AS
+SELECT safety.public_driver_id(m.driver_id) AS driver_id, mart.mask_name(d.name) AS driver_name, mart.mask_id(d.id_number) AS id_number,
+       d.role, m.* EXCLUDE (driver_id)
+FROM safety.driver_months m
+LEFT JOIN (SELECT driver_id, any_value(name) AS name, any_value(id_number) AS id_number,
+                  any_value(role) AS role FROM core.drivers GROUP BY ALL) d USING (driver_id);
