@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
 from hazrisk.rates import _sql
 from hazrisk.rates.period import Period
@@ -164,8 +165,12 @@ def _params(period: Period, rules: Rules) -> dict[str, Any]:
     return p
 
 
-class EmptyPeriodError(ValueError):
-    """A period without a single position record: nothing to evaluate or rank."""
+class EmptyPeriodError(CliError, ValueError):
+    """A period without a single position record: nothing to evaluate or rank (a one-line
+    refusal, exit code 1, on the command line)."""
+
+    def __init__(self, message: str) -> None:
+        CliError.__init__(self, message, EXIT_FAILED)
 
 
 def _coverage(con: duckdb.DuckDBPyConnection, period: Period,

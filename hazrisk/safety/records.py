@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.safety.sqlfiles import read_sql
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -33,8 +34,12 @@ class HoldError(ValueError):
     """A hold that cannot be set or released as asked."""
 
 
-class PurgedRangeError(ValueError):
-    """A recomputation over days whose positions retention has removed."""
+class PurgedRangeError(CliError, ValueError):
+    """A recomputation over days whose positions retention has removed (a one-line refusal,
+    exit code 1, when it reaches the command line)."""
+
+    def __init__(self, message: str) -> None:
+        CliError.__init__(self, message, EXIT_FAILED)
 
 
 def ensure_holds(con: duckdb.DuckDBPyConnection) -> None:
