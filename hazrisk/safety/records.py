@@ -136,7 +136,6 @@ def held_predicate(con: duckdb.DuckDBPyConnection, table: str, time_sql: str) ->
         "SELECT count(*) FROM safety.legal_holds WHERE released_at IS NULL").fetchall()
     if not active[0][0]:
         return None
-    ensure_holds(con)  # the views follow the current core schema
     cols = _columns(con, table)
     within = f"({time_sql}) >= h.start_time AND ({time_sql}) < h.end_time"
     parts = []
