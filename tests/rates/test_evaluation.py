@@ -134,6 +134,9 @@ def test_device_targets_censoring_and_untracked_faults(world: World) -> None:
         "ORDER BY kind").fetchall()
     assert faults == [("M2", "B", "alarm:gnss_antenna_open", None),
                       ("M2", "B", "silent_while_moving", 5.0)]
+    phones = {r[0] for r in w.con.execute("SELECT terminal_phone FROM mart.untracked_faults"
+                                          ).fetchall()}
+    assert phones == {"013*****0002"}  # masked SIM number
 
 
 def test_network_entry_survives_retention(world: World) -> None:

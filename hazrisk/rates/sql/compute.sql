@@ -496,8 +496,9 @@ VALUES ($period, $kind, CAST($start_date AS DATE), CAST($end_date AS DATE), $pre
 -- name: result
 SELECT r.period, r.provider_id AS provider, r.provider_id, r.metric, m.name_zh, m.name_en, m.number, m.unit,
        r.numerator, r.denominator, r.rate, r.ci_low, r.ci_high, r.n_eff, r.score,
-       r.national_score
+       r.national_score, pe.data_coverage, pe.partial
 FROM rates.provider_rates r JOIN rates.metrics m ON m.id = r.metric
+LEFT JOIN rates.periods pe ON pe.period = r.period
 WHERE r.period = $period
 ORDER BY r.provider_id, m.ord;
 

@@ -121,3 +121,18 @@ COMMENT ON COLUMN mart.enterprise_data_quality.points IS '得分（企业表，�
 COMMENT ON COLUMN mart.enterprise_data_quality.max_points IS '满分 / maximum points';
 COMMENT ON COLUMN mart.enterprise_data_quality.within_floor IS '是否达到国家下限 / rate within the national floor (NULL: not measurable)';
 COMMENT ON COLUMN mart.enterprise_data_quality.data_coverage IS '数据覆盖率 / share of the period''s days with data';
+
+-- Faults visible in the data without a fault ticket, per device maker and model (the terminal
+-- number is a SIM number: masked).
+CREATE OR REPLACE VIEW mart.untracked_faults AS
+SELECT u.period, u.maker_id, dm.name AS maker_name, u.device_model, u.vehicle_id,
+       mart.mask_phone(u.terminal_phone) AS terminal_phone, u.kind, u.first_time, u.last_time,
+       u.reports, u.moved_km
+FROM rates.untracked_faults u
+LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROUP BY ALL) dm
+       ON dm.maker_id = u.maker_id;
+COMMENT ON VIEW mart.untracked_faults IS '无工单的终端故障（故障报警位、车辆移动中超24小时无数据）/ terminal faults visible in the data without a fault ticket, per device maker';
+COMMENT ON COLUMN mart.untracked_faults.kind IS '故障类型 alarm:<报警位> 或 silent_while_moving 移动中失联 / fault kind';
+COMMENT ON COLUMN mart.untracked_faults.terminal_phone IS '终端手机号（已脱敏）/ terminal SIM number, masked';
+COMMENT ON COLUMN mart.untracked_faults.reports IS '报警次数（失联为0）/ alarm reports (0 for silences)';
+COMMENT ON COLUMN mart.untracked_faults.moved_km IS '失联期间直线位移 km / straight-line km moved across the silence';
