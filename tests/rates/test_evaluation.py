@@ -191,3 +191,34 @@ def test_enterprise_national_indicators(world: World) -> None:
     assert w.con.execute("SELECT within_floor FROM rates.enterprise_scores WHERE "
                          "enterprise_id = 'E2' AND metric = 'data_qualification'"
                          ).fetchall() == [(False,)]
+
+
+def test_new_mart_columns_have_bilingual_comments(world: World) -> None:
+    """Every column of the mart views issue 13 added carries a comment with Chinese and
+    English text (and the columns it added to existing views)."""
+    import re
+
+    from hazrisk.safety.store import create_mart_views, ensure_schema
+
+    w = world
+    w.provider("P1")
+    w.vehicle("A", "P1")
+    online(w, "A")
+    w.resolve()
+    compute_rates(w.con, OCT)
+    ensure_schema(w.con)
+    create_mart_views(w.con)
+    new_views = ("evaluation_verdicts", "admission_list", "enterprise_data_quality",
+                 "untracked_faults", "tampering", "driver_safety")
+    added = {"provider_ranking": ("data_first_day", "data_last_day", "covered_days",
+                                  "data_coverage", "partial", "verdict", "verdict_reasons"),
+             "device_kpis": ("censored", "target", "meets_target"),
+             "violations": ("escalation_due", "escalation_failure", "driver_id")}
+    rows = w.con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() "
+                         "WHERE schema_name = 'mart'").fetchall()
+    missing = [f"{t}.{c}" for t, c, note in rows
+               if (t in new_views or c in added.get(t, ()))
+               and not (note and re.search(r"[\u4e00-\u9fff]", note)
+                        and re.search(r"[A-Za-z]{3}", note))]
+    assert missing == []
+    assert {t for t, _, _ in rows} >= set(new_views)

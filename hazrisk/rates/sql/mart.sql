@@ -136,3 +136,36 @@ COMMENT ON COLUMN mart.untracked_faults.kind IS '故障类型 alarm:<报警位> 
 COMMENT ON COLUMN mart.untracked_faults.terminal_phone IS '终端手机号（已脱敏）/ terminal SIM number, masked';
 COMMENT ON COLUMN mart.untracked_faults.reports IS '报警次数（失联为0）/ alarm reports (0 for silences)';
 COMMENT ON COLUMN mart.untracked_faults.moved_km IS '失联期间直线位移 km / straight-line km moved across the silence';
+
+-- Column comments of the views above that issue 13 added or extended (Chinese / English).
+COMMENT ON COLUMN mart.evaluation_verdicts.period_start IS '统计期首日 / first day of the period';
+COMMENT ON COLUMN mart.evaluation_verdicts.period_end IS '统计期末日 / last day of the period';
+COMMENT ON COLUMN mart.enterprise_data_quality.period IS '统计期 / statistics period';
+COMMENT ON COLUMN mart.enterprise_data_quality.period_start IS '统计期首日 / first day of the period';
+COMMENT ON COLUMN mart.enterprise_data_quality.period_end IS '统计期末日 / last day of the period';
+COMMENT ON COLUMN mart.enterprise_data_quality.enterprise_name IS '企业名称 / enterprise name';
+COMMENT ON COLUMN mart.enterprise_data_quality.name_zh IS '指标中文名 / metric name (Chinese)';
+COMMENT ON COLUMN mart.enterprise_data_quality.name_en IS '指标英文名 / metric name (English)';
+COMMENT ON COLUMN mart.enterprise_data_quality.numerator IS '分子 / numerator';
+COMMENT ON COLUMN mart.enterprise_data_quality.denominator IS '分母 / denominator';
+COMMENT ON COLUMN mart.enterprise_data_quality.ci_low IS '95%置信区间下限 / 95 % Wilson interval, low';
+COMMENT ON COLUMN mart.enterprise_data_quality.ci_high IS '95%置信区间上限 / 95 % Wilson interval, high';
+COMMENT ON COLUMN mart.enterprise_data_quality.floor IS '国家下限（漂移为上限）/ national floor (ceiling for drift)';
+COMMENT ON COLUMN mart.enterprise_data_quality.partial IS '统计期数据不完整 / the data covers only part of the period';
+COMMENT ON COLUMN mart.untracked_faults.period IS '统计期 / statistics period';
+COMMENT ON COLUMN mart.untracked_faults.maker_id IS '设备厂家编号 / device maker id';
+COMMENT ON COLUMN mart.untracked_faults.maker_name IS '设备厂家名称 / device maker name';
+COMMENT ON COLUMN mart.untracked_faults.device_model IS '终端型号 / terminal model';
+COMMENT ON COLUMN mart.untracked_faults.vehicle_id IS '车辆编号 / vehicle id';
+COMMENT ON COLUMN mart.untracked_faults.first_time IS '首次出现时间 / first seen';
+COMMENT ON COLUMN mart.untracked_faults.last_time IS '最后出现时间 / last seen';
+COMMENT ON COLUMN mart.provider_ranking.data_first_day IS '首个有数据日 / first day with data';
+COMMENT ON COLUMN mart.provider_ranking.data_last_day IS '最后有数据日 / last day with data';
+COMMENT ON COLUMN mart.provider_ranking.covered_days IS '有数据天数 / days with data';
+COMMENT ON COLUMN mart.provider_ranking.data_coverage IS '数据覆盖率 / share of the period''s days with data';
+COMMENT ON COLUMN mart.provider_ranking.partial IS '统计期数据不完整 / partial period';
+COMMENT ON COLUMN mart.provider_ranking.verdict IS '评价结论 合格/不合格（不合格者排在合格者之后）/ verdict (failing providers rank after passing ones)';
+COMMENT ON COLUMN mart.provider_ranking.verdict_reasons IS '不合格原因 / reasons for failing';
+COMMENT ON COLUMN mart.device_kpis.censored IS '删失工单数（数据截止前不足24小时仍未修复，不计入）/ open tickets reported < 24 h before the data ends, left out';
+COMMENT ON COLUMN mart.device_kpis.target IS '目标值（实施意见：100%）/ target of the implementing opinion';
+COMMENT ON COLUMN mart.device_kpis.meets_target IS '是否达标 / meets the target';
