@@ -70,3 +70,11 @@ COMMENT ON COLUMN mart.driver_safety.n_escalation_failures IS '应上报未上�
 COMMENT ON COLUMN mart.violations.escalation_due IS '提醒无效、应逐级上报 / escalation due (went on after the reminder)';
 COMMENT ON COLUMN mart.violations.escalation_failure IS '应上报而未上报（三.3(1)）/ never escalated although due';
 COMMENT ON COLUMN mart.violations.driver_id IS '当班驾驶员（0x0702 插卡）/ driver on duty (0x0702 sign-in)';
+
+-- The vehicle-month safety history (ids and figures only: no personal data) and where
+-- detection and an imported archive disagree.
+CREATE OR REPLACE VIEW mart.vehicle_months AS
+SELECT * FROM safety.vehicle_months;
+
+CREATE OR REPLACE VIEW mart.vehicle_month_differences AS
+SELECT * FROM safety.vehicle_month_differences;

@@ -174,14 +174,8 @@ CREATE TABLE IF NOT EXISTS safety.runs (
     hazrisk_version     VARCHAR
 );
 
--- Score of the national enterprise table against a regional average a (max 20):
--- e <= a: 10 + (a - e)/a*10; a < e < 2a: (2a - e)/a*10; e >= 2a: 0. a = 0: 20 when e = 0.
-CREATE OR REPLACE MACRO safety.regional_score(e, a) AS
-    CASE WHEN e IS NULL OR a IS NULL THEN NULL
-         WHEN a <= 0 THEN CASE WHEN e <= 0 THEN 20.0 ELSE 0.0 END
-         WHEN e <= a THEN 10.0 + (a - e) / a * 10.0
-         WHEN e < 2 * a THEN (2 * a - e) / a * 10.0
-         ELSE 0.0 END;
+-- The scoring macro safety.regional_score lives in macros.sql (also used by readers of the
+-- published snapshot, hazrisk.snapshot).
 
 -- Added by issue 13 (ALTER so old warehouses gain them in the same column order).
 -- Handling: a violation is handled only when reminded or escalated ('dismissed' is not
@@ -203,9 +197,6 @@ ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS escalation_complia
 ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_tampering INTEGER;
 ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS road_unknown_fixes BIGINT;
 
-CREATE OR REPLACE MACRO safety.handled(status) AS
-    status IN ('reminded', 'escalated_safety_dept', 'escalated_police');
-
 -- Tampering evidence per vehicle and day (hazrisk/safety/sql/tampering.sql; kept with the
 -- violations: 3 years). kind: antenna_cut, antenna_short, power_down, gnss_fault,
 -- repeated_power_pulls.
@@ -219,65 +210,3 @@ CREATE TABLE IF NOT EXISTS safety.tampering (
     reports         BIGINT NOT NULL,      -- alarm reports (pulls: power-down switches)
     moving_reports  BIGINT NOT NULL       -- of them while moving
 );
-
--- Driver sign-in / sign-out from 0x0702 驾驶员身份信息采集上报 (raw.messages): a session runs from
--- a successful card insertion (card_status 1, ic_result 0) to the terminal's next card event
--- (removal or another insertion). The driver is matched to core.drivers by ID-card number
--- (2019 bodies), else by name within the vehicle's enterprise; unmatched drivers keep
--- 'Q:' || their qualification certificate number.
-CREATE OR REPLACE VIEW safety.driver_sessions AS
-WITH ev AS (
-    SELECT core.terminal_key(m.terminal_phone) AS terminal_key, m.terminal_phone,
-           CAST(json_extract_string(m.body_json, '$.time') AS TIMESTAMPTZ) AS t,
-           CAST(json_extract(m.body_json, '$.card_status') AS INTEGER) AS card_status,
-           CAST(json_extract(m.body_json, '$.ic_result') AS INTEGER) AS ic_result,
-           json_extract_string(m.body_json, '$.driver_name') AS driver_name,
-           json_extract_string(m.body_json, '$.qualification_no') AS qualification_no,
-           json_extract_string(m.body_json, '$.id_card_no') AS id_card_no,
-           m.source_file_id, m.source_offset
-    FROM raw.messages m
-    WHERE m.msg_id = 1794 AND m.body_json IS NOT NULL
-),
-seq AS (
-    SELECT *, lead(t) OVER (PARTITION BY terminal_key ORDER BY t, source_file_id, source_offset)
-                  AS next_t
-    FROM ev WHERE t IS NOT NULL
-),
-sessions AS (
-    SELECT s.terminal_key, s.terminal_phone, s.t AS start_time,
-           coalesce(s.next_t, CAST('infinity' AS TIMESTAMPTZ)) AS end_time,
-           nullif(trim(s.driver_name), '') AS driver_name,
-           nullif(trim(s.qualification_no), '') AS qualification_no,
-           nullif(trim(s.id_card_no), '') AS id_card_no, a.vehicle_id, a.enterprise_id
-    FROM seq s
-    LEFT JOIN core.terminal_assignments a
-      ON a.terminal_key = s.terminal_key AND s.t >= a.valid_from_ts AND s.t < a.valid_to_ts
-    WHERE s.card_status = 1 AND coalesce(s.ic_result, 0) = 0
-)
-SELECT s.*,
-       coalesce(by_id.driver_id, by_name.driver_id, 'Q:' || s.qualification_no) AS driver_id,
-       CASE WHEN by_id.driver_id IS NOT NULL THEN 'id_number'
-            WHEN by_name.driver_id IS NOT NULL THEN 'name'
-            ELSE 'unmatched' END AS matched_by
-FROM sessions s
-LEFT JOIN (SELECT id_number, any_value(driver_id) AS driver_id FROM core.drivers
-           WHERE id_number IS NOT NULL GROUP BY ALL) by_id ON by_id.id_number = s.id_card_no
-LEFT JOIN (SELECT enterprise_id, name, any_value(driver_id) AS driver_id FROM core.drivers
-           WHERE name IS NOT NULL GROUP BY ALL HAVING count(*) = 1) by_name
-       ON by_name.enterprise_id = s.enterprise_id AND by_name.name = s.driver_name;
-
--- Per-driver safety history by month (from the violations linked to the driver on duty).
-CREATE OR REPLACE VIEW safety.driver_months AS
-SELECT driver_id, strftime(day, '%Y-%m') AS period, any_value(enterprise_id) AS enterprise_id,
-       count(*) AS n_violations,
-       count(*) FILTER (WHERE rule_id = 'speeding') AS n_speeding,
-       count(*) FILTER (WHERE rule_group = 'fatigue') AS n_fatigue,
-       count(*) FILTER (WHERE rule_group = 'night_ban') AS n_night_ban,
-       count(*) FILTER (WHERE rule_group IN ('adas', 'dsm')) AS n_active_safety,
-       count(*) FILTER (WHERE safety.handled(handling_status)) AS n_handled,
-       count(*) FILTER (WHERE continued_after_reminder OR repeated_after_reminder)
-           AS n_continued_after_reminder,
-       count(*) FILTER (WHERE escalation_failure) AS n_escalation_failures
-FROM safety.violations
-WHERE driver_id IS NOT NULL
-GROUP BY driver_id, strftime(day, '%Y-%m');
