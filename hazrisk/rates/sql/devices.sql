@@ -141,6 +141,9 @@ rt AS (
     WHERE NOT p.is_backfill AND p.vehicle_id IS NOT NULL AND p.quality_ok
       AND p.device_time >= CAST($t0 AS TIMESTAMPTZ) - to_seconds(2 * (SELECT silent_fault_s FROM s))
       AND p.device_time < CAST($t1 AS TIMESTAMPTZ)
+      -- only vehicles with an outage in the period (a long silence is one): keeps the scan small
+      AND p.vehicle_id IN (SELECT vehicle_id FROM rates.vehicle_days
+                           WHERE period = $period AND outages > 0 AND vehicle_id IS NOT NULL)
     WINDOW w AS (PARTITION BY p.vehicle_id ORDER BY p.device_time, p.pos_seq)
 ),
 silent AS (
