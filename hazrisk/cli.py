@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hazrisk.rates.cli",
     "hazrisk.safety.cli",
     "hazrisk.safety.holds_cli",
+    "hazrisk.history.cli",
     "hazrisk.demo",
 )
 
