@@ -20,7 +20,7 @@ $(BIN)/python:
 	$(PIP) -U pip $(QUIET)
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(PIP) -e '.[dev,reports,app,excel]' $(QUIET)
+	$(PIP) -e '.[dev,reports,app,lab,excel]' $(QUIET)
 	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis" 
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
@@ -34,12 +34,12 @@ demo: $(STAMP)
 	$(BIN)/hazrisk demo --out $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff check hazrisk tests benchmarks
+	$(BIN)/ruff check hazrisk tests benchmarks notebooks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy hazrisk
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) sysdeps lint typecheck
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

@@ -10,11 +10,11 @@ traceback, and leaves the snapshot untouched.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import io
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ def test_help(path: tuple[str, ...], capsys: pytest.CaptureFixture[str],
 
 # --- runs on the sample ---------------------------------------------------------------------
 P, E, PROV, MAKER, HIST = "{period}", "{enterprise}", "{provider}", "{maker}", "{history}"
+VEH, HOLD = "{vehicle}", "{hold}"  # HOLD: a fresh hold id each time (a release is once)
 
 #: One invocation of every command that prints results (``--format``), on the sample.
 RUNS: dict[tuple[str, ...], list[str]] = {
@@ -68,6 +69,9 @@ RUNS: dict[tuple[str, ...], list[str]] = {
     ("safety",): ["--period", P],
     ("safety", "history"): ["--enterprise", E],
     ("history", "import"): [HIST],
+    ("hold", "set"): ["--vehicle", VEH, "--period", P, "--reason", "事故调查 test"],
+    ("hold", "list"): [],
+    ("hold", "release"): [HOLD, "--reason", "调查结束 closed"],
 }
 #: Further forms of the same commands.
 EXTRA_RUNS: list[tuple[tuple[str, ...], list[str]]] = [
@@ -102,8 +106,7 @@ def wh(ingested_sample: Any, sample_dir: Path,
     import duckdb
 
     folder = tmp_path_factory.mktemp("surface")
-    db = folder / "w.duckdb"
-    shutil.copyfile(ingested_sample.db, db)
+    db = ingested_sample.copy_to(folder)
     period = f"{ingested_sample.start.isoformat()}..{ingested_sample.end.isoformat()}"
     with _quiet():
         assert main(["detect", "--db", str(db), "--period", period, "--no-progress"]) == 0
@@ -117,11 +120,19 @@ def wh(ingested_sample: Any, sample_dir: Path,
 
         ids = {"provider": first("SELECT min(provider_id) FROM core.providers"),
                "maker": first("SELECT min(maker_id) FROM core.device_makers"),
-               "enterprise": first("SELECT min(enterprise_id) FROM safety.enterprise_months")}
+               "enterprise": first("SELECT min(enterprise_id) FROM safety.enterprise_months"),
+               "vehicle": first("SELECT min(vehicle_id) FROM core.vehicles")}
     finally:
         con.close()
+    holds = []
+    for _ in range(8):  # one per `hold release` run
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["hold", "set", "--db", str(db), "--vehicle", ids["vehicle"],
+                         "--period", period, "--reason", "fixture", "--json"]) == 0
+        holds.append(str(json.loads(out.getvalue())[0]["hold_id"]))
     return {"db": db, "snapshot": snap, "period": period,
-            "history": str(sample_dir / "history"), **ids}
+            "history": str(sample_dir / "history"), "holds": holds, **ids}
 
 
 class _quiet:
@@ -138,7 +149,9 @@ class _quiet:
 
 def _argv(path: tuple[str, ...], args: list[str], wh: dict[str, Any], db: Path | str) -> list[str]:
     fill = {P: wh["period"], E: wh["enterprise"], PROV: wh["provider"], MAKER: wh["maker"],
-            HIST: wh["history"]}
+            HIST: wh["history"], VEH: wh["vehicle"]}
+    if HOLD in args:
+        fill[HOLD] = wh["holds"].pop()
     return [*path, "--db", str(db), *[fill.get(a, a) for a in args]]
 
 

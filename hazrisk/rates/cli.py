@@ -174,25 +174,11 @@ def _check_maker(con: Any, maker: str | None) -> None:
         _unknown("device maker", maker, known)
 
 
-def _check_data(con: Any, period: Period) -> None:
-    """An evaluation of a period without a single position is a mistake, not a result: it
-    fails (exit 1) before anything is stored."""
-    from hazrisk.rates import _sql
-
-    if _sql.query(con, "cli.sql", "has_positions", period.sql_params())[0]["present"]:
-        return
-    span = _sql.query(con, "cli.sql", "positions_span")[0]
-    held = (f"positions cover {span['first_day']}..{span['last_day']}" if span["first_day"]
-            else "the warehouse holds no positions; run `hazrisk ingest` first")
-    fail(f"no positions in {period.label}; nothing to evaluate ({held})")
-
-
 def run_rates(args: argparse.Namespace) -> int:
     from hazrisk.rates.compute import compute_rates, ranking
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
         _check_provider(con, args.provider, period)
-        _check_data(con, period)
         rows = compute_rates(con, period, rules, official=not args.no_store)
         if args.ranking:
             return [r for r in ranking(con, period) if args.provider in (None, r["provider_id"])]
@@ -218,7 +204,6 @@ def run_devices(args: argparse.Namespace) -> int:
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
         _check_maker(con, args.maker)
-        _check_data(con, period)
         rows = compute_devices(con, period, rules, official=not args.no_store)
         return [r for r in rows if args.maker in (None, r["maker_id"])]
 

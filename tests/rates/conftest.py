@@ -17,8 +17,10 @@ def world() -> World:
 
 
 @pytest.fixture(scope="session")
-def sample_warehouse(ingested_sample: Any) -> SampleWarehouse:
-    """data/sample imported and ingested once per session (``ingested_sample`` of
-    tests/conftest.py); the period is the simulated days."""
+def sample_warehouse(ingested_sample: Any,
+                     tmp_path_factory: pytest.TempPathFactory) -> SampleWarehouse:
+    """A private copy of data/sample imported and ingested once per session
+    (``ingested_sample`` of tests/conftest.py); the period is the simulated days."""
     s = ingested_sample
-    return SampleWarehouse(str(s.db), Period.between(s.start, s.end))
+    db = s.copy_to(tmp_path_factory.mktemp("sample_warehouse"))
+    return SampleWarehouse(str(db), Period.between(s.start, s.end))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from session_cache import shared_dir
 
 from hazrisk.cli import main
 
@@ -38,18 +39,25 @@ def _run(argv: list[str], ok: tuple[int, ...] = (0,)) -> str:
 
 
 @pytest.fixture(scope="session")
-def published(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory) -> Published:
-    """data/sample (registry import + ingest once per session: tests/conftest.py) -> rates,
-    devices, detect, publish."""
-    root = tmp_path_factory.mktemp("published")
-    db, snap = root / "warehouse.duckdb", root / "published.duckdb"
-    w = str(db)
-    shutil.copyfile(ingested_sample.db, db)
-    rates = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--format", "json"]))
-    ranking = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--ranking",
-                               "--format", "json"]))
-    _run(["devices", "--db", w, "--period", PERIOD])
-    _run(["detect", "--db", w, "--no-progress"])
-    safety = json.loads(_run(["safety", "--db", w, "--period", PERIOD, "--format", "json"]))
-    _run(["publish", "--db", w, "--out", str(snap)])
-    return Published(db, snap, PERIOD, rates, ranking, safety)
+def published(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory,
+              worker_id: str) -> Published:
+    """data/sample (imported and ingested once per session: tests/conftest.py) -> rates,
+    devices, detect, publish (once per session, shared by the xdist workers); the CLI's JSON
+    for the month kept beside it."""
+    with shared_dir(tmp_path_factory, worker_id, "published") as (root, ready):
+        db, snap, cli = root / "warehouse.duckdb", root / "published.duckdb", root / "cli.json"
+        if not ready:
+            w = str(db)
+            shutil.copyfile(ingested_sample.db, db)
+            rates = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--format", "json"]))
+            ranking = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--ranking",
+                                       "--format", "json"]))
+            _run(["devices", "--db", w, "--period", PERIOD])
+            _run(["detect", "--db", w, "--no-progress"])
+            safety = json.loads(_run(["safety", "--db", w, "--period", PERIOD,
+                                      "--format", "json"]))
+            _run(["publish", "--db", w, "--out", str(snap)])
+            cli.write_text(json.dumps({"rates": rates, "ranking": ranking, "safety": safety},
+                                      ensure_ascii=False), encoding="utf-8")
+        saved = json.loads(cli.read_text(encoding="utf-8"))
+    return Published(db, snap, PERIOD, saved["rates"], saved["ranking"], saved["safety"])

@@ -18,14 +18,3 @@ SELECT DISTINCT provider_id FROM rates.provider_rates WHERE period = $period ORD
 SELECT DISTINCT maker_id FROM (
     SELECT maker_id FROM core.device_makers UNION ALL SELECT maker_id FROM core.vehicles
 ) WHERE maker_id IS NOT NULL ORDER BY 1;
-
--- name: has_positions
-SELECT EXISTS (
-    SELECT 1 FROM core.positions
-    WHERE device_time >= CAST($t0 AS TIMESTAMPTZ) AND device_time < CAST($t1 AS TIMESTAMPTZ)
-) AS present;
-
--- name: positions_span
-SELECT CAST(min(timezone('Asia/Shanghai', device_time)) AS DATE) AS first_day,
-       CAST(max(timezone('Asia/Shanghai', device_time)) AS DATE) AS last_day
-FROM core.positions;
