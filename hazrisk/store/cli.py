@@ -1,17 +1,35 @@
-"""Warehouse subcommands: ``ingest``, ``registry import``, ``retain``, ``publish``, ``export``."""
+"""Warehouse subcommands: ``ingest``, ``registry import``, ``retain``, ``publish``, ``export``.
+
+All speak the grammar of :mod:`hazrisk.cliutil`: ``--format table|csv|json`` (``--json``),
+exit codes 0 / 1 (the work failed) / 2 (usage or input that cannot be opened), one-line
+errors naming the path and the cause. ``ingest`` and ``registry import`` create a new
+warehouse file when ``--db`` names none (in an existing folder); ``retain``, ``publish`` and
+``export`` open only an existing warehouse. None of them writes to a published snapshot.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+from hazrisk.cliutil import (
+    EXIT_OK,
+    add_db_argument,
+    add_format_argument,
+    emit,
+    fail,
+    open_warehouse,
+    output_format,
+    to_json,
+    usage,
+)
 from hazrisk.store.allocator import DEFAULT_CHUNK
-from hazrisk.store.connect import StoreError, connect
+from hazrisk.store.connect import StoreError
 
 #: DuckDB memory cap of ``hazrisk ingest`` (HAZRISK_DUCKDB_MEMORY overrides).
 INGEST_DUCKDB_MEMORY = "768MB"
@@ -26,14 +44,15 @@ def register(subparsers: Any) -> None:
             "Decode dumps (raw captures or gateway hex logs, gzip or not; files, folders, "
             "globs) into the warehouse. One transaction per file; files already ingested "
             "(same sha256) are skipped. In folders only dump files (.bin .raw .dat .log .hex "
-            ".txt and .gz of them) are taken; other files are listed as left alone."),
+            ".txt and .gz of them) are taken; other files are listed as left alone. A new "
+            "warehouse file is created when --db names none."),
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--db", required=True, metavar="FILE", help="warehouse DuckDB file")
-    p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    add_db_argument(p)
+    add_format_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--chunk-mb", type=int, default=DEFAULT_CHUNK >> 20, help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_ingest)
+    p.set_defaults(func=cmd_ingest, command_name="ingest")
 
     reg = subparsers.add_parser("registry", help="import registry files (vehicles, enterprises...)")
     rsub = reg.add_subparsers(title="registry commands", metavar="COMMAND")
@@ -43,16 +62,23 @@ def register(subparsers: Any) -> None:
         description=(
             "Import vehicles, enterprises, providers, device makers, insurers, drivers, images, "
             "phone verifications, routes/areas/roads (GeoJSON), handling log, fault tickets, "
-            "policies and claims from DIR (or DIR/registry, DIR/logs, DIR/insurance). Each file "
-            "replaces the previous import of its kind; invalid rows are reported with file, "
-            "row and column and kept in quarantine.registry_rejects."),
+            "policies and claims from DIR (or DIR/registry, DIR/logs, DIR/insurance), all or "
+            "nothing. Each file replaces the previous import of its kind; invalid rows are "
+            "reported with file, row and column and kept in quarantine.registry_rejects. A file "
+            "mostly rejected, or with far fewer rows than the previous import (conf "
+            "[registry]), is refused and nothing is imported (exit 1) unless --accept-shrink."),
     )
     ri.add_argument("dir", metavar="DIR")
-    ri.add_argument("--db", required=True, metavar="FILE")
-    ri.add_argument("--json", action="store_true")
+    add_db_argument(ri)
+    add_format_argument(ri)
     ri.add_argument("--force", action="store_true", help="re-import files whose content is unchanged")
-    ri.set_defaults(func=cmd_registry_import)
-    reg.set_defaults(func=lambda args: _usage(reg))
+    ri.add_argument("--accept-shrink", action="store_true",
+                    help="import files the [registry] safeguards refuse (mostly rejected rows, "
+                         "or far fewer rows than the previous import)")
+    ri.add_argument("--encoding", metavar="NAME",
+                    help="CSV text encoding (default: UTF-8, else GBK/GB18030 detected)")
+    ri.set_defaults(func=cmd_registry_import, command_name="registry import")
+    reg.set_defaults(func=lambda args: _usage(reg), command_name="registry")
 
     rt = subparsers.add_parser(
         "retain",
@@ -60,31 +86,37 @@ def register(subparsers: Any) -> None:
         description=(
             "Dynamic monitoring data is kept at least dynamic_data_months (6), violation records "
             "and their handling at least violation_years (3); rows strictly older than the "
-            "horizon before --as-of (Beijing midnight) are deleted."),
+            "horizon before --as-of (Beijing midnight) are deleted. A fix whose device clock is "
+            "implausible is aged by its receive or ingest time."),
     )
-    rt.add_argument("--db", required=True, metavar="FILE")
-    rt.add_argument("--as-of", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    add_db_argument(rt)
+    rt.add_argument("--as-of", required=True, metavar="YYYY-MM-DD")
     rt.add_argument("--dry-run", action="store_true", help="only report what would be deleted")
-    rt.add_argument("--json", action="store_true")
+    add_format_argument(rt)
     rt.add_argument("--conf", metavar="FILE", help="rules file (default: conf/rules.toml)")
-    rt.set_defaults(func=cmd_retain)
+    rt.set_defaults(func=cmd_retain, command_name="retain")
 
     pb = subparsers.add_parser(
         "publish",
         help="write the mart to a separate read-only DuckDB file (and Parquet), atomically",
     )
-    pb.add_argument("--db", required=True, metavar="FILE")
+    add_db_argument(pb)
     pb.add_argument("--out", required=True, metavar="FILE")
     pb.add_argument("--parquet", metavar="DIR", help="also one Parquet file per mart table")
-    pb.add_argument("--json", action="store_true")
-    pb.set_defaults(func=cmd_publish)
+    add_format_argument(pb)
+    pb.set_defaults(func=cmd_publish, command_name="publish")
 
     ex = subparsers.add_parser(
-        "export", help="export core tables to Parquet partitioned by date and provider")
-    ex.add_argument("--db", required=True, metavar="FILE")
+        "export", help="export core tables to Parquet partitioned by date and provider",
+        description=("Core tables as Parquet (DIR/<table>/date=…/provider=…). Drivers' names, "
+                     "ID numbers and phones, owners' names and phone numbers are masked unless "
+                     "--unmasked (authorised use only)."))
+    add_db_argument(ex)
     ex.add_argument("--out", required=True, metavar="DIR")
-    ex.add_argument("--json", action="store_true")
-    ex.set_defaults(func=cmd_export)
+    ex.add_argument("--unmasked", action="store_true",
+                    help="personal data in clear (authorised use only / 仅限授权使用)")
+    add_format_argument(ex)
+    ex.set_defaults(func=cmd_export, command_name="export")
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -100,21 +132,44 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def open_or_create(path: str | None, **kwargs: Any) -> Any:
+    """The warehouse to write to: an existing one (never a published snapshot, a folder or a
+    file that is not DuckDB; :func:`hazrisk.cliutil.open_warehouse` rules), or a new file in
+    an existing folder. ``kwargs`` go to :func:`hazrisk.store.connect.connect`."""
+    import duckdb
+
+    from hazrisk.cliutil import is_published_snapshot, require_path
+    from hazrisk.store.connect import connect
+
+    if not path:
+        usage("--db FILE is required")
+    p = Path(path)
+    if p.exists():
+        require_path(p)
+        if is_published_snapshot(p):
+            usage(f"{p}: is a published snapshot (read-only); give the warehouse that ingest "
+                  "writes")
+    elif not p.parent.is_dir():
+        usage(f"{p.parent}: no such folder (the warehouse {p.name} would be created there)")
+    try:
+        return connect(str(p), **kwargs)
+    except (StoreError, duckdb.Error) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        usage(f"{p}: cannot open as a hazrisk warehouse ({first})")
+
+
 # --------------------------------------------------------------------------------------------
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from hazrisk.store.ingest import FileSummary, ingest_paths, total_bytes
 
-    try:
-        # DuckDB's block cache grows with the warehouse up to this cap (otherwise 80 % of
-        # RAM); ingest's peak RSS is about this cap + 0.8 GB of decode buffers and chunks in
-        # flight, whatever the file size (benchmarks/README.md).
-        con = connect(args.db, memory_limit=os.environ.get("HAZRISK_DUCKDB_MEMORY",
-                                                           INGEST_DUCKDB_MEMORY))
-    except StoreError as exc:
-        _err(str(exc))
-        return 2
+    fmt = output_format(args)
+    # DuckDB's block cache grows with the warehouse up to this cap (otherwise 80 % of RAM);
+    # ingest's peak RSS is about this cap + 0.8 GB of decode buffers and chunks in flight,
+    # whatever the file size (benchmarks/README.md).
+    memory = os.environ.get("HAZRISK_DUCKDB_MEMORY", INGEST_DUCKDB_MEMORY)
+    con = open_or_create(args.db, memory_limit=memory)
     bar = None
     state = {"frames": 0, "t0": time.perf_counter()}
     if not args.no_progress:
@@ -134,10 +189,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     def on_file(s: FileSummary) -> None:
         line = s.line()
         if bar is not None:
-            bar.write(line, file=sys.stderr if args.json else sys.stdout)
+            bar.write(line, file=sys.stderr if fmt != "table" else sys.stdout)
         elif s.error:
             _err(line)
-        elif not args.json:
+        elif fmt == "table":
             _out(line)
 
     try:
@@ -152,8 +207,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for f in report.failed:
         if bar is not None:
             _err(f.line())
-    if args.json:
-        _out(json.dumps(report.to_json(), ensure_ascii=False))
+    if fmt == "json":
+        _out(to_json(report.to_json()))
+    elif fmt == "csv":
+        emit([{**f.to_json(), "error": f.error} for f in report.files], "csv")
     else:
         t = report.to_json()["totals"]
         _out(f"{t['ingested']} ingested, {t['skipped']} skipped, {t['failed']} failed; "
@@ -172,105 +229,121 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_registry_import(args: argparse.Namespace) -> int:
     from hazrisk.store.registry import import_registry
 
+    fmt = output_format(args)
+    if not Path(args.dir).is_dir():
+        usage(f"{args.dir}: no such folder")
+    con = open_or_create(args.db)
     try:
-        con = connect(args.db)
-    except StoreError as exc:
-        _err(str(exc))
-        return 2
-    try:
-        report = import_registry(con, args.dir, force=args.force)
+        report = import_registry(con, args.dir, force=args.force,
+                                 accept_shrink=args.accept_shrink, encoding=args.encoding)
     finally:
         con.close()
-    if args.json:
-        _out(json.dumps(report.to_json(), ensure_ascii=False))
+    if fmt == "json":
+        _out(to_json(report.to_json()))
+    elif fmt == "csv":
+        emit([{k: v for k, v in f.to_json().items() if k not in ("problems", "warnings")}
+              for f in report.files if f.kind != "-"], "csv")
     else:
         for f in report.files:
-            if f.status == "failed":
-                _err(f"FAILED {f.error}")
-                continue
             if f.kind != "-":
-                _out(f"{f.status:9} {f.kind:20} {f.path}: {f.rows_ok} rows, "
+                enc = f" ({f.encoding})" if f.encoding not in (None, "utf-8") else ""
+                _out(f"{f.status:12} {f.kind:20} {f.path}{enc}: {f.rows_ok} rows, "
                      f"{f.rows_rejected} rejected, {f.values_nulled} values nulled")
+            if f.error:
+                _out(f"  {f.error}")
             for prob in f.problems:
                 _out(f"  {prob.message()}")
             for w in f.warnings:
                 _out(f"  warning: {w}")
         if report.left_alone:
             _out(f"left alone: {', '.join(report.left_alone)}")
-    return 1 if report.failed else 0
+    if report.failed:
+        fail(report.summary)
+    return EXIT_OK
 
 
 def cmd_retain(args: argparse.Namespace) -> int:
     from hazrisk.config import ConfigError, load_rules
     from hazrisk.store.retention import RetentionError, retain
 
+    fmt = output_format(args)
+    try:
+        as_of = date.fromisoformat(args.as_of)
+    except ValueError:
+        usage(f"--as-of {args.as_of!r}: expected a date YYYY-MM-DD")
     try:
         rules = load_rules(args.conf) if args.conf else load_rules()
-        con = connect(args.db)
-    except (StoreError, ConfigError) as exc:
-        _err(str(exc))
-        return 2
+    except ConfigError as exc:
+        usage(str(exc))
+    con = open_warehouse(args.db, command="retain")
     try:
-        results = retain(con, args.as_of, dry_run=args.dry_run, rules=rules)
+        results = retain(con, as_of, dry_run=args.dry_run, rules=rules)
     except RetentionError as exc:
-        _err(str(exc))
-        return 2
+        usage(str(exc))
     finally:
         con.close()
-    if args.json:
-        _out(json.dumps({"as_of": args.as_of.isoformat(), "dry_run": args.dry_run,
-                         "tables": [r.to_json() for r in results]}, ensure_ascii=False))
+    if fmt == "json":
+        _out(to_json({"as_of": as_of.isoformat(), "dry_run": args.dry_run,
+                      "tables": [r.to_json() for r in results]}))
+    elif fmt == "csv":
+        emit([r.to_json() for r in results], "csv")
     else:
         verb = "would delete" if args.dry_run else "deleted"
         for r in results:
             _out(f"{r.table:28} {r.klass:9} keep {r.horizon:9} cutoff {r.cutoff:%Y-%m-%d %H:%M%z}"
                  f": {verb} {r.rows_deleted:,} of {r.rows_before:,}"
-                 + (f" ({r.rows_undated:,} undated, kept)" if r.rows_undated else ""))
-    return 0
+                 + (f" ({r.rows_undated:,} undated, kept)" if r.rows_undated else "")
+                 + (f" ({r.rows_aged_by_receipt:,} aged by receive time)"
+                    if r.rows_aged_by_receipt else ""))
+    return EXIT_OK
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from hazrisk.store.publish import publish
 
+    fmt = output_format(args)
+    open_warehouse(args.db, read_only=True, command="publish").close()
     try:
         res = publish(args.db, args.out, parquet_dir=args.parquet)
     except StoreError as exc:
-        _err(str(exc))
-        return 1
-    if args.json:
-        _out(json.dumps(res.to_json(), ensure_ascii=False))
+        fail(str(exc))
+    if fmt == "json":
+        _out(to_json(res.to_json()))
+    elif fmt == "csv":
+        emit([{"table": f"mart.{k}", "rows": v} for k, v in res.tables.items()], "csv")
     else:
         _out(f"published {len(res.tables)} mart tables to {res.out}"
              + (f" and {res.parquet_dir}" if res.parquet_dir else ""))
         for name, n in res.tables.items():
             _out(f"  mart.{name}: {n:,} rows")
-    return 0
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from hazrisk.store.export import export
 
+    fmt = output_format(args)
+    con = open_warehouse(args.db, read_only=True, command="export")
     try:
-        con = connect(args.db, read_only=True)
+        res = export(con, args.out, masked=not args.unmasked)
     except StoreError as exc:
-        _err(str(exc))
-        return 2
-    try:
-        res = export(con, args.out)
-    except StoreError as exc:
-        _err(str(exc))
-        return 1
+        fail(str(exc))
     finally:
         con.close()
-    if args.json:
-        _out(json.dumps(res.to_json(), ensure_ascii=False))
+    if fmt == "json":
+        _out(to_json(res.to_json()))
+    elif fmt == "csv":
+        emit([{"table": k, "rows": v} for k, v in res.rows.items()], "csv")
     else:
-        _out(f"exported to {res.out}: " + ", ".join(f"{k} {v:,}" for k, v in res.rows.items()))
-    return 0
+        _out(f"exported to {res.out} ({'masked' if res.masked else 'UNMASKED personal data'}): "
+             + ", ".join(f"{k} {v:,}" for k, v in res.rows.items()))
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run a warehouse subcommand directly (``python -m hazrisk.store.cli ingest ...``)."""
+    from hazrisk.cli import run_command
+
     parser = argparse.ArgumentParser(prog="hazrisk")
     register(parser.add_subparsers())
     args = parser.parse_args(argv)
@@ -278,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    return int(func(args))
+    return run_command(func, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

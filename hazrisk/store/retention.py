@@ -5,6 +5,11 @@ records and their handling at least 3 years (conf ``[retention]``). The cutoff o
 Beijing midnight of ``as_of - horizon``; only rows whose time is **strictly before** the cutoff
 are deleted, and a row whose time is unknown is never deleted. Horizons shorter than the legal
 minimum are refused.
+
+A row is aged by its device time, unless the terminal's clock is implausible - further than
+``[retention] device_clock_max_skew_days`` from the time the row was received (the hex log's
+receive time, else the dump's day from its file name, else when it was ingested): then by that
+receive time, so a fix received last week from a terminal whose clock says 2007 stays.
 """
 
 from __future__ import annotations
@@ -28,28 +33,54 @@ class RetainedTable:
     table: str  # schema.table, fixed whitelist
     klass: str  # "dynamic" | "violation"
     time_sql: str  # expression over alias t; NULL = unknown age (never deleted)
+    implausible_sql: str = "false"  # rows aged by receipt because the device clock is off
 
 
 _FILE_DAY = (
     "(SELECT timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)) "
     "FROM meta.ingested_files f WHERE f.file_id = t.source_file_id)"
 )
+#: When the dump was received: its day from the file name, else when it was ingested.
+_FILE_RECEIVED = (
+    "(SELECT coalesce(timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)), "
+    "f.started_at) FROM meta.ingested_files f WHERE f.file_id = t.source_file_id)"
+)
+
+
+def _implausible(device: str, received: str) -> str:
+    """SQL: the device clock is further than ``$skew_s`` seconds from the receive time."""
+    return (f"({device} IS NOT NULL AND {received} IS NOT NULL AND "
+            f"abs(epoch({device}) - epoch({received})) > $skew_s)")
+
+
+def _device_aged(device: str, recv: str | None) -> tuple[str, str]:
+    """(time_sql, implausible_sql) of a row aged by its device time, unless that clock is
+    implausible (a terminal whose clock says 2007): then by its receive time (the hex log's,
+    else the dump's day or ingest time)."""
+    received = f"coalesce({recv}, {_FILE_RECEIVED})" if recv else _FILE_RECEIVED
+    fallback = f"coalesce({recv}, {_FILE_DAY})" if recv else "NULL"
+    bad = _implausible(device, received)
+    return (f"CASE WHEN {bad} THEN {received} ELSE coalesce({device}, {fallback}) END", bad)
+
+
+_POS_AGE = _device_aged("t.device_time", "t.recv_time")
+_MEDIA_AGE = _device_aged("t.device_time", "t.recv_time")
+_ALARM_AGE = _device_aged("t.device_time", None)
+_EVENT_AGE = _device_aged("coalesce(t.device_time, t.event_time)", None)
 
 #: Every table retention may touch, with its time expression (never built from input).
 RETAINED: tuple[RetainedTable, ...] = (
-    RetainedTable("store.positions", "dynamic",
-                  f"coalesce(t.device_time, t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.positions", "dynamic", *_POS_AGE),
     RetainedTable("store.heartbeats", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
     RetainedTable("store.registrations", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
     RetainedTable("store.authentications", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
     RetainedTable("store.param_answers", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
-    RetainedTable("store.multimedia", "dynamic",
-                  f"coalesce(t.device_time, t.recv_time, {_FILE_DAY})"),
+    RetainedTable("store.multimedia", "dynamic", *_MEDIA_AGE),
     RetainedTable("store.raw_messages", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
     RetainedTable("store.frames_rejected", "dynamic", f"coalesce(t.recv_time, {_FILE_DAY})"),
     RetainedTable("store.garbage_spans", "dynamic", _FILE_DAY),
-    RetainedTable("store.alarms", "violation", "t.device_time"),
-    RetainedTable("store.safety_events", "violation", "coalesce(t.device_time, t.event_time)"),
+    RetainedTable("store.alarms", "violation", *_ALARM_AGE),
+    RetainedTable("store.safety_events", "violation", *_EVENT_AGE),
     RetainedTable("store.text_messages", "violation", f"coalesce(t.recv_time, {_FILE_DAY})"),
     RetainedTable("core.handling_log", "violation", "coalesce(t.action_time, t.event_time)"),
 )
@@ -72,6 +103,7 @@ class RetentionResult:
     rows_before: int
     rows_deleted: int
     rows_undated: int
+    rows_aged_by_receipt: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +114,7 @@ class RetentionResult:
             "rows_before": self.rows_before,
             "rows_deleted": self.rows_deleted,
             "rows_undated": self.rows_undated,
+            "rows_aged_by_receipt": self.rows_aged_by_receipt,
         }
 
 
@@ -140,6 +173,7 @@ def retain(
 ) -> list[RetentionResult]:
     """Apply retention as of ``as_of`` (one transaction); return what was (or would be) deleted."""
     hz = horizons(rules)
+    skew_s = 86400.0 * float((rules or load_rules()).retention.device_clock_max_skew_days)
     results: list[RetentionResult] = []
     con.execute("BEGIN TRANSACTION")
     try:
@@ -147,18 +181,22 @@ def retain(
         for rt in _tables(con):
             unit, n = hz[rt.klass]
             cutoff = cutoff_for(con, as_of, unit, n)
-            # rt.table and rt.time_sql are fixed strings from this module (whitelist).
-            (before, old, undated) = con.execute(
+            # rt.table and the expressions are fixed strings from this module (whitelist).
+            params: dict[str, Any] = {"cut": cutoff}
+            if "$skew_s" in rt.time_sql:
+                params["skew_s"] = skew_s
+            (before, old, undated, by_receipt) = con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {rt.time_sql} < $cut), "
-                f"count(*) FILTER (WHERE {rt.time_sql} IS NULL) FROM {rt.table} t",
-                {"cut": cutoff},
+                f"count(*) FILTER (WHERE {rt.time_sql} IS NULL), "
+                f"count(*) FILTER (WHERE {rt.implausible_sql}) FROM {rt.table} t",
+                params,
             ).fetchall()[0]
             if old and not dry_run:
-                con.execute(f"DELETE FROM {rt.table} t WHERE {rt.time_sql} < $cut",
-                            {"cut": cutoff})
+                con.execute(f"DELETE FROM {rt.table} t WHERE {rt.time_sql} < $cut", params)
             horizon = f"{n} {unit}{'s' if n != 1 else ''}"
             results.append(RetentionResult(rt.table, rt.klass, horizon, cutoff,
-                                           int(before), int(old), int(undated)))
+                                           int(before), int(old), int(undated),
+                                           int(by_receipt)))
             if not dry_run:
                 con.execute(
                     "INSERT INTO meta.retention_runs VALUES ($at, $asof, $t, $h, $c, $n, false)",
