@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from hazrisk.config import Rules, load_rules
+from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.registry_files import (
     RegistryFileError,
     _read_csv,
@@ -147,6 +148,7 @@ def import_registry(
     conf = (rules or load_rules()).registry
     found, left, warnings = find_registry_files(folder)
     report.left_alone = left
+    record_left_alone(con, left, "registry import")
     if warnings:
         report.files.append(FileReport("-", str(folder), "skipped", warnings=warnings))
     staged: list[_Staged] = []
@@ -164,6 +166,7 @@ def import_registry(
             if st.report.status == "imported":
                 st.report.status = "not_imported"
         return report
+    record_left_alone(con, left, "registry import")
     _write_all(con, staged, report)
     return report
 
