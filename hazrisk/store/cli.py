@@ -10,12 +10,15 @@ warehouse file when ``--db`` names none (in an existing folder); ``retain``, ``p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from hazrisk.cliutil import (
     EXIT_OK,
@@ -133,12 +136,14 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def open_or_create(path: str | None, **kwargs: Any) -> Any:
     """The warehouse to write to: an existing one (never a published snapshot, a folder or a
     file that is not DuckDB; :func:`hazrisk.cliutil.open_warehouse` rules), or a new file in
     an existing folder. ``kwargs`` go to :func:`hazrisk.store.connect.connect`."""
-    import duckdb
-
     from hazrisk.cliutil import is_published_snapshot, require_path
     from hazrisk.store.connect import connect
 
@@ -155,8 +160,7 @@ def open_or_create(path: str | None, **kwargs: Any) -> Any:
     try:
         return connect(str(p), **kwargs)
     except (StoreError, duckdb.Error) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        usage(f"{p}: cannot open as a hazrisk warehouse ({first})")
+        usage(f"{p}: cannot open as a hazrisk warehouse ({_first_line(exc)})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,10 +203,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         report = ingest_paths(con, args.paths, chunk_bytes=args.chunk_mb << 20,
                               progress=progress, on_file=on_file)
+    except (duckdb.Error, OSError) as exc:  # e.g. the disk is full
+        fail(f"{args.db}: cannot write the warehouse ({_first_line(exc)}); files reported ok "
+             "are stored, the file being written shows nothing and is cleaned up by the next "
+             "run; free space and run ingest again (stored files are skipped)")
     finally:
         if bar is not None:
             bar.close()
-        con.close()
+        with contextlib.suppress(duckdb.Error):
+            con.close()
     for m in report.missing:
         _err(f"{m}: no such file or directory (nothing matched)")
     for f in report.failed:
@@ -300,10 +309,14 @@ def cmd_retain(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from hazrisk.store.publish import publish
+    from hazrisk.store.publish import check_target, publish
 
     fmt = output_format(args)
     open_warehouse(args.db, read_only=True, command="publish").close()
+    try:
+        check_target(Path(args.db), Path(args.out))
+    except StoreError as exc:
+        usage(str(exc))
     try:
         res = publish(args.db, args.out, parquet_dir=args.parquet)
     except StoreError as exc:
