@@ -58,6 +58,7 @@ HEX_LINE = re.compile(
     rb"[ \t]*\r?\n?"
 )
 HEX_PAIR = re.compile(rb"[0-9A-Fa-f]{2}")
+_HEX_DIGITS = frozenset(bytes([c]) for c in b"0123456789ABCDEFabcdef")
 _TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str]
@@ -218,6 +219,10 @@ def parse_log_time(raw: bytes | None) -> datetime | None:
 
 def _line_records(dec: _Decoder, text: bytes, start: int, line_no: int) -> Iterator[Record]:
     m = HEX_LINE.fullmatch(text)
+    if m is None and text[-1:] in _HEX_DIGITS and not text.endswith(b"\n"):
+        # the input's last line, cut in the middle of a hex pair: read the whole pairs (the
+        # frame it cuts off is then ``truncated``); the odd digit stays in the line's record
+        m = HEX_LINE.fullmatch(text[:-1])
     if m is None:
         yield Record(start, len(text), "garbage", reason="garbage", line=line_no)
         return

@@ -120,3 +120,22 @@ def test_frame_cut_off_at_end_of_file_is_truncated(tmp_path: Path, cut: int) -> 
     assert con.execute("SELECT source_offset, length, reason, msg_id FROM core.frames_rejected"
                        ).fetchall() == [(last.offset, last.length, "truncated", last.msg_id)]
     assert con.execute("SELECT count(*) FROM core.garbage_spans").fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize("cut", [1, 2, 21, 60])
+def test_hex_log_cut_off_mid_line_is_truncated(tmp_path: Path, cut: int) -> None:
+    """The last line of a hex log cut anywhere, even between the two digits of a byte."""
+    s = Stream()
+    for f in _frames(2)[:2]:
+        s.raw(f)
+    text = s.hexlog()[: -1 - cut]  # drop the newline and `cut` characters
+    recs = list(iter_records(text))
+    assert sum(r.length for r in recs) == len(text)
+    last = recs[-1]
+    assert (last.status, last.reason, last.msg_id) == ("rejected", "truncated", 0x0200)
+    path = tmp_path / "cut.log"
+    path.write_bytes(text)
+    con = connect(":memory:")
+    ingest_paths(con, [path])
+    assert con.execute("SELECT source_offset, length, reason FROM core.frames_rejected"
+                       ).fetchall() == [(last.offset, last.length, "truncated")]
