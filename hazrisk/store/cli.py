@@ -129,7 +129,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _err(msg: str) -> None:
-    sys.stderr.write(f"hazrisk: {msg}\n")
+    sys.stderr.write(f"hazrisk ingest: {msg}\n")
 
 
 def _out(text: str) -> None:
@@ -163,6 +163,13 @@ def open_or_create(path: str | None, **kwargs: Any) -> Any:
         usage(f"{p}: cannot open as a hazrisk warehouse ({_first_line(exc)})")
 
 
+def _remove_new_warehouse(path: Path) -> None:
+    """Delete a warehouse file this command created and stored nothing in."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -174,9 +181,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     # ingest's peak RSS is about this cap + 0.8 GB of decode buffers and chunks in flight,
     # whatever the file size (benchmarks/README.md).
     memory = os.environ.get("HAZRISK_DUCKDB_MEMORY", INGEST_DUCKDB_MEMORY)
+    created = not Path(args.db or "").exists()
     con = open_or_create(args.db, memory_limit=memory)
     bar = None
-    state = {"frames": 0, "t0": time.perf_counter()}
+    state = {"frames": 0, "t0": time.perf_counter(), "stored": 0}
     if not args.no_progress:
         from tqdm import tqdm
 
@@ -192,6 +200,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.set_postfix_str(f"{state['frames'] / el if el else 0:,.0f} frames/s")
 
     def on_file(s: FileSummary) -> None:
+        state["stored"] += int(not s.error and not s.skipped)
         line = s.line()
         if bar is not None:
             bar.write(line, file=sys.stderr if fmt != "table" else sys.stdout)
@@ -212,6 +221,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.close()
         with contextlib.suppress(duckdb.Error):
             con.close()
+        if created and not state["stored"]:
+            _remove_new_warehouse(Path(args.db))  # nothing stored: leave no empty warehouse
     for m in report.missing:
         _err(f"{m}: no such file or directory (nothing matched)")
     for f in report.failed:
@@ -242,12 +253,16 @@ def cmd_registry_import(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     if not Path(args.dir).is_dir():
         usage(f"{args.dir}: no such folder")
+    created = not Path(args.db or "").exists()
     con = open_or_create(args.db)
+    report = None
     try:
         report = import_registry(con, args.dir, force=args.force,
                                  accept_shrink=args.accept_shrink, encoding=args.encoding)
     finally:
         con.close()
+        if created and (report is None or report.failed):
+            _remove_new_warehouse(Path(args.db))  # nothing imported: leave no empty warehouse
     if fmt == "json":
         _out(to_json(report.to_json()))
     elif fmt == "csv":

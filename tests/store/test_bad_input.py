@@ -109,6 +109,12 @@ CASES: list[tuple[str, Case, int, str]] = [
     ("registry_bad_geojson", lambda w: ["registry", "import", str(_registry(
         w["base"], "g", {"registry/roads.geojson": b'{"type": "FeatureCollection", "feat'})),
         "--db", str(w["db"])], 1, "nothing imported"),
+    ("registry_refused_on_a_new_db", lambda w: ["registry", "import", str(_registry(
+        w["base"], "n", {"registry/vehicles.csv": _csv([",x"] * 3)})), "--db",
+        str(w["base"] / "new.duckdb")], 1, "nothing imported"),
+    ("ingest_nothing_readable_new_db", lambda w: ["ingest", str(_registry(
+        w["base"], "p", {"picture.bin": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4})),
+        "--db", str(w["base"] / "new.duckdb"), "--no-progress"], 1, "no valid JT/T 808 frame"),
     ("registry_not_a_folder", lambda w: ["registry", "import", str(w["base"] / "nowhere"),
                                          "--db", str(w["db"])], 2, "no such folder"),
     ("registry_db_snapshot", lambda w: ["registry", "import", str(w["good"]), "--db",
