@@ -36,8 +36,8 @@ def decode_text(data: bytes, path: str, encoding: str | None = None) -> tuple[st
     """The text of a registry file and the encoding used.
 
     With ``encoding`` that codec is used; otherwise UTF-8, then GB18030 (GBK) when the bytes
-    are not UTF-8 and nothing before the first bad byte was multi-byte UTF-8 (a UTF-8 file
-    with one damaged byte is reported, not read as GBK mojibake). An undecodable file raises
+    are not UTF-8 - unless they read as UTF-8 nearly everywhere (:func:`_mostly_utf8`): a
+    UTF-8 file with a damaged byte is reported, not read as GBK mojibake. An undecodable file raises
     :class:`RegistryFileError` naming the file, row (line) and column of the first bad byte.
     """
     if encoding:
@@ -51,12 +51,27 @@ def decode_text(data: bytes, path: str, encoding: str | None = None) -> tuple[st
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
         utf8_error = exc
-    if any(b >= 0x80 for b in data[:utf8_error.start]):  # valid multi-byte UTF-8 before it
+    if _mostly_utf8(data):  # a UTF-8 file with a damaged byte, not GBK
         raise RegistryFileError(_undecodable(data, path, utf8_error, "UTF-8"))
     try:
         return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise RegistryFileError(_undecodable(data, path, exc, "UTF-8 or GBK/GB18030")) from None
+    except UnicodeDecodeError as exc:  # name the spot of the encoding that read further
+        if utf8_error.start >= exc.start:
+            raise RegistryFileError(_undecodable(
+                data, path, utf8_error, "UTF-8 (nor as GBK/GB18030)")) from None
+        raise RegistryFileError(_undecodable(
+            data, path, exc, "GBK/GB18030 (nor as UTF-8)")) from None
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether bytes that are not all UTF-8 still read as UTF-8 nearly everywhere: at least
+    four characters beyond ASCII decode for every byte that does not. GBK text misread as
+    UTF-8 fails on most of its characters (about one in five common hanzi happens to be valid
+    UTF-8, e.g. 专业, so the first characters alone decide nothing)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    wide = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    return wide >= 4 * max(bad, 1)
 
 
 def _undecodable(data: bytes, path: str, exc: UnicodeDecodeError, tried: str) -> str:

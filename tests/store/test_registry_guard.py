@@ -107,13 +107,16 @@ def test_import_is_atomic_across_files_on_a_fresh_warehouse(tmp_path: Path) -> N
 def test_gbk_csv_is_detected(tmp_path: Path, codec: str) -> None:
     path = tmp_path / "registry" / "enterprises.csv"
     path.parent.mkdir(parents=True)
-    text = ENTERPRISE_HEADER + "\r\nE01,镇海危化运输有限公司,宁波,,王安全,\r\nE02,杭州甲,杭州,,,\r\n"
+    # 专业 happen to be valid UTF-8 in GBK: the first characters alone must not decide
+    text = (ENTERPRISE_HEADER + "\r\nE00,专业危化运输,宁波,,,\r\nE01,镇海危化运输有限公司,宁波,,王安全,"
+            "\r\nE02,杭州甲,杭州,,,\r\n")
     path.write_bytes(text.encode(codec))
     con = connect(":memory:")
     rep = import_registry(con, tmp_path)
     assert not rep.failed and rep.files[0].encoding == "gb18030"
     assert con.execute("SELECT name, safety_manager FROM core.enterprises ORDER BY 1"
-                       ).fetchall() == [("杭州甲", None), ("镇海危化运输有限公司", "王安全")]
+                       ).fetchall() == [("专业危化运输", None), ("杭州甲", None),
+                                        ("镇海危化运输有限公司", "王安全")]
     # an explicit encoding is used as given
     con2 = connect(":memory:")
     assert not import_registry(con2, tmp_path, encoding=codec).failed
