@@ -155,12 +155,40 @@ def open_or_create(path: str | None, **kwargs: Any) -> Any:
         if is_published_snapshot(p):
             usage(f"{p}: is a published snapshot (read-only); give the warehouse that ingest "
                   "writes")
+        check_warehouse(p)
     elif not p.parent.is_dir():
         usage(f"{p.parent}: no such folder (the warehouse {p.name} would be created there)")
     try:
         return connect(str(p), **kwargs)
     except (StoreError, duckdb.Error) as exc:
         usage(f"{p}: cannot open as a hazrisk warehouse ({_first_line(exc)})")
+
+
+def check_warehouse(path: Path) -> None:
+    """Refuse (exit 2) a DuckDB file that is not a hazrisk warehouse, before anything opens it
+    for writing: the schema is never added to another application's database."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        usage(f"{path}: cannot open as a hazrisk warehouse ({_first_line(exc)})")
+    try:
+        (n,) = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' "
+                           "AND table_name = 'schema_migrations'").fetchall()[0]
+    finally:
+        con.close()
+    if not n:
+        usage(f"{path}: a DuckDB file that is not a hazrisk warehouse (no meta.schema_migrations);"
+              " not changed")
+
+
+def _warehouse(path: str | None, *, read_only: bool, command: str) -> Any:
+    """:func:`hazrisk.cliutil.open_warehouse` for an existing hazrisk warehouse only."""
+    if path and Path(path).is_file():
+        from hazrisk.cliutil import is_published_snapshot
+
+        if not is_published_snapshot(Path(path)):
+            check_warehouse(Path(path))
+    return open_warehouse(path, read_only=read_only, command=command)
 
 
 def _remove_new_warehouse(path: Path) -> None:
@@ -300,7 +328,7 @@ def cmd_retain(args: argparse.Namespace) -> int:
         rules = load_rules(args.conf) if args.conf else load_rules()
     except ConfigError as exc:
         usage(str(exc))
-    con = open_warehouse(args.db, command="retain")
+    con = _warehouse(args.db, read_only=False, command="retain")
     try:
         results = retain(con, as_of, dry_run=args.dry_run, rules=rules)
     except RetentionError as exc:
@@ -327,7 +355,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from hazrisk.store.publish import check_target, publish
 
     fmt = output_format(args)
-    open_warehouse(args.db, read_only=True, command="publish").close()
+    _warehouse(args.db, read_only=True, command="publish").close()
     try:
         check_target(Path(args.db), Path(args.out))
     except StoreError as exc:
@@ -352,7 +380,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from hazrisk.store.export import export
 
     fmt = output_format(args)
-    con = open_warehouse(args.db, read_only=True, command="export")
+    con = _warehouse(args.db, read_only=True, command="export")
     try:
         res = export(con, args.out, masked=not args.unmasked)
     except StoreError as exc:

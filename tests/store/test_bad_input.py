@@ -62,6 +62,9 @@ def world() -> Iterator[dict[str, Path]]:
     snap = base / "published.duckdb"
     assert hazrisk_main(["publish", "--db", str(db), "--out", str(snap)]) == 0
     (base / "not_duckdb.duckdb").write_text("id,name\n1,x\n")
+    other = duckdb.connect(str(base / "other_app.duckdb"))  # another application's database
+    other.execute("CREATE TABLE customers (id INTEGER, name VARCHAR)")
+    other.close()
     (base / "a_file").write_text("x")
     ro = base / "readonly"
     ro.mkdir()
@@ -127,6 +130,14 @@ CASES: list[tuple[str, Case, int, str]] = [
     ("ingest_db_not_duckdb", lambda w: ["ingest", str(w["base"] / "dumps"), "--db",
                                         str(w["base"] / "not_duckdb.duckdb"), "--no-progress"],
      2, "cannot open as a hazrisk warehouse"),
+    ("ingest_db_other_app", lambda w: ["ingest", str(w["base"] / "dumps"), "--db",
+                                       str(w["base"] / "other_app.duckdb"), "--no-progress"],
+     2, "not a hazrisk warehouse"),
+    ("registry_db_other_app", lambda w: ["registry", "import", str(w["good"]), "--db",
+                                         str(w["base"] / "other_app.duckdb")],
+     2, "not a hazrisk warehouse"),
+    ("retain_db_other_app", lambda w: ["retain", "--db", str(w["base"] / "other_app.duckdb"),
+                                       "--as-of", "2026-10-15"], 2, "not a hazrisk warehouse"),
     ("ingest_db_missing_folder", lambda w: ["ingest", str(w["base"] / "dumps"), "--db",
                                             str(w["base"] / "typo" / "w.duckdb"),
                                             "--no-progress"], 2, "no such folder"),
@@ -181,8 +192,9 @@ def _check_one_line(err: str, command: str, expect: str, code: int, rc: int) -> 
     assert lines[0].startswith(f"hazrisk {command}:") and expect in lines[0], lines[0]
 
 
-def _stored(w: dict[str, Path]) -> tuple[object, str, list[str]]:
-    return table_state(w["db"]), file_hash(w["snap"]), sorted(
+def _stored(w: dict[str, Path]) -> tuple[object, ...]:
+    return table_state(w["db"]), file_hash(w["snap"]), file_hash(
+        w["base"] / "other_app.duckdb"), sorted(
         str(p.relative_to(w["base"])) for p in w["base"].rglob("*")
         if "bad" not in p.parts and not p.name.endswith(".wal"))
 
