@@ -253,6 +253,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             _remove_new_warehouse(Path(args.db))  # nothing stored: leave no empty warehouse
     for m in report.missing:
         _err(f"{m}: no such file or directory (nothing matched)")
+    if not report.files and not report.missing:
+        fail("no dump files found in " + ", ".join(args.paths) + " (taken: .bin .raw .dat "
+             ".log .hex .txt and their .gz)" + (f"; {len(report.left_alone)} other files left "
+                                               "alone" if report.left_alone else ""))
     for f in report.failed:
         if bar is not None:
             _err(f.line())
@@ -289,8 +293,12 @@ def cmd_registry_import(args: argparse.Namespace) -> int:
                                  accept_shrink=args.accept_shrink, encoding=args.encoding)
     finally:
         con.close()
-        if created and (report is None or report.failed):
+        if created and (report is None or report.failed
+                        or not any(f.status == "imported" for f in report.files)):
             _remove_new_warehouse(Path(args.db))  # nothing imported: leave no empty warehouse
+    if not any(f.kind != "-" for f in report.files):
+        fail(f"{args.dir}: no registry files found (vehicles.csv, enterprises.csv, ... in the "
+             "folder or its registry/, logs/, insurance/; README \"Registry files\")")
     if fmt == "json":
         _out(to_json(report.to_json()))
     elif fmt == "csv":

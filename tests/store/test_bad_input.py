@@ -118,6 +118,12 @@ CASES: list[tuple[str, Case, int, str]] = [
     ("ingest_nothing_readable_new_db", lambda w: ["ingest", str(_registry(
         w["base"], "p", {"picture.bin": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4})),
         "--db", str(w["base"] / "new.duckdb"), "--no-progress"], 1, "no valid JT/T 808 frame"),
+    ("registry_no_registry_files", lambda w: ["registry", "import", str(_registry(
+        w["base"], "e", {"notes.txt": b"x"})), "--db", str(w["base"] / "new.duckdb")],
+     1, "no registry files found"),
+    ("ingest_no_dumps", lambda w: ["ingest", str(_registry(w["base"], "d", {"notes.csv": b"x"})),
+                                   "--db", str(w["base"] / "new.duckdb"), "--no-progress"],
+     1, "no dump files found"),
     ("registry_not_a_folder", lambda w: ["registry", "import", str(w["base"] / "nowhere"),
                                          "--db", str(w["db"])], 2, "no such folder"),
     ("registry_db_snapshot", lambda w: ["registry", "import", str(w["good"]), "--db",
