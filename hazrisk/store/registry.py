@@ -35,21 +35,27 @@ from hazrisk.store.registry_files import (
     _read_geojson,
     _read_xlsx,
     find_registry_files,
+    iter_csv_text,
+    parse_csv_text,
 )
 from hazrisk.store.registry_specs import (
     _ARROW,
     SPEC_BY_KIND,
     SPECS,
     TABLES,
+    Col,
     FileSpec,
     RowProblem,
     parse_date,
+    parse_month,
     validate_rows,
 )
 from hazrisk.store.resolve import resolve_terminals
 
-__all__ = ["SPECS", "SPEC_BY_KIND", "FileReport", "ImportReport", "RegistryFileError",
-           "import_registry", "parse_date"]
+# The reading and validation API other importers (hazrisk.history) build on, re-exported.
+__all__ = ["SPECS", "SPEC_BY_KIND", "Col", "FileReport", "FileSpec", "ImportReport",
+           "RegistryFileError", "RowProblem", "import_registry", "iter_csv_text",
+           "parse_csv_text", "parse_date", "parse_month", "validate_rows"]
 
 
 @dataclass

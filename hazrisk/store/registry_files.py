@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 from hazrisk.store.registry_specs import SPECS, FileSpec
 
 SEARCH_SUBDIRS = ("", "registry", "logs", "insurance")
+#: Default longest cell (conf ``[registry] max_cell_chars`` is what import uses).
+MAX_CELL_CHARS = 131072
 
 
 class RegistryFileError(ValueError):
@@ -86,40 +89,58 @@ def _undecodable(data: bytes, path: str, exc: UnicodeDecodeError, tried: str) ->
 
 
 def _read_csv(data: bytes, path: str, *, encoding: str | None = None,
-              max_cell_chars: int = 131072
+              max_cell_chars: int = MAX_CELL_CHARS
               ) -> tuple[list[str], list[tuple[int, dict[str, Any]]], str]:
     """(header, rows, encoding used) of a CSV file."""
     text, used = decode_text(data, path, encoding)
+    header, rows = parse_csv_text(text, path, max_cell_chars=max_cell_chars)
+    return header, rows, used
+
+
+def parse_csv_text(text: str, path: str, *, max_cell_chars: int = MAX_CELL_CHARS
+                   ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """Header and ``(row number, {column: text})`` records of decoded CSV text; the header
+    is row 1, a record's row is the line it starts on, blank lines are skipped, a record
+    whose width differs from the header's carries ``__width_error__`` (naming a quote that
+    is never closed), one with an oversized cell ``__cell_error__``."""
+    header, records = iter_csv_text(text, path, max_cell_chars=max_cell_chars)
+    return header, list(records)
+
+
+def iter_csv_text(text: str, path: str, *, max_cell_chars: int = MAX_CELL_CHARS
+                  ) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """:func:`parse_csv_text` with the records as an iterator (bounded memory)."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    limit = csv.field_size_limit()
-    csv.field_size_limit(max(len(text) + 1, limit))  # oversized cells are judged below
+    # Cells are judged against max_cell_chars below; csv's own limit (131,072 by default)
+    # would raise on the first long cell and lose the rest of the file. Process-wide, only
+    # ever raised.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise RegistryFileError(f"{path}: empty file (no header row)") from None
-        except csv.Error as exc:
-            raise RegistryFileError(f"{path}: row 1: unreadable header ({exc})") from None
-        rows: list[tuple[int, dict[str, Any]]] = []
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise RegistryFileError(f"{path}: empty file (no header row)") from None
+    except csv.Error as exc:
+        raise RegistryFileError(f"{path}: row 1: unreadable header ({exc})") from None
+
+    def records() -> Iterator[tuple[int, dict[str, Any]]]:
         prev_line = reader.line_num
         while True:
             try:
                 values = next(reader)
             except StopIteration:
-                break
+                return
             except csv.Error as exc:  # e.g. a NUL byte
-                rows.append((prev_line + 1, {"__width_error__": f"unreadable CSV record ({exc})"}))
+                yield prev_line + 1, {"__width_error__": f"unreadable CSV record ({exc})"}
                 prev_line = reader.line_num
                 continue
             i, prev_line = prev_line + 1, reader.line_num  # row = line where the record starts
             if not values or all(not v.strip() for v in values):
                 continue
-            rows.append((i, _csv_row(header, values, i, prev_line, max_cell_chars)))
-    finally:
-        csv.field_size_limit(limit)
-    return header, rows, used
+            yield i, _csv_row(header, values, i, prev_line, max_cell_chars)
+
+    return header, records()
 
 
 def _csv_row(header: list[str], values: list[str], first_line: int, last_line: int,
@@ -187,7 +208,7 @@ def _xlsx_value(v: Any) -> str:
 
 
 def _read_geojson(data: bytes, path: str, spec: FileSpec, *,
-                  max_cell_chars: int = 131072) -> list[tuple[int, dict[str, Any]]]:
+                  max_cell_chars: int = MAX_CELL_CHARS) -> list[tuple[int, dict[str, Any]]]:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:

@@ -24,7 +24,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 @dataclass(frozen=True)
 class Col:
     name: str
-    type: str = "text"  # text | int | float | date | timestamp
+    type: str = "text"  # text | int | float | date | month | timestamp
     required: bool = False  # a row without it is rejected
     choices: frozenset[str] | None = None  # closed set (rejected otherwise)
     strict: bool = False  # an unreadable value rejects the row (instead of being nulled)
@@ -103,7 +103,7 @@ SPECS: tuple[FileSpec, ...] = (
     FileSpec("claims", "claims", "core.claims",
              (_t("claim_id", required=True), _t("policy_id"), _t("vehicle_id"),
               _t("enterprise_id"), Col("loss_date", "date"), Col("amount_cny", "float"),
-              _t("cause")), key=("claim_id",)),
+              _t("cause"), Col("report_date", "date")), key=("claim_id",)),
     FileSpec("routes", "routes.geojson", "core.fences",
              (_t("fence_id", required=True), _t("enterprise_id"), _t("vehicle_id"), _t("name"),
               Col("buffer_m", "float")), key=("fence_id",), geo="route",
@@ -178,7 +178,21 @@ def parse_float(text: str) -> float:
     return f
 
 
+def parse_month(text: str) -> date:
+    """A month as its first day: ``YYYY-MM``, ``YYYY/MM``, ``YYYY年M月`` or the month's first
+    day as a date (``YYYY-MM-01``, as Excel writes a month cell)."""
+    t = text.strip().replace("/", "-").replace("年", "-").rstrip("月")
+    parts = t.split("-")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        return date(int(parts[0]), int(parts[1]), 1)
+    d = parse_date(t)
+    if d.day != 1:
+        raise ValueError(f"a month is YYYY-MM or its first day, not {text!r}")
+    return d
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
+    "month": parse_month,
     "int": parse_int,
     "float": parse_float,
     "date": parse_date,
@@ -189,6 +203,7 @@ _ARROW: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "float": pa.float64(),
     "date": pa.date32(),
+    "month": pa.date32(),
     "timestamp": pa.timestamp("us", tz="UTC"),
 }
 
@@ -245,6 +260,11 @@ def validate_rows(
         if not rejected and vf is not None and vt is not None and vt < vf:
             row_problems.append(RowProblem(path, row_no, "valid_to", "row_rejected",
                                            f"valid_to {vt} is before valid_from {vf}", raw))
+            rejected = True
+        ld, rd = typed.get("loss_date"), typed.get("report_date")
+        if not rejected and ld is not None and rd is not None and rd < ld:
+            row_problems.append(RowProblem(path, row_no, "report_date", "row_rejected",
+                                           f"report_date {rd} is before loss_date {ld}", raw))
             rejected = True
         if not rejected and spec.key:
             key = tuple(typed.get(k) for k in spec.key)
