@@ -355,7 +355,8 @@ def cmd_retain(args: argparse.Namespace) -> int:
                  f": {verb} {r.rows_deleted:,} of {r.rows_before:,}"
                  + (f" ({r.rows_undated:,} undated, kept)" if r.rows_undated else "")
                  + (f" ({r.rows_aged_by_receipt:,} aged by receive time)"
-                    if r.rows_aged_by_receipt else ""))
+                    if r.rows_aged_by_receipt else "")
+                 + (f" ({r.rows_held:,} kept under a legal hold)" if r.rows_held else ""))
     return EXIT_OK
 
 

@@ -68,9 +68,9 @@ def column_text(relation: str, column: str) -> str | None:
 
 
 def _literal(text: str) -> str:
-    if any(ord(ch) < 0x20 for ch in text):
-        raise ValueError(f"comment with a control character: {text!r}")
-    return "'" + text.replace("'", "''") + "'"
+    """A SQL string literal (quotes doubled, control characters as spaces)."""
+    clean = "".join(" " if ord(ch) < 0x20 else ch for ch in text)
+    return "'" + clean.replace("'", "''") + "'"
 
 
 def _ident(name: str) -> str:
@@ -106,6 +106,36 @@ def apply_comments(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -
             if text is not None:
                 con.execute(f"COMMENT ON COLUMN {target}.{_ident(column)} IS {_literal(text)}")
                 n += 1
+    return n
+
+
+def copy_comments(con: duckdb.DuckDBPyConnection, source: str, catalog: str) -> int:
+    """Copy the comments the ``source`` catalog's mart relations carry (areas that write
+    ``COMMENT ON`` next to their views) onto the same-named tables of ``catalog``; the
+    catalogue is applied after, where it has an entry. Returns the number copied."""
+    rels = con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = $c AND "
+        "schema_name = 'mart' AND comment IS NOT NULL UNION ALL SELECT view_name, comment "
+        "FROM duckdb_views() WHERE database_name = $c AND schema_name = 'mart' AND "
+        "comment IS NOT NULL", {"c": source}).fetchall()
+    cols = con.execute(
+        "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = $c "
+        "AND schema_name = 'mart' AND comment IS NOT NULL", {"c": source}).fetchall()
+    have = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = $c "
+        "AND schema_name = 'mart'", {"c": catalog}).fetchall()}
+    tables = {t for t, _ in have}
+    n = 0
+    for name, text in rels:
+        if name in tables:
+            con.execute(f"COMMENT ON TABLE {_ident(catalog)}.mart.{_ident(name)} IS "
+                        f"{_literal(str(text))}")
+            n += 1
+    for name, column, text in cols:
+        if (name, column) in have:
+            con.execute(f"COMMENT ON COLUMN {_ident(catalog)}.mart.{_ident(name)}."
+                        f"{_ident(column)} IS {_literal(str(text))}")
+            n += 1
     return n
 
 
@@ -152,28 +182,31 @@ def schema_markdown(con: duckdb.DuckDBPyConnection) -> str:
     """The "Mart" section of SCHEMA.md: every mart relation of ``con`` with its columns,
     types and meanings from the catalogue."""
     rows = con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
         "WHERE schema_name = 'mart' ORDER BY table_name, column_index").fetchall()
+    rel_comments = dict(con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'mart' UNION ALL "
+        "SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'mart'").fetchall())
     cat = load_catalogue()
     lines = [MARK_BEGIN, "## Mart (published) — 发布数据", "",
              "Every `mart.*` relation is copied by `hazrisk publish` into the read-only snapshot "
              "(and Parquet). Each table and column carries the text below as its DuckDB "
              "`COMMENT` (`SELECT comment FROM duckdb_columns()`); the texts live in "
-             "`hazrisk/store/sql/mart_comments.toml`. Times are `TIMESTAMPTZ` (the snapshot "
-             "opened with `hazrisk.store.open_published` and the Parquet files show them in "
-             "Beijing time, +08:00); `day` columns are Beijing days. Personal data is masked.", ""]
+             "`hazrisk/store/sql/mart_comments.toml`, or in `COMMENT ON` statements beside an "
+             "area's views. Times are `TIMESTAMPTZ` (the snapshot opened with "
+             "`hazrisk.store.open_published` and the Parquet files show them in Beijing time, "
+             "+08:00); `day` columns are Beijing days. Personal data is masked.", ""]
     current = None
-    for table, column, dtype in rows + [("", "", "")]:
+    for table, column, dtype, comment in rows + [("", "", "", None)]:
         if table != current:
             if current is not None:
                 lines.append("")
             if not table:
                 break
             current = table
-            rel = cat.get(table)
-            lines += [f"### `mart.{table}`", "", rel.comment if rel else "(no comment)", "",
-                      "| column | type | meaning |", "|---|---|---|"]
-        text = (column_text(table, column) or "").replace("|", "/")
+            lines += [f"### `mart.{table}`", "", str(rel_comments.get(table) or "(no comment)"),
+                      "", "| column | type | meaning |", "|---|---|---|"]
+        text = str(comment or "").replace("|", "/").replace("\n", " ")
         lines.append(f"| {column} | {dtype} | {text} |")
     published = cat["_published"]
     lines += ["### `mart._published` (written by publish)", "", published.comment, "",
@@ -183,13 +216,14 @@ def schema_markdown(con: duckdb.DuckDBPyConnection) -> str:
     return "\n".join(lines)
 
 
-def full_mart() -> duckdb.DuckDBPyConnection:
-    """An empty in-memory warehouse with every area's mart views (for docs and tests)."""
+def full_mart(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """An empty warehouse (in memory by default) with every area's mart views, for docs and
+    tests."""
     from hazrisk.rates.compute import install
     from hazrisk.safety.store import create_mart_views, ensure_schema
     from hazrisk.store.connect import connect
 
-    con = connect(":memory:")
+    con = connect(path)
     install(con)
     ensure_schema(con)
     create_mart_views(con)

@@ -235,8 +235,9 @@ def _build(db_path: Path, tmp: Path, result: PublishResult, parquet: Path | None
             {"at": result.published_at, "src": db_path.name,
              "tables": json.dumps(result.tables)},
         )
-        from hazrisk.store.mart_docs import apply_comments
+        from hazrisk.store.mart_docs import apply_comments, copy_comments
 
+        copy_comments(con, "src", here)  # what the views carry, then the catalogue's
         apply_comments(con, here)  # the mart tables and _published
         con.execute("DETACH src")
         con.execute("CHECKPOINT")

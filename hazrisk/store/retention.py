@@ -7,7 +7,8 @@ record built from the violation records: class ``history``, kept ``safety_histor
 (legal minimum 3, as the violation records), dated by the end of its month. The cutoff of a class is
 Beijing midnight of ``as_of - horizon``; only rows whose time is **strictly before** the cutoff
 are deleted, and a row whose time is unknown is never deleted. Horizons shorter than the legal
-minimum are refused.
+minimum are refused. Rows under an active legal hold (封存, ``hazrisk hold``) are kept whatever
+their age (:func:`hazrisk.safety.records.held_predicate`).
 
 A row is aged by its device time, unless the terminal's clock is implausible - further than
 ``[retention] device_clock_max_skew_days`` from the time the row was received (the hex log's
@@ -117,6 +118,7 @@ class RetentionResult:
     rows_deleted: int
     rows_undated: int
     rows_aged_by_receipt: int = 0
+    rows_held: int = 0  # older than the cutoff but kept under a legal hold
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -128,6 +130,7 @@ class RetentionResult:
             "rows_deleted": self.rows_deleted,
             "rows_undated": self.rows_undated,
             "rows_aged_by_receipt": self.rows_aged_by_receipt,
+            "rows_held": self.rows_held,
         }
 
 
@@ -199,6 +202,8 @@ def retain(
     rules: Rules | None = None,
 ) -> list[RetentionResult]:
     """Apply retention as of ``as_of`` (one transaction); return what was (or would be) deleted."""
+    from hazrisk.safety.records import held_predicate  # legal holds (封存)
+
     hz = horizons(rules)
     skew_s = 86400.0 * float((rules or load_rules()).retention.device_clock_max_skew_days)
     results: list[RetentionResult] = []
@@ -209,21 +214,26 @@ def retain(
             unit, n = hz[rt.klass]
             cutoff = cutoff_for(con, as_of, unit, n)
             # rt.table and the expressions are fixed strings from this module (whitelist).
+            held = held_predicate(con, rt.table, rt.time_sql)
+            old_sql = f"{rt.time_sql} < $cut" + (f" AND NOT ({held})" if held else "")
             params: dict[str, Any] = {"cut": cutoff}
             if "$skew_s" in rt.time_sql:
                 params["skew_s"] = skew_s
-            (before, old, undated, by_receipt) = con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE {rt.time_sql} < $cut), "
+            (before, old, undated, kept, by_receipt) = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {old_sql}), "
                 f"count(*) FILTER (WHERE {rt.time_sql} IS NULL), "
+                f"count(*) FILTER (WHERE {rt.time_sql} < $cut AND "
+                f"{'(' + held + ')' if held else 'false'}), "
                 f"count(*) FILTER (WHERE {rt.implausible_sql}) FROM {rt.table} t",
                 params,
             ).fetchall()[0]
             if old and not dry_run:
-                con.execute(f"DELETE FROM {rt.table} t WHERE {rt.time_sql} < $cut", params)
+                con.execute(f"DELETE FROM {rt.table} t WHERE {old_sql}", params)
             horizon = f"{n} {unit}{'s' if n != 1 else ''}"
             results.append(RetentionResult(rt.table, rt.klass, horizon, cutoff,
                                            int(before), int(old), int(undated),
-                                           int(by_receipt)))
+                                           rows_aged_by_receipt=int(by_receipt),
+                                           rows_held=int(kept)))
             if not dry_run:
                 con.execute(
                     "INSERT INTO meta.retention_runs VALUES ($at, $asof, $t, $h, $c, $n, false)",

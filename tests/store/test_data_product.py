@@ -56,6 +56,18 @@ def test_every_mart_column_is_commented_and_schema_md_is_generated() -> None:
     con.close()
 
 
+def test_every_published_column_keeps_its_comment(tmp_path: Path) -> None:
+    """All areas' mart views, published: the snapshot's tables carry every comment (the
+    catalogue's and those areas write next to their views)."""
+    db = tmp_path / "w.duckdb"
+    full_mart(str(db)).close()
+    out = tmp_path / "published.duckdb"
+    publish(db, out)
+    con = open_published(out)
+    assert missing_comments(con) == []
+    con.close()
+
+
 @pytest.fixture()
 def warehouse(tmp_path: Path) -> Path:
     """Two vehicles, a driver, dumps with an undated fix (invalid BCD time) and a fix just
