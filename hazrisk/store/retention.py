@@ -12,8 +12,9 @@ their age (:func:`hazrisk.safety.records.held_predicate`).
 
 A row is aged by its device time, unless the terminal's clock is implausible - further than
 ``[retention] device_clock_max_skew_days`` from the time the row was received (the hex log's
-receive time, else the dump's day from its file name, else when it was ingested): then by that
-receive time, so a fix received last week from a terminal whose clock says 2007 stays.
+receive time, else the dump's day from its file name), or, when neither is known, before
+``device_clock_floor_year`` or after the ingest: then by that receive time (else its ingest
+time), so a fix received last week from a terminal whose clock says 2007 stays.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import duckdb
 
 from hazrisk.config import Rules, load_rules
+from hazrisk.jt808.fields import BEIJING
 
 LEGAL_MIN_DYNAMIC_MONTHS = 6
 LEGAL_MIN_VIOLATION_YEARS = 3
@@ -45,27 +47,25 @@ _FILE_DAY = (
     "(SELECT timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)) "
     "FROM meta.ingested_files f WHERE f.file_id = t.source_file_id)"
 )
-#: When the dump was received: its day from the file name, else when it was ingested.
-_FILE_RECEIVED = (
-    "(SELECT coalesce(timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)), "
-    "f.started_at) FROM meta.ingested_files f WHERE f.file_id = t.source_file_id)"
+#: When the dump was ingested.
+_FILE_INGESTED = (
+    "(SELECT f.started_at FROM meta.ingested_files f WHERE f.file_id = t.source_file_id)"
 )
-
-
-def _implausible(device: str, received: str) -> str:
-    """SQL: the device clock is further than ``$skew_s`` seconds from the receive time."""
-    return (f"({device} IS NOT NULL AND {received} IS NOT NULL AND "
-            f"abs(epoch({device}) - epoch({received})) > $skew_s)")
 
 
 def _device_aged(device: str, recv: str | None) -> tuple[str, str]:
     """(time_sql, implausible_sql) of a row aged by its device time, unless that clock is
-    implausible (a terminal whose clock says 2007): then by its receive time (the hex log's,
-    else the dump's day or ingest time)."""
-    received = f"coalesce({recv}, {_FILE_RECEIVED})" if recv else _FILE_RECEIVED
-    fallback = f"coalesce({recv}, {_FILE_DAY})" if recv else "NULL"
-    bad = _implausible(device, received)
-    return (f"CASE WHEN {bad} THEN {received} ELSE coalesce({device}, {fallback}) END", bad)
+    implausible: further than ``$skew_s`` from the receive time (the hex log's, else the
+    dump's day from its file name), or, with no receive time known, before ``$floor`` or
+    after the ingest. Such a row is aged by its receive time, else its ingest time."""
+    received = f"coalesce({recv}, {_FILE_DAY})" if recv else _FILE_DAY
+    fallback = received if recv else "NULL"
+    off = (f"({received} IS NOT NULL AND abs(epoch({device}) - epoch({received})) > $skew_s)")
+    unknown = (f"({received} IS NULL AND ({device} < $floor OR "
+               f"epoch({device}) > epoch({_FILE_INGESTED}) + $skew_s))")
+    bad = f"({device} IS NOT NULL AND ({off} OR {unknown}))"
+    return (f"CASE WHEN {bad} THEN coalesce({received}, {_FILE_INGESTED}) "
+            f"ELSE coalesce({device}, {fallback}) END", bad)
 
 
 _POS_AGE = _device_aged("t.device_time", "t.recv_time")
@@ -205,7 +205,9 @@ def retain(
     from hazrisk.safety.records import held_predicate  # legal holds (封存)
 
     hz = horizons(rules)
-    skew_s = 86400.0 * float((rules or load_rules()).retention.device_clock_max_skew_days)
+    conf = (rules or load_rules()).retention
+    skew_s = 86400.0 * float(conf.device_clock_max_skew_days)
+    floor = datetime(int(conf.device_clock_floor_year), 1, 1, tzinfo=BEIJING)
     results: list[RetentionResult] = []
     con.execute("BEGIN TRANSACTION")
     try:
@@ -218,7 +220,7 @@ def retain(
             old_sql = f"{rt.time_sql} < $cut" + (f" AND NOT ({held})" if held else "")
             params: dict[str, Any] = {"cut": cutoff}
             if "$skew_s" in rt.time_sql:
-                params["skew_s"] = skew_s
+                params["skew_s"], params["floor"] = skew_s, floor
             (before, old, undated, kept, by_receipt) = con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {old_sql}), "
                 f"count(*) FILTER (WHERE {rt.time_sql} IS NULL), "
