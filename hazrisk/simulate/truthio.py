@@ -89,7 +89,7 @@ class Collector:
         self.batch: list[pa.RecordBatch] = []
         self.rows: dict[str, list[dict[str, Any]]] = {k: [] for k in (
             "faults", "violations", "observed", "alarms", "outages", "tickets", "handling",
-            "answers", "periods", "days", "preservation")}
+            "answers", "periods", "days", "preservation", "sessions")}
         self.n_frames = 0
 
     def add(self, veh: dict[str, Any], res: VehicleResult) -> None:
@@ -115,6 +115,7 @@ class Collector:
             for row in items:
                 self.rows[key].append({**ident, "maker_id": veh["maker_id"],
                                        "device_model": veh["device_model"], **row})
+        self.rows["sessions"].extend({**ident, **row} for row in res.sessions)
         self.rows["answers"].extend(res.answers)
         self.rows["periods"].extend(res.periods)
         self.rows["days"].extend(res.days)
@@ -215,6 +216,12 @@ class Collector:
             for c in ("start", "end"):
                 o[c] = iso(o[c])
         csv(o, t / "outages.csv")
+        d = pd.DataFrame(r["sessions"], columns=[
+            "vehicle_id", "enterprise_id", "provider_id", "terminal_phone", "driver_id",
+            "start", "end", "in_reported", "out_reported"])
+        d = d.sort_values(["vehicle_id", "start"], kind="stable")
+        d["start"], d["end"] = iso(d["start"]), iso(d["end"])
+        csv(d, t / "driver_sessions.csv")
 
     def _logs(self) -> None:
         r = self.rows

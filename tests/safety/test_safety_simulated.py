@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from safety_truth import evaluate
+from safety_truth import _bool, _epoch, _rule_id, evaluate
 
 from hazrisk.safety import detect
 from hazrisk.store.cli import main as store_main
@@ -83,3 +83,39 @@ def test_handling_linked_on_simulated_data(
         .fetchall()[0]
     total = con.sql("SELECT count(*) FROM safety.violations").fetchall()[0][0]
     assert months[0] > 0 and months[1] == total
+
+
+def test_driver_on_duty_equals_the_truth(
+        sim_dir: Path, evaluated: tuple[pd.DataFrame, duckdb.DuckDBPyConnection]) -> None:
+    """Every detected violation matched to a true event (same vehicle and rule, overlapping)
+    carries the driver the truth says the delivered 0x0702 card events show
+    (``driver_id_observable``); on the sample that is also the true driver, as no card event
+    near a violation was lost. Card swaps happen in stops, so a violation never straddles one.
+    The warehouse's sessions are the reported insertions of the truth's sessions."""
+    _, con = evaluated
+    tv = pd.read_csv(sim_dir / "truth" / "violations.csv")
+    tv["rule_id"] = _rule_id(tv["rule"], tv["subkind"])
+    ta = pd.read_csv(sim_dir / "truth" / "alarms.csv")
+    ta["rule_id"] = ta["system"] + "_" + ta["alarm_type"].replace(
+        {"headway_too_close": "headway"})
+    ta["start"], ta["end"] = ta["time"], ta["time"]
+    cols = ["vehicle_id", "rule_id", "start", "end", "driver_id", "driver_id_observable"]
+    truth = pd.concat([tv[cols], ta[cols]], ignore_index=True)
+    truth["s"], truth["e"] = _epoch(truth["start"]), _epoch(truth["end"])
+    det = con.sql("SELECT violation_id, vehicle_id, rule_id, epoch(start_time) AS s, "
+                  "epoch(end_time) AS e, driver_id FROM safety.violations").to_df()
+    m = det.merge(truth, on=["vehicle_id", "rule_id"], suffixes=("", "_t"))
+    m = m[(m["s"] <= m["e_t"]) & (m["s_t"] <= m["e"])]
+    assert m["violation_id"].nunique() >= 0.95 * len(det) and len(det) > 50
+    got = m["driver_id"].fillna("-")
+    assert (got == m["driver_id_observable"].fillna("-")).all(), \
+        m[got != m["driver_id_observable"].fillna("-")]
+    assert (got == m["driver_id_t"].fillna("-")).all()
+    assert m["driver_id"].notna().mean() > 0.9
+    sessions = pd.read_csv(sim_dir / "truth" / "driver_sessions.csv")
+    n_wh = con.sql("SELECT count(*) FROM safety.driver_sessions").fetchall()[0][0]
+    assert n_wh == int(_bool(sessions["in_reported"]).sum()) > 0
+    by_driver = dict(con.sql("SELECT driver_id, sum(n_violations) FROM safety.driver_months "
+                             "GROUP BY ALL").fetchall())
+    want = m.drop_duplicates("violation_id").groupby("driver_id").size().to_dict()
+    assert {k: v for k, v in by_driver.items() if k in want} == want
