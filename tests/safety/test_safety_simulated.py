@@ -119,3 +119,46 @@ def test_driver_on_duty_equals_the_truth(
                              "GROUP BY ALL").fetchall())
     want = m.drop_duplicates("violation_id").groupby("driver_id").size().to_dict()
     assert {k: v for k, v in by_driver.items() if k in want} == want
+
+
+def test_escalation_equals_the_truth(
+        sim_dir: Path, evaluated: tuple[pd.DataFrame, duckdb.DuckDBPyConnection]) -> None:
+    """Per detected violation matched to one true event: reminded, escalation due (went on
+    after the reminder: still running, or the same rule again within 1 h), escalated,
+    escalation failure and dismissed equal the truth's handling columns
+    (hazrisk/simulate/handling_truth.py); and the truth has escalations due to find."""
+    _, con = evaluated
+    tv = pd.read_csv(sim_dir / "truth" / "violations.csv")
+    tv["rule_id"] = _rule_id(tv["rule"], tv["subkind"])
+    ta = pd.read_csv(sim_dir / "truth" / "alarms.csv")
+    ta["rule_id"] = ta["system"] + "_" + ta["alarm_type"].replace(
+        {"headway_too_close": "headway"})
+    ta["start"], ta["end"] = ta["time"], ta["time"]
+    flags = ["reminded", "escalation_due", "escalated", "escalation_failure", "dismissed"]
+    cols = ["vehicle_id", "rule_id", "start", "end", *flags]
+    truth = pd.concat([tv[cols], ta[cols]], ignore_index=True)
+    truth["s"], truth["e"] = _epoch(truth["start"]), _epoch(truth["end"])
+    for f in flags:
+        truth[f] = _bool(truth[f])
+    det = con.sql(
+        "SELECT violation_id, vehicle_id, rule_id, epoch(start_time) AS s, epoch(end_time) AS e,"
+        " reminded_at IS NOT NULL AS reminded_w, coalesce(escalation_due, false) AS due_w,"
+        " escalated_safety_dept_at IS NOT NULL OR escalated_police_at IS NOT NULL AS esc_w,"
+        " coalesce(escalation_failure, false) AS fail_w, dismissed_at IS NOT NULL AS dism_w"
+        " FROM safety.violations").to_df()
+    m = det.merge(truth, on=["vehicle_id", "rule_id"], suffixes=("", "_t"))
+    m = m[(m["s"] <= m["e_t"]) & (m["s_t"] <= m["e"])]
+    m = m[~m["violation_id"].duplicated(keep=False)]  # one true event each
+    assert len(m) > 50
+    pairs = {"reminded": "reminded_w", "escalation_due": "due_w", "escalated": "esc_w",
+             "escalation_failure": "fail_w", "dismissed": "dism_w"}
+    off = {t: int((m[t] != m[w]).sum()) for t, w in pairs.items()}
+    # The one difference on the sample (measured 1 of 131, `reminded`): a 0x8300 text sent for
+    # a speeding event reaches the platform after an ADAS alarm of the same terminal started;
+    # a text names no violation, so the warehouse gives it to the latest violation started
+    # before it (safety/README "Handling") and finds the alarm reminded. Escalation due,
+    # escalated, failure and dismissed come from the handling log and agree exactly.
+    assert off["reminded"] <= 0.02 * len(m), off
+    assert {k: v for k, v in off.items() if k != "reminded"} == {
+        "escalation_due": 0, "escalated": 0, "escalation_failure": 0, "dismissed": 0}
+    assert truth["escalation_due"].sum() > truth["escalation_failure"].sum() > 0
