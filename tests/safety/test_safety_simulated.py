@@ -85,6 +85,20 @@ def test_handling_linked_on_simulated_data(
     assert months[0] > 0 and months[1] == total
 
 
+def _truth_events(sim_dir: Path, extra: list[str]) -> pd.DataFrame:
+    """True violations and ADAS/DSM alarms with the warehouse's rule ids and ``extra``."""
+    tv = pd.read_csv(sim_dir / "truth" / "violations.csv")
+    tv["rule_id"] = _rule_id(tv["rule"], tv["subkind"])
+    ta = pd.read_csv(sim_dir / "truth" / "alarms.csv")
+    ta["rule_id"] = ta["system"] + "_" + ta["alarm_type"].replace(
+        {"headway_too_close": "headway"})
+    ta["start"], ta["end"] = ta["time"], ta["time"]
+    cols = ["vehicle_id", "rule_id", "start", "end", *extra]
+    truth = pd.concat([tv[cols], ta[cols]], ignore_index=True)
+    truth["s"], truth["e"] = _epoch(truth["start"]), _epoch(truth["end"])
+    return truth
+
+
 def test_driver_on_duty_equals_the_truth(
         sim_dir: Path, evaluated: tuple[pd.DataFrame, duckdb.DuckDBPyConnection]) -> None:
     """Every detected violation matched to a true event (same vehicle and rule, overlapping)
@@ -93,15 +107,7 @@ def test_driver_on_duty_equals_the_truth(
     near a violation was lost. Card swaps happen in stops, so a violation never straddles one.
     The warehouse's sessions are the reported insertions of the truth's sessions."""
     _, con = evaluated
-    tv = pd.read_csv(sim_dir / "truth" / "violations.csv")
-    tv["rule_id"] = _rule_id(tv["rule"], tv["subkind"])
-    ta = pd.read_csv(sim_dir / "truth" / "alarms.csv")
-    ta["rule_id"] = ta["system"] + "_" + ta["alarm_type"].replace(
-        {"headway_too_close": "headway"})
-    ta["start"], ta["end"] = ta["time"], ta["time"]
-    cols = ["vehicle_id", "rule_id", "start", "end", "driver_id", "driver_id_observable"]
-    truth = pd.concat([tv[cols], ta[cols]], ignore_index=True)
-    truth["s"], truth["e"] = _epoch(truth["start"]), _epoch(truth["end"])
+    truth = _truth_events(sim_dir, ["driver_id", "driver_id_observable"])
     det = con.sql("SELECT violation_id, vehicle_id, rule_id, epoch(start_time) AS s, "
                   "epoch(end_time) AS e, driver_id FROM safety.violations").to_df()
     m = det.merge(truth, on=["vehicle_id", "rule_id"], suffixes=("", "_t"))
@@ -128,16 +134,8 @@ def test_escalation_equals_the_truth(
     escalation failure and dismissed equal the truth's handling columns
     (hazrisk/simulate/handling_truth.py); and the truth has escalations due to find."""
     _, con = evaluated
-    tv = pd.read_csv(sim_dir / "truth" / "violations.csv")
-    tv["rule_id"] = _rule_id(tv["rule"], tv["subkind"])
-    ta = pd.read_csv(sim_dir / "truth" / "alarms.csv")
-    ta["rule_id"] = ta["system"] + "_" + ta["alarm_type"].replace(
-        {"headway_too_close": "headway"})
-    ta["start"], ta["end"] = ta["time"], ta["time"]
     flags = ["reminded", "escalation_due", "escalated", "escalation_failure", "dismissed"]
-    cols = ["vehicle_id", "rule_id", "start", "end", *flags]
-    truth = pd.concat([tv[cols], ta[cols]], ignore_index=True)
-    truth["s"], truth["e"] = _epoch(truth["start"]), _epoch(truth["end"])
+    truth = _truth_events(sim_dir, flags)
     for f in flags:
         truth[f] = _bool(truth[f])
     det = con.sql(
