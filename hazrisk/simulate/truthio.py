@@ -17,6 +17,7 @@ from hazrisk.simulate.fleet import Fleet
 from hazrisk.simulate.geo import CLASS_NAME
 from hazrisk.simulate.handling_truth import add_escalation
 from hazrisk.simulate.vehicle import VehicleResult
+from hazrisk.simulate.verdicts import expected_verdicts
 
 DELIVERY = ("realtime", "faulted", "rejected", "dropped", "backfill", "backfill_lost",
             "pending_backfill", "unrecorded", "after_window")
@@ -90,7 +91,7 @@ class Collector:
         self.batch: list[pa.RecordBatch] = []
         self.rows: dict[str, list[dict[str, Any]]] = {k: [] for k in (
             "faults", "violations", "observed", "alarms", "outages", "tickets", "handling",
-            "answers", "periods", "days", "preservation", "sessions")}
+            "answers", "periods", "days", "preservation", "sessions", "tampering")}
         self.n_frames = 0
 
     def add(self, veh: dict[str, Any], res: VehicleResult) -> None:
@@ -117,6 +118,7 @@ class Collector:
                 self.rows[key].append({**ident, "maker_id": veh["maker_id"],
                                        "device_model": veh["device_model"], **row})
         self.rows["sessions"].extend({**ident, **row} for row in res.sessions)
+        self.rows["tampering"].extend({**ident, **row} for row in res.tampering)
         self.rows["answers"].extend(res.answers)
         self.rows["periods"].extend(res.periods)
         self.rows["days"].extend(res.days)
@@ -179,6 +181,8 @@ class Collector:
         kpis = _device_kpis(pd.DataFrame(r["tickets"]), pd.DataFrame(r["preservation"]), rules,
                             t_end)
         csv(kpis, t / "expected_device_kpis.csv")
+        csv(expected_verdicts(expected, kpis, sorted(set(rec_rows["period"])) if len(rec_rows)
+                              else periods, rules), t / "expected_verdicts.csv")
         return {"frames": self.n_frames, "faults": len(faults),
                 "fault_kinds": {str(k): int(v) for k, v in faults["kind"].value_counts()
                                 .sort_index().items()} if len(faults) else {}}
@@ -226,6 +230,11 @@ class Collector:
         d = d.sort_values(["vehicle_id", "start"], kind="stable")
         d["start"], d["end"] = iso(d["start"]), iso(d["end"])
         csv(d, t / "driver_sessions.csv")
+        k = pd.DataFrame(r["tampering"], columns=[
+            "vehicle_id", "enterprise_id", "provider_id", "terminal_phone", "day", "kind",
+            "reports", "moving_reports"])
+        k["day"] = pd.to_datetime(k["day"].astype("int64"), unit="D").dt.strftime("%Y-%m-%d")
+        csv(k.sort_values(["vehicle_id", "day", "kind"], kind="stable"), t / "tampering.csv")
 
     def _logs(self) -> None:
         r = self.rows

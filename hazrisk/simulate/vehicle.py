@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hazrisk.simulate import drivers, events, frames, geo, monitor, rates, terminal, wire
+from hazrisk.simulate import drivers, events, frames, geo, monitor, rates, tampering, terminal, wire
 from hazrisk.simulate.dumps import KIND_GARBAGE, KIND_TRUNCATED, RECV, _ranges
 from hazrisk.simulate.movement import DAY, Track, simulate_track
 from hazrisk.simulate.profiles import MakerProfile, ProviderProfile
@@ -63,6 +63,7 @@ class VehicleResult:
     periods: list[dict[str, Any]] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
     sessions: list[dict[str, Any]] = field(default_factory=list)
+    tampering: list[dict[str, Any]] = field(default_factory=list)
     preservation: dict[str, int] = field(default_factory=dict)
 
 
@@ -119,6 +120,10 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
     items = maker.items
     ok_alarm = np.isin(alarms["idx"], np.flatnonzero(seen & (plan.qfault == 0) & (plan.ffault == 0)))
     alarm_idx = alarms["idx"][ok_alarm]
+    clean = plan.qfault == 0
+    clean[alarm_idx] = False
+    plan.alarm = tampering.alarm_bits(tampering.kind_of(vidx, bool(veh["registered"])), track,
+                                      clean, rng_for(ctx.seed, "tampering", vid))
     for n, k in enumerate(np.flatnonzero(ok_alarm)):
         i = int(alarms["idx"][k])
         body = frames.alarm_body(track, veh, items, i, int(alarms["system"][k]),
@@ -301,6 +306,12 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
                         tickets=plan.tickets, handling=handling, answers=answers,
                         delivery=delivery, observed=observed, sessions=sessions)
     res.preservation = preservation(plan.state, delivery)
+    if plan.alarm.any():
+        bf = delivery == 4
+        res.tampering = tampering.expected(
+            plan.alarm, np.isin(delivery, (0, 1, 4)) & (plan.qfault != terminal.Q_BCD),
+            np.where(bf, t, plan.sent_time), np.where(bf, track.speed, plan.sent_speed),
+            int(ctx.rules.safety.power_pulls_min), float(ctx.rules.safety.moving_speed_kmh))
     res.periods, res.days = rates.record_contrib(vid, prov.provider_id, bool(veh["registered"]),
                                                  rec, ctx.rules)
     return res

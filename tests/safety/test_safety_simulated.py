@@ -160,3 +160,33 @@ def test_escalation_equals_the_truth(
     assert {k: v for k, v in off.items() if k != "reminded"} == {
         "escalation_due": 0, "escalated": 0, "escalation_failure": 0, "dismissed": 0}
     assert truth["escalation_due"].sum() > truth["escalation_failure"].sum() > 0
+
+
+def test_tampering_equals_the_truth(
+        sim_dir: Path, evaluated: tuple[pd.DataFrame, duckdb.DuckDBPyConnection]) -> None:
+    """safety.tampering (vehicle x day x kind: reports, reports while moving) equals the
+    simulator's expected rows (truth/tampering.csv: antenna cut / short, GNSS fault and
+    power-pull episodes it injected, counted over the delivered reports), every kind present."""
+    _, con = evaluated
+    truth = pd.read_csv(sim_dir / "truth" / "tampering.csv")
+    want = sorted((r.vehicle_id, r.day, r.kind, int(r.reports), int(r.moving_reports))
+                  for r in truth.itertuples())
+    got = sorted((v, d.isoformat(), k, int(n), int(m)) for v, d, k, n, m in con.sql(
+        "SELECT vehicle_id, day, kind, reports, moving_reports FROM safety.tampering"
+    ).fetchall())
+    assert got == want
+    assert {"antenna_cut", "antenna_short", "gnss_fault", "power_down",
+            "repeated_power_pulls"} <= {w[2] for w in want}
+
+
+def test_simulated_road_layer_is_complete(
+        evaluated: tuple[pd.DataFrame, duckdb.DuckDBPyConnection]) -> None:
+    """The simulator's vehicles drive only on the roads it exports (registry/roads.geojson),
+    so no fix is on an unknown road: road_unknown_fixes stays 0 and every speeding event has
+    a matched road class (the unknown-road rule is pinned by literal scenarios)."""
+    _, con = evaluated
+    assert con.sql("SELECT sum(road_unknown_fixes) FROM safety.vehicle_days").fetchall()[0][0] == 0
+    classes = {r[0] for r in con.sql(
+        "SELECT DISTINCT json_extract_string(detail_json, '$.road_class') FROM safety.violations"
+        " WHERE rule_id = 'speeding'").fetchall()}
+    assert classes and classes <= {"expressway", "other"}
