@@ -26,12 +26,13 @@ demo: $(STAMP)
 	$(BIN)/hazrisk demo --out $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff check hazrisk tests benchmarks
+	$(BIN)/ruff check hazrisk tests benchmarks apps
 
 typecheck: $(STAMP)
 	$(BIN)/mypy hazrisk
+	cd apps && MYPYPATH=. $(abspath $(BIN))/mypy --explicit-package-bases .
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) sysdeps lint typecheck
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

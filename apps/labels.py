@@ -1,0 +1,141 @@
+"""Column headings shown in the portal: Chinese, English and unit per column name.
+
+Each entry: (中文, English, unit, number format). Unit ``%`` means the column holds a 0-1
+share shown as percent. Columns not listed are shown under their own name.
+"""
+
+from __future__ import annotations
+
+COLUMNS: dict[str, tuple[str, str, str, str | None]] = {
+    # parties
+    "provider_id": ("服务商编号", "provider", "", None),
+    "provider_name": ("服务商", "provider name", "", None),
+    "source_provider_id": ("网关服务商", "gateway", "", None),
+    "enterprise_id": ("企业编号", "enterprise", "", None),
+    "enterprise_name": ("企业", "enterprise name", "", None),
+    "maker_id": ("厂商编号", "maker", "", None),
+    "maker_name": ("设备厂商", "maker name", "", None),
+    "device_model": ("型号", "model", "", None),
+    "city": ("城市", "city", "", None),
+    "vehicle_id": ("车辆编号", "vehicle", "", None),
+    "unit_id": ("车辆/终端", "vehicle or terminal", "", None),
+    "plate": ("车牌", "plate", "", None),
+    "terminal_phone": ("终端手机号", "terminal SIM", "", None),
+    "insurer_id": ("保险公司", "insurer", "", None),
+    # periods
+    "period": ("统计期", "period", "", None),
+    "month_start": ("月份", "month", "", None),
+    "day": ("日期", "day", "", None),
+    "source_date": ("文件日期", "file date", "", None),
+    # rates
+    "metric": ("指标编号", "metric id", "", None),
+    "number": ("序号", "no.", "", None),
+    "name_zh": ("指标", "metric", "", None),
+    "name_en": ("指标(英文)", "metric (English)", "", None),
+    "unit": ("计量单位", "counted in", "", None),
+    "numerator": ("分子", "numerator", "", "%.0f"),
+    "denominator": ("分母", "denominator", "", "%.0f"),
+    "rate": ("比率", "rate", "%", None),
+    "ci_low": ("95%下限", "95% CI low", "%", None),
+    "ci_high": ("95%上限", "95% CI high", "%", None),
+    "floor": ("底线", "floor", "%", None),
+    "verdict": ("结论", "verdict", "", None),
+    "direction": ("方向", "better when", "", None),
+    "definition": ("定义", "definition", "", None),
+    "source": ("依据", "source", "", None),
+    "floor_source": ("底线依据", "floor source", "", None),
+    "weight_source": ("权重依据", "weight source", "", None),
+    "weight": ("权重", "weight", "分 pts", "%.0f"),
+    "score": ("得分", "score", "分 pts", "%.2f"),
+    "national_score": ("国标得分", "national score", "分 pts", "%.2f"),
+    "rank": ("排名", "rank", "", "%d"),
+    "national_rank": ("国标排名", "national rank", "", "%d"),
+    "prev_rank": ("上期排名", "previous rank", "", "%d"),
+    "rank_change": ("名次变化", "rank change", "", "%+d"),
+    "score_change": ("得分变化", "score change", "分 pts", "%+.2f"),
+    "coverage": ("覆盖率", "coverage", "%", None),
+    "grade": ("等级", "grade", "", None),
+    "failing": ("不合格数", "failing", "", "%.1f"),
+    "total": ("总数", "total", "", "%.1f"),
+    "failing_share": ("不合格比例", "failing share", "%", None),
+    "checks": ("不合格检查项", "failing checks", "", None),
+    # enterprise safety
+    "vehicles": ("车辆数", "vehicles", "辆 veh", "%d"),
+    "vehicles_online": ("上线车辆", "vehicles online", "辆 veh", "%d"),
+    "km": ("里程", "distance", "km", "%.1f"),
+    "driving_h": ("驾驶时长", "driving", "h", "%.1f"),
+    "n_violations": ("违规数", "violations", "起 events", "%d"),
+    "n_speeding": ("超速", "speeding", "起 events", "%d"),
+    "n_fatigue": ("疲劳驾驶", "fatigue", "起 events", "%d"),
+    "n_night_ban": ("夜间禁行", "night ban", "起 events", "%d"),
+    "n_off_route": ("偏离路线", "off route", "起 events", "%d"),
+    "n_offline_displacement": ("离线位移", "offline displacement", "起 events", "%d"),
+    "n_faulty_terminal_dispatch": ("故障派车", "faulty-terminal dispatch", "起 events", "%d"),
+    "n_adas": ("ADAS报警", "ADAS", "起 events", "%d"),
+    "n_dsm": ("DSM报警", "DSM", "起 events", "%d"),
+    "n_unhandled": ("未处置", "unhandled", "起 events", "%d"),
+    "n_events": ("事件数", "events", "起 events", "%d"),
+    "violations_per_100km": ("百公里违规", "violations per 100 km", "起/100km", "%.3f"),
+    "speeding_per_100km": ("百公里超速", "speeding per 100 km", "起/100km", "%.3f"),
+    "fatigue_per_100km": ("百公里疲劳", "fatigue per 100 km", "起/100km", "%.3f"),
+    "events_per_100km": ("百公里事件", "events per 100 km", "起/100km", "%.3f"),
+    "duration_min": ("持续时长", "duration", "min", "%.1f"),
+    "fatigue_min": ("疲劳时长", "fatigue", "min", "%.1f"),
+    "night_ban_min": ("禁行时段行驶", "night-ban driving", "min", "%.1f"),
+    "handling_rate": ("处置率", "handling rate", "%", None),
+    "reminder_rate": ("提醒率", "reminder rate", "%", None),
+    "offline_share": ("离线比例", "offline share", "%", None),
+    "data_quality_rate": ("数据合格率", "data quality", "%", None),
+    "night_km_share": ("夜间里程占比", "night km share", "%", None),
+    "speeding_score_city": ("超速得分(市)", "speeding score vs city", "分 pts", "%.2f"),
+    "speeding_score_province": ("超速得分(省)", "speeding score vs province", "分 pts", "%.2f"),
+    "fatigue_score_city": ("疲劳得分(市)", "fatigue score vs city", "分 pts", "%.2f"),
+    "fatigue_score_province": ("疲劳得分(省)", "fatigue score vs province", "分 pts", "%.2f"),
+    "city_speeding_avg": ("全市超速均值", "city speeding mean", "起/辆 per veh", "%.3f"),
+    "province_speeding_avg": ("全省超速均值", "province speeding mean", "起/辆 per veh", "%.3f"),
+    "speeding_per_vehicle": ("车均超速", "speeding per vehicle", "起/辆 per veh", "%.3f"),
+    "median_time_to_reminder_s": ("提醒用时中位数", "median time to reminder", "s", "%.0f"),
+    # violations
+    "rule_id": ("规则编号", "rule id", "", None),
+    "rule_name_zh": ("违规类型", "rule", "", None),
+    "rule_group": ("规则组", "rule group", "", None),
+    "start_time": ("开始时间", "start (Beijing)", "", None),
+    "end_time": ("结束时间", "end (Beijing)", "", None),
+    "duration_s": ("持续", "duration", "s", "%.0f"),
+    "peak_speed_kmh": ("最高速度", "peak speed", "km/h", "%.1f"),
+    "limit_kmh": ("限速", "limit", "km/h", "%.0f"),
+    "severity": ("严重程度", "severity", "", None),
+    "handling_status": ("处置情况", "handling", "", None),
+    "lat_deg": ("纬度", "latitude", "°", "%.5f"),
+    "lon_deg": ("经度", "longitude", "°", "%.5f"),
+    # devices
+    "repair_24h": ("24小时修复率", "24 h repair rate", "%", None),
+    "data_preservation": ("故障期间数据保存率", "data preservation", "%", None),
+    # data quality
+    "files": ("文件数", "files", "个 files", "%d"),
+    "frames": ("帧数", "frames", "帧 frames", "%d"),
+    "frames_ok": ("有效帧", "frames ok", "帧 frames", "%d"),
+    "frames_rejected": ("拒收帧", "frames rejected", "帧 frames", "%d"),
+    "garbage_bytes": ("无效字节", "garbage", "B", "%d"),
+    "positions": ("定位点", "positions", "点 fixes", "%d"),
+    "duplicates": ("重复", "duplicates", "点 fixes", "%d"),
+    "reason": ("原因", "reason", "", None),
+    "kind": ("登记表", "registry file", "", None),
+    "row_number": ("行号", "row", "", "%d"),
+    "column_name": ("列", "column", "", None),
+    "error": ("错误", "error", "", None),
+    "action": ("处理", "action", "", None),
+    # insurance
+    "factor": ("调整系数", "adjustment factor", "×", "%.3f"),
+    "part": ("因子", "part", "", None),
+    "value": ("取值", "value", "", "%.3f"),
+}
+
+
+def column_label(col: str) -> str:
+    """``中文 English (unit)``, or the column's own name."""
+    spec = COLUMNS.get(col)
+    if not spec:
+        return col
+    zh, en, unit, _ = spec
+    return f"{zh} {en} ({unit})" if unit else f"{zh} {en}"

@@ -1,0 +1,229 @@
+"""Every page x role through Streamlit's AppTest on a snapshot of the committed sample: renders
+without exceptions, shows the CLI's figures for the same period, hides what the role may not
+see (asserted on the rendered elements)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hazrisk.portal.scope import PAGES, ROLE_PAGES
+from hazrisk.portal.users import User
+from tests.portal.conftest import APP, cli_json
+
+PERIOD = "2026-10"
+USERS = {
+    "public": None,
+    "evaluator": User("eva", "evaluator"),
+    "enterprise": User("ent1", "enterprise", scope="E0001"),
+    "operator": User("op1", "operator", scope="P01"),
+    "insurer": User("ins1", "insurer", scope="I01", enterprises=("E0002",)),
+}
+
+
+@pytest.fixture()
+def portal(published, monkeypatch, tmp_path):
+    monkeypatch.setenv("HAZRISK_SNAPSHOT", str(published.snapshot))
+    monkeypatch.setenv("HAZRISK_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("HAZRISK_USERS", str(tmp_path / "users.json"))
+
+    def render(role: str, page: str, **state) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        if USERS[role] is not None:
+            at.session_state["user"] = USERS[role]
+        at.run()
+        if page != ROLE_PAGES[role][0]:
+            at.switch_page(f"pages/{page}.py")
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+    return render
+
+
+def frames(at: AppTest) -> list[pd.DataFrame]:
+    return [d.value for d in at.dataframe]
+
+
+def column(at: AppTest, heading: str) -> list:
+    """Values of the first shown table with a column whose heading starts with ``heading``."""
+    for df in frames(at):
+        for c in df.columns:
+            if str(c).startswith(heading):
+                return list(df[c])
+    raise AssertionError(f"no table with a column {heading!r}")
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "error")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize(("role", "page"), [(r, p) for r, pages in ROLE_PAGES.items()
+                                            for p in pages])
+def test_every_page_renders_for_every_role(portal, role, page):
+    at = portal(role, page)
+    assert at.title, "a page title"
+    text = texts(at)
+    assert "·" in at.title[0].value  # Chinese first, English beside
+    if page not in ("insurance", "reports"):
+        assert at.dataframe, f"{role}/{page} shows no table"
+    # every table has its CSV download
+    assert len([b for b in at.get("download_button")]) >= len(at.dataframe)
+    assert "Traceback" not in text
+
+
+def test_pages_a_role_may_not_open_are_not_reachable(portal):
+    """Another role's page is never registered: switching to it fails, or (when AppTest
+    resolves it anyway) the run shows no content of that page."""
+    for role, allowed in ROLE_PAGES.items():
+        for page in set(ROLE_PAGES["evaluator"]) - set(allowed):
+            at = portal(role, allowed[0])
+            try:
+                at.switch_page(f"pages/{page}.py")
+            except ValueError as exc:
+                assert "Could not find a navigation page" in str(exc)
+                continue
+            at.run()
+            assert not at.exception
+            assert all(PAGES[page][0] not in t.value for t in at.title), (role, page)
+
+
+def test_provider_page_shows_the_cli_ranking_and_rates(portal, published):
+    ranking = published.ranking_json
+    rates = {r["metric"]: r for r in published.rates_json if r["provider"] == "P01"}
+    at = portal("evaluator", "providers", prov_period=PERIOD, prov_provider="P01")
+    shown = dict(zip(column(at, "服务商编号"), column(at, "得分"), strict=True))
+    assert shown == pytest.approx({r["provider_id"]: r["score"] for r in ranking})
+    rate_table = frames(at)[1]
+    names = list(rate_table["指标 metric"])
+    pct = list(rate_table["比率 rate (%)"])
+    for name, value in zip(names, pct, strict=True):
+        cli = next(r for r in rates.values() if r["name_zh"] == name)
+        assert value == pytest.approx(cli["rate"] * 100)
+
+
+def test_drill_down_names_the_failing_vehicles_and_checks(portal):
+    at = portal("evaluator", "providers", prov_period=PERIOD, prov_provider="P01",
+                prov_metric="image_upload_correctness")
+    failing = frames(at)[-1]
+    assert len(failing) == 6  # 13 of 19 vehicles pass rate 3 in the sample (CLI: 13/19)
+    assert failing["不合格检查项 failing checks"].str.len().min() > 0
+
+
+def test_operator_drills_into_its_own_provider_only(portal):
+    at = portal("operator", "providers", prov_period=PERIOD)
+    box = at.selectbox(key="prov_provider")
+    assert box.options == ["P01 浙江安途北斗科技有限公司"]
+    at = portal("operator", "quality", dq_period=PERIOD)
+    gateways = set(column(at, "网关服务商"))
+    assert gateways == {"P01"}
+
+
+def test_device_page_equals_cli(portal, published):
+    cli = cli_json(["devices", "--db", str(published.warehouse), "--period", PERIOD])
+    at = portal("evaluator", "devices", dev_period=PERIOD)
+    shown = frames(at)
+    rates = [x for df in shown for x in df["比率 rate (%)"]]
+    expected = sorted(r["rate"] * 100 for r in cli)
+    assert sorted(rates) == pytest.approx(expected)
+
+
+def test_enterprise_page_equals_cli_league_and_scopes_violations(portal, published):
+    league = published.safety_json
+    at = portal("enterprise", "enterprises", ent_period="2026-10")
+    km = dict(zip(column(at, "企业编号"), column(at, "里程"), strict=True))
+    assert km == pytest.approx({r["enterprise_id"]: r["km"] for r in league})
+    assert at.selectbox(key="ent_enterprise").options == ["E0001 衢州鑫海危险品运输有限公司"]
+    violations = frames(at)[-1]
+    assert "车牌 plate" in violations.columns
+    assert violations["车牌 plate"].str.startswith("浙H").all()
+    n_e1 = next(r["n_violations"] for r in league if r["enterprise_id"] == "E0001")
+    assert len(violations) == n_e1
+
+
+def test_other_enterprise_by_url_parameter_is_refused(portal):
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["user"] = USERS["enterprise"]
+    at.run()
+    at.switch_page("pages/enterprises.py")
+    at.query_params["enterprise"] = "E0002"
+    at.run()
+    assert any("E0002" in e.value for e in at.error)
+    assert not any("车牌 plate" in df.columns for df in frames(at))
+
+
+def test_public_and_insurer_see_no_vehicle_records_or_personal_data(portal):
+    for role in ("public", "insurer"):
+        for page in ROLE_PAGES[role]:
+            at = portal(role, page)
+            for df in frames(at):
+                assert not {"车牌 plate", "车辆编号 vehicle", "终端手机号 terminal SIM"} & set(
+                    df.columns), (role, page, list(df.columns))
+    at = portal("insurer", "enterprises", ent_period="2026-10")
+    assert at.selectbox(key="ent_enterprise").options == ["E0002 绍兴安捷物流有限公司"]
+    assert "aggregates only" in texts(at)
+
+
+def test_insurance_notice_until_models_are_published(portal):
+    at = portal("insurer", "insurance")
+    assert "mart.premium_factors" in texts(at)
+
+
+def _login_sidebar():  # runs inside AppTest: the sidebar of apps/app.py on its own
+    import sys
+
+    from tests.portal.conftest import APP
+
+    sys.path.insert(0, str(APP.parent))
+    import streamlit as st
+    from session import sidebar
+
+    st.write(f"role={sidebar().role}")
+
+
+def test_login_form_sets_the_role(portal, tmp_path):
+    """The sidebar's login form (run on its own: AppTest re-runs only the page script of an
+    st.navigation app after the first run; the browser test logs in through the real app)."""
+    from hazrisk.portal.users import add_user
+
+    add_user("ent1", "portal-pass-1", "enterprise", scope="E0001",
+             path=tmp_path / "users.json")
+    at = AppTest.from_function(_login_sidebar, default_timeout=60)
+    at.run()
+    assert "role=public" in at.main.markdown[-1].value
+    at.sidebar.text_input(key="login_name").input("ent1")
+    at.sidebar.text_input(key="login_password").input("wrong-password")
+    at.sidebar.button[0].click().run()
+    assert any("wrong login" in e.value for e in at.sidebar.error)
+    assert "role=public" in at.main.markdown[-1].value
+    at.sidebar.text_input(key="login_name").input("ent1")
+    at.sidebar.text_input(key="login_password").input("portal-pass-1")
+    at.sidebar.button[0].click().run()
+    assert at.session_state["user"].scope == "E0001"
+    assert "role=enterprise" in at.main.markdown[-1].value
+    at.sidebar.button(key="logout").click().run()
+    assert "role=public" in at.main.markdown[-1].value
+
+
+def test_reports_page_lists_newest_first_and_handles_none(portal, tmp_path):
+    at = portal("evaluator", "reports")
+    assert "no generated reports" in texts(at)
+    import json
+    import os
+
+    for i, (kind, run) in enumerate([("provider_evaluation", "2026-09"),
+                                     ("provider_evaluation", "2026-10")]):
+        folder = tmp_path / "reports" / kind / run
+        folder.mkdir(parents=True)
+        (folder / "report.html").write_text("<html><body>报告</body></html>", encoding="utf-8")
+        (folder / "lineage.json").write_text(json.dumps(
+            {"generated_at": f"2026-11-0{i + 1}T08:00:00+08:00", "period": run}))
+        os.utime(folder / "report.html", (1_000_000 + i, 1_000_000 + i))
+    at = portal("evaluator", "reports")
+    labels = [e.label for e in at.expander]
+    assert labels[0].startswith("provider_evaluation · 2026-10")
+    assert labels[1].startswith("provider_evaluation · 2026-09")
