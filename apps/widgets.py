@@ -3,7 +3,6 @@ metrics with units, the period picker and the scope notice."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,8 +28,6 @@ def section(zh: str, en: str) -> None:
 
 def fmt_number(value: Any, unit: str = "", digits: int = 1) -> str:
     """A number with its unit; ``%`` units take a 0-1 share."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "—"
     try:
         if pd.isna(value):
             return "—"

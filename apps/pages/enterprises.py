@@ -51,6 +51,16 @@ except NotAuthorised as exc:
     w.not_authorised(str(exc))
     st.stop()
 
+own = league[league["enterprise_id"] == enterprise]
+if not own.empty:
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        w.metric("行驶里程", "distance", float(own["km"].iloc[0]), "km", digits=1)
+    with c2:
+        w.metric("违规", "violations", int(own["n_violations"].iloc[0]), "起", digits=0)
+    with c3:
+        w.metric("处置率", "handling rate", own["handling_rate"].iloc[0], "%", digits=1)
+
 w.section("与全市、全省比较", "Compared with city and province")
 if rules.empty:
     w.no_data("本期无违规", "no violations in this period")

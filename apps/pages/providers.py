@@ -33,6 +33,16 @@ provider = w.pick("服务商", "Provider", options, key="prov_provider",
 if provider is None:
     st.stop()
 
+mine = rank[rank["provider_id"] == provider]
+if not mine.empty:
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        w.metric("综合得分", "composite score", float(mine["score"].iloc[0]), "分", digits=2)
+    with c2:
+        w.metric("排名", "rank", int(mine["rank"].iloc[0]), f"/ {len(rank)}", digits=0)
+    with c3:
+        st.metric("结论 verdict", str(mine["verdict"].iloc[0]))
+
 w.section("技术指标", "Rates")
 rates = data.provider_rates(v, period, provider)
 w.table(rates, "prov_rates", columns=[

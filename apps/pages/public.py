@@ -23,6 +23,14 @@ st.markdown(f"**统计期 Period: {period}**  (北京时间自然日 Beijing day
 
 w.section("平台服务商排名与结论", "Provider ranking and verdict")
 rank = data.ranking(v, period)
+if not rank.empty:
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        w.metric("参评服务商", "providers evaluated", len(rank), "家", digits=0)
+    with c2:
+        w.metric("合格", "passing", int((rank["floors_failed"] == 0).sum()), "家", digits=0)
+    with c3:
+        w.metric("最高综合得分", "top composite score", float(rank["score"].max()), "分", digits=2)
 w.table(rank, "public_ranking", columns=["rank", "provider_name", "score", "verdict",
                                          "rank_change", "national_score", "national_rank"],
         file_name=f"provider_ranking_{period}")
