@@ -312,7 +312,9 @@ class Report:
 
 
 def reports(v: Viewer) -> list[Report]:
-    """Generated reports (``reports/<kind>/<run>/``), newest first; evaluators only."""
+    """Generated reports (``reports/<report>/<period>/`` with ``report.html`` and the
+    ``lineage.json`` that ``hazrisk report run`` writes), newest first (lineage
+    ``finished_at``, else the files' time); evaluators only."""
     if v.role != "evaluator":
         raise NotAuthorised("报告仅协会可见 / reports: evaluators only")
     root = reports_dir()
@@ -331,5 +333,6 @@ def reports(v: Viewer) -> list[Report]:
         found.append(Report(folder, folder.parent.name, folder.name, html,
                             lineage if isinstance(lineage, dict) else {"lineage": lineage},
                             max(stamps)))
-    found.sort(key=lambda r: (str(r.lineage.get("generated_at", "")), r.modified), reverse=True)
+    found.sort(key=lambda r: (str(r.lineage.get("finished_at") or r.lineage.get("started_at")
+                                  or ""), r.modified), reverse=True)
     return found

@@ -3,6 +3,7 @@ enterprise safety standing (aggregates only), the period and the method."""
 
 from datetime import date
 
+import altair as alt
 import streamlit as st
 import widgets as w
 from session import require
@@ -35,8 +36,12 @@ w.table(rank, "public_ranking", columns=["rank", "provider_name", "score", "verd
                                          "rank_change", "national_score", "national_rank"],
         file_name=f"provider_ranking_{period}")
 if not rank.empty:
-    st.bar_chart(rank.set_index("provider_name")["score"], horizontal=True,
-                 x_label="综合得分 composite score (分 pts)", y_label="")
+    st.altair_chart(alt.Chart(rank).mark_bar().encode(
+        x=alt.X("score:Q", title="综合得分 composite score (分 pts)"),
+        y=alt.Y("provider_name:N", sort="-x", title=None),
+        color=alt.Color("verdict:N", title="结论 verdict"),
+        tooltip=["provider_name", alt.Tooltip("score:Q", format=".2f"), "verdict"]),
+        width="stretch")
 
 w.section("设备厂商", "Device makers")
 kpis = data.device_kpis(v, period)

@@ -15,8 +15,15 @@ if not found:
               "no generated reports yet (written by the scheduled report runs)")
     st.stop()
 for i, rep in enumerate(found):
-    generated = rep.lineage.get("generated_at", "")
-    with st.expander(f"{rep.kind} · {rep.run}  {generated}", expanded=(i == 0)):
+    finished = rep.lineage.get("finished_at", "")
+    title = rep.lineage.get("title", "")
+    status = rep.lineage.get("status", "")
+    with st.expander(f"{rep.kind} · {rep.run}  {title}  {finished}  {status}".rstrip(),
+                     expanded=(i == 0)):
+        snap_info = rep.lineage.get("snapshot") or {}
+        if isinstance(snap_info, dict) and snap_info:
+            st.caption(f"数据快照 snapshot: published {snap_info.get('published_at', '?')}, "
+                       f"sha256 {str(snap_info.get('sha256', '?'))[:12]}…")
         for html in rep.html:
             st.download_button(f"下载 download {html.name}", data=html.read_bytes(),
                                file_name=f"{rep.kind}_{rep.run}_{html.name}",

@@ -221,7 +221,8 @@ def test_reports_page_lists_newest_first_and_handles_none(portal, tmp_path):
         folder.mkdir(parents=True)
         (folder / "report.html").write_text("<html><body>报告</body></html>", encoding="utf-8")
         (folder / "lineage.json").write_text(json.dumps(
-            {"generated_at": f"2026-11-0{i + 1}T08:00:00+08:00", "period": run}))
+            {"finished_at": f"2026-11-0{i + 1}T08:00:00+00:00", "title": "服务商评价",
+             "period": {"label": run}, "status": "succeeded"}))
         os.utime(folder / "report.html", (1_000_000 + i, 1_000_000 + i))
     at = portal("evaluator", "reports")
     labels = [e.label for e in at.expander]
