@@ -111,7 +111,7 @@ _FUNCTIONS["rate_metrics"] = lambda con: con.execute(
     "SELECT * FROM mart.rate_metrics").df() if snap.has_table(con, "rate_metrics") else pd.DataFrame()
 _FUNCTIONS["parties"] = lambda con: {
     t: con.execute(f"SELECT * FROM mart.{t}").df()  # fixed names
-    for t in ("enterprises", "providers", "device_makers", "insurers", "vehicles")
+    for t in ("enterprises", "providers", "device_makers", "insurers", "vehicles", "drivers")
     if snap.has_table(con, t)}
 
 
@@ -253,6 +253,19 @@ def violations(v: Viewer, period: str, enterprise: str) -> pd.DataFrame:
         df = df.assign(plate=df["vehicle_id"].map(plates))
     df["handling_status"] = df["handling_status"].map(lambda s: HANDLING.get(s, s))
     return _scoped(df, v)
+
+
+def fleet(v: Viewer, enterprise: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One enterprise's vehicles and drivers (registry as published: personal data masked)."""
+    v.check_enterprise(enterprise)
+    if not v.vehicle_detail:
+        raise NotAuthorised("此角色只可查看汇总 / this role sees aggregates only")
+    tables = _read("parties")
+    out = []
+    for name in ("vehicles", "drivers"):
+        df = tables.get(name, pd.DataFrame(columns=["enterprise_id"]))
+        out.append(_scoped(df[df["enterprise_id"] == enterprise], v))
+    return out[0], out[1]
 
 
 def boundaries() -> dict[str, Any] | None:

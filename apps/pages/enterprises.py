@@ -102,5 +102,15 @@ if v.vehicle_detail:
         w.table(viol, "ent_violations", columns=[
             "start_time", "plate", "vehicle_id", "rule_name_zh", "duration_s", "severity",
             "handling_status", "lat_deg", "lon_deg"], file_name=f"violations_{enterprise}_{period}")
+    w.section("车辆与驾驶员", "Vehicles and drivers")
+    st.caption("个人信息按发布规则脱敏 · personal data masked as published")
+    vehicles, drivers = data.fleet(v, enterprise)
+    w.table(vehicles, "ent_vehicles", columns=[
+        "vehicle_id", "plate", "vehicle_type", "tonnage_t", "hazmat_class", "provider_id",
+        "maker_id", "device_model", "owner_name", "operator_phone"],
+        file_name=f"vehicles_{enterprise}")
+    w.table(drivers, "ent_drivers", columns=["driver_id", "vehicle_id", "name", "role",
+                                             "phone", "id_number"],
+            file_name=f"drivers_{enterprise}")
 else:
     st.caption("此角色仅可查看汇总 · this role sees aggregates only (no vehicle records)")

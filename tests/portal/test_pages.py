@@ -138,11 +138,17 @@ def test_enterprise_page_equals_cli_league_and_scopes_violations(portal, publish
     km = dict(zip(column(at, "企业编号"), column(at, "里程"), strict=True))
     assert km == pytest.approx({r["enterprise_id"]: r["km"] for r in league})
     assert at.selectbox(key="ent_enterprise").options == ["E0001 衢州鑫海危险品运输有限公司"]
-    violations = frames(at)[-1]
+    violations = next(df for df in frames(at) if "处置情况 handling" in df.columns)
     assert "车牌 plate" in violations.columns
     assert violations["车牌 plate"].str.startswith("浙H").all()
     n_e1 = next(r["n_violations"] for r in league if r["enterprise_id"] == "E0001")
     assert len(violations) == n_e1
+    vehicles = next(df for df in frames(at) if "车辆类型 vehicle type" in df.columns)
+    drivers = next(df for df in frames(at) if "驾驶员编号 driver" in df.columns)
+    n_vehicles = next(r["vehicles"] for r in league if r["enterprise_id"] == "E0001")
+    assert len(vehicles) == n_vehicles and vehicles["车牌 plate"].str.startswith("浙H").all()
+    assert set(drivers["车辆编号 vehicle"]) <= set(vehicles["车辆编号 vehicle"])
+    assert drivers["姓名 name"].str.contains(r"\*").all()  # masked as published
 
 
 def test_other_enterprise_by_url_parameter_is_refused(portal):
