@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from labels import HANDLING
 
 from hazrisk import snapshot as snap
 from hazrisk.portal.reader import SnapshotMissing, Version, read_consistent, version_of
@@ -35,14 +36,6 @@ from hazrisk.rates.period import Period
 
 DEFAULT_SNAPSHOT = Path("data/local/demo/published.duckdb")
 
-#: Handling status of a violation, as shown (Chinese first).
-HANDLING = {
-    "unhandled": "未处置 unhandled",
-    "reminded": "已提醒 reminded",
-    "escalated_safety_dept": "已上报安全部门 escalated (safety dept.)",
-    "escalated_police": "已报警 escalated (police)",
-    "dismissed": "已核销 dismissed",
-}
 
 #: Per-vehicle drill-down rows read for one provider and metric (the page shows them all).
 DRILL_LIMIT = 10_000
@@ -268,9 +261,33 @@ def fleet(v: Viewer, enterprise: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return out[0], out[1]
 
 
+#: Simplification of the city outlines for the browser (degrees; ~500 m, 2.5 MB -> 0.2 MB).
+OUTLINE_TOLERANCE_DEG = 0.005
+
+
+@st.cache_data(show_spinner=False)
+def _outlines(tolerance: float) -> dict[str, Any]:
+    from hazrisk.geodata import zhejiang
+
+    cities = zhejiang("city")
+    cities = cities.assign(geometry=cities.geometry.simplify(tolerance, preserve_topology=True))
+    result: dict[str, Any] = json.loads(cities[["short_zh", "name_en", "geometry"]].to_json())
+    return result
+
+
 def boundaries() -> dict[str, Any] | None:
-    """Zhejiang's city boundaries as GeoJSON (shipped with the project; no tile server)."""
-    return None
+    """Zhejiang's 11 city outlines as GeoJSON (``hazrisk.geodata``, offline; no tile server),
+    or ``None`` with the reason shown when the boundary package is not installed."""
+    try:
+        from hazrisk.geodata import GeodataError
+    except ImportError as exc:  # until hazrisk.geodata is on this branch
+        st.caption(f"无行政区划底图 · no boundaries: {exc}")
+        return None
+    try:
+        return _outlines(OUTLINE_TOLERANCE_DEG)
+    except GeodataError as exc:
+        st.caption(f"无行政区划底图 · no boundaries: {exc}")
+        return None
 
 
 # --- data quality -----------------------------------------------------------------------------

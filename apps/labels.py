@@ -157,6 +157,19 @@ COLUMNS: dict[str, tuple[str, str, str, str | None]] = {
     "value": ("取值", "value", "", "%.3f"),
 }
 
+#: Handling status of a violation as shown (Chinese first) and its colour on the map.
+HANDLING: dict[str, str] = {
+    "unhandled": "未处置 unhandled",
+    "reminded": "已提醒 reminded",
+    "escalated_safety_dept": "已上报安全部门 escalated (safety dept.)",
+    "escalated_police": "已报警 escalated (police)",
+    "dismissed": "已核销 dismissed",
+}
+HANDLING_COLOURS: dict[str, str] = {
+    "unhandled": "#d62728", "reminded": "#1f77b4", "escalated_safety_dept": "#ff7f0e",
+    "escalated_police": "#8c2d04", "dismissed": "#999999",
+}
+
 
 def column_label(col: str) -> str:
     """``中文 English (unit)``, or the column's own name."""

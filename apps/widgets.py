@@ -9,7 +9,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
-from labels import COLUMNS, column_label
+from labels import COLUMNS, HANDLING, HANDLING_COLOURS, column_label
 
 from hazrisk.portal.scope import PAGES
 
@@ -122,10 +122,13 @@ def violations_map(points: pd.DataFrame, boundaries: dict[str, Any] | None) -> a
     layers = []
     if boundaries:
         layers.append(alt.Chart(alt.Data(values=boundaries["features"])).mark_geoshape(
-            fill="#f4f4f4", stroke="#999999", strokeWidth=0.6))
+            fill="#f4f4f4", stroke="#999999", strokeWidth=0.6).encode(
+            tooltip=[alt.Tooltip("properties.short_zh:N", title="城市 city"),
+                     alt.Tooltip("properties.name_en:N", title="city")]))
     layers.append(alt.Chart(points).mark_circle(size=60, opacity=0.8).encode(
         longitude="lon_deg:Q", latitude="lat_deg:Q",
-        color=alt.Color("handling_status:N", title="处置情况 handling"),
+        color=alt.Color("handling_status:N", title="处置情况 handling", scale=alt.Scale(
+            domain=list(HANDLING.values()), range=list(HANDLING_COLOURS.values()))),
         tooltip=["rule_name_zh", "handling_status", "day",
                  alt.Tooltip("duration_s:Q", title="duration (s)")]))
     return alt.layer(*layers).project(type="mercator").properties(height=520)

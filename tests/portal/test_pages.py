@@ -234,3 +234,16 @@ def test_reports_page_lists_newest_first_and_handles_none(portal, tmp_path):
     labels = [e.label for e in at.expander]
     assert labels[0].startswith("provider_evaluation · 2026-10")
     assert labels[1].startswith("provider_evaluation · 2026-09")
+
+
+def test_csv_download_is_utf8_with_bom_and_bilingual_headings(monkeypatch):
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import widgets
+
+    shown = widgets.display_frame(pd.DataFrame({"provider_id": ["P01"], "rate": [0.9876]}))
+    data = widgets.csv_bytes(shown)
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0] == "服务商编号 provider,比率 rate (%)"
+    assert text.splitlines()[1] == "P01,98.76"
+    assert "\r\n" in text
