@@ -1,14 +1,16 @@
-"""The premium-factor view: factor per enterprise, its multiplicative parts, a what-if.
+"""The premium-factor view: each enterprise's factor, its parts, a what-if.
 
-``mart.premium_factors`` holds one row per enterprise (``enterprise_id``, ``factor``) with its
-parts either as columns ``factor_<part>`` (wide) or as rows ``part`` / ``value`` (long). The
-what-if multiplies the parts the user sets and clips to the regulator's band
-(``conf/rules.toml`` ``[premium]`` factor_min / factor_max).
+``mart.premium_factors`` (published by the risk models) holds per priced year one row per
+enterprise (``level = 'enterprise'``) and per vehicle: ``factor`` = clip(``balance_constant`` ×
+claims_record × behaviour × management × data_quality) to the ``[premium]`` band, the lower
+bound raised to 1 when the telematics data are not ``trusted`` (no discount without trusted
+data). The what-if recomputes that formula with the parts the user sets.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -17,69 +19,90 @@ import widgets as w
 from hazrisk.config import load_rules
 from hazrisk.portal.scope import Viewer
 
+#: The factor's parts, as the risk models publish them, with their names.
+PARTS: dict[str, tuple[str, str]] = {
+    "claims_record": ("赔付记录", "claims record"),
+    "behaviour": ("驾驶行为", "driving behaviour"),
+    "management": ("安全管理", "safety management"),
+    "data_quality": ("数据质量", "data quality"),
+}
+
 
 def band() -> tuple[float, float]:
-    """The factor band (min, max) from the rules."""
+    """The factor band (min, max) of ``conf/rules.toml``."""
     rules = load_rules()
     for section in ("premium", "insurance"):
         if section in rules.sections:
             sec = rules.sections[section]
             return float(sec["factor_min"]), float(sec["factor_max"])
-    return (0.0, math.inf)
+    raise KeyError("conf/rules.toml has no [premium] factor_min/factor_max")
 
 
-def parts_frame(factors: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Factors one row per enterprise with a column per part, and the part names."""
-    if "part" in factors.columns:
-        value = "value" if "value" in factors.columns else "factor_part"
-        keys = [c for c in ("enterprise_id", "enterprise_name", "insurer_id", "factor")
-                if c in factors.columns]
-        wide = factors.pivot_table(index=keys, columns="part", values=value,
-                                   aggfunc="first").reset_index()
-        parts = sorted(factors["part"].dropna().unique())
-        return wide, [str(p) for p in parts]
-    parts = [c for c in factors.columns if c.startswith("factor_") and c != "factor"]
-    return factors, parts
+def factor_of(parts: dict[str, float], balance: float, trusted: bool,
+              lo: float, hi: float) -> float:
+    """clip(balance × product of the parts) to the band; no discount unless ``trusted``."""
+    raw = balance * math.prod(parts.values())
+    return min(max(raw, lo if trusted else max(lo, 1.0)), hi)
 
 
 def factors_view(factors: pd.DataFrame, cards: pd.DataFrame | None, v: Viewer) -> None:
     """Render the factors table, one enterprise's parts and the what-if."""
     lo, hi = band()
     st.caption(f"调整系数区间 factor band [{lo}, {hi}]（交强险费率浮动办法 · compulsory motor "
-               "insurance floating band)")
-    wide, parts = parts_frame(factors)
-    if wide.empty:
+               "insurance floating band); 系数 = 平衡常数 × 各分项之积 · factor = balance constant "
+               "× product of the parts")
+    ents = factors[factors["level"] == "enterprise"] if "level" in factors else factors
+    if ents.empty:
         w.no_data("您的范围内没有企业的系数", "no factors for the enterprises in your scope")
         return
-    w.section("各企业调整系数", "Factors per enterprise")
-    w.table(wide, "ins_factors", file_name="premium_factors")
-    ids = list(wide["enterprise_id"])
-    names = dict(zip(ids, wide.get("enterprise_name", pd.Series(ids)), strict=False))
-    enterprise = w.pick("企业", "Enterprise", ids, key="ins_enterprise",
-                        fmt={k: f"{k} {names.get(k, '')}" for k in ids})
+    year = int(ents["year"].max())
+    ents = ents[ents["year"] == year].reset_index(drop=True)
+    parts = [p for p in PARTS if p in ents.columns]
+    w.section(f"{year} 年度各企业调整系数", f"factors per enterprise, policy year {year}")
+    w.table(ents, "ins_factors", columns=["enterprise_id", "factor", *parts, "trusted",
+                                          "balance_constant", "model"],
+            file_name=f"premium_factors_{year}")
+    ids = list(ents["enterprise_id"])
+    enterprise = w.pick("企业", "Enterprise", ids, key="ins_enterprise")
     if enterprise is None:
         return
-    row = wide[wide["enterprise_id"] == enterprise].iloc[0]
-    factor = float(row["factor"])
+    row: dict[str, Any] = ents[ents["enterprise_id"] == enterprise].iloc[0].to_dict()
     w.section("系数构成", "Factor parts")
-    if parts:
-        st.markdown(" × ".join(f"{p} {float(row[p]):.3f}" for p in parts if pd.notna(row[p]))
-                    + f" = **{factor:.3f}**")
-    w.metric("调整系数", "factor", factor, "×", digits=3)
+    cols = st.columns(len(parts) + 1)
+    with cols[0]:
+        w.metric("调整系数", "factor", float(row["factor"]), "×", digits=3)
+    for col, p in zip(cols[1:], parts, strict=True):
+        with col:
+            w.metric(*PARTS[p], float(row[p]), "×", digits=3)
+    st.markdown(" × ".join(f"{PARTS[p][0]} {float(row[p]):.3f}" for p in parts)
+                + f" × 平衡常数 balance {float(row['balance_constant']):.3f} → "
+                f"**{float(row['factor']):.3f}**"
+                + ("" if row.get("trusted", True) else "（数据不可信，无优惠 · data not trusted: "
+                   "no discount）"))
 
     w.section("假设分析", "What-if")
-    st.caption("调整各因子，查看系数变化（乘积并限制在区间内） · set the parts to see the factor "
-               "(their product, clipped to the band)")
-    product = 1.0
-    cols = st.columns(max(len(parts), 1))
-    for col, p in zip(cols, parts, strict=False):
-        current = float(row[p]) if pd.notna(row[p]) else 1.0
+    st.caption("调整各分项，查看系数变化 · set the parts to see the factor they would give")
+    chosen: dict[str, float] = {}
+    for col, p in zip(st.columns(len(parts)), parts, strict=True):
         with col:
-            product *= st.slider(str(p), 0.5, 1.5, value=round(current, 3), step=0.01,
-                                 key=f"ins_whatif_{enterprise}_{p}")
-    whatif = min(max(product, lo), hi)
-    w.metric("假设系数", "what-if factor", whatif, "×", digits=3,
-             help=f"{product:.3f} clipped to [{lo}, {hi}]")
+            chosen[p] = st.slider(f"{PARTS[p][0]} {PARTS[p][1]}", 0.5, 1.5,
+                                  value=round(float(row[p]), 3), step=0.005,
+                                  key=f"ins_whatif_{enterprise}_{p}")
+    after = factor_of(chosen, float(row["balance_constant"]), bool(row.get("trusted", True)),
+                      lo, hi)
+    w.metric("假设系数", "what-if factor", after, "×", digits=3)
+    if "level" in factors and v.vehicle_detail:
+        vehicles = factors[(factors["level"] == "vehicle") & (factors["year"] == year)
+                           & (factors["enterprise_id"] == enterprise)]
+        if not vehicles.empty:
+            w.section("车辆系数", "Vehicle factors")
+            w.table(vehicles, "ins_vehicles", columns=["vehicle_id", "factor", *parts, "trusted"],
+                    file_name=f"vehicle_factors_{enterprise}_{year}")
     if cards is not None and not cards.empty:
-        w.section("模型说明", "Model cards")
-        w.table(cards, "ins_cards", file_name="model_cards")
+        w.section("模型卡", "Model cards")
+        w.table(cards, "ins_cards", columns=[c for c in cards.columns
+                                             if c not in ("card_json", "card_markdown")],
+                file_name="model_cards")
+        for _, card in cards.iterrows():
+            with st.expander(f"{card['model']}"):
+                st.markdown(str(card.get("card_markdown", "")))

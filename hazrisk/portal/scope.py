@@ -119,8 +119,8 @@ def viewer_for(user: User | None, insured: Iterable[str] = ()) -> Viewer:
 def restrict(df: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
     """Rows of ``df`` the viewer may see: filtered on ``enterprise_id`` by the enterprise scope
     and, for an operator, vehicle-level rows on ``provider_id`` and gateway rows on
-    ``source_provider_id``. Frames with neither column
-    are aggregates and pass unchanged."""
+    ``source_provider_id``; roles without vehicle detail lose every row naming a vehicle.
+    Frames with none of these columns are aggregates and pass unchanged."""
     out = df
     if viewer.role == "operator" and "source_provider_id" in out.columns:
         out = out[out["source_provider_id"].isin(viewer.providers or ())]
@@ -129,7 +129,7 @@ def restrict(df: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
     elif viewer.enterprises is not None and "enterprise_id" in out.columns:
         out = out[out["enterprise_id"].isin(viewer.enterprises)]
     if not viewer.vehicle_detail and "vehicle_id" in out.columns:
-        out = out.iloc[0:0]
+        out = out[out["vehicle_id"].isna()]  # rows naming a vehicle are vehicle-level
     return out
 
 

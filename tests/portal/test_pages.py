@@ -247,3 +247,49 @@ def test_csv_download_is_utf8_with_bom_and_bilingual_headings(monkeypatch):
     assert text.splitlines()[0] == "服务商编号 provider,比率 rate (%)"
     assert text.splitlines()[1] == "P01,98.76"
     assert "\r\n" in text
+
+
+@pytest.fixture()
+def with_factors(published, tmp_path, monkeypatch):
+    """A copy of the sample snapshot with risk-model tables as the risk models publish them
+    (factor = clip(balance x product of parts), no discount when not trusted)."""
+    import shutil
+
+    import duckdb
+
+    snap = tmp_path / "with_factors.duckdb"
+    shutil.copy(published.snapshot, snap)
+    snap.chmod(0o644)
+    con = duckdb.connect(str(snap))
+    con.execute("""
+        CREATE TABLE mart.premium_factors AS SELECT * FROM (VALUES
+          ('enterprise', 'E0001', NULL, 2026, 1.2, 1.05, 1.10, 1.00, 1.00, 1.155, true, 1.04, 'm1',
+           now()),
+          ('enterprise', 'E0002', NULL, 2026, 1.0, 0.90, 0.95, 1.00, 1.00, 0.855, false, 1.04,
+           'm1', now()),
+          ('vehicle', 'E0001', 'V00001', 2026, 1.1, 1.0, 1.05, 1.0, 1.0, 1.05, true, 1.04, 'm1',
+           now()))
+          t(level, enterprise_id, vehicle_id, year, factor, claims_record, behaviour, management,
+            data_quality, raw_factor, trusted, balance_constant, model, computed_at)""")
+    con.execute("""CREATE TABLE mart.model_cards AS SELECT 'm1' AS model, now() AS fitted_at,
+        '2023-2025' AS train_years, 2026 AS test_year, DATE '2026-09-30' AS as_at,
+        'abc' AS fingerprint, '0.1.0' AS hazrisk_version, '{}' AS card_json,
+        '# 模型卡 m1' AS card_markdown""")
+    con.close()
+    monkeypatch.setenv("HAZRISK_SNAPSHOT", str(snap))
+    return snap
+
+
+def test_insurance_page_shows_parts_and_what_if_within_scope(portal, with_factors):
+    at = portal("insurer", "insurance")
+    assert at.selectbox(key="ins_enterprise").options == ["E0002"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["调整系数 factor"] == "1.000 ×"  # E0002: 1.04 x 0.855 = 0.889, no discount
+    assert metrics["假设系数 what-if factor"] == "1.000 ×"
+    assert not any("vehicle" in str(c) for df in frames(at) for c in df.columns)
+    at = portal("enterprise", "insurance")
+    assert at.selectbox(key="ins_enterprise").options == ["E0001"]
+    at.slider(key="ins_whatif_E0001_behaviour").set_value(0.9).run()
+    # 1.04 x 1.05 x 0.9 x 1 x 1 = 0.9828
+    assert {m.label: m.value for m in at.metric}["假设系数 what-if factor"] == "0.983 ×"
+    assert any("车辆编号 vehicle" in df.columns for df in frames(at))
