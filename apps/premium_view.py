@@ -10,7 +10,6 @@ data). The what-if recomputes that formula with the parts the user sets.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -66,7 +65,7 @@ def factors_view(factors: pd.DataFrame, cards: pd.DataFrame | None, v: Viewer) -
     enterprise = w.pick("企业", "Enterprise", ids, key="ins_enterprise")
     if enterprise is None:
         return
-    row: dict[str, Any] = ents[ents["enterprise_id"] == enterprise].iloc[0].to_dict()
+    row = {str(k): val for k, val in ents[ents["enterprise_id"] == enterprise].iloc[0].items()}
     w.section("系数构成", "Factor parts")
     cols = st.columns(len(parts) + 1)
     with cols[0]:
