@@ -293,3 +293,41 @@ def test_insurance_page_shows_parts_and_what_if_within_scope(portal, with_factor
     # 1.04 x 1.05 x 0.9 x 1 x 1 = 0.9828
     assert {m.label: m.value for m in at.metric}["假设系数 what-if factor"] == "0.983 ×"
     assert any("车辆编号 vehicle" in df.columns for df in frames(at))
+
+
+def test_other_enterprise_by_widget_value_is_not_shown(portal):
+    """A forged widget value (session state set to another enterprise) never reaches its data:
+    Streamlit refuses a value outside the options, and the data layer refuses the party."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["user"] = USERS["enterprise"]
+    at.run()
+    at.switch_page("pages/enterprises.py")
+    at.session_state["ent_period"] = PERIOD
+    at.session_state["ent_enterprise"] = "E0002"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="ent_enterprise").value == "E0001"
+    for df in frames(at):
+        if "车牌 plate" in df.columns:
+            assert df["车牌 plate"].str.startswith("浙H").all()  # E0001's plates only
+
+
+def test_data_layer_refuses_parties_outside_the_scope(portal, monkeypatch):
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import data
+    from hazrisk.portal.scope import NotAuthorised, viewer_for
+
+    ent = viewer_for(USERS["enterprise"])
+    for call in (lambda: data.violations(ent, PERIOD, "E0002"),
+                 lambda: data.enterprise_history(ent, "E0002"),
+                 lambda: data.fleet(ent, "E0002"),
+                 lambda: data.failing_vehicles(ent, PERIOD, "P01", "data_qualification"),
+                 lambda: data.registry_rejects(ent),
+                 lambda: data.reports(ent)):
+        with pytest.raises(NotAuthorised):
+            call()
+    op = viewer_for(USERS["operator"])
+    with pytest.raises(NotAuthorised):
+        data.failing_vehicles(op, PERIOD, "P02", "data_qualification")
+    assert set(data.failing_vehicles(op, PERIOD, "P01", "data_qualification")["provider_id"]) <= {
+        "P01"}
