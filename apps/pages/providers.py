@@ -75,7 +75,7 @@ else:
 w.section("不合格明细", "Drill-down: failing vehicles and records")
 metrics = dict(zip(rates["metric"], rates["name_zh"], strict=False))
 scored = rates[rates["direction"] == "higher"]  # default: the provider's weakest rate
-weakest = str(scored.loc[scored["rate"].idxmin(), "metric"]) if not scored.empty else None
+weakest = (str(scored.sort_values("rate")["metric"].iloc[0]) if not scored.empty else None)
 metric = w.pick("指标", "Metric", list(metrics), key="prov_metric", fmt=metrics,
                 index=list(metrics).index(weakest) if weakest in metrics else 0)
 if metric is not None:
