@@ -59,6 +59,8 @@ def display_frame(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.
             out[c] = pd.to_numeric(out[c], errors="coerce") * 100
         elif isinstance(out[c].dtype, pd.DatetimeTZDtype):
             out[c] = out[c].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+        if len(out) and out[c].isna().all():  # e.g. no previous period: a dash, not "None"
+            out[c] = "—"
     return out.rename(columns={c: column_label(c) for c in cols})
 
 
@@ -70,6 +72,8 @@ def table(df: pd.DataFrame, key: str, *, columns: Sequence[str] | None = None,
     config: dict[str, Any] = {}
     for c in [c for c in (columns or df.columns) if c in df.columns]:
         spec = COLUMNS.get(c)
+        if not pd.api.types.is_numeric_dtype(shown[column_label(c)]):
+            continue
         if spec and spec[2] in ("%",):
             config[column_label(c)] = st.column_config.NumberColumn(format="%.2f %%")
         elif spec and spec[3] is not None:
