@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q -U pip 2>&1 | grep -v 'is ignored' || true
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev,reports,app,excel]' 2>&1 | grep -v 'is ignored' || true
+	$(BIN)/pip install -q -e '.[dev,reports,app,lab,excel]' 2>&1 | grep -v 'is ignored' || true
 	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis" 
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/hazrisk demo --out $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff check hazrisk tests benchmarks apps
+	$(BIN)/ruff check hazrisk tests benchmarks notebooks apps
 
 typecheck: $(STAMP)
 	$(BIN)/mypy hazrisk
