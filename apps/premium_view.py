@@ -1,7 +1,8 @@
 """The premium-factor view: each enterprise's factor, its parts, a what-if.
 
-``mart.premium_factors`` (published by the risk models) holds per priced year one row per
-enterprise (``level = 'enterprise'``) and per vehicle: ``factor`` = clip(``balance_constant`` ×
+``mart.premium_factors`` (published by the risk models, read through
+:func:`hazrisk.snapshot.premium_factors`) holds per priced year and enterprise
+``factor`` = clip(``balance_constant`` ×
 claims_record × behaviour × management × data_quality) to the ``[premium]`` band, the lower
 bound raised to 1 when the telematics data are not ``trusted`` (no discount without trusted
 data). The what-if recomputes that formula with the parts the user sets.
@@ -16,7 +17,6 @@ import streamlit as st
 import widgets as w
 
 from hazrisk.config import load_rules
-from hazrisk.portal.scope import Viewer
 
 #: The factor's parts, as the risk models publish them, with their names.
 PARTS: dict[str, tuple[str, str]] = {
@@ -44,25 +44,26 @@ def factor_of(parts: dict[str, float], balance: float, trusted: bool,
     return min(max(raw, lo if trusted else max(lo, 1.0)), hi)
 
 
-def factors_view(factors: pd.DataFrame, cards: pd.DataFrame | None, v: Viewer) -> None:
-    """Render the factors table, one enterprise's parts and the what-if."""
+def factors_view(factors: pd.DataFrame, year: int | None, cards: pd.DataFrame | None) -> None:
+    """Render the factors of ``year`` (enterprise rows of :func:`hazrisk.snapshot.premium_factors`),
+    one enterprise's parts, the what-if and the model cards."""
     lo, hi = band()
     st.caption(f"调整系数区间 factor band [{lo}, {hi}]（交强险费率浮动办法 · compulsory motor "
                "insurance floating band); 系数 = 平衡常数 × 各分项之积 · factor = balance constant "
                "× product of the parts")
-    ents = factors[factors["level"] == "enterprise"] if "level" in factors else factors
-    if ents.empty:
+    if factors.empty or year is None:
         w.no_data("您的范围内没有企业的系数", "no factors for the enterprises in your scope")
         return
-    year = int(ents["year"].max())
-    ents = ents[ents["year"] == year].reset_index(drop=True)
+    ents = factors.reset_index(drop=True)
     parts = [p for p in PARTS if p in ents.columns]
     w.section(f"{year} 年度各企业调整系数", f"factors per enterprise, policy year {year}")
-    w.table(ents, "ins_factors", columns=["enterprise_id", "factor", *parts, "trusted",
-                                          "balance_constant", "model"],
+    w.table(ents, "ins_factors", columns=["enterprise_id", "enterprise_name", "city", "factor",
+                                          *parts, "trusted", "balance_constant", "model"],
             file_name=f"premium_factors_{year}")
     ids = list(ents["enterprise_id"])
-    enterprise = w.pick("企业", "Enterprise", ids, key="ins_enterprise")
+    names = dict(zip(ids, ents.get("enterprise_name", pd.Series(ids)), strict=False))
+    enterprise = w.pick("企业", "Enterprise", ids, key="ins_enterprise",
+                        fmt={k: f"{k} {names.get(k) or ''}".strip() for k in ids})
     if enterprise is None:
         return
     row = {str(k): val for k, val in ents[ents["enterprise_id"] == enterprise].iloc[0].items()}
@@ -90,13 +91,6 @@ def factors_view(factors: pd.DataFrame, cards: pd.DataFrame | None, v: Viewer) -
     after = factor_of(chosen, float(row["balance_constant"]), bool(row.get("trusted", True)),
                       lo, hi)
     w.metric("假设系数", "what-if factor", after, "×", digits=3)
-    if "level" in factors and v.vehicle_detail:
-        vehicles = factors[(factors["level"] == "vehicle") & (factors["year"] == year)
-                           & (factors["enterprise_id"] == enterprise)]
-        if not vehicles.empty:
-            w.section("车辆系数", "Vehicle factors")
-            w.table(vehicles, "ins_vehicles", columns=["vehicle_id", "factor", *parts, "trusted"],
-                    file_name=f"vehicle_factors_{enterprise}_{year}")
     if cards is not None and not cards.empty:
         w.section("模型卡", "Model cards")
         w.table(cards, "ins_cards", columns=[c for c in cards.columns

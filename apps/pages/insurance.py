@@ -18,4 +18,5 @@ if "premium_factors" not in published:
             "mart.premium_factors. Once the insurers' models are published, each enterprise's "
             "factor and its parts appear here.")
     st.stop()
-premium_view.factors_view(published["premium_factors"], published.get("model_cards"), v)
+premium_view.factors_view(published["premium_factors"], published.get("year"),
+                          published.get("model_cards"))

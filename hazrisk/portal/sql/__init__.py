@@ -1,7 +1,8 @@
-"""The portal's own queries (``*.sql`` here, parameters bound): only the insurer scope.
+"""The portal's own queries (``*.sql`` here, parameters bound): the insurer scope and the
+priced years of the premium factors.
 
 Every figure the portal shows comes from :mod:`hazrisk.snapshot`; the portal itself only
-needs to know which enterprises an insurer insures.
+needs to know which enterprises an insurer insures and which year is the latest priced.
 """
 
 from __future__ import annotations
@@ -35,3 +36,8 @@ def insured_enterprises(con: duckdb.DuckDBPyConnection, insurer: str) -> list[st
         if _has_columns(con, table, ("insurer_id", "enterprise_id")):
             found.update(r[0] for r in con.execute(_sql(name), {"insurer": insurer}).fetchall())
     return sorted(found)
+
+
+def premium_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Priced years with enterprise factors in ``mart.premium_factors``, oldest first."""
+    return [int(r[0]) for r in con.execute(_sql("premium_years")).fetchall()]
