@@ -17,6 +17,7 @@ import streamlit as st
 import widgets as w
 
 from hazrisk.config import load_rules
+from hazrisk.snapshot import card_metrics
 
 #: The factor's parts, as the risk models publish them, with their names.
 PARTS: dict[str, tuple[str, str]] = {
@@ -96,6 +97,10 @@ def factors_view(factors: pd.DataFrame, year: int | None, cards: pd.DataFrame | 
         w.table(cards, "ins_cards", columns=[c for c in cards.columns
                                              if c not in ("card_json", "card_markdown")],
                 file_name="model_cards")
-        for _, card in cards.iterrows():
+        for i, card in cards.reset_index(drop=True).iterrows():
             with st.expander(f"{card['model']}"):
+                metrics = card_metrics(str(card.get("card_json") or "{}"))
+                if not metrics["comparison"].empty:
+                    w.table(metrics["comparison"], f"ins_card_cmp_{i}",
+                            file_name=f"model_comparison_{card['model']}")
                 st.markdown(str(card.get("card_markdown", "")))

@@ -284,7 +284,8 @@ def with_factors(published, tmp_path, monkeypatch):
             data_quality, raw_factor, trusted, balance_constant, model, computed_at)""")
     con.execute("""CREATE TABLE mart.model_cards AS SELECT 'm1' AS model, now() AS fitted_at,
         '2023-2025' AS train_years, 2026 AS test_year, DATE '2026-09-30' AS as_at,
-        'abc' AS fingerprint, '0.1.0' AS hazrisk_version, '{}' AS card_json,
+        'abc' AS fingerprint, '0.1.0' AS hazrisk_version,
+        '{"metrics": {"comparison": [{"model": "glm", "gini": 0.31}]}}' AS card_json,
         '# 模型卡 m1' AS card_markdown""")
     con.close()
     monkeypatch.setenv("HAZRISK_SNAPSHOT", str(snap))
@@ -302,6 +303,7 @@ def test_insurance_page_shows_parts_and_what_if_within_scope(portal, with_factor
     at.slider(key="ins_whatif_E0001_behaviour").set_value(0.9).run()
     # 1.04 x 1.05 x 0.9 x 1 x 1 = 0.9828
     assert {m.label: m.value for m in at.metric}["假设系数 what-if factor"] == "0.983 ×"
+    assert any("gini" in df.columns for df in frames(at))  # the model card's validation
 
 
 def test_other_enterprise_by_widget_value_is_not_shown(portal):
