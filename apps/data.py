@@ -107,12 +107,17 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 _FUNCTIONS["insured"] = _insured
 _FUNCTIONS["premium"] = _premium
-_FUNCTIONS["rate_metrics"] = lambda con: con.execute(
-    "SELECT * FROM mart.rate_metrics").df() if snap.has_table(con, "rate_metrics") else pd.DataFrame()
-_FUNCTIONS["parties"] = lambda con: {
-    t: con.execute(f"SELECT * FROM mart.{t}").df()  # fixed names
-    for t in ("enterprises", "providers", "device_makers", "insurers", "vehicles", "drivers")
-    if snap.has_table(con, t)}
+#: Published registry tables the portal shows as they are (masked by ``hazrisk publish``).
+REGISTRY = ("enterprises", "providers", "device_makers", "insurers", "vehicles", "drivers",
+            "rate_metrics")
+
+
+def _registry(con: Any) -> dict[str, pd.DataFrame]:
+    """The published registry tables (whole; the relational API, no SQL text)."""
+    return {t: con.table(f"mart.{t}").df() for t in REGISTRY if snap.has_table(con, t)}
+
+
+_FUNCTIONS["parties"] = _registry
 
 
 # --- who is looking --------------------------------------------------------------------------
@@ -154,7 +159,7 @@ def period_end(period: str) -> date:
 
 def rate_metrics() -> pd.DataFrame:
     """The metric registry as published: definitions, units, weights, floors, sources."""
-    result: pd.DataFrame = _read("rate_metrics")
+    result: pd.DataFrame = _read("parties").get("rate_metrics", pd.DataFrame())
     return result
 
 
@@ -323,6 +328,13 @@ def files_left_alone(v: Viewer) -> pd.DataFrame:
     if v.role != "evaluator":
         raise NotAuthorised("仅协会可见 / evaluators only")
     return _read("files_left_alone")
+
+
+def ingest_errors(v: Viewer) -> pd.DataFrame:
+    """Dump files whose ingest failed, with the error (evaluators)."""
+    if v.role != "evaluator":
+        raise NotAuthorised("仅协会可见 / evaluators only")
+    return _read("ingest_errors")
 
 
 # --- insurance --------------------------------------------------------------------------------

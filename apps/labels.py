@@ -150,6 +150,7 @@ COLUMNS: dict[str, tuple[str, str, str, str | None]] = {
     "row_number": ("行号", "row", "", "%d"),
     "column_name": ("列", "column", "", None),
     "error": ("错误", "error", "", None),
+    "failed_at": ("失败时间", "failed at", "", None),
     "action": ("处理", "action", "", None),
     # insurance
     "factor": ("调整系数", "adjustment factor", "×", "%.3f"),

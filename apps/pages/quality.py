@@ -51,3 +51,5 @@ if v.role == "evaluator":
     w.table(data.registry_rejects(v), "dq_registry", file_name="registry_rejects")
     w.section("未处理的文件", "Files left alone")
     w.table(data.files_left_alone(v), "dq_left_alone", file_name="files_left_alone")
+    w.section("入库失败", "Failed ingests")
+    w.table(data.ingest_errors(v), "dq_ingest_errors", file_name="ingest_errors")
