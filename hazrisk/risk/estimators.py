@@ -156,7 +156,7 @@ class MonotonicPoissonGBM(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, monotonic_cst: dict[str, int] | Sequence[int] | None = None,
-                 max_iter: int = 200, learning_rate: float = 0.05, max_leaf_nodes: int = 15,
+                 max_iter: int = 100, learning_rate: float = 0.1, max_leaf_nodes: int = 15,
                  min_samples_leaf: int = 100, l2_regularization: float = 1.0,
                  random_state: int = 0) -> None:
         self.monotonic_cst = monotonic_cst

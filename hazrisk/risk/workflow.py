@@ -36,7 +36,7 @@ class FitResult:
     card: dict[str, Any]
 
 
-def test_predictions(model: RiskModel, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def out_of_time_predictions(model: RiskModel, frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Expected developed claims of the test policies under each model."""
     test = frame[frame["split"] == "test"]
     w = (test["exposure_years"] * test["maturity"]).to_numpy(float)
@@ -61,7 +61,7 @@ def fit_and_validate(con: duckdb.DuckDBPyConnection, train_years: list[int], tes
     test = frame[frame["split"] == "test"]
     if test.empty:
         raise ValueError(f"no policies in the test year {test_year}")
-    preds = test_predictions(model, frame)
+    preds = out_of_time_predictions(model, frame)
     comp = validation.compare(test, preds, reps=s.bootstrap_reps, seed=s.random_state)
     w = (test["exposure_years"] * test["maturity"]).to_numpy(float)
     dec = validation.ae_by_decile(test["n_claims"], preds["glm"], w)

@@ -9,7 +9,6 @@ from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from hazrisk.risk.estimators import GLMRegressor, MonotonicPoissonGBM, TelematicsCredibility
 
-
 ESTIMATORS = [
     GLMRegressor(),
     GLMRegressor(family="gamma"),
