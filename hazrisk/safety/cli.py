@@ -45,8 +45,8 @@ def register(subparsers: Any) -> None:
     """Add ``detect`` and ``safety`` (with ``safety history``) to the ``hazrisk`` command."""
     det = subparsers.add_parser(
         "detect", help="detect enterprise violations and rebuild the safety histories",
-        description="(Re)compute safety.violations (with handling), safety.vehicle_days and "
-                    "safety.enterprise_months for Beijing days --start..--end, inclusive (default: "
+        description="(Re)compute safety.violations (with handling), safety.vehicle_days, "
+                    "safety.enterprise_months and safety.vehicle_months for Beijing days --start..--end, inclusive (default: "
                     "every day with data). Idempotent for a range.")
     det.add_argument("--db", required=True, metavar="FILE", help="warehouse DuckDB file")
     det.add_argument("--start", type=_date, metavar="DATE", help="first day (YYYY-MM-DD)")
@@ -129,7 +129,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
         sys.stdout.write(
             f"safety {start} .. {end - timedelta(days=1)}: {report.vehicles} vehicles, "
             f"{report.positions:,} fixes, {out['violations_total']} violations ({counts}); "
-            f"{report.vehicle_days} vehicle-days, {report.enterprise_months} enterprise-months; "
+            f"{report.vehicle_days} vehicle-days, {report.enterprise_months} enterprise-months, "
+            f"{report.vehicle_months} vehicle-months; "
             f"{report.duration_s:.1f} s\n")
     return 0
 

@@ -68,6 +68,7 @@ class DetectReport:
     violations: dict[str, int] = field(default_factory=dict)
     vehicle_days: int = 0
     enterprise_months: int = 0
+    vehicle_months: int = 0
     duration_s: float = 0.0
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -78,6 +79,7 @@ class DetectReport:
             "violations": dict(sorted(self.violations.items())),
             "violations_total": int(sum(self.violations.values())),
             "vehicle_days": self.vehicle_days, "enterprise_months": self.enterprise_months,
+            "vehicle_months": self.vehicle_months,
             "duration_s": round(self.duration_s, 3),
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
         }
@@ -264,6 +266,7 @@ def detect(
     report.violations = counts.violations
     report.vehicle_days = counts.vehicle_days
     report.enterprise_months = counts.enterprise_months
+    report.vehicle_months = counts.vehicle_months
     report.duration_s = time.perf_counter() - wall
     report.timings_s = timings
     return report

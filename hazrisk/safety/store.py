@@ -26,6 +26,9 @@ STAGE_TRACKS = "safety_stage_tracks"
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ``safety`` schema, tables and macro if missing (idempotent)."""
     con.execute(read_sql("schema"))
+    con.execute(read_sql("schema_months"))
+    con.execute(read_sql("comments_months"))
+    con.execute(read_sql("macros"))
 
 
 def create_mart_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -41,11 +44,31 @@ def next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
 
 
+def write_vehicle_months(con: duckdb.DuckDBPyConnection, m0: date, m1: date, now: datetime,
+                         *, detected: bool) -> None:
+    """Rebuild ``safety.vehicle_months`` for the months [m0, m1) inside the caller's transaction.
+
+    ``detected``: replace every row of the range (detected rows from ``safety.vehicle_days``,
+    then the archived vehicle-months detection does not cover); otherwise only the archive
+    rows are refilled (after a history import), the detected rows are left as they are.
+    """
+    params = {"m0": m0, "m1": m1}
+    if detected:
+        con.execute("DELETE FROM safety.vehicle_months WHERE month >= $m0 AND month < $m1",
+                    params)
+        con.execute(read_sql("vehicle_months"), {**params, "now": now})
+    else:
+        con.execute("DELETE FROM safety.vehicle_months WHERE month >= $m0 AND month < $m1 "
+                    "AND source = 'archive'", params)
+    con.execute(read_sql("vehicle_months_archive"), {**params, "now": now})
+
+
 @dataclass
 class WriteCounts:
     violations: dict[str, int]
     vehicle_days: int
     enterprise_months: int
+    vehicle_months: int = 0
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> int:
@@ -86,6 +109,7 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
                     "AND period < $p1", {"p0": m0.strftime("%Y-%m"), "p1": m1.strftime("%Y-%m")})
         con.execute(read_sql("enterprise_months"), {"m0": m0, "m1": m1, "now": now})
         con.execute(read_sql("enterprise_month_rules"), {"m0": m0, "m1": m1})
+        write_vehicle_months(con, m0, m1, now, detected=True)
         n_viol = _count(con, "SELECT count(*) FROM safety_stage_violations", {})
         con.execute(
             "INSERT INTO safety.runs VALUES ($now, $d0, $d1, $veh, $pos, $n, $dur, $pj, $v)",
@@ -114,4 +138,7 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
         enterprise_months=_count(con, "SELECT count(*) FROM safety.enterprise_months WHERE "
                                       "month_start >= $m0 AND month_start < $m1",
                                  {"m0": m0, "m1": m1}),
+        vehicle_months=_count(con, "SELECT count(*) FROM safety.vehicle_months WHERE "
+                                   "month >= $m0 AND month < $m1 AND source = 'detected'",
+                              {"m0": m0, "m1": m1}),
     )

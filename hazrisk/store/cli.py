@@ -59,7 +59,8 @@ def register(subparsers: Any) -> None:
         help="delete data older than its retention horizon (conf [retention])",
         description=(
             "Dynamic monitoring data is kept at least dynamic_data_months (6), violation records "
-            "and their handling at least violation_years (3); rows strictly older than the "
+            "and their handling at least violation_years (3), the vehicle-month safety history "
+            "at least safety_history_years (3); rows strictly older than the "
             "horizon before --as-of (Beijing midnight) are deleted."),
     )
     rt.add_argument("--db", required=True, metavar="FILE")

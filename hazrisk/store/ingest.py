@@ -43,6 +43,7 @@ from hazrisk.store.decode import (
     iter_hexlog_chunks,
     iter_raw_chunks,
 )
+from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.messages import RecordSink
 from hazrisk.store.positions import ChunkResult, append_positions, stage_table
 from hazrisk.store.resolve import Assigner
@@ -174,6 +175,7 @@ def ingest_paths(
     """Ingest every dump named by ``paths`` (files, folders, globs)."""
     sel = select_files(paths)
     report = IngestReport(left_alone=[str(p) for p in sel.left_alone], missing=sel.missing)
+    record_left_alone(con, report.left_alone, "ingest")
     for path in sel.dumps:
         summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress)
         report.files.append(summary)

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.resolve import resolve_terminals
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -493,6 +494,7 @@ def import_registry(
         return report
     found, left, warnings = find_registry_files(folder)
     report.left_alone = left
+    record_left_alone(con, left, "registry import")
     if warnings:
         report.files.append(FileReport("-", str(folder), "skipped", warnings=warnings))
     vehicles_changed = False

@@ -1,7 +1,10 @@
 """``hazrisk retain --as-of DATE``: delete data older than its legal retention horizon.
 
 道路运输车辆动态监督管理办法: dynamic monitoring data is kept at least 6 months, violation
-records and their handling at least 3 years (conf ``[retention]``). The cutoff of a class is
+records and their handling at least 3 years (conf ``[retention]``). The vehicle-month safety
+history (``safety.vehicle_months`` and the imported archive rows) is the enterprise's safety
+record built from the violation records: class ``history``, kept ``safety_history_years``
+(legal minimum 3, as the violation records), dated by the end of its month. The cutoff of a class is
 Beijing midnight of ``as_of - horizon``; only rows whose time is **strictly before** the cutoff
 are deleted, and a row whose time is unknown is never deleted. Horizons shorter than the legal
 minimum are refused.
@@ -19,6 +22,7 @@ from hazrisk.config import Rules, load_rules
 
 LEGAL_MIN_DYNAMIC_MONTHS = 6
 LEGAL_MIN_VIOLATION_YEARS = 3
+LEGAL_MIN_HISTORY_YEARS = 3
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class RetainedTable:
     """A table under retention: its class and the SQL expression giving each row's time."""
 
     table: str  # schema.table, fixed whitelist
-    klass: str  # "dynamic" | "violation"
+    klass: str  # "dynamic" | "violation" | "history"
     time_sql: str  # expression over alias t; NULL = unknown age (never deleted)
 
 
@@ -59,6 +63,15 @@ OPTIONAL_VIOLATION_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+#: The vehicle-month safety history, retained when it exists: a month's row is dated by the
+#: end of its month (Beijing), so a month is deleted only when it lies wholly before the cutoff.
+_MONTH_END = "timezone('Asia/Shanghai', CAST(t.month AS TIMESTAMP) + INTERVAL 1 MONTH)"
+OPTIONAL_HISTORY_TABLES: tuple[RetainedTable, ...] = (
+    RetainedTable("safety.vehicle_months", "history", _MONTH_END),
+    RetainedTable("safety.vehicle_month_archive", "history", _MONTH_END),
+)
+
+
 class RetentionError(ValueError):
     """A retention setting that would break the legal minimum."""
 
@@ -86,9 +99,16 @@ class RetentionResult:
 
 
 def horizons(rules: Rules | None = None) -> dict[str, tuple[str, int]]:
-    """``{"dynamic": ("month", n), "violation": ("year", n)}`` from conf ``[retention]``."""
+    """``{"dynamic": ("month", n), "violation": ("year", n), "history": ("year", n)}`` from
+    conf ``[retention]``."""
     r = (rules or load_rules()).retention
     months, years = int(r.dynamic_data_months), int(r.violation_years)
+    history = int(r.safety_history_years)
+    if history < LEGAL_MIN_HISTORY_YEARS:
+        raise RetentionError(
+            f"retention.safety_history_years = {history} is below the legal minimum "
+            f"{LEGAL_MIN_HISTORY_YEARS} (道路运输车辆动态监督管理办法: violation records and "
+            f"their handling, which the safety history is built from)")
     if months < LEGAL_MIN_DYNAMIC_MONTHS:
         raise RetentionError(
             f"retention.dynamic_data_months = {months} is below the legal minimum "
@@ -97,7 +117,8 @@ def horizons(rules: Rules | None = None) -> dict[str, tuple[str, int]]:
         raise RetentionError(
             f"retention.violation_years = {years} is below the legal minimum "
             f"{LEGAL_MIN_VIOLATION_YEARS} (道路运输车辆动态监督管理办法)")
-    return {"dynamic": ("month", months), "violation": ("year", years)}
+    return {"dynamic": ("month", months), "violation": ("year", years),
+            "history": ("year", history)}
 
 
 def cutoff_for(con: duckdb.DuckDBPyConnection, as_of: date, unit: str, n: int) -> datetime:
@@ -128,6 +149,12 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[RetainedTable]:
         if present:
             out.append(RetainedTable(name, "violation",
                                      "coalesce(" + ", ".join(f"t.{c}" for c in present) + ")"))
+    for rt in OPTIONAL_HISTORY_TABLES:
+        schema, table = rt.table.split(".")
+        if con.execute("SELECT count(*) FROM information_schema.tables "
+                       "WHERE table_schema = $s AND table_name = $t",
+                       {"s": schema, "t": table}).fetchall()[0][0]:
+            out.append(rt)
     return out
 
 

@@ -121,4 +121,5 @@ def test_short_horizons_are_refused(tmp_path: Path) -> None:
     longer = tmp_path / "l.toml"
     longer.write_text('[retention]\nviolation_years = 5\n[retention.sources]\n'
                       'violation_years = "协会 decision"\n')
-    assert horizons(load_rules(longer)) == {"dynamic": ("month", 6), "violation": ("year", 5)}
+    assert horizons(load_rules(longer)) == {"dynamic": ("month", 6), "violation": ("year", 5),
+                                            "history": ("year", 3)}

@@ -54,3 +54,44 @@ LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROU
 -- The metric registry as published (definitions, weights, floors, sources).
 CREATE OR REPLACE VIEW mart.rate_metrics AS
 SELECT * EXCLUDE (ord) FROM rates.metrics ORDER BY ord;
+
+-- Provider x period x metric x vehicle (or unknown terminal '?<key>'): how much of the vehicle
+-- fails the metric (the drill-down behind "worst vehicles per failing rate" in the reports and
+-- the portal). Vehicle-based metrics: failing = vehicles (vehicle-days for the count form of
+-- 轨迹完整率) not in the numerator, from rates.vehicle_results; record-based metrics: failing
+-- records (数据合格率, 上传时间间隔合格率) or km in incomplete segments (轨迹完整率 mileage),
+-- from rates.vehicle_days. Only rows with something failing.
+CREATE OR REPLACE VIEW mart.rate_vehicle_failures AS
+WITH per_vehicle AS (
+    SELECT period, provider_id, vehicle_id AS unit_id, vehicle_id, metric,
+           CAST(count(*) FILTER (WHERE NOT hit) AS DOUBLE) AS failing,
+           CAST(count(*) AS DOUBLE) AS total,
+           array_to_string(list_sort(list_distinct(flatten(
+               list(checks) FILTER (WHERE NOT hit)))), ', ') AS checks
+    FROM rates.vehicle_results GROUP BY ALL
+),
+per_record AS (
+    SELECT period, provider_id, unit_id, any_value(vehicle_id) AS vehicle_id,
+           'data_qualification' AS metric, CAST(sum(records - qualified) AS DOUBLE) AS failing,
+           CAST(sum(records) AS DOUBLE) AS total, NULL AS checks
+    FROM rates.vehicle_days GROUP BY period, provider_id, unit_id
+    UNION ALL
+    SELECT period, provider_id, unit_id, any_value(vehicle_id),
+           'upload_interval_qualification', CAST(sum(interval_records - interval_ok) AS DOUBLE),
+           CAST(sum(interval_records) AS DOUBLE), NULL
+    FROM rates.vehicle_days GROUP BY period, provider_id, unit_id
+    UNION ALL
+    SELECT period, provider_id, unit_id, any_value(vehicle_id),
+           'trajectory_completeness_km', sum(km_total - km_complete), sum(km_total), NULL
+    FROM rates.vehicle_days GROUP BY period, provider_id, unit_id
+),
+failing AS (
+    SELECT * FROM per_vehicle UNION ALL BY NAME SELECT * FROM per_record
+)
+SELECT f.period, f.provider_id, f.metric, m.name_zh, m.unit, f.unit_id, f.vehicle_id,
+       v.plate, f.failing, f.total, f.failing / nullif(f.total, 0) AS failing_share, f.checks
+FROM failing f
+JOIN rates.metrics m ON m.id = f.metric
+LEFT JOIN (SELECT vehicle_id, any_value(plate) AS plate FROM core.vehicles GROUP BY vehicle_id) v
+       ON v.vehicle_id = f.vehicle_id
+WHERE f.failing > 0;

@@ -22,3 +22,11 @@ SELECT * FROM safety.enterprise_month_rules;
 
 CREATE OR REPLACE VIEW mart.safety_vehicle_days AS
 SELECT * FROM safety.vehicle_days;
+
+-- The vehicle-month safety history (ids and figures only: no personal data) and where
+-- detection and an imported archive disagree.
+CREATE OR REPLACE VIEW mart.vehicle_months AS
+SELECT * FROM safety.vehicle_months;
+
+CREATE OR REPLACE VIEW mart.vehicle_month_differences AS
+SELECT * FROM safety.vehicle_month_differences;
