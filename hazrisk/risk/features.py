@@ -129,8 +129,17 @@ def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> b
     return bool(rows[0][0] or views[0][0])
 
 
+def has_report_date(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``core.claims`` carries ``report_date`` (older warehouses do not)."""
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'core' "
+        "AND table_name = 'claims' AND column_name = 'report_date'").fetchall()
+    return bool(rows[0][0])
+
+
 def require_inputs(con: duckdb.DuckDBPyConnection) -> None:
-    """Raise :class:`FeatureError` when an input relation is missing."""
+    """Raise :class:`FeatureError` when an input relation is missing; create the temporary
+    ``risk_claims`` view the SQL reads."""
     for schema, name, how in (
         ("core", "policies", "hazrisk registry import (insurance/policies.csv)"),
         ("core", "claims", "hazrisk registry import (insurance/claims.csv)"),
@@ -138,11 +147,13 @@ def require_inputs(con: duckdb.DuckDBPyConnection) -> None:
     ):
         if not relation_exists(con, schema, name):
             raise FeatureError(f"the warehouse has no {schema}.{name}; run {how} first")
+    con.execute(read_sql("claims_view" if has_report_date(con) else "claims_view_no_report"))
 
 
 def latest_report_date(con: duckdb.DuckDBPyConnection) -> date | None:
     """Latest report (or loss) date in ``core.claims``: the default as-at date."""
-    row = con.execute("SELECT max(coalesce(report_date, loss_date)) FROM core.claims").fetchone()
+    require_inputs(con)
+    row = con.execute("SELECT max(coalesce(report_date, loss_date)) FROM risk_claims").fetchone()
     return row[0] if row else None
 
 

@@ -4,8 +4,8 @@ The full path is ``simulate -> registry import -> ingest -> detect -> history im
 shortcut writes the same tables from :func:`hazrisk.simulate.insurance.make_insurance_book`
 so a notebook, a statistical test or the benchmark can work on thousands of vehicle-years in
 seconds: ``core.enterprises``, ``core.vehicles``, ``core.policies``, ``core.claims`` (with a
-``report_date``) and ``safety.vehicle_months`` in the archive contract (``source =
-'archive'``). Each vehicle-year's observed telematics (what the simulator's measurement layer
+``report_date``) and ``safety.vehicle_months`` (``source = 'archive'``; the table of
+:mod:`hazrisk.safety`). Each vehicle-year's observed telematics (what the simulator's measurement layer
 reports) is spread over the policy's months in proportion to days; yearly totals are exact.
 """
 
@@ -16,25 +16,8 @@ import numpy as np
 import pandas as pd
 
 from hazrisk.risk.features import read_sql
+from hazrisk.safety.store import ensure_schema
 from hazrisk.simulate.insurance import InsuranceResult
-
-#: The ``safety.vehicle_months`` contract (the data layer's table; created here only when
-#: the warehouse does not have it yet).
-VEHICLE_MONTHS_DDL = """
-CREATE SCHEMA IF NOT EXISTS safety;
-CREATE TABLE IF NOT EXISTS safety.vehicle_months (
-    vehicle_id VARCHAR NOT NULL, month DATE NOT NULL, enterprise_id VARCHAR, provider_id VARCHAR,
-    source VARCHAR NOT NULL, source_file VARCHAR, days_registered INTEGER, days_online INTEGER,
-    km DOUBLE, driving_h DOUBLE, night_km DOUBLE, night_km_share DOUBLE, offline_min DOUBLE,
-    offline_share DOUBLE, positions BIGINT, positions_qualified BIGINT, drift_points BIGINT,
-    data_quality_rate DOUBLE, n_speeding INTEGER, n_fatigue INTEGER, n_night_ban INTEGER,
-    n_off_route INTEGER, n_offline_displacement INTEGER, n_adas INTEGER, n_dsm INTEGER,
-    n_violations INTEGER, n_reminded INTEGER, n_handled INTEGER, n_escalated INTEGER,
-    median_time_to_reminder_s DOUBLE, computed_at TIMESTAMPTZ,
-    PRIMARY KEY (vehicle_id, month)
-);
-"""
-
 
 def _split(total: np.ndarray, cum_share_prev: np.ndarray, cum_share: np.ndarray) -> np.ndarray:
     """Integer shares of ``total`` by cumulative fractions (exact totals)."""
@@ -130,7 +113,7 @@ def load_book(con: duckdb.DuckDBPyConnection, res: InsuranceResult, *, random_st
     if res.enterprises is None or res.vehicles is None:
         raise ValueError("load_book needs a book from make_insurance_book (enterprises, vehicles)")
     con.execute("ALTER TABLE core.claims ADD COLUMN IF NOT EXISTS report_date DATE")
-    con.execute(VEHICLE_MONTHS_DDL)
+    ensure_schema(con)
     ent = res.enterprises.assign(import_id=0, source_row=np.arange(len(res.enterprises)) + 2)
     veh = res.vehicles.assign(import_id=0, source_row=np.arange(len(res.vehicles)) + 2)
     pol = res.policies.assign(import_id=0, source_row=np.arange(len(res.policies)) + 2)

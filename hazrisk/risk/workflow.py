@@ -80,6 +80,11 @@ def fit_and_validate(con: duckdb.DuckDBPyConnection, train_years: list[int], tes
         "a feature, part of its effect is enterprise safety culture.",
         "Provider completeness and qualification enter the trust rule, not the GLM.",
     ]
+    from hazrisk.risk.features import has_report_date
+
+    if not has_report_date(con):
+        caveats.append("core.claims has no report_date: claims count as reported on their "
+                       "loss date, so immature years are not developed.")
     card = modelcard.build_card(name=name, model=model, fp=modelcard.fingerprint(con), frame=frame,
                                 relativities=rel, comparison=comp, deciles=dec, caveats=caveats)
     return FitResult(model, frame, rel, comp, dec, dl, card)

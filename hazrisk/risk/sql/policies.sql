@@ -21,7 +21,7 @@ WITH veh AS (
            sum(amount_cny)                         AS amount_cny,
            sum(least(amount_cny, $cap))            AS amount_capped_cny,
            sum(greatest(amount_cny - $cap, 0))     AS amount_excess_cny
-    FROM core.claims
+    FROM risk_claims
     WHERE coalesce(report_date, loss_date) <= $as_at
     GROUP BY policy_id
 )
