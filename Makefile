@@ -12,8 +12,8 @@ $(BIN)/python:
 	$(BIN)/pip install -q -U pip 2>&1 | grep -v 'is ignored' || true
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev,reports,app,excel]' 2>&1 | grep -v 'is ignored' || true
-	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis" 
+	$(BIN)/pip install -q -e '.[dev,reports,app,excel,risk]' 2>&1 | grep -v 'is ignored' || true
+	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis, statsmodels, skops, chainladder"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)

@@ -76,12 +76,20 @@ def run(args: argparse.Namespace) -> int:
         "9 发布 publish",
         lambda: hz(["publish", "--db", str(db), "--out", str(published), "--parquet", str(out / "parquet")]),
     )
+    year = first.year  # the simulator's policies cover the five years before the fleet's days
+    models = out / "models" / "demo"
+    _step("10 风险模型 risk model fit", lambda: hz([
+        "model", "fit", "--db", str(db), "--train-years", f"{year - 4}-{year - 2}",
+        "--test-year", str(year - 1), "--out", str(models)]))
+    _step("11 保费调整系数 premium factors", lambda: hz([
+        "premium", "--db", str(db), "--model", str(models), "--year", str(year)]))
     sys.stdout.write(
         "\nProduced 产出:\n"
         f"  simulated dumps, registry, truth   {sim}\n"
         f"  warehouse (read-write)             {db}\n"
         f"  published snapshot (read-only)     {published}\n"
         f"  published Parquet                  {out / 'parquet'}\n"
+        f"  risk model + model card            {models}\n"
         "Look next 下一步: `hazrisk decode FILE` on any dump, `hazrisk rates explain ...`,\n"
         f"  `hazrisk safety history --db {db} --enterprise ID`.\n"
     )

@@ -60,9 +60,15 @@ MONOTONE = {"log1p_speeding_per_100km": 1, "log1p_fatigue_per_1000km": 1, "night
             "offline_share": 1, "log1p_adas_dsm_per_1000km": 1}
 
 
+def _log_positive(X: Any) -> Any:
+    """``log(max(x, 1))``: km/yr, tonnage and fleet size are >= 1 (an all-missing column,
+    imputed as 0, becomes a constant 0 and is dropped)."""
+    return np.log(np.maximum(X, 1.0))
+
+
 def _log_imputed() -> Pipeline:
     return Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                     ("log", FunctionTransformer(np.log, feature_names_out="one-to-one"))])
+                     ("log", FunctionTransformer(_log_positive, feature_names_out="one-to-one"))])
 
 
 def _string_class(X: Any) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,14 +43,16 @@ def development_table(claims: pd.DataFrame, as_at: date, years: list[int]) -> pd
                           "development": pd.to_datetime(c["report_date"]), "count": 1.0})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tri = cl.Triangle(d, origin="origin", development="development", columns=["count"],
-                              cumulative=False, origin_format="%Y").incr_to_cum()
+            triangle: Any = cl.Triangle  # abstract in the stubs, concrete at run time
+            tri = triangle(d, origin="origin", development="development", columns=["count"],
+                           cumulative=False, origin_format="%Y").incr_to_cum()
             model = cl.Chainladder().fit(tri)
             ult = model.ultimate_.to_frame(origin_as_datetime=True)
         ult_by_year = {int(pd.Timestamp(i).year): float(np.asarray(v).ravel()[0])
                        for i, v in ult.iterrows()}
-        out["ultimate"] = [max(ult_by_year.get(y, r), r)
-                           for y, r in zip(out["year"], out["reported"], strict=True)]
+        ults = [ult_by_year.get(y, float("nan")) for y in out["year"]]
+        out["ultimate"] = [max(u, r) if np.isfinite(u) else r
+                           for u, r in zip(ults, out["reported"], strict=True)]
     out["cdf"] = np.where(out["reported"] > 0, out["ultimate"] / out["reported"].where(
         out["reported"] > 0, 1.0), 1.0)
     out["maturity"] = 1.0 / out["cdf"]

@@ -165,7 +165,8 @@ def _rates(vy: pd.DataFrame, min_online_share: float) -> pd.DataFrame:
     """Per-km, share and handling features of vehicle-years (NaN where undefined)."""
     km = vy["km"].astype(float)
     has = km > 0
-    online = km * np.maximum(1.0 - vy["offline_share"].fillna(0.0).astype(float), min_online_share)
+    online_share = (1.0 - vy["offline_share"].fillna(0.0).astype(float)).clip(lower=min_online_share)
+    online = km * online_share
     out = pd.DataFrame(index=vy.index)
     days = vy["days_registered"].astype(float)
     out["km_per_year"] = (km / days.where(days > 0) * 365.25).where(has)
@@ -292,7 +293,7 @@ def enterprise_features(policies: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (ent, year), g in df.groupby(["enterprise_id", "year"], sort=True):
         gw, gk = w.loc[g.index], kmw.loc[g.index]
-        rec: dict[str, object] = {"enterprise_id": ent, "year": int(year),
+        rec: dict[str, object] = {"enterprise_id": ent, "year": int(str(year)),
                                   "vehicles": int(g["vehicle_id"].nunique()),
                                   "exposure_years": float(gw.sum()),
                                   "premium_cny": float(g["premium_cny"].sum()),

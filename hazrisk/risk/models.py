@@ -182,6 +182,8 @@ def confounding_table(model: RiskModel, train: pd.DataFrame, w: np.ndarray) -> l
     X = pipe[:-1].transform(train)
     cols = [c for c in X.columns if design.PART_OF.get(c) in ("behaviour", "data_quality")
             and c != "telematics_missing"]
+    if not cols:  # no telematics varies in the training years (nothing to diagnose)
+        return []
     X = X[cols]
     y = train["n_claims"].to_numpy(float)
     ent = train["enterprise_id"].to_numpy()

@@ -23,6 +23,7 @@ MARKER = "model.json"
 
 #: The types beyond skops' defaults that the saved pipelines contain (nothing else loads).
 TRUSTED_TYPES: tuple[str, ...] = (
+    "hazrisk.risk.design._log_positive",
     "hazrisk.risk.design._string_class",
     "hazrisk.risk.estimators.GLMRegressor",
     "hazrisk.risk.estimators.MonotonicPoissonGBM",

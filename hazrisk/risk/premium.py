@@ -68,6 +68,7 @@ def balance(raw: np.ndarray, weight: np.ndarray, floor: np.ndarray, b: Bounds,
 
     ``sum(w f)`` is continuous and non-decreasing in ``c``, so bisection on ``log c`` finds
     it whenever ``sum(w * lower) <= sum(w) <= sum(w * max)``; otherwise the nearest end.
+    Of the interval of balancing constants, the one nearest 1.
     """
     lo_b = np.maximum(floor, b.factor_min)
     target = float(weight.sum())
@@ -75,16 +76,23 @@ def balance(raw: np.ndarray, weight: np.ndarray, floor: np.ndarray, b: Bounds,
     def total(c: float) -> float:
         return float((weight * np.clip(c * raw, lo_b, b.factor_max)).sum())
 
-    a, z = -20.0, 20.0
-    for _ in range(200):
-        mid = (a + z) / 2
-        if total(float(np.exp(mid))) < target:
-            a = mid
-        else:
-            z = mid
-        if z - a < tol:
-            break
-    c = float(np.exp((a + z) / 2))
+    def edge(reach: bool) -> float:
+        """Smallest log c with total >= target (``reach``), or largest with total <= it."""
+        a, z = -20.0, 20.0
+        for _ in range(200):
+            mid = (a + z) / 2
+            t = total(float(np.exp(mid)))
+            if (t < target) if reach else (t <= target):
+                a = mid
+            else:
+                z = mid
+            if z - a < tol:
+                break
+        return (a + z) / 2
+
+    # where many factors sit on their bounds, a whole interval of c balances the book: take
+    # the c nearest 1 (the least adjustment of the parts)
+    c = float(np.exp(np.clip(0.0, edge(True), max(edge(False), edge(True)))))
     return np.clip(c * raw, lo_b, b.factor_max), c
 
 
@@ -144,11 +152,12 @@ def premium_factors(model: Any, frame: pd.DataFrame, claims: pd.DataFrame, b: Bo
     w = np.where(w > 0, w, frame["exposure_years"].to_numpy(float))
     ent = enterprise_features(frame.assign(year=0)).set_index("enterprise_id")
     ent_trust = pd.Series(trusted(ent.reset_index(), b), index=ent.index) if trust_of is None else trust_of
-    logs = np.log(vp).mul(frame["exposure_years"].to_numpy(float), axis=0)
+    logs = pd.DataFrame(np.log(vp.to_numpy(float)), columns=vp.columns, index=vp.index)
+    logs = logs.mul(frame["exposure_years"].to_numpy(float), axis=0)
     logs["enterprise_id"] = frame["enterprise_id"].to_numpy()
     sums = logs.groupby("enterprise_id").sum()
     expo = frame.groupby("enterprise_id")["exposure_years"].sum()
-    eparts = np.exp(sums[list(PARTS)].div(expo, axis=0))
+    eparts = sums[list(PARTS)].div(expo, axis=0).apply(np.exp)
     eweight = pd.Series(w, index=frame.index).groupby(frame["enterprise_id"]).sum()
     etab = _finish(eparts, eweight.reindex(eparts.index).to_numpy(float),
                    ent_trust.reindex(eparts.index).fillna(False).to_numpy(bool), b)
@@ -175,10 +184,11 @@ def what_if(model: Any, frame: pd.DataFrame, claims: pd.DataFrame, b: Bounds, en
     m = changed["enterprise_id"] == enterprise
     changed.loc[m, feature] = changed.loc[m, feature] * (1.0 - cut)
     parts = vehicle_parts(model, changed[m], claims)
-    logs = np.log(parts).mul(changed.loc[m, "exposure_years"].to_numpy(float), axis=0).sum()
+    logs = pd.DataFrame(np.log(parts.to_numpy(float)), columns=parts.columns).mul(changed.loc[m, "exposure_years"].to_numpy(float),
+                                           axis=0).sum()
     raw = float(np.exp(logs.sum() / changed.loc[m, "exposure_years"].sum()))
     lower = b.factor_min if bool(row["trusted"]) else max(b.factor_min, 1.0)
-    new = float(np.clip(row["balance_constant"] * raw, lower, b.factor_max))
+    before = float(np.asarray(row["factor"]))
+    new = float(np.clip(float(np.asarray(row["balance_constant"])) * raw, lower, b.factor_max))
     return {"enterprise_id": enterprise, "feature": feature, "cut": cut,
-            "factor": float(row["factor"]), "factor_after": new,
-            "change": new / float(row["factor"]) - 1.0}
+            "factor": before, "factor_after": new, "change": new / before - 1.0}

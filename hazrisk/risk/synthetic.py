@@ -19,6 +19,7 @@ from hazrisk.risk.features import read_sql
 from hazrisk.safety.store import ensure_schema
 from hazrisk.simulate.insurance import InsuranceResult
 
+
 def _split(total: np.ndarray, cum_share_prev: np.ndarray, cum_share: np.ndarray) -> np.ndarray:
     """Integer shares of ``total`` by cumulative fractions (exact totals)."""
     return np.floor(total * cum_share + 1e-9) - np.floor(total * cum_share_prev + 1e-9)

@@ -70,7 +70,7 @@ def ae_by_decile(actual: Any, expected: Any, weight: Any, *, n: int = 10) -> pd.
     order = np.argsort(rate, kind="stable")
     cw = np.cumsum(w[order]) / w.sum()
     dec = np.minimum((cw * n - 1e-12).astype(int), n - 1)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k in range(n):
         sel = order[dec == k]
         ex, ac = float(e[sel].sum()), float(a[sel].sum())

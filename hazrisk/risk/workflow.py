@@ -110,12 +110,15 @@ def pricing_basis(con: duckdb.DuckDBPyConnection, model: RiskModel, year: int) -
     """Policies priced for ``year``: its own policies when imported, else the renewals of
     ``year - 1`` (their exposure and premium as weights, their telematics as features)."""
     s = model.settings
-    kw = {"as_at": model.as_at, "large_loss_cap": s.large_loss_cap,
-          "min_online_share": s.min_online_share}
+    def features(years: list[int], lag: int) -> pd.DataFrame:
+        return policy_features(con, years, lag=lag, as_at=model.as_at,
+                               large_loss_cap=s.large_loss_cap,
+                               min_online_share=s.min_online_share)
+
     try:
-        return policy_features(con, [year], lag=s.lag, **kw)
+        return features([year], s.lag)
     except ValueError:
-        prev = policy_features(con, [year - 1], lag=s.lag - 1 if s.lag > 0 else 0, **kw)
+        prev = features([year - 1], s.lag - 1 if s.lag > 0 else 0)
         return prev.assign(year=year, feature_year=year - 1)
 
 
