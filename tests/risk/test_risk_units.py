@@ -112,3 +112,28 @@ def test_plots_render_with_chinese_font(fitted, tmp_path) -> None:
         for k, fig in enumerate(figs):
             fig.savefig(tmp_path / f"{k}.png")
     assert all((tmp_path / f"{k}.png").stat().st_size > 5000 for k in range(len(figs)))
+
+
+def test_public_api_pinned() -> None:
+    import hazrisk.risk as risk
+
+    assert sorted(risk.__all__) == sorted(
+        ["FEATURES", "PARTS", "TRUSTED_TYPES", "Bounds", "FitResult", "GLMRegressor",
+         "MonotonicPoissonGBM", "RiskModel", "Settings", "Structure", "TelematicsCredibility",
+         "ae_by_decile", "compare", "credibility_factors", "development_table", "double_lift",
+         "enterprise_features", "estimate_structure", "experience_factors", "fit_and_validate",
+         "fit_models", "gini", "load", "lorenz_curve", "policy_features", "premium_factors",
+         "price_year", "relativities", "save", "save_fit", "what_if"])
+    for name in risk.__all__:
+        assert getattr(risk, name) is not None
+
+
+def test_cli_imports_no_modelling_stack() -> None:
+    """``hazrisk --help`` must not pay for statsmodels/chainladder/skops imports."""
+    import subprocess
+    import sys
+
+    code = ("import sys, hazrisk.risk.cli; "
+            "print(any(m in sys.modules for m in ('statsmodels', 'chainladder', 'skops')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
