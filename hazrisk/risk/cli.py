@@ -79,6 +79,9 @@ def register(subparsers: Any) -> None:
     pre.add_argument("--year", type=int, required=True, help="policy year priced")
     pre.add_argument("--enterprise", metavar="ID", help="one enterprise only (its vehicles too)")
     pre.add_argument("--vehicles", action="store_true", help="list vehicle factors")
+    pre.add_argument("--what-if", metavar="FEATURE:PCT", dest="what_if",
+                     help="with --enterprise: its factor if it cut FEATURE (e.g. "
+                          "speeding_per_100km) by PCT percent; nothing is written")
     pre.add_argument("--conf", metavar="FILE", help="rules file over the defaults")
     add_format_argument(pre)
     pre.set_defaults(func=cmd_premium, command_name="premium")
@@ -132,6 +135,8 @@ def cmd_premium(args: argparse.Namespace) -> int:
     except persist.ModelFolderError as exc:
         usage(str(exc))
     bounds = Bounds.from_rules(_rules(args.conf))
+    if args.what_if:
+        return _what_if(args, model, bounds)
     con = open_warehouse(args.db)
     name = str(state.get("name", path.name))
     try:
@@ -149,4 +154,32 @@ def cmd_premium(args: argparse.Namespace) -> int:
     cols = (["vehicle_id", *FACTOR_COLUMNS[:-1]] if args.vehicles else FACTOR_COLUMNS)
     emit(rows.sort_values("factor", ascending=False).round(4), output_format(args),
          columns=table_columns(args, cols))
+    return 0
+
+
+def _what_if(args: argparse.Namespace, model: Any, bounds: Any) -> int:
+    from hazrisk.risk import workflow
+    from hazrisk.risk.features import FeatureError
+    from hazrisk.risk.premium import what_if
+
+    if not args.enterprise:
+        usage("--what-if needs --enterprise")
+    feature, _, pct = str(args.what_if).partition(":")
+    try:
+        cut = float(pct) / 100.0
+    except ValueError:
+        usage(f"--what-if wants FEATURE:PCT, e.g. speeding_per_100km:20, got {args.what_if!r}")
+    if not 0.0 <= cut <= 1.0:
+        usage("--what-if percentage must be within 0..100")
+    con = open_warehouse(args.db, read_only=True)
+    try:
+        basis, claims = workflow.pricing_inputs(con, model, args.year)
+        if args.enterprise not in set(basis["enterprise_id"]):
+            fail(f"enterprise {args.enterprise} has no policies priced for {args.year}")
+        res = what_if(model, basis, claims, bounds, args.enterprise, feature=feature, cut=cut)
+    except (FeatureError, ValueError) as exc:
+        fail(str(exc))
+    finally:
+        con.close()
+    emit([res], output_format(args))
     return 0

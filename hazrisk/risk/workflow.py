@@ -122,18 +122,23 @@ def pricing_basis(con: duckdb.DuckDBPyConnection, model: RiskModel, year: int) -
         return prev.assign(year=year, feature_year=year - 1)
 
 
-def price_year(con: duckdb.DuckDBPyConnection, model: RiskModel, year: int, bounds: Bounds,
-               *, name: str = "model") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Enterprise factors, vehicle factors and per-policy predictions for ``year``."""
+def pricing_inputs(con: duckdb.DuckDBPyConnection, model: RiskModel,
+                   year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pricing basis of ``year`` and each enterprise's claims-record credibility."""
     s = model.settings
     basis = pricing_basis(con, model, year)
     hist = policy_features(con, list(range(year - s.experience_years, year)), lag=s.lag,
                            as_at=model.as_at, large_loss_cap=s.large_loss_cap,
-                           min_online_share=s.min_online_share) \
-        if (year - s.experience_years) < year else basis.iloc[:0]
+                           min_online_share=s.min_online_share)
     dev = dict(zip(model.development["year"], model.development["maturity"], strict=True))
     hist["maturity"] = hist["year"].map(dev).fillna(1.0)
-    claims = experience_factors(model, hist, year)
+    return basis, experience_factors(model, hist, year)
+
+
+def price_year(con: duckdb.DuckDBPyConnection, model: RiskModel, year: int, bounds: Bounds,
+               *, name: str = "model") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Enterprise factors, vehicle factors and per-policy predictions for ``year``."""
+    basis, claims = pricing_inputs(con, model, year)
     ent, veh = premium_factors(model, basis, claims, bounds)
     freq = model.frequency(basis)
     pred = pd.DataFrame({"policy_id": basis["policy_id"], "vehicle_id": basis["vehicle_id"],

@@ -142,3 +142,20 @@ def test_skops_refuses_untrusted_types(run, tmp_path) -> None:
     sio.dump(Sneaky(), copy / "glm.skops")
     with pytest.raises(persist.ModelFolderError, match="trusted list"):
         persist.load(copy)
+
+
+def test_what_if_option(run, capsys) -> None:
+    _, db, out = run
+    capsys.readouterr()
+    assert main(["premium", "--db", str(db), "--model", str(out), "--year", "2026", "--json"]) == 0
+    ent = pd.DataFrame(json.loads(capsys.readouterr().out))
+    e = ent.sort_values("factor")["enterprise_id"].iloc[len(ent) // 2]
+    assert main(["premium", "--db", str(db), "--model", str(out), "--year", "2026",
+                 "--enterprise", e, "--what-if", "speeding_per_100km:50", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)[0]
+    assert res["enterprise_id"] == e and res["cut"] == 0.5
+    assert res["factor_after"] <= res["factor"]
+    assert main(["premium", "--db", str(db), "--model", str(out), "--year", "2026",
+                 "--what-if", "speeding_per_100km:50"]) == 2
+    assert main(["premium", "--db", str(db), "--model", str(out), "--year", "2026",
+                 "--enterprise", e, "--what-if", "tonnage_t:10"]) == 1
