@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hazrisk.store.cli",
     "hazrisk.rates.cli",
     "hazrisk.safety.cli",
+    "hazrisk.history.cli",
     "hazrisk.risk.cli",
     "hazrisk.demo",
 )

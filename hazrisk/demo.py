@@ -1,8 +1,8 @@
 """``hazrisk demo``: the main job end to end on the embedded default.
 
 simulated fleet → decode + ingest into DuckDB → registry import → provider rates and ranking
-→ enterprise safety league table → published snapshot; then a list of what was produced and
-where to look. Each step runs the same public command a user would type, so the demo can never
+→ violation detection → archived safety history import → enterprise safety league table →
+published snapshot; then a list of what was produced and where to look. Each step runs the same public command a user would type, so the demo can never
 drift from the CLI.
 """
 
@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     _step("5 服务商排名 provider ranking", lambda: hz(["rates", "--db", str(db), *span, "--ranking"]))
     _step("6 设备厂家指标 device KPIs", lambda: hz(["devices", "--db", str(db), *span]))
     _step("7 违规检测 violation detection", lambda: hz(["detect", "--db", str(db), *span]))
+    _step("7b 历史安全档案导入 safety history import",
+          lambda: hz(["history", "import", str(sim), "--db", str(db)]))
     _step("8 企业安全排名 enterprise league table", lambda: hz(["safety", "--db", str(db), *span]))
     _step(
         "9 发布 publish",

@@ -16,13 +16,15 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["demo", "--out", str(out), "--vehicles", "12", "--days", "2"]) == 0
     printed = capsys.readouterr().out
     for step in ("simulate", "registry import", "ingest", "provider rates", "ranking",
-                 "device KPIs", "violation detection", "league table", "publish"):
+                 "device KPIs", "violation detection", "history import", "league table",
+                 "publish"):
         assert step in printed, step
     con = duckdb.connect(str(out / "published.duckdb"), read_only=True)
     try:
         tables = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables").fetchall()}
-        for t in ("provider_rates", "provider_ranking", "enterprise_safety", "violations"):
+        for t in ("provider_rates", "provider_ranking", "enterprise_safety", "violations",
+                  "vehicle_months"):
             assert t in tables, t
         n_rates = con.execute("SELECT count(*) FROM provider_rates").fetchall()[0][0]
         assert n_rates > 0

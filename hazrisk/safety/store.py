@@ -48,14 +48,18 @@ def write_vehicle_months(con: duckdb.DuckDBPyConnection, m0: date, m1: date, now
                          *, detected: bool) -> None:
     """Rebuild ``safety.vehicle_months`` for the months [m0, m1) inside the caller's transaction.
 
-    ``detected``: replace every row of the range (detected rows from ``safety.vehicle_days``,
-    then the archived vehicle-months detection does not cover); otherwise only the archive
-    rows are refilled (after a history import), the detected rows are left as they are.
+    ``detected``: replace every row of the range's months that have positions (detected rows
+    from ``safety.vehicle_days``, then the archived vehicle-months detection does not cover);
+    otherwise only the archive rows are refilled (after a history import), the detected rows
+    are left as they are.
     """
+    con.execute(read_sql("months_with_positions"), {"m0": m0, "m1": m1})
     params = {"m0": m0, "m1": m1}
     if detected:
-        con.execute("DELETE FROM safety.vehicle_months WHERE month >= $m0 AND month < $m1",
-                    params)
+        # only months the warehouse has positions for: a detect run over days whose positions
+        # are gone (retention) must not overwrite the long-lived history with empty months
+        con.execute("DELETE FROM safety.vehicle_months WHERE month IN (SELECT month FROM "
+                    "safety_months_with_positions)")
         con.execute(read_sql("vehicle_months"), {**params, "now": now})
     else:
         con.execute("DELETE FROM safety.vehicle_months WHERE month >= $m0 AND month < $m1 "

@@ -13,8 +13,10 @@ HELP = """\
 Simulate a Zhejiang hazmat fleet with known truth and write the output folder of
 ARCHITECTURE.md: dumps/<provider>/<date>.bin or .log.gz (JT/T 808 gateway captures, one format
 per provider), registry/*.csv and *.geojson, logs/handling_log.csv and fault_tickets.csv,
-insurance/policies.csv and claims.csv, truth/ (trajectories, injected faults with file and
-offset, violations, expected provider rates, claims model) and manifest.json (parameters,
+insurance/policies.csv and claims.csv (with report_date), history/vehicle_months.csv (the
+archived vehicle-month safety history of the policy years and the simulated month), truth/
+(trajectories, injected faults with file and offset, violations, expected provider rates,
+claims and history models) and manifest.json (parameters,
 seed, sha256 of every file). Same seed, same bytes.
 """
 
@@ -32,6 +34,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--sample", action="store_true",
                    help="the committed-sample variant (data/sample): also write README.md "
                         "describing the output")
+    p.add_argument("--insurance-years", type=int, default=5, metavar="N",
+                   help="policy years before --start (insurance book and archived history; "
+                        "default 5)")
+    p.add_argument("--independent-effects", action="store_true",
+                   help="claims' enterprise effect independent of safety culture (a book "
+                        "without confounding, for coefficient-recovery tests)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
@@ -45,13 +53,16 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         sys.stderr.write(f"hazrisk simulate: --start {args.start!r} is not YYYY-MM-DD\n")
         return 2
-    if args.vehicles < 1 or args.days < 1 or not 1 <= args.providers <= 8:
-        sys.stderr.write("hazrisk simulate: need --vehicles >= 1, --days >= 1, --providers 1-8\n")
+    if (args.vehicles < 1 or args.days < 1 or not 1 <= args.providers <= 8
+            or args.insurance_years < 1):
+        sys.stderr.write("hazrisk simulate: need --vehicles >= 1, --days >= 1, --providers 1-8, "
+                         "--insurance-years >= 1\n")
         return 2
     t = time.perf_counter()
     res = simulate(args.out, vehicles=args.vehicles, days=args.days, start=start,
                    seed=args.seed, providers=args.providers, sample=args.sample,
-                   progress=not args.no_progress)
+                   progress=not args.no_progress, insurance_years=args.insurance_years,
+                   independent_effects=args.independent_effects)
     took = time.perf_counter() - t
     files = res.manifest["files"]
     size = sum(f["bytes"] for f in files)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 
 from hazrisk.config import load_rules
 from hazrisk.simulate import identity, registry, truthio
@@ -26,7 +27,7 @@ from hazrisk.simulate.movement import BJ, DAY
 from hazrisk.simulate.rng import rng_for, seed_from
 from hazrisk.simulate.vehicle import Context, run_vehicle
 
-OUTPUT_DIRS = ("dumps", "registry", "logs", "insurance", "truth")
+OUTPUT_DIRS = ("dumps", "registry", "logs", "insurance", "history", "truth")
 
 
 @dataclass
@@ -136,7 +137,8 @@ def _flush(writer: DumpWriter, pending: dict[str, list[tuple[np.ndarray, np.ndar
 def simulate(out_dir: str | Path, *, vehicles: int = 40, days: int = 3,
              start: str | dt.date = "2026-10-01", seed: int | np.random.Generator | None = 0,
              providers: int = 6, sample: bool = False, progress: bool = False,
-             insurance_years: int | None = None, fault_scale: float = 1.0) -> SimulationResult:
+             insurance_years: int | None = None, fault_scale: float = 1.0,
+             independent_effects: bool = False) -> SimulationResult:
     """Simulate the Zhejiang hazmat fleet and write the whole output folder.
 
     Parameters
@@ -149,6 +151,9 @@ def simulate(out_dir: str | Path, *, vehicles: int = 40, days: int = 3,
         the output, generated from it (so the sample's documentation cannot go stale).
     progress : tqdm bars on stderr.
     insurance_years : policy years before ``start`` (default 5).
+    independent_effects : draw the claims' enterprise effect independently of the enterprise's
+        safety culture (``make_insurance(correlated=False)``: a book where behaviour is not
+        confounded with the enterprise effect, for coefficient-recovery tests).
     fault_scale : multiply the frame-level fault rates (for tests; 1 = the profiles' rates).
     """
     out = Path(out_dir)
@@ -160,11 +165,17 @@ def simulate(out_dir: str | Path, *, vehicles: int = 40, days: int = 3,
                        fault_scale=fault_scale)
     tables = make_dumps(fleet, out, days=days, progress=progress)
     n_years = insurance_years or 5
-    ins = _insurance(out, fleet, [start_d.year - n_years + k for k in range(n_years)], s)
+    last_day = start_d + dt.timedelta(days=days - 1)
+    ins = _insurance(out, fleet, [start_d.year - n_years + k for k in range(n_years)], s,
+                     as_at=last_day, correlated=not independent_effects)
+    from hazrisk.simulate.history import write_history
+
+    write_history(out, fleet, ins[1] if ins else None, s)
     truthio.write_readmes(out)
     params = {"vehicles": vehicles, "days": days, "start": start_d.isoformat(), "seed": s,
               "providers": providers, "sample": sample, "fault_scale": fault_scale,
-              "insurance_years": ins if ins else None}
+              "insurance_years": ins[0] if ins else None,
+              "independent_effects": independent_effects}
     if sample:
         from hazrisk.simulate.readme import sample_readme
 
@@ -174,16 +185,18 @@ def simulate(out_dir: str | Path, *, vehicles: int = 40, days: int = 3,
     return SimulationResult(out, manifest, summary)
 
 
-def _insurance(out: Path, fleet: Fleet, years: list[int], seed: int) -> list[int]:
+def _insurance(out: Path, fleet: Fleet, years: list[int], seed: int, *,
+               as_at: dt.date, correlated: bool = True) -> tuple[list[int], pd.DataFrame] | None:
     try:
         from hazrisk.simulate.insurance import make_insurance
     except ModuleNotFoundError:
-        return []
+        return None
     ents = fleet.enterprises[["enterprise_id", "city", "safety_culture", "insurer_id"]]
     veh = fleet.vehicles.copy()
-    res = make_insurance(ents, veh, years=years, random_state=seed, insurers=fleet.insurers)
-    res.to_files(out)
-    return years
+    res = make_insurance(ents, veh, years=years, random_state=seed, insurers=fleet.insurers,
+                         correlated=correlated)
+    res.to_files(out, as_at=as_at.isoformat())
+    return years, res.vehicle_years
 
 
 def write_manifest(out: Path, params: dict[str, Any], extra: list[str] | None = None

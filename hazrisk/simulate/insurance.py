@@ -42,6 +42,16 @@ Generating process
    * trend)``. Every claim is capped at the policy limit: the 承运人责任险 statutory minimum per
    accident -- 剧毒/爆炸品 (here UN class 1 and 6) 300,000 CNY up to 10 t, 400,000 above;
    other classes 200,000 / 300,000 (regulatory-research §7) -- times ``limit_multiplier``.
+6b. **Reporting delay** per claim: ``report_date = loss_date + ceil(D)`` days, ``D ~
+   lognormal(median 14 days, sigma 1.3)`` -- P(D > 30 d) = 28 %, P(D > 90 d) = 7.6 %,
+   P(D > 365 d) = 0.6 %: most claims reported within weeks, a tail of months. Motor claims are
+   almost all reported within the accident half-year (Friedland 2010, *Estimating Unpaid
+   Claims Using Basic Techniques*, CAS, auto frequency/severity data shipped with
+   ``chainladder`` as ``friedland_auto_freq_sev``: reported counts at the first 6-month
+   evaluation are 100-110 % of the later ones); the months-long tail (third-party and
+   environmental liability) is an assumption. The insurer's export (``claims.csv``) holds the
+   claims reported by the export date (the last simulated day); ``truth/claims_truth`` holds
+   them all.
 7. **Current premium** (for double-lift charts): a tariff by tonnage band (<= 2 t, 2-5 t,
    5-10 t, > 10 t: shaped like the 交强险 goods-vehicle bands, an unverified recollection, not
    in the research notes) times a
@@ -121,6 +131,7 @@ CLAIMS_COLUMNS: tuple[str, ...] = (
     "loss_date",
     "amount_cny",
     "cause",
+    "report_date",
 )
 INSURERS_COLUMNS: tuple[str, ...] = ("insurer_id", "name")
 
@@ -248,6 +259,10 @@ class InsuranceParams:
     sev_log_mean, class_effects, sev_tanker, sev_night, sev_log_tonnage, tonnage_ref,
     gamma_shape, sev_trend, tail_share, pareto_alpha, pareto_xm, limit_multiplier.
 
+    Reporting
+    ---------
+    report_delay_median_days, report_delay_sigma : lognormal reporting delay (step 6b).
+
     Tariff
     ------
     tariff_bands : (upper tonnage bound, CNY per vehicle-year) pairs, ascending.
@@ -290,6 +305,8 @@ class InsuranceParams:
     pareto_alpha: float = 1.5
     pareto_xm: float = 100_000.0
     limit_multiplier: float = 1.0
+    report_delay_median_days: float = 14.0
+    report_delay_sigma: float = 1.3
 
     tariff_bands: tuple[tuple[float, float], ...] = (
         (2.0, 8_000.0),
@@ -359,13 +376,19 @@ class InsuranceResult:
     enterprises: pd.DataFrame | None = None
     vehicles: pd.DataFrame | None = None
 
-    def to_files(self, out_dir: str | Path) -> list[Path]:
+    def to_files(self, out_dir: str | Path, *, as_at: str | None = None) -> list[Path]:
         """Write the insurance files and their truth under ``out_dir``.
 
         Writes ``insurance/policies.csv``, ``insurance/claims.csv``, ``insurance/insurers.csv``
         (UTF-8, header, ``\\n`` line ends), ``truth/claims_model.json``,
         ``truth/vehicle_years.parquet`` and ``truth/claims_truth.parquet``. Output bytes are
-        a function of the result only.
+        a function of the result (and ``as_at``) only.
+
+        Parameters
+        ----------
+        as_at : str, optional
+            Export date (``YYYY-MM-DD``): ``claims.csv`` then holds only the claims reported
+            by that day, as the insurer's export would; the truth keeps every claim.
 
         Returns
         -------
@@ -376,9 +399,15 @@ class InsuranceResult:
         (out / "insurance").mkdir(parents=True, exist_ok=True)
         (out / "truth").mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
+        claims = self.claims
+        truth = self.truth
+        if as_at is not None:
+            claims = claims[claims["report_date"].astype(str) <= as_at] if len(claims) else claims
+            truth = {**truth, "reporting": {**truth["reporting"], "export_as_at": as_at,
+                                            "claims_in_export": len(claims)}}
         for name, df in (
             ("policies", self.policies),
-            ("claims", self.claims),
+            ("claims", claims),
             ("insurers", self.insurers),
         ):
             path = out / "insurance" / f"{name}.csv"
@@ -386,7 +415,7 @@ class InsuranceResult:
             written.append(path)
         path = out / "truth" / "claims_model.json"
         path.write_text(
-            json.dumps(self.truth, ensure_ascii=False, indent=2, sort_keys=False) + "\n",
+            json.dumps(truth, ensure_ascii=False, indent=2, sort_keys=False) + "\n",
             encoding="utf-8",
         )
         written.append(path)
@@ -936,7 +965,11 @@ def _draw_claims(
     rows, loss_day, amount, uncapped, cause, cat, limit, mu = (
         a[order] for a in (rows, loss_day, amount, uncapped, cause, cat, limit, mu)
     )
+    # reporting delay (step 6b), drawn last so every other draw is as before
+    delay = np.ceil(np.exp(np.log(p.report_delay_median_days)
+                           + p.report_delay_sigma * rng.standard_normal(m)))
     dates = _iso(origin, loss_day)
+    report_dates = _iso(origin, loss_day + delay)
     year_of = [d[:4] for d in dates]
     counter: dict[str, int] = {}
     ids = []
@@ -952,6 +985,7 @@ def _draw_claims(
             "loss_date": dates,
             "amount_cny": amount,
             "cause": cause,
+            "report_date": report_dates,
         }
     )
     claims_truth = pd.DataFrame(
@@ -964,6 +998,9 @@ def _draw_claims(
             "capped": uncapped > limit,
             "sev_mean_attritional": mu,
             "hazmat_major_class": vy["hazmat_major_class"].to_numpy()[rows],
+            "loss_date": dates,
+            "report_date": report_dates,
+            "report_delay_days": delay.astype(int),
         }
     )
     per_row = np.zeros(len(vy))
@@ -1066,6 +1103,16 @@ def _truth_dict(
                 "limit_multiplier": p.limit_multiplier,
                 "applies_to": "every claim (amount_cny = min(amount, limit))",
             },
+        },
+        "reporting": {
+            "delay": "report_date = loss_date + ceil(D) days, D ~ lognormal(log(median), sigma)",
+            "median_days": p.report_delay_median_days,
+            "sigma": p.report_delay_sigma,
+            "source": (
+                "Friedland (2010) auto data (chainladder friedland_auto_freq_sev): motor claims "
+                "almost all reported within the accident half-year; the months-long tail "
+                "(third-party / environmental liability) is an assumption"
+            ),
         },
         "premium": {
             "formula": "exposure * tariff(tonnage band) * class_loading * ncd_factor * insurer_factor",

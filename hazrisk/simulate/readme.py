@@ -39,7 +39,8 @@ Reminders from the monitoring centre are 0x8300 frames (SEND). Blind-area points
 | `expected_device_kpis.csv` | per device maker (`device_model` `*`) and per maker and model: 24 h repair rate (tickets) and data preservation during outages |
 | `vehicle_days.csv` | per vehicle-day: records, qualified fixes, incomplete segments, observed and complete km |
 | `vehicles.csv`, `enterprises.csv`, `providers.csv`, `device_makers.csv` | the true actors: latent `safety_culture`, behaviour rates, terminal intervals, provider and maker quality profiles |
-| `claims_model.json`, `vehicle_years.parquet`, `claims_truth.parquet` | the claims generating process (insurance part) |
+| `claims_model.json`, `vehicle_years.parquet`, `claims_truth.parquet` | the claims generating process (insurance part); `claims_truth` has every claim with `loss_date`, `report_date`, `report_delay_days` (`insurance/claims.csv` only those reported by the last simulated day) |
+| `history_model.json` | how `history/vehicle_months.csv` was drawn: detection factors, false-alarm rates, monthly km noise, calibration |
 
 Fault kinds and what the decoder should say: `bad_checksum` (rejected, bad_checksum: one body
 byte flipped), `truncated` (rejected, truncated: a frame broken off without its closing flag,
@@ -174,7 +175,13 @@ history has the same 5 policy years as a full run ({params.get('insurance_years'
   defects), drivers and escorts, image records, phone verifications, routes/areas/roads GeoJSON
   (columns: README "Registry files").
 - `logs/`: the monitoring centre's handling log and the device fault tickets.
-- `insurance/`: policies and claims; `truth/claims_model.json` has the true coefficients.
+- `insurance/`: policies and claims (with `report_date`: claims reported after the last
+  simulated day are not in the export); `truth/claims_model.json` has the true coefficients
+  and the reporting-delay distribution.
+- `history/vehicle_months.csv`: the vehicle-month safety history an existing platform would
+  export (README "Vehicle-month history files") for every month of the policy years and for
+  the simulated month(s), drawn from the behaviour that drives trips and claims
+  (`truth/history_model.json`); `hazrisk history import` loads it.
 - `truth/`: see `truth/README.md` (trajectories, faults with file + offset, violations,
   expected provider rates, device KPIs, the latent actors).
 

@@ -11,6 +11,7 @@ import duckdb
 REASONS = {
     "ingest": "not a dump (.bin, .log, .txt or their .gz) 非数据转储文件",
     "registry import": "not a registry file of the README contract 非登记文件",
+    "history import": "not a .csv vehicle-month history file 非车辆月度历史档案文件",
 }
 
 

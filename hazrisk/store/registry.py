@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -40,7 +40,7 @@ SEARCH_SUBDIRS = ("", "registry", "logs", "insurance")
 @dataclass(frozen=True)
 class Col:
     name: str
-    type: str = "text"  # text | int | float | date | timestamp
+    type: str = "text"  # text | int | float | date | month | timestamp
     required: bool = False  # a row without it is rejected
     choices: frozenset[str] | None = None  # closed set (rejected otherwise)
     strict: bool = False  # an unreadable value rejects the row (instead of being nulled)
@@ -119,7 +119,7 @@ SPECS: tuple[FileSpec, ...] = (
     FileSpec("claims", "claims", "core.claims",
              (_t("claim_id", required=True), _t("policy_id"), _t("vehicle_id"),
               _t("enterprise_id"), Col("loss_date", "date"), Col("amount_cny", "float"),
-              _t("cause")), key=("claim_id",)),
+              _t("cause"), Col("report_date", "date")), key=("claim_id",)),
     FileSpec("routes", "routes.geojson", "core.fences",
              (_t("fence_id", required=True), _t("enterprise_id"), _t("vehicle_id"), _t("name"),
               Col("buffer_m", "float")), key=("fence_id",), geo="route",
@@ -242,7 +242,21 @@ def parse_float(text: str) -> float:
     return f
 
 
+def parse_month(text: str) -> date:
+    """A month as its first day: ``YYYY-MM``, ``YYYY/MM``, ``YYYY年M月`` or the month's first
+    day as a date (``YYYY-MM-01``, as Excel writes a month cell)."""
+    t = text.strip().replace("/", "-").replace("年", "-").rstrip("月")
+    parts = t.split("-")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        return date(int(parts[0]), int(parts[1]), 1)
+    d = parse_date(t)
+    if d.day != 1:
+        raise ValueError(f"a month is YYYY-MM or its first day, not {text!r}")
+    return d
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
+    "month": parse_month,
     "int": parse_int,
     "float": parse_float,
     "date": parse_date,
@@ -253,6 +267,7 @@ _ARROW: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "float": pa.float64(),
     "date": pa.date32(),
+    "month": pa.date32(),
     "timestamp": pa.timestamp("us", tz="UTC"),
 }
 
@@ -310,6 +325,11 @@ def validate_rows(
             row_problems.append(RowProblem(path, row_no, "valid_to", "row_rejected",
                                            f"valid_to {vt} is before valid_from {vf}", raw))
             rejected = True
+        ld, rd = typed.get("loss_date"), typed.get("report_date")
+        if not rejected and ld is not None and rd is not None and rd < ld:
+            row_problems.append(RowProblem(path, row_no, "report_date", "row_rejected",
+                                           f"report_date {rd} is before loss_date {ld}", raw))
+            rejected = True
         if not rejected and spec.key:
             key = tuple(typed.get(k) for k in spec.key)
             if key in seen:
@@ -340,22 +360,38 @@ def _read_csv(data: bytes, path: str) -> tuple[list[str], list[tuple[int, dict[s
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RegistryFileError(f"{path}: not UTF-8 at byte {exc.start}") from exc
+    return parse_csv_text(text, path)
+
+
+def parse_csv_text(text: str, path: str) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """Header and ``(row number, {column: text})`` records of decoded CSV text; the header
+    is row 1, a record's row is the line it starts on, blank lines are skipped, a record
+    whose width differs from the header's carries ``__width_error__``."""
+    header, records = iter_csv_text(text, path)
+    return header, list(records)
+
+
+def iter_csv_text(text: str, path: str
+                  ) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
+    """:func:`parse_csv_text` with the records as an iterator (bounded memory)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise RegistryFileError(f"{path}: empty file (no header row)") from None
-    rows: list[tuple[int, dict[str, Any]]] = []
-    prev_line = reader.line_num
-    for values in reader:
-        i, prev_line = prev_line + 1, reader.line_num  # row = line where the record starts
-        if not values or all(not v.strip() for v in values):
-            continue
-        row: dict[str, Any] = dict(zip(header, values, strict=False))
-        if len(values) != len(header):
-            row["__width_error__"] = f"{len(values)} fields, header has {len(header)}"
-        rows.append((i, row))
-    return header, rows
+
+    def records() -> Iterator[tuple[int, dict[str, Any]]]:
+        prev_line = reader.line_num
+        for values in reader:
+            i, prev_line = prev_line + 1, reader.line_num  # row = line where the record starts
+            if not values or all(not v.strip() for v in values):
+                continue
+            row: dict[str, Any] = dict(zip(header, values, strict=False))
+            if len(values) != len(header):
+                row["__width_error__"] = f"{len(values)} fields, header has {len(header)}"
+            yield i, row
+
+    return header, records()
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:

@@ -83,6 +83,16 @@ def test_rerun_is_idempotent_and_keeps_other_months(world: World) -> None:
     after = world.con.sql("SELECT * EXCLUDE (computed_at) FROM safety.vehicle_months "
                           "ORDER BY ALL").fetchall()
     assert after == before
+    # a range without positions (none stored, or retained away) writes no vehicle-month and
+    # leaves the history alone, although the registered vehicles get (empty) vehicle-days
+    world.detect("2026-11-01", "2026-11-03")
+    assert world.con.sql("SELECT count(*) FROM safety.vehicle_days WHERE day >= "
+                         "'2026-11-01'").fetchall() == [(4,)]
+    world.con.execute("DELETE FROM store.positions")
+    world.detect("2026-10-01", "2026-10-02")
+    again = world.con.sql("SELECT * EXCLUDE (computed_at) FROM safety.vehicle_months "
+                          "ORDER BY ALL").fetchall()
+    assert again == before
 
 
 def test_comments_on_table_and_every_column(world: World) -> None:

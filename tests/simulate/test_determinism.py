@@ -19,6 +19,7 @@ def test_same_seed_same_bytes(tmp_path: Path, tiny: Path) -> None:
     again = tmp_path / "again"
     simulate(again, vehicles=8, days=1, seed=11, fault_scale=25)
     assert _hashes(again) == _hashes(tiny)
+    assert "history/vehicle_months.csv" in _hashes(tiny)  # the archive is covered too
     assert (again / "manifest.json").read_bytes() == (tiny / "manifest.json").read_bytes()
 
 
@@ -28,6 +29,7 @@ def test_other_seed_other_bytes(tmp_path: Path, tiny: Path) -> None:
     a, b = _hashes(other), _hashes(tiny)
     differ = [p for p in a if p in b and a[p] != b[p]]
     assert "truth/trajectories.parquet" in differ
+    assert "history/vehicle_months.csv" in differ
     assert any(p.startswith("dumps/") for p in differ)
 
 

@@ -62,7 +62,7 @@ def test_dumps_match_the_decoder_and_the_truth(sim_dir: Path,
         want.setdefault(r.file, {})[r.expected_reason] = int(r.count)
     assert {k: f["rejected"] for k, f in files.items() if f["rejected"]} == want
     left = {Path(p).relative_to(sim_dir).parts[0] for p in summary["totals"]["left_alone"]}
-    assert left <= {"registry", "logs", "insurance", "manifest.json", "README.md"}
+    assert left <= {"registry", "logs", "insurance", "history", "manifest.json", "README.md"}
 
 
 def test_faults_land_where_the_simulator_put_them(sim_dir: Path,

@@ -37,5 +37,5 @@ COMMENT ON COLUMN safety.vehicle_months.n_escalated IS '上报安全部门或公
 COMMENT ON COLUMN safety.vehicle_months.median_time_to_reminder_s IS '提醒用时中位数（秒）/ median time to reminder (s)';
 COMMENT ON COLUMN safety.vehicle_months.computed_at IS '计算/导入时间 / when the row was written';
 COMMENT ON TABLE safety.vehicle_month_archive IS '历史平台导出的车辆月度档案（原样保留）/ every imported archive row, as imported';
-COMMENT ON TABLE safety.history_rejects IS '被拒绝的历史档案行（文件、行、列、原因）/ rejected archive rows with file, row, column, reason';
+COMMENT ON TABLE quarantine.history_rejects IS '被拒绝的历史档案行（文件、行、列、原因）/ rejected archive rows with file, row, column, reason';
 COMMENT ON VIEW safety.vehicle_month_differences IS '检测与历史档案重叠车辆月的差异（检测 - 档案）/ detected minus archive where both cover a vehicle-month';

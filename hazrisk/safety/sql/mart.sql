@@ -30,3 +30,7 @@ SELECT * FROM safety.vehicle_months;
 
 CREATE OR REPLACE VIEW mart.vehicle_month_differences AS
 SELECT * FROM safety.vehicle_month_differences;
+
+-- Rejected archive rows of `hazrisk history import` (without the raw row, as registry rejects).
+CREATE OR REPLACE VIEW mart.history_rejects AS
+SELECT source_file, row_no, column_name, reason, imported_at FROM quarantine.history_rejects;

@@ -97,7 +97,7 @@ CREATE TABLE IF NOT EXISTS safety.history_imports (
 );
 
 -- Rejected archive rows (file, row, column, reason), kept with the row as read.
-CREATE TABLE IF NOT EXISTS safety.history_rejects (
+CREATE TABLE IF NOT EXISTS quarantine.history_rejects (
     file_sha256         VARCHAR NOT NULL,
     source_file         VARCHAR NOT NULL,
     row_no              INTEGER NOT NULL,

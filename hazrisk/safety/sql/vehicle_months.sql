@@ -1,4 +1,5 @@
--- Detected vehicle-months for the months [$m0, $m1) (first days of months): sums of
+-- Detected vehicle-months for the months [$m0, $m1) (first days of months) that have positions
+-- (temp table safety_months_with_positions): sums of
 -- safety.vehicle_days over the month, handling figures from safety.violations (a median of
 -- daily medians is not a median). Enterprise and provider: those of the month's last day.
 INSERT INTO safety.vehicle_months
@@ -6,6 +7,7 @@ WITH vd AS (
     SELECT *, CAST(date_trunc('month', day) AS DATE) AS month
     FROM safety.vehicle_days
     WHERE day >= $m0 AND day < $m1
+      AND CAST(date_trunc('month', day) AS DATE) IN (SELECT month FROM safety_months_with_positions)
 ),
 base AS (
     SELECT vehicle_id, month,
