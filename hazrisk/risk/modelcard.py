@@ -64,6 +64,13 @@ def build_card(*, name: str, model: Any, fp: dict[str, Any], frame: pd.DataFrame
     }
 
 
+def _f(value: Any, spec: str) -> str:
+    """A number formatted for the card, or an empty cell when it is missing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return format(float(value), spec)
+
+
 def markdown(card: dict[str, Any]) -> str:
     """The card as Markdown (Chinese headings with English beside)."""
     w = card["data_window"]
@@ -76,31 +83,31 @@ def markdown(card: dict[str, Any]) -> str:
              "| model | Gini | 95 % CI | D² | A/E | A/E in band | deciles in band |",
              "|---|---|---|---|---|---|---|"]
     for r in card["metrics"]["comparison"]:
-        lines.append(f"| {r['model']} | {r['gini']:.3f} | {r['gini_low']:.3f}–{r['gini_high']:.3f} "
-                     f"| {r['d2']:.3f} | {r['ae']:.3f} | {r['ae_within_band']} "
+        lines.append(f"| {r['model']} | {_f(r['gini'], '.3f')} | {_f(r['gini_low'], '.3f')}–{_f(r['gini_high'], '.3f')} "
+                     f"| {_f(r['d2'], '.3f')} | {_f(r['ae'], '.3f')} | {r['ae_within_band']} "
                      f"| {r['deciles_within_band']}/10 |")
     lines += ["", "## 相对系数 Relativities (frequency GLM, 95 % CI)", "",
               "| column | transform | coef | SE | relativity | 95 % CI | part |",
               "|---|---|---|---|---|---|---|"]
     for r in card["relativities"]:
         if r["model"] == "glm":
-            lines.append(f"| {r['column']} | {r['transform']} | {r['coef']:.3f} | {r['se']:.3f} | "
-                         f"{r['relativity']:.3f} | {r['rel_ci_low']:.3f}–{r['rel_ci_high']:.3f} | "
+            lines.append(f"| {r['column']} | {r['transform']} | {_f(r['coef'], '.3f')} | {_f(r['se'], '.3f')} | "
+                         f"{_f(r['relativity'], '.3f')} | {_f(r['rel_ci_low'], '.3f')}–{_f(r['rel_ci_high'], '.3f')} | "
                          f"{r['part']} |")
     c = card["credibility"]
     lines += ["", "## 经验费率 Credibility (Bühlmann–Straub)", "",
-              f"mu {c['mu']:.3f}, within s² {c['s2']:.3f}, between a {c['a']:.4f}, k = s²/a "
+              f"mu {_f(c['mu'], '.3f')}, within s² {_f(c['s2'], '.3f')}, between a {_f(c['a'], '.4f')}, k = s²/a "
               f"{c['k'] if c['k'] is None else round(c['k'], 2)} expected claims; large-loss "
-              f"loading {card['large_loss_loading']:.3f}", "",
+              f"loading {_f(card['large_loss_loading'], '.3f')}", "",
               "## 进展 Development (chain ladder)", "", "| year | reported | ultimate | maturity |",
               "|---|---|---|---|"]
     for r in card["development"]:
-        lines.append(f"| {r['year']} | {r['reported']:.0f} | {r['ultimate']:.1f} | {r['maturity']:.3f} |")
+        lines.append(f"| {r['year']} | {_f(r['reported'], '.0f')} | {_f(r['ultimate'], '.1f')} | {_f(r['maturity'], '.3f')} |")
     lines += ["", "## 混杂诊断 Pooled vs within-enterprise", "", "| column | pooled | within | z | flag |",
               "|---|---|---|---|---|"]
     for r in card["confounding"]:
-        z = "" if r["z"] is None else f"{r['z']:.2f}"
-        lines.append(f"| {r['column']} | {r['pooled']:.3f} | {r['within']:.3f} | {z} | {r['flag']} |")
+        z = "" if r["z"] is None else f"{_f(r['z'], '.2f')}"
+        lines.append(f"| {r['column']} | {_f(r['pooled'], '.3f')} | {_f(r['within'], '.3f')} | {z} | {r['flag']} |")
     lines += ["", "## 特征 Features", ""]
     lines += [f"- `{f['name']}` {f['zh']} / {f['en']} ({f['unit']}; {f['group']})" for f in card["features"]]
     lines += ["", "## 注意 Caveats", ""] + [f"- {c}" for c in card["caveats"]]

@@ -175,9 +175,14 @@ def experience_factors(model: RiskModel, frame: pd.DataFrame, year: int) -> pd.D
     return credibility.credibility_factors(h, model.structure)
 
 
+#: Below this many enterprises with claims the within-enterprise fit is not attempted.
+MIN_ENTERPRISES_FOR_DIAGNOSTIC = 20
+
+
 def confounding_table(model: RiskModel, train: pd.DataFrame, w: np.ndarray) -> list[dict[str, Any]]:
     """Pooled vs within-enterprise Poisson GLM on the behaviour columns (confounding by
-    safety culture; the simulator's estimators, delete-one-enterprise jackknife SEs)."""
+    safety culture; the simulator's estimators, delete-one-enterprise jackknife SEs). Empty
+    when the book is too small or the within-enterprise fit does not converge."""
     pipe = model.pipelines["glm"]
     X = pipe[:-1].transform(train)
     cols = [c for c in X.columns if design.PART_OF.get(c) in ("behaviour", "data_quality")
@@ -188,9 +193,17 @@ def confounding_table(model: RiskModel, train: pd.DataFrame, w: np.ndarray) -> l
     y = train["n_claims"].to_numpy(float)
     ent = train["enterprise_id"].to_numpy()
     ok = w > 0
-    pooled = fit_poisson_glm(X[ok], y[ok], w[ok], groups=ent[ok])
-    within = fit_poisson_within(X[ok], y[ok], w[ok], ent[ok])
-    if pooled.jackknife_deltas is None or within.jackknife_deltas is None:
+    with_claims = pd.Series(y[ok]).groupby(ent[ok]).sum()
+    if (with_claims > 0).sum() < MIN_ENTERPRISES_FOR_DIAGNOSTIC:
+        return []  # too few enterprises with claims for a within-enterprise estimate
+    try:
+        with np.errstate(all="ignore"):
+            pooled = fit_poisson_glm(X[ok], y[ok], w[ok], groups=ent[ok])
+            within = fit_poisson_within(X[ok], y[ok], w[ok], ent[ok])
+    except (np.linalg.LinAlgError, ValueError):
+        return []
+    if (pooled.jackknife_deltas is None or within.jackknife_deltas is None
+            or not np.isfinite(within.coef.to_numpy()).all()):
         return []
     d = pooled.jackknife_deltas[:, 1:] - within.jackknife_deltas
     g = d.shape[0]
@@ -218,9 +231,10 @@ def relativities(model: RiskModel, name: str = "glm") -> pd.DataFrame:
     for j, c in enumerate(names):
         feat, tr = design.TRANSFORMS.get(c, (c, "identity"))
         b, e = float(coef[j]), float(se[j])
+        lo, hi = np.clip([b - 1.96 * e, b, b + 1.96 * e], -700.0, 700.0)[[0, 2]]
         rows.append({"model": name, "column": c, "feature": feat, "transform": tr, "coef": b,
                      "se": e, "ci_low": b - 1.96 * e, "ci_high": b + 1.96 * e,
-                     "relativity": float(np.exp(b)), "rel_ci_low": float(np.exp(b - 1.96 * e)),
-                     "rel_ci_high": float(np.exp(b + 1.96 * e)),
+                     "relativity": float(np.exp(np.clip(b, -700.0, 700.0))),
+                     "rel_ci_low": float(np.exp(lo)), "rel_ci_high": float(np.exp(hi)),
                      "part": design.PART_OF.get(c, "tariff" if c != "intercept" else "")})
     return pd.DataFrame(rows)

@@ -107,8 +107,8 @@ def load_book(con: duckdb.DuckDBPyConnection, res: InsuranceResult, *, random_st
               report_delay_days: float = 45.0) -> None:
     """Write ``res`` into the warehouse ``con`` (schema created by ``store.connect``).
 
-    Claims get ``report_date = loss_date + Exponential(report_delay_days)`` days (a reporting
-    delay for the as-at and chain-ladder logic).
+    Claims keep the simulator's ``report_date`` (books without one get ``loss_date +
+    Exponential(report_delay_days)`` days).
     """
     rng = np.random.default_rng(random_state + 1)
     if res.enterprises is None or res.vehicles is None:
@@ -119,8 +119,10 @@ def load_book(con: duckdb.DuckDBPyConnection, res: InsuranceResult, *, random_st
     veh = res.vehicles.assign(import_id=0, source_row=np.arange(len(res.vehicles)) + 2)
     pol = res.policies.assign(import_id=0, source_row=np.arange(len(res.policies)) + 2)
     clm = res.claims.assign(import_id=0, source_row=np.arange(len(res.claims)) + 2)
-    delay = np.floor(rng.exponential(report_delay_days, len(clm))).astype(int)
-    clm["report_date"] = (pd.to_datetime(clm["loss_date"]) + pd.to_timedelta(delay, "D")).dt.date
+    if "report_date" not in clm.columns:  # books drawn before the simulator had delays
+        delay = np.floor(rng.exponential(report_delay_days, len(clm))).astype(int)
+        clm["report_date"] = (pd.to_datetime(clm["loss_date"])
+                              + pd.to_timedelta(delay, "D")).dt.date
     vm = vehicle_months(res, random_state=random_state)
     frames = {"_risk_ent": ent, "_risk_veh": veh, "_risk_pol": pol, "_risk_clm": clm,
               "_risk_vm": vm}
