@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q -U pip 2>&1 | grep -v 'is ignored' || true
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev,reports,app,excel,risk]' 2>&1 | grep -v 'is ignored' || true
+	$(BIN)/pip install -q -e '.[dev,reports,app,lab,excel,risk]' 2>&1 | grep -v 'is ignored' || true
 	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis, statsmodels, skops, chainladder"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
@@ -26,12 +26,12 @@ demo: $(STAMP)
 	$(BIN)/hazrisk demo --out $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff check hazrisk tests benchmarks
+	$(BIN)/ruff check hazrisk tests benchmarks notebooks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy hazrisk
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) sysdeps lint typecheck
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

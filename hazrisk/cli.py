@@ -23,7 +23,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hazrisk.store.cli",
     "hazrisk.rates.cli",
     "hazrisk.safety.cli",
+    "hazrisk.safety.holds_cli",
     "hazrisk.history.cli",
+    "hazrisk.reports.cli",
     "hazrisk.risk.cli",
     "hazrisk.demo",
 )

@@ -2,7 +2,7 @@
 
 simulated fleet → decode + ingest into DuckDB → registry import → provider rates and ranking
 → violation detection → archived safety history import → enterprise safety league table →
-published snapshot; then a list of what was produced and where to look. Each step runs the same public command a user would type, so the demo can never
+published snapshot → a provider-evaluation report (papermill, HTML); then a list of what was produced and where to look. Each step runs the same public command a user would type, so the demo can never
 drift from the CLI.
 """
 
@@ -78,21 +78,32 @@ def run(args: argparse.Namespace) -> int:
         "9 发布 publish",
         lambda: hz(["publish", "--db", str(db), "--out", str(published), "--parquet", str(out / "parquet")]),
     )
+    reports = out / "reports"
+    period = f"{span[1]}..{span[3]}"
+    _step(
+        "10 服务商考核报告 provider-evaluation report",
+        lambda: hz(["report", "run", "provider_evaluation", "--period", period,
+                    "--snapshot", str(published), "--reports-dir", str(reports)]),
+    )
     year = first.year  # the simulator's policies cover the five years before the fleet's days
     models = out / "models" / "demo"
-    _step("10 风险模型 risk model fit", lambda: hz([
+    _step("11 风险模型 risk model fit", lambda: hz([
         "model", "fit", "--db", str(db), "--train-years", f"{year - 4}-{year - 2}",
         "--test-year", str(year - 1), "--out", str(models)]))
-    _step("11 保费调整系数 premium factors", lambda: hz([
+    _step("12 保费调整系数 premium factors", lambda: hz([
         "premium", "--db", str(db), "--model", str(models), "--year", str(year)]))
+    _step("13 发布风险模型 publish with the risk marts", lambda: hz([
+        "publish", "--db", str(db), "--out", str(published), "--parquet", str(out / "parquet")]))
     sys.stdout.write(
         "\nProduced 产出:\n"
         f"  simulated dumps, registry, truth   {sim}\n"
         f"  warehouse (read-write)             {db}\n"
         f"  published snapshot (read-only)     {published}\n"
         f"  published Parquet                  {out / 'parquet'}\n"
+        f"  provider-evaluation report (HTML)  {reports / 'provider_evaluation' / period / 'report.html'}\n"
         f"  risk model + model card            {models}\n"
         "Look next 下一步: `hazrisk decode FILE` on any dump, `hazrisk rates explain ...`,\n"
+        "  `jupyter lab notebooks/` (or `hazrisk lab`), `hazrisk report list`,\n"
         f"  `hazrisk safety history --db {db} --enterprise ID`.\n"
     )
     return 0

@@ -17,8 +17,11 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     printed = capsys.readouterr().out
     for step in ("simulate", "registry import", "ingest", "provider rates", "ranking",
                  "device KPIs", "violation detection", "history import", "league table",
-                 "publish"):
+                 "publish", "provider-evaluation report"):
         assert step in printed, step
+    html = out / "reports" / "provider_evaluation" / "2026-10-01..2026-10-02" / "report.html"
+    assert html.is_file() and str(html) in printed
+    assert (html.parent / "lineage.json").is_file()
     con = duckdb.connect(str(out / "published.duckdb"), read_only=True)
     try:
         tables = {r[0] for r in con.execute(

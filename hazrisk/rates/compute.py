@@ -23,10 +23,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
 from hazrisk.rates import _sql
 from hazrisk.rates.period import Period
 from hazrisk.rates.registry import MetricRegistry, metric_registry
+from hazrisk.safety.records import purge_cutoff, refuse_purged
 
 Record = dict[str, Any]
 
@@ -81,6 +83,11 @@ def param_values(rules: Rules) -> dict[str, Any]:
         "domain_max_age_days": rules.domain.max_answer_age_days,
         "network_basis": r.network_basis,
         "repair_within_s": rules.device.repair_within_s,
+        "repair_target": rules.device.repair_target,
+        "preservation_target": rules.device.preservation_target,
+        "silent_fault_s": rules.device.silent_fault_s,
+        "silent_moved_km": rules.device.silent_moved_km,
+        "provider_pass_score": rules.verdict.provider_pass_score,
         "outage_factor": r.outage_factor,
         "outage_parked_below_kmh": r.outage_parked_below_kmh,
         "ci_z": r.ci_z,
@@ -109,7 +116,8 @@ def _metrics_table(registry: MetricRegistry) -> pa.Table:
         ("definition", pa.string()), ("direction", pa.string()), ("floor", pa.float64()),
         ("weight", pa.float64()), ("national_weight", pa.float64()), ("interval", pa.string()),
         ("source", pa.string()), ("floor_source", pa.string()), ("weight_source", pa.string()),
-        ("national_weight_source", pa.string()),
+        ("national_weight_source", pa.string()), ("target", pa.float64()),
+        ("target_source", pa.string()),
     ])
     return pa.Table.from_pylist(rows, schema=schema)
 
@@ -131,6 +139,17 @@ def install(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> None:
         con.execute("CREATE OR REPLACE TABLE rates.metrics AS SELECT * FROM _rates_metrics_in")
     finally:
         con.unregister("_rates_metrics_in")
+    weights = pa.table({
+        "metric": list(rules.rate_enterprise_weights),
+        "weight": [float(rules.rate_enterprise_weights[k]) for k in rules.rate_enterprise_weights],
+        "source": [rules.source(f"rate_enterprise_weights.{k}")
+                   for k in rules.rate_enterprise_weights]})
+    con.register("_rates_ent_weights_in", weights)
+    try:
+        con.execute("CREATE OR REPLACE TABLE rates.enterprise_weights AS "
+                    "SELECT * FROM _rates_ent_weights_in")
+    finally:
+        con.unregister("_rates_ent_weights_in")
     _sql.script(con, "macros.sql")
     _sql.script(con, "mart.sql")
 
@@ -144,6 +163,38 @@ def _params(period: Period, rules: Rules) -> dict[str, Any]:
         rules_sha256=rules_sha256(rules),
     )
     return p
+
+
+class EmptyPeriodError(CliError, ValueError):
+    """A period without a single position record: nothing to evaluate or rank (a one-line
+    refusal, exit code 1, on the command line)."""
+
+    def __init__(self, message: str) -> None:
+        CliError.__init__(self, message, EXIT_FAILED)
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, period: Period,
+              params: dict[str, Any]) -> dict[str, Any]:
+    """The data's coverage of ``period`` (from the staged vehicle-days) as SQL parameters:
+    ``$cov_start``/``$cov_end`` (first/last Beijing day with data), ``$t_ref`` (the end of the
+    last day with data: registry evidence is judged as of then), ``$covered_minutes`` (the
+    minutes from the first to the last day with data), ``$covered_days``, ``$data_coverage``
+    (covered days / days of the period). Raises :class:`EmptyPeriodError` when there is none.
+    """
+    (row,) = _sql.query(con, "compute.sql", "coverage", params)
+    if not row["covered_days"]:
+        raise EmptyPeriodError(
+            f"{period.label}: no position records in the period; nothing to evaluate, and an "
+            f"empty period is not ranked (nothing stored)")
+    first, last = row["first_day"], row["last_day"]
+    span = (last - first).days + 1
+    t_ref = min(period.t1, Period(last, last).t1)
+    return {
+        "cov_start": first.isoformat(), "cov_end": last.isoformat(),
+        "t_ref": t_ref.isoformat(), "covered_minutes": span * 1440,
+        "covered_days": int(row["covered_days"]),
+        "data_coverage": int(row["covered_days"]) / period.days,
+    }
 
 
 def _transaction(con: duckdb.DuckDBPyConnection) -> bool:
@@ -169,16 +220,25 @@ def compute_rates(
     unit, numerator, denominator, rate, ci_low, ci_high, n_eff, score, national_score.
     """
     rules = rules or load_rules()
+    refuse_purged(con, period.t0, f"rates {period.label}",
+                  "rates.provider_rates / mart.provider_rates")
     params = _params(period, rules)
     began = _transaction(con)
     try:
         install(con, rules)
-        for name in ("vehicle_days", "entered", "connectivity", "vehicle_results",
+        _sql.run(con, "compute.sql", "vehicle_days", params)
+        params.update(_coverage(con, period, params))
+        for name in ("entered", "connectivity", "vehicle_results",
                      "provider_rates", "store_delete", "store_rates",
                      "store_vehicle_results_delete", "store_vehicle_results",
-                     "store_vehicle_days_delete", "store_vehicle_days", "store_period"):
+                     "store_vehicle_days_delete", "store_vehicle_days", "store_entries",
+                     "store_period",
+                     "verdicts", "store_verdicts_delete", "store_verdicts"):
             _sql.run(con, "compute.sql", name, params)
-        for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr"):
+        for name in ("scores", "store_delete", "store"):
+            _sql.run(con, "enterprise.sql", name, params)
+        for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr",
+                    "_rates_ent", "_rates_verdicts"):
             con.execute(f"DROP TABLE IF EXISTS temp.{tmp}")  # fixed names, not input
         if began:
             con.execute("COMMIT")
@@ -208,12 +268,23 @@ def is_current(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules) -> 
     return bool(rows) and rows[0][0] == rules_sha256(rules)
 
 
+def _stored(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
+    """True when results of ``period`` are stored (checked without failing a transaction)."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'rates' "
+                       "AND table_name = 'periods'").fetchall()[0][0]:
+        return False
+    return bool(con.execute("SELECT count(*) FROM rates.periods WHERE period = $p",
+                            {"p": period.label}).fetchall()[0][0])
+
+
 def ensure_rates(
     con: duckdb.DuckDBPyConnection, period: Period, rules: Rules | None = None
 ) -> None:
     """Compute the period's rates unless they are stored under the same rules."""
     rules = rules or load_rules()
-    if is_current(con, period, rules):
+    purge = purge_cutoff(con)
+    kept = purge is not None and period.t0 < purge.cutoff and _stored(con, period)
+    if kept or is_current(con, period, rules):  # kept: results of purged days stay as stored
         install(con, rules)  # refresh macros/params for the drill-down queries
     else:
         compute_rates(con, period, rules)
@@ -232,11 +303,15 @@ def compute_devices(
     number, unit, numerator, denominator, rate, ci_low, ci_high.
     """
     rules = rules or load_rules()
+    refuse_purged(con, period.t0, f"devices {period.label}",
+                  "rates.device_kpis / mart.device_kpis")
     ensure_rates(con, period, rules)
     params = _params(period, rules)
     began = _transaction(con)
     try:
-        for name in ("tickets", "outages", "kpis", "store_delete", "store"):
+        for name in ("tickets", "outages", "kpis", "store_delete", "store", "verdicts",
+                     "store_verdicts_delete", "store_verdicts", "untracked",
+                     "store_untracked_delete", "store_untracked"):
             _sql.run(con, "devices.sql", name, params)
         if began:
             con.execute("COMMIT")

@@ -55,6 +55,8 @@ class Metric:
     floor_source: str = ""
     weight_source: str = ""
     national_weight_source: str = ""
+    target: float | None = None  # device makers: the rate the implementing opinion demands
+    target_source: str = ""
 
     def points(self, rate: float | None, *, national: bool = False) -> float | None:
         """Score points for ``rate`` under the composite (or the national) weights."""
@@ -174,11 +176,14 @@ _BASE: tuple[Metric, ...] = (
         source=f"{_RULES} national indicators; research §1.8",
     ),
     Metric(
-        "platform_connectivity", "平台连通率", "platform connectivity", "N4", "provider",
-        "minutes", "online minutes", "period minutes",
-        "a minute of the period is online when the provider's gateway delivered at least one "
-        "real-time (not backfilled) position, timed by its receive time (GNSS time when the "
-        "dump has no receive time), or a heartbeat with a receive time",
+        "platform_connectivity", "平台连通率（代理指标）", "platform connectivity (proxy)", "N4",
+        "provider", "minutes", "minutes with terminal data",
+        "minutes from the first to the last day with data in the period",
+        "PROXY, never scored: the dumps hold no platform-link evidence (JT/T 809 main/sub link "
+        "keep-alives), so this measures fleet activity, not the link: a minute is online when "
+        "the provider's gateway delivered at least one real-time (not backfilled) position, "
+        "timed by its receive time (GNSS time when the dump has no receive time), or a "
+        "heartbeat with a receive time",
         interval="Wilson score interval (95 %) on minutes (minutes are not independent trials)",
         source=f"{_RULES} national indicators; research §1.0 (Hubei bulletin)",
     ),
@@ -187,7 +192,8 @@ _BASE: tuple[Metric, ...] = (
         "fault tickets", "faults repaired within [device] repair_within_s",
         "faults reported in the period",
         "per device maker and model (ticket's maker/model, else the vehicle's): a ticket "
-        "repaired within 24 h of its report; an open ticket is not repaired",
+        "repaired within 24 h of its report; an open ticket is not repaired, except one "
+        "reported less than 24 h before the data ends (censored: left out, listed)",
         source=f"{_RULES} device makers; research §5",
     ),
     Metric(
@@ -248,6 +254,15 @@ def metric_registry(rules: Rules | None = None) -> MetricRegistry:
         "drift_vehicles": (
             float(rules.drift.vehicle_rate_ceiling), rules.source("drift.vehicle_rate_ceiling")),
     }
+    if float(rules.rate_weights.get("platform_connectivity", 0)) or float(
+            rules.rate_national_weights.get("platform_connectivity", 0)):
+        raise ValueError("platform_connectivity is a proxy (no platform-link evidence in the "
+                         "dumps) and cannot carry a score weight; set it to 0")
+    targets = {
+        "repair_24h": (float(rules.device.repair_target), rules.source("device.repair_target")),
+        "data_preservation": (float(rules.device.preservation_target),
+                              rules.source("device.preservation_target")),
+    }
     for key in rules.rate_floors:
         floors[key] = (float(rules.rate_floors[key]), rules.source(f"rate_floors.{key}"))
     out = []
@@ -261,5 +276,7 @@ def metric_registry(rules: Rules | None = None) -> MetricRegistry:
             changes["national_weight_source"] = rules.source(f"rate_national_weights.{m.id}")
         if m.id in floors:
             changes["floor"], changes["floor_source"] = floors[m.id]
+        if m.id in targets:
+            changes["target"], changes["target_source"] = targets[m.id]
         out.append(replace(m, **changes))  # type: ignore[arg-type]
     return MetricRegistry(tuple(out))

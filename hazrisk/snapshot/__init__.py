@@ -11,6 +11,7 @@ same period (tested). SQL lives in ``hazrisk/snapshot/sql/``, parameters bound.
 from hazrisk.snapshot.core import (
     SnapshotError,
     as_period,
+    coverage,
     fingerprint,
     has_table,
     info,
@@ -19,6 +20,7 @@ from hazrisk.snapshot.core import (
     tables,
 )
 from hazrisk.snapshot.enterprises import (
+    city_summary,
     enterprise_history,
     handling,
     league_table,
@@ -37,16 +39,18 @@ from hazrisk.snapshot.quality import (
     files_left_alone,
     ingest_days,
     ingest_errors,
+    missing_deliveries,
     quarantine,
     quarantine_by,
     registry_rejects,
     unknown_terminals,
 )
+from hazrisk.snapshot.risk import card_metrics, model_cards, premium_factors
 
 __all__ = [
-    "SnapshotError", "as_period", "device_kpis", "enterprise_history", "files_left_alone",
+    "SnapshotError", "as_period", "card_metrics", "city_summary", "coverage", "device_kpis", "enterprise_history", "files_left_alone",
     "fingerprint", "floors_failed", "handling", "has_table", "info", "ingest_days",
-    "ingest_errors", "league_table", "open_snapshot", "periods", "provider_rates", "quarantine",
+    "ingest_errors", "league_table", "model_cards", "premium_factors", "missing_deliveries", "open_snapshot", "periods", "provider_rates", "quarantine",
     "quarantine_by", "ranking", "rate_trends", "registry_rejects", "rule_rates", "tables",
     "unknown_terminals", "violations_geo", "worst_vehicles",
 ]

@@ -117,8 +117,22 @@ def tables(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def periods(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The periods with results: ``period, kind, period_start, period_end, source``."""
-    return query(con, "periods")
+    """The periods with results: ``period, kind, period_start, period_end, source``
+    (``provider_rates`` / ``enterprise_safety``; a source not published is left out)."""
+    parts = [query(con, f"periods_{part}") for part, table in
+             (("rates", "provider_rates"), ("safety", "enterprise_safety"))
+             if has_table(con, table)]
+    if not parts:
+        return pd.DataFrame(columns=["period", "kind", "period_start", "period_end", "source"])
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["source", "period_start", "period"], ignore_index=True)
+
+
+def coverage(con: duckdb.DuckDBPyConnection, period: str | Period) -> dict[str, int]:
+    """Rows the snapshot holds for ``period``: ``rates`` (computed for exactly this period),
+    ``safety`` (vehicle-days), ``ingest`` (dump files dated in it)."""
+    row = query(con, "coverage", period_params(period)).iloc[0]
+    return {k: int(row[k]) for k in ("rates", "safety", "ingest")}
 
 
 def as_period(period: str | Period) -> Period:

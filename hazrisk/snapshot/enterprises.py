@@ -41,6 +41,12 @@ def rule_rates(con: duckdb.DuckDBPyConnection, period: str | Period, *,
     return df
 
 
+def city_summary(con: duckdb.DuckDBPyConnection, period: str | Period) -> pd.DataFrame:
+    """Per city: enterprises, vehicles, km, violations per 100 km, speeding events and
+    fatigue minutes per online vehicle (the league table's city averages), unhandled."""
+    return query(con, "city_summary", _days(period))
+
+
 def handling(con: duckdb.DuckDBPyConnection, period: str | Period, *,
              enterprise: str | None = None, city: str | None = None) -> pd.DataFrame:
     """Reminders, escalations, dismissals and unhandled violations per enterprise."""

@@ -39,6 +39,11 @@ def ingest_days(con: duckdb.DuckDBPyConnection, period: str | Period) -> pd.Data
     return query(con, "ingest_days", _days(period))
 
 
+def missing_deliveries(con: duckdb.DuckDBPyConnection, period: str | Period) -> pd.DataFrame:
+    """Provider x day of the period without any dump file from its gateway."""
+    return query(con, "missing_deliveries", _days(period))
+
+
 def unknown_terminals(con: duckdb.DuckDBPyConnection, period: str | Period) -> pd.DataFrame:
     """Terminals with data but no registry match (numbers masked)."""
     return query(con, "unknown_terminals", _days(period))

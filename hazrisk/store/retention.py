@@ -7,7 +7,8 @@ record built from the violation records: class ``history``, kept ``safety_histor
 (legal minimum 3, as the violation records), dated by the end of its month. The cutoff of a class is
 Beijing midnight of ``as_of - horizon``; only rows whose time is **strictly before** the cutoff
 are deleted, and a row whose time is unknown is never deleted. Horizons shorter than the legal
-minimum are refused.
+minimum are refused. Rows under an active legal hold (封存, ``hazrisk hold``) are kept whatever
+their age (:func:`hazrisk.safety.records.held_predicate`).
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class RetentionResult:
     rows_before: int
     rows_deleted: int
     rows_undated: int
+    rows_held: int = 0  # older than the cutoff but kept under a legal hold
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +97,7 @@ class RetentionResult:
             "rows_before": self.rows_before,
             "rows_deleted": self.rows_deleted,
             "rows_undated": self.rows_undated,
+            "rows_held": self.rows_held,
         }
 
 
@@ -166,6 +169,8 @@ def retain(
     rules: Rules | None = None,
 ) -> list[RetentionResult]:
     """Apply retention as of ``as_of`` (one transaction); return what was (or would be) deleted."""
+    from hazrisk.safety.records import held_predicate  # legal holds (封存)
+
     hz = horizons(rules)
     results: list[RetentionResult] = []
     con.execute("BEGIN TRANSACTION")
@@ -175,17 +180,20 @@ def retain(
             unit, n = hz[rt.klass]
             cutoff = cutoff_for(con, as_of, unit, n)
             # rt.table and rt.time_sql are fixed strings from this module (whitelist).
-            (before, old, undated) = con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE {rt.time_sql} < $cut), "
-                f"count(*) FILTER (WHERE {rt.time_sql} IS NULL) FROM {rt.table} t",
+            held = held_predicate(con, rt.table, rt.time_sql)
+            old_sql = f"{rt.time_sql} < $cut" + (f" AND NOT ({held})" if held else "")
+            (before, old, undated, kept) = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {old_sql}), "
+                f"count(*) FILTER (WHERE {rt.time_sql} IS NULL), "
+                f"count(*) FILTER (WHERE {rt.time_sql} < $cut AND "
+                f"{'(' + held + ')' if held else 'false'}) FROM {rt.table} t",
                 {"cut": cutoff},
             ).fetchall()[0]
             if old and not dry_run:
-                con.execute(f"DELETE FROM {rt.table} t WHERE {rt.time_sql} < $cut",
-                            {"cut": cutoff})
+                con.execute(f"DELETE FROM {rt.table} t WHERE {old_sql}", {"cut": cutoff})
             horizon = f"{n} {unit}{'s' if n != 1 else ''}"
             results.append(RetentionResult(rt.table, rt.klass, horizon, cutoff,
-                                           int(before), int(old), int(undated)))
+                                           int(before), int(old), int(undated), int(kept)))
             if not dry_run:
                 con.execute(
                     "INSERT INTO meta.retention_runs VALUES ($at, $asof, $t, $h, $c, $n, false)",

@@ -5,8 +5,10 @@ the CLI printed for the evaluated month kept for comparison."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,19 +38,43 @@ def _run(argv: list[str], ok: tuple[int, ...] = (0,)) -> str:
     return out.getvalue()
 
 
+@contextlib.contextmanager
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str,
+               name: str) -> Iterator[tuple[Path, bool]]:
+    """A folder built once per test session, also across pytest-xdist workers (they share
+    the session's base temp folder; an flock serialises the build). Yields (folder, ready):
+    build it when not ready; it is marked ready when the block ends without error."""
+    base = (tmp_path_factory.getbasetemp() if worker_id == "master"
+            else tmp_path_factory.getbasetemp().parent)
+    folder = base / name
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = (folder / ".ready").exists()
+        yield folder, ready
+        (folder / ".ready").touch()
+
+
 @pytest.fixture(scope="session")
-def published(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Published:
-    """data/sample -> registry import, ingest, rates, devices, detect, publish."""
-    root = tmp_path_factory.mktemp("published")
-    db, snap = root / "warehouse.duckdb", root / "published.duckdb"
-    w = str(db)
-    _run(["registry", "import", str(sample_dir), "--db", w])
-    _run(["ingest", str(sample_dir), "--db", w, "--no-progress"], ok=(0, 1))  # sample has rejects
-    rates = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--format", "json"]))
-    ranking = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--ranking",
-                               "--format", "json"]))
-    _run(["devices", "--db", w, "--period", PERIOD])
-    _run(["detect", "--db", w, "--no-progress"])
-    safety = json.loads(_run(["safety", "--db", w, "--period", PERIOD, "--format", "json"]))
-    _run(["publish", "--db", w, "--out", str(snap)])
-    return Published(db, snap, PERIOD, rates, ranking, safety)
+def published(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+              worker_id: str) -> Published:
+    """data/sample -> registry import, ingest, rates, devices, detect, publish (once per
+    session, shared by the xdist workers); the CLI's JSON for the month kept beside it."""
+    with shared_dir(tmp_path_factory, worker_id, "published") as (root, ready):
+        db, snap, cli = root / "warehouse.duckdb", root / "published.duckdb", root / "cli.json"
+        if not ready:
+            w = str(db)
+            _run(["registry", "import", str(sample_dir), "--db", w])
+            _run(["ingest", str(sample_dir), "--db", w, "--no-progress"], ok=(0, 1))  # rejects
+            rates = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--format", "json"]))
+            ranking = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--ranking",
+                                       "--format", "json"]))
+            _run(["devices", "--db", w, "--period", PERIOD])
+            _run(["detect", "--db", w, "--no-progress"])
+            safety = json.loads(_run(["safety", "--db", w, "--period", PERIOD,
+                                      "--format", "json"]))
+            _run(["publish", "--db", w, "--out", str(snap)])
+            cli.write_text(json.dumps({"rates": rates, "ranking": ranking, "safety": safety},
+                                      ensure_ascii=False), encoding="utf-8")
+        saved = json.loads(cli.read_text(encoding="utf-8"))
+    return Published(db, snap, PERIOD, saved["rates"], saved["ranking"], saved["safety"])

@@ -176,3 +176,22 @@ def test_snapshot_file_untouched(published: Published) -> None:
     snap.league_table(c, published.period)
     c.close()
     assert snap.fingerprint(published.snapshot) == before
+
+
+def test_city_summary_matches_league_averages(con, published: Published) -> None:
+    cities = snap.city_summary(con, published.period).set_index("city")
+    league = snap.league_table(con, published.period)
+    for rec in league.to_dict("records"):
+        row = cities.loc[rec["city"]]
+        assert round(row["speeding_per_vehicle"], 4) == rec["city_speeding_avg"]
+    assert cities["n_violations"].sum() == league["n_violations"].sum()
+    assert cities["enterprises"].sum() == len(league)
+
+
+def test_missing_deliveries(con, published: Published) -> None:
+    # the sample's gateways deliver 2026-10-01..03: the day before and after are missing
+    miss = snap.missing_deliveries(con, "2026-09-30..2026-10-04")
+    providers = set(snap.provider_rates(con, published.period)["provider_id"])
+    assert set(miss["provider_id"]) == providers
+    assert {str(d)[:10] for d in miss["source_date"]} == {"2026-09-30", "2026-10-04"}
+    assert snap.missing_deliveries(con, "2026-10-01..2026-10-03").empty

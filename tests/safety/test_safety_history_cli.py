@@ -19,6 +19,8 @@ def _fleet(w: World) -> None:
     w.vehicle("A2", enterprise_id="E1", city="杭州")
     w.vehicle("B1", enterprise_id="E2", city="杭州")
     w.vehicle("C1", enterprise_id="E3", city="宁波")
+    for y in (0, 10_000):  # the speeding happens on mapped 'other' roads (60 km/h)
+        w.road(f"O{y}", "other", [(-1000.0, float(y)), (300_000.0, float(y))])
     t = ts("2026-10-01 21:00:00")
     _, x, _ = w.drive("A1", t, 120, speed=70, y0=0)      # speeding
     w.drive("A1", t + 3 * H, 120, speed=70, x0=x, y0=0)  # 00:00 next day: speeding, night

@@ -1,0 +1,10 @@
+"""Scheduled, parameterised notebook reports with lineage (``hazrisk report ...``).
+
+- :mod:`~hazrisk.reports.periods`: months, quarters, weeks, years; when a period is due.
+- :mod:`~hazrisk.reports.schedule`: ``conf/reports.toml``.
+- :mod:`~hazrisk.reports.ledger`: the run ledger (exactly-once, failures retried).
+- :mod:`~hazrisk.reports.runner`: papermill execution, HTML without code, ``lineage.json``.
+- :mod:`~hazrisk.reports.due`: ``report due`` / ``report list``.
+
+Importing this package loads neither papermill nor matplotlib.
+"""
