@@ -64,10 +64,39 @@ def test_rules_override_and_errors(tmp_path: Path) -> None:
 
 
 def test_cli_help_lists_commands() -> None:
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "hazrisk", "--help"], capture_output=True, text=True, check=True
-    ).stdout
-    assert "commands" in out
+    )
+    assert "commands" in done.stdout
+    assert "unavailable" not in done.stderr, done.stderr  # every area imported
+    for command in ("decode", "simulate", "ingest", "registry", "retain", "publish", "export",
+                    "rates", "devices", "detect", "safety", "demo"):
+        assert f"    {command}" in done.stdout, command
+
+
+def test_a_broken_core_area_is_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hazrisk.cli as cli
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "hazrisk.no_such_area"))
+    with pytest.raises(ImportError):
+        cli.build_parser()
+    # an optional area may be missing only for a third-party package, never for hazrisk itself
+    monkeypatch.setattr(cli, "OPTIONAL_COMMAND_MODULES", {"hazrisk.no_such_area": "app"})
+    with pytest.raises(ImportError):
+        cli.build_parser()
+
+
+def test_an_optional_area_without_its_extra_is_reported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import hazrisk.cli as cli
+
+    (tmp_path / "hz_optional_probe.py").write_text("import no_such_package_xyz\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "hz_optional_probe"))
+    monkeypatch.setattr(cli, "OPTIONAL_COMMAND_MODULES", {"hz_optional_probe": "app"})
+    assert "rates" in cli.build_parser().format_help()
+    err = capsys.readouterr().err
+    assert "no_such_package_xyz is not installed" in err and "hazrisk[app]" in err
 
 
 def test_core_does_not_import_ui_stacks() -> None:

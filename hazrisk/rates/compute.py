@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -197,12 +199,29 @@ def _coverage(con: duckdb.DuckDBPyConnection, period: Period,
     }
 
 
-def _transaction(con: duckdb.DuckDBPyConnection) -> bool:
-    """Begin a transaction unless one is open; True when we began it."""
+#: Connections inside :func:`rolled_back` (DuckDB 2.0 aborts an open transaction when a
+#: second BEGIN is tried, so an open transaction must be known, not probed).
+_PREVIEWS: set[int] = set()
+
+
+@contextmanager
+def rolled_back(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in a transaction that is rolled back: a preview writes nothing (the
+    rates, vehicle results and schema changes computed inside vanish at the end)."""
+    con.execute("BEGIN TRANSACTION")
+    _PREVIEWS.add(id(con))
     try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
+        yield con
+    finally:
+        _PREVIEWS.discard(id(con))
+        con.execute("ROLLBACK")
+
+
+def _transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Begin a transaction unless inside :func:`rolled_back`; True when we began it."""
+    if id(con) in _PREVIEWS:
         return False
+    con.execute("BEGIN TRANSACTION")
     return True
 
 
@@ -212,17 +231,22 @@ def compute_rates(
     rules: Rules | None = None,
     *,
     provider: str | None = None,
+    official: bool = True,
 ) -> list[Record]:
     """Compute and store every provider rate of ``period``; the stored rows as records.
 
     All providers are always computed (the ranking needs them); ``provider`` filters the
     returned records only. Records: period, provider_id, metric, name_zh, name_en, number,
     unit, numerator, denominator, rate, ci_low, ci_high, n_eff, score, national_score.
+    ``official`` marks the period for publication (``mart.*``); ``False`` stores working data
+    for the drill-down only. A preview stores nothing: run it in a transaction the caller
+    rolls back (``hazrisk rates --no-store``).
     """
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"rates {period.label}",
                   "rates.provider_rates / mart.provider_rates")
     params = _params(period, rules)
+    params["official"] = bool(official)
     began = _transaction(con)
     try:
         install(con, rules)
@@ -259,19 +283,23 @@ def stored_rates(
 
 def is_current(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules) -> bool:
     """True when ``period`` was computed under the same rules (rates tables exist)."""
-    try:
-        rows = con.execute(
-            "SELECT rules_sha256 FROM rates.periods WHERE period = $p", {"p": period.label}
-        ).fetchall()
-    except duckdb.CatalogException:
-        return False
+    if not has_table(con, "rates", "periods"):  # probed, not tried: a failed statement
+        return False                            # would abort an open transaction
+    rows = con.execute(
+        "SELECT rules_sha256 FROM rates.periods WHERE period = $p", {"p": period.label}
+    ).fetchall()
     return bool(rows) and rows[0][0] == rules_sha256(rules)
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """True when ``schema.table`` exists (a table or a view)."""
+    rows = _sql.query(con, "cli.sql", "has_table", {"schema": schema, "table": table})
+    return bool(rows[0]["present"])
 
 
 def _stored(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
     """True when results of ``period`` are stored (checked without failing a transaction)."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'rates' "
-                       "AND table_name = 'periods'").fetchall()[0][0]:
+    if not has_table(con, "rates", "periods"):
         return False
     return bool(con.execute("SELECT count(*) FROM rates.periods WHERE period = $p",
                             {"p": period.label}).fetchall()[0][0])
@@ -280,14 +308,15 @@ def _stored(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
 def ensure_rates(
     con: duckdb.DuckDBPyConnection, period: Period, rules: Rules | None = None
 ) -> None:
-    """Compute the period's rates unless they are stored under the same rules."""
+    """Compute the period's rates unless they are stored under the same rules (as working
+    data: not official, so not published)."""
     rules = rules or load_rules()
     purge = purge_cutoff(con)
     kept = purge is not None and period.t0 < purge.cutoff and _stored(con, period)
     if kept or is_current(con, period, rules):  # kept: results of purged days stay as stored
         install(con, rules)  # refresh macros/params for the drill-down queries
     else:
-        compute_rates(con, period, rules)
+        compute_rates(con, period, rules, official=False)
 
 
 def compute_devices(
@@ -296,22 +325,26 @@ def compute_devices(
     rules: Rules | None = None,
     *,
     maker: str | None = None,
+    official: bool = True,
 ) -> list[Record]:
     """Compute and store the device-maker KPIs of ``period``; the stored rows as records.
 
     Records: period, maker_id, device_model ('*' = all models), metric, name_zh, name_en,
-    number, unit, numerator, denominator, rate, ci_low, ci_high.
+    number, unit, numerator, denominator, rate, ci_low, ci_high. ``official`` marks the
+    period's KPIs for publication (the provider rates it needed are stored as working data
+    unless they were official already).
     """
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"devices {period.label}",
                   "rates.device_kpis / mart.device_kpis")
     ensure_rates(con, period, rules)
     params = _params(period, rules)
+    steps = ("tickets", "outages", "kpis", "store_delete", "store", "verdicts",
+             "store_verdicts_delete", "store_verdicts", "untracked", "store_untracked_delete",
+             "store_untracked")
     began = _transaction(con)
     try:
-        for name in ("tickets", "outages", "kpis", "store_delete", "store", "verdicts",
-                     "store_verdicts_delete", "store_verdicts", "untracked",
-                     "store_untracked_delete", "store_untracked"):
+        for name in steps + (("store_official",) if official else ()):
             _sql.run(con, "devices.sql", name, params)
         if began:
             con.execute("COMMIT")
@@ -324,9 +357,11 @@ def compute_devices(
 
 
 def ranking(con: duckdb.DuckDBPyConnection, period: Period) -> list[Record]:
-    """``mart.provider_ranking`` rows of ``period`` (composite score, rank, change)."""
+    """Ranking rows of the stored ``period`` (composite score, rank, change against the
+    previous official period); ``mart.provider_ranking`` holds the official periods' rows."""
     cur = con.execute(
-        "SELECT * FROM mart.provider_ranking WHERE period = $p ORDER BY rank, provider_id",
+        "SELECT * EXCLUDE (official) FROM rates.provider_ranking WHERE period = $p "
+        "ORDER BY rank, provider_id",
         {"p": period.label},
     )
     cols = [d[0] for d in cur.description or []]

@@ -486,12 +486,22 @@ SELECT vehicle_id, CAST($t1 AS TIMESTAMPTZ) FROM _rates_entered WHERE vehicle_id
 ON CONFLICT (vehicle_id) DO UPDATE SET entered_by = least(entered_by, excluded.entered_by);
 
 -- name: store_period
-INSERT OR REPLACE INTO rates.periods
-    (period, kind, period_start, period_end, prev_period, rules_sha256, computed_at,
-     data_first_day, data_last_day, covered_days, data_coverage, partial)
+-- $official: an official run (`hazrisk rates`); otherwise a flag survives only under the same rules.
+INSERT INTO rates.periods (period, kind, period_start, period_end, prev_period, rules_sha256,
+                           computed_at, data_first_day, data_last_day, covered_days,
+                           data_coverage, partial, official, devices_official)
 VALUES ($period, $kind, CAST($start_date AS DATE), CAST($end_date AS DATE), $prev_period,
         $rules_sha256, current_timestamp, CAST($cov_start AS DATE), CAST($cov_end AS DATE),
-        $covered_days, $data_coverage, $data_coverage < 1);
+        $covered_days, $data_coverage, $data_coverage < 1, $official, false)
+ON CONFLICT (period) DO UPDATE SET
+    kind = excluded.kind, period_start = excluded.period_start,
+    period_end = excluded.period_end, prev_period = excluded.prev_period,
+    computed_at = excluded.computed_at, data_first_day = excluded.data_first_day,
+    data_last_day = excluded.data_last_day, covered_days = excluded.covered_days,
+    data_coverage = excluded.data_coverage, partial = excluded.partial,
+    official = excluded.official OR (official AND rules_sha256 = excluded.rules_sha256),
+    devices_official = devices_official AND rules_sha256 = excluded.rules_sha256,
+    rules_sha256 = excluded.rules_sha256;
 
 -- name: result
 SELECT r.period, r.provider_id AS provider, r.provider_id, r.metric, m.name_zh, m.name_en, m.number, m.unit,

@@ -82,6 +82,9 @@ DELETE FROM rates.device_kpis WHERE period = $period;
 -- name: store
 INSERT INTO rates.device_kpis BY NAME SELECT * FROM _dev_kpis;
 
+-- name: store_official
+UPDATE rates.periods SET devices_official = true WHERE period = $period;
+
 -- name: verdicts
 -- 标准化评价 per device maker: 合格 when every measurable KPI of the maker (all models) meets
 -- its target ([device] repair_target, preservation_target: 100 % in the implementing opinion).

@@ -1,4 +1,6 @@
 -- hazrisk.rates published relations (copied by `hazrisk publish` with every mart.* relation).
+-- The mart holds official periods only (rates.periods.official / devices_official); previews
+-- and the drill-down's working data stay in rates.*.
 
 -- Provider x period x metric with the registry's names (rates.metrics).
 CREATE OR REPLACE VIEW mart.provider_rates AS
@@ -8,15 +10,17 @@ SELECT r.period, pe.period_start, pe.period_end, r.provider_id, p.name AS provid
        m.floor, m.weight, r.score, m.national_weight, r.national_score
 FROM rates.provider_rates r
 JOIN rates.metrics m ON m.id = r.metric
-LEFT JOIN rates.periods pe ON pe.period = r.period
+JOIN rates.periods pe ON pe.period = r.period AND pe.official
 LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP BY provider_id) p
        ON p.provider_id = r.provider_id;
 
--- Composite score per provider and period, its rank, and the change against the previous
--- period (previous calendar month, or the equal range just before) when that was computed.
--- rank_change > 0: moved up. coverage: share of the composite weight with a measurable rate;
--- data_coverage: share of the period's days with data (partial = below 1).
-CREATE OR REPLACE VIEW mart.provider_ranking AS
+-- Composite score per provider and stored period, its rank, and the change against the
+-- previous period (previous calendar month, or the equal range just before) when that is
+-- official. rank_change > 0: moved up. coverage: share of the composite weight with a
+-- measurable rate; data_coverage: share of the period's days with data (partial = below 1).
+-- `hazrisk rates --ranking` reads it (previews included); the mart below keeps the official
+-- periods.
+CREATE OR REPLACE VIEW rates.provider_ranking AS
 WITH totals AS (
     SELECT r.period, r.provider_id,
            sum(coalesce(r.score, 0)) AS score,
@@ -39,14 +43,18 @@ SELECT c.period, pe.period_start, pe.period_end, c.provider_id, p.name AS provid
        c.score - prev.score AS score_change, prev.rank - c.rank AS rank_change,
        c.national_score - prev.national_score AS national_score_change,
        pe.data_first_day, pe.data_last_day, pe.covered_days, pe.data_coverage, pe.partial,
-       v.verdict, v.reasons AS verdict_reasons
+       v.verdict, v.reasons AS verdict_reasons, pe.official
 FROM ranked c
 JOIN rates.periods pe ON pe.period = c.period
 LEFT JOIN rates.verdicts v ON v.period = c.period AND v.party = 'provider'
                           AND v.subject_id = c.provider_id
 LEFT JOIN ranked prev ON prev.period = pe.prev_period AND prev.provider_id = c.provider_id
+       AND prev.period IN (SELECT period FROM rates.periods WHERE official)
 LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP BY provider_id) p
        ON p.provider_id = c.provider_id;
+
+CREATE OR REPLACE VIEW mart.provider_ranking AS
+SELECT * EXCLUDE (official) FROM rates.provider_ranking WHERE official;
 
 -- Device maker x model KPIs (device_model '*' = all models of the maker).
 CREATE OR REPLACE VIEW mart.device_kpis AS
@@ -57,7 +65,7 @@ SELECT k.period, pe.period_start, pe.period_end, k.maker_id, dm.name AS maker_na
                       THEN k.rate >= m.target END AS meets_target
 FROM rates.device_kpis k
 JOIN rates.metrics m ON m.id = k.metric
-LEFT JOIN rates.periods pe ON pe.period = k.period
+JOIN rates.periods pe ON pe.period = k.period AND pe.devices_official
 LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROUP BY maker_id) dm
        ON dm.maker_id = k.maker_id;
 
@@ -102,6 +110,7 @@ SELECT f.period, f.provider_id, f.metric, m.name_zh, m.unit, f.unit_id, f.vehicl
        v.plate, f.failing, f.total, f.failing / nullif(f.total, 0) AS failing_share, f.checks
 FROM failing f
 JOIN rates.metrics m ON m.id = f.metric
+JOIN rates.periods pe ON pe.period = f.period AND pe.official
 LEFT JOIN (SELECT vehicle_id, any_value(plate) AS plate FROM core.vehicles GROUP BY vehicle_id) v
        ON v.vehicle_id = f.vehicle_id
 WHERE f.failing > 0;
@@ -112,7 +121,8 @@ SELECT v.period, pe.period_start, pe.period_end, v.party, v.subject_id,
        coalesce(p.name, dm.name) AS subject_name, v.verdict, v.passed, v.admitted, v.score,
        v.pass_mark, v.reasons, v.data_coverage, pe.partial
 FROM rates.verdicts v
-LEFT JOIN rates.periods pe ON pe.period = v.period
+JOIN rates.periods pe ON pe.period = v.period
+ AND (CASE WHEN v.party = 'device_maker' THEN pe.devices_official ELSE pe.official END)
 LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP BY ALL) p
        ON v.party = 'provider' AND p.provider_id = v.subject_id
 LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROUP BY ALL) dm
@@ -151,7 +161,7 @@ SELECT s.period, pe.period_start, pe.period_end, s.enterprise_id, e.name AS ente
        s.points, s.max_points, s.within_floor, m.floor, pe.data_coverage, pe.partial
 FROM rates.enterprise_scores s
 JOIN rates.metrics m ON m.id = s.metric
-LEFT JOIN rates.periods pe ON pe.period = s.period
+JOIN rates.periods pe ON pe.period = s.period AND pe.official
 LEFT JOIN (SELECT enterprise_id, any_value(name) AS name FROM core.enterprises GROUP BY ALL) e
        ON e.enterprise_id = s.enterprise_id;
 COMMENT ON VIEW mart.enterprise_data_quality IS '企业联网联控指标（入网率、上线率、轨迹完整率、数据合格率、漂移车辆率，交运发〔2016〕160号企业表）/ national telematics indicators per logistics enterprise, the input of the insurance data-quality gate';
@@ -170,6 +180,7 @@ SELECT u.period, u.maker_id, dm.name AS maker_name, u.device_model, u.vehicle_id
        mart.mask_phone(u.terminal_phone) AS terminal_phone, u.kind, u.first_time, u.last_time,
        u.reports, u.moved_km
 FROM rates.untracked_faults u
+JOIN rates.periods pe ON pe.period = u.period AND pe.devices_official
 LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROUP BY ALL) dm
        ON dm.maker_id = u.maker_id;
 COMMENT ON VIEW mart.untracked_faults IS '无工单的终端故障（故障报警位、车辆移动中超24小时无数据）/ terminal faults visible in the data without a fault ticket, per device maker';

@@ -2,16 +2,24 @@
 -- Results of `hazrisk rates` / `hazrisk devices` land here; mart.* views (mart.sql) publish them.
 CREATE SCHEMA IF NOT EXISTS rates;
 
--- One row per computed period (the last computation wins).
+-- One row per stored period (the last computation wins). Rows of rates.* are working data
+-- (the drill-down reads them); only official periods are published (mart.sql): `hazrisk rates`
+-- sets `official`, `hazrisk devices` sets `devices_official`. A computation under other rules
+-- (e.g. the rates a `hazrisk devices` run needed) keeps a flag only when the rules are unchanged.
 CREATE TABLE IF NOT EXISTS rates.periods (
-    period        VARCHAR PRIMARY KEY,   -- '2026-10' or '2026-10-01..2026-10-03'
-    kind          VARCHAR NOT NULL,      -- month | range
-    period_start  DATE NOT NULL,         -- Beijing dates, inclusive
-    period_end    DATE NOT NULL,
-    prev_period   VARCHAR NOT NULL,      -- previous calendar month / equal range just before
-    rules_sha256  VARCHAR NOT NULL,      -- of the rules (as loaded) the results were computed with
-    computed_at   TIMESTAMPTZ NOT NULL
+    period            VARCHAR PRIMARY KEY,   -- '2026-10' or '2026-10-01..2026-10-03'
+    kind              VARCHAR NOT NULL,      -- month | range
+    period_start      DATE NOT NULL,         -- Beijing dates, inclusive
+    period_end        DATE NOT NULL,
+    prev_period       VARCHAR NOT NULL,      -- previous calendar month / equal range just before
+    rules_sha256      VARCHAR NOT NULL,      -- of the rules (as loaded) the results were computed with
+    computed_at       TIMESTAMPTZ NOT NULL,
+    official          BOOLEAN NOT NULL DEFAULT false,  -- provider rates published
+    devices_official  BOOLEAN NOT NULL DEFAULT false   -- device KPIs published
 );
+-- Warehouses made before the flags: their periods count as trial runs until recomputed.
+ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS official BOOLEAN DEFAULT false;
+ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS devices_official BOOLEAN DEFAULT false;
 
 -- The data's coverage of the period (added after the first release: ALTER for old warehouses).
 -- Rates are judged against it; a partial period says so; an empty period is never stored.
