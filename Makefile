@@ -20,8 +20,8 @@ $(BIN)/python:
 	$(PIP) -U pip $(QUIET)
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(PIP) -e '.[dev,reports,app,lab,excel]' $(QUIET)
-	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis" 
+	$(PIP) -e '.[dev,reports,app,lab,excel,risk]' $(QUIET)
+	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis, statsmodels, skops, chainladder"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)

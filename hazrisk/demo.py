@@ -113,6 +113,15 @@ def run(args: argparse.Namespace) -> int:
         lambda: hz(["report", "run", "provider_evaluation", "--period", period,
                     "--snapshot", str(published), "--reports-dir", str(reports)]),
     )
+    year = first.year  # the simulator's policies cover the five years before the fleet's days
+    models = out / "models" / "demo"
+    _step("11 风险模型 risk model fit", lambda: hz([
+        "model", "fit", "--db", str(db), "--train-years", f"{year - 4}-{year - 2}",
+        "--test-year", str(year - 1), "--out", str(models)]))
+    _step("12 保费调整系数 premium factors", lambda: hz([
+        "premium", "--db", str(db), "--model", str(models), "--year", str(year)]))
+    _step("13 发布风险模型 publish with the risk marts", lambda: hz([
+        "publish", "--db", str(db), "--out", str(published), "--parquet", str(out / "parquet")]))
     sys.stdout.write(
         "\nProduced 产出:\n"
         f"  simulated dumps, registry, truth   {sim}\n"
@@ -120,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         f"  published snapshot (read-only)     {published}\n"
         f"  published Parquet                  {out / 'parquet'}\n"
         f"  provider-evaluation report (HTML)  {reports / 'provider_evaluation' / period / 'report.html'}\n"
+        f"  risk model + model card            {models}\n"
         "Look next 下一步: `hazrisk decode FILE` on any dump, `hazrisk rates explain ...`,\n"
         "  `jupyter lab notebooks/` (or `hazrisk lab`), `hazrisk report list`,\n"
         f"  `hazrisk safety history --db {db} --enterprise ID`.\n"

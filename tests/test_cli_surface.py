@@ -59,6 +59,7 @@ def test_help(path: tuple[str, ...], capsys: pytest.CaptureFixture[str],
 P, E, PROV, MAKER, HIST = "{period}", "{enterprise}", "{provider}", "{maker}", "{history}"
 VEH, HOLD = "{vehicle}", "{hold}"  # HOLD: a fresh hold id each time (a release is once)
 SAMPLE, DUMPS, OUT = "{sample}", "{dumps}", "{out}"  # OUT: a fresh path each time
+MODEL = "{model}"  # the module's model folder (fitted once by the fixture)
 #: Commands that create a warehouse on first use (a missing --db is not an error for them).
 CREATES_DB = {("ingest",), ("registry", "import")}
 
@@ -80,6 +81,8 @@ RUNS: dict[tuple[str, ...], list[str]] = {
     ("retain",): ["--as-of", "2026-10-02", "--dry-run"],
     ("publish",): ["--out", OUT],
     ("export",): ["--out", OUT],
+    ("model", "fit"): ["--train-years", "2022-2024", "--test-year", "2025", "--out", MODEL],
+    ("premium",): ["--model", MODEL, "--year", "2025"],
 }
 #: Further forms of the same commands.
 EXTRA_RUNS: list[tuple[tuple[str, ...], list[str]]] = [
@@ -119,6 +122,9 @@ def wh(ingested_sample: Any, sample_dir: Path,
     with _quiet():
         assert main(["detect", "--db", str(db), "--period", period, "--no-progress"]) == 0
         assert main(["rates", "--db", str(db), "--period", period]) == 0
+        assert main(["history", "import", str(sample_dir / "history"), "--db", str(db)]) == 0
+        assert main(["model", "fit", "--db", str(db), "--train-years", "2022-2024",
+                     "--test-year", "2025", "--out", str(folder / "model")]) == 0
         snap = folder / "published.duckdb"
         assert main(["publish", "--db", str(db), "--out", str(snap)]) == 0
     con = duckdb.connect(str(db), read_only=True)
@@ -141,7 +147,8 @@ def wh(ingested_sample: Any, sample_dir: Path,
         holds.append(str(json.loads(out.getvalue())[0]["hold_id"]))
     return {"db": db, "snapshot": snap, "period": period,
             "history": str(sample_dir / "history"), "holds": holds, "sample": str(sample_dir),
-            "dumps": str(sample_dir / "dumps"), "outs": folder / "outs", **ids}
+            "dumps": str(sample_dir / "dumps"), "outs": folder / "outs",
+            "model": str(folder / "model"), **ids}
 
 
 class _quiet:
@@ -161,7 +168,7 @@ def _argv(path: tuple[str, ...], args: list[str], wh: dict[str, Any], db: Path |
             HIST: wh["history"], VEH: wh["vehicle"]}
     if HOLD in args:
         fill[HOLD] = wh["holds"].pop()
-    fill[SAMPLE], fill[DUMPS] = wh["sample"], wh["dumps"]
+    fill[SAMPLE], fill[DUMPS], fill[MODEL] = wh["sample"], wh["dumps"], wh["model"]
     if OUT in args:
         wh["outs"].mkdir(exist_ok=True)
         fill[OUT] = str(wh["outs"] / f"out{len(list(wh['outs'].iterdir()))}.duckdb")
