@@ -28,8 +28,8 @@ def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     db = str(tmp_path_factory.mktemp("sample_wh") / "sample.duckdb")
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         assert main(["registry", "import", str(sample_dir), "--db", db, "--json"]) == 0
-        # exit 1 is expected: the sample deliberately holds rejected frames
-        assert main(["ingest", str(sample_dir), "--db", db, "--json", "--no-progress"]) in (0, 1)
+        # 0: the sample's rejected frames are counted, not a failure of the ingest
+        assert main(["ingest", str(sample_dir), "--db", db, "--json", "--no-progress"]) == 0
     params = json.loads((sample_dir / "manifest.json").read_text(encoding="utf-8"))["parameters"]
     start = pd.Timestamp(params["start"]).date()
     end = (pd.Timestamp(params["start"]) + pd.Timedelta(days=int(params["days"]) - 1)).date()

@@ -14,7 +14,8 @@ CREATE OR REPLACE VIEW mart.device_makers AS SELECT maker_id, name FROM core.dev
 CREATE OR REPLACE VIEW mart.insurers AS SELECT insurer_id, name FROM core.insurers;
 
 CREATE OR REPLACE VIEW mart.vehicles AS
-SELECT vehicle_id, terminal_phone, terminal_id, plate, plate_color, vin, enterprise_id,
+SELECT vehicle_id, mart.mask_phone(terminal_phone) AS terminal_phone, terminal_id, plate,
+       plate_color, vin, enterprise_id,
        provider_id, vehicle_type, tonnage_t, hazmat_class, transport_permit_no,
        mart.mask_name(owner_name) AS owner_name,
        mart.mask_phone(operator_phone) AS operator_phone,
