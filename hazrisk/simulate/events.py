@@ -162,7 +162,7 @@ def speeding(track: Track, rules: Any, gaps: GapPolicy | None = None) -> list[di
                      float(sp.hazmat_other_kmh))
     a, b = runs(track.speed > limit, _run_breaks(track, gaps))
     t = track.t
-    keep = (t[b] - t[a]) >= int(sp.event_min_duration_s)
+    keep = (t[b] - t[a]) > int(sp.event_min_duration_s)  # 超过30秒: strictly more
     a, b = a[keep], b[keep]
     events: list[dict[str, Any]] = []
     for i, j in zip(a, b, strict=True):
