@@ -4,7 +4,7 @@ Violations are found on the *true* sampled track with the default rules (``conf/
 using these exact definitions (``truth/README.md`` repeats them):
 
 * ``speeding``: consecutive samples with speed > limit of their road class (80 expressway /
-  60 other); a run counts when ``t_last - t_first >= event_min_duration_s`` (30 s); runs whose
+  60 other); a run counts when ``t_last - t_first > event_min_duration_s`` (超过30秒); runs whose
   gap (next start - previous end) is <= ``merge_window_s`` (60 s) merge; severity by the
   maximum ratio over the limit, ``serious`` at >= 0.5.
 * ``night_ban``: consecutive samples on an expressway at > ``min_speed_kmh`` (5) in

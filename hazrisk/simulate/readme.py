@@ -55,7 +55,7 @@ the dumps: `dropped`, `backfill_lost`, `pending_backfill`.
 
 ## Definitions used for the truth (defaults of conf/rules.toml)
 - speeding: consecutive samples over the class limit (80 expressway / 60 other); an event when
-  `t_last - t_first >= 30 s`; events less than 60 s apart merge; serious at >= 50 % over.
+  `t_last - t_first > 30 s` (超过30秒); events at most 60 s apart merge; serious at >= 50 % over.
 - night_ban: consecutive expressway samples > 5 km/h in 00:00-06:00; event when `t_last - t_first > 60 s`.
 - fatigue: a spell ends at a stop of >= 20 min (first to last stationary sample); `continuous`
   > 4 h (event from spell start + 4 h), `night` > 2 h inside 22:00-06:00, `daily` > 8 h of

@@ -1,4 +1,4 @@
-"""Speeding: road-class limits from map matching, ≥ 30 s, merge within 60 s, drift, severity.
+"""Speeding: road-class limits from map matching, > 30 s, merge within 60 s, drift, severity.
 
 Scenarios in one world (one vehicle each), detected once. Geometry in metres (EPSG:4549).
 Expressway E1 runs along y = 0 from x = 0 to 50 km; an 'other' road O1 with a posted 40 km/h
@@ -32,15 +32,18 @@ def detected() -> pd.DataFrame:
     w.road("O1", "other", [(0, 20_000), (50_000, 20_000)], speed_limit_kmh=40)
     w.area("Z1", [(-2000, 38_000), (2000, 38_000), (2000, 42_000), (-2000, 42_000)],
            enterprise_id="EZ", speed_limit_kmh=30)
-    for v in ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"):
+    for v in ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"):
         w.vehicle(v)
     # A: 70 km/h off-road for 90 s (fixes 0..90 s), stopped at 120 s -> one event, limit 60
     w.drive("A", T, 120, speed=70, y0=-10_000)
-    # B: 20 s over (3 fixes) -> none; C: 30 s over (4 fixes) -> one event
+    # B: 20 s over (3 fixes) -> none; C: exactly 30 s over (4 fixes) -> none (超过30秒 is
+    # MORE than 30 s); L: 31 s over (fixes at 0, 10, 20, 31 s) -> one event
     t, x, y = _seq(T, [70, 70, 70, 50, 50], y=-12_000)
     w.fixes("B", t, x, y, [70, 70, 70, 50, 50])
     t, x, y = _seq(T, [70, 70, 70, 70, 50], y=-14_000)
     w.fixes("C", t, x, y, [70, 70, 70, 70, 50])
+    t, x, y = _seq(T, [70, 70, 70, 70, 50], y=-26_000)
+    w.fixes("L", t + np.array([0, 0, 0, 1, 1]), x, y, [70, 70, 70, 70, 50])
     # D: on the expressway at 75 (under 80) -> none; E: at 85 -> limit 80
     w.drive("D", T, 300, speed=75, x0=1000, y0=0)
     w.drive("E", T, 300, speed=85, x0=1000, y0=5)
@@ -83,10 +86,11 @@ def test_basic_event_other_road(detected: pd.DataFrame) -> None:
     assert json.loads(a.loc[0, "params_json"])["speed_min_duration_s"] == 30.0
 
 
-def test_min_duration_29_vs_30_s(detected: pd.DataFrame) -> None:
+def test_min_duration_30_vs_31_s(detected: pd.DataFrame) -> None:
     assert len(_of(detected, "B")) == 0
-    c = _of(detected, "C")
-    assert len(c) == 1 and c.loc[0, "duration_s"] == 30
+    assert len(_of(detected, "C")) == 0
+    c = _of(detected, "L")
+    assert len(c) == 1 and c.loc[0, "duration_s"] == 31
 
 
 def test_expressway_vs_other_limits(detected: pd.DataFrame) -> None:

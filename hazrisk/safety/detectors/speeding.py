@@ -5,7 +5,7 @@ Limit of a fix = min(hazmat class limit — 80 km/h on an expressway, 60 km/h el
 speed zone containing the fix). A fix is on the nearest road of ``core.roads`` within
 ``map_match_tolerance_m``; a fix near no road is on an "other" road (60 km/h).
 
-An event is a run of consecutive over-limit fixes lasting at least ``event_min_duration_s``
+An event is a run of consecutive over-limit fixes lasting more than ``event_min_duration_s``
 (first to last over-limit fix; consecutive fixes at most ``run_gap_s`` apart, drift fixes
 already removed); events of a vehicle less than or equal to ``merge_window_s`` apart merge
 (交运发〔2016〕160号: 连续超速时间超过30秒, 1分钟内连续多次上报计为1次). Severity from the peak
@@ -94,7 +94,7 @@ def detect_speeding(track: Track, fr: FixRoads, roads: RoadIndex,
     over = speed > fr.limit
     brk = np.r_[True, (vid[1:] != vid[:-1]) | (t[1:] - t[:-1] > p.run_gap_s)]
     s, e = runs(over, brk)
-    keep = (t[e] - t[s]) >= p.speed_min_duration_s
+    keep = (t[e] - t[s]) > p.speed_min_duration_s  # 超过30秒: strictly more
     s, e = s[keep], e[keep]
     if s.size == 0:
         return empty_events()
