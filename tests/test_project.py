@@ -63,11 +63,49 @@ def test_rules_override_and_errors(tmp_path: Path) -> None:
     assert "(overridden)" in load_rules(unsourced).source("speed.hazmat_other_kmh")
 
 
+#: Every subcommand `hazrisk --help` must list (one per line, indented, then its help).
+COMMANDS = ("decode", "simulate", "ingest", "registry", "retain", "publish", "export", "rates",
+            "devices", "detect", "safety", "history", "report", "lab", "demo")
+
+_BLOCK = """
+import importlib.abc
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == {name!r}:
+            raise ImportError("simulated broken area: " + name)
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def _help(broken: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`hazrisk --help` in a fresh interpreter; ``broken``: a module made to fail to import."""
+    code = "import runpy, sys\n" + (_BLOCK.format(name=broken) if broken else "")
+    code += "sys.argv = ['hazrisk', '--help']\nrunpy.run_module('hazrisk', run_name='__main__')\n"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def _help_problems(run: subprocess.CompletedProcess[str]) -> list[str]:
+    listed = set(re.findall(r"^ {4}([a-z]+) ", run.stdout, re.M))
+    problems = [f"not listed: {c}" for c in COMMANDS if c not in listed]
+    if run.returncode != 0:
+        problems.append(f"exit code {run.returncode}")
+    if run.stderr.strip():
+        problems.append(f"stderr: {run.stderr.strip()}")
+    return problems
+
+
 def test_cli_help_lists_commands() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "hazrisk", "--help"], capture_output=True, text=True, check=True
-    ).stdout
-    assert "commands" in out
+    assert _help_problems(_help()) == []
+
+
+@pytest.mark.parametrize("broken,command", [("hazrisk.rates.cli", "rates"),
+                                            ("hazrisk.demo", "demo")])
+def test_cli_help_check_fails_when_an_area_fails_to_import(broken: str, command: str) -> None:
+    """The parser keeps the other areas' commands when one fails to import (and says so on
+    stderr); the check above must then fail: the area's commands are missing."""
+    problems = _help_problems(_help(broken))
+    assert f"not listed: {command}" in problems
+    assert any("simulated broken area" in p for p in problems)
 
 
 def test_core_does_not_import_ui_stacks() -> None:
