@@ -7,12 +7,20 @@ DEMO_DIR ?= data/local/demo
 
 .PHONY: venv dev demo test lint typecheck bench sample sysdeps clean
 
+# Installer output stays out of the logs: quiet, no version nag, no root warning in CI, and
+# the "Location ... is ignored" lines of an extra local index filtered; pipefail keeps a
+# failing install failing the target.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PIP := PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip install -q --no-warn-script-location
+QUIET := 2>&1 | { grep -v 'is ignored' || true; }
+
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -U pip 2>&1 | grep -v 'is ignored' || true
+	$(PIP) -U pip $(QUIET)
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev,reports,app,lab,excel]' 2>&1 | grep -v 'is ignored' || true
+	$(PIP) -e '.[dev,reports,app,lab,excel]' $(QUIET)
 	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis" 
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 

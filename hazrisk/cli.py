@@ -3,7 +3,10 @@
 Each subcommand lives beside the code it drives, in a module exposing
 ``register(subparsers) -> None``; the parser it adds sets ``func`` (called with the parsed
 arguments, returning the exit code). Modules are imported lazily so that ``hazrisk --help``
-stays fast and a broken optional area never breaks the others.
+stays fast. A core area that fails to import fails the whole command loudly (a broken area must
+never vanish from ``--help`` unnoticed); only a module listed in
+:data:`OPTIONAL_COMMAND_MODULES` whose *third-party* dependency is missing (an extra not
+installed) is reported as unavailable, naming the extra to install.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 #: Modules that register subcommands, in the order shown by ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -23,14 +26,40 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hazrisk.store.cli",
     "hazrisk.rates.cli",
     "hazrisk.safety.cli",
+    "hazrisk.safety.holds_cli",
     "hazrisk.history.cli",
     "hazrisk.reports.cli",
     "hazrisk.demo",
 )
 
+#: Command modules that need an optional extra: module -> extra of pyproject.toml. Only these
+#: may be missing, and only because a package outside hazrisk is not installed.
+OPTIONAL_COMMAND_MODULES: dict[str, str] = {}
+
+
+def _import_command_module(name: str) -> Any | None:
+    """The module, or ``None`` (with a note on stderr) when an optional extra is missing."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        missing = (exc.name or "").split(".")[0]
+        extra = OPTIONAL_COMMAND_MODULES.get(name)
+        if extra is None or not missing or missing == "hazrisk":
+            raise
+        sys.stderr.write(f"hazrisk: commands of {name} unavailable: {missing} is not installed "
+                         f"(pip install 'hazrisk[{extra}]')\n")
+        return None
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error (exit 2); subcommands inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hazrisk",
         description=(
             "危险品物流安全管理服务链工作台 / hazmat logistics safety workbench: decode JT/T 808 "
@@ -42,12 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hazrisk {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:  # one broken area must not take the others down
-            sys.stderr.write(f"hazrisk: commands from {name} unavailable: {exc}\n")
-            continue
-        module.register(sub)
+        module = _import_command_module(name)
+        if module is not None:
+            module.register(sub)
     return parser
 
 

@@ -3,8 +3,8 @@
 Every subcommand builds its options from these helpers so that dates, output formats, exit
 codes and error messages mean the same thing everywhere:
 
-- **Dates**: ``--period`` (``YYYY-MM``, ``YYYY-MM-DD`` or ``A..B``) or ``--start/--end``; both
-  inclusive Beijing days (:func:`add_period_arguments`, :func:`period_from_args`).
+- **Dates**: ``--period`` (``YYYY-MM``, ``YYYY-MM-DD`` or ``A..B`` of days or months) or
+  ``--start/--end``; both inclusive Beijing days (:func:`add_period_arguments`, :func:`period_from_args`).
 - **Output**: ``--format table|csv|json`` (``--json`` is an alias of ``--format json``);
   JSON indented by 2, UTF-8, ``ensure_ascii=False``; CSV with a UTF-8 BOM so that Excel on
   Chinese Windows opens it (``--csv-encoding`` to choose another); tables width-aware
@@ -23,13 +23,15 @@ import csv
 import json
 import math
 import os
+import re
 import shutil
 import sys
+import textwrap
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -74,11 +76,18 @@ def add_db_argument(p: argparse.ArgumentParser, *, required: bool = True,
 def add_period_arguments(p: argparse.ArgumentParser) -> None:
     """``--period`` or ``--start/--end``: inclusive Beijing days."""
     p.add_argument("--period", metavar="PERIOD",
-                   help="统计期 a month YYYY-MM, a day YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD")
+                   help="统计期 a month YYYY-MM, a day YYYY-MM-DD, or A..B (days or months, "
+                        "inclusive)")
     p.add_argument("--start", metavar="DATE", help="first Beijing day YYYY-MM-DD (with --end)")
     p.add_argument("--end", metavar="DATE", help="last Beijing day YYYY-MM-DD, inclusive")
 
 
+@overload
+def period_from_args(args: argparse.Namespace) -> Period: ...
+@overload
+def period_from_args(args: argparse.Namespace, *, required: Literal[True]) -> Period: ...
+@overload
+def period_from_args(args: argparse.Namespace, *, required: bool) -> Period | None: ...
 def period_from_args(args: argparse.Namespace, *, required: bool = True) -> Period | None:
     """The period of ``--period`` or ``--start/--end``; ``None`` when neither is given and
     the period is optional. Raises :class:`CliError` (exit 2) on a bad or missing period."""
@@ -220,9 +229,14 @@ def _fit(text: str, width: int) -> str:
     return out + "…" + " " * (width - used - 1)
 
 
+_BEIJING_ISO = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?\+08:00$")
+
+
 def _cell(key: str, value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str) and (m := _BEIJING_ISO.match(value)):
+        return f"{m.group(1)} {m.group(2)}"  # tables show Beijing wall-clock time
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -271,34 +285,77 @@ def emit(rows: Any, fmt: str, *, columns: Sequence[str] | None = None,
     write_table(recs, keys, out, width=width)
 
 
+_MIN_COL = 6  # narrowest a column is cut to before columns are dropped
+_SHORT = 10  # text this wide or narrower (ids, dates) is never cut
+
+
+def _numeric(text: str) -> bool:
+    t = text.strip().rstrip("%").replace(",", "")
+    if not t:
+        return True
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return True
+
+
 def write_table(recs: Sequence[Mapping[str, Any]], keys: Sequence[str], out: IO[str], *,
                 width: int | None = None) -> None:
-    """An aligned table no wider than ``width`` (display columns)."""
+    """An aligned table no wider than ``width`` display columns (the terminal's).
+
+    Numbers are right-aligned and never cut: their long headers are narrowed first, then the
+    widest text columns (cut with ``…``), then trailing columns are dropped with a note
+    naming them. Chinese
+    characters count two columns (:func:`display_width`).
+    """
     width = width or terminal_width()
     if not recs:
         out.write("(no rows 无记录)\n")
         return
     cells = [[_cell(k, r.get(k)) for k in keys] for r in recs]
-    natural = [max([display_width(k)] + [display_width(row[i]) for row in cells])
-               for i, k in enumerate(keys)]
-    widths = list(natural)
-    cap = 40
-    while sum(widths) + 2 * (len(widths) - 1) > width and cap >= 8:
-        widths = [min(w, cap) for w in natural]
-        cap -= 4
+    numeric = [all(_numeric(row[i]) for row in cells) for i in range(len(keys))]
+    data_w = [max(display_width(row[i]) for row in cells) for i in range(len(keys))]
+    widths = [max(display_width(k), data_w[i]) for i, k in enumerate(keys)]
+    # narrowest each column may become: numbers and short text (ids, dates, up to _SHORT
+    # columns) their widest value; longer text _SHORT
+    floor = [min(widths[i], max(data_w[i], _MIN_COL) if numeric[i]
+                 else max(_MIN_COL, min(data_w[i], _SHORT)))
+             for i in range(len(keys))]
+
+    def total(n: int) -> int:
+        return sum(widths[:n]) + 2 * (n - 1)
+
     shown = len(keys)
-    while shown > 1 and sum(widths[:shown]) + 2 * (shown - 1) > width:
-        shown -= 1
-    if shown == 1:
-        widths[0] = min(widths[0], width)
-    line = "  ".join(_fit(k, widths[i]) for i, k in enumerate(keys[:shown])).rstrip()
-    out.write(line + "\n")
+    while total(shown) > width:
+        narrowable = [i for i in range(shown) if widths[i] > floor[i] and numeric[i]]
+        narrowable = narrowable or [i for i in range(shown) if widths[i] > floor[i]]
+        if narrowable:  # number headers first (no value is lost), then the widest text
+            widest = max(narrowable, key=lambda i: widths[i])
+            widths[widest] -= 1
+        elif shown > 1:
+            shown -= 1
+        else:
+            widths[0] = max(1, width)
+            break
+
+    def line(values: Sequence[str]) -> str:
+        parts = []
+        for i, v in enumerate(values[:shown]):
+            if numeric[i] and display_width(v) <= widths[i]:
+                parts.append(" " * (widths[i] - display_width(v)) + v)
+            else:
+                parts.append(_fit(v, widths[i]))
+        return "  ".join(parts).rstrip()
+
+    out.write(line(list(keys)) + "\n")
     for row in cells:
-        out.write("  ".join(_fit(v, widths[i]) for i, v in enumerate(row[:shown])).rstrip() + "\n")
+        out.write(line(row) + "\n")
     if shown < len(keys):
-        note = (f"(+{len(keys) - shown} columns not shown: {', '.join(keys[shown:])}; "
-                "use --columns, --format csv or json 更多列请用 csv/json)")
-        out.write(note + "\n")
+        note = (f"(+{len(keys) - shown} 列未显示 columns not shown: {', '.join(keys[shown:])}; "
+                "see --columns, --format csv|json)")
+        wide = display_width(note) - len(note)  # textwrap counts characters, not columns
+        out.write(textwrap.fill(note, width=max(20, width - wide)) + "\n")
 
 
 def table_columns(args: argparse.Namespace, default: Sequence[str]) -> list[str]:
@@ -307,6 +364,33 @@ def table_columns(args: argparse.Namespace, default: Sequence[str]) -> list[str]
     if chosen:
         return [c.strip() for c in str(chosen).split(",") if c.strip()]
     return list(default)
+
+
+# --- output folders -------------------------------------------------------------------------
+def prepare_output_dir(path: str | os.PathLike[str], *, made_by_us: Callable[[Path], bool],
+                       force: bool = False, command: str = "") -> Path:
+    """Check that ``path`` may receive a command's output folder, and create it.
+
+    Allowed without ``force``: a folder that does not exist yet, an empty folder, or one
+    ``made_by_us`` recognises (a marker the command itself wrote). A file, a folder that
+    cannot be created or written, or (without ``force``) a folder holding other things give
+    a :class:`CliError` (exit 2). Nothing is deleted here.
+    """
+    p = Path(path)
+    who = f"hazrisk {command}" if command else "hazrisk"
+    if p.exists() and not p.is_dir():
+        usage(f"{p}: is a file, expected an output folder")
+    if p.is_dir() and not force and any(p.iterdir()) and not made_by_us(p):
+        usage(f"{p}: folder is not empty and was not made by {who}; give a new or empty "
+              "folder, or --force to write into it (other files are kept)")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / f".hazrisk-write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        usage(f"{p}: cannot write here ({exc.strerror or exc})")
+    return p
 
 
 def write_atomic_text(path: Path, text: str) -> None:

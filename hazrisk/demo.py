@@ -16,7 +16,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from hazrisk.cliutil import fail, prepare_output_dir, usage
+
 DEFAULTS = {"vehicles": 60, "days": 7, "start": "2026-10-01", "seed": 808}
+
+#: Written into the output folder: the demo may later replace what it made there.
+MARKER = ".hazrisk-demo"
+#: What the demo writes into its folder (the only names it ever removes).
+OUTPUTS = ("sim", "hazrisk.duckdb", "hazrisk.duckdb.wal", "published.duckdb", "parquet")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,12 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:
             "print where everything is."
         ),
     )
-    p.add_argument("--out", default="data/local/demo", help="output folder (recreated)")
+    p.add_argument("--out", default="data/local/demo",
+                   help="output folder: new, empty, or one an earlier demo made (default "
+                        "data/local/demo)")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder holding other things (only the demo's own "
+                        f"outputs {', '.join(OUTPUTS)} are replaced; other files are kept)")
     p.add_argument("--vehicles", type=int, default=DEFAULTS["vehicles"])
     p.add_argument("--days", type=int, default=DEFAULTS["days"])
-    p.add_argument("--start", default=DEFAULTS["start"])
+    p.add_argument("--start", default=DEFAULTS["start"], help="first day YYYY-MM-DD (Beijing)")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, command_name="demo")
 
 
 def _step(title: str, fn: Callable[[], int]) -> None:
@@ -43,21 +55,37 @@ def _step(title: str, fn: Callable[[], int]) -> None:
     t0 = time.perf_counter()
     rc = fn()
     if rc not in (0, None):
-        raise SystemExit(f"demo: step failed: {title} (exit {rc})")
+        fail(f"step failed: {title} (exit {rc}); see the message above")
     sys.stdout.write(f"--- {time.perf_counter() - t0:.1f} s\n")
+
+
+def _remove_outputs(out: Path) -> None:
+    """Remove what an earlier demo wrote (the names of :data:`OUTPUTS` only)."""
+    for name in OUTPUTS:
+        target = out / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
 
 
 def run(args: argparse.Namespace) -> int:
     from hazrisk.cli import main as hz
 
-    out = Path(args.out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    try:
+        first = date.fromisoformat(args.start)
+    except ValueError:
+        usage(f"--start {args.start!r} is not a date YYYY-MM-DD")
+    if args.vehicles < 1 or args.days < 1:
+        usage("need --vehicles >= 1 and --days >= 1")
+    out = prepare_output_dir(args.out, made_by_us=lambda p: (p / MARKER).is_file(),
+                             force=args.force, command="demo")
+    (out / MARKER).write_text("made by `hazrisk demo`; it may replace "
+                              f"{', '.join(OUTPUTS)} here\n", encoding="utf-8")
+    _remove_outputs(out)
     sim = out / "sim"
     db = out / "hazrisk.duckdb"
     published = out / "published.duckdb"
-    first = date.fromisoformat(args.start)
     span = ["--start", first.isoformat(), "--end", (first + timedelta(days=args.days - 1)).isoformat()]
 
     _step(

@@ -76,3 +76,15 @@ def test_missing_db_is_usage_error(tmp_path) -> None:
         cliutil.open_warehouse(tmp_path / "nope.duckdb")
     assert err.value.code == 2
     assert not (tmp_path / "nope.duckdb").exists()
+
+
+def test_table_shows_beijing_times_plainly_and_keeps_short_values() -> None:
+    rows = [{"id": "E0001", "time": "2026-10-01T08:00:01.500000+08:00", "note": "x" * 60}]
+    buf = io.StringIO()
+    cliutil.emit(rows, "table", out=buf, width=50)
+    lines = buf.getvalue().splitlines()
+    assert "2026-10-01 08:00:01" in lines[1] and lines[1].startswith("E0001")
+    assert all(cliutil.display_width(line) <= 50 for line in lines)
+    buf = io.StringIO()
+    cliutil.emit(rows, "json", out=buf)
+    assert json.loads(buf.getvalue())[0]["time"] == rows[0]["time"]

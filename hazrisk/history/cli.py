@@ -15,6 +15,7 @@ from hazrisk.cliutil import (
     emit,
     open_warehouse,
     output_format,
+    terminal_width,
     to_json,
     usage,
 )
@@ -77,8 +78,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_FAILED if any(r.status == "failed" for r in reports) else EXIT_OK
 
 
+class _Wrapped:
+    """stdout with each line wrapped to the terminal (continuations indented)."""
+
+    def write(self, text: str) -> None:
+        import textwrap
+
+        for line in text.splitlines():
+            indent = " " * (len(line) - len(line.lstrip()) + 2)
+            sys.stdout.write(textwrap.fill(line, width=terminal_width(),
+                                           subsequent_indent=indent) + "\n")
+
+
 def _details(reports: list[Any], left: list[str]) -> None:
-    out = sys.stdout
+    out = _Wrapped()
     for r in reports:
         if r.error:
             out.write(f"failed: {r.error}\n")

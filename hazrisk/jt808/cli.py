@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from hazrisk.cliutil import fail, usage
 from hazrisk.jt808.messages import MESSAGES
 from hazrisk.jt808.record import Record
 from hazrisk.jt808.stream import FORMATS, iter_records
@@ -42,7 +43,7 @@ def register(subparsers: Any) -> None:
         "--input-format", choices=FORMATS, default="auto",
         help="input format (default: detect raw binary vs hex log; gzip always detected)",
     )
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, command_name="decode")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
         with open(path, "rb"):
             pass
     except OSError as exc:
-        sys.stderr.write(f"hazrisk decode: cannot open {path}: {exc.strerror or exc}\n")
-        return 2
+        usage(f"cannot open {path}: {exc.strerror or exc}")
     out = sys.stdout
     table = args.format == "table"
     if table:
@@ -62,15 +62,11 @@ def run(args: argparse.Namespace) -> int:
             out.write(table_row(rec) if table else json_line(rec))
             if args.strict and rec.status == "rejected":
                 where = f"offset {rec.offset}" + (f" (line {rec.line})" if rec.line else "")
-                sys.stderr.write(
-                    f"hazrisk decode: {path}: {where}: rejected frame: {rec.reason}"
-                    f"{': ' + rec.detail if rec.detail else ''}\n"
-                )
                 out.flush()
-                return 1
+                fail(f"{path}: {where}: rejected frame: {rec.reason}"
+                     f"{': ' + rec.detail if rec.detail else ''}")
     except OSError as exc:
-        sys.stderr.write(f"hazrisk decode: cannot read {path}: {exc}\n")
-        return 2
+        usage(f"cannot read {path}: {exc.strerror or exc}")
     out.flush()
     return 0
 

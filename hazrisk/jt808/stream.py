@@ -19,9 +19,12 @@ input order:
 Subpackages are grouped by (phone, message id, total) and ordered by package index, as
 JT/T 808-2019 §4.4.3 prescribes; only ``ok`` fragments join a group.
 
-Hex log lines: ``[YYYY-MM-DD hh:mm:ss[.fff][zone]] [RECV|SEND] HEX`` where HEX is the frame
-(or frames) in hex, optionally spaced; times without a zone are Beijing time. Lines that do
-not match are garbage.
+Hex log lines: an optional receive time ``YYYY-MM-DD hh:mm:ss`` (``T`` or a space between,
+optional ``.fff`` and zone), an optional direction ``RECV``/``SEND``, then HEX, the frame (or
+frames) in hex, optionally spaced; the time and the direction may each stand in square
+brackets, as gateways print them: ``[2026-10-01 00:01:36.200] [RECV] 7E0200…7E``,
+``2026-10-01 08:00:01.123 RECV 7E…7E``, ``7E…7E``. Times without a zone are Beijing time.
+Lines that do not match are garbage.
 """
 
 from __future__ import annotations
@@ -48,13 +51,14 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 HEX_LINE = re.compile(
     rb"[ \t]*"
-    rb"(?:(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
-    rb"(?:Z|[+-]\d{2}:?\d{2})?)[ \t]+)?"
-    rb"(?:(?P<dir>RECV|SEND|recv|send)[ \t:]+)?"
+    rb"(?:(?P<tsb>\[)?(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
+    rb"(?:Z|[+-]\d{2}:?\d{2})?)(?(tsb)\])[ \t]+)?"
+    rb"(?:(?P<db>\[)?(?P<dir>RECV|SEND|recv|send)(?(db)\])[ \t:]+)?"
     rb"(?P<hex>(?:[0-9A-Fa-f]{2})+(?:[ \t]+(?:[0-9A-Fa-f]{2})+)*)"
     rb"[ \t]*\r?\n?"
 )
 HEX_PAIR = re.compile(rb"[0-9A-Fa-f]{2}")
+_HEX_DIGITS = frozenset(bytes([c]) for c in b"0123456789ABCDEFabcdef")
 _TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str]
@@ -144,7 +148,9 @@ class _Decoder:
         """Drop the splitter's cached header reads (call once the spans are turned to records)."""
         self._seen.clear()
 
-    def record(self, buf: bytes, kind: str, start: int, end: int, base: int) -> Record:
+    def record(self, buf: bytes, kind: str, start: int, end: int, base: int,
+               at_end: bool = False) -> Record:
+        """The record of one span; ``at_end``: the span runs to the end of the input."""
         if kind == GARBAGE:
             return Record(base + start, end - start, "garbage", reason="garbage")
         if kind == FRAME:
@@ -156,6 +162,8 @@ class _Decoder:
         escaped = buf[start + 1 : end]  # OPEN: no closing flag
         prepared = prepare(escaped)
         if prepared.header is None:
+            if at_end and escaped:  # cut off inside its header by the end of the input
+                return _cut_in_header(escaped, base + start, end - start)
             return Record(base + start, end - start, "garbage", reason="garbage")
         return decode_escaped(
             escaped, offset=base + start, length=end - start, has_close=False, prepared=prepared
@@ -176,7 +184,26 @@ def _raw_records(chunks: Iterable[bytes]) -> Iterator[Record]:
         base += consumed
     spans, _ = split_frames(buf, dec.consistent, final=True)
     for kind, s, e in spans:
-        yield dec.record(buf, kind, s, e, base)
+        yield dec.record(buf, kind, s, e, base, at_end=e == len(buf))
+
+
+def _cut_in_header(escaped: bytes, offset: int, length: int) -> Record:
+    """A frame the input cuts off before its header is complete: ``truncated``, with the
+    message id when its two bytes arrived."""
+    content = escaped.replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
+    rec = Record(offset, length, "rejected", reason="truncated",
+                 detail=f"frame -> header: the input ends {len(content)} bytes into the frame, "
+                        "inside its header")
+    if len(content) >= 2:
+        rec.msg_id = int.from_bytes(content[:2], "big")
+    if len(content) >= 4:  # the phone, when its BCD digits arrived (2019: version byte first)
+        v2019 = bool(content[2] & 0x40)
+        a, b = (5, 15) if v2019 else (4, 10)
+        digits = content[a:b].hex()
+        if len(content) >= b and digits.isdigit():
+            rec.phone, rec.version = digits, (2019 if v2019 else None)
+    rec.raw_body = content
+    return rec
 
 
 def parse_log_time(raw: bytes | None) -> datetime | None:
@@ -192,6 +219,10 @@ def parse_log_time(raw: bytes | None) -> datetime | None:
 
 def _line_records(dec: _Decoder, text: bytes, start: int, line_no: int) -> Iterator[Record]:
     m = HEX_LINE.fullmatch(text)
+    if m is None and text[-1:] in _HEX_DIGITS and not text.endswith(b"\n"):
+        # the input's last line, cut in the middle of a hex pair: read the whole pairs (the
+        # frame it cuts off is then ``truncated``); the odd digit stays in the line's record
+        m = HEX_LINE.fullmatch(text[:-1])
     if m is None:
         yield Record(start, len(text), "garbage", reason="garbage", line=line_no)
         return
@@ -216,7 +247,7 @@ def _line_records(dec: _Decoder, text: bytes, start: int, line_no: int) -> Itera
     for j, (kind, s, e) in enumerate(spans):
         a = 0 if j == 0 else text_pos(s)
         b = len(text) if j == last else text_pos(e)
-        rec = dec.record(payload, kind, s, e, 0)
+        rec = dec.record(payload, kind, s, e, 0, at_end=e == len(payload))
         rec.offset, rec.length, rec.line = start + a, b - a, line_no
         rec.recv_time, rec.direction = recv_time, direction
         yield rec

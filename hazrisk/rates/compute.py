@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
 from hazrisk.rates import _sql
 from hazrisk.rates.period import Period
 from hazrisk.rates.registry import MetricRegistry, metric_registry
+from hazrisk.safety.records import purge_cutoff, refuse_purged
 
 Record = dict[str, Any]
 
@@ -81,6 +85,11 @@ def param_values(rules: Rules) -> dict[str, Any]:
         "domain_max_age_days": rules.domain.max_answer_age_days,
         "network_basis": r.network_basis,
         "repair_within_s": rules.device.repair_within_s,
+        "repair_target": rules.device.repair_target,
+        "preservation_target": rules.device.preservation_target,
+        "silent_fault_s": rules.device.silent_fault_s,
+        "silent_moved_km": rules.device.silent_moved_km,
+        "provider_pass_score": rules.verdict.provider_pass_score,
         "outage_factor": r.outage_factor,
         "outage_parked_below_kmh": r.outage_parked_below_kmh,
         "ci_z": r.ci_z,
@@ -109,7 +118,8 @@ def _metrics_table(registry: MetricRegistry) -> pa.Table:
         ("definition", pa.string()), ("direction", pa.string()), ("floor", pa.float64()),
         ("weight", pa.float64()), ("national_weight", pa.float64()), ("interval", pa.string()),
         ("source", pa.string()), ("floor_source", pa.string()), ("weight_source", pa.string()),
-        ("national_weight_source", pa.string()),
+        ("national_weight_source", pa.string()), ("target", pa.float64()),
+        ("target_source", pa.string()),
     ])
     return pa.Table.from_pylist(rows, schema=schema)
 
@@ -131,6 +141,17 @@ def install(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> None:
         con.execute("CREATE OR REPLACE TABLE rates.metrics AS SELECT * FROM _rates_metrics_in")
     finally:
         con.unregister("_rates_metrics_in")
+    weights = pa.table({
+        "metric": list(rules.rate_enterprise_weights),
+        "weight": [float(rules.rate_enterprise_weights[k]) for k in rules.rate_enterprise_weights],
+        "source": [rules.source(f"rate_enterprise_weights.{k}")
+                   for k in rules.rate_enterprise_weights]})
+    con.register("_rates_ent_weights_in", weights)
+    try:
+        con.execute("CREATE OR REPLACE TABLE rates.enterprise_weights AS "
+                    "SELECT * FROM _rates_ent_weights_in")
+    finally:
+        con.unregister("_rates_ent_weights_in")
     _sql.script(con, "macros.sql")
     _sql.script(con, "mart.sql")
 
@@ -146,12 +167,61 @@ def _params(period: Period, rules: Rules) -> dict[str, Any]:
     return p
 
 
-def _transaction(con: duckdb.DuckDBPyConnection) -> bool:
-    """Begin a transaction unless one is open; True when we began it."""
+class EmptyPeriodError(CliError, ValueError):
+    """A period without a single position record: nothing to evaluate or rank (a one-line
+    refusal, exit code 1, on the command line)."""
+
+    def __init__(self, message: str) -> None:
+        CliError.__init__(self, message, EXIT_FAILED)
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, period: Period,
+              params: dict[str, Any]) -> dict[str, Any]:
+    """The data's coverage of ``period`` (from the staged vehicle-days) as SQL parameters:
+    ``$cov_start``/``$cov_end`` (first/last Beijing day with data), ``$t_ref`` (the end of the
+    last day with data: registry evidence is judged as of then), ``$covered_minutes`` (the
+    minutes from the first to the last day with data), ``$covered_days``, ``$data_coverage``
+    (covered days / days of the period). Raises :class:`EmptyPeriodError` when there is none.
+    """
+    (row,) = _sql.query(con, "compute.sql", "coverage", params)
+    if not row["covered_days"]:
+        raise EmptyPeriodError(
+            f"{period.label}: no position records in the period; nothing to evaluate, and an "
+            f"empty period is not ranked (nothing stored)")
+    first, last = row["first_day"], row["last_day"]
+    span = (last - first).days + 1
+    t_ref = min(period.t1, Period(last, last).t1)
+    return {
+        "cov_start": first.isoformat(), "cov_end": last.isoformat(),
+        "t_ref": t_ref.isoformat(), "covered_minutes": span * 1440,
+        "covered_days": int(row["covered_days"]),
+        "data_coverage": int(row["covered_days"]) / period.days,
+    }
+
+
+#: Connections inside :func:`rolled_back` (DuckDB 2.0 aborts an open transaction when a
+#: second BEGIN is tried, so an open transaction must be known, not probed).
+_PREVIEWS: set[int] = set()
+
+
+@contextmanager
+def rolled_back(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in a transaction that is rolled back: a preview writes nothing (the
+    rates, vehicle results and schema changes computed inside vanish at the end)."""
+    con.execute("BEGIN TRANSACTION")
+    _PREVIEWS.add(id(con))
     try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
+        yield con
+    finally:
+        _PREVIEWS.discard(id(con))
+        con.execute("ROLLBACK")
+
+
+def _transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Begin a transaction unless inside :func:`rolled_back`; True when we began it."""
+    if id(con) in _PREVIEWS:
         return False
+    con.execute("BEGIN TRANSACTION")
     return True
 
 
@@ -161,24 +231,38 @@ def compute_rates(
     rules: Rules | None = None,
     *,
     provider: str | None = None,
+    official: bool = True,
 ) -> list[Record]:
     """Compute and store every provider rate of ``period``; the stored rows as records.
 
     All providers are always computed (the ranking needs them); ``provider`` filters the
     returned records only. Records: period, provider_id, metric, name_zh, name_en, number,
     unit, numerator, denominator, rate, ci_low, ci_high, n_eff, score, national_score.
+    ``official`` marks the period for publication (``mart.*``); ``False`` stores working data
+    for the drill-down only. A preview stores nothing: run it in a transaction the caller
+    rolls back (``hazrisk rates --no-store``).
     """
     rules = rules or load_rules()
+    refuse_purged(con, period.t0, f"rates {period.label}",
+                  "rates.provider_rates / mart.provider_rates")
     params = _params(period, rules)
+    params["official"] = bool(official)
     began = _transaction(con)
     try:
         install(con, rules)
-        for name in ("vehicle_days", "entered", "connectivity", "vehicle_results",
+        _sql.run(con, "compute.sql", "vehicle_days", params)
+        params.update(_coverage(con, period, params))
+        for name in ("entered", "connectivity", "vehicle_results",
                      "provider_rates", "store_delete", "store_rates",
                      "store_vehicle_results_delete", "store_vehicle_results",
-                     "store_vehicle_days_delete", "store_vehicle_days", "store_period"):
+                     "store_vehicle_days_delete", "store_vehicle_days", "store_entries",
+                     "store_period",
+                     "verdicts", "store_verdicts_delete", "store_verdicts"):
             _sql.run(con, "compute.sql", name, params)
-        for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr"):
+        for name in ("scores", "store_delete", "store"):
+            _sql.run(con, "enterprise.sql", name, params)
+        for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr",
+                    "_rates_ent", "_rates_verdicts"):
             con.execute(f"DROP TABLE IF EXISTS temp.{tmp}")  # fixed names, not input
         if began:
             con.execute("COMMIT")
@@ -199,24 +283,40 @@ def stored_rates(
 
 def is_current(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules) -> bool:
     """True when ``period`` was computed under the same rules (rates tables exist)."""
-    try:
-        rows = con.execute(
-            "SELECT rules_sha256 FROM rates.periods WHERE period = $p", {"p": period.label}
-        ).fetchall()
-    except duckdb.CatalogException:
-        return False
+    if not has_table(con, "rates", "periods"):  # probed, not tried: a failed statement
+        return False                            # would abort an open transaction
+    rows = con.execute(
+        "SELECT rules_sha256 FROM rates.periods WHERE period = $p", {"p": period.label}
+    ).fetchall()
     return bool(rows) and rows[0][0] == rules_sha256(rules)
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """True when ``schema.table`` exists (a table or a view)."""
+    rows = _sql.query(con, "cli.sql", "has_table", {"schema": schema, "table": table})
+    return bool(rows[0]["present"])
+
+
+def _stored(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
+    """True when results of ``period`` are stored (checked without failing a transaction)."""
+    if not has_table(con, "rates", "periods"):
+        return False
+    return bool(con.execute("SELECT count(*) FROM rates.periods WHERE period = $p",
+                            {"p": period.label}).fetchall()[0][0])
 
 
 def ensure_rates(
     con: duckdb.DuckDBPyConnection, period: Period, rules: Rules | None = None
 ) -> None:
-    """Compute the period's rates unless they are stored under the same rules."""
+    """Compute the period's rates unless they are stored under the same rules (as working
+    data: not official, so not published)."""
     rules = rules or load_rules()
-    if is_current(con, period, rules):
+    purge = purge_cutoff(con)
+    kept = purge is not None and period.t0 < purge.cutoff and _stored(con, period)
+    if kept or is_current(con, period, rules):  # kept: results of purged days stay as stored
         install(con, rules)  # refresh macros/params for the drill-down queries
     else:
-        compute_rates(con, period, rules)
+        compute_rates(con, period, rules, official=False)
 
 
 def compute_devices(
@@ -225,18 +325,26 @@ def compute_devices(
     rules: Rules | None = None,
     *,
     maker: str | None = None,
+    official: bool = True,
 ) -> list[Record]:
     """Compute and store the device-maker KPIs of ``period``; the stored rows as records.
 
     Records: period, maker_id, device_model ('*' = all models), metric, name_zh, name_en,
-    number, unit, numerator, denominator, rate, ci_low, ci_high.
+    number, unit, numerator, denominator, rate, ci_low, ci_high. ``official`` marks the
+    period's KPIs for publication (the provider rates it needed are stored as working data
+    unless they were official already).
     """
     rules = rules or load_rules()
+    refuse_purged(con, period.t0, f"devices {period.label}",
+                  "rates.device_kpis / mart.device_kpis")
     ensure_rates(con, period, rules)
     params = _params(period, rules)
+    steps = ("tickets", "outages", "kpis", "store_delete", "store", "verdicts",
+             "store_verdicts_delete", "store_verdicts", "untracked", "store_untracked_delete",
+             "store_untracked")
     began = _transaction(con)
     try:
-        for name in ("tickets", "outages", "kpis", "store_delete", "store"):
+        for name in steps + (("store_official",) if official else ()):
             _sql.run(con, "devices.sql", name, params)
         if began:
             con.execute("COMMIT")
@@ -249,9 +357,11 @@ def compute_devices(
 
 
 def ranking(con: duckdb.DuckDBPyConnection, period: Period) -> list[Record]:
-    """``mart.provider_ranking`` rows of ``period`` (composite score, rank, change)."""
+    """Ranking rows of the stored ``period`` (composite score, rank, change against the
+    previous official period); ``mart.provider_ranking`` holds the official periods' rows."""
     cur = con.execute(
-        "SELECT * FROM mart.provider_ranking WHERE period = $p ORDER BY rank, provider_id",
+        "SELECT * EXCLUDE (official) FROM rates.provider_ranking WHERE period = $p "
+        "ORDER BY rank, provider_id",
         {"p": period.label},
     )
     cols = [d[0] for d in cur.description or []]

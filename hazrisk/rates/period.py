@@ -11,6 +11,8 @@ A period covers whole Beijing days, ``start`` to ``end`` inclusive, i.e. the ins
 >>> r = Period.between("2026-10-01", "2026-10-03")
 >>> r.label, r.previous().label
 ('2026-10-01..2026-10-03', '2026-09-28..2026-09-30')
+>>> Period.parse("2026-07..2026-09").label
+'2026-07-01..2026-09-30'
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ class PeriodError(ValueError):
     """A period that cannot be parsed or is empty."""
 
 
+def _day(value: str | date) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise PeriodError(f"{value.strip()!r} is not a date YYYY-MM-DD ({exc})") from None
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -42,7 +53,8 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """``YYYY-MM`` (a calendar month), ``YYYY-MM-DD`` (one day) or ``A..B`` (dates)."""
+        """``YYYY-MM`` (a calendar month), ``YYYY-MM-DD`` (one day) or ``A..B`` (days or
+        months, inclusive: ``2026-07..2026-09`` is 2026-07-01..2026-09-30)."""
         text = text.strip()
         m = _MONTH.match(text)
         if m:
@@ -51,11 +63,15 @@ class Period:
                 raise PeriodError(f"{text!r}: month must be 01-12")
             return cls.month(year, month)
         if ".." in text:
-            a, b = text.split("..", 1)
+            a, b = (part.strip() for part in text.split("..", 1))
+            if _MONTH.match(a):  # a month range: from the first day of A
+                a = cls.parse(a).start.isoformat()
+            if _MONTH.match(b):  # to the last day of B
+                b = cls.parse(b).end.isoformat()
             return cls.between(a, b)
         if _DAY.match(text):
             return cls.between(text, text)
-        raise PeriodError(f"{text!r}: expected YYYY-MM, YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
+        raise PeriodError(f"{text!r}: expected YYYY-MM, YYYY-MM-DD or A..B (days or months)")
 
     @classmethod
     def month(cls, year: int, month: int) -> Period:
@@ -65,11 +81,7 @@ class Period:
 
     @classmethod
     def between(cls, start: str | date, end: str | date) -> Period:
-        try:
-            a = start if isinstance(start, date) else date.fromisoformat(start.strip())
-            b = end if isinstance(end, date) else date.fromisoformat(end.strip())
-        except ValueError as exc:
-            raise PeriodError(f"bad date: {exc}") from None
+        a, b = _day(start), _day(end)
         if a.day == 1 and (b + timedelta(days=1)).day == 1 and (a.year, a.month) == (b.year, b.month):
             return cls(a, b, "month")
         return cls(a, b, "range")

@@ -1,8 +1,12 @@
 """The metric registry: the one source of truth for every provider rate and device KPI.
 
 Each :class:`Metric` carries its id (the English id used in JSON, SQL and the CLI), Chinese and
-English names, definition, direction, floor, weights and sources. Definitions are those of
-``shared/domain/rules.md``; weights and floors come from the rules configuration
+English names, definition, direction, floor, weights and sources. The seven seed rates come
+from 交通运输部办公厅《道路货运车辆动态监控服务商服务评价办法》(交办运〔2016〕169号), whose
+annex with the definitions is not public, so each definition here is the project's documented
+default; the national indicators and their scoring from 交通运输部《全国重点营运车辆联网联控
+系统考核管理办法》(交运发〔2016〕160号) and its 考核表. Weights and floors come from the rules
+configuration
 (``[rate_weights]``, ``[rate_national_weights]``, ``[rate_floors]``, ``[completeness]
 score_floor``, ``[drift] vehicle_rate_ceiling``) so the association changes them in
 ``conf/rules.toml`` without code changes.
@@ -55,6 +59,8 @@ class Metric:
     floor_source: str = ""
     weight_source: str = ""
     national_weight_source: str = ""
+    target: float | None = None  # device makers: the rate the implementing opinion demands
+    target_source: str = ""
 
     def points(self, rate: float | None, *, national: bool = False) -> float | None:
         """Score points for ``rate`` under the composite (or the national) weights."""
@@ -71,7 +77,10 @@ class Metric:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-_RULES = "shared/domain/rules.md"
+_SVC = "交通运输部办公厅《道路货运车辆动态监控服务商服务评价办法》(交办运〔2016〕169号)"
+_NET = "交通运输部《全国重点营运车辆联网联控系统考核管理办法》(交运发〔2016〕160号) 考核表"
+_HUBEI = "湖北省重点营运车辆联网联控工作考核与监督管理实施办法"
+_OWN = "definition: project default (the 169号 annex defining it is not public)"
 
 #: The metrics in display order, with their definitions (weights/floors filled from the rules).
 _BASE: tuple[Metric, ...] = (
@@ -82,7 +91,7 @@ _BASE: tuple[Metric, ...] = (
         "characters without I/O/Q (bad check digit: warning only); transport permit no., owner, "
         "vehicle type, tonnage, hazmat class, terminal id and SIM, terminal maker and model all "
         "present; no other vehicle with the same plate and colour",
-        source=f"{_RULES} rate 1; research §1.1",
+        source=f"{_SVC} rate (1); {_OWN}; plate colours JT/T 697.7-2014, VIN GB 16735",
     ),
     Metric(
         "terminal_domain_correctness", "终端域名设置正确率", "terminal domain correctness", "2",
@@ -91,7 +100,11 @@ _BASE: tuple[Metric, ...] = (
         "the latest 0x0104 answer (at most [domain] max_answer_age_days old at the period end) "
         "has 0x0013 (and 0x0017 if present) as domain names, not bare IPs, equal to the "
         "provider's approved platform_domain; no answer counts as not correct",
-        source=f"{_RULES} rate 2; research §1.2",
+        source=(
+            f"{_SVC} rate (2)"
+            "; 《道路运输车辆动态监督管理办法》(2022年修正) 第十六条 (no change of the "
+            "terminal's monitoring-centre domain)"
+            f"; server parameters 0x0013/0x0017 of JT/T 808-2019; {_OWN}"),
     ),
     Metric(
         "image_upload_correctness", "图片上传正确率", "image upload correctness", "3", "provider",
@@ -99,7 +112,7 @@ _BASE: tuple[Metric, ...] = (
         "registration certificate, driving licence and vehicle-body photo (latest upload per "
         "slot up to the period end) all present, decodable (JPEG/PNG magic number), and not the "
         "same file (sha256) as another slot of the same or of another vehicle",
-        source=f"{_RULES} rate 3; research §1.3",
+        source=f"{_SVC} rate (3); {_OWN}",
     ),
     Metric(
         "operator_phone_verification", "车辆经营者手机号码验证率", "operator phone verification",
@@ -107,7 +120,7 @@ _BASE: tuple[Metric, ...] = (
         "vehicles in network",
         "operator phone is a mainland mobile ([phone] pattern) with a passed verification of "
         "that number at most [phone] max_verification_age_days old at the period end",
-        source=f"{_RULES} rate 4; research §1.4",
+        source=f"{_SVC} rate (4); {_OWN}",
     ),
     Metric(
         "upload_interval_qualification", "数据上传时间间隔合格率", "upload interval qualification",
@@ -118,7 +131,9 @@ _BASE: tuple[Metric, ...] = (
         "is moving or ACC on and parked_max_s when parked (state of the record that opens the "
         "gap, [rates] interval_state); a vehicle's first record has no gap and qualifies; a "
         "record without a valid GNSS time does not qualify; heartbeats are not records",
-        source=f"{_RULES} rate 5; research §1.5",
+        source=(
+            f"{_SVC} rate (5); {_OWN}"
+            "; report intervals: JT/T 808-2019 parameters 0x0027/0x0029, backfill 0x0704"),
     ),
     Metric(
         "trajectory_completeness", "轨迹完整率（车辆日）", "trajectory completeness (vehicle-days)",
@@ -128,7 +143,9 @@ _BASE: tuple[Metric, ...] = (
         "than [completeness] gap_km AND longer than gap_s; a vehicle-day (Beijing day, with at "
         "least one qualified record) is complete when no segment ending that day is incomplete "
         "(the seed's count form)",
-        source=f"{_RULES} rate 6; research §1.6",
+        source=(
+            f"{_NET} (轨迹完整率, < 70 % scores 0); the seed\'s count form"
+            "; gap thresholds: project default"),
     ),
     Metric(
         "trajectory_completeness_km", "轨迹完整率（里程）", "trajectory completeness (mileage)",
@@ -139,7 +156,7 @@ _BASE: tuple[Metric, ...] = (
             "Wilson score interval (95 %) on the km ratio with n = vehicle-days with mileage "
             "(segments within a vehicle-day are not independent)"
         ),
-        source=f"{_RULES} rate 6; research §1.6 (Hubei bulletin 完整里程/总里程)",
+        source=f"{_NET} (轨迹完整率, < 70 % scores 0); mileage form 完整里程/总里程 of the {_HUBEI}",
     ),
     Metric(
         "data_qualification", "数据合格率", "data qualification", "7", "provider",
@@ -149,20 +166,26 @@ _BASE: tuple[Metric, ...] = (
         "not 0; GNSS and tachograph speed within 0–160 km/h; heading 0–359; altitude "
         "−200–6500 m; no reserved bits set in the status/alarm words (JT/T 808 tables 24–25 for "
         "the frame's protocol version)",
-        source=f"{_RULES} rate 7; research §1.7 (2016 national table note)",
+        source=(
+            f"{_NET}, note on unqualified data and the reasonable ranges (JT/T 809-2011 §4.5.8"
+            "; < 80 % scores 0); reserved bits: JT/T 808-2019 tables 24-25"),
     ),
     Metric(
         "network_entry", "入网率", "network entry rate", "N1", "provider", "vehicles",
         "registered vehicles that ever sent a qualified record (up to the period end)",
         "vehicles registered with the provider during the period",
         "a vehicle is 入网 once it has transmitted at least one qualified record",
-        source=f"{_RULES} national indicators; research §1.0 (Jiangsu interpretation)",
+        source=(
+            f"{_NET} (车辆入网率, < 90 % scores 0)"
+            "; 入网 = at least one qualified record, as the Jiangsu provincial interpretation (2021-02-04) words it"),
     ),
     Metric(
         "online", "上线率", "online rate", "N2", "provider", "vehicles",
         "vehicles with ≥ 1 qualified record in the period", "vehicles in network",
         "a vehicle is 上线 in the period when it delivered at least one qualified record",
-        source=f"{_RULES} national indicators; research §1.0",
+        source=(
+            f"{_NET} (车辆上线率)"
+            "; 上线 = at least one qualified record in the period: project default"),
     ),
     Metric(
         "drift_vehicles", "漂移车辆率", "drift vehicle rate", "N3", "provider", "vehicles",
@@ -171,24 +194,32 @@ _BASE: tuple[Metric, ...] = (
         "implied_speed_kmh, or it is an isolated spike more than spike_km from both "
         "neighbouring qualified fixes that are within neighbour_km of each other",
         direction="lower",
-        source=f"{_RULES} national indicators; research §1.8",
+        source=(
+            f"{_NET} (卫星定位漂移车辆率: 15 − rate × 15, > 5 % scores 0)"
+            "; drift-point definition: project default"),
     ),
     Metric(
-        "platform_connectivity", "平台连通率", "platform connectivity", "N4", "provider",
-        "minutes", "online minutes", "period minutes",
-        "a minute of the period is online when the provider's gateway delivered at least one "
-        "real-time (not backfilled) position, timed by its receive time (GNSS time when the "
-        "dump has no receive time), or a heartbeat with a receive time",
+        "platform_connectivity", "平台连通率（代理指标）", "platform connectivity (proxy)", "N4",
+        "provider", "minutes", "minutes with terminal data",
+        "minutes from the first to the last day with data in the period",
+        "PROXY, never scored: the dumps hold no platform-link evidence (JT/T 809 main/sub link "
+        "keep-alives), so this measures fleet activity, not the link: a minute is online when "
+        "the provider's gateway delivered at least one real-time (not backfilled) position, "
+        "timed by its receive time (GNSS time when the dump has no receive time), or a "
+        "heartbeat with a receive time",
         interval="Wilson score interval (95 %) on minutes (minutes are not independent trials)",
-        source=f"{_RULES} national indicators; research §1.0 (Hubei bulletin)",
+        source=f"{_NET} note ① and the {_HUBEI} (平台连通率 = 累计在线时间 / 考核总时间)",
     ),
     Metric(
         "repair_24h", "24小时故障修复率", "24-hour fault repair rate", "D1", "device_maker",
         "fault tickets", "faults repaired within [device] repair_within_s",
         "faults reported in the period",
         "per device maker and model (ticket's maker/model, else the vehicle's): a ticket "
-        "repaired within 24 h of its report; an open ticket is not repaired",
-        source=f"{_RULES} device makers; research §5",
+        "repaired within 24 h of its report; an open ticket is not repaired, except one "
+        "reported less than 24 h before the data ends (censored: left out, listed)",
+        source=(
+            "the association's evaluation of device makers (24小时故障修复率)"
+            "; no regulation defines it: project default"),
     ),
     Metric(
         "data_preservation", "故障期间数据保存率", "data preservation during outages", "D2",
@@ -204,7 +235,9 @@ _BASE: tuple[Metric, ...] = (
         "parked) and at the parked interval for the rest, at least one step; recovered = "
         "backfilled points, capped per vehicle-day at the expected count; per device maker "
         "and model",
-        source=f"{_RULES} device makers; research §5",
+        source=(
+            "the association's evaluation of device makers (故障期间数据保存率, 100 % demanded)"
+            "; recovery by JT/T 808-2019 0x0704 backfill; expected points: project default"),
     ),
 )
 
@@ -248,6 +281,15 @@ def metric_registry(rules: Rules | None = None) -> MetricRegistry:
         "drift_vehicles": (
             float(rules.drift.vehicle_rate_ceiling), rules.source("drift.vehicle_rate_ceiling")),
     }
+    if float(rules.rate_weights.get("platform_connectivity", 0)) or float(
+            rules.rate_national_weights.get("platform_connectivity", 0)):
+        raise ValueError("platform_connectivity is a proxy (no platform-link evidence in the "
+                         "dumps) and cannot carry a score weight; set it to 0")
+    targets = {
+        "repair_24h": (float(rules.device.repair_target), rules.source("device.repair_target")),
+        "data_preservation": (float(rules.device.preservation_target),
+                              rules.source("device.preservation_target")),
+    }
     for key in rules.rate_floors:
         floors[key] = (float(rules.rate_floors[key]), rules.source(f"rate_floors.{key}"))
     out = []
@@ -261,5 +303,7 @@ def metric_registry(rules: Rules | None = None) -> MetricRegistry:
             changes["national_weight_source"] = rules.source(f"rate_national_weights.{m.id}")
         if m.id in floors:
             changes["floor"], changes["floor_source"] = floors[m.id]
+        if m.id in targets:
+            changes["target"], changes["target_source"] = targets[m.id]
         out.append(replace(m, **changes))  # type: ignore[arg-type]
     return MetricRegistry(tuple(out))

@@ -22,7 +22,9 @@ def wilson_interval(
 ) -> tuple[float | None, float | None]:
     """``(low, high)`` of the Wilson score interval; ``(None, None)`` when ``trials`` is 0.
 
-    ``successes`` may be fractional (a ratio × effective n, as for the mileage form).
+    ``successes`` may be fractional (a ratio × effective n, as for the mileage form). The
+    interval of 0/n starts at exactly 0 and that of n/n ends at exactly 1 (the closed form
+    cancels there; floating point alone would leave ~2e-17).
     """
     if trials <= 0:
         return None, None
@@ -31,4 +33,6 @@ def wilson_interval(
     denom = 1.0 + z2 / trials
     centre = (p + z2 / (2.0 * trials)) / denom
     half = z * math.sqrt(p * (1.0 - p) / trials + z2 / (4.0 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if p <= 0.0 else max(0.0, centre - half)
+    high = 1.0 if p >= 1.0 else min(1.0, centre + half)
+    return low, high

@@ -1,13 +1,14 @@
 """``hazrisk detect`` and ``hazrisk safety``: compute and show the enterprise safety histories.
 
-- ``hazrisk detect --db FILE [--start DATE --end DATE]`` (re)computes ``safety.violations``,
-  ``safety.vehicle_days`` and the enterprise months for Beijing days start..end, inclusive (default:
-  every day with data); idempotent for a range.
-- ``hazrisk safety --db FILE (--period 2026-10 | --start DATE --end DATE) [--enterprise ID]
-  [--format table|csv|json]``: the enterprise league table (JSON: one record per enterprise
-  with its counts by rule).
-- ``hazrisk safety history --db FILE --enterprise ID [--from PERIOD --to PERIOD]``: one
-  enterprise's monthly history.
+- ``hazrisk detect --db FILE [--period P | --start DATE --end DATE]`` (re)computes
+  ``safety.violations``, ``safety.vehicle_days`` and the enterprise months for the Beijing
+  days of the period, inclusive (default: every day with data); idempotent for a range.
+- ``hazrisk safety --db FILE (--period 2026-10 | --start DATE --end DATE) [--enterprise ID]``:
+  the enterprise league table (JSON: one record per enterprise with its counts by rule).
+- ``hazrisk safety history --db FILE --enterprise ID [--period 2026-07..2026-12]``: one
+  enterprise's monthly history (the months the period touches; default all).
+
+Options, dates, formats and exit codes follow :mod:`hazrisk.cliutil`.
 """
 
 from __future__ import annotations
@@ -15,30 +16,36 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, timedelta
+import textwrap
+from datetime import timedelta
 from typing import Any
 
-import pandas as pd
-
+from hazrisk.cliutil import (
+    add_db_argument,
+    add_format_argument,
+    add_period_arguments,
+    emit,
+    fail,
+    open_warehouse,
+    output_format,
+    period_from_args,
+    table_columns,
+    terminal_width,
+    to_json,
+    usage,
+)
 from hazrisk.safety.sqlfiles import read_sql
-from hazrisk.safety.store import next_month
 
 _MIN_DAY_SHARE = 0.01  # of the median day's positions
 
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def _period(text: str) -> str:
-    try:
-        date.fromisoformat(text + "-01")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a period (YYYY-MM): {text!r}") from None
-    return text
+_LEAGUE_COLUMNS = ("enterprise_id", "enterprise_name", "city", "vehicles_online", "km",
+                   "n_violations", "violations_per_100km", "speeding_score_province",
+                   "fatigue_score_province", "handling_rate")
+_HISTORY_COLUMNS = ("period", "vehicles_online", "km", "n_violations", "n_speeding",
+                    "n_fatigue", "n_night_ban", "speeding_per_100km", "speeding_score_province",
+                    "fatigue_score_province", "handling_rate")
+_DETECT_COLUMNS = ("period", "start", "end", "vehicles", "positions", "violations_total",
+                   "vehicle_days", "enterprise_months", "vehicle_months", "duration_s")
 
 
 def register(subparsers: Any) -> None:
@@ -46,166 +53,163 @@ def register(subparsers: Any) -> None:
     det = subparsers.add_parser(
         "detect", help="detect enterprise violations and rebuild the safety histories",
         description="(Re)compute safety.violations (with handling), safety.vehicle_days, "
-                    "safety.enterprise_months and safety.vehicle_months for Beijing days --start..--end, inclusive (default: "
-                    "every day with data). Idempotent for a range.")
-    det.add_argument("--db", required=True, metavar="FILE", help="warehouse DuckDB file")
-    det.add_argument("--start", type=_date, metavar="DATE", help="first day (YYYY-MM-DD)")
-    det.add_argument("--end", type=_date, metavar="DATE", help="last Beijing day, inclusive")
+                    "safety.enterprise_months and safety.vehicle_months for the Beijing days "
+                    "of the period, inclusive (default: every day with data). Idempotent for "
+                    "a range.")
+    add_db_argument(det)
+    add_period_arguments(det)
+    add_format_argument(det)
     det.add_argument("--conf", metavar="FILE", help="rules file over the defaults")
-    det.add_argument("--json", action="store_true", help="print the run summary as JSON")
-    det.add_argument("--no-progress", action="store_true", help="no progress bar")
-    det.set_defaults(func=cmd_detect)
+    det.add_argument("--no-progress", action="store_true",
+                     help="no progress bar (it is shown on a terminal only)")
+    det.set_defaults(func=cmd_detect, command_name="detect")
 
     saf = subparsers.add_parser(
         "safety", help="enterprise safety league table and histories (安全档案)",
-        description="Enterprise safety results for a period or a date range, from the tables "
-                    "`hazrisk detect` builds.")
-    saf.add_argument("--db", metavar="FILE", help="warehouse DuckDB file")
-    grp = saf.add_mutually_exclusive_group()
-    grp.add_argument("--period", type=_period, metavar="YYYY-MM", help="a calendar month")
-    grp.add_argument("--start", type=_date, metavar="DATE", help="first day (with --end)")
-    saf.add_argument("--end", type=_date, metavar="DATE", help="last Beijing day, inclusive")
+        description="Enterprise safety results for a period, from the tables `hazrisk detect` "
+                    "builds.")
+    add_db_argument(saf)
+    add_period_arguments(saf)
     saf.add_argument("--enterprise", metavar="ID", help="one enterprise only")
-    saf.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    saf.set_defaults(func=cmd_safety)
+    add_format_argument(saf)
+    saf.set_defaults(func=cmd_safety, command_name="safety")
     sub = saf.add_subparsers(title="safety commands", metavar="COMMAND")
     his = sub.add_parser("history", help="one enterprise's monthly safety history",
                          description="Monthly safety history of one enterprise "
-                                     "(safety.enterprise_months).")
-    his.add_argument("--db", required=True, metavar="FILE", help="warehouse DuckDB file")
+                                     "(safety.enterprise_months): the months the period "
+                                     "touches, all months when no period is given.")
+    add_db_argument(his)
     his.add_argument("--enterprise", required=True, metavar="ID")
-    his.add_argument("--from", dest="period_from", type=_period, metavar="PERIOD")
-    his.add_argument("--to", dest="period_to", type=_period, metavar="PERIOD")
-    his.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    his.set_defaults(func=cmd_history)
-
-
-def _err(msg: str) -> int:
-    sys.stderr.write(f"hazrisk: {msg}\n")
-    return 2
+    add_period_arguments(his)
+    add_format_argument(his)
+    his.set_defaults(func=cmd_history, command_name="safety history")
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
     from hazrisk.config import ConfigError, load_rules
     from hazrisk.safety.params import SafetyParams
     from hazrisk.safety.pipeline import detect
-    from hazrisk.store.connect import StoreError, connect
 
+    period = period_from_args(args, required=False)
+    fmt = output_format(args)
     try:
         params = SafetyParams.from_rules(load_rules(args.conf))
-        con = connect(args.db)
-    except (ConfigError, StoreError, ValueError) as exc:
-        return _err(str(exc))
-    start, end = args.start, args.end
-    if start is None or end is None:
-        rows = con.execute(read_sql("data_range"), {"min_share": _MIN_DAY_SHARE}).fetchall()
-        d0, d1 = rows[0] if rows else (None, None)
-        if d0 is None:
-            return _err(f"{args.db}: no positions of registered vehicles; nothing to detect")
-        start = start or d0
-        end = end or d1
-    if end < start:
-        return _err(f"empty range {start} .. {end}")
-    end = end + timedelta(days=1)  # internal ranges are half-open
-    bar = None
-    if not args.no_progress and not args.json:
-        from tqdm import tqdm
+    except (ConfigError, ValueError) as exc:
+        usage(str(exc))
+    con = open_warehouse(args.db)
+    try:
+        if period is None:
+            rows = con.execute(read_sql("data_range"), {"min_share": _MIN_DAY_SHARE}).fetchall()
+            d0, d1 = rows[0] if rows else (None, None)
+            if d0 is None:
+                fail(f"{args.db}: no positions of registered vehicles; nothing to detect")
+            start, end = d0, d1
+        else:
+            start, end = period.start, period.end
+        bar = None
+        if not args.no_progress:
+            from tqdm import tqdm
 
-        bar = tqdm(desc="safety", unit="fix", unit_scale=True, file=sys.stderr, leave=False)
+            bar = tqdm(desc="safety", unit="fix", unit_scale=True, file=sys.stderr,
+                       leave=False, disable=None)  # None: shown on a terminal only
 
-    def progress(done: int, _total: int) -> None:
-        if bar is not None:
-            bar.n = done
-            bar.refresh()
+        def progress(done: int, _total: int) -> None:
+            if bar is not None:
+                bar.n = done
+                bar.refresh()
 
-    report = detect(con, start, end, params=params, progress=progress)
-    if bar is not None:
-        bar.close()
-    out = report.to_json()
-    if args.json:
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        try:
+            report = detect(con, start, end + timedelta(days=1), params=params,
+                            progress=progress)  # the pipeline's ranges are half-open
+        finally:
+            if bar is not None:
+                bar.close()
+    finally:
+        con.close()
+    out: dict[str, Any] = report.to_json()
+    out["end"] = end.isoformat()  # inclusive, as given
+    label = period.label if period is not None else f"{start.isoformat()}..{end.isoformat()}"
+    out = {"period": label, **out}
+    if fmt == "json":
+        sys.stdout.write(to_json(out) + "\n")
+    elif fmt == "csv":
+        emit([out], "csv", columns=_DETECT_COLUMNS)
     else:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report.violations.items())) or "none"
-        sys.stdout.write(
-            f"safety {start} .. {end - timedelta(days=1)}: {report.vehicles} vehicles, "
-            f"{report.positions:,} fixes, {out['violations_total']} violations ({counts}); "
-            f"{report.vehicle_days} vehicle-days, {report.enterprise_months} enterprise-months, "
-            f"{report.vehicle_months} vehicle-months; "
-            f"{report.duration_s:.1f} s\n")
+        text = (f"safety {start} .. {end}: {report.vehicles} vehicles, "
+                f"{report.positions:,} fixes, {out['violations_total']} violations ({counts}); "
+                f"{report.vehicle_days} vehicle-days, {report.enterprise_months} "
+                f"enterprise-months, {report.vehicle_months} vehicle-months; "
+                f"{report.duration_s:.1f} s")
+        sys.stdout.write(textwrap.fill(text, width=terminal_width(),
+                                       subsequent_indent="  ") + "\n")
     return 0
 
 
 def _open(path: str | None) -> Any:
-    from hazrisk.store.connect import StoreError, connect
+    from hazrisk.rates.compute import has_table
 
-    if not path:
-        raise StoreError("--db FILE is required")
-    con = connect(path, read_only=True)
-    tables = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'safety'").fetchall()}
-    if "vehicle_days" not in tables:
-        raise StoreError(f"{path}: no safety tables yet; run `hazrisk detect --db {path}`")
+    con = open_warehouse(path, read_only=True)
+    if not has_table(con, "safety", "vehicle_days"):
+        con.close()
+        fail(f"{path}: no safety tables yet; run `hazrisk detect --db {path}`")
     return con
 
 
-def _emit(df: pd.DataFrame, fmt: str, records: list[dict[str, Any]] | None = None) -> None:
-    if fmt == "csv":
-        sys.stdout.write(df.to_csv(index=False, lineterminator="\n"))
-    elif fmt == "json":
-        sys.stdout.write(json.dumps(records if records is not None else _records(df),
-                                    ensure_ascii=False, indent=1, default=str) + "\n")
-    else:
-        if df.empty:
-            sys.stdout.write("(no rows)\n")
-            return
-        show = df.drop(columns=[c for c in ("counts_by_rule_json",) if c in df.columns])
-        with pd.option_context("display.width", 250, "display.max_columns", 60,
-                               "display.max_colwidth", 24):
-            sys.stdout.write(show.to_string(index=False) + "\n")
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = json.loads(df.to_json(orient="records", force_ascii=False))
-    for rec in out:
+def _query(con: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    cols = [d[0] for d in cur.description or []]
+    out = []
+    for row in cur.fetchall():
+        rec = dict(zip(cols, row, strict=True))
         if "counts_by_rule_json" in rec:
             rec["counts_by_rule"] = json.loads(rec.pop("counts_by_rule_json") or "{}")
+        out.append(rec)
     return out
 
 
-def cmd_safety(args: argparse.Namespace) -> int:
-    from hazrisk.store.connect import StoreError
+def _check_enterprise(con: Any, enterprise: str) -> None:
+    if not con.execute(read_sql("enterprise_known"), {"enterprise": enterprise}).fetchall()[0][0]:
+        fail(f"unknown enterprise {enterprise!r} (not in the registry nor in the histories)")
 
-    if args.period:
-        d0 = date.fromisoformat(args.period + "-01")
-        d1 = next_month(d0)
-        label = {"period": args.period}
-    elif args.start and args.end:
-        d0, d1 = args.start, args.end + timedelta(days=1)  # --end is inclusive
-        if d1 <= d0:
-            return _err(f"empty range {args.start} .. {args.end}")
-        label = {"start": d0.isoformat(), "end": args.end.isoformat()}
-    else:
-        return _err("safety: give --period YYYY-MM or --start DATE --end DATE")
+
+def cmd_safety(args: argparse.Namespace) -> int:
+    period = period_from_args(args)
+    fmt = output_format(args)
+    con = _open(args.db)
     try:
-        con = _open(args.db)
-    except StoreError as exc:
-        return _err(str(exc))
-    df = con.sql(read_sql("report"), params={"d0": d0, "d1": d1,
-                                             "enterprise": args.enterprise}).to_df()
-    records = [{**label, **r} for r in _records(df)]
-    _emit(df, args.format, records)
-    return 0 if len(df) or args.enterprise is None else 1
+        if args.enterprise:
+            _check_enterprise(con, args.enterprise)
+        recs = _query(con, read_sql("report"), {
+            "d0": period.start, "d1": period.end + timedelta(days=1),
+            "enterprise": args.enterprise})
+    finally:
+        con.close()
+    label = {"period": period.label, "start": period.start.isoformat(),
+             "end": period.end.isoformat()}
+    emit([{**label, **r} for r in recs], fmt, columns=table_columns(args, _LEAGUE_COLUMNS))
+    if not recs:
+        fail((f"enterprise {args.enterprise!r}: " if args.enterprise else "")
+             + f"no safety data in {period.label} (run `hazrisk detect --period {period.label}`"
+             " when the warehouse holds positions of it)")
+    return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from hazrisk.store.connect import StoreError
-
+    period = period_from_args(args, required=False)
+    fmt = output_format(args)
+    con = _open(args.db)
     try:
-        con = _open(args.db)
-    except StoreError as exc:
-        return _err(str(exc))
-    df = con.sql(read_sql("history"), params={
-        "enterprise": args.enterprise, "p0": args.period_from, "p1": args.period_to}).to_df()
-    records = [{"enterprise_id": args.enterprise, **r} for r in _records(df)]
-    _emit(df, args.format, records)
-    return 0 if len(df) else 1
+        _check_enterprise(con, args.enterprise)
+        recs = _query(con, read_sql("history"), {
+            "enterprise": args.enterprise,
+            "p0": f"{period.start:%Y-%m}" if period else None,
+            "p1": f"{period.end:%Y-%m}" if period else None})
+    finally:
+        con.close()
+    emit([{"enterprise_id": args.enterprise, **r} for r in recs], fmt,
+         columns=table_columns(args, _HISTORY_COLUMNS))
+    if not recs:
+        fail(f"enterprise {args.enterprise!r}: no monthly history"
+             + (f" in {period.label}" if period else ""))
+    return 0

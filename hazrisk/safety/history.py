@@ -16,7 +16,7 @@ from hazrisk.safety.track import BEIJING_OFFSET_S, Pairs, Track, local_day, wind
 
 DAY_COLUMNS: tuple[str, ...] = (
     "vehicle_id", "day", "enterprise_id", "provider_id", "online", "km", "driving_s",
-    "night_km", "night_s", "fatigue_s", "covered_s", "drift_points",
+    "night_km", "night_s", "fatigue_s", "covered_s", "drift_points", "road_unknown_fixes",
 )
 
 
@@ -25,8 +25,10 @@ def _dates(day: np.ndarray) -> np.ndarray:
 
 
 def day_metrics(track: Track, pr: Pairs, fatigue_s: np.ndarray, T0: float, T1: float,
-                p: SafetyParams) -> pd.DataFrame:
-    """One row per (vehicle, Beijing day) in [T0, T1) with fixes or steps."""
+                p: SafetyParams, *, road_unknown: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per (vehicle, Beijing day) in [T0, T1) with fixes or steps.
+
+    ``road_unknown`` flags the fixes judged on an unknown road (counted per day)."""
     if track.n == 0:
         return pd.DataFrame(columns=list(DAY_COLUMNS))
     # steps overlapping the range, split at midnights
@@ -76,7 +78,12 @@ def day_metrics(track: Track, pr: Pairs, fatigue_s: np.ndarray, T0: float, T1: f
     dkey = track.drift_vid[dr_in].astype(np.int64) * span + local_day(track.drift_t[dr_in])
     du, dc = np.unique(dkey, return_counts=True)
     dg = pd.Series(dc, index=pd.Index(du, name="key"), name="drift_points")
-    out = agg.join(fx, how="outer").join(dg, how="outer").reset_index()
+    unk = np.zeros(track.n, dtype=bool) if road_unknown is None else road_unknown
+    ui = inr[unk[inr]]
+    uu, uc = np.unique(track.vid[ui].astype(np.int64) * span + local_day(track.t[ui]),
+                       return_counts=True)
+    ug = pd.Series(uc, index=pd.Index(uu, name="key"), name="road_unknown_fixes")
+    out = agg.join(fx, how="outer").join(dg, how="outer").join(ug, how="outer").reset_index()
     okey = out["key"].to_numpy(np.int64)
     out["vid"] = okey // span
     out["day"] = okey % span
@@ -92,4 +99,5 @@ def day_metrics(track: Track, pr: Pairs, fatigue_s: np.ndarray, T0: float, T1: f
     for c in ("km", "driving_s", "night_km", "night_s", "fatigue_s", "covered_s"):
         res[c] = out[c].fillna(0.0).to_numpy(dtype=float)
     res["drift_points"] = out["drift_points"].fillna(0).astype(np.int64).to_numpy()
+    res["road_unknown_fixes"] = out["road_unknown_fixes"].fillna(0).astype(np.int64).to_numpy()
     return res[list(DAY_COLUMNS)]

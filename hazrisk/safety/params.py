@@ -135,6 +135,8 @@ class SafetyParams:
     stationary_km: float = 0.5
     run_gap_s: float = 120.0
     match_tolerance_m: float = 50.0
+    unmatched_road: str = "unknown"
+    power_pulls_min: int = 2
     fence_min_duration_s: float = 60.0
     fence_merge_s: float = 60.0
     # [handling]
@@ -149,6 +151,8 @@ class SafetyParams:
         sp, fa, nb, od, dr, sa, ha = (r.speed, r.fatigue, r.night_ban, r.offline_displacement,
                                       r.drift, r.safety, r.handling)
         daily_window = str(sa.daily_window)
+        if str(sa.unmatched_road) not in ("unknown", "other"):
+            raise ValueError(f"{r.path}: safety.unmatched_road must be 'unknown' or 'other'")
         if daily_window not in ("rolling", "calendar_day"):
             raise ValueError(f"{r.path}: safety.daily_window must be 'rolling' or 'calendar_day'")
         sources: dict[str, str] = {}
@@ -185,6 +189,8 @@ class SafetyParams:
             stationary_km=float(sa.stationary_km),
             run_gap_s=float(sa.run_gap_s),
             match_tolerance_m=float(sa.map_match_tolerance_m),
+            unmatched_road=str(sa.unmatched_road),
+            power_pulls_min=int(sa.power_pulls_min),
             fence_min_duration_s=float(sa.fence_min_duration_s),
             fence_merge_s=float(sa.fence_merge_s),
             reminder_window_s=float(ha.reminder_window_s),
@@ -205,7 +211,7 @@ class SafetyParams:
         keys: dict[str, list[str]] = {
             "speeding": ["expressway_kmh", "other_kmh", "speed_min_duration_s", "speed_merge_s",
                          "serious_over_ratio", "severity_bands", "match_tolerance_m",
-                         "run_gap_s"],
+                         "unmatched_road", "run_gap_s"],
             "fatigue": ["continuous_max_s", "rest_min_s", "night_start_s", "night_end_s",
                         "night_continuous_max_s", "daily_max_s", "daily_window",
                         "offline_max_km_per_min", *common],

@@ -33,6 +33,7 @@ from hazrisk.safety.detectors.speeding import detect_speeding, match_limits
 from hazrisk.safety.geo import FenceSet, RoadIndex
 from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams, rule_info
+from hazrisk.safety.records import refuse_purged
 from hazrisk.safety.sqlfiles import read_sql
 from hazrisk.safety.store import ensure_schema, write_results
 from hazrisk.safety.track import Pairs, Track, pairs
@@ -124,8 +125,9 @@ def vehicle_batches(reader: pa.RecordBatchReader, batch_positions: int) -> Itera
 
 
 def detect_track(track: Track, pr: Pairs, geo: Geography, tickets: pd.DataFrame,
-                 p: SafetyParams) -> tuple[pd.DataFrame, np.ndarray]:
-    """All trajectory detectors over one track: (events, per-step fatigue seconds)."""
+                 p: SafetyParams) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """All trajectory detectors over one track: (events, per-step fatigue seconds, per-fix
+    'judged on an unknown road above the other-road limit' flags)."""
     fr = match_limits(track, geo.roads, geo.fences, p)
     st = stretches(pr, p)
     frames = [
@@ -139,7 +141,7 @@ def detect_track(track: Track, pr: Pairs, geo: Geography, tickets: pd.DataFrame,
     frames = [f for f in frames if len(f)]
     events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=list(EVENT_COLUMNS))
-    return events, fatigue_seconds(pr, st, p)
+    return events, fatigue_seconds(pr, st, p), fr.unknown & (track.speed > p.other_kmh)
 
 
 def stage_track_events(events: pd.DataFrame, track: Track, p: SafetyParams) -> pd.DataFrame:
@@ -218,6 +220,9 @@ def detect(
     """
     if end <= start:
         raise ValueError(f"empty date range {start} .. {end}")
+    refuse_purged(con, beijing_midnight(start),
+                  f"detect {start}..{end - timedelta(days=1)}",
+                  "safety.violations, safety.vehicle_days and safety.enterprise_months")
     p = params or SafetyParams.from_rules()
     wall = time.perf_counter()
     report = DetectReport(start, end)
@@ -240,12 +245,12 @@ def detect(
         pr = pairs(track, p)
         timings["load"] += time.perf_counter() - tic
         tic = time.perf_counter()
-        events, fatigue_s = detect_track(track, pr, geo, tickets, p)
+        events, fatigue_s, unknown = detect_track(track, pr, geo, tickets, p)
         events = events[(events["start_t"] >= T0) & (events["start_t"] < T1)]
         staged.append(stage_track_events(events, track, p))
         timings["detect"] += time.perf_counter() - tic
         tic = time.perf_counter()
-        days.append(day_metrics(track, pr, fatigue_s, T0, T1, p))
+        days.append(day_metrics(track, pr, fatigue_s, T0, T1, p, road_unknown=unknown))
         timings["history"] += time.perf_counter() - tic
         report.vehicles += int(np.unique(track.vid).size)
         report.positions += track.n

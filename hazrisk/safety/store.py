@@ -29,6 +29,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql("schema_months"))
     con.execute(read_sql("comments_months"))
     con.execute(read_sql("macros"))
+    con.execute(read_sql("driver_views"))
 
 
 def create_mart_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -92,7 +93,7 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
             ("vehicle_id", object), ("day", "datetime64[s]"), ("enterprise_id", object),
             ("provider_id", object), ("online", bool), ("km", float), ("driving_s", float),
             ("night_km", float), ("night_s", float), ("fatigue_s", float),
-            ("covered_s", float), ("drift_points", "int64"))})
+            ("covered_s", float), ("drift_points", "int64"), ("road_unknown_fixes", "int64"))})
     con.execute("BEGIN TRANSACTION")
     try:
         con.register(STAGE_VIOLATIONS, stage)
@@ -103,6 +104,11 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
         con.execute(read_sql("handling"), {
             "t0": t0, "t1": t1, "window_s": p.reminder_window_s,
             "repeat_window_s": p.repeat_window_s, "log_tolerance_s": LOG_TOLERANCE_S})
+        con.execute(read_sql("drivers"), {"t0": t0, "t1": t1})
+        con.execute("DELETE FROM safety.tampering WHERE day >= $d0 AND day < $d1",
+                    {"d0": start, "d1": end})
+        con.execute(read_sql("tampering"), {"t0": t0, "t1": t1, "moving_kmh": p.moving_kmh,
+                                            "pulls_min": p.power_pulls_min})
         con.execute("DELETE FROM safety.vehicle_days WHERE day >= $d0 AND day < $d1",
                     {"d0": start, "d1": end})
         con.execute(read_sql("vehicle_days"), {"d0": start, "d1": end, "t0": t0, "t1": t1,

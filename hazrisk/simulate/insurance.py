@@ -1,8 +1,12 @@
 """Policies and claims with a known generating process (``hazrisk simulate``, insurance part).
 
-Implements the claims simulator designed in ``shared/domain/insurance.md`` ("No real claims
-data can be shipped: simulate with known truth"), with the prototype's figures from
-``shared/domain/sources/insurance-research.md`` §5 (cited below as *research §n*).
+No real claims data can be shipped, so claims are simulated with a known generating process:
+fleet experience rating with a carrier-level random effect and road-safety offences as
+predictors (Desjardins, Dionne & Pinquet 2001; Angers, Desjardins, Dionne & Guertin 2006),
+telematics behaviour features as in the usage-based-insurance literature (Ayuso, Guillén &
+Nielsen 2019; Verbelen, Antonio & Claeskens 2018), frequency x severity as in scikit-learn's
+French-MTPL examples. *research §n* below names the section of the project's insurance
+research that chose a figure; the figure's published source is given with it.
 
 Generating process
 ------------------
@@ -610,8 +614,8 @@ def make_insurance(
 
     Notes
     -----
-    The process and every parameter's source are in the module docstring and in
-    ``shared/domain/insurance.md``. Inputs are sorted by id first, so the output does not
+    The process and every parameter's source are in the module docstring (and, for a run,
+    in ``truth/claims_model.json``). Inputs are sorted by id first, so the output does not
     depend on row order.
     """
     p = params or InsuranceParams()

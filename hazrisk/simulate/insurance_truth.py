@@ -1,9 +1,9 @@
 """The claims simulator's known truth: feature definitions, the true linear predictor, and the
 recovery / confounding diagnostics that tests (and the risk-model tests) reuse.
 
-The generating process is the one in ``shared/domain/insurance.md`` ("No real claims data can
-be shipped: simulate with known truth"); the parameter values and their sources are in
-:mod:`hazrisk.simulate.insurance`. This module only knows how to turn a ``vehicle_years``
+The generating process is the one of :mod:`hazrisk.simulate.insurance` (no real claims data
+can be shipped, so claims are simulated with known truth), where the parameter values and
+their sources are too. This module only knows how to turn a ``vehicle_years``
 table plus the ``truth`` dictionary (``truth/claims_model.json``) into feature matrices, and
 how to fit a Poisson GLM with exposure and honest standard errors.
 

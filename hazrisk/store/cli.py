@@ -1,17 +1,38 @@
-"""Warehouse subcommands: ``ingest``, ``registry import``, ``retain``, ``publish``, ``export``."""
+"""Warehouse subcommands: ``ingest``, ``registry import``, ``retain``, ``publish``, ``export``.
+
+All speak the grammar of :mod:`hazrisk.cliutil`: ``--format table|csv|json`` (``--json``),
+exit codes 0 / 1 (the work failed) / 2 (usage or input that cannot be opened), one-line
+errors naming the path and the cause. ``ingest`` and ``registry import`` create a new
+warehouse file when ``--db`` names none (in an existing folder); ``retain``, ``publish`` and
+``export`` open only an existing warehouse. None of them writes to a published snapshot.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import os
 import sys
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from hazrisk.cliutil import (
+    EXIT_OK,
+    add_db_argument,
+    add_format_argument,
+    emit,
+    fail,
+    open_warehouse,
+    output_format,
+    to_json,
+    usage,
+)
 from hazrisk.store.allocator import DEFAULT_CHUNK
-from hazrisk.store.connect import StoreError, connect
+from hazrisk.store.connect import StoreError
 
 #: DuckDB memory cap of ``hazrisk ingest`` (HAZRISK_DUCKDB_MEMORY overrides).
 INGEST_DUCKDB_MEMORY = "768MB"
@@ -26,14 +47,15 @@ def register(subparsers: Any) -> None:
             "Decode dumps (raw captures or gateway hex logs, gzip or not; files, folders, "
             "globs) into the warehouse. One transaction per file; files already ingested "
             "(same sha256) are skipped. In folders only dump files (.bin .raw .dat .log .hex "
-            ".txt and .gz of them) are taken; other files are listed as left alone."),
+            ".txt and .gz of them) are taken; other files are listed as left alone. A new "
+            "warehouse file is created when --db names none."),
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--db", required=True, metavar="FILE", help="warehouse DuckDB file")
-    p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    add_db_argument(p)
+    add_format_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--chunk-mb", type=int, default=DEFAULT_CHUNK >> 20, help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_ingest)
+    p.set_defaults(func=cmd_ingest, command_name="ingest")
 
     reg = subparsers.add_parser("registry", help="import registry files (vehicles, enterprises...)")
     rsub = reg.add_subparsers(title="registry commands", metavar="COMMAND")
@@ -43,16 +65,23 @@ def register(subparsers: Any) -> None:
         description=(
             "Import vehicles, enterprises, providers, device makers, insurers, drivers, images, "
             "phone verifications, routes/areas/roads (GeoJSON), handling log, fault tickets, "
-            "policies and claims from DIR (or DIR/registry, DIR/logs, DIR/insurance). Each file "
-            "replaces the previous import of its kind; invalid rows are reported with file, "
-            "row and column and kept in quarantine.registry_rejects."),
+            "policies and claims from DIR (or DIR/registry, DIR/logs, DIR/insurance), all or "
+            "nothing. Each file replaces the previous import of its kind; invalid rows are "
+            "reported with file, row and column and kept in quarantine.registry_rejects. A file "
+            "mostly rejected, or with far fewer rows than the previous import (conf "
+            "[registry]), is refused and nothing is imported (exit 1) unless --accept-shrink."),
     )
     ri.add_argument("dir", metavar="DIR")
-    ri.add_argument("--db", required=True, metavar="FILE")
-    ri.add_argument("--json", action="store_true")
+    add_db_argument(ri)
+    add_format_argument(ri)
     ri.add_argument("--force", action="store_true", help="re-import files whose content is unchanged")
-    ri.set_defaults(func=cmd_registry_import)
-    reg.set_defaults(func=lambda args: _usage(reg))
+    ri.add_argument("--accept-shrink", action="store_true",
+                    help="import files the [registry] safeguards refuse (mostly rejected rows, "
+                         "or far fewer rows than the previous import)")
+    ri.add_argument("--encoding", metavar="NAME",
+                    help="CSV text encoding (default: UTF-8, else GBK/GB18030 detected)")
+    ri.set_defaults(func=cmd_registry_import, command_name="registry import")
+    reg.set_defaults(func=lambda args: _usage(reg), command_name="registry")
 
     rt = subparsers.add_parser(
         "retain",
@@ -61,31 +90,37 @@ def register(subparsers: Any) -> None:
             "Dynamic monitoring data is kept at least dynamic_data_months (6), violation records "
             "and their handling at least violation_years (3), the vehicle-month safety history "
             "at least safety_history_years (3); rows strictly older than the "
-            "horizon before --as-of (Beijing midnight) are deleted."),
+            "horizon before --as-of (Beijing midnight) are deleted. A fix whose device clock is "
+            "implausible is aged by its receive or ingest time."),
     )
-    rt.add_argument("--db", required=True, metavar="FILE")
-    rt.add_argument("--as-of", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    add_db_argument(rt)
+    rt.add_argument("--as-of", required=True, metavar="YYYY-MM-DD")
     rt.add_argument("--dry-run", action="store_true", help="only report what would be deleted")
-    rt.add_argument("--json", action="store_true")
+    add_format_argument(rt)
     rt.add_argument("--conf", metavar="FILE", help="rules file (default: conf/rules.toml)")
-    rt.set_defaults(func=cmd_retain)
+    rt.set_defaults(func=cmd_retain, command_name="retain")
 
     pb = subparsers.add_parser(
         "publish",
         help="write the mart to a separate read-only DuckDB file (and Parquet), atomically",
     )
-    pb.add_argument("--db", required=True, metavar="FILE")
+    add_db_argument(pb)
     pb.add_argument("--out", required=True, metavar="FILE")
     pb.add_argument("--parquet", metavar="DIR", help="also one Parquet file per mart table")
-    pb.add_argument("--json", action="store_true")
-    pb.set_defaults(func=cmd_publish)
+    add_format_argument(pb)
+    pb.set_defaults(func=cmd_publish, command_name="publish")
 
     ex = subparsers.add_parser(
-        "export", help="export core tables to Parquet partitioned by date and provider")
-    ex.add_argument("--db", required=True, metavar="FILE")
+        "export", help="export core tables to Parquet partitioned by date and provider",
+        description=("Core tables as Parquet (DIR/<table>/date=…/provider=…). Drivers' names, "
+                     "ID numbers and phones, owners' names and phone numbers are masked unless "
+                     "--unmasked (authorised use only)."))
+    add_db_argument(ex)
     ex.add_argument("--out", required=True, metavar="DIR")
-    ex.add_argument("--json", action="store_true")
-    ex.set_defaults(func=cmd_export)
+    ex.add_argument("--unmasked", action="store_true",
+                    help="personal data in clear (authorised use only / 仅限授权使用)")
+    add_format_argument(ex)
+    ex.set_defaults(func=cmd_export, command_name="export")
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -94,11 +129,73 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _err(msg: str) -> None:
-    sys.stderr.write(f"hazrisk: {msg}\n")
+    sys.stderr.write(f"hazrisk ingest: {msg}\n")
 
 
 def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def open_or_create(path: str | None, **kwargs: Any) -> Any:
+    """The warehouse to write to: an existing one (never a published snapshot, a folder or a
+    file that is not DuckDB; :func:`hazrisk.cliutil.open_warehouse` rules), or a new file in
+    an existing folder. ``kwargs`` go to :func:`hazrisk.store.connect.connect`."""
+    from hazrisk.cliutil import is_published_snapshot, require_path
+    from hazrisk.store.connect import connect
+
+    if not path:
+        usage("--db FILE is required")
+    p = Path(path)
+    if p.exists():
+        require_path(p)
+        if is_published_snapshot(p):
+            usage(f"{p}: is a published snapshot (read-only); give the warehouse that ingest "
+                  "writes")
+        check_warehouse(p)
+    elif not p.parent.is_dir():
+        usage(f"{p.parent}: no such folder (the warehouse {p.name} would be created there)")
+    try:
+        return connect(str(p), **kwargs)
+    except (StoreError, duckdb.Error) as exc:
+        usage(f"{p}: cannot open as a hazrisk warehouse ({_first_line(exc)})")
+
+
+def check_warehouse(path: Path) -> None:
+    """Refuse (exit 2) a DuckDB file that is not a hazrisk warehouse, before anything opens it
+    for writing: the schema is never added to another application's database."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        usage(f"{path}: cannot open as a hazrisk warehouse ({_first_line(exc)})")
+    try:
+        (n,) = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' "
+                           "AND table_name = 'schema_migrations'").fetchall()[0]
+    finally:
+        con.close()
+    if not n:
+        usage(f"{path}: a DuckDB file that is not a hazrisk warehouse (no meta.schema_migrations);"
+              " not changed")
+
+
+def _warehouse(path: str | None, *, read_only: bool, command: str) -> Any:
+    """:func:`hazrisk.cliutil.open_warehouse` for an existing hazrisk warehouse only."""
+    if path and Path(path).is_file():
+        from hazrisk.cliutil import is_published_snapshot
+
+        if not is_published_snapshot(Path(path)):
+            check_warehouse(Path(path))
+    return open_warehouse(path, read_only=read_only, command=command)
+
+
+def _remove_new_warehouse(path: Path) -> None:
+    """Delete a warehouse file this command created and stored nothing in."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(OSError):
+            p.unlink()
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,17 +204,15 @@ def _out(text: str) -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from hazrisk.store.ingest import FileSummary, ingest_paths, total_bytes
 
-    try:
-        # DuckDB's block cache grows with the warehouse up to this cap (otherwise 80 % of
-        # RAM); ingest's peak RSS is about this cap + 0.8 GB of decode buffers and chunks in
-        # flight, whatever the file size (benchmarks/README.md).
-        con = connect(args.db, memory_limit=os.environ.get("HAZRISK_DUCKDB_MEMORY",
-                                                           INGEST_DUCKDB_MEMORY))
-    except StoreError as exc:
-        _err(str(exc))
-        return 2
+    fmt = output_format(args)
+    # DuckDB's block cache grows with the warehouse up to this cap (otherwise 80 % of RAM);
+    # ingest's peak RSS is about this cap + 0.8 GB of decode buffers and chunks in flight,
+    # whatever the file size (benchmarks/README.md).
+    memory = os.environ.get("HAZRISK_DUCKDB_MEMORY", INGEST_DUCKDB_MEMORY)
+    created = not Path(args.db or "").exists()
+    con = open_or_create(args.db, memory_limit=memory)
     bar = None
-    state = {"frames": 0, "t0": time.perf_counter()}
+    state = {"frames": 0, "t0": time.perf_counter(), "stored": 0}
     if not args.no_progress:
         from tqdm import tqdm
 
@@ -133,28 +228,42 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.set_postfix_str(f"{state['frames'] / el if el else 0:,.0f} frames/s")
 
     def on_file(s: FileSummary) -> None:
+        state["stored"] += int(not s.error and not s.skipped)
         line = s.line()
         if bar is not None:
-            bar.write(line, file=sys.stderr if args.json else sys.stdout)
+            bar.write(line, file=sys.stderr if fmt != "table" else sys.stdout)
         elif s.error:
             _err(line)
-        elif not args.json:
+        elif fmt == "table":
             _out(line)
 
     try:
         report = ingest_paths(con, args.paths, chunk_bytes=args.chunk_mb << 20,
                               progress=progress, on_file=on_file)
+    except (duckdb.Error, OSError) as exc:  # e.g. the disk is full
+        fail(f"{args.db}: cannot write the warehouse ({_first_line(exc)}); files reported ok "
+             "are stored, the file being written shows nothing and is cleaned up by the next "
+             "run; free space and run ingest again (stored files are skipped)")
     finally:
         if bar is not None:
             bar.close()
-        con.close()
+        with contextlib.suppress(duckdb.Error):
+            con.close()
+        if created and not state["stored"]:
+            _remove_new_warehouse(Path(args.db))  # nothing stored: leave no empty warehouse
     for m in report.missing:
         _err(f"{m}: no such file or directory (nothing matched)")
+    if not report.files and not report.missing:
+        fail("no dump files found in " + ", ".join(args.paths) + " (taken: .bin .raw .dat "
+             ".log .hex .txt and their .gz)" + (f"; {len(report.left_alone)} other files left "
+                                               "alone" if report.left_alone else ""))
     for f in report.failed:
         if bar is not None:
             _err(f.line())
-    if args.json:
-        _out(json.dumps(report.to_json(), ensure_ascii=False))
+    if fmt == "json":
+        _out(to_json(report.to_json()))
+    elif fmt == "csv":
+        emit([{**f.to_json(), "error": f.error} for f in report.files], "csv")
     else:
         t = report.to_json()["totals"]
         _out(f"{t['ingested']} ingested, {t['skipped']} skipped, {t['failed']} failed; "
@@ -173,105 +282,134 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_registry_import(args: argparse.Namespace) -> int:
     from hazrisk.store.registry import import_registry
 
+    fmt = output_format(args)
+    if not Path(args.dir).is_dir():
+        usage(f"{args.dir}: no such folder")
+    created = not Path(args.db or "").exists()
+    con = open_or_create(args.db)
+    report = None
     try:
-        con = connect(args.db)
-    except StoreError as exc:
-        _err(str(exc))
-        return 2
-    try:
-        report = import_registry(con, args.dir, force=args.force)
+        report = import_registry(con, args.dir, force=args.force,
+                                 accept_shrink=args.accept_shrink, encoding=args.encoding)
     finally:
         con.close()
-    if args.json:
-        _out(json.dumps(report.to_json(), ensure_ascii=False))
+        if created and (report is None or report.failed
+                        or not any(f.status == "imported" for f in report.files)):
+            _remove_new_warehouse(Path(args.db))  # nothing imported: leave no empty warehouse
+    if not any(f.kind != "-" for f in report.files):
+        fail(f"{args.dir}: no registry files found (vehicles.csv, enterprises.csv, ... in the "
+             "folder or its registry/, logs/, insurance/; README \"Registry files\")")
+    if fmt == "json":
+        _out(to_json(report.to_json()))
+    elif fmt == "csv":
+        emit([{k: v for k, v in f.to_json().items() if k not in ("problems", "warnings")}
+              for f in report.files if f.kind != "-"], "csv")
     else:
         for f in report.files:
-            if f.status == "failed":
-                _err(f"FAILED {f.error}")
-                continue
             if f.kind != "-":
-                _out(f"{f.status:9} {f.kind:20} {f.path}: {f.rows_ok} rows, "
+                enc = f" ({f.encoding})" if f.encoding not in (None, "utf-8") else ""
+                _out(f"{f.status:12} {f.kind:20} {f.path}{enc}: {f.rows_ok} rows, "
                      f"{f.rows_rejected} rejected, {f.values_nulled} values nulled")
+            if f.error:
+                _out(f"  {f.error}")
             for prob in f.problems:
                 _out(f"  {prob.message()}")
             for w in f.warnings:
                 _out(f"  warning: {w}")
         if report.left_alone:
             _out(f"left alone: {', '.join(report.left_alone)}")
-    return 1 if report.failed else 0
+    if report.failed:
+        fail(report.summary)
+    return EXIT_OK
 
 
 def cmd_retain(args: argparse.Namespace) -> int:
     from hazrisk.config import ConfigError, load_rules
     from hazrisk.store.retention import RetentionError, retain
 
+    fmt = output_format(args)
+    try:
+        as_of = date.fromisoformat(args.as_of)
+    except ValueError:
+        usage(f"--as-of {args.as_of!r}: expected a date YYYY-MM-DD")
     try:
         rules = load_rules(args.conf) if args.conf else load_rules()
-        con = connect(args.db)
-    except (StoreError, ConfigError) as exc:
-        _err(str(exc))
-        return 2
+    except ConfigError as exc:
+        usage(str(exc))
+    con = _warehouse(args.db, read_only=False, command="retain")
     try:
-        results = retain(con, args.as_of, dry_run=args.dry_run, rules=rules)
+        results = retain(con, as_of, dry_run=args.dry_run, rules=rules)
     except RetentionError as exc:
-        _err(str(exc))
-        return 2
+        usage(str(exc))
     finally:
         con.close()
-    if args.json:
-        _out(json.dumps({"as_of": args.as_of.isoformat(), "dry_run": args.dry_run,
-                         "tables": [r.to_json() for r in results]}, ensure_ascii=False))
+    if fmt == "json":
+        _out(to_json({"as_of": as_of.isoformat(), "dry_run": args.dry_run,
+                      "tables": [r.to_json() for r in results]}))
+    elif fmt == "csv":
+        emit([r.to_json() for r in results], "csv")
     else:
         verb = "would delete" if args.dry_run else "deleted"
         for r in results:
             _out(f"{r.table:28} {r.klass:9} keep {r.horizon:9} cutoff {r.cutoff:%Y-%m-%d %H:%M%z}"
                  f": {verb} {r.rows_deleted:,} of {r.rows_before:,}"
-                 + (f" ({r.rows_undated:,} undated, kept)" if r.rows_undated else ""))
-    return 0
+                 + (f" ({r.rows_undated:,} undated, kept)" if r.rows_undated else "")
+                 + (f" ({r.rows_aged_by_receipt:,} aged by receive time)"
+                    if r.rows_aged_by_receipt else "")
+                 + (f" ({r.rows_held:,} kept under a legal hold)" if r.rows_held else ""))
+    return EXIT_OK
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from hazrisk.store.publish import publish
+    from hazrisk.store.publish import check_target, publish
 
+    fmt = output_format(args)
+    _warehouse(args.db, read_only=True, command="publish").close()
+    try:
+        check_target(Path(args.db), Path(args.out))
+    except StoreError as exc:
+        usage(str(exc))
     try:
         res = publish(args.db, args.out, parquet_dir=args.parquet)
     except StoreError as exc:
-        _err(str(exc))
-        return 1
-    if args.json:
-        _out(json.dumps(res.to_json(), ensure_ascii=False))
+        fail(str(exc))
+    if fmt == "json":
+        _out(to_json(res.to_json()))
+    elif fmt == "csv":
+        emit([{"table": f"mart.{k}", "rows": v} for k, v in res.tables.items()], "csv")
     else:
         _out(f"published {len(res.tables)} mart tables to {res.out}"
              + (f" and {res.parquet_dir}" if res.parquet_dir else ""))
         for name, n in res.tables.items():
             _out(f"  mart.{name}: {n:,} rows")
-    return 0
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from hazrisk.store.export import export
 
+    fmt = output_format(args)
+    con = _warehouse(args.db, read_only=True, command="export")
     try:
-        con = connect(args.db, read_only=True)
+        res = export(con, args.out, masked=not args.unmasked)
     except StoreError as exc:
-        _err(str(exc))
-        return 2
-    try:
-        res = export(con, args.out)
-    except StoreError as exc:
-        _err(str(exc))
-        return 1
+        fail(str(exc))
     finally:
         con.close()
-    if args.json:
-        _out(json.dumps(res.to_json(), ensure_ascii=False))
+    if fmt == "json":
+        _out(to_json(res.to_json()))
+    elif fmt == "csv":
+        emit([{"table": k, "rows": v} for k, v in res.rows.items()], "csv")
     else:
-        _out(f"exported to {res.out}: " + ", ".join(f"{k} {v:,}" for k, v in res.rows.items()))
-    return 0
+        _out(f"exported to {res.out} ({'masked' if res.masked else 'UNMASKED personal data'}): "
+             + ", ".join(f"{k} {v:,}" for k, v in res.rows.items()))
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run a warehouse subcommand directly (``python -m hazrisk.store.cli ingest ...``)."""
+    from hazrisk.cli import run_command
+
     parser = argparse.ArgumentParser(prog="hazrisk")
     register(parser.add_subparsers())
     args = parser.parse_args(argv)
@@ -279,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    return int(func(args))
+    return run_command(func, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

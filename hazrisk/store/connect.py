@@ -102,6 +102,9 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[int]:
     try:
         for f in view_files():
             con.execute(f.text)
+        from hazrisk.store.mart_docs import apply_comments
+
+        apply_comments(con)  # the views were just (re)created without their comments
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

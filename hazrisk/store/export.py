@@ -8,9 +8,14 @@ Layout (Hive style, readable by DuckDB, Spark, pandas/pyarrow datasets)::
 
 ``provider`` is the registry provider of the vehicle for positions, alarms and safety events
 (``unknown`` for unregistered terminals) and the gateway the dump came from for the other
-telematics tables. The export is written to a temporary folder and renamed into place. Core
-tables hold personal data as given: the export is for authorised tools (use the published mart
-for others).
+telematics tables; a row without a date goes to ``date=undated`` (never Hive's
+``__HIVE_DEFAULT_PARTITION__``). The export is written to a temporary folder and renamed into
+place.
+
+Personal data is **masked by default** with the mart's rules (:func:`hazrisk.store.mask_pii`):
+drivers' names, ID numbers and phones, owners' and safety managers' names and phones, operator
+phones and terminal SIM numbers (``terminal_phone``). ``masked=False`` (``--unmasked``) writes
+them in clear, for authorised use only.
 """
 
 from __future__ import annotations
@@ -28,6 +33,18 @@ from hazrisk.store.connect import StoreError
 
 _FILE = "LEFT JOIN meta.ingested_files f ON f.file_id = t.source_file_id"
 _DAY = "CAST(timezone('Asia/Shanghai', {t}) AS DATE)"
+#: Partition of rows with no date (a named folder instead of __HIVE_DEFAULT_PARTITION__).
+UNDATED = "undated"
+#: Personal columns per exported relation and the mask each gets (``mart.mask_<kind>``).
+PII: dict[str, dict[str, str]] = {
+    "drivers": {"name": "name", "id_number": "id", "phone": "phone"},
+    "vehicles": {"owner_name": "name", "operator_phone": "phone", "terminal_phone": "phone"},
+    "enterprises": {"safety_manager": "name", "safety_manager_phone": "phone"},
+    "phone_verifications": {"operator_phone": "phone"},
+    "handling_log": {"terminal_phone": "phone", "operator": "name"},
+    "fault_tickets": {"terminal_phone": "phone"},
+}
+_TELEMATICS_PII = {"terminal_phone": "phone"}
 
 
 @dataclass(frozen=True)
@@ -69,21 +86,44 @@ REGISTRY: tuple[str, ...] = (
 class ExportResult:
     out: str
     rows: dict[str, int] = field(default_factory=dict)
+    masked: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        return {"out": self.out, "rows": self.rows}
+        return {"out": self.out, "masked": self.masked, "rows": self.rows}
 
 
-def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str]) -> ExportResult:
-    """Write the export to ``out`` (replacing a previous export there)."""
+def _select(con: duckdb.DuckDBPyConnection, relation: str, pii: dict[str, str],
+            masked: bool) -> str:
+    """``t.*`` or the column list with personal columns masked (names from the catalog of a
+    whitelisted relation, masks from :data:`PII`)."""
+    if not masked:
+        return "t.*"
+    schema, name = relation.split(".")
+    cols = [c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = $s AND table_name = $n "
+        "ORDER BY column_index", {"s": schema, "n": name}).fetchall()]
+    return ", ".join(f'mart.mask_{pii[c]}(t."{c}") AS "{c}"' if c in pii else f't."{c}"'
+                     for c in cols)
+
+
+def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *,
+           masked: bool = True) -> ExportResult:
+    """Write the export to ``out`` (replacing a previous export there); personal data masked
+    unless ``masked=False``."""
     out_path = Path(out)
+    if out_path.exists() and not out_path.is_dir():
+        raise StoreError(f"{out_path}: is a file; --out names the folder the export goes to")
     if (out_path.exists() and not (out_path / "_hazrisk_export").exists()
             and any(out_path.iterdir())):
         raise StoreError(f"{out_path}: exists and is not a hazrisk export; choose another "
                              "folder")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.", dir=out_path.parent))
-    result = ExportResult(str(out_path))
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.", dir=out_path.parent))
+    except OSError as exc:
+        raise StoreError(f"{exc.filename or out_path.parent}: cannot write the export there "
+                         f"({exc.strerror or exc})") from None
+    result = ExportResult(str(out_path), masked=masked)
     try:
         for spec in TELEMATICS:  # identifiers and expressions from the whitelist above
             (n,) = con.execute(f"SELECT count(*) FROM {spec.table}").fetchall()[0]
@@ -91,8 +131,10 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str]) -> Expor
             if not n:
                 continue
             target = tmp / spec.name
+            cols = _select(con, spec.table, _TELEMATICS_PII, masked)
             con.execute(
-                f"COPY (SELECT t.*, {spec.date_sql} AS date, {spec.provider_sql} AS provider "
+                f"COPY (SELECT {cols}, coalesce(CAST({spec.date_sql} AS VARCHAR), "
+                f"'{UNDATED}') AS date, {spec.provider_sql} AS provider "
                 f"FROM {spec.table} t {spec.join}) TO $p "
                 "(FORMAT parquet, PARTITION_BY (date, provider), COMPRESSION zstd)",
                 {"p": str(target)},
@@ -101,9 +143,13 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str]) -> Expor
         for name in REGISTRY:
             (n,) = con.execute(f"SELECT count(*) FROM core.{name}").fetchall()[0]
             result.rows[f"registry/{name}"] = int(n)
-            con.execute(f"COPY core.{name} TO $p (FORMAT parquet)",
+            cols = _select(con, f"core.{name}", PII.get(name, {}), masked)
+            con.execute(f"COPY (SELECT {cols} FROM core.{name} t) TO $p (FORMAT parquet)",
                         {"p": str(tmp / "registry" / f"{name}.parquet")})
-        (tmp / "_hazrisk_export").write_text("hazrisk core export\n", encoding="utf-8")
+        (tmp / "_hazrisk_export").write_text(
+            "hazrisk core export (" + ("personal data masked" if masked else
+                                       "UNMASKED personal data: authorised use only") + ")\n",
+            encoding="utf-8")
         old = None
         if out_path.exists():
             old = out_path.with_name(f".{out_path.name}.old-{os.getpid()}")
@@ -111,6 +157,9 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str]) -> Expor
         os.replace(tmp, out_path)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+    except (duckdb.Error, OSError) as exc:  # disk full, permissions: nothing half-written
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StoreError(f"{out_path}: export failed, nothing written ({text})") from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -83,6 +83,7 @@ class FileSummary:
     unknown_terminals: list[str] = field(default_factory=list)
     seconds: float = 0.0
     tables: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +95,7 @@ class FileSummary:
             "garbage_bytes": self.garbage_bytes,
             "positions": self.positions,
             "duplicates": self.duplicates,
+            "warnings": self.warnings,
         }
 
     @property
@@ -118,6 +120,8 @@ class FileSummary:
             more = len(self.unknown_terminals) - 5
             text += (f"; unknown terminals {len(self.unknown_terminals)} ({shown}"
                      f"{f', +{more} more' if more > 0 else ''}) kept")
+        for w in self.warnings:
+            text += f"; WARNING {w}"
         return text
 
 
@@ -382,6 +386,11 @@ def _ingest_chunks(
             progress(size - reported, 0)
     if sink.bad_gzip:
         raise BadDumpError(f"{path}: truncated or corrupt gzip ({sink.bad_gzip})")
+    broken = getattr(stream, "broken", None)
+    if broken:  # a gzip that broke off: keep what was read, quarantine the rest
+        _quarantine_unreadable(con, summary.file_id, int(getattr(stream, "produced", 0)))
+        sink.rejected["bad_gzip"] += 1
+        summary.warnings.append(f"{path}: {broken} (quarantined as bad_gzip)")
     summary.frames_ok = sink.frames_ok
     summary.rejected = dict(sink.rejected)
     summary.garbage_bytes = sink.garbage_bytes
@@ -414,6 +423,21 @@ def _ingest_chunks(
             {"f": summary.file_id},
         ).fetchall()
     ]
+
+
+def _quarantine_unreadable(con: duckdb.DuckDBPyConnection, file_id: int, offset: int) -> None:
+    """One ``bad_gzip`` rejected-frame row where a compressed stream became unreadable (length
+    0: no decompressed byte belongs to it); like every row of the file it shows once the
+    file commits."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO store.frames_rejected (source_file_id, source_offset, length, reason) "
+            "VALUES ($f, $o, 0, 'bad_gzip')", {"f": file_id, "o": offset})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 class _Writer:

@@ -7,17 +7,23 @@ the new one, never a partial one; a reader that has the old file open keeps read
 
 Every relation in schema ``mart`` (tables and views, also those other areas add) becomes a
 table ``mart.<name>`` in the snapshot (and a view ``<name>`` in its main schema, so readers may
-leave out the schema; avoid naming the file ``mart.duckdb``, whose catalog name would clash
-with the schema); ``mart._published`` records when and from what. Personal data is masked
-in the ``mart.*`` views (:func:`mask_pii` is the same rule in Python).
+leave out the schema; a file named ``mart.duckdb``, whose catalog name would clash with the
+schema, is refused); ``mart._published`` records when and from which warehouse
+file (its name, not its path). Personal data is masked in the ``mart.*`` views
+(:func:`mask_pii` is the same rule in Python). Every table and column keeps the comment
+(Chinese and English) of its mart view (:mod:`hazrisk.store.mart_docs`). Parquet files carry
+the Beijing zone on their times.
+
+A run killed half-way leaves a ``.<out>.publish-<pid>.duckdb.tmp`` file; the next run removes
+those of processes that are gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from hazrisk.store.connect import StoreError
+from hazrisk.store.connect import TIMEZONE, StoreError
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _IDENT_ANY = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -82,90 +88,205 @@ def mart_relations(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     return names
 
 
+#: Snapshot names that would clash with a schema of the snapshot (DuckDB names the catalog
+#: after the file: ``mart.duckdb`` makes ``mart.<table>`` ambiguous for every reader).
+RESERVED_STEMS = frozenset({"mart", "main", "src", "system", "temp", "memory"})
+
+
+def check_target(db_path: Path, out_path: Path) -> None:
+    """Refuse a snapshot target that would confuse readers or replace what publish did not
+    make: a folder, the warehouse itself, a reserved name, an existing non-snapshot file."""
+    if out_path.is_dir():
+        raise StoreError(f"{out_path}: is a folder; --out names the snapshot file "
+                         "(e.g. published.duckdb)")
+    if out_path.exists() and out_path.resolve() == db_path.resolve():
+        raise StoreError(f"{out_path}: the snapshot must be a different file from the warehouse")
+    if out_path.stem.lower() in RESERVED_STEMS:
+        raise StoreError(f"{out_path}: a snapshot named {out_path.name} would make "
+                         f"'{out_path.stem}.<table>' ambiguous for readers (DuckDB names the "
+                         "catalog after the file); choose another name, e.g. published.duckdb")
+    if out_path.exists():
+        from hazrisk.cliutil import is_published_snapshot
+
+        if not is_published_snapshot(out_path):
+            raise StoreError(f"{out_path}: exists and is not a snapshot written by hazrisk "
+                             "publish; not replaced (choose another name)")
+
+
+PARQUET_TMP = ".publish-"
+
+
+def _tmp_prefix(out_path: Path) -> str:
+    return f".{out_path.name}.publish-"
+
+
+def remove_stale_tmp(folder: Path, prefix: str) -> list[Path]:
+    """Delete temporary files of publish runs that no longer run (killed): ``<prefix><pid>``
+    followed by anything, whose process is gone."""
+    removed = []
+    for p in folder.glob(prefix + "*"):
+        pid_text = p.name[len(prefix):].split(".")[0]
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier run of this same process was interrupted
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def publish(
     db: str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
     parquet_dir: str | os.PathLike[str] | None = None,
 ) -> PublishResult:
-    """Copy every ``mart.*`` relation of ``db`` into a fresh file, then rename it to ``out``."""
+    """Copy every ``mart.*`` relation of ``db`` into a fresh file, then rename it to ``out``.
+
+    Raises :class:`StoreError` (naming the path and the cause) when the target is unusable or
+    a write fails (full disk, read-only folder): the previous snapshot and Parquet files then
+    stay as they were, and no temporary file is left.
+    """
     db_path, out_path = Path(db), Path(out)
     if not db_path.exists():
         raise StoreError(f"{db_path}: no such database")
-    if out_path.resolve() == db_path.resolve():
-        raise StoreError(f"{out_path}: the snapshot must be a different file from the warehouse")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".publish-", suffix=".duckdb.tmp",
-                                    dir=out_path.parent)
-    os.close(fd)
-    os.unlink(tmp_name)  # DuckDB creates the file itself
-    tmp = Path(tmp_name)
-    result = PublishResult(str(out_path))
+    check_target(db_path, out_path)
     try:
-        con = duckdb.connect(str(tmp))
-        try:
-            try:
-                con.execute("ATTACH $p AS src (READ_ONLY)", {"p": str(db_path)})
-            except duckdb.Error as exc:
-                raise StoreError(
-                    f"{db_path}: cannot open for reading ({exc}); is an ingest running? "
-                    "publish after it finishes") from exc
-            names = mart_relations(con, "src")
-            (here,) = con.execute("SELECT current_database()").fetchall()[0]
-            if not _IDENT_ANY.match(here):
-                raise StoreError(f"unexpected catalog name {here!r}")
-            con.execute("CREATE SCHEMA mart")
-            for name in names:  # validated identifiers from the source catalog
-                con.execute(f'CREATE TABLE "{here}".mart."{name}" AS '
-                            f'SELECT * FROM src.mart."{name}"')
-                result.tables[name] = int(con.execute(
-                    f'SELECT count(*) FROM "{here}".mart."{name}"').fetchall()[0][0])
-            for name in names:  # also unqualified, for readers (main schema views)
-                con.execute(f'CREATE VIEW "{here}".main."{name}" AS '
-                            f'SELECT * FROM "{here}".mart."{name}"')
-            result.published_at = datetime.now().astimezone().isoformat()
-            con.execute(
-                f'CREATE TABLE "{here}".mart._published AS SELECT $at::TIMESTAMPTZ AS '
-                "published_at, $src AS source_db, $tables AS tables_json",
-                {"at": result.published_at, "src": str(db_path.resolve()),
-                 "tables": json.dumps(result.tables)},
-            )
-            con.execute("DETACH src")
-            con.execute("CHECKPOINT")
-            if parquet_dir is not None:
-                result.parquet_dir = str(parquet_dir)
-                _write_parquet(con, here, names + ["_published"], Path(parquet_dir))
-        finally:
-            con.close()
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{exc.filename or out_path.parent}: cannot publish "
+                         f"({exc.strerror or exc})") from None
+    prefix = _tmp_prefix(out_path)
+    remove_stale_tmp(out_path.parent, prefix)
+    tmp = out_path.parent / f"{prefix}{os.getpid()}.duckdb.tmp"
+    parquet = Path(parquet_dir) if parquet_dir is not None else None
+    result = PublishResult(str(out_path))
+    staged: list[tuple[Path, Path]] = []
+    try:
+        if parquet is not None:
+            _check_writable(parquet)
+            remove_stale_tmp(parquet, PARQUET_TMP)
+        _build(db_path, tmp, result, parquet, staged)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o444)
+        for part, target in staged:  # all Parquet files written: put them in place
+            os.replace(part, target)
         os.replace(tmp, out_path)
+    except (OSError, duckdb.Error) as exc:
+        where = getattr(exc, "filename", None) or out_path
+        text = getattr(exc, "strerror", None) or (str(exc).strip().splitlines() or ["?"])[0]
+        raise StoreError(f"{where}: cannot publish ({text}); the previous snapshot is "
+                         "unchanged") from None
     finally:
-        for leftover in (tmp, Path(str(tmp) + ".wal")):
-            if leftover.exists():
+        for leftover in [tmp, Path(str(tmp) + ".wal")] + [p for p, _ in staged]:
+            with contextlib.suppress(OSError):
                 leftover.unlink()
     return result
 
 
+def _check_writable(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"{folder}: is a file; --parquet names a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"{folder}: not writable (--parquet); the previous snapshot is "
+                         "unchanged")
+
+
+def _build(db_path: Path, tmp: Path, result: PublishResult, parquet: Path | None,
+           staged: list[tuple[Path, Path]]) -> None:
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute("SET TimeZone = 'Asia/Shanghai'")
+        try:
+            con.execute("ATTACH $p AS src (READ_ONLY)", {"p": str(db_path)})
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"{db_path}: cannot open for reading ({exc}); is an ingest running? "
+                "publish after it finishes") from exc
+        names = mart_relations(con, "src")
+        (here,) = con.execute("SELECT current_database()").fetchall()[0]
+        if not _IDENT_ANY.match(here):
+            raise StoreError(f"unexpected catalog name {here!r}")
+        con.execute("CREATE SCHEMA mart")
+        for name in names:  # validated identifiers from the source catalog
+            con.execute(f'CREATE TABLE "{here}".mart."{name}" AS '
+                        f'SELECT * FROM src.mart."{name}"')
+            result.tables[name] = int(con.execute(
+                f'SELECT count(*) FROM "{here}".mart."{name}"').fetchall()[0][0])
+        for name in names:  # also unqualified, for readers (main schema views)
+            con.execute(f'CREATE VIEW "{here}".main."{name}" AS '
+                        f'SELECT * FROM "{here}".mart."{name}"')
+        result.published_at = datetime.now().astimezone().isoformat()
+        con.execute(
+            f'CREATE TABLE "{here}".mart._published AS SELECT $at::TIMESTAMPTZ AS '
+            "published_at, $src AS source_db, $tables AS tables_json",
+            {"at": result.published_at, "src": db_path.name,
+             "tables": json.dumps(result.tables)},
+        )
+        from hazrisk.store.mart_docs import apply_comments, copy_comments
+
+        copy_comments(con, "src", here)  # what the views carry, then the catalogue's
+        apply_comments(con, here)  # the mart tables and _published
+        con.execute("DETACH src")
+        con.execute("CHECKPOINT")
+        if parquet is not None:
+            result.parquet_dir = str(parquet)
+            staged.extend(_write_parquet(con, here, names + ["_published"], parquet))
+    finally:
+        con.close()
+
+
 def _write_parquet(
     con: duckdb.DuckDBPyConnection, catalog: str, names: list[str], folder: Path
-) -> None:
-    """One Parquet file per mart table, each written to a temp name then renamed."""
-    folder.mkdir(parents=True, exist_ok=True)
+) -> list[tuple[Path, Path]]:
+    """One Parquet file per mart table, written to temporary names (renamed by the caller
+    once all are written). Times carry the Beijing zone (pandas shows +08:00)."""
+    import pyarrow.parquet as pq
+
+    out = []
     for name in names:
         target = folder / f"{name}.parquet"
-        tmp = folder / f".{name}.parquet.tmp"
-        con.execute(f'COPY (SELECT * FROM "{catalog}".mart."{name}") TO $p (FORMAT parquet)',
-                    {"p": str(tmp)})
-        os.replace(tmp, target)
+        part = folder / f"{PARQUET_TMP}{os.getpid()}.{name}.parquet.tmp"
+        out.append((part, target))
+        reader = con.sql(f'SELECT * FROM "{catalog}".mart."{name}"').to_arrow_reader()
+        schema = _beijing(reader.schema)
+        with pq.ParquetWriter(part, schema, compression="zstd") as writer:
+            for batch in reader:
+                writer.write_batch(batch.cast(schema) if batch.schema != schema else batch)
+    return out
+
+
+def _beijing(schema: Any) -> Any:
+    import pyarrow as pa
+
+    fields = []
+    for f in schema:
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None:
+            f = f.with_type(pa.timestamp(f.type.unit, tz=TIMEZONE))
+        fields.append(f)
+    return pa.schema(fields, metadata=schema.metadata)
 
 
 def open_published(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to a published snapshot."""
+    """A read-only connection to a published snapshot, in Beijing time (times reach pandas as
+    ``+08:00``, in agreement with the ``day`` columns)."""
     p = Path(path)
     if not p.exists():
         raise StoreError(f"{p}: no published snapshot (run `hazrisk publish`)")
-    return duckdb.connect(str(p), read_only=True)
+    con = duckdb.connect(str(p), read_only=True)
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    return con
 
 

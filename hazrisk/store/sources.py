@@ -127,21 +127,45 @@ def is_gzip(path: Path) -> bool:
 
 
 class CheckedGzip(gzip.GzipFile):
-    """A GzipFile whose errors (truncation, bad CRC, corrupt data) name the file."""
+    """A GzipFile whose errors (truncation, bad CRC, corrupt data) name the file.
+
+    A stream that breaks off after giving output ends there instead (reads return ``b""``)
+    and :attr:`broken` says why and where: what was readable is kept, the caller quarantines
+    the rest. A stream that gives nothing at all raises :class:`BadDumpError`.
+    """
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self.broken: str | None = None
+        self.produced = 0
         super().__init__(filename=str(path), mode="rb")
 
     def read(self, size: int | None = -1) -> bytes:
-        try:
-            return super().read(size)
+        if self.broken is not None:
+            return b""
+        want = -1 if size is None or size < 0 else size
+        out = bytearray()
+        try:  # piece by piece, so a break keeps every byte decompressed before it
+            while want < 0 or len(out) < want:
+                piece = super().read1(1 << 20 if want < 0 else want - len(out))
+                if not piece:
+                    break
+                out += piece
+                self.produced += len(piece)
         except EOFError as exc:
-            raise BadDumpError(
-                f"{self._path}: truncated gzip (compressed stream ends before its end marker)"
-            ) from exc
+            self._broke(exc, "truncated gzip (compressed stream ends before its end marker)")
         except (gzip.BadGzipFile, zlib.error, OSError) as exc:
-            raise BadDumpError(f"{self._path}: corrupt gzip: {exc}") from exc
+            self._broke(exc, f"corrupt gzip: {exc}")
+        return bytes(out)
+
+    def _broke(self, exc: BaseException, what: str) -> None:
+        if not self.produced:
+            raise BadDumpError(f"{self._path}: {what}") from exc
+        tell = getattr(self.fileobj, "tell", None)
+        compressed = tell() if tell is not None else None
+        where = f" (compressed byte {compressed:,})" if compressed is not None else ""
+        self.broken = (f"{what}: the first {self.produced:,} decompressed bytes are kept, "
+                       f"the rest{where} is unreadable")
 
 
 def open_stream(path: Path) -> tuple[IO[bytes], bool]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hazrisk.cli import run_command
 from hazrisk.jt808 import BEIJING, encode_message, encode_subpackages
 from hazrisk.jt808.cli import register
 
@@ -20,7 +21,7 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="hazrisk")
     register(parser.add_subparsers(title="commands", metavar="COMMAND"))
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    return run_command(args.func, args)
 
 
 T0 = datetime(2026, 10, 1, 8, tzinfo=BEIJING)

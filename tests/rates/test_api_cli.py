@@ -29,12 +29,16 @@ def test_wilson_known_values() -> None:
 
 def test_wilson_sql_matches_python(world: World) -> None:
     rates.install(world.con)
-    for k, n in ((5, 10), (0, 10), (10, 10), (81, 263), (1, 1)):
+    for k, n in ((5, 10), (0, 10), (10, 10), (81, 263), (1, 1), (0, 1), (0, 263), (263, 263)):
         lo, hi = world.con.execute(
             "SELECT rates.wilson_low($p, $n, 1.959963984540054), "
             "rates.wilson_high($p, $n, 1.959963984540054)", {"p": k / n, "n": n}).fetchall()[0]
         want = wilson_interval(k, n)
         assert lo == pytest.approx(want[0], abs=1e-12) and hi == pytest.approx(want[1], abs=1e-12)
+        if k == 0:
+            assert lo == 0.0 and want[0] == 0.0  # exactly, not 2e-17 above the rate
+        if k == n:
+            assert hi == 1.0 and want[1] == 1.0
 
 
 def test_registry_complete_and_sourced() -> None:

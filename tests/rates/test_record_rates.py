@@ -229,7 +229,13 @@ def test_platform_connectivity(world: World) -> None:
     w.heartbeat(w.vehicles["A"], "2026-10-04 09:30:00", 7)             # a heartbeat minute
     w.resolve()
     rows = compute_rates(w.con, OCT)
-    assert pick(rows, "P1", "platform_connectivity") == (3, 31 * 1440)
+    # issue 13 (partial periods): the denominator is the minutes of the days the data (positions,
+    # heartbeats, parameter answers) covers, 10-03..10-04 = 2 × 1440, not the month's 44,640.
+    # Online minutes: 10:00, 11:00 on 10-03 and the 09:30 heartbeat on 10-04 = 3.
+    assert pick(rows, "P1", "platform_connectivity") == (3, 2 * 1440)
+    (period,) = w.con.execute("SELECT covered_days, data_coverage, partial FROM rates.periods "
+                              "WHERE period = '2026-10'").fetchall()
+    assert period == (2, 2 / 31, True)
 
 
 def test_vehicle_changed_provider_mid_period(world: World) -> None:

@@ -35,17 +35,22 @@ def test_composite_score_and_ranking(world: World) -> None:
     sep = compute_rates(w.con, Period.parse("2026-09"))
     rows = compute_rates(w.con, OCT)
     reg = metric_registry()
-    # P1: every rate 1 (mileage has no km: no rate, no points) -> 10+10+10+10+15+20
+    # P1: every rate 1 (mileage has no km: no rate, and 0 weight since issue 13: the seed's
+    # count form takes the 25 points) -> 10+10+10+10 + interval 10 + vehicle-days 25
+    # + qualification 20 + 入网率 5
     p1 = {r["metric"]: r for r in rows if r["provider_id"] == "P1"}
     assert p1["trajectory_completeness_km"]["rate"] is None
-    assert sum(r["score"] or 0 for r in p1.values()) == pytest.approx(75.0)
+    assert sum(r["score"] or 0 for r in p1.values()) == pytest.approx(100.0)
     # P2: conformance 2/2, domain/images/phone 1/2, qualification 2/6 (< 80 %: 0 points),
     # interval 5/6 (B2's first October 4 record comes 24 h after its October 3 one)
     p2 = {r["metric"]: r for r in rows if r["provider_id"] == "P2"}
     assert pick(rows, "P2", "data_qualification") == (2, 6)
     assert p2["data_qualification"]["score"] == 0.0
     assert pick(rows, "P2", "upload_interval_qualification") == (5, 6)
-    assert sum(r["score"] or 0 for r in p2.values()) == pytest.approx(10 + 5 + 5 + 5 + 12.5)
+    # vehicle-days of online vehicles: B1 and B2 on 10-03 (B2's 10-04 has no qualified record)
+    assert pick(rows, "P2", "trajectory_completeness") == (2, 2)
+    p2_total = 10 + 5 + 5 + 5 + 10 * 5 / 6 + 25 + 0 + 5
+    assert sum(r["score"] or 0 for r in p2.values()) == pytest.approx(p2_total)
     # national: 入网 5 x 1, 上线 10 x 1, drift 15 x (1 - 0), qualification 30 x 1 / 0 (floor)
     assert sum(r["national_score"] or 0 for r in p1.values()) == pytest.approx(60.0)
     assert sum(r["national_score"] or 0 for r in p2.values()) == pytest.approx(30.0)
@@ -58,7 +63,17 @@ def test_composite_score_and_ranking(world: World) -> None:
     r2 = next(r for r in ranked if r["provider_id"] == "P2")
     assert r2["prev_period"] == "2026-09"
     assert r2["prev_score"] == pytest.approx(sep_p2)
-    assert r2["score_change"] == pytest.approx(37.5 - sep_p2)
+    assert r2["score_change"] == pytest.approx(p2_total - sep_p2)
+    # verdicts: P1 合格; P2 不合格 because 数据合格率 2/6 breaks the 80 % floor
+    verdicts = dict(w.con.execute(
+        "SELECT subject_id, verdict FROM mart.evaluation_verdicts WHERE period = '2026-10' "
+        "AND party = 'provider'").fetchall())
+    assert verdicts == {"P1": "合格", "P2": "不合格"}
+    (reasons,) = w.con.execute("SELECT reasons FROM rates.verdicts WHERE period = '2026-10' "
+                               "AND subject_id = 'P2'").fetchall()[0]
+    assert reasons == ["data_qualification（数据合格率）33.3% < floor 下限 80.0%"]
+    assert w.con.execute("SELECT subject_id FROM mart.admission_list WHERE period = '2026-10'"
+                         ).fetchall() == [("P1",)]
     # the mart views carry the names from the registry
     names = dict(w.con.execute(
         "SELECT metric, name_zh FROM mart.provider_rates WHERE period = '2026-10' "

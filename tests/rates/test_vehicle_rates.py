@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from rates_builders import JPEG, OCT, PNG, World, bj, online, pick
 
-from hazrisk.rates import compute_rates
+from hazrisk.rates import Period, compute_rates
+from hazrisk.rates.compute import EmptyPeriodError
 
 T1 = bj("2026-11-01 00:00:00")  # end of October (Beijing)
 
@@ -63,6 +65,7 @@ def test_terminal_domain_correctness(world: World) -> None:
     w.answer(phones["V10"], T1 + timedelta(days=1), "8.8.8.8")               # wrong only after it
     for v in phones:
         online(w, v)
+    online(w, "V1", "2026-10-31 23:00:00")  # data to the month end: judged as of it
     w.resolve()
     rows = compute_rates(w.con, OCT)
     assert pick(rows, "P1", "terminal_domain_correctness") == (4, 10)  # V1, V2, V8, V10
@@ -132,6 +135,7 @@ def test_operator_phone_verification(world: World) -> None:
     w.verification("V7", "13800000000", T1 - timedelta(days=10))              # another number
     for v in ("V1", "V2", "V3", "V4", "V5", "V6", "V7", "V8"):
         online(w, v)
+    online(w, "V1", "2026-10-31 23:00:00")  # data to the month end: judged as of it
     w.resolve()
     rows = compute_rates(w.con, OCT)
     assert pick(rows, "P1", "operator_phone_verification") == (2, 8)  # V1, V5
@@ -183,3 +187,27 @@ def test_network_basis_registered(world: World) -> None:
     rows = compute_rates(w.con, OCT, rules)
     assert pick(rows, "P1", "online") == (1, 2)
     assert pick(rows, "P1", "vehicle_data_conformance") == (2, 2)
+
+
+def test_partial_period_judged_against_coverage(world: World) -> None:
+    """Issue 13: a month with data on 10-01..10-07 only. Registry evidence is judged as of the
+    end of the last day with data (10-08 00:00), not the month's end: an answer of 10-01 12:00
+    is 6.5 days old then (correct), while against 11-01 00:00 it would be 30.5 days old, more
+    than [domain] max_answer_age_days = 30 ('answer_too_old'). An empty month is refused."""
+    w = world
+    w.provider("P1", "jt.p1.cn")
+    phone = w.vehicle("V1", "P1")
+    w.answer(phone, "2026-10-01 12:00:00", "jt.p1.cn")
+    online(w, "V1", "2026-10-01 10:00:00")
+    online(w, "V1", "2026-10-07 10:00:00")
+    w.resolve()
+    rows = compute_rates(w.con, OCT)
+    assert pick(rows, "P1", "terminal_domain_correctness") == (1, 1)
+    (period,) = w.con.execute("SELECT data_first_day, data_last_day, covered_days, partial "
+                              "FROM rates.periods WHERE period = '2026-10'").fetchall()
+    assert [str(period[0]), str(period[1]), period[2], period[3]] == [
+        "2026-10-01", "2026-10-07", 2, True]
+    with pytest.raises(EmptyPeriodError, match="2026-12: no position records"):
+        compute_rates(w.con, Period.parse("2026-12"))
+    assert w.con.execute("SELECT count(*) FROM rates.periods WHERE period = '2026-12'"
+                         ).fetchall() == [(0,)]

@@ -5,15 +5,15 @@ the CLI printed for the evaluated month kept for comparison."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import json
-from collections.abc import Iterator
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from session_cache import shared_dir
 
 from hazrisk.cli import main
 
@@ -38,34 +38,17 @@ def _run(argv: list[str], ok: tuple[int, ...] = (0,)) -> str:
     return out.getvalue()
 
 
-@contextlib.contextmanager
-def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str,
-               name: str) -> Iterator[tuple[Path, bool]]:
-    """A folder built once per test session, also across pytest-xdist workers (they share
-    the session's base temp folder; an flock serialises the build). Yields (folder, ready):
-    build it when not ready; it is marked ready when the block ends without error."""
-    base = (tmp_path_factory.getbasetemp() if worker_id == "master"
-            else tmp_path_factory.getbasetemp().parent)
-    folder = base / name
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(base / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        ready = (folder / ".ready").exists()
-        yield folder, ready
-        (folder / ".ready").touch()
-
-
 @pytest.fixture(scope="session")
-def published(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+def published(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory,
               worker_id: str) -> Published:
-    """data/sample -> registry import, ingest, rates, devices, detect, publish (once per
-    session, shared by the xdist workers); the CLI's JSON for the month kept beside it."""
+    """data/sample (imported and ingested once per session: tests/conftest.py) -> rates,
+    devices, detect, publish (once per session, shared by the xdist workers); the CLI's JSON
+    for the month kept beside it."""
     with shared_dir(tmp_path_factory, worker_id, "published") as (root, ready):
         db, snap, cli = root / "warehouse.duckdb", root / "published.duckdb", root / "cli.json"
         if not ready:
             w = str(db)
-            _run(["registry", "import", str(sample_dir), "--db", w])
-            _run(["ingest", str(sample_dir), "--db", w, "--no-progress"])
+            shutil.copyfile(ingested_sample.db, db)
             rates = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--format", "json"]))
             ranking = json.loads(_run(["rates", "--db", w, "--period", PERIOD, "--ranking",
                                        "--format", "json"]))

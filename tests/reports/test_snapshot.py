@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
-from conftest import Published
 
 import hazrisk.snapshot as snap
+
+if TYPE_CHECKING:  # the name `conftest` is ambiguous at run time when several test folders load
+    from conftest import Published
 
 
 def _close(a: object, b: object) -> bool:

@@ -8,7 +8,7 @@ Times are Beijing wall-clock strings (``"2026-10-01 08:00:00"``) or epoch second
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -246,6 +246,12 @@ class World:
     # -- running -----------------------------------------------------------------------------
     def detect(self, start: str = "2026-10-01", end: str = "2026-10-03",
                params: SafetyParams | None = None) -> DetectReport:
+        """Detect with ``params``; by default the rules' thresholds with ``unmatched_road =
+        "other"``: the scenarios draw every road that matters, so a fix on no drawn road is
+        on an 'other' road (60 km/h). The default 'unknown' policy (an incomplete road layer)
+        is tested on its own (test_safety_speeding.py::test_road_unknown)."""
+        if params is None:
+            params = replace(SafetyParams.from_rules(), unmatched_road="other")
         return detect(self.con, date.fromisoformat(start), date.fromisoformat(end),
                       params=params)
 

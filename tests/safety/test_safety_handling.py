@@ -15,9 +15,9 @@ def _speeding(w: World, v: str, start: float, y0: float, seconds: float = 120) -
 
 
 @pytest.fixture(scope="module")
-def handled() -> pd.DataFrame:
+def handled_world() -> World:
     w = World()
-    for v in ("REM", "LATE", "NONE", "TWO", "ESC", "LOG"):
+    for v in ("REM", "LATE", "NONE", "TWO", "ESC", "LOG", "ESC2"):
         w.vehicle(v)
     _speeding(w, "REM", T, 0)                      # event 08:00:00 - 08:01:30
     w.text("REM", T + 60)                          # reminded after 60 s, still speeding
@@ -35,8 +35,16 @@ def handled() -> pd.DataFrame:
     w.log("ESC", T, T + 3600, "reported_police", "speeding")
     _speeding(w, "LOG", T, 50_000)
     w.log("LOG", T + 5, T + 90, "dismissed", "speeding")
+    _speeding(w, "ESC2", T, 60_000, seconds=300)   # 08:00:00 - 08:04:30
+    w.text("ESC2", T + 60)                         # reminded, still speeding ...
+    w.log("ESC2", T, T + 600, "reported_safety_dept", "speeding")  # ... and escalated
     w.detect("2026-10-01", "2026-10-02")
-    return w.violations("speeding")
+    return w
+
+
+@pytest.fixture(scope="module")
+def handled(handled_world: World) -> pd.DataFrame:
+    return handled_world.violations("speeding")
 
 
 def _of(df: pd.DataFrame, v: str) -> pd.DataFrame:
@@ -81,3 +89,22 @@ def test_escalation_from_handling_log(handled: pd.DataFrame) -> None:
 def test_dismissed(handled: pd.DataFrame) -> None:
     r = _of(handled, "LOG").loc[0]
     assert r["handling_status"] == "dismissed" and pd.isna(r["reminded_at"])
+
+
+def test_dismissed_is_not_handled_and_escalation_compliance(handled_world: World) -> None:
+    """Issue 13 / 三.3(1) remind -> safety department -> police. Escalation is due when the
+    behaviour went on after the reminder: REM (still speeding at the reminder), LATE's first
+    event (speeding again 15 min after it) and ESC2 (still speeding, then reported to the
+    safety department). REM and LATE were never escalated: 2 failures of 3 due, compliance
+    1/3. Handled = reminded or escalated: REM, LATE#1, TWO#B, ESC, ESC2 = 5 of 9; LOG was
+    only dismissed, which is not handling."""
+    df = handled_world.violations("speeding")
+    fail = dict(zip(df["vehicle_id"] + "@" + df["start_t"].astype(int).astype(str),
+                    df["escalation_failure"], strict=True))
+    assert fail[f"REM@{int(T)}"] and fail[f"LATE@{int(T)}"]
+    assert not fail[f"ESC2@{int(T)}"] and not fail[f"ESC@{int(T)}"]
+    assert int(df["escalation_due"].sum()) == 3
+    (m,) = handled_world.con.execute(
+        "SELECT n_violations, n_handled, n_dismissed, n_escalation_due, n_escalation_failures, "
+        "escalation_compliance FROM safety.enterprise_months").fetchall()
+    assert m[:5] == (9, 5, 1, 3, 2) and m[5] == pytest.approx(1 / 3)

@@ -19,6 +19,8 @@ def _fleet(w: World) -> None:
     w.vehicle("A2", enterprise_id="E1", city="杭州")
     w.vehicle("B1", enterprise_id="E2", city="杭州")
     w.vehicle("C1", enterprise_id="E3", city="宁波")
+    for y in (0, 10_000):  # the speeding happens on mapped 'other' roads (60 km/h)
+        w.road(f"O{y}", "other", [(-1000.0, float(y)), (300_000.0, float(y))])
     t = ts("2026-10-01 21:00:00")
     _, x, _ = w.drive("A1", t, 120, speed=70, y0=0)      # speeding
     w.drive("A1", t + 3 * H, 120, speed=70, x0=x, y0=0)  # 00:00 next day: speeding, night
@@ -114,9 +116,19 @@ def test_cli_detect_safety_history(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["safety", "--db", str(db), "--start", "2026-10-02", "--end", "2026-10-03",
                  "--enterprise", "E1", "--format", "csv"]) == 0
     csv = capsys.readouterr().out.splitlines()
-    assert csv[0].startswith("enterprise_id,") and len(csv) == 2
+    assert csv[0].startswith("\ufeffenterprise_id,") and len(csv) == 2
     assert main(["safety", "history", "--db", str(db), "--enterprise", "E1",
-                 "--from", "2026-09", "--to", "2026-12"]) == 0
+                 "--period", "2026-09..2026-12"]) == 0
     assert "2026-10" in capsys.readouterr().out
+    assert main(["safety", "history", "--db", str(db), "--enterprise", "E1",
+                 "--period", "2026-11..2026-12"]) == 1  # nothing in that range
+    assert "no monthly history" in capsys.readouterr().err
+    assert main(["safety", "--db", str(db), "--period", "2026-10", "--enterprise", "E9"]) == 1
+    assert "unknown enterprise 'E9'" in capsys.readouterr().err
+    assert main(["detect", "--db", str(db), "--end", "2026-10-07", "--start", "2026-10-01",
+                 "--json"]) == 0
+    echoed = json.loads(capsys.readouterr().out)
+    assert (echoed["start"], echoed["end"], echoed["period"]) == (
+        "2026-10-01", "2026-10-07", "2026-10-01..2026-10-07")
     assert main(["safety", "--db", str(db)]) == 2
     assert "--period" in capsys.readouterr().err

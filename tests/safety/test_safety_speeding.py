@@ -32,18 +32,18 @@ def detected() -> pd.DataFrame:
     w.road("O1", "other", [(0, 20_000), (50_000, 20_000)], speed_limit_kmh=40)
     w.area("Z1", [(-2000, 38_000), (2000, 38_000), (2000, 42_000), (-2000, 42_000)],
            enterprise_id="EZ", speed_limit_kmh=30)
-    for v in ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"):
+    for v in ("A", "B", "C", "C2", "D", "E", "F", "G", "H", "I", "J", "K"):
         w.vehicle(v)
     # A: 70 km/h off-road for 90 s (fixes 0..90 s), stopped at 120 s -> one event, limit 60
     w.drive("A", T, 120, speed=70, y0=-10_000)
     # B: 20 s over (3 fixes) -> none; C: exactly 30 s over (4 fixes) -> none (超过30秒 is
-    # MORE than 30 s); L: 31 s over (fixes at 0, 10, 20, 31 s) -> one event
+    # strictly more than 30 s, issue 13); C2: 31 s over (2 fixes 31 s apart) -> one event
     t, x, y = _seq(T, [70, 70, 70, 50, 50], y=-12_000)
     w.fixes("B", t, x, y, [70, 70, 70, 50, 50])
     t, x, y = _seq(T, [70, 70, 70, 70, 50], y=-14_000)
     w.fixes("C", t, x, y, [70, 70, 70, 70, 50])
-    t, x, y = _seq(T, [70, 70, 70, 70, 50], y=-26_000)
-    w.fixes("L", t + np.array([0, 0, 0, 1, 1]), x, y, [70, 70, 70, 70, 50])
+    t, x, y = _seq(T, [70, 70, 50], every=31.0, y=-15_000)
+    w.fixes("C2", t, x, y, [70, 70, 50])
     # D: on the expressway at 75 (under 80) -> none; E: at 85 -> limit 80
     w.drive("D", T, 300, speed=75, x0=1000, y0=0)
     w.drive("E", T, 300, speed=85, x0=1000, y0=5)
@@ -88,8 +88,8 @@ def test_basic_event_other_road(detected: pd.DataFrame) -> None:
 
 def test_min_duration_30_vs_31_s(detected: pd.DataFrame) -> None:
     assert len(_of(detected, "B")) == 0
-    assert len(_of(detected, "C")) == 0
-    c = _of(detected, "L")
+    assert len(_of(detected, "C")) == 0  # exactly 30 s: not more than 30 s
+    c = _of(detected, "C2")
     assert len(c) == 1 and c.loc[0, "duration_s"] == 31
 
 
@@ -122,3 +122,31 @@ def test_drift_fix_inside_episode(detected: pd.DataFrame) -> None:
 def test_serious_band(detected: pd.DataFrame) -> None:
     j = _of(detected, "J")
     assert len(j) == 1 and j.loc[0, "severity"] == "serious"
+
+
+def test_road_unknown() -> None:
+    """Default rules ([safety] unmatched_road = "unknown"): the road layer holds only an
+    expressway at y = 0; U1 drives 70 km/h and U2 90 km/h 30 km away from it (4 moving fixes
+    every 30 s, then a stop). Neither fix is near a mapped road, so each is judged against
+    the expressway limit only: U1 (70 < 80) no event, U2 one event at limit 80 with road
+    class 'unknown'. Both vehicle-days count 4 road-unknown fixes (above 60 km/h), E1's month 8."""
+    from hazrisk.safety import SafetyParams, detect
+
+    w = World()
+    w.vehicle("U1")
+    w.vehicle("U2")
+    w.road("E1", "expressway", [(0, 0), (50_000, 0)])
+    w.drive("U1", T, 120, speed=70, y0=30_000)
+    w.drive("U2", T, 120, speed=90, y0=31_000)
+    from datetime import date
+
+    detect(w.con, date(2026, 10, 1), date(2026, 10, 2), params=SafetyParams.from_rules())
+    ev = w.violations("speeding")
+    assert list(ev["vehicle_id"]) == ["U2"]
+    assert ev.loc[0, "limit_kmh"] == 80 and ev.loc[0, "over_ratio"] == pytest.approx(90 / 80 - 1)
+    assert json.loads(ev.loc[0, "detail_json"])["road_class"] == "unknown"
+    days = dict(w.con.execute("SELECT vehicle_id, road_unknown_fixes FROM safety.vehicle_days"
+                              ).fetchall())
+    assert days == {"U1": 4, "U2": 4}
+    assert w.con.execute("SELECT road_unknown_fixes FROM safety.enterprise_months").fetchall(
+        ) == [(8,)]

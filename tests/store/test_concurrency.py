@@ -183,3 +183,37 @@ def test_writer_waits_for_a_lock_held_by_another_process(tmp_path: Path) -> None
     finally:
         proc.wait(timeout=30)
     assert 0.2 < waited < 30
+
+
+def test_killed_publish_leaves_no_temp_file_after_the_next_run(tmp_path: Path,
+                                                               big_dump: Path) -> None:
+    """kill -9 a publish while it writes its temporary snapshot; the next run completes and
+    leaves no temporary file (snapshot or Parquet) behind."""
+    db = tmp_path / "w.duckdb"
+    subprocess.run(_ingest_cmd(db, big_dump), capture_output=True, env=_env(), cwd=REPO,
+                   check=True)
+    out, pq = tmp_path / "pub" / "published.duckdb", tmp_path / "pub" / "pq"
+    cmd = [sys.executable, "-m", "hazrisk", "publish", "--db", str(db), "--out", str(out),
+           "--parquet", str(pq)]
+    killed = 0
+    for _ in range(5):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=_env(), cwd=REPO)
+        while proc.poll() is None:
+            if list(out.parent.glob(".published.duckdb.publish-*")):
+                os.kill(proc.pid, signal.SIGKILL)
+                killed += 1
+                break
+            time.sleep(0.002)
+        proc.wait(timeout=120)
+        if killed:
+            break
+    assert killed, "publish always finished before its temporary file could be seen"
+    assert list(out.parent.glob(".*publish-*"))  # the killed run's leftovers
+    done = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=REPO,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in out.parent.rglob(".*")] == []
+    con = duckdb.connect(str(out), read_only=True)
+    assert con.execute("SELECT count(*) FROM mart._published").fetchall() == [(1,)]
+    con.close()

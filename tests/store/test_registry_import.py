@@ -41,7 +41,8 @@ def test_validation_errors_name_file_row_and_column(db: duckdb.DuckDBPyConnectio
     write_csv(reg / "drivers.csv", "driver_id,enterprise_id,vehicle_id,name,id_number,phone,role",
               ["D1,E01,V00001,李四,330102199001011234,13912345678,driver",
                "D2,E01,V00001,王五,330102199001011235,13912345679,pilot"])
-    report = import_registry(db, tmp_path)
+    # 4 of 6 rows rejected would be refused (test_registry_guard); this test is about messages
+    report = import_registry(db, tmp_path, accept_shrink=True)
     by_kind = {f.kind: f for f in report.files}
     v = by_kind["vehicles"]
     assert (v.status, v.rows_ok, v.rows_rejected, v.values_nulled) == ("imported", 2, 4, 1)
@@ -82,9 +83,11 @@ def test_missing_required_header_fails_the_file(db: duckdb.DuckDBPyConnection,
     by_kind = {f.kind: f for f in report.files}
     assert by_kind["providers"].status == "failed"
     assert "header lacks required column(s) ['provider_id']" in (by_kind["providers"].error or "")
-    assert by_kind["enterprises"].status == "imported"
+    # all or nothing: the good file is not imported either
+    assert by_kind["enterprises"].status == "not_imported"
     assert any("imported as NULL" in w for w in by_kind["enterprises"].warnings)
     assert report.failed
+    assert db.execute("SELECT count(*) FROM core.enterprises").fetchall() == [(0,)]
 
 
 def test_reimport_replaces_cleanly_and_skips_same_content(db: duckdb.DuckDBPyConnection,
@@ -251,7 +254,8 @@ def test_corrupt_excel_file_is_named(tmp_path: Path) -> None:
     con = connect(":memory:")
     rep = import_registry(con, tmp_path)
     by_kind = {f.kind: f for f in rep.files}
-    assert by_kind["vehicles"].rows_ok == 1
+    assert (by_kind["vehicles"].rows_ok, by_kind["vehicles"].status) == (1, "not_imported")
+    assert con.execute("SELECT count(*) FROM core.vehicles").fetchall() == [(0,)]
     assert by_kind["providers"].status == "failed"
     assert str(tmp_path / "registry" / "providers.xlsx") in by_kind["providers"].error
     assert "not a readable Excel workbook" in by_kind["providers"].error

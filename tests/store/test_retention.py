@@ -123,3 +123,47 @@ def test_short_horizons_are_refused(tmp_path: Path) -> None:
                       'violation_years = "协会 decision"\n')
     assert horizons(load_rules(longer)) == {"dynamic": ("month", 6), "violation": ("year", 5),
                                             "history": ("year", 3)}
+
+
+def test_a_wrong_device_clock_is_aged_by_receive_time(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A fix received 3 days before --as-of from a terminal whose clock says 2007 stays (hex
+    log: its receive time; raw dump: the day in its file name); a genuinely old fix goes."""
+    from store_testkit import PHONE_A, PHONE_B, Stream, loc
+
+    from hazrisk.store.ingest import ingest_paths
+
+    clock_2007 = datetime(2007, 1, 1, 8, tzinfo=BJ)
+    received = datetime(2026, 10, 12, 9, tzinfo=BJ)
+    hexlog = Stream()
+    hexlog.msg(0x0200, loc(clock_2007), PHONE_A, t=received)
+    raw = Stream()
+    raw.msg(0x0200, loc(clock_2007 + timedelta(hours=1)), PHONE_B)
+    old = Stream()
+    old.msg(0x0200, loc(datetime(2026, 1, 2, 8, tzinfo=BJ)), PHONE_B)
+    db_path = tmp_path / "w.duckdb"
+    con = connect(db_path)
+    ingest_paths(con, [hexlog.write(tmp_path / "dumps" / "P01" / "gw.log", "hexlog"),
+                       raw.write(tmp_path / "dumps" / "P02" / "2026-10-12.bin"),
+                       old.write(tmp_path / "dumps" / "P02" / "2026-01-02.bin")])
+    con.close()
+    assert store_main(["retain", "--db", str(db_path), "--as-of", "2026-10-15",
+                       "--json"]) == 0
+    import json
+
+    tables = {t["table"]: t for t in json.loads(capsys.readouterr().out)["tables"]}
+    assert tables["store.positions"]["rows_deleted"] == 1
+    assert tables["store.positions"]["rows_aged_by_receipt"] == 2
+    con = connect(db_path)
+    assert sorted(t.year for (t,) in con.execute(
+        "SELECT device_time FROM core.positions").fetchall()) == [2007, 2007]
+    con.close()
+
+
+def test_a_misspelled_db_creates_nothing(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "wherehouse.duckdb"
+    assert store_main(["retain", "--db", str(missing), "--as-of", "2026-10-15"]) == 2
+    err = capsys.readouterr().err
+    assert f"{missing}: no such file" in err and err.count("\n") == 1
+    assert not missing.exists()

@@ -39,6 +39,11 @@ SELECT
     CAST($domain_max_age_days AS INTEGER) AS domain_max_age_days,
     CAST($network_basis AS VARCHAR) AS network_basis,
     CAST($repair_within_s AS DOUBLE) AS repair_within_s,
+    CAST($repair_target AS DOUBLE) AS repair_target,
+    CAST($preservation_target AS DOUBLE) AS preservation_target,
+    CAST($silent_fault_s AS DOUBLE) AS silent_fault_s,
+    CAST($silent_moved_km AS DOUBLE) AS silent_moved_km,
+    CAST($provider_pass_score AS DOUBLE) AS provider_pass_score,
     CAST($outage_factor AS DOUBLE) AS outage_factor,
     CAST($outage_parked_below_kmh AS DOUBLE) AS outage_parked_below_kmh,
     CAST($ci_z AS DOUBLE) AS ci_z;
@@ -76,8 +81,14 @@ GROUP BY provider_id, unit_id, day;
 -- 入网: vehicles that sent at least one qualified record up to the period end (any provider):
 -- those with one in the period (_rates_vd), else any before it (only registered vehicles not
 -- yet known are checked, so the history scan computes checks for few rows).
+-- Entries found by earlier computations (rates.network_entries) count too, so a vehicle's
+-- entry survives the retention of the records that showed it.
 CREATE OR REPLACE TEMP TABLE _rates_entered AS
-WITH now_in AS (SELECT DISTINCT vehicle_id FROM _rates_vd WHERE qualified > 0 AND vehicle_id IS NOT NULL)
+WITH now_in AS (
+    SELECT DISTINCT vehicle_id FROM _rates_vd WHERE qualified > 0 AND vehicle_id IS NOT NULL
+    UNION
+    SELECT vehicle_id FROM rates.network_entries WHERE entered_by <= CAST($t1 AS TIMESTAMPTZ)
+)
 SELECT vehicle_id FROM now_in
 UNION
 SELECT DISTINCT c.vehicle_id
@@ -86,9 +97,27 @@ WHERE c.qual_bits = 0
   AND c.vehicle_id IN (SELECT vehicle_id FROM core.vehicles
                        WHERE vehicle_id NOT IN (SELECT vehicle_id FROM now_in));
 
+-- name: coverage
+-- The data's coverage of the period: Beijing days with at least one position record,
+-- heartbeat or parameter answer (answer time = receive time, else the dump file's date).
+WITH days AS (
+    SELECT day FROM _rates_vd
+    UNION
+    SELECT rates.beijing_day(recv_time) FROM core.heartbeats
+    WHERE recv_time >= CAST($t0 AS TIMESTAMPTZ) AND recv_time < CAST($t1 AS TIMESTAMPTZ)
+    UNION
+    SELECT coalesce(rates.beijing_day(a.recv_time), f.source_date)
+    FROM core.param_answers a LEFT JOIN meta.ingested_files f ON f.file_id = a.source_file_id
+    WHERE coalesce(rates.beijing_day(a.recv_time), f.source_date)
+          BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
+)
+SELECT count(DISTINCT day) AS covered_days, min(day) AS first_day, max(day) AS last_day
+FROM days;
+
 -- name: connectivity
--- 平台连通率: minutes of the period in which the provider's gateway delivered a real-time
--- position (receive time, else GNSS time; GNSS time within a day of the period) or a heartbeat.
+-- 平台连通率 (a PROXY: terminal data, not the platform link): minutes of the period in which
+-- the provider's gateway delivered a real-time position (receive time, else GNSS time; GNSS
+-- time within a day of the period) or a heartbeat. Denominator: the covered minutes.
 CREATE OR REPLACE TEMP TABLE _rates_conn AS
 SELECT provider_id, count(DISTINCT minute) AS online_minutes
 FROM (
@@ -106,10 +135,15 @@ FROM (
     WHERE h.recv_time >= CAST($t0 AS TIMESTAMPTZ) AND h.recv_time < CAST($t1 AS TIMESTAMPTZ)
 )
 WHERE provider_id IS NOT NULL
+  AND minute >= epoch(timezone('Asia/Shanghai', CAST(CAST($cov_start AS DATE) AS TIMESTAMP))) / 60
+  AND minute < epoch(timezone('Asia/Shanghai', CAST(CAST($cov_end AS DATE) + 1 AS TIMESTAMP))) / 60
 GROUP BY provider_id;
 
 -- name: vehicle_results
 -- One row per (provider, vehicle[, day], metric) in a vehicle-based metric's denominator.
+-- Judged against the data's coverage: registrations valid during [$cov_start, $cov_end] (the
+-- first and last Beijing day with data in the period) and registry evidence (0x0104 answers,
+-- images, verifications) as of $t_ref = the end of the last day with data, not the period end.
 CREATE OR REPLACE TEMP TABLE _rates_vr AS
 WITH
 s AS (SELECT * FROM rates.params),
@@ -117,8 +151,8 @@ reg AS (  -- the provider's registration of the vehicle valid during the period 
     SELECT v.*
     FROM core.vehicles v
     WHERE v.provider_id IS NOT NULL
-      AND (v.valid_from IS NULL OR v.valid_from <= CAST($end_date AS DATE))
-      AND (v.valid_to IS NULL OR v.valid_to >= CAST($start_date AS DATE))
+      AND (v.valid_from IS NULL OR v.valid_from <= CAST($cov_end AS DATE))
+      AND (v.valid_to IS NULL OR v.valid_to >= CAST($cov_start AS DATE))
     QUALIFY row_number() OVER (PARTITION BY v.provider_id, v.vehicle_id
                                ORDER BY v.valid_from DESC NULLS LAST, v.import_id DESC,
                                         v.source_row DESC) = 1
@@ -184,7 +218,7 @@ answers AS (  -- 0x0104 answers carrying 0x0013, the latest per terminal up to t
         GROUP BY core.terminal_key(a.terminal_phone), a.source_file_id, a.source_offset
         HAVING bool_or(a.param_id = 19)
     ) m
-    WHERE m.answered_at IS NULL OR m.answered_at < CAST($t1 AS TIMESTAMPTZ)
+    WHERE m.answered_at IS NULL OR m.answered_at < CAST($t_ref AS TIMESTAMPTZ)
     QUALIFY row_number() OVER (PARTITION BY m.terminal_key
                                ORDER BY m.answered_at DESC NULLS LAST, m.source_file_id DESC,
                                         m.source_offset DESC) = 1
@@ -209,7 +243,7 @@ r2 AS (  -- 2 终端域名设置正确率
         CASE
             WHEN NOT answered THEN ['no_answer']
             WHEN answered_at IS NULL THEN ['answer_time_unknown']
-            WHEN answered_at < CAST($t1 AS TIMESTAMPTZ) - to_days(domain_max_age_days)
+            WHEN answered_at < CAST($t_ref AS TIMESTAMPTZ) - to_days(domain_max_age_days)
                 THEN ['answer_too_old']
             ELSE list_filter([
                 CASE WHEN len(approved) = 0 THEN 'no_platform_domain' END,
@@ -234,7 +268,7 @@ img AS (  -- latest upload per vehicle and slot up to the period end
     SELECT vehicle_id, slot, file_name, lower(trim(sha256)) AS sha256, lower(magic_hex) AS magic_hex,
            uploaded_at
     FROM core.images
-    WHERE uploaded_at IS NULL OR uploaded_at < CAST($t1 AS TIMESTAMPTZ)
+    WHERE uploaded_at IS NULL OR uploaded_at < CAST($t_ref AS TIMESTAMPTZ)
     QUALIFY row_number() OVER (PARTITION BY vehicle_id, slot
                                ORDER BY uploaded_at DESC NULLS LAST, import_id DESC,
                                         source_row DESC) = 1
@@ -276,12 +310,12 @@ r3 AS (  -- 3 图片上传正确率
 ver AS (
     SELECT vehicle_id, trim(operator_phone) AS phone, verified_at, lower(trim(result)) AS result
     FROM core.phone_verifications
-    WHERE verified_at IS NULL OR verified_at < CAST($t1 AS TIMESTAMPTZ)
+    WHERE verified_at IS NULL OR verified_at < CAST($t_ref AS TIMESTAMPTZ)
 ),
 ph AS (
     SELECT i.provider_id, i.vehicle_id, trim(r.operator_phone) AS phone,
         any_value(s.phone_pattern) AS phone_pattern,
-        coalesce(bool_or(v.result = 'pass' AND v.verified_at >= CAST($t1 AS TIMESTAMPTZ)
+        coalesce(bool_or(v.result = 'pass' AND v.verified_at >= CAST($t_ref AS TIMESTAMPTZ)
                          - to_days(s.phone_max_age_days)), false) AS recent_pass,
         coalesce(bool_or(v.result = 'pass'), false) AS any_pass,
         coalesce(bool_or(v.result = 'fail'), false) AS any_fail,
@@ -392,8 +426,8 @@ measured AS (
     UNION ALL SELECT provider_id, 'trajectory_completeness_km', km_complete, km_total, km_days
         FROM rec
     UNION ALL SELECT p.provider_id, 'platform_connectivity',
-        CAST(coalesce(c.online_minutes, 0) AS DOUBLE), CAST($minutes AS DOUBLE),
-        CAST($minutes AS DOUBLE)
+        CAST(coalesce(c.online_minutes, 0) AS DOUBLE), CAST($covered_minutes AS DOUBLE),
+        CAST($covered_minutes AS DOUBLE)
         FROM prov p LEFT JOIN _rates_conn c ON c.provider_id = p.provider_id
 ),
 grid AS (
@@ -446,15 +480,78 @@ DELETE FROM rates.vehicle_days WHERE period = $period;
 INSERT INTO rates.vehicle_days BY NAME
 SELECT CAST($period AS VARCHAR) AS period, * FROM _rates_vd;
 
+-- name: store_entries
+INSERT INTO rates.network_entries
+SELECT vehicle_id, CAST($t1 AS TIMESTAMPTZ) FROM _rates_entered WHERE vehicle_id IS NOT NULL
+ON CONFLICT (vehicle_id) DO UPDATE SET entered_by = least(entered_by, excluded.entered_by);
+
 -- name: store_period
-INSERT OR REPLACE INTO rates.periods
+-- $official: an official run (`hazrisk rates`); otherwise a flag survives only under the same rules.
+INSERT INTO rates.periods (period, kind, period_start, period_end, prev_period, rules_sha256,
+                           computed_at, data_first_day, data_last_day, covered_days,
+                           data_coverage, partial, official, devices_official)
 VALUES ($period, $kind, CAST($start_date AS DATE), CAST($end_date AS DATE), $prev_period,
-        $rules_sha256, current_timestamp);
+        $rules_sha256, current_timestamp, CAST($cov_start AS DATE), CAST($cov_end AS DATE),
+        $covered_days, $data_coverage, $data_coverage < 1, $official, false)
+ON CONFLICT (period) DO UPDATE SET
+    kind = excluded.kind, period_start = excluded.period_start,
+    period_end = excluded.period_end, prev_period = excluded.prev_period,
+    computed_at = excluded.computed_at, data_first_day = excluded.data_first_day,
+    data_last_day = excluded.data_last_day, covered_days = excluded.covered_days,
+    data_coverage = excluded.data_coverage, partial = excluded.partial,
+    official = excluded.official OR (official AND rules_sha256 = excluded.rules_sha256),
+    devices_official = devices_official AND rules_sha256 = excluded.rules_sha256,
+    rules_sha256 = excluded.rules_sha256;
 
 -- name: result
 SELECT r.period, r.provider_id AS provider, r.provider_id, r.metric, m.name_zh, m.name_en, m.number, m.unit,
        r.numerator, r.denominator, r.rate, r.ci_low, r.ci_high, r.n_eff, r.score,
-       r.national_score
+       r.national_score, pe.data_coverage, pe.partial
 FROM rates.provider_rates r JOIN rates.metrics m ON m.id = r.metric
+LEFT JOIN rates.periods pe ON pe.period = r.period
 WHERE r.period = $period
 ORDER BY r.provider_id, m.ord;
+
+-- name: verdicts
+-- 标准化评价 verdict per provider (implementing opinion: 评价合格的主体进入智能安全管理体系):
+-- 合格 when every scored metric (composite weight > 0) is measurable and within its floor, and
+-- the composite score reaches [verdict] provider_pass_score; otherwise 不合格 with the reasons.
+CREATE OR REPLACE TEMP TABLE _rates_verdicts AS
+WITH s AS (SELECT provider_pass_score FROM rates.params),
+r AS (
+    SELECT p.provider_id, p.metric, p.rate, p.score, m.name_zh, m.weight, m.floor, m.direction
+    FROM _rates_pr p JOIN rates.metrics m ON m.id = p.metric
+),
+per AS (
+    SELECT provider_id, sum(coalesce(score, 0)) AS score,
+        list(CASE
+            WHEN weight > 0 AND rate IS NULL
+                THEN metric || '（' || name_zh || '）not measurable 无法计算'
+            WHEN weight > 0 AND floor IS NOT NULL AND direction = 'higher' AND rate < floor
+                THEN format('{}（{}）{:.1f}% < floor 下限 {:.1f}%', metric, name_zh,
+                            rate * 100, floor * 100)
+            WHEN weight > 0 AND floor IS NOT NULL AND direction = 'lower' AND rate > floor
+                THEN format('{}（{}）{:.1f}% > ceiling 上限 {:.1f}%', metric, name_zh,
+                            rate * 100, floor * 100)
+        END ORDER BY metric) AS metric_reasons
+    FROM r GROUP BY provider_id
+)
+SELECT CAST($period AS VARCHAR) AS period, 'provider' AS party, per.provider_id AS subject_id,
+    per.score, s.provider_pass_score AS pass_mark,
+    list_filter(list_concat(
+        per.metric_reasons,
+        [CASE WHEN per.score < s.provider_pass_score
+              THEN format('composite score 综合得分 {:.1f} < pass mark 合格线 {:.1f}', per.score,
+                          s.provider_pass_score) END]), lambda x: x IS NOT NULL) AS reasons,
+    CAST($data_coverage AS DOUBLE) AS data_coverage
+FROM per CROSS JOIN s;
+
+-- name: store_verdicts_delete
+DELETE FROM rates.verdicts WHERE period = $period AND party = 'provider';
+
+-- name: store_verdicts
+INSERT INTO rates.verdicts BY NAME
+SELECT period, party, subject_id, score, pass_mark, reasons, data_coverage,
+       len(reasons) = 0 AS passed, len(reasons) = 0 AS admitted,
+       CASE WHEN len(reasons) = 0 THEN '合格' ELSE '不合格' END AS verdict
+FROM _rates_verdicts;

@@ -19,12 +19,16 @@ CREATE OR REPLACE MACRO rates.implied_kmh(t_a, lat_a, lon_a, t_b, lat_b, lon_b) 
     END;
 
 -- 95 % Wilson score interval for a proportion p (0..1) observed on n trials (z: rates.params).
+-- The bounds at p = 0 (low) and p = 1 (high) are exact: the closed form cancels there, and
+-- floating point would leave 2e-17 above a rate of 0.
 CREATE OR REPLACE MACRO rates.wilson_low(p, n, z) AS
-    CASE WHEN p IS NOT NULL AND n > 0 THEN greatest(0.0,
+    CASE WHEN p IS NOT NULL AND n > 0 AND p <= 0 THEN 0.0
+         WHEN p IS NOT NULL AND n > 0 THEN greatest(0.0,
         (p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)))
         / (1 + z * z / n)) END;
 CREATE OR REPLACE MACRO rates.wilson_high(p, n, z) AS
-    CASE WHEN p IS NOT NULL AND n > 0 THEN least(1.0,
+    CASE WHEN p IS NOT NULL AND n > 0 AND p >= 1 THEN 1.0
+         WHEN p IS NOT NULL AND n > 0 THEN least(1.0,
         (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)))
         / (1 + z * z / n)) END;
 
@@ -110,7 +114,7 @@ CREATE OR REPLACE MACRO rates.beijing_day(t) AS
 CREATE OR REPLACE MACRO rates.approx_km(lat1, lon1, lat2, lon2) AS
     6371.0088 * radians(sqrt(pow(lat2 - lat1, 2)
                              + pow((lon2 - lon1) * cos(radians((lat1 + lat2) / 2)), 2)));
--- x is an isolated spike between its neighbouring fixes a and b (rules.md 漂移): more than
+-- x is an isolated spike between its neighbouring fixes a and b (漂移, definition in hazrisk/rates/registry.py): more than
 -- spike_km from both, while they are within neighbour_km of each other.
 CREATE OR REPLACE MACRO rates.is_spike(alat, alon, xlat, xlon, blat, blon, spike_km, neighbour_km) AS
     coalesce(rates.haversine_km(alat, alon, xlat, xlon) > spike_km

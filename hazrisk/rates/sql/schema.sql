@@ -2,16 +2,32 @@
 -- Results of `hazrisk rates` / `hazrisk devices` land here; mart.* views (mart.sql) publish them.
 CREATE SCHEMA IF NOT EXISTS rates;
 
--- One row per computed period (the last computation wins).
+-- One row per stored period (the last computation wins). Rows of rates.* are working data
+-- (the drill-down reads them); only official periods are published (mart.sql): `hazrisk rates`
+-- sets `official`, `hazrisk devices` sets `devices_official`. A computation under other rules
+-- (e.g. the rates a `hazrisk devices` run needed) keeps a flag only when the rules are unchanged.
 CREATE TABLE IF NOT EXISTS rates.periods (
-    period        VARCHAR PRIMARY KEY,   -- '2026-10' or '2026-10-01..2026-10-03'
-    kind          VARCHAR NOT NULL,      -- month | range
-    period_start  DATE NOT NULL,         -- Beijing dates, inclusive
-    period_end    DATE NOT NULL,
-    prev_period   VARCHAR NOT NULL,      -- previous calendar month / equal range just before
-    rules_sha256  VARCHAR NOT NULL,      -- of the rules (as loaded) the results were computed with
-    computed_at   TIMESTAMPTZ NOT NULL
+    period            VARCHAR PRIMARY KEY,   -- '2026-10' or '2026-10-01..2026-10-03'
+    kind              VARCHAR NOT NULL,      -- month | range
+    period_start      DATE NOT NULL,         -- Beijing dates, inclusive
+    period_end        DATE NOT NULL,
+    prev_period       VARCHAR NOT NULL,      -- previous calendar month / equal range just before
+    rules_sha256      VARCHAR NOT NULL,      -- of the rules (as loaded) the results were computed with
+    computed_at       TIMESTAMPTZ NOT NULL,
+    official          BOOLEAN NOT NULL DEFAULT false,  -- provider rates published
+    devices_official  BOOLEAN NOT NULL DEFAULT false   -- device KPIs published
 );
+-- Warehouses made before the flags: their periods count as trial runs until recomputed.
+ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS official BOOLEAN DEFAULT false;
+ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS devices_official BOOLEAN DEFAULT false;
+
+-- The data's coverage of the period (added after the first release: ALTER for old warehouses).
+-- Rates are judged against it; a partial period says so; an empty period is never stored.
+ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS data_first_day DATE;  -- first Beijing day with data
+ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS data_last_day DATE;   -- last Beijing day with data
+ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS covered_days INTEGER; -- days with any position record
+ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS data_coverage DOUBLE; -- covered_days / days of the period
+ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS partial BOOLEAN;      -- data_coverage < 1
 
 -- Provider x period x metric (metric ids: hazrisk.rates.registry / rates.metrics).
 CREATE TABLE IF NOT EXISTS rates.provider_rates (
@@ -76,4 +92,61 @@ CREATE TABLE IF NOT EXISTS rates.device_kpis (
     ci_low        DOUBLE,
     ci_high       DOUBLE,
     PRIMARY KEY (period, maker_id, device_model, metric)
+);
+ALTER TABLE rates.device_kpis ADD COLUMN IF NOT EXISTS censored DOUBLE; -- repair_24h: open tickets < 24 h before the data end, left out
+
+-- Faults visible in the data without a fault ticket (device makers): terminal fault alarm bits
+-- (one row per vehicle x bit x Beijing day) and > 24 h real-time silences while moving.
+CREATE TABLE IF NOT EXISTS rates.untracked_faults (
+    period          VARCHAR NOT NULL,
+    maker_id        VARCHAR NOT NULL,
+    device_model    VARCHAR NOT NULL,
+    vehicle_id      VARCHAR NOT NULL,
+    terminal_phone  VARCHAR,
+    kind            VARCHAR NOT NULL,     -- 'alarm:<bit name>' | 'silent_while_moving'
+    first_time      TIMESTAMPTZ,
+    last_time       TIMESTAMPTZ,
+    reports         BIGINT,               -- alarm reports (0 for silences)
+    moved_km        DOUBLE                -- silences: straight-line km across the silence
+);
+
+-- 标准化评价 verdicts: provider x period (hazrisk rates) and device maker x period (hazrisk
+-- devices). admitted = evaluated 合格, enters the intelligent safety management system
+-- (implementing opinion: 评价合格的主体进入智能安全管理体系).
+CREATE TABLE IF NOT EXISTS rates.verdicts (
+    period         VARCHAR NOT NULL,
+    party          VARCHAR NOT NULL,      -- provider | device_maker
+    subject_id     VARCHAR NOT NULL,      -- provider_id / maker_id
+    verdict        VARCHAR NOT NULL,      -- 合格 | 不合格
+    passed         BOOLEAN NOT NULL,
+    admitted       BOOLEAN NOT NULL,      -- in the admission list (准入名单)
+    score          DOUBLE,                -- providers: composite score
+    pass_mark      DOUBLE,                -- providers: [verdict] provider_pass_score
+    reasons        VARCHAR[] NOT NULL,    -- every failed condition, with its value and limit
+    data_coverage  DOUBLE,                -- share of the period's days with data
+    PRIMARY KEY (period, party, subject_id)
+);
+
+-- 入网 evidence that survives retention: a vehicle known to have sent a qualified record by
+-- entered_by (the end of a computed period; an upper bound of its first qualified record).
+CREATE TABLE IF NOT EXISTS rates.network_entries (
+    vehicle_id  VARCHAR PRIMARY KEY,
+    entered_by  TIMESTAMPTZ NOT NULL
+);
+
+-- The national 联网联控 indicators per logistics enterprise and period (交运发〔2016〕160号
+-- enterprise table), the input of the insurance data-quality gate (hazrisk/rates/sql/enterprise.sql).
+CREATE TABLE IF NOT EXISTS rates.enterprise_scores (
+    period        VARCHAR NOT NULL,
+    enterprise_id VARCHAR NOT NULL,
+    metric        VARCHAR NOT NULL,     -- network_entry, online, trajectory_completeness_km, data_qualification, drift_vehicles
+    numerator     DOUBLE NOT NULL,
+    denominator   DOUBLE NOT NULL,
+    rate          DOUBLE,
+    ci_low        DOUBLE,
+    ci_high       DOUBLE,
+    points        DOUBLE,               -- national enterprise-table points (0 beyond the floor)
+    max_points    DOUBLE NOT NULL,
+    within_floor  BOOLEAN,              -- rate within the national floor (NULL: not measurable)
+    PRIMARY KEY (period, enterprise_id, metric)
 );

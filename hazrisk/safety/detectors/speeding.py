@@ -3,7 +3,10 @@
 Limit of a fix = min(hazmat class limit — 80 km/h on an expressway, 60 km/h elsewhere
 (危险货物道路运输安全管理办法 第四十六条) —, the matched road's posted ``speed_limit_kmh``, any
 speed zone containing the fix). A fix is on the nearest road of ``core.roads`` within
-``map_match_tolerance_m``; a fix near no road is on an "other" road (60 km/h).
+``map_match_tolerance_m``. A fix near no mapped road is on an *unknown* road ([safety]
+``unmatched_road = "unknown"``): the road layer may be incomplete, so it is judged only
+against the expressway limit (80 km/h) and flagged (``FixRoads.unknown``, counted in the
+history); ``"other"`` judges it at 60 km/h.
 
 An event is a run of consecutive over-limit fixes lasting more than ``event_min_duration_s``
 (first to last over-limit fix; consecutive fixes at most ``run_gap_s`` apart, drift fixes
@@ -35,11 +38,14 @@ SEVERITY_NAMES = ("minor", "moderate", "major", "serious")
 
 @dataclass
 class FixRoads:
-    """Per fix: matched road index (-1 = none/not matched), expressway flag, limit km/h."""
+    """Per fix: matched road index (-1 = none/not matched), expressway flag, limit km/h, and
+    ``unknown``: map-matched (a candidate) but near no mapped road, under the 'unknown'
+    policy."""
 
     road: np.ndarray
     expressway: np.ndarray
     limit: np.ndarray
+    unknown: np.ndarray
 
 
 def match_limits(track: Track, roads: RoadIndex, fences: FenceSet, p: SafetyParams) -> FixRoads:
@@ -48,6 +54,8 @@ def match_limits(track: Track, roads: RoadIndex, fences: FenceSet, p: SafetyPara
     n = track.n
     road = np.full(n, -1, dtype=np.int64)
     limit = np.full(n, p.other_kmh)
+    unknown = np.zeros(n, dtype=bool)
+    unmatched_kmh = p.expressway_kmh if p.unmatched_road == "unknown" else p.other_kmh
     lows = [p.other_kmh]
     if roads.speed_limit_kmh.size and np.isfinite(roads.speed_limit_kmh).any():
         lows.append(float(np.nanmin(roads.speed_limit_kmh)))
@@ -65,6 +73,8 @@ def match_limits(track: Track, roads: RoadIndex, fences: FenceSet, p: SafetyPara
         is_exp = np.zeros(cand.size, dtype=bool)
         is_exp[matched] = roads.road_class[r[matched]] == "expressway"
         lim = np.where(is_exp, p.expressway_kmh, p.other_kmh)
+        lim = np.where(matched, lim, unmatched_kmh)
+        unknown[cand] = ~matched & (p.unmatched_road == "unknown")
         posted = np.full(cand.size, np.nan)
         posted[matched] = roads.speed_limit_kmh[r[matched]]
         lim = np.fmin(lim, posted)
@@ -73,7 +83,7 @@ def match_limits(track: Track, roads: RoadIndex, fences: FenceSet, p: SafetyPara
     expressway = np.zeros(n, dtype=bool)
     ok = road >= 0
     expressway[ok] = roads.road_class[road[ok]] == "expressway"
-    return FixRoads(road, expressway, limit)
+    return FixRoads(road, expressway, limit, unknown)
 
 
 def severity_of(ratio: np.ndarray, p: SafetyParams) -> np.ndarray:
@@ -115,7 +125,8 @@ def detect_speeding(track: Track, fr: FixRoads, roads: RoadIndex,
     road_ids[road_i >= 0] = roads.road_id[road_i[road_i >= 0]]
     detail = {
         "fixes": lens, "fixes_over": n_over, "road_id": road_ids,
-        "road_class": np.where(fr.expressway[peak_i], "expressway", "other"),
+        "road_class": np.where(fr.expressway[peak_i], "expressway",
+                               np.where(fr.unknown[peak_i], "unknown", "other")),
         "limit_min_kmh": range_reduce(fr.limit, s, e, np.minimum),
         "duration_over_s": dur,
     }

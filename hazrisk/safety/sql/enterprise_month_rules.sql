@@ -9,7 +9,7 @@ SELECT v.enterprise_id, strftime(v.month_start, '%Y-%m') AS period, v.rule_id,
        any_value(v.rule_group), count(*),
        count(*) / nullif(any_value(m.km), 0) * 100,
        sum(v.duration_s) / 60.0,
-       count(*) FILTER (WHERE v.handling_status <> 'unhandled'),
+       count(*) FILTER (WHERE safety.handled(v.handling_status)),
        count(*) FILTER (WHERE v.reminded_at IS NOT NULL)
 FROM v
 LEFT JOIN safety.enterprise_months m

@@ -22,7 +22,9 @@ base AS (
            sum(fatigue_min) AS fatigue_min, sum(night_ban_min) AS night_ban_min,
            sum(offline_min) / (count(*) * 1440.0) AS offline_share,
            CASE WHEN sum(positions) > 0 THEN sum(positions_qualified) / sum(positions) END
-               AS data_quality_rate
+               AS data_quality_rate,
+           sum(coalesce(road_unknown_fixes, 0)) AS road_unknown_fixes,
+           sum(coalesce(n_tampering, 0)) AS n_tampering
     FROM vd GROUP BY enterprise_id, month_start
 ),
 vio AS (
@@ -36,14 +38,17 @@ vio AS (
            count(*) FILTER (WHERE rule_group = 'adas') AS n_adas,
            count(*) FILTER (WHERE rule_group = 'dsm') AS n_dsm,
            count(*) AS n_violations,
-           count(*) FILTER (WHERE handling_status <> 'unhandled') AS n_handled,
+           count(*) FILTER (WHERE safety.handled(handling_status)) AS n_handled,
            count(*) FILTER (WHERE reminded_at IS NOT NULL) AS n_reminded,
            median(time_to_reminder_s) AS median_time_to_reminder_s,
            avg(CASE WHEN continued_after_reminder OR repeated_after_reminder THEN 1.0 ELSE 0.0 END)
                FILTER (WHERE reminded_at IS NOT NULL) AS continued_after_reminder_rate,
            count(*) FILTER (WHERE escalated_safety_dept_at IS NOT NULL) AS n_escalated_safety_dept,
            count(*) FILTER (WHERE escalated_police_at IS NOT NULL) AS n_escalated_police,
-           count(*) FILTER (WHERE handling_status = 'unhandled') AS n_unhandled
+           count(*) FILTER (WHERE handling_status = 'unhandled') AS n_unhandled,
+           count(*) FILTER (WHERE handling_status = 'dismissed') AS n_dismissed,
+           count(*) FILTER (WHERE escalation_due) AS n_escalation_due,
+           count(*) FILTER (WHERE escalation_failure) AS n_escalation_failures
     FROM safety.violations
     WHERE day >= $m0 AND day < $m1 AND enterprise_id IS NOT NULL
     GROUP BY ALL
@@ -60,7 +65,10 @@ j AS (
            v.median_time_to_reminder_s, v.continued_after_reminder_rate,
            coalesce(v.n_escalated_safety_dept, 0) AS n_escalated_safety_dept,
            coalesce(v.n_escalated_police, 0) AS n_escalated_police,
-           coalesce(v.n_unhandled, 0) AS n_unhandled
+           coalesce(v.n_unhandled, 0) AS n_unhandled,
+           coalesce(v.n_dismissed, 0) AS n_dismissed,
+           coalesce(v.n_escalation_due, 0) AS n_escalation_due,
+           coalesce(v.n_escalation_failures, 0) AS n_escalation_failures
     FROM base b LEFT JOIN vio v USING (enterprise_id, month_start)
 ),
 reg AS (
@@ -93,5 +101,8 @@ SELECT enterprise_id, period, month_start, city, days_covered, vehicles, vehicle
        e_speed, e_fat, a_speed_city, a_speed_prov, a_fat_city, a_fat_prov,
        safety.regional_score(e_speed, a_speed_city), safety.regional_score(e_speed, a_speed_prov),
        safety.regional_score(e_fat, a_fat_city), safety.regional_score(e_fat, a_fat_prov),
-       $now
+       $now,
+       n_dismissed, n_escalation_due, n_escalation_failures,
+       CASE WHEN n_escalation_due > 0 THEN 1 - n_escalation_failures / n_escalation_due END,
+       n_tampering, road_unknown_fixes
 FROM reg

@@ -15,7 +15,9 @@ SET reminded_at = h.reminded_at,
     escalated_safety_dept_at = h.safety_at,
     escalated_police_at = h.police_at,
     dismissed_at = h.dismissed_at,
-    handling_status = h.handling_status
+    handling_status = h.handling_status,
+    escalation_due = h.escalation_due,
+    escalation_failure = h.escalation_due AND h.safety_at IS NULL AND h.police_at IS NULL
 FROM (
     WITH cand AS (
         SELECT violation_id, vehicle_id, core.terminal_key(terminal_phone) AS tk, rule_id,
@@ -129,6 +131,10 @@ FROM (
                AS continued_after_reminder,
            rep.repeated AS repeated_after_reminder,
            r.safety_at, r.police_at, r.dismissed_at,
+           -- 三.3(1): a reminder that did not stop the behaviour must be escalated
+           coalesce(r.reminded_at IS NOT NULL
+                    AND (r.end_time > r.reminded_at OR coalesce(rep.repeated, false)), false)
+               AS escalation_due,
            CASE WHEN r.police_at IS NOT NULL THEN 'escalated_police'
                 WHEN r.safety_at IS NOT NULL THEN 'escalated_safety_dept'
                 WHEN r.reminded_at IS NOT NULL THEN 'reminded'

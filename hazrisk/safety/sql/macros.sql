@@ -10,3 +10,7 @@ CREATE OR REPLACE MACRO safety.regional_score(e, a) AS
          WHEN e <= a THEN 10.0 + (a - e) / a * 10.0
          WHEN e < 2 * a THEN (2 * a - e) / a * 10.0
          ELSE 0.0 END;
+
+-- Handled = reminded or escalated ('dismissed' is not handling; issue 13).
+CREATE OR REPLACE MACRO safety.handled(status) AS
+    status IN ('reminded', 'escalated_safety_dept', 'escalated_police');

@@ -30,7 +30,7 @@ vio AS (
            count(*) FILTER (WHERE rule_group = 'terminal') AS n_faulty_terminal_dispatch,
            count(*) FILTER (WHERE rule_group = 'adas') AS n_adas,
            count(*) FILTER (WHERE rule_group = 'dsm') AS n_dsm,
-           count(*) FILTER (WHERE handling_status <> 'unhandled') AS n_handled,
+           count(*) FILTER (WHERE safety.handled(handling_status)) AS n_handled,
            count(*) FILTER (WHERE reminded_at IS NOT NULL) AS n_reminded,
            median(time_to_reminder_s) AS median_time_to_reminder_s,
            count(*) FILTER (WHERE escalated_safety_dept_at IS NOT NULL) AS n_escalated_safety_dept,

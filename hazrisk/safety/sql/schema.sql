@@ -176,3 +176,37 @@ CREATE TABLE IF NOT EXISTS safety.runs (
 
 -- The scoring macro safety.regional_score lives in macros.sql (also used by readers of the
 -- published snapshot, hazrisk.snapshot).
+
+-- Added by issue 13 (ALTER so old warehouses gain them in the same column order).
+-- Handling: a violation is handled only when reminded or escalated ('dismissed' is not
+-- handling). Escalation (implementing opinion 三.3(1): remind -> enterprise safety department
+-- -> police): due when the behaviour went on after the reminder (continued or repeated);
+-- a failure when due and never escalated.
+ALTER TABLE safety.violations ADD COLUMN IF NOT EXISTS escalation_due BOOLEAN;
+ALTER TABLE safety.violations ADD COLUMN IF NOT EXISTS escalation_failure BOOLEAN;
+ALTER TABLE safety.violations ADD COLUMN IF NOT EXISTS driver_id VARCHAR;  -- on duty (0x0702)
+-- road_unknown_fixes: fixes above the other-road limit with no mapped road within the
+-- map-match tolerance, judged against the expressway limit only ([safety] unmatched_road).
+ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS road_unknown_fixes BIGINT;
+ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS n_escalation_failures INTEGER;
+ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS n_tampering INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_dismissed INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_escalation_due INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_escalation_failures INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS escalation_compliance DOUBLE; -- 1 - failures / due
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_tampering INTEGER;
+ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS road_unknown_fixes BIGINT;
+
+-- Tampering evidence per vehicle and day (hazrisk/safety/sql/tampering.sql; kept with the
+-- violations: 3 years). kind: antenna_cut, antenna_short, power_down, gnss_fault,
+-- repeated_power_pulls.
+CREATE TABLE IF NOT EXISTS safety.tampering (
+    vehicle_id      VARCHAR NOT NULL,
+    enterprise_id   VARCHAR,
+    day             DATE NOT NULL,
+    kind            VARCHAR NOT NULL,
+    first_time      TIMESTAMPTZ NOT NULL,
+    last_time       TIMESTAMPTZ NOT NULL,
+    reports         BIGINT NOT NULL,      -- alarm reports (pulls: power-down switches)
+    moving_reports  BIGINT NOT NULL       -- of them while moving
+);

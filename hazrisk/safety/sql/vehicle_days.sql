@@ -25,6 +25,10 @@ pos AS (
     GROUP BY ALL
 ),
 trk AS (SELECT * FROM safety_stage_tracks),
+tam AS (
+    SELECT vehicle_id, day, count(*) AS n_tampering FROM safety.tampering
+    WHERE day >= $d0 AND day < $d1 GROUP BY ALL
+),
 vio AS (
     SELECT vehicle_id, day,
            count(*) FILTER (WHERE rule_id = 'speeding') AS n_speeding,
@@ -38,10 +42,11 @@ vio AS (
            count(*) FILTER (WHERE rule_group = 'adas') AS n_adas,
            count(*) FILTER (WHERE rule_group = 'dsm') AS n_dsm,
            count(*) AS n_violations,
-           count(*) FILTER (WHERE handling_status <> 'unhandled') AS n_handled,
+           count(*) FILTER (WHERE safety.handled(handling_status)) AS n_handled,
            count(*) FILTER (WHERE reminded_at IS NOT NULL) AS n_reminded,
            median(time_to_reminder_s) AS median_time_to_reminder_s,
-           coalesce(sum(duration_s) FILTER (WHERE rule_id = 'night_ban'), 0) / 60.0 AS night_ban_min
+           coalesce(sum(duration_s) FILTER (WHERE rule_id = 'night_ban'), 0) / 60.0 AS night_ban_min,
+           count(*) FILTER (WHERE escalation_failure) AS n_escalation_failures
     FROM safety.violations
     WHERE day >= $d0 AND day < $d1
     GROUP BY ALL
@@ -51,6 +56,7 @@ keys AS (
     UNION SELECT vehicle_id, day FROM pos
     UNION SELECT vehicle_id, day FROM trk
     UNION SELECT vehicle_id, day FROM vio
+    UNION SELECT vehicle_id, day FROM tam
 ),
 j AS (
     SELECT k.vehicle_id, k.day,
@@ -69,12 +75,15 @@ j AS (
            coalesce(trk.fatigue_s, 0.0) / 60.0 AS fatigue_min,
            coalesce(vio.night_ban_min, 0.0) AS night_ban_min,
            1440.0 - least(coalesce(trk.covered_s, 0.0) / 60.0, 1440.0) AS offline_min,
+           coalesce(trk.road_unknown_fixes, 0) AS road_unknown_fixes,
+           coalesce(tam.n_tampering, 0) AS n_tampering,
            vio.* EXCLUDE (vehicle_id, day, night_ban_min)
     FROM keys k
     LEFT JOIN reg USING (vehicle_id, day)
     LEFT JOIN pos USING (vehicle_id, day)
     LEFT JOIN trk USING (vehicle_id, day)
     LEFT JOIN vio USING (vehicle_id, day)
+    LEFT JOIN tam USING (vehicle_id, day)
 )
 SELECT vehicle_id, day, j.enterprise_id, provider_id, e.city, registered, online, positions,
        positions_qualified, drift_points,
@@ -94,7 +103,8 @@ SELECT vehicle_id, day, j.enterprise_id, provider_id, e.city, registered, online
                               + coalesce(n_fatigue_daily, 0)) / km * 100 END,
        CASE WHEN km > 0 THEN coalesce(n_adas, 0) / km * 100 END,
        CASE WHEN km > 0 THEN coalesce(n_dsm, 0) / km * 100 END,
-       $now
+       $now,
+       road_unknown_fixes, coalesce(n_escalation_failures, 0), n_tampering
 FROM j
 LEFT JOIN (SELECT enterprise_id, any_value(city) AS city FROM core.enterprises GROUP BY ALL) e
   ON e.enterprise_id = j.enterprise_id

@@ -32,7 +32,7 @@ base AS (
 handling AS (
     SELECT vehicle_id, CAST(date_trunc('month', day) AS DATE) AS month,
            count(*) FILTER (WHERE reminded_at IS NOT NULL) AS n_reminded,
-           count(*) FILTER (WHERE handling_status <> 'unhandled') AS n_handled,
+           count(*) FILTER (WHERE safety.handled(handling_status)) AS n_handled,
            count(*) FILTER (WHERE escalated_safety_dept_at IS NOT NULL
                               OR escalated_police_at IS NOT NULL) AS n_escalated,
            median(time_to_reminder_s) AS median_time_to_reminder_s
