@@ -66,8 +66,8 @@ def test_data_qualification_floor(world: World, good: int, bad: int, points: flo
 ])
 def test_completeness_floor(world: World, tmp_path: Path, complete: int, incomplete: int,
                             points: float) -> None:
-    """轨迹完整率 (count form): vehicle-days without an incomplete segment. Its composite weight
-    is 0 by default (shown, not scored), so the scenario weights it 10 through the conf."""
+    """轨迹完整率 (count form): vehicle-days without an incomplete segment, weighted 10 through
+    the conf (the scenario does not depend on the default scheme's weights)."""
     rules = load_rules(_conf(tmp_path, '[rate_weights]\ntrajectory_completeness = 10\n'
                                        '[rate_weights.sources]\n'
                                        'trajectory_completeness = "test"\n'))
@@ -86,7 +86,8 @@ def test_completeness_floor(world: World, tmp_path: Path, complete: int, incompl
     assert _row(rows, "P1", "trajectory_completeness")["score"] == pytest.approx(points)
     reg = metric_registry(rules)
     assert reg["trajectory_completeness"].floor == 0.70
-    assert reg["trajectory_completeness_km"].points(0.7) == pytest.approx(25 * 0.7)
+    assert reg["trajectory_completeness"].points(0.7) == pytest.approx(10 * 0.7)
+    assert reg["trajectory_completeness_km"].floor == 0.70
 
 
 def _drift_fleet(w: World, vehicles: int, drifting: int) -> None:
