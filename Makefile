@@ -34,10 +34,11 @@ demo: $(STAMP)
 	$(BIN)/hazrisk demo --out $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff check hazrisk tests benchmarks notebooks
+	$(BIN)/ruff check hazrisk tests benchmarks notebooks apps
 
 typecheck: $(STAMP)
 	$(BIN)/mypy hazrisk
+	cd apps && MYPYPATH=. $(abspath $(BIN))/mypy --explicit-package-bases .
 
 test: $(STAMP) sysdeps lint typecheck
 	$(BIN)/python -m pytest -n 2 -q

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages tests need, only when missing (idempotent, quiet).
+# Installs the Debian packages tests need, only when missing (idempotent, quiet): the CJK font
+# for Chinese in reports and the portal, Chromium and its driver for the portal's browser test.
 set -euo pipefail
 need=()
 fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || need+=(fonts-wqy-microhei)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "sysdeps: missing ${need[*]} (run as root or install them); tests that need them will fail" >&2

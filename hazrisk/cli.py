@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hazrisk.safety.holds_cli",
     "hazrisk.history.cli",
     "hazrisk.reports.cli",
+    "hazrisk.portal.cli",
     "hazrisk.demo",
 )
 

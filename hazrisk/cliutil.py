@@ -354,8 +354,25 @@ def write_table(recs: Sequence[Mapping[str, Any]], keys: Sequence[str], out: IO[
     if shown < len(keys):
         note = (f"(+{len(keys) - shown} 列未显示 columns not shown: {', '.join(keys[shown:])}; "
                 "see --columns, --format csv|json)")
-        wide = display_width(note) - len(note)  # textwrap counts characters, not columns
-        out.write(textwrap.fill(note, width=max(20, width - wide)) + "\n")
+        out.write(wrap_text(note, width) + "\n")
+
+
+def wrap_text(text: str, width: int | None = None) -> str:
+    """``text`` wrapped line by line to ``width`` display columns (the terminal's by default);
+    continuation lines are indented under their line's indent plus two. Long words such as
+    paths are broken, so no line is wider than ``width``. Without ``width``, text is wrapped
+    only for a terminal (or when ``COLUMNS`` is set), never in a pipe or log file."""
+    if width is None:
+        if not (os.environ.get("COLUMNS") or sys.stdout.isatty()):
+            return text  # a pipe or a log file: keep each message on its line, greppable
+        width = terminal_width()
+    lines = []
+    for line in text.splitlines() or [""]:
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        wide = display_width(line) - len(line)  # textwrap counts characters, not columns
+        lines.append(textwrap.fill(line, width=max(20, width - wide), subsequent_indent=indent)
+                     if display_width(line) > width else line)
+    return "\n".join(lines)
 
 
 def table_columns(args: argparse.Namespace, default: Sequence[str]) -> list[str]:

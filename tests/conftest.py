@@ -67,3 +67,10 @@ def ingested_sample(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory,
     params = json.loads((sample_dir / "manifest.json").read_text(encoding="utf-8"))["parameters"]
     start = date.fromisoformat(params["start"])
     return SampleDb(db, start, start + timedelta(days=int(params["days"]) - 1))
+
+
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages are wrapped to the terminal (``COLUMNS``; pytest-xdist workers set 80): tests
+    that look for a message in the output see it on one line. Width tests set their own."""
+    monkeypatch.setenv("COLUMNS", "1000")

@@ -15,9 +15,9 @@ from hazrisk.cliutil import (
     emit,
     open_warehouse,
     output_format,
-    terminal_width,
     to_json,
     usage,
+    wrap_text,
 )
 
 
@@ -82,12 +82,8 @@ class _Wrapped:
     """stdout with each line wrapped to the terminal (continuations indented)."""
 
     def write(self, text: str) -> None:
-        import textwrap
-
         for line in text.splitlines():
-            indent = " " * (len(line) - len(line.lstrip()) + 2)
-            sys.stdout.write(textwrap.fill(line, width=terminal_width(),
-                                           subsequent_indent=indent) + "\n")
+            sys.stdout.write(wrap_text(line) + "\n")
 
 
 def _details(reports: list[Any], left: list[str]) -> None:

@@ -90,7 +90,8 @@ def make_dumps(fleet: Fleet, out_dir: str | Path, *, days: int, progress: bool =
                   makers={m.maker_id: m for m in fleet.makers},
                   culture=dict(zip(ents["enterprise_id"], ents["safety_culture"], strict=True)),
                   operators=operators,
-                  domains={p.provider_id: p.platform_domain for p in fleet.providers})
+                  domains={p.provider_id: p.platform_domain for p in fleet.providers},
+                  crew=_crews(fleet), names=_name_counts(fleet))
     vehicles = fleet.vehicles.merge(reg["truth"][["vehicle_id", "domain_kind", "never_online"]],
                                     on="vehicle_id", how="left")
     vehicles["domain_kind"] = vehicles["domain_kind"].fillna("correct")
@@ -124,6 +125,22 @@ def make_dumps(fleet: Fleet, out_dir: str | Path, *, days: int, progress: bool =
     located = writer.finish(progress=tick)
     wbar.close()
     return collect.finish(located, reg, t_end, rules)
+
+
+def _crews(fleet: Fleet) -> dict[str, list[dict[str, Any]]]:
+    crews: dict[str, list[dict[str, Any]]] = {}
+    for d in cast(list[dict[str, Any]], fleet.drivers.to_dict("records")):
+        crews.setdefault(str(d["vehicle_id"]), []).append(d)
+    return crews
+
+
+def _name_counts(fleet: Fleet) -> dict[str, dict[str, int]]:
+    """Per enterprise, how many registered drivers and escorts carry each name."""
+    counts: dict[str, dict[str, int]] = {}
+    for d in cast(list[dict[str, Any]], fleet.drivers.to_dict("records")):
+        names = counts.setdefault(str(d["enterprise_id"]), {})
+        names[str(d["name"])] = names.get(str(d["name"]), 0) + 1
+    return counts
 
 
 def _flush(writer: DumpWriter, pending: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> None:

@@ -4,7 +4,8 @@ Violations are found on the *true* sampled track with the default rules (``conf/
 using these exact definitions (``truth/README.md`` repeats them):
 
 * ``speeding``: consecutive samples with speed > limit of their road class (80 expressway /
-  60 other); a run counts when ``t_last - t_first > event_min_duration_s`` (超过30秒); runs whose
+  60 other); a run counts when ``t_last - t_first > event_min_duration_s`` (more than 30 s,
+  超过30秒: exactly 30 s is not an event); runs whose
   gap (next start - previous end) is <= ``merge_window_s`` (60 s) merge; severity by the
   maximum ratio over the limit, ``serious`` at >= 0.5.
 * ``night_ban``: consecutive samples on an expressway at > ``min_speed_kmh`` (5) in
@@ -162,7 +163,7 @@ def speeding(track: Track, rules: Any, gaps: GapPolicy | None = None) -> list[di
                      float(sp.hazmat_other_kmh))
     a, b = runs(track.speed > limit, _run_breaks(track, gaps))
     t = track.t
-    keep = (t[b] - t[a]) > int(sp.event_min_duration_s)  # 超过30秒: strictly more
+    keep = (t[b] - t[a]) > int(sp.event_min_duration_s)
     a, b = a[keep], b[keep]
     events: list[dict[str, Any]] = []
     for i, j in zip(a, b, strict=True):

@@ -54,7 +54,8 @@ def location_fields(track: Track, plan: Plan, veh: dict[str, Any], idx: np.ndarr
     status = (track.acc[idx].astype(np.int64) | (positioned.astype(np.int64) << 1)
               | (track.loaded[idx].astype(np.int64) * 0x300)
               | (positioned.astype(np.int64) * ((1 << 18) | (1 << 19))))
-    return {"alarm": np.zeros(len(idx), np.int64), "status": status,
+    alarm = plan.alarm[idx] if len(plan.alarm) else np.zeros(len(idx), np.int64)
+    return {"alarm": alarm, "status": status,
             "lat_raw": np.round(lat * 1e6).astype(np.int64),
             "lon_raw": np.round(lon * 1e6).astype(np.int64),
             "altitude": track.altitude[idx].astype(np.int64),

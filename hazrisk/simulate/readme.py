@@ -29,14 +29,17 @@ Reminders from the monitoring centre are 0x8300 frames (SEND). Blind-area points
 | `trajectories.parquet` | every sample of the terminal's clock: `vehicle_id, time, lat, lon, speed, road_class, moving, acc_on, heading, altitude_m, odometer_km, delivery`; `delivery` says how the sample reached the platform: `realtime`, `faulted` (sent with a glitch, see faults), `rejected` (bad check code), `dropped` (lost in transit), `backfill` (0x0704), `backfill_lost`, `pending_backfill` (still stored at the end), `unrecorded` (terminal off), `after_window` (received after the last day) |
 | `faults.parquet` | every injected fault: `fault_id, kind, vehicle_id, provider_id, terminal_phone, msg_id, serial, sample_time, expected_status, expected_reason, file, offset, length, line` (`line` for hex logs; `offset`/`length` are byte positions in the decompressed file, as `hazrisk.jt808.iter_records` reports them) |
 | `fault_counts.csv` | faults counted by `provider_id, file, kind, expected_status, expected_reason` |
-| `violations.csv` | true violation events found on the true track (definitions below) with `seen_realtime`, `reminder_time`, `reminder_via` (`0x8300`/`phone`), `actions`, and `observable` / `evidence` (see "Observable truth") |
+| `violations.csv` | true violation events found on the true track (definitions below) with `seen_realtime`, `reminder_time`, `reminder_via` (`0x8300`/`phone`), `actions`, and `observable` / `evidence` (see "Observable truth"), `driver_id` (true driver on duty at the start) and `driver_id_observable` (what the reported 0x0702 card events show by the warehouse's rule), and the handling truth: `reminded` (within 1 h), `continued_after_reminder`, `repeated_after_reminder`, `escalation_due`, `escalated`, `escalation_failure`, `dismissed`, `handled` (definitions below) |
+| `driver_sessions.csv` | who was on duty: `vehicle_id, driver_id, start, end` per IC-card session (shift start/end, swaps at rests of two-driver shifts) with `in_reported` / `out_reported` (the 0x0702 reached the platform: the terminal was connected) |
+| `tampering.csv` | expected `safety.tampering` rows of the injected tampering (one registered vehicle in nine: antenna cut / short or GNSS-fault bit episodes, or the power-down bit switched on three times in a day while driving): `vehicle_id, day, kind, reports, moving_reports` over the delivered reports (`hazrisk/simulate/tampering.py`) |
 | `violations_observable_only.csv` | events the delivered samples show although the true track does not (`in_truth` false; see "Observable truth") |
 | `alarms.csv` | ADAS (0x64) / DSM (0x65) alarms: `time, system, alarm_type, level, true_event` (false alarms too), `observable` (its real-time frame was received) and their handling |
 | `outages.csv` | `signal_loss`, `power_off`, `never_online`, `fault_comm`, `fault_power`, `fault_gnss` intervals with `expected_points`, `moving_points`, `recovered_points` |
 | `registry_defects.csv` | per registered vehicle: `defects`, `domain_kind`, `never_online`, `image_defects`, `phone_kind` |
 | `expected_rates.csv` | the seven provider rates and 入网率/上线率/漂移车辆率 per `provider_id, period` with `numerator, denominator, value` |
+| `expected_verdicts.csv` | 标准化评价 from the expected rates and KPIs under the conf's weights, floors, pass mark and targets: per provider and period `score, passed, reasons`; per device maker `passed, reasons` (24 h repair and preservation targets; `hazrisk/simulate/verdicts.py`) |
 | `expected_rates_by_vehicle.csv` | per vehicle and period: `conformant, domain_ok, images_ok, phone_ok` |
-| `expected_device_kpis.csv` | per device maker (`device_model` `*`) and per maker and model: 24 h repair rate (tickets) and data preservation during outages |
+| `expected_device_kpis.csv` | per device maker (`device_model` `*`) and per maker and model: 24 h repair rate (tickets; `censored` open tickets left out) and data preservation during outages |
 | `vehicle_days.csv` | per vehicle-day: records, qualified fixes, incomplete segments, observed and complete km |
 | `vehicles.csv`, `enterprises.csv`, `providers.csv`, `device_makers.csv` | the true actors: latent `safety_culture`, behaviour rates, terminal intervals, provider and maker quality profiles |
 | `claims_model.json`, `vehicle_years.parquet`, `claims_truth.parquet` | the claims generating process (insurance part); `claims_truth` has every claim with `loss_date`, `report_date`, `report_delay_days` (`insurance/claims.csv` only those reported by the last simulated day) |
@@ -55,7 +58,7 @@ the dumps: `dropped`, `backfill_lost`, `pending_backfill`.
 
 ## Definitions used for the truth (defaults of conf/rules.toml)
 - speeding: consecutive samples over the class limit (80 expressway / 60 other); an event when
-  `t_last - t_first > 30 s` (超过30秒); events at most 60 s apart merge; serious at >= 50 % over.
+  `t_last - t_first > 30 s` (超过30秒: exactly 30 s is not an event); events less than 60 s apart merge; serious at >= 50 % over.
 - night_ban: consecutive expressway samples > 5 km/h in 00:00-06:00; event when `t_last - t_first > 60 s`.
 - fatigue: a spell ends at a stop of >= 20 min (first to last stationary sample); `continuous`
   > 4 h (event from spell start + 4 h), `night` > 2 h inside 22:00-06:00, `daily` > 8 h of
@@ -114,8 +117,13 @@ observable plus observable-only), precision against every true event plus the ob
   a qualified record up to the period end; rates 1-4 and 上线率 count over them. 入网率 =
   entered / registered; 上线率 = with a qualified record in the period / in network;
   漂移车辆率: online vehicles with an injected drift point among their qualified records.
+- handling (`[handling]`): reminded = a reminder within 1 h of the start; escalation due =
+  reminded and the event still ran at the reminder or the same rule started again within 1 h
+  after it; escalation failure = due and never reported to the safety department or police
+  (implementing opinion 三.3(1)); dismissed (a reviewed false alarm) is not handled.
 - device KPIs: repaired within 24 h of `reported_at` / tickets (open tickets are not
-  repaired); data preservation = outage samples delivered by 0x0704 blind-area backfill /
+  repaired; an open ticket reported less than 24 h before the window's end is `censored` and
+  left out of the rate); data preservation = outage samples delivered by 0x0704 blind-area backfill /
   outage samples, where an outage sample is a sample of the terminal's clock (the true track
   at its report interval) taken while it was offline (`signal_loss`, `fault_comm`: stored) or
   without power (`power_off`, `fault_power`: unrecorded), counted when the outage ended before

@@ -58,6 +58,7 @@ class Plan:
     disconnects: list[int] = field(default_factory=list)
     outages: list[dict[str, Any]] = field(default_factory=list)
     tickets: list[dict[str, Any]] = field(default_factory=list)
+    alarm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # alarm word
 
 
 def _paint(state: np.ndarray, t: np.ndarray, a: int, b: int, code: int) -> np.ndarray:

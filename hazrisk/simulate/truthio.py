@@ -15,7 +15,9 @@ from hazrisk.simulate import rates
 from hazrisk.simulate.dumps import Located
 from hazrisk.simulate.fleet import Fleet
 from hazrisk.simulate.geo import CLASS_NAME
+from hazrisk.simulate.handling_truth import add_escalation
 from hazrisk.simulate.vehicle import VehicleResult
+from hazrisk.simulate.verdicts import expected_verdicts
 
 DELIVERY = ("realtime", "faulted", "rejected", "dropped", "backfill", "backfill_lost",
             "pending_backfill", "unrecorded", "after_window")
@@ -89,7 +91,7 @@ class Collector:
         self.batch: list[pa.RecordBatch] = []
         self.rows: dict[str, list[dict[str, Any]]] = {k: [] for k in (
             "faults", "violations", "observed", "alarms", "outages", "tickets", "handling",
-            "answers", "periods", "days", "preservation")}
+            "answers", "periods", "days", "preservation", "sessions", "tampering")}
         self.n_frames = 0
 
     def add(self, veh: dict[str, Any], res: VehicleResult) -> None:
@@ -115,6 +117,8 @@ class Collector:
             for row in items:
                 self.rows[key].append({**ident, "maker_id": veh["maker_id"],
                                        "device_model": veh["device_model"], **row})
+        self.rows["sessions"].extend({**ident, **row} for row in res.sessions)
+        self.rows["tampering"].extend({**ident, **row} for row in res.tampering)
         self.rows["answers"].extend(res.answers)
         self.rows["periods"].extend(res.periods)
         self.rows["days"].extend(res.days)
@@ -155,7 +159,7 @@ class Collector:
             pd.DataFrame(columns=["provider_id", "file", "kind", "expected_status",
                                   "expected_reason", "count"])
         csv(counts, t / "fault_counts.csv")
-        self._events(t)
+        self._events(t, rules)
         self._logs()
         # expected rates and device KPIs
         periods = sorted({p["period"] for p in r["periods"]} | set(_months(self.fleet, t_end)))
@@ -174,19 +178,23 @@ class Collector:
         csv(expected, t / "expected_rates.csv")
         csv(reg_rows, t / "expected_rates_by_vehicle.csv")
         csv(pd.DataFrame(r["days"]), t / "vehicle_days.csv")
-        kpis = _device_kpis(pd.DataFrame(r["tickets"]), pd.DataFrame(r["preservation"]), rules)
+        kpis = _device_kpis(pd.DataFrame(r["tickets"]), pd.DataFrame(r["preservation"]), rules,
+                            t_end)
         csv(kpis, t / "expected_device_kpis.csv")
+        csv(expected_verdicts(expected, kpis, sorted(set(rec_rows["period"])) if len(rec_rows)
+                              else periods, rules), t / "expected_verdicts.csv")
         return {"frames": self.n_frames, "faults": len(faults),
                 "fault_kinds": {str(k): int(v) for k, v in faults["kind"].value_counts()
                                 .sort_index().items()} if len(faults) else {}}
 
-    def _events(self, t: Path) -> None:
+    def _events(self, t: Path, rules: Any) -> None:
         r = self.rows
         v = pd.DataFrame(r["violations"])
         if len(v):
             v = v.drop(columns=["start_idx", "end_idx", "maker_id", "device_model"],
                        errors="ignore")
             v["duration_s"] = v["end"] - v["start"]
+            v = add_escalation(v, rules)
             for c in ("start", "end", "reminder_time", "spell_start"):
                 if c in v:
                     v[c] = iso(v[c])
@@ -204,6 +212,7 @@ class Collector:
         csv(o, t / "violations_observable_only.csv")
         a = pd.DataFrame(r["alarms"])
         if len(a):
+            a = add_escalation(a, rules)
             a = a.drop(columns=["start_idx", "end_idx", "end", "alarm_k", "maker_id",
                                 "device_model"], errors="ignore")
             a = a.rename(columns={"start": "time", "rule": "system", "subkind": "alarm_type"})
@@ -215,6 +224,17 @@ class Collector:
             for c in ("start", "end"):
                 o[c] = iso(o[c])
         csv(o, t / "outages.csv")
+        d = pd.DataFrame(r["sessions"], columns=[
+            "vehicle_id", "enterprise_id", "provider_id", "terminal_phone", "driver_id",
+            "start", "end", "in_reported", "out_reported"])
+        d = d.sort_values(["vehicle_id", "start"], kind="stable")
+        d["start"], d["end"] = iso(d["start"]), iso(d["end"])
+        csv(d, t / "driver_sessions.csv")
+        k = pd.DataFrame(r["tampering"], columns=[
+            "vehicle_id", "enterprise_id", "provider_id", "terminal_phone", "day", "kind",
+            "reports", "moving_reports"])
+        k["day"] = pd.to_datetime(k["day"].astype("int64"), unit="D").dt.strftime("%Y-%m-%d")
+        csv(k.sort_values(["vehicle_id", "day", "kind"], kind="stable"), t / "tampering.csv")
 
     def _logs(self) -> None:
         r = self.rows
@@ -240,8 +260,11 @@ def _months(fleet: Fleet, t_end: int) -> list[str]:
     return sorted(set(rates.month_of(np.arange(t0, t_end, 86400))))
 
 
-def _device_kpis(tickets: pd.DataFrame, pres: pd.DataFrame, rules: Any) -> pd.DataFrame:
-    """Per maker (device_model '*') and per maker and model: D1 24 h repair rate (tickets) and
+def _device_kpis(tickets: pd.DataFrame, pres: pd.DataFrame, rules: Any, t_end: int
+                 ) -> pd.DataFrame:
+    """Per maker (device_model '*') and per maker and model: D1 24 h repair rate (tickets; a
+    ticket still open and reported less than 24 h before the window's end is ``censored``: its
+    24 h are not over, so it is left out of the rate, counted apart) and
     D2 data preservation (samples of the outages recovered by 0x0704 backfill / samples the
     terminal should have recorded during them; vehicle.preservation)."""
     cols = ["maker_id", "device_model"]
@@ -258,15 +281,17 @@ def _device_kpis(tickets: pd.DataFrame, pres: pd.DataFrame, rules: Any) -> pd.Da
         pick_t = (tk["maker_id"] == m) & ((tk["device_model"] == model) | (model == "*"))
         pick_p = (ps["maker_id"] == m) & ((ps["device_model"] == model) | (model == "*"))
         t = tk[pick_t]
+        cens = t["repaired_at"].isna() & (t_end - t["reported_at"] < limit)
         ok = t["repaired_at"].notna() & ((t["repaired_at"].fillna(0) - t["reported_at"]) <= limit)
+        judged = int((~cens).sum())
         exp = int(ps.loc[pick_p, "expected_points"].sum())
         rec = int(ps.loc[pick_p, "recovered_points"].sum())
         rows.append({"maker_id": m, "device_model": model, "faults": len(t),
-                     "repaired_within_24h": int(ok.sum()),
-                     "repair_24h_rate": round(float(ok.mean()), 6) if len(t) else None,
+                     "censored": int(cens.sum()), "repaired_within_24h": int(ok.sum()),
+                     "repair_24h_rate": round(int(ok.sum()) / judged, 6) if judged else None,
                      "expected_points": exp, "recovered_points": rec,
                      "data_preservation_rate": round(rec / exp, 6) if exp else None})
-    return pd.DataFrame(rows, columns=[*cols, "faults", "repaired_within_24h",
+    return pd.DataFrame(rows, columns=[*cols, "faults", "censored", "repaired_within_24h",
                                        "repair_24h_rate", "expected_points", "recovered_points",
                                        "data_preservation_rate"])
 

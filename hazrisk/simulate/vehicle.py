@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hazrisk.simulate import events, frames, geo, monitor, rates, terminal, wire
+from hazrisk.simulate import drivers, events, frames, geo, monitor, rates, tampering, terminal, wire
 from hazrisk.simulate.dumps import KIND_GARBAGE, KIND_TRUNCATED, RECV, _ranges
 from hazrisk.simulate.movement import DAY, Track, simulate_track
 from hazrisk.simulate.profiles import MakerProfile, ProviderProfile
@@ -40,6 +40,8 @@ class Context:
     culture: dict[str, float]
     operators: dict[str, list[str]]
     domains: dict[str, str]
+    crew: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # vehicle -> drivers
+    names: dict[str, dict[str, int]] = field(default_factory=dict)  # enterprise -> name counts
 
 
 @dataclass
@@ -60,6 +62,8 @@ class VehicleResult:
     delivery: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     periods: list[dict[str, Any]] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    tampering: list[dict[str, Any]] = field(default_factory=list)
     preservation: dict[str, int] = field(default_factory=dict)
 
 
@@ -109,9 +113,17 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
         rng_for(ctx.seed, "monitor", vid), ctx.t_end)
     # --- rare messages -----------------------------------------------------------------
     rare: list[frames.Msg] = []
+    crew = drivers.roster(ctx.crew.get(vid, []), version, ctx.names.get(eid, {}))
+    shifts = drivers.shifts(track, crew, rng_for(ctx.seed, "drivers", vid))
+    cards, sessions = drivers.card_messages(shifts, seen, t, version, ctx.t_end, 300)
+    rare.extend(frames.Msg(s, r, 0x0702, body, True) for s, r, body in cards)
     items = maker.items
     ok_alarm = np.isin(alarms["idx"], np.flatnonzero(seen & (plan.qfault == 0) & (plan.ffault == 0)))
     alarm_idx = alarms["idx"][ok_alarm]
+    clean = plan.qfault == 0
+    clean[alarm_idx] = False
+    plan.alarm = tampering.alarm_bits(tampering.kind_of(vidx, bool(veh["registered"])), track,
+                                      clean, rng_for(ctx.seed, "tampering", vid))
     for n, k in enumerate(np.flatnonzero(ok_alarm)):
         i = int(alarms["idx"][k])
         body = frames.alarm_body(track, veh, items, i, int(alarms["system"][k]),
@@ -284,11 +296,22 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
     violations.extend(events.faulty_dispatch(track, plan.tickets, ctx.t_end))
     observed = _observability(track, delivery, violations, alarm_cases, alarms, ok_alarm, ctx,
                               eid)
+    cases = violations + alarm_cases
+    on, seen_on = drivers.on_duty(shifts, sessions,
+                                  np.array([int(c["start"]) for c in cases], np.int64))
+    for case, d_true, d_seen in zip(cases, on, seen_on, strict=True):
+        case["driver_id"], case["driver_id_observable"] = d_true, d_seen
     res = VehicleResult(vidx, prov.provider_id, meta_all, flat_all, track, faults=faults,
                         violations=violations, alarms=alarm_cases, outages=plan.outages,
                         tickets=plan.tickets, handling=handling, answers=answers,
-                        delivery=delivery, observed=observed)
+                        delivery=delivery, observed=observed, sessions=sessions)
     res.preservation = preservation(plan.state, delivery)
+    if plan.alarm.any():
+        bf = delivery == 4
+        res.tampering = tampering.expected(
+            plan.alarm, np.isin(delivery, (0, 1, 4)) & (plan.qfault != terminal.Q_BCD),
+            np.where(bf, t, plan.sent_time), np.where(bf, track.speed, plan.sent_speed),
+            int(ctx.rules.safety.power_pulls_min), float(ctx.rules.safety.moving_speed_kmh))
     res.periods, res.days = rates.record_contrib(vid, prov.provider_id, bool(veh["registered"]),
                                                  rec, ctx.rules)
     return res

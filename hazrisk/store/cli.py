@@ -30,6 +30,7 @@ from hazrisk.cliutil import (
     output_format,
     to_json,
     usage,
+    wrap_text,
 )
 from hazrisk.store.allocator import DEFAULT_CHUNK
 from hazrisk.store.connect import StoreError
@@ -118,7 +119,7 @@ def register(subparsers: Any) -> None:
     add_db_argument(ex)
     ex.add_argument("--out", required=True, metavar="DIR")
     ex.add_argument("--unmasked", action="store_true",
-                    help="personal data in clear (authorised use only / 仅限授权使用)")
+                    help="personal data in clear (仅限授权 authorised use only)")
     add_format_argument(ex)
     ex.set_defaults(func=cmd_export, command_name="export")
 
@@ -133,7 +134,12 @@ def _err(msg: str) -> None:
 
 
 def _out(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    """A line of the table format, wrapped to the terminal."""
+    sys.stdout.write(wrap_text(text) + "\n")
+
+
+def _out_json(obj: Any) -> None:
+    sys.stdout.write(to_json(obj) + "\n")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -261,7 +267,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if bar is not None:
             _err(f.line())
     if fmt == "json":
-        _out(to_json(report.to_json()))
+        _out_json(report.to_json())
     elif fmt == "csv":
         emit([{**f.to_json(), "error": f.error} for f in report.files], "csv")
     else:
@@ -300,7 +306,7 @@ def cmd_registry_import(args: argparse.Namespace) -> int:
         fail(f"{args.dir}: no registry files found (vehicles.csv, enterprises.csv, ... in the "
              "folder or its registry/, logs/, insurance/; README \"Registry files\")")
     if fmt == "json":
-        _out(to_json(report.to_json()))
+        _out_json(report.to_json())
     elif fmt == "csv":
         emit([{k: v for k, v in f.to_json().items() if k not in ("problems", "warnings")}
               for f in report.files if f.kind != "-"], "csv")
@@ -344,8 +350,8 @@ def cmd_retain(args: argparse.Namespace) -> int:
     finally:
         con.close()
     if fmt == "json":
-        _out(to_json({"as_of": as_of.isoformat(), "dry_run": args.dry_run,
-                      "tables": [r.to_json() for r in results]}))
+        _out_json({"as_of": as_of.isoformat(), "dry_run": args.dry_run,
+                      "tables": [r.to_json() for r in results]})
     elif fmt == "csv":
         emit([r.to_json() for r in results], "csv")
     else:
@@ -374,7 +380,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     except StoreError as exc:
         fail(str(exc))
     if fmt == "json":
-        _out(to_json(res.to_json()))
+        _out_json(res.to_json())
     elif fmt == "csv":
         emit([{"table": f"mart.{k}", "rows": v} for k, v in res.tables.items()], "csv")
     else:
@@ -397,7 +403,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         con.close()
     if fmt == "json":
-        _out(to_json(res.to_json()))
+        _out_json(res.to_json())
     elif fmt == "csv":
         emit([{"table": k, "rows": v} for k, v in res.rows.items()], "csv")
     else:

@@ -3,7 +3,8 @@
 
 Ingested with the warehouse's own commands, as tests/rates/test_truth.py does.
 
-- D1 24 h repair rate: exact (numerator and denominator), per maker and per model.
+- D1 24 h repair rate: exact (numerator, denominator and censored open tickets), per maker and
+  per model.
 - D2 data preservation: the truth counts the exact outage samples of the terminal's clock
   (signal loss / comm fault: stored; power off / power fault: unrecorded; outages closed in the
   window) and those delivered by 0x0704 backfill. The engine sees backfilled points exactly and
@@ -64,7 +65,8 @@ def test_repair_rate_exact_per_maker_and_model(devices: pd.DataFrame) -> None:
         if t.faults == 0:
             assert got is None, (t.maker_id, t.device_model)
             continue
-        assert (got["numerator"], got["denominator"]) == (t.repaired_within_24h, t.faults)
+        assert (got["numerator"], got["denominator"], got["censored"]) == (
+            t.repaired_within_24h, t.faults - t.censored, t.censored)
 
 
 def test_data_preservation_within_tolerance_per_maker(devices: pd.DataFrame) -> None:

@@ -97,4 +97,4 @@ def test_repair_rate_equals_the_truth(sample_db: dict[str, Any]) -> None:
             assert t.maker_id not in got.index
             continue
         assert (got.loc[t.maker_id, "numerator"], got.loc[t.maker_id, "denominator"]) == (
-            t.repaired_within_24h, t.faults)
+            t.repaired_within_24h, t.faults - t.censored)

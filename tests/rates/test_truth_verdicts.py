@@ -12,7 +12,7 @@ import pytest
 from rates_builders import SampleWarehouse
 
 from hazrisk.config import load_rules
-from hazrisk.rates import compute_rates, metric_registry
+from hazrisk.rates import compute_devices, compute_rates, metric_registry
 from hazrisk.store.connect import connect
 
 TRUTH = Path(__file__).resolve().parents[2] / "data" / "sample" / "truth" / "expected_rates.csv"
@@ -59,3 +59,30 @@ def test_scores_and_verdicts_equal_the_truth(sample_warehouse: SampleWarehouse) 
         assert verdicts[provider] is expected, provider
         passing += expected
     assert 0 < passing < len(got)  # the sample has both verdicts
+
+
+def test_verdicts_equal_the_simulators_expected_verdicts(
+        sample_warehouse: SampleWarehouse) -> None:
+    """rates.verdicts per provider (score, 合格) and device maker (合格) equal the simulator's
+    truth/expected_verdicts.csv (hazrisk/simulate/verdicts.py: from its own expected rates and
+    KPIs); the sample has 合格 and 不合格 of both parties."""
+    rules = load_rules()
+    con = connect(sample_warehouse.db)
+    period = sample_warehouse.period
+    compute_rates(con, period, rules)
+    compute_devices(con, period, rules)
+    got = {(party, s): bool(p) for party, s, p in con.execute(
+        "SELECT party, subject_id, passed FROM rates.verdicts WHERE period = $p",
+        {"p": period.label}).fetchall()}
+    scores = dict(con.execute(
+        "SELECT provider_id, sum(coalesce(score, 0)) FROM rates.provider_rates "
+        "WHERE period = $p GROUP BY ALL", {"p": period.label}).fetchall())
+    con.close()
+    truth = pd.read_csv(TRUTH.parent / "expected_verdicts.csv")
+    assert truth["period"].nunique() == 1  # the sample's 3 days: one month, its whole data
+    want = {(r.party, r.subject_id): bool(r.passed) for r in truth.itertuples()}
+    assert {k: got.get(k) for k in want} == want
+    for r in truth[truth["party"] == "provider"].itertuples():
+        assert scores[r.subject_id] == pytest.approx(r.score, abs=1e-4), r.subject_id
+    for party in ("provider", "device_maker"):
+        assert {v for (p, _), v in want.items() if p == party} == {True, False}
