@@ -86,6 +86,28 @@ def test_a_broken_core_area_is_not_swallowed(monkeypatch: pytest.MonkeyPatch) ->
         cli.build_parser()
 
 
+_BLOCK = """
+import importlib.abc, runpy, sys
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == {name!r}:
+            raise ImportError("simulated broken area: " + name, name=name)
+sys.meta_path.insert(0, _Block())
+sys.argv = ["hazrisk", "--help"]
+runpy.run_module("hazrisk", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("area", ["hazrisk.rates.cli", "hazrisk.demo"])
+def test_help_fails_when_an_existing_area_fails_to_import(area: str) -> None:
+    """`hazrisk --help` in a fresh interpreter where one real area's import raises: the help
+    test's subprocess (check=True) would fail, instead of listing the other areas."""
+    done = subprocess.run([sys.executable, "-c", _BLOCK.format(name=area)],
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "simulated broken area" in done.stderr
+
+
 def test_an_optional_area_without_its_extra_is_reported(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import hazrisk.cli as cli

@@ -67,11 +67,6 @@ def prepare(escaped: bytes) -> Prepared:
         return Prepared(content, None, header_error=exc)
 
 
-def length_consistent(escaped: bytes) -> bool:
-    """The splitter's predicate: does this content hold exactly one well-sized frame?"""
-    return prepare(escaped).consistent
-
-
 # --------------------------------------------------------------------------------------------
 # Bodies
 # --------------------------------------------------------------------------------------------

@@ -59,7 +59,6 @@ LOCATION_BASIC = Struct(
     UInt("heading_deg", 2, doc="方向 0-359, 正北为 0, 顺时针"),
     BcdTime("device_time", "时间 YY-MM-DD-hh-mm-ss (GMT+8)"),
 )
-LOCATION_BASIC_SIZE = 28
 LOCATION = LOCATION_BASIC + Struct(Items())
 
 

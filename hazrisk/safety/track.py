@@ -36,7 +36,6 @@ EARTH_RADIUS_KM = 6371.0088
 BEIJING_OFFSET_S = 8 * 3600  # China has no daylight saving time since 1991
 
 BOUNDARY, DRIVE, STOP, GAP_DRIVE, GAP_UNKNOWN = 0, 1, 2, 3, 4
-STATE_NAMES = ("boundary", "drive", "stop", "gap_drive", "gap_unknown")
 
 
 def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
@@ -368,9 +367,3 @@ def _running_max_by_key(key: np.ndarray, x: np.ndarray) -> np.ndarray:
     span = float(np.nanmax(x) - np.nanmin(x)) + 1.0
     shifted = x + grp * span * 2
     return np.asarray(np.maximum.accumulate(shifted) - grp * span * 2)
-
-
-def segment_first(new: np.ndarray) -> np.ndarray:
-    """For each element, the index of the first element of its segment (``new`` marks starts)."""
-    idx = np.arange(new.size)
-    return np.asarray(np.maximum.accumulate(np.where(new, idx, 0)))

@@ -87,7 +87,3 @@ def plate(rng: np.random.Generator, letter: str) -> str:
 def mobile(rng: np.random.Generator) -> str:
     prefix = MOBILE_PREFIXES[int(rng.integers(0, len(MOBILE_PREFIXES)))]
     return prefix + f"{int(rng.integers(0, 100_000_000)):08d}"
-
-
-def landline(rng: np.random.Generator, area: str = "0574") -> str:
-    return f"{area}-{int(rng.integers(20_000_000, 89_999_999))}"

@@ -42,7 +42,6 @@ SLOTS = ("registration_cert", "driving_licence", "body_photo")
 JPEG = "ffd8ffe000104a46"
 PNG = "89504e470d0a1a0a"
 BAD_MAGIC = ("0000000000000000", "3c68746d6c3e0a3c", "504b030414000000")
-WRONG_DOMAINS = ("jt1.gghypt.net", "gps.old-platform.cn", "jt808.test.local")
 _TO_M = Transformer.from_crs("EPSG:4326", "EPSG:4549", always_xy=True)
 
 

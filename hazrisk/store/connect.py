@@ -63,15 +63,6 @@ def view_files() -> list[SqlFile]:
     return _sql_files("views")
 
 
-def read_sql(name: str) -> str:
-    """Text of a query file ``sql/queries/<name>.sql``."""
-    return (
-        resources.files("hazrisk.store")
-        .joinpath("sql", "queries", f"{name}.sql")
-        .read_text(encoding="utf-8")
-    )
-
-
 def apply_schema(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply the DDL files not yet recorded in ``meta.schema_migrations``; (re)create views.
 

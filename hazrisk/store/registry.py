@@ -40,7 +40,6 @@ from hazrisk.store.registry_files import (
 )
 from hazrisk.store.registry_specs import (
     _ARROW,
-    SPEC_BY_KIND,
     SPECS,
     TABLES,
     Col,
@@ -53,7 +52,7 @@ from hazrisk.store.registry_specs import (
 from hazrisk.store.resolve import resolve_terminals
 
 # The reading and validation API other importers (hazrisk.history) build on, re-exported.
-__all__ = ["SPECS", "SPEC_BY_KIND", "Col", "FileReport", "FileSpec", "ImportReport",
+__all__ = ["SPECS", "Col", "FileReport", "FileSpec", "ImportReport",
            "RegistryFileError", "RowProblem", "import_registry", "iter_csv_text",
            "parse_csv_text", "parse_date", "parse_month", "validate_rows"]
 

@@ -117,7 +117,6 @@ SPECS: tuple[FileSpec, ...] = (
               Col("speed_limit_kmh", "float")), key=("road_id",), geo="road",
              geometry_types=("LineString", "MultiLineString")),
 )
-SPEC_BY_KIND = {s.kind: s for s in SPECS}
 #: Tables this module may write (identifiers are never taken from input).
 TABLES = frozenset(s.table for s in SPECS)
 
