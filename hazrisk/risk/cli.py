@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     finally:
         con.close()
     fmt = output_format(args)
+    small = [c for c in res.card["caveats"] if c.startswith("Small book")]
+    if small:
+        sys.stderr.write(f"hazrisk model fit: warning: {small[0]}\n")
     emit(res.comparison.round(4), fmt, columns=table_columns(args, list(res.comparison.columns)))
     return 0
 

@@ -41,6 +41,7 @@ class Settings:
     min_online_share: float = 0.05
     bootstrap_reps: int = 200
     random_state: int = 20261
+    full_credibility_claims: int = 1082
     lag: int = 1
 
     @classmethod
@@ -49,7 +50,8 @@ class Settings:
         s = cls(k_km=float(r.telematics_credibility_km), large_loss_cap=float(r.large_loss_cap_cny),
                 tweedie_power=float(r.tweedie_power), experience_years=int(r.experience_years),
                 min_online_share=float(r.min_online_share), bootstrap_reps=int(r.bootstrap_reps),
-                random_state=int(r.random_state))
+                random_state=int(r.random_state),
+                full_credibility_claims=int(r.full_credibility_claims))
         for k, v in overrides.items():
             setattr(s, k, v)
         return s

@@ -52,6 +52,13 @@ def out_of_time_predictions(model: RiskModel, frame: pd.DataFrame) -> dict[str, 
             "tweedie": tw / sev_mean}
 
 
+def small_book_caveat(n_train: float, standard: int) -> str:
+    """The caveat of a fit on fewer training claims than the full-credibility standard."""
+    return (f"Small book: {n_train:,.0f} training claims, below the full-credibility standard of "
+            f"{standard:,} (conf [risk] full_credibility_claims): coefficients, validation "
+            "metrics and factors are indicative only (样本不足，结果仅供参考).")
+
+
 def fit_and_validate(con: duckdb.DuckDBPyConnection, train_years: list[int], test_year: int,
                      *, as_at: date | None = None, settings: Settings | None = None,
                      name: str = "model") -> FitResult:
@@ -80,6 +87,9 @@ def fit_and_validate(con: duckdb.DuckDBPyConnection, train_years: list[int], tes
         "a feature, part of its effect is enterprise safety culture.",
         "Provider completeness and qualification enter the trust rule, not the GLM.",
     ]
+    n_train = float(frame.loc[frame["split"] == "train", "n_claims"].sum())
+    if n_train < s.full_credibility_claims:
+        caveats.insert(0, small_book_caveat(n_train, s.full_credibility_claims))
     from hazrisk.risk.features import has_report_date
 
     if not has_report_date(con):

@@ -55,6 +55,9 @@ def test_model_folder_and_card(run) -> None:
     assert any(r["column"] == "log1p_speeding_per_100km" for r in card["relativities"])
     md = (out / "model_card.md").read_text("utf-8")
     assert "模型卡" in md and card["fingerprint"]["sha256"] in md
+    # 60 vehicles x 3 years: far below the full-credibility standard, and the card says so
+    assert card["caveats"][0].startswith("Small book:") and "1,082" in card["caveats"][0]
+    assert "Small book:" in md
 
 
 def test_premium_writes_tables_and_mart(run, capsys) -> None:
