@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hazrisk.config import Rules, load_rules
+from hazrisk.jt808.alarm_types import ADAS_TYPES, DSM_TYPES
 
 
 @dataclass(frozen=True)
@@ -41,30 +42,6 @@ RULES: dict[str, Rule] = {
              "moving with a faulty or offline terminal"),
     )
 }
-
-#: 苏标 T/JSATL12-2017 table 4-15 (ADAS, item 0x64) alarm/event types.
-ADAS_TYPES: dict[int, tuple[str, str]] = {
-    0x01: ("forward_collision", "前向碰撞报警"),
-    0x02: ("lane_departure", "车道偏离报警"),
-    0x03: ("headway", "车距过近报警"),
-    0x04: ("pedestrian_collision", "行人碰撞报警"),
-    0x05: ("frequent_lane_change", "频繁变道报警"),
-    0x06: ("road_sign_overlimit", "道路标识超限报警"),
-    0x07: ("obstacle", "障碍物报警"),
-    0x10: ("road_sign_event", "道路标志识别事件"),
-    0x11: ("active_capture", "主动抓拍事件"),
-}
-#: 苏标 T/JSATL12-2017 table 4-17 (DSM, item 0x65) alarm/event types.
-DSM_TYPES: dict[int, tuple[str, str]] = {
-    0x01: ("fatigue", "疲劳驾驶报警"),
-    0x02: ("phone", "接打电话报警"),
-    0x03: ("smoking", "抽烟报警"),
-    0x04: ("distraction", "分神驾驶报警"),
-    0x05: ("driver_abnormal", "驾驶员异常报警"),
-    0x10: ("auto_capture", "自动抓拍事件"),
-    0x11: ("driver_change", "驾驶员变更事件"),
-}
-
 
 def alarm_rule(system: str, alarm_type: int | None) -> Rule:
     """The rule of an ADAS/DSM alarm: ``adas_forward_collision``, ``dsm_phone`` ..."""

@@ -35,9 +35,9 @@ import numpy as np
 
 from hazrisk.simulate.movement import BJ, DAY, Track
 
-ADAS_TYPES = {1: "forward_collision", 2: "lane_departure", 3: "headway_too_close",
-              5: "frequent_lane_change"}
-DSM_TYPES = {1: "fatigue", 2: "phone", 3: "smoking", 4: "distraction"}
+#: Codes of the alarm types the simulator raises (names in :mod:`hazrisk.jt808.alarm_types`).
+SIMULATED_ADAS: tuple[int, ...] = (0x01, 0x02, 0x03, 0x05)
+SIMULATED_DSM: tuple[int, ...] = (0x01, 0x02, 0x03, 0x04)
 
 
 def runs(mask: np.ndarray, breaks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +134,7 @@ def make_alarms(track: Track, veh: dict[str, Any], rng: np.random.Generator) -> 
         idx.append(int(moving[int(rng.integers(0, len(moving)))]))
         sys_ = 0x64 if rng.random() < 0.5 else 0x65
         system.append(sys_)
-        atype.append(int(rng.choice(list(ADAS_TYPES if sys_ == 0x64 else DSM_TYPES))))
+        atype.append(int(rng.choice(list(SIMULATED_ADAS if sys_ == 0x64 else SIMULATED_DSM))))
         true_ev.append(False)
     if not idx:
         return empty

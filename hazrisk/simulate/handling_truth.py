@@ -26,7 +26,6 @@ import pandas as pd
 def rule_ids(rule: pd.Series, sub: pd.Series) -> pd.Series:
     """The warehouse's ``rule_id`` of true events (``fatigue_<kind>``, ``adas_<type>`` ...)."""
     s = sub.astype(object).where(sub.notna(), "").astype(str)
-    s = s.replace({"headway_too_close": "headway"})
     out = rule.astype(str).copy()
     pick = rule.isin(["fatigue", "adas", "dsm"])
     out[pick] = rule[pick].astype(str) + "_" + s[pick]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from hazrisk.simulate.events import ADAS_TYPES, DSM_TYPES
+from hazrisk.jt808.alarm_types import ADAS_TYPES, DSM_TYPES
 from hazrisk.simulate.profiles import ProviderProfile
 
 TEXTS = {
@@ -49,7 +49,7 @@ def plan_handling(violations: list[dict[str, Any]], alarms: dict[str, np.ndarray
         i = int(alarms["idx"][k])
         sys_ = "adas" if int(alarms["system"][k]) == 0x64 else "dsm"
         names = ADAS_TYPES if sys_ == "adas" else DSM_TYPES
-        cases.append({"rule": sys_, "subkind": names[int(alarms["alarm_type"][k])],
+        cases.append({"rule": sys_, "subkind": names[int(alarms["alarm_type"][k])][0],
                       "start": int(t[i]), "end": int(t[i]), "start_idx": i, "end_idx": i,
                       "true_event": bool(alarms["true_event"][k]), "alarm_k": k})
     for ev in cases:

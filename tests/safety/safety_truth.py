@@ -55,8 +55,7 @@ def true_events(sim: Path) -> pd.DataFrame:
     tv = pd.read_csv(sim / "truth" / "violations.csv")
     tv["rule_id"] = _rule_id(tv["rule"], tv["subkind"])
     ta = pd.read_csv(sim / "truth" / "alarms.csv")
-    ta["rule_id"] = ta["system"] + "_" + ta["alarm_type"].replace(
-        {"headway_too_close": "headway"})
+    ta["rule_id"] = ta["system"] + "_" + ta["alarm_type"]
     ta["start"] = ta["time"]
     ta["end"] = ta["time"]
     out = pd.concat([tv[COLS], ta[COLS]], ignore_index=True)

@@ -90,8 +90,7 @@ def _truth_events(sim_dir: Path, extra: list[str]) -> pd.DataFrame:
     tv = pd.read_csv(sim_dir / "truth" / "violations.csv")
     tv["rule_id"] = _rule_id(tv["rule"], tv["subkind"])
     ta = pd.read_csv(sim_dir / "truth" / "alarms.csv")
-    ta["rule_id"] = ta["system"] + "_" + ta["alarm_type"].replace(
-        {"headway_too_close": "headway"})
+    ta["rule_id"] = ta["system"] + "_" + ta["alarm_type"]
     ta["start"], ta["end"] = ta["time"], ta["time"]
     cols = ["vehicle_id", "rule_id", "start", "end", *extra]
     truth = pd.concat([tv[cols], ta[cols]], ignore_index=True)

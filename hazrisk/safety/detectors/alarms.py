@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from hazrisk.safety.params import ADAS_TYPES, DSM_TYPES
+from hazrisk.jt808.alarm_types import ADAS_TYPES, DSM_TYPES
 from hazrisk.safety.sqlfiles import read_sql
 
 
