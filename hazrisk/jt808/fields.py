@@ -22,7 +22,9 @@ from typing import Any
 
 from hazrisk.jt808.errors import DecodeError, EncodeError
 
-#: Beijing time, the zone of every BCD time on the wire (JT/T 808-2019 §4.2, GMT+8).
+#: Beijing time, the zone of every BCD time on the wire (JT/T 808-2019 §4.2, GMT+8). A fixed
+#: offset on purpose: it is the wire format's own constant, not a setting; everything above the
+#: codec uses :data:`hazrisk.localtime.BEIJING` (``[period] timezone`` in ``conf/rules.toml``).
 BEIJING = timezone(timedelta(hours=8))
 
 STRING_ENCODING = "gb18030"  # a superset of GBK: decodes every GBK string identically

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
@@ -23,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hazrisk.localtime import BEIJING
 from hazrisk.safety.detectors.alarms import load_alarm_events
 from hazrisk.safety.detectors.events import EVENT_COLUMNS
 from hazrisk.safety.detectors.fatigue import detect_fatigue, fatigue_seconds, stretches
@@ -38,7 +38,6 @@ from hazrisk.safety.sqlfiles import read_sql
 from hazrisk.safety.store import ensure_schema, write_results
 from hazrisk.safety.track import Pairs, Track, pairs
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 CONTEXT_BEFORE = timedelta(hours=26)
 CONTEXT_AFTER = timedelta(hours=24)
 DEFAULT_BATCH_POSITIONS = 2_000_000

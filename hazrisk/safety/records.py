@@ -17,14 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 
 from hazrisk.cliutil import EXIT_FAILED, CliError
+from hazrisk.localtime import BEIJING
 from hazrisk.safety.sqlfiles import read_sql
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 #: The retained table whose trimming makes a range un-recomputable (positions feed every
 #: detector and rate; the other dynamic tables are trimmed with the same cutoff).
 POSITIONS_TABLE = "store.positions"

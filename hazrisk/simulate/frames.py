@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 
 from hazrisk.jt808 import encode_message
+from hazrisk.localtime import BEIJING
 from hazrisk.simulate import wire
 from hazrisk.simulate.dumps import KIND_FRAME, META, RECV, SEND
 from hazrisk.simulate.movement import Track
 from hazrisk.simulate.terminal import F_CHECKSUM, NO_FIX, Q_BCD, Plan
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 _GARBAGE = (b"GET / HTTP/1.1\r\nHost: gw\r\n\r\n", b"\x00" * 16, b"AT+CSQ\r\n",
             b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", b"\xff\xfb\x1f\xff\xfb\x20",
             b"SSH-2.0-Go\r\n", b"\x55\xaa\x55\xaa\x01\x02")

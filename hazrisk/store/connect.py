@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 
-TIMEZONE = "Asia/Shanghai"
 _MIGRATION_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 

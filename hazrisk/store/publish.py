@@ -31,7 +31,8 @@ from typing import Any
 
 import duckdb
 
-from hazrisk.store.connect import TIMEZONE, StoreError
+from hazrisk.localtime import TIMEZONE
+from hazrisk.store.connect import StoreError
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _IDENT_ANY = re.compile(r"^[A-Za-z0-9_.\-]+$")

@@ -14,11 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+from hazrisk.localtime import BEIJING
 
 
 @dataclass(frozen=True)
