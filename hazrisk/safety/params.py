@@ -76,49 +76,53 @@ def hhmm_to_s(text: str) -> int:
 
 @dataclass(frozen=True)
 class SafetyParams:
-    """Typed thresholds for the detectors (all from the rules file)."""
+    """Typed thresholds for the detectors (all from the rules file, no defaults of their own:
+    build it with :meth:`from_rules`)."""
 
     # [speed]
-    expressway_kmh: float = 80.0
-    other_kmh: float = 60.0
-    speed_min_duration_s: float = 30.0
-    speed_merge_s: float = 60.0
-    serious_over_ratio: float = 0.5
-    severity_bands: tuple[float, ...] = (0.0, 0.1, 0.2, 0.5)
+    expressway_kmh: float
+    other_kmh: float
+    speed_min_duration_s: float
+    speed_merge_s: float
+    serious_over_ratio: float
+    severity_bands: tuple[float, ...]
     # [fatigue]
-    continuous_max_s: float = 14400.0
-    rest_min_s: float = 1200.0
-    night_start_s: int = 22 * 3600
-    night_end_s: int = 6 * 3600
-    night_continuous_max_s: float = 7200.0
-    daily_max_s: float = 28800.0
-    daily_window: str = "rolling"
+    continuous_max_s: float
+    rest_min_s: float
+    night_start_s: int
+    night_end_s: int
+    night_continuous_max_s: float
+    daily_max_s: float
+    daily_window: str
     # [night_ban]
-    ban_start_s: int = 0
-    ban_end_s: int = 6 * 3600
-    ban_min_speed_kmh: float = 5.0
-    ban_min_duration_s: float = 60.0
+    ban_start_s: int
+    ban_end_s: int
+    ban_min_speed_kmh: float
+    ban_min_duration_s: float
     # [offline_displacement]
-    offline_gap_s: float = 1800.0
-    offline_distance_km: float = 20.0
-    offline_max_km_per_min: float = 1.7
+    offline_gap_s: float
+    offline_distance_km: float
+    offline_max_km_per_min: float
     # [drift]
-    drift_speed_kmh: float = 160.0
-    drift_spike_km: float = 1.0
-    drift_neighbour_km: float = 0.2
+    drift_speed_kmh: float
+    drift_spike_km: float
+    drift_neighbour_km: float
     # [safety]
-    moving_kmh: float = 5.0
-    gap_s: float = 300.0
-    stationary_km: float = 0.5
-    run_gap_s: float = 120.0
-    match_tolerance_m: float = 50.0
-    unmatched_road: str = "unknown"
-    power_pulls_min: int = 2
-    fence_min_duration_s: float = 60.0
-    fence_merge_s: float = 60.0
+    moving_kmh: float
+    gap_s: float
+    stationary_km: float
+    run_gap_s: float
+    match_tolerance_m: float
+    unmatched_road: str
+    power_pulls_min: int
+    fence_min_duration_s: float
+    fence_merge_s: float
     # [handling]
-    reminder_window_s: float = 3600.0
-    repeat_window_s: float = 3600.0
+    reminder_window_s: float
+    repeat_window_s: float
+    log_tolerance_s: float
+    # [validity]
+    future_tolerance_s: float
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -134,7 +138,7 @@ class SafetyParams:
             raise ValueError(f"{r.path}: safety.daily_window must be 'rolling' or 'calendar_day'")
         sources: dict[str, str] = {}
         for sec in ("speed", "fatigue", "night_ban", "offline_displacement", "drift", "safety",
-                    "handling"):
+                    "handling", "validity"):
             for key, src in r.sections[sec].sources.items():
                 sources[f"{sec}.{key}"] = src
         return cls(
@@ -172,6 +176,8 @@ class SafetyParams:
             fence_merge_s=float(sa.fence_merge_s),
             reminder_window_s=float(ha.reminder_window_s),
             repeat_window_s=float(ha.repeat_window_s),
+            log_tolerance_s=float(ha.log_tolerance_s),
+            future_tolerance_s=float(r.validity.time_max_future_s),
             sources=sources,
         )
 

@@ -42,7 +42,6 @@ CONTEXT_BEFORE = timedelta(hours=26)
 CONTEXT_AFTER = timedelta(hours=24)
 DEFAULT_BATCH_POSITIONS = 2_000_000
 STREAM_BATCH_ROWS = 262_144
-FUTURE_TOLERANCE_S = 300.0  # [validity].time_max_future_s
 
 STAGE_COLUMNS: tuple[str, ...] = (
     "rule_id", "rule_group", "rule_name_zh", "vehicle_id", "enterprise_id", "provider_id",
@@ -235,7 +234,7 @@ def detect(
     staged: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
     reader = con.sql(read_sql("positions"), params={
-        "t0": c0, "t1": c1, "future_s": FUTURE_TOLERANCE_S}).to_arrow_reader(
+        "t0": c0, "t1": c1, "future_s": p.future_tolerance_s}).to_arrow_reader(
             batch_size=STREAM_BATCH_ROWS)
     tic = time.perf_counter()
     for k, table in enumerate(vehicle_batches(reader, batch_positions)):

@@ -15,10 +15,6 @@ from hazrisk import __version__
 from hazrisk.safety.params import SafetyParams
 from hazrisk.safety.sqlfiles import read_sql
 
-#: A handling-log entry's event_time may differ from the detected start (detection on the
-#: received fixes vs the centre's own alarm): it matches a violation whose [start, end]
-#: widened by this much holds it.
-LOG_TOLERANCE_S = 600.0
 STAGE_VIOLATIONS = "safety_stage_violations"
 STAGE_TRACKS = "safety_stage_tracks"
 
@@ -103,7 +99,7 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
         con.execute(read_sql("insert_violations"), {"now": now, "version": __version__})
         con.execute(read_sql("handling"), {
             "t0": t0, "t1": t1, "window_s": p.reminder_window_s,
-            "repeat_window_s": p.repeat_window_s, "log_tolerance_s": LOG_TOLERANCE_S})
+            "repeat_window_s": p.repeat_window_s, "log_tolerance_s": p.log_tolerance_s})
         con.execute(read_sql("drivers"), {"t0": t0, "t1": t1})
         con.execute("DELETE FROM safety.tampering WHERE day >= $d0 AND day < $d1",
                     {"d0": start, "d1": end})
