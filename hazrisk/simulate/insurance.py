@@ -1031,7 +1031,8 @@ def _truth_dict(
     n_claims = int(vy["n_claims"].sum())
     return {
         "description": (
-            "Known generating process of the simulated claims (shared/domain/insurance.md); "
+            "Known generating process of the simulated claims (design and sources: the "
+            "docstring of hazrisk/simulate/insurance.py); "
             "N ~ Poisson(exposure_years * exp(eta)), eta = intercept + year_effect + "
             "sum(coef * (transform(raw) - centre) / scale) + u[enterprise]."
         ),
