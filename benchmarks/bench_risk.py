@@ -46,7 +46,7 @@ def measure(vehicles: int) -> dict[str, Any]:
     setup = time.perf_counter() - t0
     t1 = time.perf_counter()
     fit = fit_and_validate(con, [2022, 2023, 2024], 2025, as_at=date(2025, 12, 31),
-                           settings=Settings(), name="bench")
+                           settings=Settings.default(), name="bench")
     seconds = time.perf_counter() - t1
     comp = fit.comparison.set_index("model")
     return {

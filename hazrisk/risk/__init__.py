@@ -5,7 +5,7 @@ Library use (a notebook)::
     from hazrisk.risk import fit_and_validate, price_year, Bounds
     res = fit_and_validate(con, [2022, 2023, 2024], 2025)
     res.comparison, res.relativities, res.deciles        # validation
-    ent, veh, pred = price_year(con, res.model, 2026, Bounds())
+    ent, veh, pred = price_year(con, res.model, 2026, Bounds.default())
 
 Modules: :mod:`.features` (warehouse -> policy / enterprise-year features),
 :mod:`.design` (ColumnTransformers and pipelines), :mod:`.estimators` (own scikit-learn

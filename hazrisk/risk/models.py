@@ -32,17 +32,18 @@ from hazrisk.simulate.insurance_truth import fit_poisson_glm, fit_poisson_within
 
 @dataclass
 class Settings:
-    """Model choices (conf ``[risk]``)."""
+    """Model choices (conf ``[risk]``): built by :meth:`from_rules` or :meth:`default`, so
+    every value comes from the rules file (no second default here)."""
 
-    k_km: float = 4000.0
-    large_loss_cap: float = 150_000.0
-    tweedie_power: float = 1.5
-    experience_years: int = 3
-    min_online_share: float = 0.05
-    bootstrap_reps: int = 200
-    random_state: int = 20261
-    full_credibility_claims: int = 1082
-    lag: int = 1
+    k_km: float
+    large_loss_cap: float
+    tweedie_power: float
+    experience_years: int
+    min_online_share: float
+    bootstrap_reps: int
+    random_state: int
+    full_credibility_claims: int
+    lag: int = 1  # prospective pricing: features of year t-1 price year t (not a conf rule)
 
     @classmethod
     def from_rules(cls, rules: Any, **overrides: Any) -> Settings:
@@ -55,6 +56,13 @@ class Settings:
         for k, v in overrides.items():
             setattr(s, k, v)
         return s
+
+    @classmethod
+    def default(cls, **overrides: Any) -> Settings:
+        """The settings of the default rules file, with ``overrides``."""
+        from hazrisk.config import load_rules
+
+        return cls.from_rules(load_rules(), **overrides)
 
 
 @dataclass
@@ -114,7 +122,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, train_years: list[int], test_year
                *, as_at: date | None = None, settings: Settings | None = None) -> tuple[RiskModel, pd.DataFrame]:
     """Fit every model on ``train_years``; returns the model and the policy frame of all years
     (train and test) with ``split`` and ``maturity`` columns."""
-    s = settings or Settings()
+    s = settings or Settings.default()
     as_at = as_at or latest_report_date(con) or date(max(train_years + [test_year or 0]), 12, 31)
     years = sorted(set(train_years) | ({test_year} if test_year else set()))
     exp_years = list(range(min(years) - s.experience_years, min(years)))

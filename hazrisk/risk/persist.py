@@ -101,7 +101,7 @@ def load(path: Path) -> tuple[RiskModel, dict[str, Any]]:
         pipelines=pipes, large_loss_loading=float(state["large_loss_loading"]),
         structure=Structure(**state["structure"]),
         development=pd.DataFrame(state["development"]),
-        settings=Settings(**state["settings"]), train_years=list(state["train_years"]),
+        settings=Settings.default(**state["settings"]), train_years=list(state["train_years"]),
         test_year=state["test_year"], as_at=date.fromisoformat(state["as_at"]),
         book_means=dict(state["book_means"]), info=dict(state["info"]))
     return model, state

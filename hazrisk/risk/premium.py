@@ -34,14 +34,14 @@ PARTS = ("claims_record", "behaviour", "management", "data_quality")
 
 @dataclass(frozen=True)
 class Bounds:
-    """``[premium]`` settings."""
+    """``[premium]`` settings, from the rules file only (:meth:`from_rules`, :meth:`default`)."""
 
-    factor_min: float = 0.7
-    factor_max: float = 1.3
-    min_completeness: float = 0.70
-    min_qualification: float = 0.80
-    max_offline_share: float = 0.30
-    min_telematics_share: float = 0.50
+    factor_min: float
+    factor_max: float
+    min_completeness: float
+    min_qualification: float
+    max_offline_share: float
+    min_telematics_share: float
 
     @classmethod
     def from_rules(cls, rules: Any) -> Bounds:
@@ -50,6 +50,13 @@ class Bounds:
                    float(p.min_completeness_for_discount), float(p.min_qualification_for_discount),
                    float(p.max_offline_share_for_discount),
                    float(p.min_telematics_share_for_discount))
+
+    @classmethod
+    def default(cls) -> Bounds:
+        """The bounds of the default rules file."""
+        from hazrisk.config import load_rules
+
+        return cls.from_rules(load_rules())
 
 
 def trusted(agg: pd.DataFrame, b: Bounds) -> np.ndarray:

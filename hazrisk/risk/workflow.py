@@ -63,7 +63,7 @@ def fit_and_validate(con: duckdb.DuckDBPyConnection, train_years: list[int], tes
                      *, as_at: date | None = None, settings: Settings | None = None,
                      name: str = "model") -> FitResult:
     """Fit every model, validate out of time on ``test_year``, build the model card."""
-    s = settings or Settings()
+    s = settings or Settings.default()
     model, frame = fit_models(con, train_years, test_year, as_at=as_at, settings=s)
     test = frame[frame["split"] == "test"]
     if test.empty:

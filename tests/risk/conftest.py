@@ -42,4 +42,4 @@ def fitted(book_ind: Book) -> FitResult:
     """Prospective (default) fit on 2022-2024, out-of-time test on 2025, as at the end of
     2025 (the test year's late claims not yet reported: judged on developed counts)."""
     return fit_and_validate(book_ind.con, TRAIN, 2025, as_at=date(2025, 12, 31),
-                            settings=Settings(bootstrap_reps=50), name="test-model")
+                            settings=Settings.default(bootstrap_reps=50), name="test-model")

@@ -26,7 +26,7 @@ def test_coefficients_within_three_cluster_robust_se(book_ind) -> None:
     """Concurrent features, independent effects: each frequency coefficient within 3
     cluster-robust SEs of the truth (features the simulator gives no effect: of 0)."""
     model, _ = fit_models(book_ind.con, [2021, 2022, 2023, 2024], 2025,
-                          settings=Settings(lag=0, bootstrap_reps=10))
+                          settings=Settings.default(lag=0, bootstrap_reps=10))
     rel = relativities(model).set_index("column")
     specs = {s.name: s for s in feature_specs(book_ind.res.truth)}
     for col in rel.index.drop("intercept"):
