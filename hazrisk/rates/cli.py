@@ -123,14 +123,14 @@ def _run(args: argparse.Namespace, work: Work, columns: Sequence[str], *,
         rules = load_rules(args.conf) if args.conf else load_rules()
     except ConfigError as exc:
         usage(str(exc))
-    from hazrisk.rates.compute import rolled_back
+    from hazrisk.sqlfiles import transaction
 
     con = open_warehouse(args.db)
     try:
         if store:
             rows = work(con, period, rules)
         else:
-            with rolled_back(con):
+            with transaction(con, keep=False):  # a preview: rolled back
                 rows = work(con, period, rules)
     except duckdb.Error as exc:
         fail(f"{args.db}: {str(exc).strip().splitlines()[0]}")
@@ -144,10 +144,10 @@ def _run(args: argparse.Namespace, work: Work, columns: Sequence[str], *,
 
 def _ids(con: Any, statement: str, params: dict[str, Any] | None = None) -> list[str]:
     """Ids listed by a statement of ``sql/cli.sql``."""
-    from hazrisk.rates import _sql
+    from hazrisk.sqlfiles import SqlFolder
 
     return [str(next(iter(r.values())))
-            for r in _sql.query(con, "cli.sql", statement, params)]
+            for r in SqlFolder("hazrisk.rates").query(con, "cli", statement, params)]
 
 
 def _unknown(kind: str, given: str, known: Sequence[str]) -> None:

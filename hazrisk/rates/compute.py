@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -27,12 +25,14 @@ import pyarrow as pa
 
 from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
-from hazrisk.rates import _sql
 from hazrisk.rates.metrics import MetricRegistry, metric_registry
 from hazrisk.rates.period import Period
 from hazrisk.safety.records import purge_cutoff, refuse_purged
+from hazrisk.sqlfiles import SqlFolder, has_relation, registered, transaction
 
 Record = dict[str, Any]
+
+_sql = SqlFolder("hazrisk.rates")
 
 #: Reserved bits of the status / alarm words by protocol version (JT/T 808-2019 tables 24 and
 #: 25; 2013: alarm bits 15-17 and status bit 22 not yet defined). Same values as
@@ -136,22 +136,15 @@ def install(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> None:
     _sql.script(con, "schema.sql")
     _sql.run(con, "compute.sql", "params", param_values(rules))
     table = _metrics_table(metric_registry(rules))
-    con.register("_rates_metrics_in", table)
-    try:
-        con.execute("CREATE OR REPLACE TABLE rates.metrics AS SELECT * FROM _rates_metrics_in")
-    finally:
-        con.unregister("_rates_metrics_in")
+    with registered(con, "_rates_metrics_in", table):
+        _sql.run(con, "compute.sql", "store_metrics")
     weights = pa.table({
         "metric": list(rules.rate_enterprise_weights),
         "weight": [float(rules.rate_enterprise_weights[k]) for k in rules.rate_enterprise_weights],
         "source": [rules.source(f"rate_enterprise_weights.{k}")
                    for k in rules.rate_enterprise_weights]})
-    con.register("_rates_ent_weights_in", weights)
-    try:
-        con.execute("CREATE OR REPLACE TABLE rates.enterprise_weights AS "
-                    "SELECT * FROM _rates_ent_weights_in")
-    finally:
-        con.unregister("_rates_ent_weights_in")
+    with registered(con, "_rates_ent_weights_in", weights):
+        _sql.run(con, "compute.sql", "store_enterprise_weights")
     _sql.script(con, "macros.sql")
     _sql.script(con, "mart.sql")
 
@@ -199,32 +192,6 @@ def _coverage(con: duckdb.DuckDBPyConnection, period: Period,
     }
 
 
-#: Connections inside :func:`rolled_back` (DuckDB 2.0 aborts an open transaction when a
-#: second BEGIN is tried, so an open transaction must be known, not probed).
-_PREVIEWS: set[int] = set()
-
-
-@contextmanager
-def rolled_back(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Run the block in a transaction that is rolled back: a preview writes nothing (the
-    rates, vehicle results and schema changes computed inside vanish at the end)."""
-    con.execute("BEGIN TRANSACTION")
-    _PREVIEWS.add(id(con))
-    try:
-        yield con
-    finally:
-        _PREVIEWS.discard(id(con))
-        con.execute("ROLLBACK")
-
-
-def _transaction(con: duckdb.DuckDBPyConnection) -> bool:
-    """Begin a transaction unless inside :func:`rolled_back`; True when we began it."""
-    if id(con) in _PREVIEWS:
-        return False
-    con.execute("BEGIN TRANSACTION")
-    return True
-
-
 def compute_rates(
     con: duckdb.DuckDBPyConnection,
     period: Period,
@@ -247,8 +214,7 @@ def compute_rates(
                   "rates.provider_rates / mart.provider_rates")
     params = _params(period, rules)
     params["official"] = bool(official)
-    began = _transaction(con)
-    try:
+    with transaction(con):  # joins a caller's preview (transaction(con, keep=False))
         install(con, rules)
         _sql.run(con, "compute.sql", "vehicle_days", params)
         params.update(_coverage(con, period, params))
@@ -261,15 +227,7 @@ def compute_rates(
             _sql.run(con, "compute.sql", name, params)
         for name in ("scores", "store_delete", "store"):
             _sql.run(con, "enterprise.sql", name, params)
-        for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr",
-                    "_rates_ent", "_rates_verdicts"):
-            con.execute(f"DROP TABLE IF EXISTS temp.{tmp}")  # fixed names, not input
-        if began:
-            con.execute("COMMIT")
-    except BaseException:
-        if began:
-            con.execute("ROLLBACK")
-        raise
+        _sql.run(con, "compute.sql", "drop_working_tables")
     return stored_rates(con, period, provider=provider)
 
 
@@ -285,24 +243,20 @@ def is_current(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules) -> 
     """True when ``period`` was computed under the same rules (rates tables exist)."""
     if not has_table(con, "rates", "periods"):  # probed, not tried: a failed statement
         return False                            # would abort an open transaction
-    rows = con.execute(
-        "SELECT rules_sha256 FROM rates.periods WHERE period = $p", {"p": period.label}
-    ).fetchall()
-    return bool(rows) and rows[0][0] == rules_sha256(rules)
+    rows = _sql.query(con, "compute.sql", "period_rules_sha256", {"period": period.label})
+    return bool(rows) and rows[0]["rules_sha256"] == rules_sha256(rules)
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """True when ``schema.table`` exists (a table or a view)."""
-    rows = _sql.query(con, "cli.sql", "has_table", {"schema": schema, "table": table})
-    return bool(rows[0]["present"])
+    return has_relation(con, schema, table)
 
 
 def _stored(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
     """True when results of ``period`` are stored (checked without failing a transaction)."""
     if not has_table(con, "rates", "periods"):
         return False
-    return bool(con.execute("SELECT count(*) FROM rates.periods WHERE period = $p",
-                            {"p": period.label}).fetchall()[0][0])
+    return bool(_sql.query(con, "compute.sql", "period_stored", {"period": period.label})[0]["n"])
 
 
 def ensure_rates(
@@ -342,16 +296,9 @@ def compute_devices(
     steps = ("tickets", "outages", "kpis", "store_delete", "store", "verdicts",
              "store_verdicts_delete", "store_verdicts", "untracked", "store_untracked_delete",
              "store_untracked")
-    began = _transaction(con)
-    try:
+    with transaction(con):
         for name in steps + (("store_official",) if official else ()):
             _sql.run(con, "devices.sql", name, params)
-        if began:
-            con.execute("COMMIT")
-    except BaseException:
-        if began:
-            con.execute("ROLLBACK")
-        raise
     rows = _sql.query(con, "devices.sql", "result", {"period": period.label})
     return [r for r in rows if maker is None or r["maker_id"] == maker]
 
@@ -359,10 +306,4 @@ def compute_devices(
 def ranking(con: duckdb.DuckDBPyConnection, period: Period) -> list[Record]:
     """Ranking rows of the stored ``period`` (composite score, rank, change against the
     previous official period); ``mart.provider_ranking`` holds the official periods' rows."""
-    cur = con.execute(
-        "SELECT * EXCLUDE (official) FROM rates.provider_ranking WHERE period = $p "
-        "ORDER BY rank, provider_id",
-        {"p": period.label},
-    )
-    cols = [d[0] for d in cur.description or []]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return _sql.query(con, "compute.sql", "ranking", {"period": period.label})

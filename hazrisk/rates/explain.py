@@ -19,12 +19,14 @@ from typing import Any
 import duckdb
 
 from hazrisk.config import Rules, load_rules
-from hazrisk.rates import _sql
 from hazrisk.rates.compute import _params, ensure_rates
 from hazrisk.rates.metrics import metric_registry
 from hazrisk.rates.period import Period
+from hazrisk.sqlfiles import SqlFolder
 
 Record = dict[str, Any]
+
+_sql = SqlFolder("hazrisk.rates")
 
 #: Metric -> statement of sql/explain.sql.
 _QUERY: dict[str, str] = {

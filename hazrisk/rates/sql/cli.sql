@@ -1,10 +1,4 @@
--- Look-ups of the `hazrisk rates` / `hazrisk devices` commands (hazrisk/rates/cli.py) and the
--- table probe used inside transactions (a failed statement would abort the transaction).
-
--- name: has_table
-SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND table_name = $table)
-     + (SELECT count(*) FROM duckdb_views() WHERE schema_name = $schema AND view_name = $table)
-     > 0 AS present;
+-- Look-ups of the `hazrisk rates` / `hazrisk devices` commands (hazrisk/rates/cli.py).
 
 -- name: known_providers
 SELECT DISTINCT provider_id FROM (

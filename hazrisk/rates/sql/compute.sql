@@ -555,3 +555,28 @@ SELECT period, party, subject_id, score, pass_mark, reasons, data_coverage,
        len(reasons) = 0 AS passed, len(reasons) = 0 AS admitted,
        CASE WHEN len(reasons) = 0 THEN '合格' ELSE '不合格' END AS verdict
 FROM _rates_verdicts;
+
+-- name: store_metrics
+CREATE OR REPLACE TABLE rates.metrics AS SELECT * FROM _rates_metrics_in;
+
+-- name: store_enterprise_weights
+CREATE OR REPLACE TABLE rates.enterprise_weights AS SELECT * FROM _rates_ent_weights_in;
+
+-- name: drop_working_tables
+DROP TABLE IF EXISTS temp._rates_vd;
+DROP TABLE IF EXISTS temp._rates_entered;
+DROP TABLE IF EXISTS temp._rates_conn;
+DROP TABLE IF EXISTS temp._rates_vr;
+DROP TABLE IF EXISTS temp._rates_pr;
+DROP TABLE IF EXISTS temp._rates_ent;
+DROP TABLE IF EXISTS temp._rates_verdicts;
+
+-- name: period_rules_sha256
+SELECT rules_sha256 FROM rates.periods WHERE period = $period;
+
+-- name: period_stored
+SELECT count(*) AS n FROM rates.periods WHERE period = $period;
+
+-- name: ranking
+SELECT * EXCLUDE (official) FROM rates.provider_ranking WHERE period = $period
+ORDER BY rank, provider_id;

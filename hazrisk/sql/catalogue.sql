@@ -1,0 +1,12 @@
+-- Catalogue probes of hazrisk.sqlfiles (has_relation, has_columns). Queries of DuckDB's
+-- catalogue never fail, so they are safe inside a transaction (a failed statement would
+-- abort it).
+
+-- name: has_relation
+SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND table_name = $name)
+     + (SELECT count(*) FROM duckdb_views() WHERE schema_name = $schema AND view_name = $name)
+     > 0 AS present;
+
+-- name: column_count
+SELECT count(DISTINCT column_name) AS n FROM duckdb_columns()
+WHERE schema_name = $schema AND table_name = $name AND list_contains($columns, column_name);
