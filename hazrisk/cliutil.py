@@ -156,10 +156,9 @@ def is_published_snapshot(path: Path) -> bool:
     except duckdb.Error:
         return False
     try:
-        rows = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' "
-            "AND table_name = '_published'").fetchall()
-        return bool(rows and rows[0][0])
+        from hazrisk.sqlfiles import has_relation
+
+        return has_relation(con, "mart", "_published")
     finally:
         con.close()
 

@@ -106,6 +106,12 @@ class SqlFolder:
     def __repr__(self) -> str:
         return f"SqlFolder({self.package!r}, {self.folder!r})"
 
+    def names(self) -> list[str]:
+        """The ``.sql`` files of the folder (names without ``.sql``), sorted."""
+        base = resources.files(self.package).joinpath(*self.folder.split("/"))
+        return sorted(e.name.removesuffix(".sql") for e in base.iterdir()
+                      if e.name.endswith(".sql"))
+
     def text(self, name: str) -> str:
         """The whole text of ``<name>.sql``."""
         return _text(self.package, self.folder, name.removesuffix(".sql"))
@@ -243,6 +249,14 @@ def has_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str,
     found = SQL.query(con, "catalogue", "column_count",
                       {"schema": schema, "name": table, "columns": list(columns)})
     return int(found[0]["n"]) == len(set(columns))
+
+
+def set_timezone(con: duckdb.DuckDBPyConnection) -> None:
+    """Set the session zone to Beijing time, the one zone of conf ``[period] timezone``
+    (:data:`hazrisk.localtime.TIMEZONE`): days and ``CAST(t AS DATE)`` are Beijing days."""
+    from hazrisk.localtime import TIMEZONE
+
+    SQL.run(con, "catalogue", "set_timezone", {"timezone": TIMEZONE})
 
 
 #: The package-wide statements (``hazrisk/sql/catalogue.sql``: catalogue probes).

@@ -36,6 +36,7 @@ from hazrisk.safety.tables import (
     next_month,
     write_vehicle_months,
 )
+from hazrisk.sqlfiles import SqlFolder, registered, transaction
 from hazrisk.store.registry_import import (
     Col,
     FileSpec,
@@ -44,6 +45,8 @@ from hazrisk.store.registry_import import (
     iter_csv_text,
     validate_rows,
 )
+
+_sql = SqlFolder("hazrisk.history")
 
 _INT = ("days_registered", "days_online", "positions", "positions_qualified", "drift_points",
         "n_speeding", "n_fatigue", "n_night_ban", "n_off_route", "n_offline_displacement",
@@ -160,8 +163,7 @@ def check_rows(path: str, good: list[dict[str, Any]]) -> tuple[list[dict[str, An
 
 
 def _already(con: duckdb.DuckDBPyConnection, sha: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM safety.history_imports WHERE file_sha256 = $s",
-                            {"s": sha}).fetchall()[0][0])
+    return bool(_sql.run(con, "archive", "already_imported", {"sha256": sha}).fetchall()[0][0])
 
 
 def import_history_file(con: duckdb.DuckDBPyConnection, path: Path, *,
@@ -194,8 +196,7 @@ def import_history_file(con: duckdb.DuckDBPyConnection, path: Path, *,
         fr.warnings.append(f"{path}: column(s) {extra} not in the README contract: ignored")
     now = datetime.now(UTC)
     span: list[date] = []
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         seen: dict[tuple[str, date], int] = {}
         for chunk in _chunks(records, chunk_rows):
             fr.rows_read += len(chunk)
@@ -205,31 +206,23 @@ def import_history_file(con: duckdb.DuckDBPyConnection, path: Path, *,
                 months = [r["month"] for r in good]
                 span = [min([*span, *months]), max([*span, *months])]
         for p in fr.problems:
-            con.execute("INSERT INTO quarantine.history_rejects VALUES ($sha, $file, $row, $col, "
-                        "$reason, $raw, $now)",
-                        {"sha": fr.sha256, "file": path.name, "row": p.row, "col": p.column,
-                         "reason": p.error, "now": now,
-                         "raw": json.dumps(p.row_data, ensure_ascii=False, default=str)})
+            _sql.run(con, "archive", "insert_reject",
+                     {"sha256": fr.sha256, "file": path.name, "row": p.row, "col": p.column,
+                      "reason": p.error, "now": now,
+                      "raw": json.dumps(p.row_data, ensure_ascii=False, default=str)})
         fr.rows_rejected = len({p.row for p in fr.problems})
-        con.execute("INSERT INTO safety.history_imports VALUES ($sha, $file, $path, $enc, $read, "
-                    "$ok, $bad, $now, $v)",
-                    {"sha": fr.sha256, "file": path.name, "path": str(path.resolve()),
-                     "enc": fr.encoding, "read": fr.rows_read, "ok": fr.rows_loaded,
-                     "bad": fr.rows_rejected, "now": now, "v": __version__})
+        _sql.run(con, "archive", "insert_import",
+                 {"sha256": fr.sha256, "file": path.name, "path": str(path.resolve()),
+                  "encoding": fr.encoding, "read": fr.rows_read, "ok": fr.rows_loaded,
+                  "bad": fr.rows_rejected, "now": now, "version": __version__})
         if span:
             fr.months = (f"{span[0]:%Y-%m}", f"{span[1]:%Y-%m}")
             write_vehicle_months(con, span[0], next_month(span[1]), now, detected=False)
         create_mart_views(con)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     fr.problems.sort(key=lambda p: p.row)
     fr.status = "imported"
-    fr.archive_rows_used = int(con.execute(
-        "SELECT count(*) FROM safety.vehicle_months v "
-        "JOIN safety.vehicle_month_archive_latest a USING (vehicle_id, month) "
-        "WHERE v.source = 'archive' AND a.file_sha256 = $s", {"s": fr.sha256}).fetchall()[0][0])
+    fr.archive_rows_used = int(_sql.run(con, "archive", "archive_rows_used",
+                                        {"sha256": fr.sha256}).fetchall()[0][0])
     fr.overlap = differences(con, fr.sha256)
     return fr
 
@@ -274,23 +267,15 @@ def _validate_chunk(fr: HistoryFileReport, path: str, chunk: list[tuple[int, dic
 def _stage(con: duckdb.DuckDBPyConnection, fr: HistoryFileReport, path: Path,
            good: list[dict[str, Any]], now: datetime) -> None:
     frame = pd.DataFrame(good, columns=["source_row", *COLUMNS])
-    con.register("_history_staged", frame)
-    try:
-        cols = ", ".join(COLUMNS)
-        con.execute(
-            f"INSERT INTO safety.vehicle_month_archive (file_sha256, source_file, row_no, "
-            f"imported_at, {cols}) SELECT $sha, $file, source_row, $now, {cols} "
-            f"FROM _history_staged",
-            {"sha": fr.sha256, "file": path.name, "now": now})
-    finally:
-        con.unregister("_history_staged")
+    with registered(con, "_history_staged", frame):
+        _sql.run(con, "archive", "stage_rows", {"sha256": fr.sha256, "file": path.name,
+                                                "now": now})
 
 
 def differences(con: duckdb.DuckDBPyConnection, sha256: str) -> dict[str, Any]:
     """Vehicle-months of one archive file that detection also covers, and per measure the
     detected and archived totals, their difference and the mean absolute difference."""
-    d = con.execute("SELECT * FROM safety.vehicle_month_differences WHERE file_sha256 = $s",
-                    {"s": sha256}).df()
+    d = _sql.run(con, "archive", "differences", {"sha256": sha256}).df()
     out: dict[str, Any] = {"vehicle_months": len(d), "measures": {}}
     for m in COMPARED:
         both = d[[f"{m}_detected", f"{m}_archive"]].dropna()

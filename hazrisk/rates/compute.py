@@ -29,6 +29,7 @@ from hazrisk.rates.metrics import MetricRegistry, metric_registry
 from hazrisk.rates.period import Period
 from hazrisk.safety.records import purge_cutoff, refuse_purged
 from hazrisk.sqlfiles import SqlFolder, has_relation, registered, transaction
+from hazrisk.store.mart_docs import apply_comments
 
 Record = dict[str, Any]
 
@@ -147,6 +148,7 @@ def install(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> None:
         _sql.run(con, "compute.sql", "store_enterprise_weights")
     _sql.script(con, "macros.sql")
     _sql.script(con, "mart.sql")
+    apply_comments(con)  # the replaced mart views' meanings, from the one catalogue
 
 
 def _params(period: Period, rules: Rules) -> dict[str, Any]:

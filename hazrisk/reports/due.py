@@ -44,11 +44,10 @@ def _model_rows(con: Any, year: int) -> int:
 
     if not (has_table(con, "premium_factors") and has_table(con, "model_cards")):
         return 0
-    cols = {r[0] for r in con.execute("DESCRIBE mart.premium_factors").fetchall()}
-    if "year" in cols:
-        return int(con.execute("SELECT count(*) FROM mart.premium_factors WHERE year = $y",
-                               {"y": year}).fetchall()[0][0])
-    return int(con.execute("SELECT count(*) FROM mart.premium_factors").fetchall()[0][0])
+    from hazrisk.sqlfiles import SqlFolder
+
+    rows = SqlFolder("hazrisk.reports").execute(con, "model_rows", {"year": year}).fetchall()
+    return int(rows[0][0])
 
 
 def run_due(schedule: Schedule, as_of: date, *, snapshot: Path | None = None,

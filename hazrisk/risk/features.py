@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import resources
 from typing import Literal
 
 import duckdb
@@ -28,6 +26,10 @@ import numpy as np
 import pandas as pd
 
 from hazrisk.simulate.insurance import hazmat_major_class
+from hazrisk.sqlfiles import SqlFolder, has_columns, has_relation
+
+_sql = SqlFolder("hazrisk.risk")
+read_sql = _sql.text
 
 Group = Literal["key", "target", "tariff", "exposure", "behaviour", "management", "data_quality",
                 "experience"]
@@ -113,30 +115,6 @@ class FeatureError(ValueError):
     """The warehouse lacks what the features need; the message says what to run."""
 
 
-@cache
-def read_sql(name: str) -> str:
-    """Text of ``hazrisk/risk/sql/<name>.sql``."""
-    return resources.files("hazrisk.risk").joinpath("sql", f"{name}.sql").read_text("utf-8")
-
-
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s AND table_name = $n",
-        {"s": schema, "n": name}).fetchall()
-    views = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE schema_name = $s AND view_name = $n",
-        {"s": schema, "n": name}).fetchall()
-    return bool(rows[0][0] or views[0][0])
-
-
-def has_report_date(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether ``core.claims`` carries ``report_date`` (older warehouses do not)."""
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'core' "
-        "AND table_name = 'claims' AND column_name = 'report_date'").fetchall()
-    return bool(rows[0][0])
-
-
 def require_inputs(con: duckdb.DuckDBPyConnection) -> None:
     """Raise :class:`FeatureError` when an input relation is missing; create the temporary
     ``risk_claims`` view the SQL reads."""
@@ -145,15 +123,18 @@ def require_inputs(con: duckdb.DuckDBPyConnection) -> None:
         ("core", "claims", "hazrisk registry import (insurance/claims.csv)"),
         ("safety", "vehicle_months", "hazrisk detect, or hazrisk history import"),
     ):
-        if not relation_exists(con, schema, name):
+        if not has_relation(con, schema, name):
             raise FeatureError(f"the warehouse has no {schema}.{name}; run {how} first")
-    con.execute(read_sql("claims_view" if has_report_date(con) else "claims_view_no_report"))
+    if not has_columns(con, "core", "claims", ["report_date"]):  # schema 060 not yet applied
+        raise FeatureError("core.claims has no report_date: open the warehouse once with a "
+                           "writing command (e.g. hazrisk model fit) to migrate it")
+    _sql.execute(con, "claims_view")
 
 
 def latest_report_date(con: duckdb.DuckDBPyConnection) -> date | None:
     """Latest report (or loss) date in ``core.claims``: the default as-at date."""
     require_inputs(con)
-    row = con.execute("SELECT max(coalesce(report_date, loss_date)) FROM risk_claims").fetchone()
+    row = _sql.execute(con, "latest_report_date").fetchone()
     return row[0] if row else None
 
 
@@ -249,8 +230,8 @@ def _major(value: object) -> float:
 def _add_provider_quality(con: duckdb.DuckDBPyConnection, out: pd.DataFrame) -> pd.DataFrame:
     out["provider_completeness"] = np.nan
     out["provider_qualification"] = np.nan
-    if not (relation_exists(con, "rates", "provider_rates")
-            and relation_exists(con, "rates", "periods")):
+    if not (has_relation(con, "rates", "provider_rates")
+            and has_relation(con, "rates", "periods")):
         return out
     for year in sorted(out["year"].unique()):
         q = con.execute(read_sql("provider_quality"), {"until": date(int(year), 12, 31)}).df()

@@ -11,6 +11,8 @@ reports) is spread over the policy's months in proportion to days; yearly totals
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -18,6 +20,7 @@ import pandas as pd
 from hazrisk.risk.features import read_sql
 from hazrisk.safety.tables import ensure_schema
 from hazrisk.simulate.insurance import InsuranceResult
+from hazrisk.sqlfiles import registered
 
 
 def _split(total: np.ndarray, cum_share_prev: np.ndarray, cum_share: np.ndarray) -> np.ndarray:
@@ -113,7 +116,6 @@ def load_book(con: duckdb.DuckDBPyConnection, res: InsuranceResult, *, random_st
     rng = np.random.default_rng(random_state + 1)
     if res.enterprises is None or res.vehicles is None:
         raise ValueError("load_book needs a book from make_insurance_book (enterprises, vehicles)")
-    con.execute("ALTER TABLE core.claims ADD COLUMN IF NOT EXISTS report_date DATE")
     ensure_schema(con)
     ent = res.enterprises.assign(import_id=0, source_row=np.arange(len(res.enterprises)) + 2)
     veh = res.vehicles.assign(import_id=0, source_row=np.arange(len(res.vehicles)) + 2)
@@ -126,10 +128,7 @@ def load_book(con: duckdb.DuckDBPyConnection, res: InsuranceResult, *, random_st
     vm = vehicle_months(res, random_state=random_state)
     frames = {"_risk_ent": ent, "_risk_veh": veh, "_risk_pol": pol, "_risk_clm": clm,
               "_risk_vm": vm}
-    for name, df in frames.items():
-        con.register(name, df)
-    try:
+    with ExitStack() as stack:
+        for name, df in frames.items():
+            stack.enter_context(registered(con, name, df))
         con.execute(read_sql("load_book"))
-    finally:
-        for name in frames:
-            con.unregister(name)

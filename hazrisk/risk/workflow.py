@@ -23,6 +23,10 @@ from hazrisk.risk import modelcard, persist, validation
 from hazrisk.risk.features import policy_features, read_sql
 from hazrisk.risk.models import RiskModel, Settings, experience_factors, fit_models, relativities
 from hazrisk.risk.premium import Bounds, premium_factors
+from hazrisk.sqlfiles import SqlFolder, registered, transaction
+from hazrisk.store.mart_docs import apply_comments
+
+_sql = SqlFolder("hazrisk.risk")
 
 
 @dataclass
@@ -90,11 +94,6 @@ def fit_and_validate(con: duckdb.DuckDBPyConnection, train_years: list[int], tes
     n_train = float(frame.loc[frame["split"] == "train", "n_claims"].sum())
     if n_train < s.full_credibility_claims:
         caveats.insert(0, small_book_caveat(n_train, s.full_credibility_claims))
-    from hazrisk.risk.features import has_report_date
-
-    if not has_report_date(con):
-        caveats.append("core.claims has no report_date: claims count as reported on their "
-                       "loss date, so immature years are not developed.")
     card = modelcard.build_card(name=name, model=model, fp=modelcard.fingerprint(con), frame=frame,
                                 relativities=rel, comparison=comp, deciles=dec, caveats=caveats)
     return FitResult(model, frame, rel, comp, dec, dl, card)
@@ -162,18 +161,6 @@ def price_year(con: duckdb.DuckDBPyConnection, model: RiskModel, year: int, boun
     return ent, veh, pred
 
 
-def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
-    """Run the statements of ``sql/<name>.sql`` one by one, binding the parameters each uses
-    (DuckDB binds parameters only in the last statement of a script)."""
-    import re
-
-    for stmt in read_sql(name).split(";\n"):
-        body = "\n".join(ln for ln in stmt.splitlines() if not ln.lstrip().startswith("--")).strip()
-        if body:
-            used = set(re.findall(r"\$(\w+)", body))
-            con.execute(body, {k: v for k, v in params.items() if k in used})
-
-
 def store_pricing(con: duckdb.DuckDBPyConnection, ent: pd.DataFrame, veh: pd.DataFrame,
                   pred: pd.DataFrame, *, name: str) -> None:
     """Replace this model's rows for the year in ``risk.*`` and (re)create the mart views."""
@@ -185,28 +172,21 @@ def store_pricing(con: duckdb.DuckDBPyConnection, ent: pd.DataFrame, veh: pd.Dat
     fac = pd.concat([ent.assign(level="enterprise", vehicle_id=None)[["level", *cols]],
                      veh.assign(level="vehicle")[["level", *cols]]], ignore_index=True)
     fac = fac.assign(model=name, computed_at=now)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        run_script(con, "delete_pricing", {"model": name, "year": year})
-        con.register("_risk_fac", fac)
-        con.register("_risk_pred", pred.assign(computed_at=now))
-        con.execute(read_sql("insert_pricing"))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for v in ("_risk_fac", "_risk_pred"):
-            con.unregister(v)
+    with transaction(con), registered(con, "_risk_fac", fac), \
+            registered(con, "_risk_pred", pred.assign(computed_at=now)):
+        _sql.script(con, "delete_pricing", {"model": name, "year": year})
+        _sql.script(con, "insert_pricing")
     con.execute(read_sql("mart"))
+    apply_comments(con)  # the mart views' meanings, from the one catalogue
 
 
 def store_card(con: duckdb.DuckDBPyConnection, card: dict[str, Any]) -> None:
     con.execute(read_sql("schema"))
-    run_script(con, "insert_card", {
+    _sql.script(con, "insert_card", {
         "model": card["name"], "fitted_at": card["fitted_at"],
         "train_years": ",".join(map(str, card["data_window"]["train_years"])),
         "test_year": card["data_window"]["test_year"], "as_at": card["data_window"]["as_at"],
         "fingerprint": card["fingerprint"]["sha256"], "version": __version__,
         "card_json": json.dumps(card, ensure_ascii=False), "card_md": modelcard.markdown(card)})
     con.execute(read_sql("mart"))
+    apply_comments(con)  # the mart views' meanings, from the one catalogue

@@ -34,7 +34,9 @@ from hazrisk.cliutil import (
     to_json,
     usage,
 )
-from hazrisk.safety.sqlfiles import read_sql
+from hazrisk.sqlfiles import SqlFolder
+
+read_sql = SqlFolder("hazrisk.safety").text
 
 _MIN_DAY_SHARE = 0.01  # of the median day's positions
 

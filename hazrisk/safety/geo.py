@@ -17,7 +17,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from hazrisk.safety.sqlfiles import read_sql
+from hazrisk.sqlfiles import SqlFolder
+
+read_sql = SqlFolder("hazrisk.safety").text
 
 METRIC_CRS = "EPSG:4549"
 _BAND_M = 1.0  # half-width of the band around a route buffer's edge judged exactly

@@ -34,9 +34,11 @@ from hazrisk.safety.geo import FenceSet, RoadIndex
 from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams, rule_info
 from hazrisk.safety.records import refuse_purged
-from hazrisk.safety.sqlfiles import read_sql
 from hazrisk.safety.tables import ensure_schema, write_results
 from hazrisk.safety.track import Pairs, Track, pairs
+from hazrisk.sqlfiles import SqlFolder
+
+read_sql = SqlFolder("hazrisk.safety").text
 
 CONTEXT_BEFORE = timedelta(hours=26)
 CONTEXT_AFTER = timedelta(hours=24)

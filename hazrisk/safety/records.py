@@ -21,8 +21,10 @@ from typing import Any
 import duckdb
 
 from hazrisk.cliutil import EXIT_FAILED, CliError
-from hazrisk.localtime import BEIJING
-from hazrisk.safety.sqlfiles import read_sql
+from hazrisk.localtime import BEIJING, TIMEZONE
+from hazrisk.sqlfiles import SqlFolder
+
+_sql = SqlFolder("hazrisk.safety")
 
 #: The retained table whose trimming makes a range un-recomputable (positions feed every
 #: detector and rate; the other dynamic tables are trimmed with the same cutoff).
@@ -43,7 +45,7 @@ class PurgedRangeError(CliError, ValueError):
 
 def ensure_holds(con: duckdb.DuckDBPyConnection) -> None:
     """Create ``safety.legal_holds`` and its views if missing (idempotent)."""
-    con.execute(read_sql("holds"))
+    _sql.script(con, "holds")
 
 
 def _midnight(d: date) -> datetime:
@@ -63,21 +65,19 @@ def set_hold(con: duckdb.DuckDBPyConnection, *, start: date, end: date, reason: 
         raise HoldError("a hold needs a reason (e.g. the accident reference)")
     ensure_holds(con)
     if vehicle is not None:
-        known = con.execute("SELECT count(*) FROM core.vehicles WHERE vehicle_id = $v",
-                            {"v": vehicle}).fetchall()[0][0]
+        known = _sql.run(con, "legal_holds", "vehicle_known",
+                         {"vehicle": vehicle}).fetchall()[0][0]
         what = f"vehicle {vehicle}"
     else:
-        known = con.execute("SELECT count(*) FROM core.enterprises WHERE enterprise_id = $e",
-                            {"e": enterprise}).fetchall()[0][0]
+        known = _sql.run(con, "legal_holds", "enterprise_known",
+                         {"enterprise": enterprise}).fetchall()[0][0]
         what = f"enterprise {enterprise}"
     if not known:
         raise HoldError(f"{what} is not in the registry")
-    rows = con.execute(
-        "INSERT INTO safety.legal_holds (vehicle_id, enterprise_id, start_time, end_time, "
-        "reason, set_by, set_at) VALUES ($v, $e, $s, $t, $r, $b, $now) RETURNING hold_id",
-        {"v": vehicle, "e": enterprise, "s": _midnight(start),
-         "t": _midnight(end + timedelta(days=1)), "r": reason.strip(), "b": by,
-         "now": datetime.now(UTC)}).fetchall()
+    rows = _sql.run(con, "legal_holds", "insert_hold", {
+        "vehicle": vehicle, "enterprise": enterprise, "start": _midnight(start),
+        "end": _midnight(end + timedelta(days=1)), "reason": reason.strip(), "by": by,
+        "now": datetime.now(UTC)}).fetchall()
     return int(rows[0][0])
 
 
@@ -85,39 +85,29 @@ def release_hold(con: duckdb.DuckDBPyConnection, hold_id: int, *, reason: str,
                  by: str | None = None) -> None:
     """Release an active hold (the row stays, with who released it, when and why)."""
     ensure_holds(con)
-    rows = con.execute("SELECT released_at FROM safety.legal_holds WHERE hold_id = $h",
-                       {"h": hold_id}).fetchall()
+    rows = _sql.run(con, "legal_holds", "hold_released_at", {"hold": hold_id}).fetchall()
     if not rows:
         raise HoldError(f"no hold {hold_id}")
     if rows[0][0] is not None:
         raise HoldError(f"hold {hold_id} was already released at {rows[0][0]:%Y-%m-%d %H:%M}")
     if not reason or not reason.strip():
         raise HoldError("a release needs a reason (e.g. the investigation's closing reference)")
-    con.execute("UPDATE safety.legal_holds SET released_at = $now, released_by = $b, "
-                "release_reason = $r WHERE hold_id = $h",
-                {"now": datetime.now(UTC), "b": by, "r": reason.strip(), "h": hold_id})
+    _sql.run(con, "legal_holds", "release_hold",
+             {"now": datetime.now(UTC), "by": by, "reason": reason.strip(), "hold": hold_id})
 
 
 def list_holds(con: duckdb.DuckDBPyConnection, *, active_only: bool = False
                ) -> list[dict[str, Any]]:
     """The holds (newest first); ``first_day``/``last_day`` are the Beijing days held."""
     ensure_holds(con)
-    cur = con.execute(
-        "SELECT hold_id, vehicle_id, enterprise_id, "
-        "CAST(timezone('Asia/Shanghai', start_time) AS DATE) AS first_day, "
-        "CAST(timezone('Asia/Shanghai', end_time) AS DATE) - 1 AS last_day, reason, set_by, "
-        "set_at, released_at, released_by, release_reason, released_at IS NULL AS active "
-        "FROM safety.legal_holds WHERE NOT $a OR released_at IS NULL ORDER BY hold_id DESC",
-        {"a": active_only})
-    cols = [d[0] for d in cur.description or []]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return _sql.query(con, "legal_holds", "list_holds",
+                      {"active_only": active_only, "timezone": TIMEZONE})
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     schema, name = table.split(".")
-    return {c for (c,) in con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = $s AND table_name = $t", {"s": schema, "t": name}).fetchall()}
+    return {c for (c,) in _sql.run(con, "legal_holds", "columns",
+                                   {"schema": schema, "table": name}).fetchall()}
 
 
 def held_predicate(con: duckdb.DuckDBPyConnection, table: str, time_sql: str) -> str | None:
@@ -131,8 +121,7 @@ def held_predicate(con: duckdb.DuckDBPyConnection, table: str, time_sql: str) ->
     """
     if "released_at" not in _columns(con, "safety.legal_holds"):  # no holds table (yet)
         return None
-    active = con.execute(
-        "SELECT count(*) FROM safety.legal_holds WHERE released_at IS NULL").fetchall()
+    active = _sql.run(con, "legal_holds", "active_holds").fetchall()
     if not active[0][0]:
         return None
     cols = _columns(con, table)
@@ -172,10 +161,7 @@ def purge_cutoff(con: duckdb.DuckDBPyConnection) -> Purge | None:
     """The newest cutoff at which ``hazrisk retain`` deleted positions, or ``None``."""
     if "cutoff" not in _columns(con, "meta.retention_runs"):
         return None
-    rows = con.execute(
-        "SELECT cutoff, as_of, run_at FROM meta.retention_runs "
-        "WHERE NOT dry_run AND table_name = $t AND rows_deleted > 0 "
-        "ORDER BY cutoff DESC LIMIT 1", {"t": POSITIONS_TABLE}).fetchall()
+    rows = _sql.run(con, "legal_holds", "latest_purge", {"table": POSITIONS_TABLE}).fetchall()
     if not rows:
         return None
     return Purge(rows[0][0], rows[0][1], rows[0][2])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -13,7 +12,11 @@ import pandas as pd
 
 from hazrisk import __version__
 from hazrisk.safety.params import SafetyParams
-from hazrisk.safety.sqlfiles import read_sql
+from hazrisk.sqlfiles import SqlFolder, registered, transaction
+from hazrisk.store.mart_docs import apply_comments
+
+_sql = SqlFolder("hazrisk.safety")
+read_sql = _sql.text
 
 STAGE_VIOLATIONS = "safety_stage_violations"
 STAGE_TRACKS = "safety_stage_tracks"
@@ -31,6 +34,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def create_mart_views(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create ``mart.violations``, ``mart.enterprise_safety`` and friends."""
     con.execute(read_sql("mart"))
+    apply_comments(con)  # the replaced mart views' meanings, from the one catalogue
 
 
 def month_floor(d: date) -> date:
@@ -53,14 +57,10 @@ def write_vehicle_months(con: duckdb.DuckDBPyConnection, m0: date, m1: date, now
     con.execute(read_sql("months_with_positions"), {"m0": m0, "m1": m1})
     params = {"m0": m0, "m1": m1}
     if detected:
-        # only months the warehouse has positions for: a detect run over days whose positions
-        # are gone (retention) must not overwrite the long-lived history with empty months
-        con.execute("DELETE FROM safety.vehicle_months WHERE month IN (SELECT month FROM "
-                    "safety_months_with_positions)")
+        _sql.run(con, "replace", "delete_vehicle_months_with_positions")
         con.execute(read_sql("vehicle_months"), {**params, "now": now})
     else:
-        con.execute("DELETE FROM safety.vehicle_months WHERE month >= $m0 AND month < $m1 "
-                    "AND source = 'archive'", params)
+        _sql.run(con, "replace", "delete_archive_months", params)
     con.execute(read_sql("vehicle_months_archive"), {**params, "now": now})
 
 
@@ -72,8 +72,8 @@ class WriteCounts:
     vehicle_months: int = 0
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> int:
-    rows = con.execute(sql, params).fetchall()
+def _count(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, object]) -> int:
+    rows = _sql.run(con, "replace", statement, params).fetchall()
     return int(rows[0][0]) if rows else 0
 
 
@@ -90,61 +90,39 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
             ("provider_id", object), ("online", bool), ("km", float), ("driving_s", float),
             ("night_km", float), ("night_s", float), ("fatigue_s", float),
             ("covered_s", float), ("drift_points", "int64"), ("road_unknown_fixes", "int64"))})
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register(STAGE_VIOLATIONS, stage)
-        con.register(STAGE_TRACKS, days)
-        con.execute("DELETE FROM safety.violations WHERE start_time >= $t0 AND start_time < $t1",
-                    {"t0": t0, "t1": t1})
+    with transaction(con), registered(con, STAGE_VIOLATIONS, stage), \
+            registered(con, STAGE_TRACKS, days):
+        _sql.run(con, "replace", "delete_violations", {"t0": t0, "t1": t1})
         con.execute(read_sql("insert_violations"), {"now": now, "version": __version__})
         con.execute(read_sql("handling"), {
             "t0": t0, "t1": t1, "window_s": p.reminder_window_s,
             "repeat_window_s": p.repeat_window_s, "log_tolerance_s": p.log_tolerance_s})
         con.execute(read_sql("drivers"), {"t0": t0, "t1": t1})
-        con.execute("DELETE FROM safety.tampering WHERE day >= $d0 AND day < $d1",
-                    {"d0": start, "d1": end})
+        _sql.run(con, "replace", "delete_tampering", {"d0": start, "d1": end})
         con.execute(read_sql("tampering"), {"t0": t0, "t1": t1, "moving_kmh": p.moving_kmh,
                                             "pulls_min": p.power_pulls_min})
-        con.execute("DELETE FROM safety.vehicle_days WHERE day >= $d0 AND day < $d1",
-                    {"d0": start, "d1": end})
+        _sql.run(con, "replace", "delete_vehicle_days", {"d0": start, "d1": end})
         con.execute(read_sql("vehicle_days"), {"d0": start, "d1": end, "t0": t0, "t1": t1,
                                                "now": now})
-        con.execute("DELETE FROM safety.enterprise_months WHERE month_start >= $m0 "
-                    "AND month_start < $m1", {"m0": m0, "m1": m1})
-        con.execute("DELETE FROM safety.enterprise_month_rules WHERE period >= $p0 "
-                    "AND period < $p1", {"p0": m0.strftime("%Y-%m"), "p1": m1.strftime("%Y-%m")})
+        _sql.run(con, "replace", "delete_enterprise_months", {"m0": m0, "m1": m1})
+        _sql.run(con, "replace", "delete_enterprise_month_rules",
+                 {"p0": m0.strftime("%Y-%m"), "p1": m1.strftime("%Y-%m")})
         con.execute(read_sql("enterprise_months"), {"m0": m0, "m1": m1, "now": now})
         con.execute(read_sql("enterprise_month_rules"), {"m0": m0, "m1": m1})
         write_vehicle_months(con, m0, m1, now, detected=True)
-        n_viol = _count(con, "SELECT count(*) FROM safety_stage_violations", {})
-        con.execute(
-            "INSERT INTO safety.runs VALUES ($now, $d0, $d1, $veh, $pos, $n, $dur, $pj, $v)",
-            {"now": now, "d0": start, "d1": end, "n": n_viol, "veh": vehicles, "pos": positions,
-             "dur": time.perf_counter() - report_start,
-             "pj": json.dumps({g: p.rule_params(g) for g in (
-                 "speeding", "fatigue", "night_ban", "route", "offline", "terminal")},
-                 sort_keys=True),
-             "v": __version__})
+        n_viol = _count(con, "count_staged_violations", {})
+        _sql.run(con, "replace", "insert_run", {
+            "now": now, "d0": start, "d1": end, "n": n_viol, "veh": vehicles, "pos": positions,
+            "dur": time.perf_counter() - report_start,
+            "pj": json.dumps({g: p.rule_params(g) for g in (
+                "speeding", "fatigue", "night_ban", "route", "offline", "terminal")},
+                sort_keys=True),
+            "v": __version__})
         create_mart_views(con)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in (STAGE_VIOLATIONS, STAGE_TRACKS):
-            with contextlib.suppress(duckdb.Error):
-                con.unregister(name)
-    rows = con.execute(
-        "SELECT rule_id, count(*) FROM safety.violations WHERE start_time >= $t0 "
-        "AND start_time < $t1 GROUP BY rule_id ORDER BY rule_id", {"t0": t0, "t1": t1}).fetchall()
+    rows = _sql.run(con, "replace", "violations_by_rule", {"t0": t0, "t1": t1}).fetchall()
     return WriteCounts(
         violations={str(r): int(n) for r, n in rows},
-        vehicle_days=_count(con, "SELECT count(*) FROM safety.vehicle_days WHERE day >= $d0 "
-                                 "AND day < $d1", {"d0": start, "d1": end}),
-        enterprise_months=_count(con, "SELECT count(*) FROM safety.enterprise_months WHERE "
-                                      "month_start >= $m0 AND month_start < $m1",
-                                 {"m0": m0, "m1": m1}),
-        vehicle_months=_count(con, "SELECT count(*) FROM safety.vehicle_months WHERE "
-                                   "month >= $m0 AND month < $m1 AND source = 'detected'",
-                              {"m0": m0, "m1": m1}),
+        vehicle_days=_count(con, "count_vehicle_days", {"d0": start, "d1": end}),
+        enterprise_months=_count(con, "count_enterprise_months", {"m0": m0, "m1": m1}),
+        vehicle_months=_count(con, "count_detected_vehicle_months", {"m0": m0, "m1": m1}),
     )

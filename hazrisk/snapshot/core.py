@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,9 @@ import duckdb
 import pandas as pd
 
 from hazrisk.rates.period import Period, PeriodError
+from hazrisk.sqlfiles import SqlFolder, set_timezone
+
+_sql = SqlFolder("hazrisk.snapshot")
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -39,12 +40,6 @@ class SnapshotError(RuntimeError):
     """The file is missing, not a DuckDB file, or not a published snapshot."""
 
 
-@cache
-def read_sql(name: str) -> str:
-    """Text of ``hazrisk/snapshot/sql/<name>.sql``."""
-    return resources.files("hazrisk.snapshot").joinpath("sql", f"{name}.sql").read_text("utf-8")
-
-
 def open_snapshot(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     """A connection reading the snapshot at ``path`` (read-only; see the module docstring).
 
@@ -58,17 +53,17 @@ def open_snapshot(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
         raise SnapshotError(f"{p}: no published snapshot (run `hazrisk publish`)")
     con = duckdb.connect()
     try:
-        con.execute("SET TimeZone = 'Asia/Shanghai'")
+        set_timezone(con)
         try:
-            con.execute("ATTACH $p AS snap (READ_ONLY)", {"p": str(p)})
+            _sql.run(con, "catalogue", "attach", {"path": str(p)})
         except duckdb.Error as exc:
             raise SnapshotError(f"{p}: cannot open as DuckDB ({exc})") from exc
-        names = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap' "
-            "AND schema_name = 'mart' ORDER BY table_name").fetchall()]
+        names = [r[0] for r in _sql.run(con, "catalogue", "published_tables").fetchall()]
         if "_published" not in names:
             raise SnapshotError(f"{p}: not a published snapshot (no mart._published); "
                                 "give the file `hazrisk publish --out` wrote")
+        # DDL over identifiers (validated names of the snapshot's own catalogue), the one
+        # place SQL text is composed: identifiers cannot be bound as parameters
         for schema in ("mart", "safety", "core"):
             con.execute(f"CREATE SCHEMA {schema}")
         for name in names:
@@ -77,9 +72,7 @@ def open_snapshot(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
         for (schema, view), table in _ALIASES.items():
             if table in names:
                 con.execute(f"CREATE VIEW {schema}.{view} AS SELECT * FROM snap.mart.{table}")
-        from hazrisk.safety.sqlfiles import read_sql as safety_sql
-
-        con.execute(safety_sql("macros"))
+        SqlFolder("hazrisk.safety").script(con, "macros")
     except BaseException:
         con.close()
         raise
@@ -97,8 +90,7 @@ def fingerprint(path: str | os.PathLike[str]) -> str:
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """True when the snapshot publishes ``mart.<name>`` (e.g. ``premium_factors``)."""
-    rows = con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = 'memory' "
-                       "AND schema_name = 'mart' AND view_name = $n", {"n": name}).fetchall()
+    rows = _sql.run(con, "catalogue", "has_table", {"name": name}).fetchall()
     return bool(rows[0][0])
 
 
@@ -106,8 +98,7 @@ def info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """When and from what the snapshot was published, and its tables with row counts."""
     import json
 
-    at, src, tables = con.execute(
-        "SELECT published_at, source_db, tables_json FROM mart._published").fetchall()[0]
+    at, src, tables = _sql.run(con, "catalogue", "info").fetchall()[0]
     return {"published_at": at, "source_db": src, "tables": json.loads(tables)}
 
 
@@ -148,7 +139,7 @@ def as_period(period: str | Period) -> Period:
 def query(con: duckdb.DuckDBPyConnection, name: str,
           params: dict[str, Any] | None = None) -> pd.DataFrame:
     """Run ``sql/<name>.sql`` with bound parameters; a DataFrame."""
-    return con.execute(read_sql(name), params or {}).df()
+    return _sql.execute(con, name, params).df()
 
 
 def period_params(period: str | Period) -> dict[str, Any]:

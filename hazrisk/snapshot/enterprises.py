@@ -13,8 +13,10 @@ import duckdb
 import pandas as pd
 
 from hazrisk.rates.period import Period
-from hazrisk.safety.sqlfiles import read_sql as safety_sql
 from hazrisk.snapshot.core import period_params, query
+from hazrisk.sqlfiles import SqlFolder
+
+safety_sql = SqlFolder("hazrisk.safety").text
 
 
 def league_table(con: duckdb.DuckDBPyConnection, period: str | Period, *,

@@ -51,18 +51,17 @@ def unknown_terminals(con: duckdb.DuckDBPyConnection, period: str | Period) -> p
 
 def registry_rejects(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Registry rows rejected (or with a value set to NULL) by the current imports."""
-    return con.execute("SELECT * FROM mart.registry_rejects "
-                       "ORDER BY kind, row_number, column_name").df()
+    return query(con, "registry_rejects")
 
 
 def files_left_alone(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Files ingest or registry import found but did not take, with the reason."""
-    return con.execute("SELECT * FROM mart.files_left_alone ORDER BY command, path").df()
+    return query(con, "files_left_alone")
 
 
 def ingest_errors(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Dump files whose ingest failed (the error as recorded)."""
-    return con.execute("SELECT * FROM mart.ingest_errors ORDER BY failed_at").df()
+    return query(con, "ingest_errors")
 
 
 def _days(period: str | Period) -> dict[str, object]:

@@ -178,8 +178,9 @@ def check_warehouse(path: Path) -> None:
     except duckdb.Error as exc:
         usage(f"{path}: cannot open as a hazrisk warehouse ({_first_line(exc)})")
     try:
-        (n,) = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' "
-                           "AND table_name = 'schema_migrations'").fetchall()[0]
+        from hazrisk.sqlfiles import has_relation
+
+        n = has_relation(con, "meta", "schema_migrations")
     finally:
         con.close()
     if not n:

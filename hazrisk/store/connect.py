@@ -4,8 +4,9 @@ DuckDB allows one read-write process or many read-only ones. Ingest, registry im
 retention open the database read-write; readers use the published snapshot
 (:mod:`hazrisk.store.publish`).
 
-Times are ``TIMESTAMPTZ``; every connection sets ``TimeZone = 'Asia/Shanghai'`` so that days
-are Beijing days (JT/T 808-2019 §4: BCD times are GMT+8).
+Times are ``TIMESTAMPTZ``; every connection sets the session ``TimeZone`` to Beijing time
+(conf ``[period] timezone``, :func:`hazrisk.sqlfiles.set_timezone`) so that days are Beijing
+days (JT/T 808-2019 §4: BCD times are GMT+8).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 
+from hazrisk.sqlfiles import SqlFolder, set_timezone, transaction
+
+_sql = SqlFolder("hazrisk.store")
 _MIGRATION_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
@@ -39,12 +42,12 @@ class SqlFile:
 
 
 def _sql_files(folder: str) -> list[SqlFile]:
-    base = resources.files("hazrisk.store").joinpath("sql", folder)
+    files = SqlFolder("hazrisk.store", f"sql/{folder}")
     out: list[SqlFile] = []
-    for entry in base.iterdir():
-        m = _MIGRATION_RE.match(entry.name)
+    for name in files.names():
+        m = _MIGRATION_RE.match(f"{name}.sql")
         if m:
-            out.append(SqlFile(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+            out.append(SqlFile(int(m.group(1)), m.group(2), files.text(name)))
     out.sort(key=lambda f: f.version)
     versions = [f.version for f in out]
     if len(set(versions)) != len(versions):
@@ -71,43 +74,23 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[int]:
     applied_now: list[int] = []
     files = schema_files()
     # 000 creates meta.schema_migrations itself; it is idempotent (IF NOT EXISTS).
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(files[0].text)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    done = {
-        int(v)
-        for (v,) in con.execute("SELECT version FROM meta.schema_migrations").fetchall()
-    }
+    done = {int(v) for (v,) in _sql.run(con, "connect", "applied_versions").fetchall()}
     for f in files:
         if f.version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(f.text)
-            con.execute(
-                "INSERT INTO meta.schema_migrations (version, name, sha256) VALUES ($v, $n, $s)",
-                {"v": f.version, "n": f.name, "s": f.sha256},
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            _sql.run(con, "connect", "record_migration",
+                     {"version": f.version, "name": f.name, "sha256": f.sha256})
         applied_now.append(f.version)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for f in view_files():
             con.execute(f.text)
         from hazrisk.store.mart_docs import apply_comments
 
         apply_comments(con)  # the views were just (re)created without their comments
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return applied_now
 
 
@@ -156,7 +139,7 @@ def connect(
                 raise StoreError(f"{target}: cannot open database: {exc}") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    set_timezone(con)
     if not read_only:
         apply_schema(con)
         recover(con)
@@ -184,8 +167,7 @@ def recover(con: duckdb.DuckDBPyConnection) -> list[int]:
     Those rows were never visible (the views show committed files only); this reclaims them
     before the next writer uses the file ids again.
     """
-    stale = [int(f) for (f,) in con.execute(
-        "SELECT file_id FROM meta.ingest_in_progress ORDER BY file_id").fetchall()]
+    stale = [int(f) for (f,) in _sql.run(con, "connect", "unfinished_ingests").fetchall()]
     for fid in stale:
         discard_unfinished(con, fid)
     return stale
@@ -194,29 +176,11 @@ def recover(con: duckdb.DuckDBPyConnection) -> list[int]:
 def discard_unfinished(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     """Delete an unfinished file's stored rows and its ``meta.ingest_in_progress`` marker,
     in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         delete_file_rows(con, file_id)
-        con.execute("DELETE FROM meta.ingest_in_progress WHERE file_id = $f", {"f": file_id})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        _sql.run(con, "connect", "forget_unfinished", {"file_id": file_id})
 
 
 def _env_int(name: str) -> int | None:
     value = os.environ.get(name)
     return int(value) if value else None
-
-
-def storage_table(con: duckdb.DuckDBPyConnection, relation: str) -> str:
-    """The base table that holds the rows of a documented relation: ``schema.name`` itself
-    when it is a table, else ``store.name`` (the ``core``/``raw``/``quarantine`` telematics
-    relations are views over it showing committed files only; ``core.positions`` also joins
-    its key tables). For loaders that write rows directly (benchmarks, test builders)."""
-    schema, name = relation.split(".")
-    for sch in (schema, "store"):
-        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s "
-                       "AND table_name = $n", {"s": sch, "n": name}).fetchall()[0][0]:
-            return f"{sch}.{name}"
-    raise StoreError(f"no base table holds {relation}")

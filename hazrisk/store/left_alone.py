@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from hazrisk.sqlfiles import SqlFolder
+
 #: Why each command leaves a file alone (shown in the data-quality report).
 REASONS = {
     "ingest": "not a dump (.bin, .log, .txt or their .gz) 非数据转储文件",
@@ -21,11 +23,7 @@ def record_left_alone(con: duckdb.DuckDBPyConnection, paths: Iterable[str], comm
     n = 0
     now = datetime.now(UTC)
     for path in paths:
-        con.execute(
-            "INSERT INTO meta.files_left_alone (path, command, reason, first_seen, last_seen) "
-            "VALUES ($p, $c, $r, $now, $now) "
-            "ON CONFLICT (path, command) DO UPDATE SET last_seen = excluded.last_seen, "
-            "reason = excluded.reason",
-            {"p": path, "c": command, "r": reason, "now": now})
+        SqlFolder("hazrisk.store").execute(
+            con, "left_alone", {"path": path, "command": command, "reason": reason, "now": now})
         n += 1
     return n

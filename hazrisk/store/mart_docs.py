@@ -27,6 +27,10 @@ from typing import Any
 
 import duckdb
 
+from hazrisk.sqlfiles import SqlFolder
+
+_sql = SqlFolder("hazrisk.store")
+
 CATALOGUE = ("sql", "mart_comments.toml")
 
 
@@ -77,19 +81,18 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _current(con: duckdb.DuckDBPyConnection) -> str:
+    return str(_sql.run(con, "mart_docs", "current_database").fetchall()[0][0])
+
+
 def apply_comments(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> int:
     """Comment every ``mart`` relation of ``catalog`` (default: the current database) and its
-    columns from the catalogue; returns the number of comments set."""
-    if catalog is None:
-        (catalog,) = con.execute("SELECT current_database()").fetchall()[0]
+    columns from the catalogue; returns the number of comments set. Every area calls it after
+    (re)creating its mart views (a replaced view loses its comments)."""
+    catalog = catalog or _current(con)
     cat = load_catalogue()
-    rels = con.execute(
-        "SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE database_name = $c "
-        "AND schema_name = 'mart' UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() "
-        "WHERE database_name = $c AND schema_name = 'mart'", {"c": catalog}).fetchall()
-    cols = con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = $c "
-        "AND schema_name = 'mart'", {"c": catalog}).fetchall()
+    rels = _sql.run(con, "mart_docs", "relations", {"catalog": catalog}).fetchall()
+    cols = _sql.run(con, "mart_docs", "columns", {"catalog": catalog}).fetchall()
     have: dict[str, set[str]] = {}
     for table, column in cols:
         have.setdefault(table, set()).add(column)
@@ -109,48 +112,12 @@ def apply_comments(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -
     return n
 
 
-def copy_comments(con: duckdb.DuckDBPyConnection, source: str, catalog: str) -> int:
-    """Copy the comments the ``source`` catalog's mart relations carry (areas that write
-    ``COMMENT ON`` next to their views) onto the same-named tables of ``catalog``; the
-    catalogue is applied after, where it has an entry. Returns the number copied."""
-    rels = con.execute(
-        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = $c AND "
-        "schema_name = 'mart' AND comment IS NOT NULL UNION ALL SELECT view_name, comment "
-        "FROM duckdb_views() WHERE database_name = $c AND schema_name = 'mart' AND "
-        "comment IS NOT NULL", {"c": source}).fetchall()
-    cols = con.execute(
-        "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = $c "
-        "AND schema_name = 'mart' AND comment IS NOT NULL", {"c": source}).fetchall()
-    have = {(t, c) for t, c in con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = $c "
-        "AND schema_name = 'mart'", {"c": catalog}).fetchall()}
-    tables = {t for t, _ in have}
-    n = 0
-    for name, text in rels:
-        if name in tables:
-            con.execute(f"COMMENT ON TABLE {_ident(catalog)}.mart.{_ident(name)} IS "
-                        f"{_literal(str(text))}")
-            n += 1
-    for name, column, text in cols:
-        if (name, column) in have:
-            con.execute(f"COMMENT ON COLUMN {_ident(catalog)}.mart.{_ident(name)}."
-                        f"{_ident(column)} IS {_literal(str(text))}")
-            n += 1
-    return n
-
-
 def missing_comments(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
     """``mart.<relation>`` and ``mart.<relation>.<column>`` without a comment."""
-    if catalog is None:
-        (catalog,) = con.execute("SELECT current_database()").fetchall()[0]
-    rows = con.execute(
-        "SELECT table_name, column_name, comment FROM duckdb_columns() "
-        "WHERE database_name = $c AND schema_name = 'mart' ORDER BY table_name, column_index",
-        {"c": catalog}).fetchall()
-    rel_comments = dict(con.execute(
-        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = $c "
-        "AND schema_name = 'mart' UNION ALL SELECT view_name, comment FROM duckdb_views() "
-        "WHERE database_name = $c AND schema_name = 'mart'", {"c": catalog}).fetchall())
+    catalog = catalog or _current(con)
+    rows = _sql.run(con, "mart_docs", "column_comments", {"catalog": catalog}).fetchall()
+    rel_comments = dict(_sql.run(con, "mart_docs", "relation_comments",
+                                 {"catalog": catalog}).fetchall())
     out = [f"mart.{t}" for t, c in sorted(rel_comments.items()) if not c]
     out += [f"mart.{t}.{col}" for t, col, c in rows if not c]
     return out
@@ -158,8 +125,7 @@ def missing_comments(con: duckdb.DuckDBPyConnection, catalog: str | None = None)
 
 def stale_entries(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Catalogue entries naming a relation or column the warehouse's mart does not have."""
-    cols = con.execute("SELECT table_name, column_name FROM duckdb_columns() "
-                       "WHERE schema_name = 'mart'").fetchall()
+    cols = _sql.run(con, "mart_docs", "columns", {"catalog": _current(con)}).fetchall()
     have: dict[str, set[str]] = {}
     for table, column in cols:
         have.setdefault(table, set()).add(column)
@@ -181,19 +147,16 @@ MARK_END = "<!-- mart: end -->"
 def schema_markdown(con: duckdb.DuckDBPyConnection) -> str:
     """The "Mart" section of SCHEMA.md: every mart relation of ``con`` with its columns,
     types and meanings from the catalogue."""
-    rows = con.execute(
-        "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
-        "WHERE schema_name = 'mart' ORDER BY table_name, column_index").fetchall()
-    rel_comments = dict(con.execute(
-        "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'mart' UNION ALL "
-        "SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'mart'").fetchall())
+    catalog = _current(con)
+    rows = _sql.run(con, "mart_docs", "column_types", {"catalog": catalog}).fetchall()
+    rel_comments = dict(_sql.run(con, "mart_docs", "relation_comments",
+                                 {"catalog": catalog}).fetchall())
     cat = load_catalogue()
     lines = [MARK_BEGIN, "## Mart (published) — 发布数据", "",
              "Every `mart.*` relation is copied by `hazrisk publish` into the read-only snapshot "
              "(and Parquet). Each table and column carries the text below as its DuckDB "
              "`COMMENT` (`SELECT comment FROM duckdb_columns()`); the texts live in "
-             "`hazrisk/store/sql/mart_comments.toml`, or in `COMMENT ON` statements beside an "
-             "area's views. Times are `TIMESTAMPTZ` (the snapshot opened with "
+             "`hazrisk/store/sql/mart_comments.toml`, the one catalogue of these meanings. Times are `TIMESTAMPTZ` (the snapshot opened with "
              "`hazrisk.store.open_published` and the Parquet files show them in Beijing time, "
              "+08:00); `day` columns are Beijing days. Personal data is masked.", ""]
     current = None
@@ -227,6 +190,9 @@ def full_mart(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     install(con)
     ensure_schema(con)
     create_mart_views(con)
+    risk = SqlFolder("hazrisk.risk")
+    risk.script(con, "schema")
+    risk.script(con, "mart")
     apply_comments(con)
     return con
 

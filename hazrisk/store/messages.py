@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from hazrisk.jt808 import Record
 from hazrisk.jt808.record import jsonable
+from hazrisk.sqlfiles import registered
 from hazrisk.store import names as N
 
 RAW_HEX_MAX = 4096
@@ -230,12 +231,9 @@ class RecordSink:
 
     def _insert(self, table: str, staged: pa.Table) -> None:
         names = ", ".join(staged.column_names)
-        self.con.register("_sink_rows", staged)
-        try:
+        with registered(self.con, "_sink_rows", staged):
             # table and column names from the TABLES whitelist above
             self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _sink_rows")
-        finally:
-            self.con.unregister("_sink_rows")
 
 
 def _s(value: Any) -> str | None:

@@ -32,7 +32,10 @@ from typing import Any
 import duckdb
 
 from hazrisk.localtime import TIMEZONE
+from hazrisk.sqlfiles import SqlFolder, set_timezone
 from hazrisk.store.connect import StoreError
+
+_sql = SqlFolder("hazrisk.store")
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _IDENT_ANY = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -77,11 +80,7 @@ class PublishResult:
 
 def mart_relations(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     """Names of the relations in ``<catalog>.mart`` (validated identifiers)."""
-    rows = con.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_catalog = $c AND table_schema = 'mart' ORDER BY table_name",
-        {"c": catalog},
-    ).fetchall()
+    rows = _sql.run(con, "publish", "mart_relations", {"catalog": catalog}).fetchall()
     names = [r[0] for r in rows]
     bad = [n for n in names if not _IDENT.match(n)]
     if bad:
@@ -209,18 +208,18 @@ def _build(db_path: Path, tmp: Path, result: PublishResult, parquet: Path | None
            staged: list[tuple[Path, Path]]) -> None:
     con = duckdb.connect(str(tmp))
     try:
-        con.execute("SET TimeZone = 'Asia/Shanghai'")
+        set_timezone(con)
         try:
-            con.execute("ATTACH $p AS src (READ_ONLY)", {"p": str(db_path)})
+            _sql.run(con, "publish", "attach_source", {"path": str(db_path)})
         except duckdb.Error as exc:
             raise StoreError(
                 f"{db_path}: cannot open for reading ({exc}); is an ingest running? "
                 "publish after it finishes") from exc
         names = mart_relations(con, "src")
-        (here,) = con.execute("SELECT current_database()").fetchall()[0]
+        (here,) = _sql.run(con, "publish", "current_database").fetchall()[0]
         if not _IDENT_ANY.match(here):
             raise StoreError(f"unexpected catalog name {here!r}")
-        con.execute("CREATE SCHEMA mart")
+        _sql.run(con, "publish", "create_mart")
         for name in names:  # validated identifiers from the source catalog
             con.execute(f'CREATE TABLE "{here}".mart."{name}" AS '
                         f'SELECT * FROM src.mart."{name}"')
@@ -236,12 +235,10 @@ def _build(db_path: Path, tmp: Path, result: PublishResult, parquet: Path | None
             {"at": result.published_at, "src": db_path.name,
              "tables": json.dumps(result.tables)},
         )
-        from hazrisk.store.mart_docs import apply_comments, copy_comments
+        from hazrisk.store.mart_docs import apply_comments
 
-        copy_comments(con, "src", here)  # what the views carry, then the catalogue's
-        apply_comments(con, here)  # the mart tables and _published
-        con.execute("DETACH src")
-        con.execute("CHECKPOINT")
+        apply_comments(con, here)  # the mart tables and _published, from the one catalogue
+        _sql.run(con, "publish", "detach_source")
         if parquet is not None:
             result.parquet_dir = str(parquet)
             staged.extend(_write_parquet(con, here, names + ["_published"], parquet))
@@ -287,7 +284,7 @@ def open_published(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     if not p.exists():
         raise StoreError(f"{p}: no published snapshot (run `hazrisk publish`)")
     con = duckdb.connect(str(p), read_only=True)
-    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    set_timezone(con)
     return con
 
 

@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from hazrisk.config import Rules, load_rules
+from hazrisk.sqlfiles import SqlFolder, registered, transaction
 from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.registry_files import (
     RegistryFileError,
@@ -50,6 +51,8 @@ from hazrisk.store.registry_specs import (
     validate_rows,
 )
 from hazrisk.store.resolve import resolve_terminals
+
+_sql = SqlFolder("hazrisk.store")
 
 # The reading and validation API other importers (hazrisk.history) build on, re-exported.
 __all__ = ["SPECS", "Col", "FileReport", "FileSpec", "ImportReport",
@@ -189,11 +192,7 @@ def _stage(con: duckdb.DuckDBPyConnection, spec: FileSpec, path: Path, *, force:
         fr.status, fr.error = "failed", f"{path}: cannot read: {exc.strerror or exc}"
         return fr
     sha = hashlib.sha256(data).hexdigest()
-    last = con.execute(
-        "SELECT sha256, rows_ok FROM meta.registry_imports WHERE kind = $k "
-        "ORDER BY import_id DESC LIMIT 1",
-        {"k": spec.kind},
-    ).fetchall()
+    last = _sql.run(con, "registry_import", "last_import", {"kind": spec.kind}).fetchall()
     if last:
         fr.previous_rows = int(last[0][1])
     if last and last[0][0] == sha and not force:
@@ -288,20 +287,17 @@ def _write_all(con: duckdb.DuckDBPyConnection, staged: list[_Staged],
     """Write every staged file in one transaction; on any error nothing is written."""
     if not staged:
         return
-    con.execute("BEGIN TRANSACTION")
     current: _Staged | None = None
     try:
-        (next_id,) = con.execute(
-            "SELECT coalesce(max(import_id), 0) + 1 FROM meta.registry_imports").fetchall()[0]
-        for i, st in enumerate(staged):
-            current = st
-            _write(con, st, int(next_id) + i)
-        current = None
-        if any(st.spec.kind == "vehicles" for st in staged):
-            resolve_terminals(con)
-        con.execute("COMMIT")
+        with transaction(con):
+            (next_id,) = _sql.run(con, "registry_import", "next_import_id").fetchall()[0]
+            for i, st in enumerate(staged):
+                current = st
+                _write(con, st, int(next_id) + i)
+            current = None
+            if any(st.spec.kind == "vehicles" for st in staged):
+                resolve_terminals(con)
     except (duckdb.Error, OSError, ValueError) as exc:
-        con.execute("ROLLBACK")
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         for st in staged:
             st.report.status = "not_imported"
@@ -327,18 +323,18 @@ def _write(con: duckdb.DuckDBPyConnection, st: _Staged, import_id: int) -> None:
             arrays.append(pa.array([r["source_row"] for r in good], pa.int32()))
         else:
             arrays.append(pa.array([r.get(c) for r in good], types.get(c, pa.string())))
-    con.register("_registry_staged", pa.table(arrays, names=cols))
     # spec.table and column names come from the static SPECS whitelist, never from input.
-    if spec.discriminator:
-        con.execute(f"DELETE FROM {spec.table} WHERE kind = $k", {"k": spec.discriminator})
-    else:
-        con.execute(f"DELETE FROM {spec.table}")
-    col_list = ", ".join(cols)
-    con.execute(f"INSERT INTO {spec.table} ({col_list}) SELECT {col_list} FROM _registry_staged")
-    con.unregister("_registry_staged")
-    con.execute("DELETE FROM quarantine.registry_rejects WHERE kind = $k", {"k": spec.kind})
+    with registered(con, "_registry_staged", pa.table(arrays, names=cols)):
+        if spec.discriminator:
+            con.execute(f"DELETE FROM {spec.table} WHERE kind = $k", {"k": spec.discriminator})
+        else:
+            con.execute(f"DELETE FROM {spec.table}")
+        col_list = ", ".join(cols)
+        con.execute(f"INSERT INTO {spec.table} ({col_list}) "
+                    f"SELECT {col_list} FROM _registry_staged")
+    _sql.run(con, "registry_import", "delete_rejects", {"kind": spec.kind})
     if problems:
-        con.register("_registry_rejects", pa.table({
+        rejects = pa.table({
             "import_id": pa.array([import_id] * len(problems), pa.int32()),
             "kind": [spec.kind] * len(problems),
             "path": [str(st.path)] * len(problems),
@@ -351,15 +347,9 @@ def _write(con: duckdb.DuckDBPyConnection, st: _Staged, import_id: int) -> None:
                            ensure_ascii=False, default=str)
                 for p in problems
             ],
-        }))
-        con.execute(
-            "INSERT INTO quarantine.registry_rejects "
-            "SELECT import_id, kind, path, row_number, action, column_name, error, row_json "
-            "FROM _registry_rejects"
-        )
-        con.unregister("_registry_rejects")
-    con.execute(
-        "INSERT INTO meta.registry_imports VALUES ($id, $k, $p, $s, $ok, $bad, now())",
-        {"id": import_id, "k": spec.kind, "p": str(st.path), "s": st.sha,
-         "ok": fr.rows_ok, "bad": fr.rows_rejected},
-    )
+        })
+        with registered(con, "_registry_rejects", rejects):
+            _sql.run(con, "registry_import", "insert_rejects")
+    _sql.run(con, "registry_import", "insert_import",
+             {"id": import_id, "kind": spec.kind, "path": str(st.path), "sha256": st.sha,
+              "ok": fr.rows_ok, "bad": fr.rows_rejected})

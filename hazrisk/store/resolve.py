@@ -16,6 +16,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from hazrisk.sqlfiles import SqlFolder, registered
+
+_sql = SqlFolder("hazrisk.store")
+
 #: Tables with resolved vehicle/enterprise/provider columns (fixed whitelist; identifiers
 #: never come from input). store.positions has the key instead.
 EVENT_TABLES: tuple[str, ...] = ("store.alarms", "store.safety_events")
@@ -102,13 +106,10 @@ def ensure_assign_keys(con: duckdb.DuckDBPyConnection) -> None:
 def term_keys(con: duckdb.DuckDBPyConnection, phones: list[str]) -> dict[str, int]:
     """``store.terminals`` keys of ``phones`` (new phones added, in the caller's
     transaction)."""
-    con.register("_phones", pa.table({"terminal_phone": pa.array(phones, pa.string())}))
-    try:
+    with registered(con, "_phones",
+                    pa.table({"terminal_phone": pa.array(phones, pa.string())})):
         add_terminals(con, "_phones")
-        rows = con.execute("SELECT t.terminal_phone, t.term_key FROM store.terminals t "
-                           "SEMI JOIN _phones p USING (terminal_phone)").fetchall()
-    finally:
-        con.unregister("_phones")
+        rows = _sql.run(con, "resolve", "term_keys").fetchall()
     return {p: int(k) for p, k in rows}
 
 
@@ -119,17 +120,16 @@ def resolve_terminals(con: duckdb.DuckDBPyConnection) -> int:
     """
     ensure_assign_keys(con)
     con.execute(_RESOLVE_POSITIONS)
-    (changed,) = con.execute("SELECT count(*) FROM _resolved").fetchall()[0]
+    (changed,) = _sql.run(con, "resolve", "resolved_count").fetchall()[0]
     if changed:
-        con.execute("UPDATE store.positions t SET assign_key = r.assign_key "
-                    "FROM _resolved r WHERE t.pos_seq = r.pos_seq")
+        _sql.run(con, "resolve", "update_position_keys")
         for table in EVENT_TABLES:  # whitelisted identifiers
             con.execute(
                 f"UPDATE {table} t SET vehicle_id = r.vehicle_id, "
                 "enterprise_id = r.enterprise_id, provider_id = r.provider_id "
                 "FROM _resolved r WHERE t.pos_seq = r.pos_seq"
             )
-    con.execute("DROP TABLE _resolved")
+    _sql.run(con, "resolve", "drop_resolved")
     return int(changed)
 
 

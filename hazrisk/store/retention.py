@@ -26,7 +26,10 @@ from typing import Any
 import duckdb
 
 from hazrisk.config import Rules, load_rules
-from hazrisk.jt808.fields import BEIJING
+from hazrisk.localtime import BEIJING, TIMEZONE
+from hazrisk.sqlfiles import SqlFolder, has_relation, transaction
+
+_sql = SqlFolder("hazrisk.store")
 
 LEGAL_MIN_DYNAMIC_MONTHS = 6
 LEGAL_MIN_VIOLATION_YEARS = 3
@@ -162,10 +165,8 @@ def cutoff_for(con: duckdb.DuckDBPyConnection, as_of: date, unit: str, n: int) -
     if unit not in ("month", "year"):
         raise ValueError(unit)
     months = n if unit == "month" else 12 * n
-    (value,) = con.execute(
-        "SELECT timezone('Asia/Shanghai', CAST($d AS TIMESTAMP) - to_months($m))",
-        {"d": as_of, "m": months},
-    ).fetchall()[0]
+    (value,) = _sql.run(con, "retention", "cutoff",
+                        {"as_of": as_of, "months": months, "timezone": TIMEZONE}).fetchall()[0]
     return value
 
 
@@ -175,11 +176,8 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[RetainedTable]:
         schema, table = name.split(".")
         cols = {
             c
-            for (c,) in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = $s AND table_name = $t",
-                {"s": schema, "t": table},
-            ).fetchall()
+            for (c,) in _sql.run(con, "retention", "table_columns",
+                                 {"schema": schema, "table": table}).fetchall()
         }
         present = [c for c in candidates if c in cols]
         if present:
@@ -187,9 +185,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[RetainedTable]:
                                      "coalesce(" + ", ".join(f"t.{c}" for c in present) + ")"))
     for rt in OPTIONAL_HISTORY_TABLES:
         schema, table = rt.table.split(".")
-        if con.execute("SELECT count(*) FROM information_schema.tables "
-                       "WHERE table_schema = $s AND table_name = $t",
-                       {"s": schema, "t": table}).fetchall()[0][0]:
+        if has_relation(con, schema, table):
             out.append(rt)
     return out
 
@@ -209,8 +205,8 @@ def retain(
     skew_s = 86400.0 * float(conf.device_clock_max_skew_days)
     floor = datetime(int(conf.device_clock_floor_year), 1, 1, tzinfo=BEIJING)
     results: list[RetentionResult] = []
-    con.execute("BEGIN TRANSACTION")
-    try:
+    # a dry run counts inside a transaction that is rolled back
+    with transaction(con, keep=not dry_run):
         run_at = datetime.now().astimezone()
         for rt in _tables(con):
             unit, n = hz[rt.klass]
@@ -237,16 +233,7 @@ def retain(
                                            rows_aged_by_receipt=int(by_receipt),
                                            rows_held=int(kept)))
             if not dry_run:
-                con.execute(
-                    "INSERT INTO meta.retention_runs VALUES ($at, $asof, $t, $h, $c, $n, false)",
-                    {"at": run_at, "asof": as_of, "t": rt.table, "h": horizon, "c": cutoff,
-                     "n": int(old)},
-                )
-        if dry_run:
-            con.execute("ROLLBACK")
-        else:
-            con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+                _sql.run(con, "retention", "insert_run",
+                         {"at": run_at, "as_of": as_of, "table": rt.table, "horizon": horizon,
+                          "cutoff": cutoff, "rows": int(old)})
     return results

@@ -14,9 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+from warehouse_tables import storage_table
 
 from hazrisk.rates import Period
-from hazrisk.store.connect import connect, storage_table
+from hazrisk.store.connect import connect
 from hazrisk.store.resolve import resolve_terminals, term_keys
 
 BJ = ZoneInfo("Asia/Shanghai")

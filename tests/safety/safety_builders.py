@@ -16,10 +16,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
+from warehouse_tables import storage_table
 
 from hazrisk.safety import SafetyParams, detect
 from hazrisk.safety.pipeline import DetectReport
-from hazrisk.store.connect import connect, storage_table
+from hazrisk.store.connect import connect
 from hazrisk.store.resolve import insert_keyed_positions
 
 BJ = ZoneInfo("Asia/Shanghai")

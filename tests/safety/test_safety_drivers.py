@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from safety_builders import World, ts
-
-from hazrisk.store.connect import storage_table
+from warehouse_tables import storage_table
 
 T = ts("2026-10-01 08:00:00")
 

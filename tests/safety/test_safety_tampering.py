@@ -4,8 +4,7 @@ pulls while moving, per vehicle-day and enterprise-month. Answers by hand."""
 from __future__ import annotations
 
 from safety_builders import World, ts
-
-from hazrisk.store.connect import storage_table
+from warehouse_tables import storage_table
 
 T = ts("2026-10-01 08:00:00")
 

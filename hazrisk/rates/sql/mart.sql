@@ -127,32 +127,11 @@ LEFT JOIN (SELECT provider_id, any_value(name) AS name FROM core.providers GROUP
        ON v.party = 'provider' AND p.provider_id = v.subject_id
 LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROUP BY ALL) dm
        ON v.party = 'device_maker' AND dm.maker_id = v.subject_id;
-COMMENT ON VIEW mart.evaluation_verdicts IS '标准化评价结论（合格/不合格）及原因 / standardised evaluation verdicts of providers and device makers, with the reasons for each failure';
-COMMENT ON COLUMN mart.evaluation_verdicts.period IS '统计期 / statistics period';
-COMMENT ON COLUMN mart.evaluation_verdicts.party IS '被评价方：provider 系统运营服务商, device_maker 设备产品厂家 / evaluated party';
-COMMENT ON COLUMN mart.evaluation_verdicts.subject_id IS '服务商或厂家编号 / provider or maker id';
-COMMENT ON COLUMN mart.evaluation_verdicts.subject_name IS '名称 / name';
-COMMENT ON COLUMN mart.evaluation_verdicts.verdict IS '评价结论 合格/不合格 / verdict pass/fail';
-COMMENT ON COLUMN mart.evaluation_verdicts.passed IS '是否合格 / passed';
-COMMENT ON COLUMN mart.evaluation_verdicts.admitted IS '是否进入智能安全管理体系（准入名单）/ admitted to the intelligent safety management system';
-COMMENT ON COLUMN mart.evaluation_verdicts.score IS '综合得分（服务商）/ composite score (providers)';
-COMMENT ON COLUMN mart.evaluation_verdicts.pass_mark IS '合格线 / pass mark ([verdict] provider_pass_score)';
-COMMENT ON COLUMN mart.evaluation_verdicts.reasons IS '不合格原因（指标、实际值、限值）/ reasons for failing (metric, value, limit)';
-COMMENT ON COLUMN mart.evaluation_verdicts.data_coverage IS '数据覆盖率（有数据天数/统计期天数）/ share of the period''s days with data';
-COMMENT ON COLUMN mart.evaluation_verdicts.partial IS '统计期数据不完整 / the data covers only part of the period';
 
 -- The admission list: subjects evaluated 合格 (implementing opinion: 评价合格的主体进入智能安全管理体系).
 CREATE OR REPLACE VIEW mart.admission_list AS
 SELECT period, party, subject_id, subject_name, score, data_coverage, partial
 FROM mart.evaluation_verdicts WHERE admitted;
-COMMENT ON VIEW mart.admission_list IS '准入名单：评价合格进入智能安全管理体系的服务商和设备厂家 / admission list: providers and device makers evaluated as passing';
-COMMENT ON COLUMN mart.admission_list.period IS '统计期 / statistics period';
-COMMENT ON COLUMN mart.admission_list.party IS '被评价方 / evaluated party (provider, device_maker)';
-COMMENT ON COLUMN mart.admission_list.subject_id IS '服务商或厂家编号 / provider or maker id';
-COMMENT ON COLUMN mart.admission_list.subject_name IS '名称 / name';
-COMMENT ON COLUMN mart.admission_list.score IS '综合得分（服务商）/ composite score (providers)';
-COMMENT ON COLUMN mart.admission_list.data_coverage IS '数据覆盖率 / data coverage of the period';
-COMMENT ON COLUMN mart.admission_list.partial IS '统计期数据不完整 / partial period';
 
 -- The national 联网联控 indicators per logistics enterprise (the insurance data-quality gate's input).
 CREATE OR REPLACE VIEW mart.enterprise_data_quality AS
@@ -164,14 +143,6 @@ JOIN rates.metrics m ON m.id = s.metric
 JOIN rates.periods pe ON pe.period = s.period AND pe.official
 LEFT JOIN (SELECT enterprise_id, any_value(name) AS name FROM core.enterprises GROUP BY ALL) e
        ON e.enterprise_id = s.enterprise_id;
-COMMENT ON VIEW mart.enterprise_data_quality IS '企业联网联控指标（入网率、上线率、轨迹完整率、数据合格率、漂移车辆率，交运发〔2016〕160号企业表）/ national telematics indicators per logistics enterprise, the input of the insurance data-quality gate';
-COMMENT ON COLUMN mart.enterprise_data_quality.enterprise_id IS '企业编号 / enterprise id';
-COMMENT ON COLUMN mart.enterprise_data_quality.metric IS '指标 / metric id (network_entry, online, trajectory_completeness_km, data_qualification, drift_vehicles)';
-COMMENT ON COLUMN mart.enterprise_data_quality.rate IS '比率 / rate (numerator / denominator)';
-COMMENT ON COLUMN mart.enterprise_data_quality.points IS '得分（企业表，低于下限得0分）/ points of the national enterprise table (0 beyond the floor)';
-COMMENT ON COLUMN mart.enterprise_data_quality.max_points IS '满分 / maximum points';
-COMMENT ON COLUMN mart.enterprise_data_quality.within_floor IS '是否达到国家下限 / rate within the national floor (NULL: not measurable)';
-COMMENT ON COLUMN mart.enterprise_data_quality.data_coverage IS '数据覆盖率 / share of the period''s days with data';
 
 -- Faults visible in the data without a fault ticket, per device maker and model (the terminal
 -- number is a SIM number: masked).
@@ -183,41 +154,5 @@ FROM rates.untracked_faults u
 JOIN rates.periods pe ON pe.period = u.period AND pe.devices_official
 LEFT JOIN (SELECT maker_id, any_value(name) AS name FROM core.device_makers GROUP BY ALL) dm
        ON dm.maker_id = u.maker_id;
-COMMENT ON VIEW mart.untracked_faults IS '无工单的终端故障（故障报警位、车辆移动中超24小时无数据）/ terminal faults visible in the data without a fault ticket, per device maker';
-COMMENT ON COLUMN mart.untracked_faults.kind IS '故障类型 alarm:<报警位> 或 silent_while_moving 移动中失联 / fault kind';
-COMMENT ON COLUMN mart.untracked_faults.terminal_phone IS '终端手机号（已脱敏）/ terminal SIM number, masked';
-COMMENT ON COLUMN mart.untracked_faults.reports IS '报警次数（失联为0）/ alarm reports (0 for silences)';
-COMMENT ON COLUMN mart.untracked_faults.moved_km IS '失联期间直线位移 km / straight-line km moved across the silence';
 
 -- Column comments of the views above that issue 13 added or extended (Chinese / English).
-COMMENT ON COLUMN mart.evaluation_verdicts.period_start IS '统计期首日 / first day of the period';
-COMMENT ON COLUMN mart.evaluation_verdicts.period_end IS '统计期末日 / last day of the period';
-COMMENT ON COLUMN mart.enterprise_data_quality.period IS '统计期 / statistics period';
-COMMENT ON COLUMN mart.enterprise_data_quality.period_start IS '统计期首日 / first day of the period';
-COMMENT ON COLUMN mart.enterprise_data_quality.period_end IS '统计期末日 / last day of the period';
-COMMENT ON COLUMN mart.enterprise_data_quality.enterprise_name IS '企业名称 / enterprise name';
-COMMENT ON COLUMN mart.enterprise_data_quality.name_zh IS '指标中文名 / metric name (Chinese)';
-COMMENT ON COLUMN mart.enterprise_data_quality.name_en IS '指标英文名 / metric name (English)';
-COMMENT ON COLUMN mart.enterprise_data_quality.numerator IS '分子 / numerator';
-COMMENT ON COLUMN mart.enterprise_data_quality.denominator IS '分母 / denominator';
-COMMENT ON COLUMN mart.enterprise_data_quality.ci_low IS '95%置信区间下限 / 95 % Wilson interval, low';
-COMMENT ON COLUMN mart.enterprise_data_quality.ci_high IS '95%置信区间上限 / 95 % Wilson interval, high';
-COMMENT ON COLUMN mart.enterprise_data_quality.floor IS '国家下限（漂移为上限）/ national floor (ceiling for drift)';
-COMMENT ON COLUMN mart.enterprise_data_quality.partial IS '统计期数据不完整 / the data covers only part of the period';
-COMMENT ON COLUMN mart.untracked_faults.period IS '统计期 / statistics period';
-COMMENT ON COLUMN mart.untracked_faults.maker_id IS '设备厂家编号 / device maker id';
-COMMENT ON COLUMN mart.untracked_faults.maker_name IS '设备厂家名称 / device maker name';
-COMMENT ON COLUMN mart.untracked_faults.device_model IS '终端型号 / terminal model';
-COMMENT ON COLUMN mart.untracked_faults.vehicle_id IS '车辆编号 / vehicle id';
-COMMENT ON COLUMN mart.untracked_faults.first_time IS '首次出现时间 / first seen';
-COMMENT ON COLUMN mart.untracked_faults.last_time IS '最后出现时间 / last seen';
-COMMENT ON COLUMN mart.provider_ranking.data_first_day IS '首个有数据日 / first day with data';
-COMMENT ON COLUMN mart.provider_ranking.data_last_day IS '最后有数据日 / last day with data';
-COMMENT ON COLUMN mart.provider_ranking.covered_days IS '有数据天数 / days with data';
-COMMENT ON COLUMN mart.provider_ranking.data_coverage IS '数据覆盖率 / share of the period''s days with data';
-COMMENT ON COLUMN mart.provider_ranking.partial IS '统计期数据不完整 / partial period';
-COMMENT ON COLUMN mart.provider_ranking.verdict IS '评价结论 合格/不合格（不合格者排在合格者之后）/ verdict (failing providers rank after passing ones)';
-COMMENT ON COLUMN mart.provider_ranking.verdict_reasons IS '不合格原因 / reasons for failing';
-COMMENT ON COLUMN mart.device_kpis.censored IS '删失工单数（数据截止前不足24小时仍未修复，不计入）/ open tickets reported < 24 h before the data ends, left out';
-COMMENT ON COLUMN mart.device_kpis.target IS '目标值（实施意见：100%）/ target of the implementing opinion';
-COMMENT ON COLUMN mart.device_kpis.meets_target IS '是否达标 / meets the target';

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from hazrisk.jt808.alarm_types import ADAS_TYPES, DSM_TYPES
-from hazrisk.safety.sqlfiles import read_sql
+from hazrisk.sqlfiles import SqlFolder
+
+read_sql = SqlFolder("hazrisk.safety").text
 
 
 def load_alarm_events(con: duckdb.DuckDBPyConnection, t0: object, t1: object) -> pd.DataFrame:
