@@ -72,7 +72,7 @@ column                        Arrow type                    meaning
 ``q_invalid_bcd_time``        bool                          device time is not a real BCD time
 ``q_lat_out_of_range``        bool                          ``lat_deg`` outside rules [validity]
 ``q_lon_out_of_range``        bool                          ``lon_deg`` outside rules [validity]
-``q_speed_out_of_range``      bool                          ``speed_kmh`` > rules [codec] bound
+``q_speed_out_of_range``      bool                          ``speed_kmh`` > [validity] gps_speed_max_kmh
 ``q_heading_out_of_range``    bool                          ``heading_deg`` > rules bound (359)
 ``q_altitude_out_of_range``   bool                          ``altitude_m`` outside rules [validity]
 ``recv_time``                 timestamp[us, Asia/Shanghai]  hex logs (line time) and

@@ -2,8 +2,9 @@
 
 A fix that decodes but is implausible is kept, with a flag per failed check; the
 data-qualification rate (数据合格率) counts them later. The ranges are the association's, from
-``conf/rules.toml`` ``[validity]`` (JT/T 809-2011 §4.5.8 via the 2016 national table) and
-``[codec] max_speed_kmh``, loaded once and cached (:func:`limits`). All bounds are inclusive:
+``conf/rules.toml`` ``[validity]`` (JT/T 809-2011 §4.5.8 via the 2016 national table; the
+speed bound is ``gps_speed_max_kmh``, the same key the rates' 数据合格率 reads), loaded once
+and cached (:func:`limits`). All bounds are inclusive:
 a value on the bound is plausible.
 
 The strict decoder applies the *standard's* physical ranges instead (:func:`physical_problem`).
@@ -37,13 +38,13 @@ def limits() -> Limits:
     from hazrisk.config import load_rules
 
     rules = load_rules()
-    v, c = rules.validity, rules.codec
+    v = rules.validity
     return Limits(
         lat_min=v["lat_min"],
         lat_max=v["lat_max"],
         lon_min=v["lon_min"],
         lon_max=v["lon_max"],
-        speed_max_kmh=c["max_speed_kmh"],
+        speed_max_kmh=v["gps_speed_max_kmh"],
         heading_max_deg=v["heading_max_deg"],
         altitude_min_m=v["altitude_min_m"],
         altitude_max_m=v["altitude_max_m"],

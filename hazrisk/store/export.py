@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 
+from hazrisk.sqlfiles import SqlFolder
 from hazrisk.store.connect import StoreError
 
 _FILE = "LEFT JOIN meta.ingested_files f ON f.file_id = t.source_file_id"
@@ -99,9 +100,8 @@ def _select(con: duckdb.DuckDBPyConnection, relation: str, pii: dict[str, str],
     if not masked:
         return "t.*"
     schema, name = relation.split(".")
-    cols = [c for (c,) in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = $s AND table_name = $n "
-        "ORDER BY column_index", {"s": schema, "n": name}).fetchall()]
+    cols = [c for (c,) in SqlFolder("hazrisk.store").run(
+        con, "export", "columns", {"schema": schema, "table": name}).fetchall()]
     return ", ".join(f'mart.mask_{pii[c]}(t."{c}") AS "{c}"' if c in pii else f't."{c}"'
                      for c in cols)
 
