@@ -29,10 +29,10 @@ import streamlit as st
 from labels import HANDLING
 
 from hazrisk import snapshot as snap
+from hazrisk.period import Period
 from hazrisk.portal.reader import SnapshotMissing, Version, read_consistent, version_of
 from hazrisk.portal.scope import NotAuthorised, Viewer, mask, restrict, viewer_for
 from hazrisk.portal.users import User
-from hazrisk.rates.period import Period
 
 DEFAULT_SNAPSHOT = Path("data/local/demo/published.duckdb")
 

@@ -36,7 +36,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NoReturn, overload
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
-    from hazrisk.rates.period import Period
+    from hazrisk.period import Period
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -91,7 +91,7 @@ def period_from_args(args: argparse.Namespace, *, required: bool) -> Period | No
 def period_from_args(args: argparse.Namespace, *, required: bool = True) -> Period | None:
     """The period of ``--period`` or ``--start/--end``; ``None`` when neither is given and
     the period is optional. Raises :class:`CliError` (exit 2) on a bad or missing period."""
-    from hazrisk.rates.period import Period, PeriodError
+    from hazrisk.period import Period, PeriodError
 
     text = getattr(args, "period", None)
     start = getattr(args, "start", None)
@@ -99,8 +99,8 @@ def period_from_args(args: argparse.Namespace, *, required: bool = True) -> Peri
     try:
         if text and (start or end):
             usage("give --period or --start/--end, not both")
-        if text:
-            return Period.parse(str(text))
+        if text:  # a quarter, week or year is its range of days here
+            return Period.parse(str(text)).as_days()
         if start and end:
             return Period.between(str(start), str(end))
         if start or end:

@@ -19,6 +19,7 @@ See ``hazrisk/rates/README.md`` for the definitions, conventions and the reusabl
 
 from __future__ import annotations
 
+from hazrisk.period import Period, PeriodError
 from hazrisk.rates.compute import (
     compute_devices,
     compute_rates,
@@ -35,7 +36,6 @@ from hazrisk.rates.metrics import (
     MetricRegistry,
     metric_registry,
 )
-from hazrisk.rates.period import Period, PeriodError
 from hazrisk.rates.wilson import wilson_interval
 
 __all__ = [

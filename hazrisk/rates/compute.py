@@ -25,8 +25,8 @@ import pyarrow as pa
 
 from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
+from hazrisk.period import Period
 from hazrisk.rates.metrics import MetricRegistry, metric_registry
-from hazrisk.rates.period import Period
 from hazrisk.safety.records import purge_cutoff, refuse_purged
 from hazrisk.sqlfiles import SqlFolder, has_relation, registered, transaction
 from hazrisk.store.mart_docs import apply_comments

@@ -19,9 +19,9 @@ from typing import Any
 import duckdb
 
 from hazrisk.config import Rules, load_rules
+from hazrisk.period import Period
 from hazrisk.rates.compute import _params, ensure_rates
 from hazrisk.rates.metrics import metric_registry
-from hazrisk.rates.period import Period
 from hazrisk.sqlfiles import SqlFolder
 
 Record = dict[str, Any]

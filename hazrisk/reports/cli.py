@@ -140,15 +140,15 @@ def parse_params(items: list[str]) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from hazrisk.reports.periods import ReportPeriod, ReportPeriodError
+    from hazrisk.period import Period, PeriodError
     from hazrisk.reports.runner import run_report
     from hazrisk.reports.schedule import ScheduleError
 
     schedule = _schedule(args)
     try:
         entry = schedule.entry(args.name)
-        period = ReportPeriod.parse(args.period)
-    except (ScheduleError, ReportPeriodError) as exc:
+        period = Period.parse(args.period)
+    except (ScheduleError, PeriodError) as exc:
         usage(str(exc))
     if not schedule.notebook_path(entry).is_file():
         usage(f"{schedule.notebook_path(entry)}: no such notebook")

@@ -1,6 +1,6 @@
 """``hazrisk report due`` and ``list``: which scheduled reports are due, run them once each.
 
-A period is due when ``as_of`` is on or after its due day (:meth:`ReportPeriod.due_on`), its
+A period is due when ``as_of`` is on or after its due day (:meth:`Period.due_on`), its
 report has not yet succeeded (the ledger), and the snapshot holds its data (``needs``: the
 provider rates computed for the period, safety histories or dump files in it, the risk
 model's factors for the year; a period without data waits, it is neither run nor failed). The ``lookback`` latest closed periods of
@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from hazrisk.reports.periods import ReportPeriod, closed_periods
+from hazrisk.period import Period, closed_periods
 from hazrisk.reports.runner import RunResult, ledger_for, run_report
 from hazrisk.reports.schedule import Entry, Schedule
 
@@ -23,7 +23,7 @@ NEEDS = {"provider_evaluation": "rates", "enterprise_safety": "safety",
          "data_quality": "ingest", "premium_review": "model"}
 
 
-def has_data(entry: Entry, period: ReportPeriod, snapshot: Path) -> bool:
+def has_data(entry: Entry, period: Period, snapshot: Path) -> bool:
     """True when the snapshot holds what ``entry``'s notebook reports on for ``period``."""
     need = NEEDS.get(entry.notebook)
     if need is None:
@@ -108,7 +108,7 @@ def schedule_status(schedule: Schedule, as_of: date) -> list[Status]:
             e.cadence, as_of, e.delay_days, 1)[-1]
         if not pending:
             while nxt.due_on(e.delay_days) <= as_of:
-                nxt = ReportPeriod.containing(e.cadence, nxt.end + timedelta(days=1))
+                nxt = Period.containing(e.cadence, nxt.end + timedelta(days=1))
         out.append(Status(e.name, e.notebook, e.cadence, e.delay_days,
                           last.period if last else None, last.status if last else None,
                           last.finished_at if last else None, ok.period if ok else None,

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hazrisk.period import Period
 from hazrisk.reports.ledger import Busy, Ledger
-from hazrisk.reports.periods import ReportPeriod
 from hazrisk.reports.schedule import Entry, Schedule
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def ledger_for(schedule: Schedule) -> Ledger:
     return Ledger(schedule.reports_dir / "ledger.sqlite")
 
 
-def notebook_parameters(entry: Entry, period: ReportPeriod, snapshot: Path,
+def notebook_parameters(entry: Entry, period: Period, snapshot: Path,
                         overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """What papermill injects: the entry's parameters, the period, the snapshot, overrides."""
     params: dict[str, Any] = dict(entry.parameters)
@@ -67,7 +67,7 @@ def notebook_parameters(entry: Entry, period: ReportPeriod, snapshot: Path,
     return params
 
 
-def run_report(schedule: Schedule, entry: Entry, period: ReportPeriod, *,
+def run_report(schedule: Schedule, entry: Entry, period: Period, *,
                snapshot: Path | None = None, overrides: dict[str, Any] | None = None,
                trigger: str = "run", rerun: bool = True) -> RunResult:
     """Run one report for one period (see the module docstring); never raises for a failing
@@ -80,7 +80,7 @@ def run_report(schedule: Schedule, entry: Entry, period: ReportPeriod, *,
     lineage: dict[str, Any] = {
         "report": entry.name, "title": entry.title, "notebook": str(nb_path),
         "notebook_sha256": _sha256(nb_path) if nb_path.is_file() else None,
-        "period": {"label": period.label, "kind": period.kind,
+        "period": {"label": period.label, "kind": period.cadence,
                    "start": period.start.isoformat(), "end": period.end.isoformat()},
         "parameters": params,
         "snapshot": {"path": str(snap.resolve()), "sha256": fingerprint(snap),
@@ -104,7 +104,7 @@ def run_report(schedule: Schedule, entry: Entry, period: ReportPeriod, *,
     return result
 
 
-def _attempt(schedule: Schedule, entry: Entry, period: ReportPeriod,
+def _attempt(schedule: Schedule, entry: Entry, period: Period,
              lineage: dict[str, Any]) -> RunResult:
     """Execute into a fresh attempt folder; publish it as the report, or keep it as failed."""
     out_dir = schedule.reports_dir / entry.name / period.label

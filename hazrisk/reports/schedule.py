@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hazrisk.reports.periods import CADENCES
+from hazrisk.period import CADENCES
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "conf" / "reports.toml"
 PERIOD_STYLES = ("period", "start_end", "year")

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from hazrisk.rates.period import Period, PeriodError
+from hazrisk.period import Period, PeriodError
 from hazrisk.sqlfiles import SqlFolder, set_timezone
 
 _sql = SqlFolder("hazrisk.snapshot")
@@ -127,7 +127,7 @@ def coverage(con: duckdb.DuckDBPyConnection, period: str | Period) -> dict[str, 
 
 
 def as_period(period: str | Period) -> Period:
-    """A :class:`~hazrisk.rates.period.Period` from its label (``2026-10``, ``A..B``)."""
+    """A :class:`~hazrisk.period.Period` from its label (``2026-10``, ``A..B``)."""
     if isinstance(period, Period):
         return period
     try:

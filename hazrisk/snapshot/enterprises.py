@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from hazrisk.rates.period import Period
+from hazrisk.period import Period
 from hazrisk.snapshot.core import period_params, query
 from hazrisk.sqlfiles import SqlFolder
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from hazrisk.rates.period import Period
+from hazrisk.period import Period
 from hazrisk.snapshot.core import period_params, query
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from hazrisk.rates.period import Period
+from hazrisk.period import Period
 from hazrisk.snapshot.core import period_params, query
 
 _BY = {"reason": ["reason"], "provider": ["source_provider_id"], "day": ["source_date"]}

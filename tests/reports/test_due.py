@@ -17,9 +17,9 @@ import pytest
 from conftest import Published
 
 from hazrisk.cli import main
+from hazrisk.period import Period
 from hazrisk.reports.due import run_due, schedule_status
 from hazrisk.reports.ledger import Ledger
-from hazrisk.reports.periods import ReportPeriod
 from hazrisk.reports.runner import run_report
 from hazrisk.reports.schedule import load_schedule
 
@@ -85,7 +85,7 @@ def test_due_lifecycle(world: dict[str, Path]) -> None:
     assert [a.status for a in ledger.history("flaky")] == ["succeeded", "succeeded"]
     # a failing rerun of October (manual) leaves the good report untouched
     world["flag"].write_text("x")
-    bad = run_report(s, s.entry("flaky"), ReportPeriod.parse("2026-10"))
+    bad = run_report(s, s.entry("flaky"), Period.parse("2026-10"))
     assert bad.status == "failed"
     assert _digest(good) == before
     assert bad.output is not None and bad.output.parent == good / "failed"
@@ -161,13 +161,13 @@ def test_periods_without_data_wait(published: Published) -> None:
 
     s = load_schedule()
     snap = published.snapshot
-    assert has_data(s.entry("provider_evaluation"), ReportPeriod.parse("2026-10"), snap)
-    assert not has_data(s.entry("provider_evaluation"), ReportPeriod.parse("2026-09"), snap)
-    assert has_data(s.entry("data_quality"), ReportPeriod.parse("2026-W40"), snap)
-    assert not has_data(s.entry("data_quality"), ReportPeriod.parse("2026-W42"), snap)
-    assert has_data(s.entry("enterprise_safety_quarterly"), ReportPeriod.parse("2026-Q4"), snap)
+    assert has_data(s.entry("provider_evaluation"), Period.parse("2026-10"), snap)
+    assert not has_data(s.entry("provider_evaluation"), Period.parse("2026-09"), snap)
+    assert has_data(s.entry("data_quality"), Period.parse("2026-W40"), snap)
+    assert not has_data(s.entry("data_quality"), Period.parse("2026-W42"), snap)
+    assert has_data(s.entry("enterprise_safety_quarterly"), Period.parse("2026-Q4"), snap)
     # no risk model is published yet: the annual premium review waits
-    assert not has_data(s.entry("premium_review"), ReportPeriod.parse("2026"), snap)
+    assert not has_data(s.entry("premium_review"), Period.parse("2026"), snap)
 
 
 def test_lab_command_line() -> None:

@@ -16,7 +16,7 @@ import pytest
 from conftest import Published, shared_dir
 
 from hazrisk.cli import main
-from hazrisk.reports.periods import ReportPeriod
+from hazrisk.period import Period
 from hazrisk.reports.runner import RunResult, run_report
 from hazrisk.reports.schedule import load_schedule
 
@@ -57,7 +57,7 @@ def _run_all(root: Path, published: Published) -> None:
     s = load_schedule(sched)
     nb_dir = REPO / "notebooks"
     notebooks = {p.stem for p in nb_dir.glob("*.py")}
-    out = {name: run_report(s, s.entry(name), ReportPeriod.parse(p)) for name, p in RUNS.items()}
+    out = {name: run_report(s, s.entry(name), Period.parse(p)) for name, p in RUNS.items()}
     out["explore"] = _explore(s, published)
     assert {r.lineage["notebook"] for r in out.values()} == {str(nb_dir / f"{n}.py")
                                                             for n in notebooks}
@@ -69,7 +69,7 @@ def _run_all(root: Path, published: Published) -> None:
 def _explore(s: Any, published: Published) -> RunResult:
     entry = s.entry("explore")  # not scheduled: an ad-hoc entry for the notebook
     assert entry.source.startswith("unscheduled")
-    return run_report(s, entry, ReportPeriod.parse("2026-10"))
+    return run_report(s, entry, Period.parse("2026-10"))
 
 
 def test_parameters_cells_parse(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -247,12 +247,12 @@ def test_premium_review_with_a_published_model(published: Published, tmp_path: P
     con.close()
     s = load_schedule()
     entry = s.entry("premium_review")
-    assert has_data(entry, ReportPeriod.parse("2026"), snap)
-    assert not has_data(entry, ReportPeriod.parse("2025"), snap)
+    assert has_data(entry, Period.parse("2026"), snap)
+    assert not has_data(entry, Period.parse("2025"), snap)
     from dataclasses import replace
 
     s = replace(s, reports_dir=tmp_path / "reports")
-    r = run_report(s, entry, ReportPeriod.parse("2026"), snapshot=snap)
+    r = run_report(s, entry, Period.parse("2026"), snapshot=snap)
     assert r.status == "succeeded", r.error
     factors = _shown(r, "premium_factors")
     assert [x["enterprise_id"] for x in factors] == ents[::-1]  # highest factor first

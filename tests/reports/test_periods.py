@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hazrisk.reports.periods import ReportPeriod, ReportPeriodError, closed_periods
+from hazrisk.period import Period, PeriodError, closed_periods
 from hazrisk.reports.schedule import ScheduleError, load_schedule
 
 
@@ -22,18 +22,18 @@ from hazrisk.reports.schedule import ScheduleError, load_schedule
     ("2026-10-01..2026-10-03", "2026-10-01", "2026-10-03", "2026-10-01..2026-10-03"),
 ])
 def test_parse(text: str, start: str, end: str, label: str) -> None:
-    p = ReportPeriod.parse(text)
+    p = Period.parse(text)
     assert (p.start.isoformat(), p.end.isoformat(), p.label) == (start, end, label)
 
 
 @pytest.mark.parametrize("bad", ["2026-13", "2026-Q5", "2026-W54", "26-10", "2026-10-03..2026-10-01"])
 def test_parse_rejects(bad: str) -> None:
-    with pytest.raises(ReportPeriodError):
-        ReportPeriod.parse(bad)
+    with pytest.raises(PeriodError):
+        Period.parse(bad)
 
 
 def test_due_day_is_close_plus_delay() -> None:
-    oct_ = ReportPeriod.parse("2026-10")
+    oct_ = Period.parse("2026-10")
     assert oct_.due_on(5) == date(2026, 11, 6)
     # the day before the due day: October is not closed-and-delayed yet, September is
     assert [p.label for p in closed_periods("monthly", date(2026, 11, 5), 5, 1)] == ["2026-09"]
@@ -47,13 +47,26 @@ def test_due_day_is_close_plus_delay() -> None:
     assert [p.label for p in closed_periods("annual", date(2027, 1, 31), 31, 1)] == ["2025"]
 
 
-def test_as_period_text_reads_back_in_hazrisk_periods() -> None:
-    from hazrisk.rates.period import Period
-
+def test_as_period_text_reads_back_as_the_same_days() -> None:
     for text in ("2026-10", "2026-Q4", "2026-W41", "2026"):
-        p = ReportPeriod.parse(text)
+        p = Period.parse(text)
         q = Period.parse(p.as_period_text())
         assert (q.start, q.end) == (p.start, p.end)
+        assert q.kind in ("month", "range")  # what the rates and safety store
+
+
+def test_one_period_type_for_the_cli_rates_and_reports() -> None:
+    """The CLI grammar, the rates and the reports share hazrisk.period.Period (issue 15): a
+    whole calendar month is a month however it is written, a range keeps its days."""
+    import hazrisk.rates
+    import hazrisk.snapshot.core
+
+    assert hazrisk.rates.Period is Period and hazrisk.snapshot.core.Period is Period
+    assert Period.between("2026-10-01", "2026-10-31").label == "2026-10"
+    assert Period.parse("2026-10-01..2026-10-31") == Period.parse("2026-10")
+    assert Period.parse("2026-09-30..2026-10-30").previous().label == "2026-08-30..2026-09-29"
+    assert Period.parse("2026-Q4").as_days() == Period.between("2026-10-01", "2026-12-31")
+    assert Period.parse("2026-Q4").cadence == "quarterly"
 
 
 def test_shipped_schedule_is_valid_and_sourced() -> None:
