@@ -10,7 +10,14 @@ Tables (schema ``safety``): ``violations`` (one row per event with evidence and 
 ``mart.safety_vehicle_days``. Detector definitions and the gap policy: ``README.md`` here.
 """
 
-from hazrisk.safety.params import RULES, Rule, SafetyParams, alarm_rule, rule_info
+from hazrisk.safety.params import (
+    VIOLATION_RULES,
+    SafetyParams,
+    ViolationRule,
+    alarm_rule,
+    rule_info,
+)
 from hazrisk.safety.pipeline import DetectReport, detect
 
-__all__ = ["RULES", "DetectReport", "Rule", "SafetyParams", "alarm_rule", "detect", "rule_info"]
+__all__ = ["VIOLATION_RULES", "DetectReport", "SafetyParams", "ViolationRule", "alarm_rule",
+           "detect", "rule_info"]

@@ -1,4 +1,9 @@
-"""Detector parameters from ``conf/rules.toml`` and the registry of rule ids.
+"""Detector parameters from ``conf/rules.toml`` and the registry of violation rules.
+
+Naming: the *rules file* (``conf/rules.toml``, :class:`hazrisk.config.Rules`) holds every
+threshold; a *violation rule* (:class:`ViolationRule`, ``safety.violations.rule_id``) is what
+a detector finds. Code says ``conf``/``rules`` for the first and ``violation rule`` for the
+second.
 
 Every threshold comes from the rules file (sections ``[speed]``, ``[fatigue]``,
 ``[night_ban]``, ``[offline_displacement]``, ``[drift]``, ``[safety]``, ``[handling]``), each
@@ -18,7 +23,7 @@ from hazrisk.jt808.alarm_types import ADAS_TYPES, DSM_TYPES
 
 
 @dataclass(frozen=True)
-class Rule:
+class ViolationRule:
     """A violation rule: id (``safety.violations.rule_id``), group, names."""
 
     rule_id: str
@@ -28,22 +33,24 @@ class Rule:
 
 
 #: Trajectory rules (ADAS/DSM rules are named per alarm type, see :func:`alarm_rule`).
-RULES: dict[str, Rule] = {
+VIOLATION_RULES: dict[str, ViolationRule] = {
     r.rule_id: r
     for r in (
-        Rule("speeding", "speeding", "超速", "speeding"),
-        Rule("fatigue_continuous", "fatigue", "连续驾驶超过4小时", "continuous driving > 4 h"),
-        Rule("fatigue_night", "fatigue", "夜间连续驾驶超过2小时", "night continuous driving > 2 h"),
-        Rule("fatigue_daily", "fatigue", "24小时累计驾驶超过8小时", "driving > 8 h in 24 h"),
-        Rule("night_ban", "night_ban", "高速公路夜间禁行时段行驶", "expressway night-ban driving"),
-        Rule("off_route", "route", "偏离核定线路和区域", "off every approved route and area"),
-        Rule("offline_displacement", "offline", "离线位移", "offline displacement"),
-        Rule("faulty_terminal_dispatch", "terminal", "终端故障/离线期间出车",
-             "moving with a faulty or offline terminal"),
+        ViolationRule("speeding", "speeding", "超速", "speeding"),
+        ViolationRule("fatigue_continuous", "fatigue", "连续驾驶超过4小时",
+                      "continuous driving > 4 h"),
+        ViolationRule("fatigue_night", "fatigue", "夜间连续驾驶超过2小时",
+                      "night continuous driving > 2 h"),
+        ViolationRule("fatigue_daily", "fatigue", "24小时累计驾驶超过8小时", "driving > 8 h in 24 h"),
+        ViolationRule("night_ban", "night_ban", "高速公路夜间禁行时段行驶", "expressway night-ban driving"),
+        ViolationRule("off_route", "route", "偏离核定线路和区域", "off every approved route and area"),
+        ViolationRule("offline_displacement", "offline", "离线位移", "offline displacement"),
+        ViolationRule("faulty_terminal_dispatch", "terminal", "终端故障/离线期间出车",
+                      "moving with a faulty or offline terminal"),
     )
 }
 
-def alarm_rule(system: str, alarm_type: int | None) -> Rule:
+def alarm_rule(system: str, alarm_type: int | None) -> ViolationRule:
     """The rule of an ADAS/DSM alarm: ``adas_forward_collision``, ``dsm_phone`` ..."""
     table = ADAS_TYPES if system == "adas" else DSM_TYPES
     if alarm_type is not None and alarm_type in table:
@@ -51,20 +58,20 @@ def alarm_rule(system: str, alarm_type: int | None) -> Rule:
     else:
         code = "unknown" if alarm_type is None else f"0x{alarm_type:02x}"
         name, zh = f"type_{code}", f"类型{code}"
-    return Rule(f"{system}_{name}", system, f"{system.upper()} {zh}", f"{system} {name}")
+    return ViolationRule(f"{system}_{name}", system, f"{system.upper()} {zh}", f"{system} {name}")
 
 
-def rule_info(rule_id: str) -> Rule:
-    """The :class:`Rule` of a stored rule id (trajectory or ADAS/DSM)."""
-    if rule_id in RULES:
-        return RULES[rule_id]
+def rule_info(rule_id: str) -> ViolationRule:
+    """The :class:`ViolationRule` of a stored rule id (trajectory or ADAS/DSM)."""
+    if rule_id in VIOLATION_RULES:
+        return VIOLATION_RULES[rule_id]
     system, _, name = rule_id.partition("_")
     if system in ("adas", "dsm"):
         table = ADAS_TYPES if system == "adas" else DSM_TYPES
         for code, (n, _zh) in table.items():
             if n == name:
                 return alarm_rule(system, code)
-        return Rule(rule_id, system, rule_id, rule_id)
+        return ViolationRule(rule_id, system, rule_id, rule_id)
     raise KeyError(rule_id)
 
 

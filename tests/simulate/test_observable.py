@@ -11,7 +11,7 @@ from hazrisk.config import load_rules
 from hazrisk.simulate import events
 from hazrisk.simulate.movement import Track
 
-RULES = load_rules()
+CONF = load_rules()
 T0 = 1_790_866_800  # 2026-10-01 22:00:00 Beijing
 KM_LAT = 1 / 111.2  # degrees of latitude per km
 
@@ -32,10 +32,10 @@ def test_offline_displacement_ignores_clock_jumped_fix() -> None:
            "lon": np.full(3, 120.5), "speed": np.full(3, 60.0), "acc": np.ones(3, bool),
            "drift": np.zeros(3, bool), "backfill": np.zeros(3, bool), "idx": np.arange(3)}
     tr = _track(np.array([T0]), np.zeros(1), np.zeros(1))
-    ev = events.offline_displacement(rec, tr, RULES)
+    ev = events.offline_displacement(rec, tr, CONF)
     assert [(e["start"], e["end"]) for e in ev] == [(T0, T0 + 3600)]
     rec["recv_ms"][1] = (T0 + 1800) * 1000 + 300  # sampled at 1800 s: it does split it
-    assert events.offline_displacement(rec, tr, RULES) == []
+    assert events.offline_displacement(rec, tr, CONF) == []
 
 
 def _night_drive(silence_km: float) -> Track:
@@ -49,13 +49,13 @@ def _night_drive(silence_km: float) -> Track:
 
 
 def test_silence_where_a_rest_fits_is_not_continuous_driving() -> None:
-    gaps = events.GapPolicy.from_rules(RULES)
+    gaps = events.GapPolicy.from_rules(CONF)
     # 33 km in 48.5 min: a 20 min rest fits at 1.7 km/min -> continuity not evidenced
     tr = _night_drive(33.0)
-    assert [e["subkind"] for e in events.fatigue(tr, RULES)] == ["night"]  # rules as such
-    assert events.fatigue(tr, RULES, gaps) == []
+    assert [e["subkind"] for e in events.fatigue(tr, CONF)] == ["night"]  # rules as such
+    assert events.fatigue(tr, CONF, gaps) == []
     # 80 km in 48.5 min: no rest can have fitted -> driving, one night spell > 2 h
-    assert [e["subkind"] for e in events.fatigue(_night_drive(80.0), RULES, gaps)] == ["night"]
+    assert [e["subkind"] for e in events.fatigue(_night_drive(80.0), CONF, gaps)] == ["night"]
 
 
 def test_state_holds_until_the_next_delivered_fix() -> None:
@@ -65,12 +65,12 @@ def test_state_holds_until_the_next_delivered_fix() -> None:
     speed = np.where(t < T0 + 7200 + 8 * 3600, 60.0, 0.0)
     km = np.cumsum(speed / 60.0)
     full = _track(t, km, speed)
-    gaps = events.GapPolicy.from_rules(RULES)
-    assert [e for e in events.fatigue(full, RULES, gaps) if e["subkind"] == "daily"] == []
+    gaps = events.GapPolicy.from_rules(CONF)
+    assert [e for e in events.fatigue(full, CONF, gaps) if e["subkind"] == "daily"] == []
     lost = np.flatnonzero(speed == 0)[0]
     keep = np.arange(len(t)) != lost
     part = _track(t[keep], km[keep], speed[keep])
-    daily = [e for e in events.fatigue(part, RULES, gaps) if e["subkind"] == "daily"]
+    daily = [e for e in events.fatigue(part, CONF, gaps) if e["subkind"] == "daily"]
     assert len(daily) == 1 and daily[0]["start"] == int(t[lost + 1])
 
 

@@ -26,7 +26,7 @@ from hazrisk.simulate import events
 from hazrisk.simulate.geo import EARTH_RADIUS_KM
 from hazrisk.simulate.movement import Track
 
-RULES = load_rules()
+CONF = load_rules()
 MIDNIGHT = 1_790_784_000  # 2026-10-01 00:00:00 Beijing
 H = 3600
 KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180.0  # north-south: haversine is exactly R·Δφ
@@ -63,16 +63,16 @@ NOON = 12 * H
 ])
 def test_speeding_needs_more_than_30_s(last: int, want: list[tuple[int, int]]) -> None:
     t = MIDNIGHT + NOON + np.array([0, 10, 20, last, last + 10])
-    ev = events.speeding(track(t, [70, 70, 70, 70, 50]), RULES)
+    ev = events.speeding(track(t, [70, 70, 70, 70, 50]), CONF)
     assert spans(ev, "speeding") == want
 
 
 @pytest.mark.parametrize("road,over,under", [(OTHER, 60.1, 60.0), (EXPRESSWAY, 80.1, 80.0)])
 def test_speeding_limit_is_exclusive(road: int, over: float, under: float) -> None:
     t = MIDNIGHT + NOON + np.arange(0, 130, 10)
-    assert spans(events.speeding(track(t, [over] * 12 + [0], road), RULES), "speeding") == \
+    assert spans(events.speeding(track(t, [over] * 12 + [0], road), CONF), "speeding") == \
         [(NOON, NOON + 110)]
-    assert events.speeding(track(t, [under] * 12 + [0], road), RULES) == []
+    assert events.speeding(track(t, [under] * 12 + [0], road), CONF) == []
 
 
 @pytest.mark.parametrize("gap,want", [
@@ -84,7 +84,7 @@ def test_speeding_runs_merge_within_60_s(gap: int, want: list[tuple[int, int]]) 
     second = [40 + gap + k for k in (0, 10, 20, 30, 40)]
     t = MIDNIGHT + NOON + np.array(first + [45] + second + [second[-1] + 5])
     v = [70] * 5 + [50] + [70] * 5 + [50]
-    assert spans(events.speeding(track(t, v), RULES), "speeding") == want
+    assert spans(events.speeding(track(t, v), CONF), "speeding") == want
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,16 +100,16 @@ def test_speeding_runs_merge_within_60_s(gap: int, want: list[tuple[int, int]]) 
 ])
 def test_night_ban_window_and_duration(times: list[int], want: list[tuple[int, int]]) -> None:
     t = MIDNIGHT + np.array(times)
-    assert spans(events.night_ban(track(t, [60.0] * len(t), EXPRESSWAY), RULES),
+    assert spans(events.night_ban(track(t, [60.0] * len(t), EXPRESSWAY), CONF),
                  "night_ban") == want
 
 
 def test_night_ban_needs_more_than_5_kmh_on_an_expressway() -> None:
     t = MIDNIGHT + np.array([600, 660, 720])
-    assert events.night_ban(track(t, [5.0] * 3, EXPRESSWAY), RULES) == []
-    assert spans(events.night_ban(track(t, [5.1] * 3, EXPRESSWAY), RULES), "night_ban") == \
+    assert events.night_ban(track(t, [5.0] * 3, EXPRESSWAY), CONF) == []
+    assert spans(events.night_ban(track(t, [5.1] * 3, EXPRESSWAY), CONF), "night_ban") == \
         [(600, 720)]
-    assert events.night_ban(track(t, [60.0] * 3, OTHER), RULES) == []
+    assert events.night_ban(track(t, [60.0] * 3, OTHER), CONF) == []
 
 
 # --------------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def drive(*legs: tuple[int, int]) -> Track:
     (4 * H + 2, [(8 * H + 4 * H, 8 * H + 4 * H + 1)]),       # 4 h + 1 s: continuous fatigue
 ])
 def test_continuous_driving_more_than_4_h(duration: int, want: list[tuple[int, int]]) -> None:
-    ev = events.fatigue(drive((8 * H, duration)), RULES)
+    ev = events.fatigue(drive((8 * H, duration)), CONF)
     assert spans(ev, "fatigue", "continuous") == want
 
 
@@ -151,7 +151,7 @@ def test_a_rest_needs_20_min(stop: int, want: list[tuple[int, int | None]]) -> N
     """Leg 1 08:00-11:00; the stationary stretch (first to last stationary sample) is
     ``stop`` s; leg 2 drives 3 h more."""
     leg2 = 8 * H + 3 * H + stop + 1
-    ev = spans(events.fatigue(drive((8 * H, 3 * H), (leg2, 3 * H)), RULES),
+    ev = spans(events.fatigue(drive((8 * H, 3 * H), (leg2, 3 * H)), CONF),
                "fatigue", "continuous")
     assert [(a, None) for a, _ in ev] == want
 
@@ -161,7 +161,7 @@ def test_a_rest_needs_20_min(stop: int, want: list[tuple[int, int | None]]) -> N
     (2, [(24 * H, 24 * H + 1)]),      # spell to 00:00:01: 2 h 1 s at night
 ])
 def test_night_driving_more_than_2_h(end: int, want: list[tuple[int, int]]) -> None:
-    ev = events.fatigue(drive((21 * H, 3 * H + end)), RULES)
+    ev = events.fatigue(drive((21 * H, 3 * H + end)), CONF)
     assert spans(ev, "fatigue", "night") == want
     assert spans(ev, "fatigue", "continuous") == []
 
@@ -171,7 +171,7 @@ def test_daily_driving_more_than_8_h(extra: int, want: bool) -> None:
     """3 h + 3 h + 2 h (+ ``extra`` s) between 06:30 and 16:00, 30 min stops: 8 h is not
     more than 8 h; 8 h 1 s is."""
     tr = drive((6 * H + 1800, 3 * H), (10 * H, 3 * H), (13 * H + 1800, 2 * H + extra))
-    ev = events.fatigue(tr, RULES)
+    ev = events.fatigue(tr, CONF)
     assert spans(ev, "fatigue", "continuous") == [] and spans(ev, "fatigue", "night") == []
     daily = [e for e in ev if e["subkind"] == "daily"]
     assert [e["driving_s"] for e in daily] == ([8 * H + extra] if want else [])
@@ -196,5 +196,5 @@ def test_offline_displacement_thresholds(gap: int, km: float, want: bool) -> Non
            "lat": 30.0 + np.array([0.0, km]) / KM_PER_DEG, "lon": np.full(2, 120.5),
            "speed": np.full(2, 60.0), "acc": np.ones(2, bool), "drift": np.zeros(2, bool),
            "backfill": np.zeros(2, bool), "idx": np.arange(2)}
-    ev = events.offline_displacement(rec, track([t0], [0.0]), RULES)
+    ev = events.offline_displacement(rec, track([t0], [0.0]), CONF)
     assert [(e["start"] - t0, e["end"] - t0) for e in ev] == ([(0, gap)] if want else [])
