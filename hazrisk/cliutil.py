@@ -3,7 +3,8 @@
 Every subcommand builds its options from these helpers so that dates, output formats, exit
 codes and error messages mean the same thing everywhere:
 
-- **Dates**: ``--period`` (``YYYY-MM``, ``YYYY-MM-DD`` or ``A..B`` of days or months) or
+- **Dates**: ``--period`` (``YYYY-MM``, ``YYYY-MM-DD``, ``A..B`` of days or months, or the
+  days of ``YYYY-Qn``, ``YYYY-Www``, ``YYYY``: :class:`hazrisk.period.Period`) or
   ``--start/--end``; both inclusive Beijing days (:func:`add_period_arguments`, :func:`period_from_args`).
 - **Output**: ``--format table|csv|json`` (``--json`` is an alias of ``--format json``);
   JSON indented by 2, UTF-8, ``ensure_ascii=False``; CSV with a UTF-8 BOM so that Excel on
@@ -76,8 +77,8 @@ def add_db_argument(p: argparse.ArgumentParser, *, required: bool = True,
 def add_period_arguments(p: argparse.ArgumentParser) -> None:
     """``--period`` or ``--start/--end``: inclusive Beijing days."""
     p.add_argument("--period", metavar="PERIOD",
-                   help="统计期 a month YYYY-MM, a day YYYY-MM-DD, or A..B (days or months, "
-                        "inclusive)")
+                   help="统计期 a month YYYY-MM, a day YYYY-MM-DD, A..B (days or months, "
+                        "inclusive), or the days of YYYY-Qn, YYYY-Www, YYYY")
     p.add_argument("--start", metavar="DATE", help="first Beijing day YYYY-MM-DD (with --end)")
     p.add_argument("--end", metavar="DATE", help="last Beijing day YYYY-MM-DD, inclusive")
 
