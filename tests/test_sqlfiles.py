@@ -240,9 +240,7 @@ def test_transactions_and_registrations_only_through_the_context_managers() -> N
 COMPOSED = {
     "store/registry_import.py": "registry tables named by the static specs",
     "store/messages.py": "message tables named by its TABLES whitelist",
-    "store/resolve.py": "key tables filled from a relation named by the caller (checked); "
-                        "the keyed-assignments and noon-fallback fragments its statements "
-                        "share (left for the ingest rewrite, which owns positions.py)",
+    "store/resolve.py": "key tables filled from a relation named by the caller (checked)",
     "store/retention.py": "per-table counts/deletes over its whitelist and the hold predicate",
     "store/export.py": "COPY per exported table (whitelist) with masked column lists",
     "store/publish.py": "one CREATE TABLE per validated mart relation name",
@@ -271,8 +269,7 @@ def test_inline_sql_only_where_identifiers_are_composed() -> None:
             offenders += [f"{rel}:{n.lineno}: {n.value[:50]!r}" for n in ast.walk(tree)
                           if isinstance(n, ast.Constant) and isinstance(n.value, str)
                           and id(n) not in in_fstring and "{" not in n.value
-                          and _SQL_START.match(n.value) and " " in n.value.strip()
-                          and rel != "store/resolve.py"]
+                          and _SQL_START.match(n.value) and " " in n.value.strip()]
             continue
         if rel == "sqlfiles.py":  # the transaction statements themselves
             continue

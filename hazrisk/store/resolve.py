@@ -1,7 +1,9 @@
 """Terminal -> vehicle/enterprise/provider resolution for stored positions and events.
 
 Positions, alarms and safety events are resolved through ``core.terminal_assignments`` at
-``coalesce(device_time, recv_time)``. Positions store the answer as one INTEGER
+``coalesce(device_time, recv_time)``, else (raw capture, invalid BCD time) at the noon
+(Beijing) of the dump's day. Statements: ``sql/resolve.sql``; the keyed assignments are the
+view ``store.keyed_assignments`` (``sql/views/011``). Positions store the answer as one INTEGER
 ``assign_key`` into ``store.assign_keys`` (vehicle_id, enterprise_id, provider_id; appends are
 cheaper than three VARCHAR columns), alarms and safety events as the three columns. New rows
 are resolved as they are ingested; :func:`resolve_terminals` re-resolves everything after the
@@ -16,6 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from hazrisk.localtime import TIMEZONE
 from hazrisk.sqlfiles import SqlFolder, registered
 
 _sql = SqlFolder("hazrisk.store")
@@ -23,10 +26,6 @@ _sql = SqlFolder("hazrisk.store")
 #: Tables with resolved vehicle/enterprise/provider columns (fixed whitelist; identifiers
 #: never come from input). store.positions has the key instead.
 EVENT_TABLES: tuple[str, ...] = ("store.alarms", "store.safety_events")
-
-#: When a position has neither a valid device time nor a receive time (raw capture, invalid
-#: BCD time), the noon (Beijing) of its dump's day stands in: ``FALLBACK_SQL``.
-FALLBACK_SQL = "timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP) + INTERVAL 12 HOUR)"
 
 # The key tables grow append-only: a phone / triple met for the first time gets the next
 # keys. ``{rel}``: a relation name checked by _relation().
@@ -50,34 +49,6 @@ WHERE NOT EXISTS (
       AND k.enterprise_id IS NOT DISTINCT FROM a.enterprise_id
       AND k.provider_id IS NOT DISTINCT FROM a.provider_id)
 """
-
-#: core.terminal_assignments with the key of its triple (after ensure_assign_keys).
-_KEYED_ASSIGNMENTS = """
-SELECT a.*, k.assign_key
-FROM core.terminal_assignments a
-JOIN store.assign_keys k
-  ON k.vehicle_id IS NOT DISTINCT FROM a.vehicle_id
- AND k.enterprise_id IS NOT DISTINCT FROM a.enterprise_id
- AND k.provider_id IS NOT DISTINCT FROM a.provider_id
-"""
-
-_RESOLVE_POSITIONS = f"""
-CREATE OR REPLACE TEMP TABLE _resolved AS
-WITH p AS (
-    SELECT p.pos_seq, tk.terminal_phone, p.assign_key,
-           coalesce(p.device_time, p.recv_time, {FALLBACK_SQL}) AS t
-    FROM store.positions p
-    LEFT JOIN store.terminals tk ON tk.term_key = p.term_key
-    LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
-)
-SELECT p.pos_seq, a.assign_key, a.vehicle_id, a.enterprise_id, a.provider_id
-FROM p
-LEFT JOIN ({_KEYED_ASSIGNMENTS}) a
-  ON a.terminal_key = core.terminal_key(p.terminal_phone)
- AND p.t >= a.valid_from_ts AND p.t < a.valid_to_ts
-WHERE p.assign_key IS DISTINCT FROM a.assign_key
-"""
-
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -119,7 +90,7 @@ def resolve_terminals(con: duckdb.DuckDBPyConnection) -> int:
     Runs inside the caller's transaction.
     """
     ensure_assign_keys(con)
-    con.execute(_RESOLVE_POSITIONS)
+    _sql.run(con, "resolve", "resolve_positions", {"timezone": TIMEZONE})
     (changed,) = _sql.run(con, "resolve", "resolved_count").fetchall()[0]
     if changed:
         _sql.run(con, "resolve", "update_position_keys")
@@ -148,11 +119,7 @@ class Assigner:
         if con is None:
             return
         ensure_assign_keys(con)
-        rows = con.execute(
-            "SELECT terminal_key, coalesce(epoch_us(valid_from_ts), -4611686018427387904), "
-            "coalesce(epoch_us(valid_to_ts), 4611686018427387904), assign_key "
-            f"FROM ({_KEYED_ASSIGNMENTS}) ORDER BY terminal_key, valid_from_ts"
-        ).fetchall()
+        rows = _sql.run(con, "resolve", "assignments").fetchall()
         for key, a, b, k in rows:
             self.by_key.setdefault(key, []).append((int(a), int(b), int(k)))
 
