@@ -67,7 +67,7 @@ def _apptest_times(snapshot: Path) -> dict[str, Any]:
             at = AppTest.from_file(str(APP), default_timeout=120)
             at.session_state["user"] = User("bench", "evaluator")
             at.run()
-            at.switch_page(f"pages/{key}.py")
+            at.switch_page(f"screens/{key}.py")
             t = time.perf_counter()
             at.run()
             runs.append(time.perf_counter() - t)
