@@ -29,6 +29,7 @@ import streamlit as st
 from labels import HANDLING
 
 from hazrisk import snapshot as snap
+from hazrisk.jt808.errors import reason_label
 from hazrisk.portal.reader import SnapshotMissing, Version, read_consistent, version_of
 from hazrisk.portal.scope import NotAuthorised, Viewer, mask, restrict, viewer_for
 from hazrisk.portal.users import User
@@ -301,13 +302,20 @@ def boundaries() -> dict[str, Any] | None:
 
 # --- data quality -----------------------------------------------------------------------------
 def quarantine_by(v: Viewer, period: str, by: str) -> pd.DataFrame:
-    """Rejected frames by ``reason``, ``provider`` or ``day``; an operator's own gateway only."""
+    """Rejected frames by ``reason``, ``provider`` or ``day``; an operator's own gateway only.
+    Reasons are labelled Chinese first with the decoder's id beside (``校验码错误
+    bad_checksum``, :func:`hazrisk.jt808.errors.reason_label`)."""
     if v.role == "evaluator":
-        return _read("quarantine_by", period, by)
-    rows = _scoped(_read("quarantine", period), v)
-    keys = {"reason": ["reason"], "provider": ["source_provider_id"], "day": ["source_date"]}[by]
-    summed = pd.DataFrame(rows.groupby(keys, as_index=False)["frames"].sum())
-    return summed.sort_values("frames", ascending=False, ignore_index=True)
+        summed = _read("quarantine_by", period, by)
+    else:
+        rows = _scoped(_read("quarantine", period), v)
+        keys = {"reason": ["reason"], "provider": ["source_provider_id"],
+                "day": ["source_date"]}[by]
+        summed = pd.DataFrame(rows.groupby(keys, as_index=False)["frames"].sum()).sort_values(
+            "frames", ascending=False, ignore_index=True)
+    if "reason" in summed.columns:
+        summed = summed.assign(reason=summed["reason"].map(reason_label))
+    return summed
 
 
 def ingest_days(v: Viewer, period: str) -> pd.DataFrame:

@@ -334,3 +334,20 @@ def test_data_layer_refuses_parties_outside_the_scope(portal, monkeypatch):
         data.failing_vehicles(op, PERIOD, "P02", "data_qualification")
     assert set(data.failing_vehicles(op, PERIOD, "P01", "data_qualification")["provider_id"]) <= {
         "P01"}
+
+
+def test_quality_page_names_reasons_in_chinese_with_the_id_beside(portal):
+    """Quarantine reasons: Chinese label first, the decoder's id beside, from the one reason
+    catalogue (``hazrisk.jt808.errors.REASON_NAMES``)."""
+    from hazrisk.jt808.errors import REASON_NAMES, REASONS
+
+    assert tuple(REASON_NAMES) == REASONS
+    assert all("\u4e00" <= zh[0] <= "\u9fff" and en for zh, en in REASON_NAMES.values())
+    at = portal("evaluator", "quality", dq_period=PERIOD)
+    by_reason = next(df for df in frames(at) if "原因 reason" in df.columns)
+    # the sample's two reasons (data/sample/README: bad_checksum and truncated faults)
+    assert set(by_reason["原因 reason"]) == {"校验码错误 bad_checksum", "帧不完整 truncated"}
+    at = portal("operator", "quality", dq_period=PERIOD)
+    own = next(df for df in frames(at) if "原因 reason" in df.columns)
+    assert set(own["原因 reason"]) <= {"校验码错误 bad_checksum", "帧不完整 truncated"}
+    assert len(own) > 0
