@@ -32,6 +32,7 @@ from hazrisk import snapshot as snap
 from hazrisk.jt808.errors import reason_label
 from hazrisk.portal.reader import SnapshotMissing, Version, read_consistent, version_of
 from hazrisk.portal.scope import NotAuthorised, Viewer, mask, restrict, viewer_for
+from hazrisk.portal.sql import Insured, insured_enterprises
 from hazrisk.portal.users import User
 from hazrisk.rates.period import Period
 
@@ -77,10 +78,8 @@ def _read(name: str, *args: Any, **kwargs: Any) -> Any:
     raise RuntimeError(f"{path}: the snapshot kept changing; try again")
 
 
-def _insured(con: Any, insurer: str) -> list[str]:
-    """Enterprises an insurer's policies or factors name in the snapshot."""
-    from hazrisk.portal.sql import insured_enterprises
-
+def _insured(con: Any, insurer: str) -> Insured:
+    """The enterprises an insurer's published policies name (latest policy year)."""
     return insured_enterprises(con, insurer)
 
 
@@ -124,14 +123,20 @@ _FUNCTIONS["parties"] = _registry
 # --- who is looking --------------------------------------------------------------------------
 def viewer(user: User | None) -> Viewer:
     """The viewer of a logged-in user (``None``: the public); an insurer's enterprises are
-    those its user record lists plus those the snapshot's policies or factors name."""
-    insured: list[str] = []
+    those its published policies of the latest policy year name (:func:`insured`), read from
+    the snapshot on every run, never from the users file or a widget."""
     if user is not None and user.role == "insurer":
-        try:
-            insured = _read("insured", user.scope)
-        except (SnapshotMissing, snap.SnapshotError):
-            insured = []  # no snapshot: the user file's own list (the page says why it is empty)
-    return viewer_for(user, insured)
+        return viewer_for(user, insured(user.scope).enterprises)
+    return viewer_for(user)
+
+
+def insured(insurer: str) -> Insured:
+    """``insurer``'s scope as the snapshot publishes it (empty without a snapshot)."""
+    try:
+        result: Insured = _read("insured", insurer)
+    except (SnapshotMissing, snap.SnapshotError):
+        return Insured(None, ())  # the page says the snapshot is unavailable
+    return result
 
 
 def _scoped(df: pd.DataFrame, v: Viewer) -> pd.DataFrame:

@@ -96,8 +96,9 @@ class Viewer:
 
 
 def viewer_for(user: User | None, insured: Iterable[str] = ()) -> Viewer:
-    """The viewer of a logged-in ``user`` (``None``: the public). ``insured``: enterprise ids
-    the snapshot lists for an insurer (joined with the user file's own list)."""
+    """The viewer of a logged-in ``user`` (``None``: the public). ``insured``: for an insurer,
+    the enterprise ids its published policies name (:func:`hazrisk.portal.sql.insured_enterprises`);
+    nothing else widens an insurer's scope."""
     if user is None:
         return Viewer(PUBLIC, vehicle_detail=False, personal=False,
                       enterprises=frozenset(), providers=frozenset())
@@ -110,8 +111,7 @@ def viewer_for(user: User | None, insured: Iterable[str] = ()) -> Viewer:
         return Viewer("operator", user.login, enterprises=None,
                       providers=frozenset({user.scope}))
     if user.role == "insurer":
-        ents = frozenset(user.enterprises) | frozenset(insured)
-        return Viewer("insurer", user.login, enterprises=ents, providers=frozenset(),
+        return Viewer("insurer", user.login, enterprises=frozenset(insured), providers=frozenset(),
                       insurer=user.scope, vehicle_detail=False, personal=False)
     raise NotAuthorised(f"unknown role {user.role!r}")
 

@@ -10,6 +10,7 @@ import pytest
 from tests.reports.conftest import Published, _run, published  # noqa: F401 - the shared fixture
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "app.py"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ USERS = {
     "evaluator": User("eva", "evaluator"),
     "enterprise": User("ent1", "enterprise", scope="E0001"),
     "operator": User("op1", "operator", scope="P01"),
-    "insurer": User("ins1", "insurer", scope="I01", enterprises=("E0002",)),
+    "insurer": User("ins1", "insurer", scope="I01"),  # insures E0003, E0004 (policies 2025)
 }
 
 
@@ -28,10 +28,10 @@ def portal(published, monkeypatch, tmp_path):
     monkeypatch.setenv("HAZRISK_REPORTS", str(tmp_path / "reports"))
     monkeypatch.setenv("HAZRISK_USERS", str(tmp_path / "users.json"))
 
-    def render(role: str, page: str, **state) -> AppTest:
+    def render(role: str, page: str, user: User | None = None, **state) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=60)
-        if USERS[role] is not None:
-            at.session_state["user"] = USERS[role]
+        if (user or USERS[role]) is not None:
+            at.session_state["user"] = user or USERS[role]
         at.run()
         if page != ROLE_PAGES[role][0]:
             at.switch_page(f"screens/{page}.py")
@@ -181,7 +181,8 @@ def test_public_and_insurer_see_no_vehicle_records_or_personal_data(portal):
                 assert not {"车牌 plate", "车辆编号 vehicle", "终端手机号 terminal SIM"} & set(
                     df.columns), (role, page, list(df.columns))
     at = portal("insurer", "enterprises", ent_period="2026-10")
-    assert at.selectbox(key="ent_enterprise").options == ["E0002 绍兴安捷物流有限公司"]
+    assert at.selectbox(key="ent_enterprise").options == ["E0003 台州嘉泰运输有限公司",
+                                                          "E0004 温州正和物流有限公司"]
     assert "aggregates only" in texts(at)
 
 
@@ -268,8 +269,16 @@ def with_factors(published, tmp_path, monkeypatch):
         CREATE TABLE mart.premium_factors AS SELECT * FROM (VALUES
           ('enterprise', 'E0001', NULL, 2026, 1.2, 1.05, 1.10, 1.00, 1.00, 1.155, true, 1.04, 'm1',
            now()),
-          ('enterprise', 'E0002', NULL, 2026, 1.0, 0.90, 0.95, 1.00, 1.00, 0.855, false, 1.04,
+          ('enterprise', 'E0002', NULL, 2026, 1.1, 1.00, 1.05, 1.00, 1.00, 1.05, true, 1.04, 'm1',
+           now()),
+          ('enterprise', 'E0003', NULL, 2026, 1.0, 0.90, 0.95, 1.00, 1.00, 0.855, false, 1.04,
            'm1', now()),
+          ('enterprise', 'E0004', NULL, 2026, 0.95, 0.95, 0.96, 1.00, 1.00, 0.912, true, 1.04,
+           'm1', now()),
+          ('enterprise', 'E0005', NULL, 2026, 1.3, 1.10, 1.10, 1.05, 1.00, 1.27, true, 1.04, 'm1',
+           now()),
+          ('enterprise', 'E0006', NULL, 2026, 1.05, 1.00, 1.00, 1.00, 1.00, 1.0, true, 1.04, 'm1',
+           now()),
           ('vehicle', 'E0001', 'V00001', 2026, 1.1, 1.0, 1.05, 1.0, 1.0, 1.05, true, 1.04, 'm1',
            now()))
           t(level, enterprise_id, vehicle_id, year, factor, claims_record, behaviour, management,
@@ -286,9 +295,10 @@ def with_factors(published, tmp_path, monkeypatch):
 
 def test_insurance_page_shows_parts_and_what_if_within_scope(portal, with_factors):
     at = portal("insurer", "insurance")
-    assert [o.split()[0] for o in at.selectbox(key="ins_enterprise").options] == ["E0002"]
+    assert [o.split()[0] for o in at.selectbox(key="ins_enterprise").options] == ["E0003",
+                                                                                 "E0004"]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["调整系数 factor"] == "1.000 ×"  # E0002: 1.04 x 0.855 = 0.889, no discount
+    assert metrics["调整系数 factor"] == "1.000 ×"  # E0003: 1.04 x 0.855 = 0.889, no discount
     assert metrics["假设系数 what-if factor"] == "1.000 ×"
     at = portal("enterprise", "insurance")
     assert [o.split()[0] for o in at.selectbox(key="ins_enterprise").options] == ["E0001"]
@@ -351,3 +361,58 @@ def test_quality_page_names_reasons_in_chinese_with_the_id_beside(portal):
     own = next(df for df in frames(at) if "原因 reason" in df.columns)
     assert set(own["原因 reason"]) <= {"校验码错误 bad_checksum", "帧不完整 truncated"}
     assert len(own) > 0
+
+
+def _insured_by(insurer: str) -> list[str]:
+    """The enterprises ``insurer`` holds policies of in the book's latest policy year, read
+    from the committed sample's policies.csv (independently of the portal's SQL)."""
+    import csv
+
+    from tests.portal.conftest import SAMPLE
+
+    with open(SAMPLE / "insurance" / "policies.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    latest = max(int(r["year"]) for r in rows)
+    return sorted({r["enterprise_id"] for r in rows
+                   if r["insurer_id"] == insurer and int(r["year"]) == latest})
+
+
+@pytest.mark.parametrize("insurer", ["I01", "I03"])
+def test_insurer_sees_exactly_the_enterprises_its_policies_name(portal, with_factors, insurer):
+    """An insurer's scope comes from the published policies (mart.insured_enterprises, latest
+    policy year), not from the users file: it sees exactly those enterprises' factors, and a
+    forged widget value or URL parameter for another enterprise reaches nothing."""
+    user = User("ins", "insurer", scope=insurer)
+    expected = _insured_by(insurer)
+    assert expected == {"I01": ["E0003", "E0004"], "I03": ["E0001", "E0002", "E0005"]}[insurer]
+    at = portal("insurer", "insurance", user=user)
+    assert sorted(column(at, "企业编号")) == expected  # the factors table
+    assert sorted(o.split()[0] for o in at.selectbox(key="ins_enterprise").options) == expected
+    assert any(f"承保企业 insured enterprises (2025 保单年度 policy year): {', '.join(expected)}"
+               == c.value for c in at.sidebar.caption)
+    outside = next(e for e in ("E0001", "E0003", "E0006") if e not in expected)
+    at = portal("insurer", "insurance", user=user, ins_enterprise=outside)  # forged value
+    assert at.selectbox(key="ins_enterprise").value in expected
+    assert outside not in column(at, "企业编号")
+    assert outside not in texts(at)
+    at = portal("insurer", "enterprises", user=user, ent_period=PERIOD)
+    assert [o.split()[0] for o in at.selectbox(key="ent_enterprise").options] == expected
+    at.query_params["enterprise"] = outside
+    at.run()
+    assert any(outside in e.value and "outside your scope" in e.value for e in at.error)
+
+
+def test_insurer_data_layer_is_limited_to_its_policies(portal, with_factors, monkeypatch):
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import data
+    from hazrisk.portal.scope import NotAuthorised
+
+    v = data.viewer(User("ins", "insurer", scope="I01"))
+    assert v.enterprises == frozenset({"E0003", "E0004"})
+    assert set(data.premium(v)["premium_factors"]["enterprise_id"]) == {"E0003", "E0004"}
+    for call in (lambda: data.enterprise_history(v, "E0001"),
+                 lambda: data.rule_rates(v, PERIOD, "E0005"),
+                 lambda: data.violations(v, PERIOD, "E0003")):  # aggregates only
+        with pytest.raises(NotAuthorised):
+            call()
+    assert data.viewer(User("ins", "insurer", scope="I99")).enterprises == frozenset()
