@@ -30,6 +30,7 @@ from labels import HANDLING
 
 from hazrisk import snapshot as snap
 from hazrisk.jt808.errors import reason_label
+from hazrisk.portal.personal import PersonalUnavailable, own_personal, unmask
 from hazrisk.portal.reader import SnapshotMissing, Version, read_consistent, version_of
 from hazrisk.portal.scope import NotAuthorised, Viewer, mask, restrict, viewer_for
 from hazrisk.portal.sql import Insured, insured_enterprises
@@ -266,17 +267,33 @@ def violations(v: Viewer, period: str, enterprise: str) -> pd.DataFrame:
     return _scoped(df, v)
 
 
-def fleet(v: Viewer, enterprise: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One enterprise's vehicles and drivers (registry as published: personal data masked)."""
+def fleet(v: Viewer, enterprise: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """One enterprise's vehicles and drivers, and a note on their personal data: masked as
+    published, except for the enterprise itself, which sees its own drivers' names and phones
+    and its vehicles' owners and operator phones in clear (the restricted publication, read for
+    the viewer's own enterprise only and never cached; :mod:`hazrisk.portal.personal`)."""
     v.check_enterprise(enterprise)
     if not v.vehicle_detail:
         raise NotAuthorised("此角色只可查看汇总 / this role sees aggregates only")
     tables = _read("parties")
-    out = []
+    shown = []
     for name in ("vehicles", "drivers"):
         df = tables.get(name, pd.DataFrame(columns=["enterprise_id"]))
-        out.append(_scoped(df[df["enterprise_id"] == enterprise], v))
-    return out[0], out[1]
+        shown.append(_scoped(df[df["enterprise_id"] == enterprise], v))
+    vehicles, drivers = shown
+    if not v.sees_personal_of(enterprise):
+        return vehicles, drivers, ("个人信息脱敏显示 · personal data masked (only an enterprise "
+                                   "sees its own drivers' names and phones)")
+    try:
+        own = own_personal(snapshot_path(), enterprise)
+    except PersonalUnavailable as exc:
+        return vehicles, drivers, f"个人信息脱敏显示 · personal data masked: {exc}"
+    vehicles = unmask(vehicles, own.vehicles, ["vehicle_id", "valid_from"],
+                      ["owner_name", "operator_phone"])
+    drivers = unmask(drivers, own.drivers, ["driver_id"], ["name", "phone"])
+    return vehicles, drivers, ("本企业驾驶员姓名、手机号及业户信息为全文（授权发布）；身份证号与终端"
+                               "号脱敏 · your own drivers' names and phones and your vehicles' "
+                               "owners in full (restricted publication); ID and SIM numbers masked")
 
 
 #: Simplification of the city outlines for the browser (degrees; ~500 m, 2.5 MB -> 0.2 MB).
