@@ -161,5 +161,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         fail(f"{APP_FILE}: the portal's app file is missing (install from the repository)")
     env = portal_environment(snapshot, args.users, args.reports)
     sys.stderr.write(f"hazrisk app: serving {snapshot} on http://{args.address}:{args.port}\n")
+    from hazrisk.store.restricted import restricted_path
+
+    if not restricted_path(snapshot).is_file():
+        sys.stderr.write(f"hazrisk app: no {restricted_path(snapshot).name} beside the snapshot; "
+                         "enterprises see their own drivers masked\n")
     return subprocess.call(streamlit_command(APP_FILE, port=args.port, address=args.address),
                            env=env)
