@@ -182,6 +182,7 @@ def test_keeps_answering_while_publish_rewrites_the_snapshot(server, browser):
     finally:
         stop.set()
         worker.join(timeout=60)
+    print(f"publish loop: {rounds['n']} publishes, {loads} page loads, {len(errors)} errors")
     assert rounds["n"] >= 3, "publish ran fewer than 3 times"
     assert loads >= 6
     assert errors == []
