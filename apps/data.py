@@ -16,8 +16,11 @@ reports, equal to the CLI's figures); this module adds only
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -300,7 +303,7 @@ def fleet(v: Viewer, enterprise: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
 OUTLINE_TOLERANCE_DEG = 0.005
 
 
-@st.cache_data(show_spinner=False)
+@functools.lru_cache(maxsize=2)
 def _outlines(tolerance: float) -> dict[str, Any]:
     from hazrisk.geodata import zhejiang
 
@@ -308,6 +311,19 @@ def _outlines(tolerance: float) -> dict[str, Any]:
     cities = cities.assign(geometry=cities.geometry.simplify(tolerance, preserve_topology=True))
     result: dict[str, Any] = json.loads(cities[["short_zh", "name_en", "geometry"]].to_json())
     return result
+
+
+def _warm_outlines() -> None:
+    """Load and simplify the outlines once per server process, off the page's path, so the
+    first visit of the map page does not pay for reading the boundary package."""
+    from hazrisk.geodata import GeodataError
+
+    with contextlib.suppress(GeodataError):  # the page itself says why there is no map
+        _outlines(OUTLINE_TOLERANCE_DEG)
+
+
+# Started when the server first imports this module (the login page), not on the map page.
+threading.Thread(target=_warm_outlines, name="outline-warmup", daemon=True).start()
 
 
 def boundaries() -> dict[str, Any] | None:
