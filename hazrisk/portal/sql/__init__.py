@@ -7,24 +7,32 @@ needs to know which enterprises an insurer insures and which year is the latest 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
-from hazrisk.sqlfiles import SqlFolder, has_columns
-
-#: The snapshot relation (and columns) each query needs.
-_SOURCES = {"insured_policies": "policies", "insured_factors": "premium_factors"}
-
+from hazrisk.sqlfiles import SqlFolder
 
 _sql = SqlFolder("hazrisk.portal")
 
 
-def insured_enterprises(con: duckdb.DuckDBPyConnection, insurer: str) -> list[str]:
-    """Enterprise ids the snapshot links to ``insurer`` (policies, else premium factors)."""
-    found: set[str] = set()
-    for name, table in _SOURCES.items():
-        if has_columns(con, "mart", table, ("insurer_id", "enterprise_id")):
-            found.update(r[0] for r in _sql.execute(con, name, {"insurer": insurer}).fetchall())
-    return sorted(found)
+@dataclass(frozen=True)
+class Insured:
+    """An insurer's scope: the enterprises its policies of policy ``year`` name."""
+
+    year: int | None
+    enterprises: tuple[str, ...]
+
+
+def insured_enterprises(con: duckdb.DuckDBPyConnection, insurer: str) -> Insured:
+    """The enterprises ``insurer`` holds policies of in the latest policy year of the published
+    book (``mart.insured_enterprises``); none when the snapshot does not publish the book."""
+    from hazrisk.snapshot import has_table
+
+    if not has_table(con, "insured_enterprises"):
+        return Insured(None, ())
+    rows = _sql.execute(con, "insured_enterprises", {"insurer": insurer}).fetchall()
+    return Insured(int(rows[0][1]) if rows else None, tuple(str(r[0]) for r in rows))
 
 
 def premium_years(con: duckdb.DuckDBPyConnection) -> list[int]:
