@@ -1,5 +1,6 @@
-"""[rates] outage_factor (2) and lookback_hours (24), pinned by hand-made records (a conf sweep
-found both unpinned: nudging either default passed every literal test).
+"""[rates] outage_factor (2), lookback_hours (24) and outage_parked_below_kmh (5), pinned by
+hand-made records (a conf sweep found them unpinned: nudging each default passed every literal
+test).
 
 - An outage is a real-time gap longer than outage_factor x the report interval of the state
   as the gap opened: driving, 30 s ([upload_interval] moving_max_s), so more than 60 s.
@@ -20,7 +21,8 @@ S = "2026-10-06 08:00:00"
 
 def test_the_defaults_these_scenarios_assume() -> None:
     r = load_rules()
-    assert (r.rates["outage_factor"], r.rates["lookback_hours"]) == (2, 24)
+    assert (r.rates["outage_factor"], r.rates["lookback_hours"],
+            r.rates["outage_parked_below_kmh"]) == (2, 24, 5)
     assert r.upload_interval["moving_max_s"] == 30
 
 
@@ -56,3 +58,24 @@ def test_lookback_hours(world: World) -> None:
     rows = compute_rates(w.con, OCT)
     assert pick(rows, "P1", "upload_interval_qualification") == (1, 2)
     assert pick(rows, "P2", "upload_interval_qualification") == (2, 2)
+
+
+@pytest.mark.parametrize("km,expected", [
+    (4.9, 24),    # 4.9 km/h average: parked in between; 441 s driven at 40 km/h (14.7 steps
+                  # of 30 s) + 3159 s parked (10.53 steps of 300 s) = 25 steps -> 24 expected
+    (5.1, 119),   # 5.1 km/h: driving throughout, 3600 / 30 = 120 steps -> 119 expected
+])
+def test_outage_parked_below_kmh(world: World, km: float, expected: int) -> None:
+    """[rates] outage_parked_below_kmh (5): an outage between two driving fixes 1 h apart whose
+    straight line implies less than 5 km/h was mostly parked (data preservation's expected
+    points, README "Device KPIs")."""
+    w = world
+    w.provider("P1")
+    w.vehicle("O", "P1")
+    w.pos("O", at(S, 0), LAT0, speed=40.0, acc=True)
+    w.pos("O", at(S, 3600), north(LAT0, km), speed=40.0, acc=True)
+    w.resolve()
+    compute_rates(w.con, OCT)
+    (last,) = w.con.execute("SELECT outage, outage_expected FROM rates.position_flags "
+                            "ORDER BY device_time DESC LIMIT 1").fetchall()
+    assert last == (True, expected)
