@@ -218,6 +218,7 @@ def make_fleet(n_vehicles: int = 40, *, n_providers: int = 6, start: dt.date | s
                 "plate": plate, "plate_color": 2, "vin": identity.vin(rng, model_year=reg_year),
                 "vehicle_type": vt[0],
                 "tonnage_t": round(float(rng.uniform(*vt[1])), 1), "hazmat_class": hz,
+                "build_year": reg_year,
                 "transport_permit_no": f"{geo.CITY_GB[ent['city_code']]}0{int(rng.integers(0, 10**7)):07d}",
                 "owner_name": ent["name"],
                 "operator_phone": identity.mobile(rng) if rng.random() < 0.7

@@ -31,7 +31,10 @@ Generating process
    offline share is measured exactly. Speeding gets 0.01 false episodes / 100 km (GNSS drift).
 5. **Frequency** ``N ~ Poisson(exposure * exp(eta))``, ``eta = b0 + 0.7 log(km/yr / 80,000) +
    0.25 speeding_z + 0.20 log1p(fatigue) + 0.60 night + 0.15 log1p(dsm) + 0.50 offline +
-   0.15 tanker + u_e`` (research §5.1 item 4 "suggested truths"). ``speeding_z`` is the
+   0.15 tanker + 0.03 vehicle_age + u_e`` (research §5.1 item 4 "suggested truths";
+   ``vehicle_age`` = policy year - ``build_year``, 3 % more claims a year of age -- worn brakes
+   and tyres of older trucks -- is an assumption, not from the research notes; a vehicle
+   without ``build_year`` gets no age term). ``speeding_z`` is the
    z-score of ``log1p(speeding episodes / 100 km)`` with fixed reference centre/scale (the
    default book's population moments). ``b0 = log(0.08)`` gives a book frequency of about
    0.15-0.17 claims per vehicle-year: research §5.1 item 4 puts hazmat trucks on the
@@ -74,7 +77,8 @@ share of km driven 22:00-06:00, in [0, 1]; ``dsm_rate`` true DSM/ADAS alarm-wort
 1,000 km; ``offline_share`` share of operating time the terminal is offline, in [0, 1];
 ``annual_km`` km per year. Typical values (the default book, :func:`sample_behaviour`):
 medians 0.25 / 0.5 / 0.2 / 2.0 / 0.05 / 80,000. Optional columns: ``tanker`` (bool) or
-``vehicle_type`` (罐 / "tank" => tanker; otherwise drawn by class), ``maker_id`` (device
+``vehicle_type`` (罐 / "tank" => tanker; otherwise drawn by class), ``build_year`` (the
+vehicle's build year, 出厂年份: vehicle age enters the frequency), ``maker_id`` (device
 sensitivity per maker), ``valid_from`` / ``valid_to`` (when present they replace the random
 join / leave dates; empty = in service throughout), ``registered`` (``False`` rows get no
 policy), and ``insurer_id`` on ``enterprises`` (the current insurer).
@@ -216,6 +220,7 @@ def _default_coefs() -> dict[str, float]:
         "dsm": 0.15,
         "offline": 0.50,
         "tanker": 0.15,
+        "vehicle_age": 0.03,
     }
 
 
@@ -343,6 +348,9 @@ class InsuranceParams:
                         "share of operating time offline", "identity", 0.0, 1.0, c["offline"]),
             FeatureSpec("tanker", "tanker", "tanker", "1 = tank vehicle", "identity",
                         0.0, 1.0, c["tanker"]),
+            FeatureSpec("vehicle_age", "vehicle_age", "vehicle_age",
+                        "policy year - build year (0 when the build year is unknown)",
+                        "identity", 0.0, 1.0, c["vehicle_age"]),
         ]  # fmt: skip
 
 
@@ -704,6 +712,8 @@ def make_insurance(
     else:
         tanker = tanker_draw
     tanker_i = tanker.astype(int)
+    build_year = (pd.to_numeric(veh["build_year"], errors="coerce").to_numpy(float)
+                  if "build_year" in veh.columns else np.full(nv, np.nan))
     limit = _policy_limit(major, tonnage, p.limit_multiplier)
     if "maker_id" in veh.columns:
         mk_codes, mk_uniq = pd.factorize(veh["maker_id"].astype(str), sort=True)
@@ -763,6 +773,7 @@ def make_insurance(
         "dsm_per_1000km_true": base["dsm"],
         "offline_share": offline_base,
         "tanker": tanker_i.astype(float),
+        "vehicle_age": _vehicle_age(years[0], build_year),
     }
     freq_base = np.exp(eta_of(base_cols, years[0]))
     ncd_level = np.zeros(nv, dtype=int)  # index into ncd_factors is level + 4
@@ -811,6 +822,7 @@ def make_insurance(
             "dsm_per_1000km_true": true_rate["dsm"],
             "offline_share": offline,
             "tanker": tanker_i.astype(float),
+            "vehicle_age": _vehicle_age(year, build_year),
         }
         eta = eta_of(cols, year)
         freq = np.exp(eta)
@@ -845,6 +857,8 @@ def make_insurance(
                     "hazmat_major_class": major[idx],
                     "tanker": tanker_i[idx],
                     "tonnage_t": tonnage[idx],
+                    "build_year": build_year[idx],
+                    "vehicle_age": cols["vehicle_age"][idx],
                     "start_day": start[idx],
                     "end_day": end[idx],
                     "exposure_years": exposure[idx],
@@ -902,6 +916,11 @@ def make_insurance(
         claims_truth=claims_truth,
         truth=truth,
     )
+
+
+def _vehicle_age(year: int, build_year: np.ndarray) -> np.ndarray:
+    """Policy year - build year, at least 0; 0 (no age term) where the build year is unknown."""
+    return np.asarray(np.where(np.isnan(build_year), 0.0, np.maximum(year - build_year, 0.0)))
 
 
 def _ncd_step(level: np.ndarray, n_claims: np.ndarray) -> np.ndarray:
@@ -1157,6 +1176,9 @@ def make_insurance_book(
     params: InsuranceParams | None = None,
 ) -> InsuranceResult:
     """A claims book on synthetic enterprises and vehicles, without simulating telematics.
+
+    The synthetic vehicles have no ``build_year`` (so no vehicle-age term): the fleet
+    simulator's vehicles carry one (their registration year), and the real path tests it.
 
     Draws ``n_enterprises`` enterprises (Zhejiang cities, standard-normal safety culture),
     their fleets (median 8 vehicles, mean about 13, 2-400), hazmat classes, tonnage, tanker
