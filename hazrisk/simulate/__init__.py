@@ -19,6 +19,6 @@ Output layout: ARCHITECTURE.md "simulate -> store"; the truth is described in th
 """
 
 from hazrisk.simulate.core import SimulationResult, make_dumps, simulate
-from hazrisk.simulate.fleet import Fleet, make_fleet
+from hazrisk.simulate.fleet.actors import Fleet, make_fleet
 
 __all__ = ["Fleet", "SimulationResult", "make_dumps", "make_fleet", "simulate"]

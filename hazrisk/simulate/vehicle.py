@@ -8,11 +8,16 @@ from typing import Any
 
 import numpy as np
 
-from hazrisk.simulate import drivers, events, frames, geo, monitor, rates, tampering, terminal, wire
-from hazrisk.simulate.dumps import KIND_GARBAGE, KIND_TRUNCATED, RECV, _ranges
-from hazrisk.simulate.movement import DAY, Track, simulate_track
-from hazrisk.simulate.profiles import MakerProfile, ProviderProfile
+from hazrisk.simulate import wire
+from hazrisk.simulate.dumps import frames
+from hazrisk.simulate.dumps.writer import KIND_GARBAGE, KIND_TRUNCATED, RECV, _ranges
+from hazrisk.simulate.fleet import geo
+from hazrisk.simulate.fleet.profiles import MakerProfile, ProviderProfile
+from hazrisk.simulate.movement import drivers, events
+from hazrisk.simulate.movement.track import DAY, Track, simulate_track
 from hazrisk.simulate.rng import rng_for
+from hazrisk.simulate.terminal import monitor, recording, tampering
+from hazrisk.simulate.truth import rates
 
 HEADER = {2013: 12, 2019: 17}
 _EXPECT = {"bad_checksum": ("rejected", "bad_checksum"), "truncated": ("rejected", "truncated"),
@@ -102,11 +107,11 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
                            rng_for(ctx.seed, "move", vid))
     alarms = events.make_alarms(track, veh, rng_for(ctx.seed, "alarms", vid))
     violations = events.detect(track, ctx.rules, ctx.allowed[eid])
-    plan = terminal.plan_terminal(track, veh, prov, maker, rng_for(ctx.seed, "terminal", vid),
+    plan = recording.plan_terminal(track, veh, prov, maker, rng_for(ctx.seed, "terminal", vid),
                                   ctx.t0, ctx.t_end)
     t = track.t
-    rt = ((plan.state == terminal.REALTIME) | (plan.state == terminal.NO_FIX))
-    seen = rt & ~plan.dropped & (plan.ffault != terminal.F_CHECKSUM)
+    rt = ((plan.state == recording.REALTIME) | (plan.state == recording.NO_FIX))
+    seen = rt & ~plan.dropped & (plan.ffault != recording.F_CHECKSUM)
     rng = rng_for(ctx.seed, "frames", vid)
     reminders, handling, alarm_cases = monitor.plan_handling(
         violations, alarms, seen, t, ctx.culture[eid], prov, ctx.operators[eid],
@@ -218,12 +223,12 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
         q, ff = int(plan.qfault[i]), int(plan.ffault[i])
         fr = flat[starts[k]:starts[k] + lens[k]].tobytes()
         if q:
-            meta["fault_id"][k] = fault(terminal.Q_NAMES[q], i, 0x0200, int(serial[k]))
+            meta["fault_id"][k] = fault(recording.Q_NAMES[q], i, 0x0200, int(serial[k]))
         if ff:
             fr, cut = frames.corrupt(rng, fr, ff, HEADER[version])
             if cut >= 0:
-                meta["fault_id"][k] = fault(terminal.F_NAMES[ff], i, 0x0200, int(serial[k]))
-                if ff == terminal.F_TRUNCATED:
+                meta["fault_id"][k] = fault(recording.F_NAMES[ff], i, 0x0200, int(serial[k]))
+                if ff == recording.F_TRUNCATED:
                     meta["kind"][k], meta["split"][k] = KIND_TRUNCATED, cut
         elif g_set[i] and not q:  # garbage right behind this frame
             meta["kind"][k], meta["split"][k] = KIND_GARBAGE, len(fr)
@@ -309,7 +314,7 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
     if plan.alarm.any():
         bf = delivery == 4
         res.tampering = tampering.expected(
-            plan.alarm, np.isin(delivery, (0, 1, 4)) & (plan.qfault != terminal.Q_BCD),
+            plan.alarm, np.isin(delivery, (0, 1, 4)) & (plan.qfault != recording.Q_BCD),
             np.where(bf, t, plan.sent_time), np.where(bf, track.speed, plan.sent_speed),
             int(ctx.rules.safety.power_pulls_min), float(ctx.rules.safety.moving_speed_kmh))
     res.periods, res.days = rates.record_contrib(vid, prov.provider_id, bool(veh["registered"]),
@@ -376,20 +381,20 @@ def _observability(track: Track, delivery: np.ndarray, violations: list[dict[str
             | {"in_truth": False} for o, u in zip(obs, used, strict=True) if not u]
 
 
-def _delivery(plan: terminal.Plan, rt: np.ndarray, rec: dict[str, np.ndarray], t_end: int
+def _delivery(plan: recording.Plan, rt: np.ndarray, rec: dict[str, np.ndarray], t_end: int
               ) -> np.ndarray:
     """Per sample, how it reached the platform (codes: truthio.DELIVERY)."""
     d = np.full(len(rt), 7, dtype=np.int8)  # unrecorded
-    d[plan.state == terminal.STORED] = 6  # pending unless backfilled or lost
+    d[plan.state == recording.STORED] = 6  # pending unless backfilled or lost
     d[plan.backfill_lost] = 5
     d[rt] = 0
     d[rt & (plan.qfault > 0)] = 1
-    d[rt & (plan.ffault == terminal.F_CHECKSUM)] = 2
+    d[rt & (plan.ffault == recording.F_CHECKSUM)] = 2
     d[rt & plan.dropped] = 3
     got = np.zeros(len(rt), bool)
     got[rec["idx"]] = True
     d[got & rec_backfill_mask(rec, len(rt))] = 4
-    late = rt & ~plan.dropped & (plan.ffault != terminal.F_CHECKSUM) & ~got
+    late = rt & ~plan.dropped & (plan.ffault != recording.F_CHECKSUM) & ~got
     d[late] = 8  # received after the window
     return d
 
@@ -404,7 +409,7 @@ def preservation(state: np.ndarray, delivery: np.ndarray) -> dict[str, int]:
     platform see the gap. Recovered = delivered by 0x0704 blind-area backfill. GNSS faults
     (real-time reports without a fix) leave no gap; a never-online terminal has none either.
     """
-    silent = (state == terminal.STORED) | (state == terminal.UNRECORDED)
+    silent = (state == recording.STORED) | (state == recording.UNRECORDED)
     received = np.flatnonzero((delivery == 0) | (delivery == 1))  # realtime, faulted
     closed = np.arange(len(state)) < (received[-1] if len(received) else -1)
     out = silent & closed
@@ -431,7 +436,7 @@ def _auth(phone: str) -> str:
     return "AC" + phone[-8:]
 
 
-def _heartbeats(send_ms: np.ndarray, plan: terminal.Plan, hb_s: int, t_end: int) -> np.ndarray:
+def _heartbeats(send_ms: np.ndarray, plan: recording.Plan, hb_s: int, t_end: int) -> np.ndarray:
     """0x0002 times (s) in connected gaps longer than the heartbeat interval."""
     if not len(send_ms):
         return np.zeros(0, np.int64)
@@ -448,11 +453,11 @@ def _heartbeats(send_ms: np.ndarray, plan: terminal.Plan, hb_s: int, t_end: int)
     return hb[hb < t_end].astype(np.int64)
 
 
-def _records(track: Track, plan: terminal.Plan, rt_idx: np.ndarray, alarm_idx: np.ndarray,
+def _records(track: Track, plan: recording.Plan, rt_idx: np.ndarray, alarm_idx: np.ndarray,
              bf_groups: list[tuple[int, np.ndarray]], bf_latency: int, t_end_ms: int
              ) -> dict[str, np.ndarray]:
     """Location records the decoder will see (rejected frames hold none)."""
-    rt_idx = rt_idx[plan.ffault[rt_idx] != terminal.F_CHECKSUM]
+    rt_idx = rt_idx[plan.ffault[rt_idx] != recording.F_CHECKSUM]
     rt_all = np.concatenate([rt_idx, alarm_idx]).astype(np.int64)
     bf = np.concatenate([g[1] for g in bf_groups]) if bf_groups else np.zeros(0, np.int64)
     bf_recv = np.concatenate([np.full(len(g[1]), g[0] + bf_latency) for g in bf_groups]) if bf_groups \
@@ -464,12 +469,12 @@ def _records(track: Track, plan: terminal.Plan, rt_idx: np.ndarray, alarm_idx: n
     inside = recv < t_end_ms
     idx, backfill, sent, recv = idx[inside], backfill[inside], sent[inside], recv[inside]
     out = {"time": np.where(sent, plan.sent_time[idx], track.t[idx]),
-           "time_ok": ~(sent & (plan.qfault[idx] == terminal.Q_BCD)),
+           "time_ok": ~(sent & (plan.qfault[idx] == recording.Q_BCD)),
            "recv_ms": recv,
            "lat": np.where(sent, plan.sent_lat[idx], track.lat[idx]),
            "lon": np.where(sent, plan.sent_lon[idx], track.lon[idx]),
            "speed": np.where(sent, plan.sent_speed[idx], track.speed[idx]),
-           "acc": track.acc[idx], "drift": sent & (plan.qfault[idx] == terminal.Q_DRIFT),
+           "acc": track.acc[idx], "drift": sent & (plan.qfault[idx] == recording.Q_DRIFT),
            "backfill": backfill, "idx": idx}
     return out
 

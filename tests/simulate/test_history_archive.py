@@ -36,8 +36,8 @@ from history_calibration import measure, vehicle_frame
 
 from hazrisk.history import import_history_file
 from hazrisk.safety import detect
-from hazrisk.simulate.history import FACTORS, HISTORY_COLUMNS
 from hazrisk.simulate.insurance import make_insurance_book
+from hazrisk.simulate.insurance.history import FACTORS, HISTORY_COLUMNS
 from hazrisk.store.cli import main as store_main
 from hazrisk.store.connect import connect
 

@@ -27,7 +27,7 @@ from hazrisk.simulate.insurance import (
     make_insurance,
     make_insurance_book,
 )
-from hazrisk.simulate.insurance_truth import (
+from hazrisk.simulate.insurance.truth import (
     BEHAVIOUR_FEATURES,
     FEATURES,
     confounding_diagnostic,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from hazrisk.simulate import identity
-from hazrisk.simulate.rates import PLATE_RE, VIN_RE
+from hazrisk.simulate.fleet import identity
+from hazrisk.simulate.truth.rates import PLATE_RE, VIN_RE
 
 COLUMNS = {
     "enterprises.csv": "enterprise_id, name, city, license_no, safety_manager, safety_manager_phone",

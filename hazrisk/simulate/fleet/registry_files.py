@@ -28,8 +28,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from hazrisk.simulate import geo
-from hazrisk.simulate.fleet import Fleet
+from hazrisk.simulate.fleet import geo
+from hazrisk.simulate.fleet.actors import Fleet
 from hazrisk.simulate.rng import rng_for
 
 REQUIRED = ("transport_permit_no", "owner_name", "vehicle_type", "tonnage_t", "hazmat_class",

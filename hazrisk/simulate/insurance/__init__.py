@@ -102,7 +102,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, gammainc, logit
 
-from hazrisk.simulate.insurance_truth import FeatureSpec
+from hazrisk.simulate.insurance.truth import FeatureSpec
 
 __all__ = [
     "CLAIMS_COLUMNS",

@@ -11,13 +11,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hazrisk.simulate import rates
-from hazrisk.simulate.dumps import Located
-from hazrisk.simulate.fleet import Fleet
-from hazrisk.simulate.geo import CLASS_NAME
-from hazrisk.simulate.handling_truth import add_escalation
+from hazrisk.simulate.dumps.writer import Located
+from hazrisk.simulate.fleet.actors import Fleet
+from hazrisk.simulate.fleet.geo import CLASS_NAME
+from hazrisk.simulate.truth import rates
+from hazrisk.simulate.truth.handling import add_escalation
+from hazrisk.simulate.truth.verdicts import expected_verdicts
 from hazrisk.simulate.vehicle import VehicleResult
-from hazrisk.simulate.verdicts import expected_verdicts
 
 DELIVERY = ("realtime", "faulted", "rejected", "dropped", "backfill", "backfill_lost",
             "pending_backfill", "unrecorded", "after_window")
@@ -297,6 +297,6 @@ def _device_kpis(tickets: pd.DataFrame, pres: pd.DataFrame, rules: Any, t_end: i
 
 
 def write_readmes(out: Path) -> None:
-    from hazrisk.simulate.readme import TRUTH_README
+    from hazrisk.simulate.truth.readme import TRUTH_README
 
     (out / "truth" / "README.md").write_text(TRUTH_README, encoding="utf-8")

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hazrisk.simulate.fleet import Fleet
+from hazrisk.simulate.fleet.actors import Fleet
 from hazrisk.simulate.rng import rng_for
 
 #: README "Vehicle-month history files" columns, in order.
