@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline
 from hazrisk.risk import credibility, design
 from hazrisk.risk.development import development_table
 from hazrisk.risk.features import latest_report_date, policy_features, read_sql
-from hazrisk.simulate.insurance.truth import fit_poisson_glm, fit_poisson_within
+from hazrisk.simulate.insurance.estimators import fit_poisson_glm, fit_poisson_within
 
 
 @dataclass

@@ -27,12 +27,11 @@ from hazrisk.simulate.insurance import (
     make_insurance,
     make_insurance_book,
 )
+from hazrisk.simulate.insurance.estimators import confounding_diagnostic, fit_poisson_glm
 from hazrisk.simulate.insurance.truth import (
     BEHAVIOUR_FEATURES,
     FEATURES,
-    confounding_diagnostic,
     feature_matrix,
-    fit_poisson_glm,
     true_coefficients,
     true_log_rate,
 )

@@ -21,7 +21,7 @@ using these exact definitions (``truth/README.md`` repeats them):
   accepts (see :func:`offline_displacement`).
 
 The *observable* version (``detect(..., gaps=GapPolicy)``) runs the same rules on the samples
-that reached the platform, reading silences by :class:`GapPolicy`; ``vehicle._observability``
+that reached the platform, reading silences by :class:`GapPolicy`; ``truth.observable.observability``
 marks each true event with it.
 """
 

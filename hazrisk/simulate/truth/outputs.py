@@ -266,7 +266,7 @@ def _device_kpis(tickets: pd.DataFrame, pres: pd.DataFrame, rules: Any, t_end: i
     ticket still open and reported less than 24 h before the window's end is ``censored``: its
     24 h are not over, so it is left out of the rate, counted apart) and
     D2 data preservation (samples of the outages recovered by 0x0704 backfill / samples the
-    terminal should have recorded during them; vehicle.preservation)."""
+    terminal should have recorded during them; truth.observable.preservation)."""
     cols = ["maker_id", "device_model"]
     tk = tickets if len(tickets) else pd.DataFrame(columns=[*cols, "reported_at", "repaired_at"])
     ps = pres if len(pres) else pd.DataFrame(columns=[*cols, "expected_points",
