@@ -65,6 +65,13 @@ class _Book:
         return len(self.v.veh)
 
 
+def _specs(p: InsuranceParams, v: InsuredVehicles) -> list[FeatureSpec]:
+    """The frequency features of this fleet: vehicle age only when a build year is known (a
+    fleet without any has no age term, and its truth does not list one)."""
+    has_age = bool(np.isfinite(v.build_year).any())
+    return [s for s in p.feature_specs() if s.name != "vehicle_age" or has_age]
+
+
 def _eta(p: InsuranceParams, b: _Book, cols: Mapping[str, np.ndarray], year: int) -> np.ndarray:
     """The true linear predictor (step 5) of every vehicle."""
     eta = np.full(b.nv, p.intercept + p.year_effects.get(year, 0.0))
@@ -287,7 +294,7 @@ def make_insurance(
     tariff_cny = np.array([v for _, v in p.tariff_bands])
     b = _Book(v=v, years=years, origin=origin, join=join, leave=leave, base=base,
               night_base=night_base, offline_base=offline_base, km_base=km_base,
-              culture=culture, u=u, u_v=u_v, specs=p.feature_specs(),
+              culture=culture, u=u, u_v=u_v, specs=_specs(p, v),
               cls_eff=np.array([p.class_effects.get(int(m), 0.0) for m in v.major]),
               tariff=tariff_cny[np.searchsorted(tariff_upper, v.tonnage, side="left")],
               loading=np.array([p.class_loading.get(int(m), 1.0) for m in v.major]),
