@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from hazrisk.risk import validation
@@ -93,6 +94,30 @@ def test_developed_counts_match_truth(book_ind, fitted) -> None:
         lam = true_n[year]
         assert abs(dev.loc[year, "ultimate"] - lam) <= 3 * math.sqrt(lam), (year, dev.loc[year])
     assert dev.loc[2025, "reported"] < true_n[2025]
+
+
+def test_developed_amounts_and_severity_match_truth(book_ind, fitted) -> None:
+    """Reported amounts developed by the chain ladder ~ the true amounts of each accident year:
+    the unreported part is a compound Poisson sum, variance (ultimate - reported) x E[X^2];
+    the developed mean claim within 3 SEs of the true mean claim."""
+    dev = fitted.model.development.set_index("year")
+    res = book_ind.res
+    year_of = res.vehicle_years.set_index("policy_id")["year"]
+    amounts = res.claims.assign(year=res.claims["policy_id"].map(year_of))
+    true_amount = amounts.groupby("year")["amount_cny"].sum()
+    assert dev.loc[2025, "amount_maturity"] < 0.97
+    for year in (2023, 2024, 2025):
+        x = amounts.loc[amounts["year"] == year, "amount_cny"].to_numpy(float)
+        ex2 = float(np.mean(x**2))
+        unreported = max(dev.loc[year, "ultimate"] - dev.loc[year, "reported"], 1.0)
+        tol = 3 * math.sqrt(unreported * ex2)
+        assert abs(dev.loc[year, "ultimate_amount"] - true_amount[year]) <= tol, (
+            year, dev.loc[year], true_amount[year], tol)
+        se = float(np.std(x)) / math.sqrt(len(x))
+        assert abs(dev.loc[year, "severity_ultimate"] - float(np.mean(x))) <= 3 * se
+    # the pure-premium model's exposure is the amount maturity, not the count's
+    test = fitted.frame[fitted.frame["year"] == 2025]
+    assert np.allclose(test["amount_maturity"], dev.loc[2025, "amount_maturity"])
 
 
 def test_gbm_monotone_in_behaviour(fitted) -> None:
