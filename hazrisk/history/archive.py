@@ -2,7 +2,7 @@
 
 The CSV contract is README "Vehicle-month history files": a header row, one vehicle-month a
 row, UTF-8 (a BOM is tolerated) or GBK/GB18030 as Chinese Excel saves it. Rows are validated
-one by one with the registry's machinery (:func:`hazrisk.store.registry.validate_rows`): a row
+one by one with the registry's machinery (:func:`hazrisk.store.registry_import.validate_rows`): a row
 without ``vehicle_id`` or a readable ``month``, with an unreadable or negative figure, a share
 outside [0, 1], more days than the month has, more reminded/handled/escalated events than
 violations (or escalated than handled), more qualified positions than positions, or repeating
@@ -30,13 +30,13 @@ import duckdb
 import pandas as pd
 
 from hazrisk import __version__
-from hazrisk.safety.store import (
+from hazrisk.safety.tables import (
     create_mart_views,
     ensure_schema,
     next_month,
     write_vehicle_months,
 )
-from hazrisk.store.registry import (
+from hazrisk.store.registry_import import (
     Col,
     FileSpec,
     RegistryFileError,

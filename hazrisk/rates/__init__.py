@@ -28,14 +28,14 @@ from hazrisk.rates.compute import (
     stored_rates,
 )
 from hazrisk.rates.explain import explain
-from hazrisk.rates.period import Period, PeriodError
-from hazrisk.rates.registry import (
+from hazrisk.rates.metrics import (
     DEVICE_METRICS,
     PROVIDER_METRICS,
     Metric,
     MetricRegistry,
     metric_registry,
 )
+from hazrisk.rates.period import Period, PeriodError
 from hazrisk.rates.wilson import wilson_interval
 
 __all__ = [

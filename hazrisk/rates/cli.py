@@ -31,8 +31,8 @@ from hazrisk.cliutil import (
     usage,
 )
 from hazrisk.config import ConfigError, Rules, load_rules
+from hazrisk.rates.metrics import DEVICE_METRICS, PROVIDER_METRICS
 from hazrisk.rates.period import Period
-from hazrisk.rates.registry import DEVICE_METRICS, PROVIDER_METRICS
 
 Record = dict[str, Any]
 Work = Callable[[Any, Period, Rules], list[Record]]

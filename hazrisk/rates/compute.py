@@ -28,8 +28,8 @@ import pyarrow as pa
 from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
 from hazrisk.rates import _sql
+from hazrisk.rates.metrics import MetricRegistry, metric_registry
 from hazrisk.rates.period import Period
-from hazrisk.rates.registry import MetricRegistry, metric_registry
 from hazrisk.safety.records import purge_cutoff, refuse_purged
 
 Record = dict[str, Any]

@@ -21,8 +21,8 @@ import duckdb
 from hazrisk.config import Rules, load_rules
 from hazrisk.rates import _sql
 from hazrisk.rates.compute import _params, ensure_rates
+from hazrisk.rates.metrics import metric_registry
 from hazrisk.rates.period import Period
-from hazrisk.rates.registry import metric_registry
 
 Record = dict[str, Any]
 

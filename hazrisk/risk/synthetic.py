@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hazrisk.risk.features import read_sql
-from hazrisk.safety.store import ensure_schema
+from hazrisk.safety.tables import ensure_schema
 from hazrisk.simulate.insurance import InsuranceResult
 
 

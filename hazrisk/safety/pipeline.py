@@ -35,7 +35,7 @@ from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams, rule_info
 from hazrisk.safety.records import refuse_purged
 from hazrisk.safety.sqlfiles import read_sql
-from hazrisk.safety.store import ensure_schema, write_results
+from hazrisk.safety.tables import ensure_schema, write_results
 from hazrisk.safety.track import Pairs, Track, pairs
 
 CONTEXT_BEFORE = timedelta(hours=26)

@@ -20,7 +20,7 @@ from hazrisk.store.publish import mask_pii, open_published, publish
 if TYPE_CHECKING:
     from hazrisk.store.export import export
     from hazrisk.store.ingest import ingest_paths
-    from hazrisk.store.registry import import_registry
+    from hazrisk.store.registry_import import import_registry
     from hazrisk.store.retention import retain
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
 _LAZY = {
     "export": "hazrisk.store.export",
     "ingest_paths": "hazrisk.store.ingest",
-    "import_registry": "hazrisk.store.registry",
+    "import_registry": "hazrisk.store.registry_import",
     "retain": "hazrisk.store.retention",
 }
 

@@ -286,7 +286,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_registry_import(args: argparse.Namespace) -> int:
-    from hazrisk.store.registry import import_registry
+    from hazrisk.store.registry_import import import_registry
 
     fmt = output_format(args)
     if not Path(args.dir).is_dir():

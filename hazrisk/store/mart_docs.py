@@ -220,7 +220,7 @@ def full_mart(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """An empty warehouse (in memory by default) with every area's mart views, for docs and
     tests."""
     from hazrisk.rates.compute import install
-    from hazrisk.safety.store import create_mart_views, ensure_schema
+    from hazrisk.safety.tables import create_mart_views, ensure_schema
     from hazrisk.store.connect import connect
 
     con = connect(path)

@@ -198,7 +198,7 @@ def test_new_mart_columns_have_bilingual_comments(world: World) -> None:
     English text (and the columns it added to existing views)."""
     import re
 
-    from hazrisk.safety.store import create_mart_views, ensure_schema
+    from hazrisk.safety.tables import create_mart_views, ensure_schema
 
     w = world
     w.provider("P1")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hazrisk.risk.features import enterprise_features, policy_features
-from hazrisk.safety.store import ensure_schema
+from hazrisk.safety.tables import ensure_schema
 from hazrisk.store.connect import connect
 
 

@@ -30,7 +30,7 @@ def _fleet(w: World) -> None:
 
 
 def test_regional_score_form(world: World) -> None:
-    from hazrisk.safety.store import ensure_schema
+    from hazrisk.safety.tables import ensure_schema
 
     ensure_schema(world.con)
     got = world.con.sql(

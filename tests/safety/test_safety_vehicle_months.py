@@ -96,7 +96,7 @@ def test_rerun_is_idempotent_and_keeps_other_months(world: World) -> None:
 
 
 def test_comments_on_table_and_every_column(world: World) -> None:
-    from hazrisk.safety.store import ensure_schema
+    from hazrisk.safety.tables import ensure_schema
 
     ensure_schema(world.con)
     (tc,) = world.con.sql("SELECT comment FROM duckdb_tables() WHERE schema_name = 'safety' "
@@ -112,7 +112,7 @@ def test_comments_on_table_and_every_column(world: World) -> None:
 
 
 def _month_rows(w: World, first: str, n: int) -> None:
-    from hazrisk.safety.store import ensure_schema
+    from hazrisk.safety.tables import ensure_schema
 
     ensure_schema(w.con)
     w.con.execute(

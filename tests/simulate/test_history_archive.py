@@ -165,7 +165,7 @@ def test_reporting_delay_distribution() -> None:
 
 
 def test_report_before_loss_is_rejected(tmp_path: Path) -> None:
-    from hazrisk.store.registry import import_registry
+    from hazrisk.store.registry_import import import_registry
 
     (tmp_path / "insurance").mkdir()
     (tmp_path / "insurance" / "claims.csv").write_text(

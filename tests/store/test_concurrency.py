@@ -118,7 +118,7 @@ def test_publish_is_readable_while_ingest_runs(tmp_path: Path, big_dump: Path) -
     out = tmp_path / "pub" / "snapshot.duckdb"
     con = connect(db)
     from hazrisk.store.ingest import ingest_paths
-    from hazrisk.store.registry import import_registry
+    from hazrisk.store.registry_import import import_registry
 
     import_registry(con, tmp_path / "reg")
     ingest_paths(con, [mixed_stream().write(tmp_path / "small.bin")])

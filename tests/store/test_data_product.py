@@ -84,7 +84,7 @@ def warehouse(tmp_path: Path) -> Path:
     db = tmp_path / "w.duckdb"
     con = connect(db)
     from hazrisk.store.ingest import ingest_paths
-    from hazrisk.store.registry import import_registry
+    from hazrisk.store.registry_import import import_registry
 
     import_registry(con, reg)
     ingest_paths(con, [s.write(tmp_path / "dumps" / "P07" / "2026-10-01.bin"),

@@ -11,7 +11,7 @@ from store_testkit import PHONE_A, VEHICLE_HEADER, mixed_stream, vehicle_row, wr
 
 from hazrisk.store.connect import connect, schema_files
 from hazrisk.store.ingest import ingest_paths
-from hazrisk.store.registry import import_registry
+from hazrisk.store.registry_import import import_registry
 
 _OLD_ROWS = [  # pos_seq, vehicle, enterprise, provider (NULLs: an unknown terminal)
     (1, "V1", "E1", "P1"), (2, "V1", "E1", "P1"), (3, "V2", "E1", "P2"),

@@ -17,7 +17,7 @@ import duckdb
 from store_testkit import BJ, PHONE_A, T0, VEHICLE_HEADER, Stream, db, loc, vehicle_row, write_csv
 
 from hazrisk.store.ingest import ingest_paths
-from hazrisk.store.registry import import_registry
+from hazrisk.store.registry_import import import_registry
 
 __all__ = ["db"]  # the fixture
 

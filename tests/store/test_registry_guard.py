@@ -12,7 +12,7 @@ from store_testkit import VEHICLE_HEADER, vehicle_row, write_csv
 
 from hazrisk.store.cli import main as store_main
 from hazrisk.store.connect import connect
-from hazrisk.store.registry import import_registry
+from hazrisk.store.registry_import import import_registry
 
 ENTERPRISE_HEADER = "enterprise_id,name,city,license_no,safety_manager,safety_manager_phone"
 

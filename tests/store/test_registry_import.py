@@ -23,7 +23,7 @@ from store_testkit import (
 from hazrisk.store.cli import main as store_main
 from hazrisk.store.connect import connect
 from hazrisk.store.ingest import ingest_paths
-from hazrisk.store.registry import SPECS, import_registry, parse_date
+from hazrisk.store.registry_import import SPECS, import_registry, parse_date
 
 
 def test_validation_errors_name_file_row_and_column(db: duckdb.DuckDBPyConnection,

@@ -14,7 +14,7 @@ from hazrisk.store import mask_pii
 from hazrisk.store.cli import main as store_main
 from hazrisk.store.connect import connect, schema_files
 from hazrisk.store.ingest import ingest_paths
-from hazrisk.store.registry import import_registry
+from hazrisk.store.registry_import import import_registry
 
 SCHEMA_MD = Path(__file__).resolve().parents[2] / "hazrisk" / "store" / "SCHEMA.md"
 

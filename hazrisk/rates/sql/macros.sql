@@ -114,7 +114,7 @@ CREATE OR REPLACE MACRO rates.beijing_day(t) AS
 CREATE OR REPLACE MACRO rates.approx_km(lat1, lon1, lat2, lon2) AS
     6371.0088 * radians(sqrt(pow(lat2 - lat1, 2)
                              + pow((lon2 - lon1) * cos(radians((lat1 + lat2) / 2)), 2)));
--- x is an isolated spike between its neighbouring fixes a and b (漂移, definition in hazrisk/rates/registry.py): more than
+-- x is an isolated spike between its neighbouring fixes a and b (漂移, definition in hazrisk/rates/metrics.py): more than
 -- spike_km from both, while they are within neighbour_km of each other.
 CREATE OR REPLACE MACRO rates.is_spike(alat, alon, xlat, xlon, blat, blon, spike_km, neighbour_km) AS
     coalesce(rates.haversine_km(alat, alon, xlat, xlon) > spike_km

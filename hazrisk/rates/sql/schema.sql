@@ -29,7 +29,7 @@ ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS covered_days INTEGER; -- days
 ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS data_coverage DOUBLE; -- covered_days / days of the period
 ALTER TABLE rates.periods ADD COLUMN IF NOT EXISTS partial BOOLEAN;      -- data_coverage < 1
 
--- Provider x period x metric (metric ids: hazrisk.rates.registry / rates.metrics).
+-- Provider x period x metric (metric ids: hazrisk.rates.metrics / rates.metrics).
 CREATE TABLE IF NOT EXISTS rates.provider_rates (
     period          VARCHAR NOT NULL,
     provider_id     VARCHAR NOT NULL,

@@ -1,4 +1,4 @@
--- hazrisk.safety macros: applied with the schema (hazrisk.safety.store.ensure_schema) and by
+-- hazrisk.safety macros: applied with the schema (hazrisk.safety.tables.ensure_schema) and by
 -- hazrisk.snapshot over a published snapshot, so the league table has one definition.
 CREATE SCHEMA IF NOT EXISTS safety;
 

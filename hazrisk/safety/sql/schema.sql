@@ -1,4 +1,4 @@
--- The safety area's tables (idempotent DDL; applied by hazrisk.safety.store.ensure_schema).
+-- The safety area's tables (idempotent DDL; applied by hazrisk.safety.tables.ensure_schema).
 -- Times are TIMESTAMPTZ instants; days are Beijing days. Kept >= 3 years ([retention]
 -- violation_years): the warehouse's retention treats safety.violations as a violation record
 -- (by end_time).

@@ -1,5 +1,5 @@
 -- The long-lived safety history at vehicle-month grain (idempotent DDL; applied by
--- hazrisk.safety.store.ensure_schema). Written by `hazrisk detect` (source 'detected', from
+-- hazrisk.safety.tables.ensure_schema). Written by `hazrisk detect` (source 'detected', from
 -- safety.vehicle_days and safety.violations) and by `hazrisk history import` (source
 -- 'archive', histories exported by an existing platform). Where both cover a vehicle-month the
 -- detected row is the one in safety.vehicle_months; every imported row stays in

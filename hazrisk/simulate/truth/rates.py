@@ -1,6 +1,6 @@
 """Expected technical rates per provider and period, computed from the truth.
 
-The definitions follow :mod:`hazrisk.rates.registry` with the defaults of ``conf/rules.toml``;
+The definitions follow :mod:`hazrisk.rates.metrics` with the defaults of ``conf/rules.toml``;
 where the text leaves a choice, the choice is stated here and in ``truth/README.md``:
 
 * a *record* is a decoded location fix: each ``ok`` 0x0200 and each position of an ``ok``
