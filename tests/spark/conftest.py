@@ -46,16 +46,20 @@ def _run(argv: list[str]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def engine_runs(ingested_sample: Any, spark: Any, tmp_path_factory: pytest.TempPathFactory,
+def engine_runs(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory,
                 worker_id: str) -> EngineRuns:
     """data/sample ingested, exported with ``hazrisk export --unmasked``, then ``hazrisk
     detect`` and ``hazrisk rates`` through the command line with ``--engine duckdb`` on one
-    copy and ``--engine spark`` on another (built once per test session)."""
+    copy and ``--engine spark`` on another (built once per test session, also across xdist
+    workers: only the worker that builds it starts Spark)."""
+    from hazrisk.spark.session import spark_session
+
     s = ingested_sample
     period = f"{s.start.isoformat()}..{s.end.isoformat()}"
     with shared_dir(tmp_path_factory, worker_id, "spark_engine_runs") as (folder, ready):
         duck, spk, export = folder / "duckdb.duckdb", folder / "spark.duckdb", folder / "export"
         if not ready:
+            spark_session("local[2]")  # the commands below use this session
             s.copy_to(folder).rename(duck)
             s.copy_to(folder).rename(spk)
             _run(["export", "--db", str(duck), "--out", str(export), "--unmasked", "--json"])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+pytestmark = pytest.mark.spark
 
 RUN_TIME = {"detected_at", "computed_at", "run_at", "imported_at"}
 TABLES = (
