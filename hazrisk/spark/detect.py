@@ -58,7 +58,12 @@ from hazrisk.safety.sqlfiles import read_sql
 from hazrisk.safety.tables import ensure_schema, write_results
 from hazrisk.safety.track import Track, pairs
 from hazrisk.spark.local import from_ipc, local_warehouse, needed_columns, put_relation, to_ipc
-from hazrisk.spark.source import ExportSource, read_positions, vehicle_buckets
+from hazrisk.spark.source import (
+    ExportSource,
+    position_columns,
+    read_positions,
+    vehicle_buckets,
+)
 
 #: What a kernel call returns: one row per partial (``stage`` / ``days``) of its bucket.
 PARTIAL_SCHEMA = "kind string, vehicles long, positions long, ipc binary"
@@ -154,7 +159,7 @@ def detect_spark(
     tic = time.perf_counter()
     bc = spark.sparkContext.broadcast(job)
     try:
-        df = read_positions(spark, src, _columns(spark, src), c0, c1)
+        df = read_positions(spark, src, _columns(con), c0, c1)
         df = vehicle_buckets(df, buckets or default_buckets(spark), registered_only=True)
         parts = [r.asDict() for r in
                  df.groupBy("_bucket").applyInArrow(_kernel(bc), PARTIAL_SCHEMA).collect()]
@@ -184,8 +189,6 @@ def detect_spark(
     return report
 
 
-def _columns(spark: Any, src: ExportSource) -> list[str]:
-    """The export's position columns the detect SQL mentions."""
-    names = spark.read.parquet(src.table("positions")).columns
-    return needed_columns([c for c in names if c not in ("date", "provider")],
-                          read_sql("positions"))
+def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The position columns the detect SQL mentions (the export holds the warehouse's)."""
+    return needed_columns(position_columns(con), read_sql("positions"))

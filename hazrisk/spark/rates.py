@@ -46,7 +46,12 @@ from hazrisk.spark.local import (
     put_relation,
     to_ipc,
 )
-from hazrisk.spark.source import ExportSource, read_positions, vehicle_buckets
+from hazrisk.spark.source import (
+    ExportSource,
+    position_columns,
+    read_positions,
+    vehicle_buckets,
+)
 
 PARTIAL_SCHEMA = "positions long, ipc binary"
 #: Small warehouse relations the position flags read besides the positions (broadcast).
@@ -124,7 +129,7 @@ def vehicle_days_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSo
     t_lo = period.t0 - timedelta(hours=float(rules.rates.lookback_hours))
     bc = spark.sparkContext.broadcast(job)
     try:
-        df = read_positions(spark, src, _columns(spark, src), t_lo, period.t1, undated=True)
+        df = read_positions(spark, src, _columns(con), t_lo, period.t1, undated=True)
         df = vehicle_buckets(df, buckets or default_buckets(spark))
         parts = df.groupBy("_bucket").applyInArrow(_kernel(bc), PARTIAL_SCHEMA).collect()
     finally:
@@ -157,9 +162,7 @@ def _empty_vehicle_days(period: Period, rules: Rules) -> pa.Table:
         return vehicle_day_partials(wh.con, period, rules)
 
 
-def _columns(spark: Any, src: ExportSource) -> list[str]:
-    """The export's position columns the rates SQL mentions."""
-    names = spark.read.parquet(src.table("positions")).columns
-    return needed_columns([c for c in names if c not in ("date", "provider")],
-                          _sql.sql_text("macros.sql"),
+def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The position columns the rates SQL mentions (the export holds the warehouse's)."""
+    return needed_columns(position_columns(con), _sql.sql_text("macros.sql"),
                           _sql.statements("compute.sql")["vehicle_days"])

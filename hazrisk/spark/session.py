@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import warnings
 from typing import Any
 
 from hazrisk.cliutil import EXIT_USAGE, CliError
@@ -15,18 +16,19 @@ DEFAULT_MASTER = "local[2]"
 INSTALL_HINT = "pip install -e '.[spark]' and a Java 17 runtime"
 
 #: Settings of every session this package starts (UTC: times are compared as instants;
-#: partition values stay strings, e.g. ``date=undated``).
+#: partition values stay strings, e.g. ``date=undated``; Spark's log on errors only).
 BASE_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
+    "spark.log.level": "ERROR",
 }
-#: Only for a local master: a small machine, few shuffle partitions.
+#: Only for a local master: a small machine, few shuffle partitions, no web UI.
 LOCAL_CONF: dict[str, str] = {
     "spark.sql.shuffle.partitions": "4",
     "spark.driver.memory": "2g",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
 }
 
 
@@ -57,29 +59,33 @@ def require_spark() -> None:
 
 
 def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
-    """The Spark session (started or reused). ``master`` None: the master spark-submit gave,
-    else :data:`DEFAULT_MASTER`."""
+    """The Spark session (started or reused). ``master`` None: the active session, else the
+    master spark-submit gave (under spark-submit), else :data:`DEFAULT_MASTER`."""
     require_spark()
-    from pyspark import SparkConf
+    # pyspark 4.3 warns on pandas 3 at every pandas/Arrow UDF; the kernels exchange Arrow
+    # tables (applyInArrow), not pandas frames
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                            category=FutureWarning)
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
-    given = SparkConf()  # under spark-submit: the settings it passed (spark.master ...)
-    chosen = master or (given.get("spark.master") if given.contains("spark.master") else None)
-    chosen = chosen or DEFAULT_MASTER
-    if chosen.startswith("local"):  # this machine: its workers run this interpreter, and
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # no loopback warning
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    builder = SparkSession.builder.master(chosen).appName("hazrisk")
+    if master is None and "PYSPARK_GATEWAY_PORT" in os.environ:
+        chosen = None  # started by spark-submit: its --master and --conf stand
+    else:
+        chosen = master or DEFAULT_MASTER
+    builder = SparkSession.builder.appName("hazrisk")
     settings = dict(BASE_CONF)
-    if chosen.startswith("local"):
-        settings.update(LOCAL_CONF)
+    if chosen is not None:
+        builder = builder.master(chosen)
+        if chosen.startswith("local"):  # this machine: its workers run this interpreter
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no loopback warning
+            settings.update(LOCAL_CONF)
     settings.update(conf or {})
     for key, value in settings.items():
-        if not given.contains(key) or key in (conf or {}):
-            builder = builder.config(key, value)
+        builder = builder.config(key, value)
     try:
         return builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: one line, not a Java trace

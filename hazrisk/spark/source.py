@@ -79,6 +79,13 @@ def read_positions(spark: Any, src: ExportSource, columns: list[str], t0: dateti
     return df.select(*columns)
 
 
+def position_columns(con: Any) -> list[str]:
+    """The columns of the warehouse's ``core.positions`` (what ``hazrisk export`` writes)."""
+    return [str(c) for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'core' "
+        "AND table_name = 'positions' ORDER BY column_index").fetchall()]
+
+
 def vehicle_buckets(df: Any, buckets: int, *, registered_only: bool = False) -> Any:
     """``df`` with a ``_bucket`` column: a hash of the vehicle into ``buckets`` groups
     (:data:`NO_VEHICLE_BUCKET` for records without a vehicle, or those dropped)."""
