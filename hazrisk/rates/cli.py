@@ -190,7 +190,7 @@ def run_rates(args: argparse.Namespace) -> int:
             from hazrisk.spark.rates import rates_spark
 
             rows, _ = rates_spark(engine.session, con, engine.source, period, rules,
-                                  official=not args.no_store, buckets=engine.groups)
+                                  official=not args.no_store, groups=engine.groups)
         if args.ranking:
             return [r for r in ranking(con, period) if args.provider in (None, r["provider_id"])]
         return [r for r in rows if args.provider in (None, r["provider_id"])]

@@ -114,7 +114,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
             from hazrisk.spark.detect import detect_spark
 
             report = detect_spark(engine.session, con, engine.source, start,
-                                  end + timedelta(days=1), params=params, buckets=engine.groups)
+                                  end + timedelta(days=1), params=params, groups=engine.groups)
         else:
             report = _detect_here(args, con, start, end, params)
     finally:

@@ -2,8 +2,9 @@
 
 What runs where:
 
-- **Executors** (:func:`detect_kernel`, one call per vehicle bucket through
-  ``groupBy(_bucket).applyInArrow``): the bucket's positions from the Parquet export go into
+- **Executors** (:func:`detect_kernel`, one call per vehicle group: the positions are
+  ``repartition``-ed by vehicle and each partition handed to ``mapInArrow``): the group's
+  positions from the Parquet export go into
   the worker's in-process DuckDB (:mod:`hazrisk.spark.local`) as ``core.positions``; the
   project's own ``safety/sql/positions.sql`` selects and orders the usable fixes, and the
   project's own kernels (:func:`hazrisk.safety.pipeline.vehicle_batches`,
@@ -19,14 +20,14 @@ What runs where:
   duty, tampering, vehicle-days, enterprise and vehicle months) into the warehouse in one
   transaction, stored exactly as ``--engine duckdb`` stores them.
 
-Every record of a vehicle lands in one bucket, with the same 26 h / 24 h of context the
+Every record of a vehicle lands in one group, with the same 26 h / 24 h of context the
 DuckDB engine reads, so each vehicle's track is the one the DuckDB engine sees.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -60,12 +61,13 @@ from hazrisk.safety.track import Track, pairs
 from hazrisk.spark.local import from_ipc, local_warehouse, needed_columns, put_relation, to_ipc
 from hazrisk.spark.source import (
     ExportSource,
+    arrow_partition,
     position_columns,
     read_positions,
-    vehicle_buckets,
+    vehicle_groups,
 )
 
-#: What a kernel call returns: one row per partial (``stage`` / ``days``) of its bucket.
+#: What a kernel call returns: one row per partial (``stage`` / ``days``) of its group.
 PARTIAL_SCHEMA = "kind string, vehicles long, positions long, ipc binary"
 
 
@@ -94,7 +96,7 @@ def detect_kernel(rows: pa.Table, job: DetectJob) -> pa.Table:
     an executor; the same calls as :func:`hazrisk.safety.pipeline.detect` per batch)."""
     p = job.params
     wh = local_warehouse()
-    put_relation(wh, "core.positions", rows.drop_columns(["_bucket"]))
+    put_relation(wh, "core.positions", rows)
     reader = wh.con.sql(read_sql("positions"), params={
         "t0": job.c0, "t1": job.c1, "future_s": p.future_tolerance_s}).to_arrow_reader(
             batch_size=STREAM_BATCH_ROWS)
@@ -117,9 +119,11 @@ def detect_kernel(rows: pa.Table, job: DetectJob) -> pa.Table:
     })
 
 
-def _kernel(bc: Any) -> Callable[[pa.Table], pa.Table]:
-    def run(rows: pa.Table) -> pa.Table:
-        return detect_kernel(rows, bc.value)
+def _kernel(bc: Any) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = arrow_partition(batches)
+        if rows is not None:
+            yield from detect_kernel(rows, bc.value).to_batches()
     return run
 
 
@@ -137,11 +141,11 @@ def detect_spark(
     end: date,
     *,
     params: SafetyParams | None = None,
-    buckets: int | None = None,
+    groups: int | None = None,
 ) -> DetectReport:
     """:func:`hazrisk.safety.pipeline.detect` for Beijing days [start, end) with the
     positions read from the Parquet export ``src`` by Spark; results stored in ``con``."""
-    from hazrisk.spark.source import default_buckets
+    from hazrisk.spark.source import default_groups
 
     if end <= start:
         raise ValueError(f"empty date range {start} .. {end}")
@@ -160,9 +164,9 @@ def detect_spark(
     bc = spark.sparkContext.broadcast(job)
     try:
         df = read_positions(spark, src, _columns(con), c0, c1)
-        df = vehicle_buckets(df, buckets or default_buckets(spark), registered_only=True)
+        df = vehicle_groups(df, groups or default_groups(spark), registered_only=True)
         parts = [r.asDict() for r in
-                 df.groupBy("_bucket").applyInArrow(_kernel(bc), PARTIAL_SCHEMA).collect()]
+                 df.mapInArrow(_kernel(bc), PARTIAL_SCHEMA).collect()]
     finally:
         bc.unpersist()
     report.timings_s["spark"] = time.perf_counter() - tic

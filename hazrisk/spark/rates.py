@@ -2,13 +2,14 @@
 
 What runs where:
 
-- **Executors** (:func:`rates_kernel`, one call per vehicle bucket through
-  ``groupBy(_bucket).applyInArrow``): the bucket's positions of the period (with the
+- **Executors** (:func:`rates_kernel`, one call per vehicle group: the positions are
+  ``repartition``-ed by vehicle and each partition handed to ``mapInArrow``): the group's
+  positions of the period (with the
   ``[rates] lookback_hours`` before it, and the records without a GNSS time) go into the
   worker's in-process DuckDB as ``core.positions``, and the project's own ``vehicle_days``
   statement (:func:`hazrisk.rates.compute.vehicle_day_partials`: ``rates.position_flags_between``
   — qualification, intervals, drift, segments, outages — aggregated per provider x unit x
-  Beijing day) gives the bucket's partial rows, returned as Arrow IPC.
+  Beijing day) gives the group's partial rows, returned as Arrow IPC.
 - **Broadcast** (once per executor): the rules (``rates.params`` is installed from them),
   ``core.param_answers`` (the terminals' own report intervals) and ``meta.ingested_files``
   (dump dates of records without a receive time).
@@ -17,15 +18,15 @@ What runs where:
   rates with their Wilson intervals, verdicts and enterprise scores, stored exactly as
   ``--engine duckdb`` stores them.
 
-A unit (a vehicle, or an unregistered terminal) is never split across buckets: registered
-vehicles are hashed, every record without a vehicle goes to one bucket
-(:data:`hazrisk.spark.source.NO_VEHICLE_BUCKET`).
+A unit (a vehicle, or an unregistered terminal) is never split across groups: registered
+vehicles are hashed, every record without a vehicle goes to one group (they share the NULL
+key; :func:`hazrisk.spark.source.vehicle_groups`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
@@ -48,9 +49,10 @@ from hazrisk.spark.local import (
 )
 from hazrisk.spark.source import (
     ExportSource,
+    arrow_partition,
     position_columns,
     read_positions,
-    vehicle_buckets,
+    vehicle_groups,
 )
 
 PARTIAL_SCHEMA = "positions long, ipc binary"
@@ -93,15 +95,17 @@ def rates_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
         wh.loaded["rates.params"] = job.token
     for name, table in job.relations.items():
         put_relation(wh, name, table, token=job.token)
-    put_relation(wh, "core.positions", rows.drop_columns(["_bucket"]))
+    put_relation(wh, "core.positions", rows)
     with lossless(wh.con):
         part = vehicle_day_partials(wh.con, job.period, rules)
     return pa.table({"positions": [rows.num_rows], "ipc": [to_ipc(part)]})
 
 
-def _kernel(bc: Any) -> Callable[[pa.Table], pa.Table]:
-    def run(rows: pa.Table) -> pa.Table:
-        return rates_kernel(rows, bc.value)
+def _kernel(bc: Any) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = arrow_partition(batches)
+        if rows is not None:
+            yield from rates_kernel(rows, bc.value).to_batches()
     return run
 
 
@@ -116,11 +120,11 @@ class SparkRatesRun:
 
 
 def vehicle_days_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
-                       period: Period, rules: Rules, *, buckets: int | None = None
+                       period: Period, rules: Rules, *, groups: int | None = None
                        ) -> SparkRatesRun:
     """The period's ``_rates_vd`` rows computed by Spark over the export ``src``; ``con``
     (the warehouse) supplies the broadcast relations."""
-    from hazrisk.spark.source import default_buckets
+    from hazrisk.spark.source import default_groups
 
     tic = time.perf_counter()
     relations = {name: con.sql(f"SELECT * FROM {name}").to_arrow_table()  # fixed names
@@ -130,8 +134,8 @@ def vehicle_days_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSo
     bc = spark.sparkContext.broadcast(job)
     try:
         df = read_positions(spark, src, _columns(con), t_lo, period.t1, undated=True)
-        df = vehicle_buckets(df, buckets or default_buckets(spark))
-        parts = df.groupBy("_bucket").applyInArrow(_kernel(bc), PARTIAL_SCHEMA).collect()
+        df = vehicle_groups(df, groups or default_groups(spark))
+        parts = df.mapInArrow(_kernel(bc), PARTIAL_SCHEMA).collect()
     finally:
         bc.unpersist()
     tables = [from_ipc(bytes(r["ipc"])) for r in parts]
@@ -144,11 +148,11 @@ def vehicle_days_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSo
 
 def rates_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
                 period: Period, rules: Rules | None = None, *, official: bool = True,
-                buckets: int | None = None) -> tuple[list[dict[str, Any]], SparkRatesRun]:
+                groups: int | None = None) -> tuple[list[dict[str, Any]], SparkRatesRun]:
     """:func:`hazrisk.rates.compute.compute_rates` with the position flags computed by Spark
     over the export; the stored rates as records, and the distributed part's figures."""
     rules = rules or load_rules()
-    run = vehicle_days_spark(spark, con, src, period, rules, buckets=buckets)
+    run = vehicle_days_spark(spark, con, src, period, rules, groups=groups)
     rows = compute_rates(con, period, rules, official=official, vehicle_days=run.vehicle_days)
     return rows, run
 

@@ -3,26 +3,26 @@
 Positions are read from ``EXPORT/positions/date=<Beijing day>/provider=<id>/*.parquet`` (files
 ordered by vehicle and time inside each day, :mod:`hazrisk.store.export`): only the days a
 run needs (partition pruning) and only the columns its SQL mentions (column pruning), then
-grouped into vehicle buckets (:func:`vehicle_buckets`) so that every record of a vehicle
-lands in one group.
+partitioned by vehicle (:func:`vehicle_groups`) so that every record of a vehicle lands in
+one group.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from hazrisk.cliutil import EXIT_USAGE, CliError
 from hazrisk.localtime import BEIJING
 from hazrisk.store.export import UNDATED
 
 MARKER = "_hazrisk_export"
-#: Bucket of every record without a vehicle (unregistered terminals: their unit is the
-#: terminal, which only the project's own SQL normalises, so they stay together).
-NO_VEHICLE_BUCKET = -1
 
 
 @dataclass(frozen=True)
@@ -86,19 +86,25 @@ def position_columns(con: Any) -> list[str]:
         "AND table_name = 'positions' ORDER BY column_index").fetchall()]
 
 
-def vehicle_buckets(df: Any, buckets: int, *, registered_only: bool = False) -> Any:
-    """``df`` with a ``_bucket`` column: a hash of the vehicle into ``buckets`` groups
-    (:data:`NO_VEHICLE_BUCKET` for records without a vehicle, or those dropped)."""
+def vehicle_groups(df: Any, groups: int, *, registered_only: bool = False) -> Any:
+    """``df`` in ``groups`` partitions by vehicle (Spark's hash partitioning): every record of
+    a vehicle in one partition, and every record without a vehicle (unregistered terminals,
+    whose unit is the terminal) in one partition too (they share the NULL key);
+    ``registered_only`` drops those. One shuffle, no sort: the kernels order the rows."""
     from pyspark.sql import functions as F
 
     if registered_only:
         df = df.where(F.col("vehicle_id").isNotNull())
-    bucket = F.when(F.col("vehicle_id").isNull(), F.lit(NO_VEHICLE_BUCKET)).otherwise(
-        F.pmod(F.xxhash64("vehicle_id"), F.lit(buckets)))
-    return df.withColumn("_bucket", bucket.cast("int"))
+    return df.repartition(groups, "vehicle_id")
 
 
-def default_buckets(spark: Any) -> int:
+def arrow_partition(batches: Iterator[Any]) -> pa.Table | None:
+    """A partition's Arrow batches (``mapInArrow``) as one table; None when it is empty."""
+    got = list(batches)
+    return pa.Table.from_batches(got) if got else None
+
+
+def default_groups(spark: Any) -> int:
     """Vehicle groups per run: a few per core (work spreads, each group stays large enough
     to amortise a task's start)."""
     return max(2, 2 * int(spark.sparkContext.defaultParallelism))
