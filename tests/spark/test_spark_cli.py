@@ -142,7 +142,8 @@ def test_export_writes_each_day_ordered_by_vehicle(engine_runs: Any) -> None:
 
 
 @pytest.mark.spark
-def test_rates_preview_on_spark_stores_nothing(engine_runs: Any, tmp_path: Path) -> None:
+def test_rates_preview_on_spark_stores_nothing(engine_runs: Any, spark: Any,
+                                              tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.duckdb"
     fresh.write_bytes(engine_runs.duckdb.read_bytes())
     con = duckdb.connect(str(fresh))
