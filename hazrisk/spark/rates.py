@@ -158,9 +158,11 @@ def rates_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
 
 
 def _empty_vehicle_days(period: Period, rules: Rules) -> pa.Table:
+    """No position in the period: the same statement over no rows (its empty result, typed
+    as always), in this process's own in-memory warehouse."""
     wh = local_warehouse()
     install(wh.con, rules)
-    wh.loaded.pop("rates.params", None)
+    wh.loaded.pop("rates.params", None)  # installed outside a job: the next kernel reinstalls
     put_relation(wh, "core.positions", pa.table({"pos_seq": pa.array([], pa.int64())}))
     with lossless(wh.con):
         return vehicle_day_partials(wh.con, period, rules)

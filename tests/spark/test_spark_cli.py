@@ -156,3 +156,15 @@ def test_rates_preview_on_spark_stores_nothing(engine_runs: Any, spark: Any,
     assert json.loads(out)
     con = duckdb.connect(str(fresh), read_only=True)
     assert con.execute("SELECT count(*) FROM rates.provider_rates").fetchall() == [(0,)]
+
+
+@pytest.mark.spark
+def test_a_period_without_positions_is_refused_alike(engine_runs: Any, spark: Any,
+                                                     tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(engine_runs.duckdb.read_bytes())
+    base = ["rates", "--db", str(db), "--period", "2025-01"]
+    code_d, _, err_d = _cli(base)
+    code_s, _, err_s = _cli([*base, "--engine", "spark", "--export", str(engine_runs.export)])
+    assert code_d == code_s == 1
+    assert err_s == err_d and "no position records" in err_s
