@@ -376,7 +376,7 @@ def _columns(
     cols: dict[str, pa.Array] = {
         "offset": _arr(offset, pa.int64()),
         "msg_id": _arr(fr.msg_id[frame], pa.uint16()),
-        "phone": _phones(ub, cs, v2019 if any2019 else None),
+        "phone": phone_strings(ub, cs, v2019 if any2019 else None),
         "serial": _arr(F.be16(ub, cs + np.where(v2019, 15, 10) if any2019 else cs + 10), pa.uint16()),
         "version": _arr(np.where(v2019, 2019, 2013).astype(np.int16), pa.int16()),
         "pos_index": _arr(take(pos.index).astype(np.int16), pa.int16()),
@@ -457,7 +457,7 @@ def _reassemble(
             i = int(line[k])
             us = int(lines.recv_us[i])
             rec.recv_time = None if us == NAT else _from_us(us)
-            rec.direction = lines.direction[i]
+            rec.direction = lines.direction(i)
             rec.line = int(lines.line_no[i])
         done.extend(r for r in joiner.feed(rec) if r.status == "ok" and r.body is not None)
     return [records_table(done, with_recv=lines is not None)] if done else []
@@ -549,7 +549,7 @@ def _arr(values: np.ndarray, typ: pa.DataType, valid: npt.NDArray[np.bool_] | No
     return pa.Array.from_buffers(typ, values.size, [bitmap, data], null_count=int(values.size - valid.sum()))
 
 
-def _phones(
+def phone_strings(
     ub: npt.NDArray[np.uint8], cs: npt.NDArray[np.int64], v2019: npt.NDArray[np.bool_] | None
 ) -> pa.Array:
     """Phone strings: BCD[6] at header byte 4 (2013) or BCD[10] at byte 5 (2019)."""

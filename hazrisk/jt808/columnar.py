@@ -117,7 +117,7 @@ from hazrisk.jt808._columnar_decode import (
     empty_table,
     records_table,
 )
-from hazrisk.jt808._columnar_hexlog import parse_lines
+from hazrisk.jt808._columnar_hexlog import parse_block
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.stream import CHUNK, MAX_LINE, SNIFF, Reassembler, detect_format
 
@@ -178,26 +178,10 @@ def decode_hexlog(
     them) is split into frames on its own. ``offset`` is the text offset the scalar reader
     gives the frame's record; ``recv_time`` is the line's time (null without one).
     """
-    texts, starts = _split_lines(text, base_offset)
-    if not texts:
+    if not text:
         return empty_table(True)
-    lines = parse_lines(texts, starts, first_line)
+    lines = parse_block(text, base_offset, first_line)
     return decode(F.as_u8(lines.payload), timer=timer or StageTimer.off(), lines=lines).table
-
-
-def _split_lines(text: bytes, base_offset: int) -> tuple[list[bytes], list[int]]:
-    """Lines with their newline (the last one may lack it) and their absolute offsets."""
-    parts = text.split(b"\n")
-    last = parts.pop()
-    texts = [p + b"\n" for p in parts]
-    if last:
-        texts.append(last)
-    starts = []
-    at = base_offset
-    for t in texts:
-        starts.append(at)
-        at += len(t)
-    return texts, starts
 
 
 def _with_recv(
@@ -379,17 +363,21 @@ def _hexlog_batches(reader: _Reader, chunk_bytes: int, timer: StageTimer) -> Ite
             eof = got < chunk_bytes
             data = carry + view[:got].tobytes() if carry else view[:got].tobytes()
             cut = len(data) if eof else data.rfind(b"\n") + 1
-            texts, starts = _split_lines(data[:cut], offset)
+            block = data[:cut]
             carry = data[cut:]
-            if overlong and texts:
-                texts, starts, overlong = texts[1:], starts[1:], False
-                line_no += 1
-            if texts:
-                lines = parse_lines(texts, starts, line_no)
-                table = decode(F.as_u8(lines.payload), timer=timer, reassembler=joiner, lines=lines).table
+            n_lines = block.count(b"\n") + (not block.endswith(b"\n") and bool(block))
+            skip, first = 0, line_no
+            if overlong and block:  # the rest of a too-long line
+                nl = block.find(b"\n")
+                skip = len(block) if nl < 0 else nl + 1
+                first, overlong = line_no + 1, False
+            if skip < len(block):
+                lines = parse_block(block[skip:], offset + skip, first)
+                table = decode(F.as_u8(lines.payload), timer=timer, reassembler=joiner,
+                               lines=lines).table
                 if table.num_rows:
                     yield table
-            line_no += len(texts)
+            line_no += n_lines
             offset += cut
             if len(carry) > MAX_LINE:
                 offset += len(carry)

@@ -8,8 +8,9 @@
   views show committed files only). A crash or kill mid-file leaves nothing visible; the next
   read-write connect deletes the unfinished rows (:func:`hazrisk.store.connect.recover`) and a
   rerun ingests the file exactly once.
-- **Decoding**: :mod:`hazrisk.store.decode` (columnar fast path for positions, the scalar codec
-  for everything else, each frame decoded once).
+- **Decoding**: :mod:`hazrisk.jt808.reader` (columnar positions and heartbeats, the codec's
+  records for everything else, each frame decoded once); a gzip stream is decompressed ahead
+  on a thread (:class:`~hazrisk.jt808.reader.Prefetch`). This module only writes.
 - **Positions** deduplicated on (terminal, device time, coordinates) and resolved to vehicles:
   :mod:`hazrisk.store.positions`.
 - A bad file (unreadable, truncated or corrupt gzip, no JT/T 808 frames at all) is rolled back
@@ -23,7 +24,7 @@ import functools
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,14 +36,8 @@ import pyarrow as pa
 
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING, decode_frame, detect_format
-from hazrisk.store.allocator import tune_for_ingest
+from hazrisk.jt808.reader import DEFAULT_CHUNK, Prefetch, iter_chunks
 from hazrisk.store.connect import discard_unfinished
-from hazrisk.store.decode import (
-    DEFAULT_CHUNK,
-    DecodedChunk,
-    iter_hexlog_chunks,
-    iter_raw_chunks,
-)
 from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.messages import RecordSink
 from hazrisk.store.positions import ChunkResult, append_positions, stage_table
@@ -205,7 +200,6 @@ def ingest_file(
     progress: ProgressHook | None = None,
 ) -> FileSummary:
     """Ingest one dump file in one transaction (see the module docstring)."""
-    tune_for_ingest()
     summary = FileSummary(str(path))
     t0 = time.perf_counter()
     hashing: Future[tuple[str, int]] | None = None
@@ -339,16 +333,13 @@ def _ingest_chunks(
     assert summary.file_id is not None
     stream, gz = open_stream(path)
     summary.compressed = gz
-    with stream:
-        first = stream.read(SNIFF_BYTES)
+    with stream, contextlib.ExitStack() as stack:
+        source: Any = stack.enter_context(Prefetch(stream)) if gz else stream
+        first = source.read(SNIFF_BYTES)
         fmt = detect_format(first)
         summary.format = fmt
-        chunks: Iterator[DecodedChunk]
-        if fmt == "raw":
-            chunks = iter_raw_chunks(stream, chunk_bytes=chunk_bytes, first=first,
-                                     total=None if gz else size, reuse_buffers=True)
-        else:
-            chunks = iter_hexlog_chunks(stream, chunk_bytes=chunk_bytes, first=first)
+        chunks = iter_chunks(source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
+                             total=None if gz else size, reuse_buffers=True)
         assigner = Assigner(con)
         _, day = path_metadata(path)
         noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
@@ -494,7 +485,7 @@ def _item_map(position: dict[str, Any]) -> dict[int, dict[str, Any]]:
 
 
 def _item_lookup(
-    chunk: DecodedChunk, known: dict[tuple[int, int], dict[int, dict[str, Any]]]
+    chunk: Any, known: dict[tuple[int, int], dict[int, dict[str, Any]]]
 ) -> Callable[[list[tuple[int, int]]], dict[tuple[int, int], dict[int, dict[str, Any]]]]:
     """Full active-safety items of a few positions: from scalar bodies, else decode the frame."""
 
