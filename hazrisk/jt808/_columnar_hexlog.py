@@ -152,7 +152,6 @@ def parse_block(block: bytes, base_offset: int = 0, first_line: int = 1) -> HexL
     keep = fast.copy()
     keep[slow[s_ok]] = True
     rows = np.flatnonzero(keep)
-    nk = rows.size
     hh0 = np.empty(nlines, np.int64)
     hh1 = np.empty(nlines, np.int64)
     rus = np.empty(nlines, np.int64)

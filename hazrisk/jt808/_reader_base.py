@@ -1,6 +1,5 @@
 """What the chunked reader (:mod:`hazrisk.jt808.reader`) shares between its raw and hex-log
-paths: the chunk it yields, heartbeat frames taken by numpy, reads, and the merge of the fast
-rows with the codec's."""
+paths: the chunk it yields, reads, and the merge of the fast rows with the codec's."""
 
 from __future__ import annotations
 
@@ -8,17 +7,15 @@ from dataclasses import dataclass
 from typing import IO
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
-from hazrisk.jt808._columnar_decode import RECV_SCHEMA, phone_strings, records_table
+from hazrisk.jt808._columnar_decode import RECV_SCHEMA, records_table
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.record import Record
 from hazrisk.jt808.stream import HEX_LINE, Reassembler
 
 POSITION_MSGS = (0x0200, 0x0704)
-HEARTBEAT = 0x0002
 #: Bytes decoded at a time by default: the chunk, its flag masks and working copies stay under
 #: glibc's largest mmap threshold, so they are reused from the heap when the process tunes its
 #: allocator (:mod:`hazrisk.store.allocator`; 30 MB beat 32 MB and 24 MB on the benchmark).
@@ -35,7 +32,8 @@ class DecodedChunk:
     chunk, the fast path's and those of scalar records, ordered by (offset, pos_index);
     ``records``: every scalar record (not the fast path's frames), offsets in the file, in
     order; ``frames_fast``: frames taken by the fast path (positions and heartbeats);
-    ``heartbeats``: the fast path's heartbeats (:data:`HEARTBEAT_COLUMNS`);
+    ``heartbeats``: the fast path's heartbeats (columns
+    :data:`hazrisk.jt808._columnar_heartbeats.COLUMNS`);
     ``bytes_done``: (decompressed) bytes of the stream decoded so far; ``raw``: ``(buffer,
     base offset)`` of a raw chunk, ``text``: ``(block, base offset)`` of a hex-log chunk (to
     fetch frame bytes).
@@ -77,58 +75,6 @@ class DecodedChunk:
         if a < 0 or a + length > len(buf):
             return None
         return buf[a : a + length].tobytes()
-
-
-#: Heartbeat table columns: offset int64, phone string, serial int32, version int16, and for
-#: hex logs recv_time timestamp[us, UTC] and direction string.
-HEARTBEAT_COLUMNS = ("offset", "phone", "serial", "version", "recv_time", "direction")
-
-# Heartbeats (0x0002, empty body) are the commonest frames after positions. An unescaped,
-# well-formed heartbeat (2013: 15 bytes, 2019: 20 bytes, check code right, BCD phone valid) is
-# exactly one ``ok`` record with an empty body for the codec.
-HEARTBEAT_LEN = {2013: 15, 2019: 20}
-
-
-def heartbeat_mask(ub: npt.NDArray[np.uint8], a: npt.NDArray[np.int64], version: int,
-                   end: npt.NDArray[np.int64] | int, *,
-                   escaped: bool = False) -> npt.NDArray[np.bool_]:
-    """Which of the frames starting at ``a`` in ``ub`` (padded by at least 20 bytes) are
-    well-formed unescaped heartbeats of ``version`` ending at or before ``end``
-    (``escaped``: the frames are unescaped copies of escaped ones, their content may hold
-    0x7D/0x7E)."""
-    length = HEARTBEAT_LEN[version]
-    win = ub[a[:, None] + np.arange(length)]
-    props = 0x40 if version == 2019 else 0x00
-    phone = win[:, 6:16] if version == 2019 else win[:, 5:11]
-    inner = win[:, 1 : length - 1]
-    ok = (win[:, 0] == F.FLAG) & (win[:, length - 1] == F.FLAG)
-    if not escaped:
-        ok &= ~((inner == F.FLAG) | (inner == F.ESC)).any(axis=1)
-    ok &= (win[:, 1] == 0x00) & (win[:, 2] == 0x02)
-    ok &= (win[:, 3] == props) & (win[:, 4] == 0x00)
-    ok &= (F.BCD[phone] != 255).all(axis=1)
-    ok &= np.bitwise_xor.reduce(inner, axis=1) == 0
-    ok &= a + length <= end
-    return ok
-
-
-def heartbeat_table(ub: npt.NDArray[np.uint8], found: list[tuple[npt.NDArray[np.int64], int]],
-                    offsets: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], pa.Table]:
-    """Rows of the heartbeats ``found`` (frame starts in ``ub``, version), in ``offsets``
-    order (one offset per found frame, in the same order); also returns the sort order."""
-    starts = np.concatenate([f[0] for f in found])
-    v2019 = np.concatenate([np.full(f[0].size, f[1] == 2019) for f in found])
-    order = np.argsort(offsets, kind="stable")
-    starts, v2019 = starts[order], v2019[order]
-    cs = starts + 1
-    ser_at = cs + np.where(v2019, 15, 10)
-    table = pa.table({
-        "offset": pa.array(offsets[order], pa.int64()),
-        "phone": phone_strings(ub, cs, v2019 if v2019.any() else None),
-        "serial": pa.array(ub[ser_at].astype(np.int32) << 8 | ub[ser_at + 1], pa.int32()),
-        "version": pa.array(np.where(v2019, 2019, 2013).astype(np.int16), pa.int16()),
-    })
-    return order, table
 
 
 def reassembled(records: list[Record], joiner: Reassembler, end: int | None) -> list[Record]:

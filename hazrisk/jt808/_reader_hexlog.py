@@ -4,8 +4,8 @@ A block of whole lines is parsed once (:func:`~hazrisk.jt808._columnar_hexlog.pa
 numpy for the usual line layouts, the scalar reader's pattern for the rest) and its payload
 decoded by the columnar decoder. A line holding exactly one frame (its payload opens and
 closes with the only two flags) is one record of the whole line for the codec's reader, so
-the fast path takes it when it is a location frame the columnar decoder decoded, or a
-well-formed heartbeat; every other line (other messages, rejected frames, garbage, lines with
+the fast path takes it when it is a location frame or a heartbeat the columnar decoder
+decoded; every other line (other messages, rejected frames, garbage, lines with
 several frames, subpackages) is decoded by the codec (:func:`hazrisk.jt808.iter_records`),
 line by line as there. A chunk is cut after its last newline; the rest is carried on.
 """
@@ -20,13 +20,10 @@ import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808._columnar_decode import decode
-from hazrisk.jt808._columnar_hexlog import DIRECTIONS, NAT, HexLines, line_bounds, parse_block
+from hazrisk.jt808._columnar_hexlog import HexLines, line_bounds, parse_block
 from hazrisk.jt808._reader_base import (
     DEFAULT_CHUNK,
-    HEARTBEAT_LEN,
     DecodedChunk,
-    heartbeat_mask,
-    heartbeat_table,
     own_rows,
     read_all,
     read_size,
@@ -80,7 +77,7 @@ def _hexlog_block(
     table = decoded.table
     line_starts, _ = line_bounds(np.frombuffer(block, np.uint8))
     one = _one_frame_lines(lines, decoded.flags)
-    hb_rows, heartbeats = _heartbeats(lines, one)
+    hb_rows, heartbeats = _line_heartbeats(lines, one, decoded.heartbeats)
     taken_rows = hb_rows
     fast = None
     if table.num_rows:
@@ -104,6 +101,21 @@ def _hexlog_block(
     return fast, records, int(taken.size), heartbeats
 
 
+def _line_heartbeats(
+    lines: HexLines, one: np.ndarray, hb: pa.Table | None
+) -> tuple[np.ndarray, pa.Table | None]:
+    """The heartbeats alone on their line (parsed-line indices, rows): the codec's reader
+    makes one record of the whole line for each."""
+    if hb is None:
+        return np.zeros(0, np.int64), None
+    offs = hb.column("offset").to_numpy()
+    at = np.minimum(np.searchsorted(lines.tstart, offs), lines.tstart.size - 1)
+    alone = (lines.tstart[at] == offs) & one[at]
+    if not alone.any():
+        return np.zeros(0, np.int64), None
+    return at[alone], (hb if alone.all() else hb.filter(pa.array(alone)))
+
+
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """``np.isin`` for a sorted set (a binary search; no hashing of ``values``)."""
     if sorted_set.size == 0:
@@ -123,86 +135,6 @@ def _one_frame_lines(lines: HexLines, flags: np.ndarray) -> np.ndarray:
     last = np.maximum(ps + pl - 1, 0)
     return (n_flags == 2) & (pl >= 3) & (pay[np.minimum(ps, pay.size - 1)] == F.FLAG) & (
         pay[np.minimum(last, pay.size - 1)] == F.FLAG)
-
-
-def _heartbeats(lines: HexLines, one: np.ndarray) -> tuple[np.ndarray, pa.Table | None]:
-    """Parsed-line indices and rows of the one-frame lines that are well-formed heartbeats
-    (the same test as the raw path's; escaped ones unescaped first)."""
-    pay = np.concatenate([F.as_u8(lines.payload), np.zeros(24, np.uint8)])
-    parts: list[tuple[np.ndarray, pa.Table]] = []
-    found: list[tuple[np.ndarray, int]] = []
-    rows: list[np.ndarray] = []
-    for version, length in HEARTBEAT_LEN.items():
-        cand = np.flatnonzero(one & (lines.plen == length))
-        if not cand.size:
-            continue
-        a = lines.pstart[cand]
-        ok = heartbeat_mask(pay, a, version, pay.size)
-        if ok.any():
-            found.append((a[ok], version))
-            rows.append(cand[ok])
-    if found:
-        idx = np.concatenate(rows)
-        order, table = heartbeat_table(pay, found, lines.tstart[idx])
-        parts.append((idx[order], table))
-    escaped = _escaped_heartbeats(lines, one, pay)
-    if escaped is not None:
-        parts.append(escaped)
-    if not parts:
-        return np.zeros(0, np.int64), None
-    idx = np.concatenate([p[0] for p in parts])
-    table = pa.concat_tables([p[1] for p in parts])
-    if len(parts) > 1:
-        order = np.argsort(idx, kind="stable")
-        idx, table = idx[order], table.take(pa.array(order))
-    us = lines.recv_us[idx]
-    dirs = np.array(DIRECTIONS, object)[lines.dir_code[idx]]
-    table = table.append_column("recv_time", pa.array(us, _TS, mask=us == NAT))
-    table = table.append_column("direction", pa.array(dirs, pa.string()))
-    return idx, table
-
-
-_ESC_PAIRS = (b"\x7d\x01", b"\x7d\x02")
-
-
-def _escaped_heartbeats(
-    lines: HexLines, one: np.ndarray, pay: np.ndarray
-) -> tuple[np.ndarray, pa.Table] | None:
-    """Heartbeat lines whose frame holds escapes (a serial, phone or check code byte 0x7D or
-    0x7E: a few in a hundred): unescaped one by one (valid escapes only), then the same test."""
-    longest = 2 * max(HEARTBEAT_LEN.values())
-    ps, pl = lines.pstart, lines.plen
-    cand = np.flatnonzero(one & (pl > min(HEARTBEAT_LEN.values())) & (pl <= longest)
-                          & (pay[ps + 1] == 0x00) & (pay[ps + 2] == 0x02))
-    frames: list[bytes] = []
-    kept: list[int] = []
-    for k, a, n in zip(cand.tolist(), ps[cand].tolist(), pl[cand].tolist(), strict=True):
-        inner = pay[a + 1 : a + n - 1].tobytes()
-        esc = inner.count(b"\x7d")
-        if not esc or esc != inner.count(_ESC_PAIRS[0]) + inner.count(_ESC_PAIRS[1]):
-            continue  # no escape (tested above), or a bad one (the codec rejects it)
-        plain = inner.replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
-        frames.append(b"\x7e" + plain + b"\x7e")
-        kept.append(k)
-    if not frames:
-        return None
-    lens = np.array([len(f) for f in frames], np.int64)
-    ub = np.frombuffer(b"".join(frames) + bytes(24), np.uint8)
-    starts = np.cumsum(lens) - lens
-    idx = np.array(kept, np.int64)
-    found: list[tuple[np.ndarray, int]] = []
-    rows: list[np.ndarray] = []
-    for version, length in HEARTBEAT_LEN.items():
-        at = np.flatnonzero(lens == length)
-        ok = heartbeat_mask(ub, starts[at], version, ub.size, escaped=True)
-        if ok.any():
-            found.append((starts[at][ok], version))
-            rows.append(idx[at][ok])
-    if not found:
-        return None
-    idx = np.concatenate(rows)
-    order, table = heartbeat_table(ub, found, lines.tstart[idx])
-    return idx[order], table
 
 
 def _scalar_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarray,

@@ -1,8 +1,7 @@
 """The chunked reader's raw-capture path (see :mod:`hazrisk.jt808.reader`).
 
-A raw chunk is decoded by the columnar decoder; the plain location frames it decoded are *cut
-out* of the stream, heartbeats at the start of the regions between them taken by numpy, and
-the rest of each region decoded by the codec (:func:`hazrisk.jt808.iter_records`), the
+A raw chunk is decoded by the columnar decoder; the plain location frames and the heartbeats
+it decoded are *cut out* of the stream, and the rest of each region between them decoded by the codec (:func:`hazrisk.jt808.iter_records`), the
 regions joined with a small valid *barrier* frame standing in for each run of cut frames (the
 splitter's decisions next to a frame span only depend on "a consistent frame follows", which
 the barrier reproduces). The chunk is cut after its last cut-out frame (the splitter holds no
@@ -20,10 +19,7 @@ import pyarrow as pa
 from hazrisk.jt808._columnar_decode import decode
 from hazrisk.jt808._reader_base import (
     DEFAULT_CHUNK,
-    HEARTBEAT_LEN,
     DecodedChunk,
-    heartbeat_mask,
-    heartbeat_table,
     own_rows,
     read_size,
     readinto,
@@ -102,7 +98,8 @@ def iter_raw_chunks(
             break
         decoded = decode(buf, pos, capacity=space)
         table = decoded.table
-        starts, ends, keep = _frame_spans(buf, table, pos, decoded.flags)
+        hb = decoded.heartbeats
+        starts, ends, keep = _frame_spans(buf, table, hb, pos, decoded.flags)
         if keep is not None:
             table = table.filter(pa.array(keep))
         if eof:
@@ -116,12 +113,12 @@ def iter_raw_chunks(
         if cut == 0 and not eof:
             carry = buf.tobytes()
             continue
-        records, hb = _records_between(buf[:cut], starts, ends, pos, final_tail=eof)
+        records = _records_between(buf[:cut], starts, ends, pos, final_tail=eof)
         out = reassembled(records, joiner, pos + len(buf) if eof else None)
         yield DecodedChunk(
             positions=with_scalar_positions(table, out),
             records=out,
-            frames_fast=int(starts.size) + (hb.num_rows if hb is not None else 0),
+            frames_fast=int(starts.size),
             bytes_done=pos + cut,
             heartbeats=hb,
             raw=(buf[:cut], pos),
@@ -131,14 +128,18 @@ def iter_raw_chunks(
 
 
 def _frame_spans(
-    buf: np.ndarray, table: pa.Table, pos: int, flags: np.ndarray | None = None
+    buf: np.ndarray, table: pa.Table, hb: pa.Table | None, pos: int,
+    flags: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``[start, end)`` in ``buf`` of the plain location frames the columnar path decoded
-    (sorted, unique), and a row mask dropping rows of reassembled subpackages (None: all kept)."""
-    if table.num_rows == 0:
+    """``[start, end)`` in ``buf`` of the plain location frames and the heartbeats the
+    columnar path decoded (sorted, unique), and a row mask dropping rows of reassembled
+    subpackages (None: all kept)."""
+    keep, u_off = own_rows(table) if table.num_rows else (None, np.zeros(0, np.int64))
+    if hb is not None:
+        u_off = np.union1d(u_off, hb.column("offset").to_numpy())
+    if u_off.size == 0:
         empty = np.zeros(0, np.int64)
-        return empty, empty, None
-    keep, u_off = own_rows(table)
+        return empty, empty, keep
     u_off = u_off - pos
     if flags is None:  # the decoder's, when it gives them
         flags = np.flatnonzero(buf == 0x7E)
@@ -164,19 +165,15 @@ def _scalar_cut(buf: bytes) -> int:
 
 def _records_between(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, pos: int, *, final_tail: bool
-) -> tuple[list[Record], pa.Table | None]:
-    """Scalar records of ``buf`` outside the fast-path frames (offsets in the file), and the
-    heartbeats peeled off the region starts."""
+) -> list[Record]:
+    """Scalar records of ``buf`` outside the fast-path frames (offsets in the file)."""
     region_starts = np.concatenate([[0], ends]).astype(np.int64)
     region_ends = np.concatenate([starts, [len(buf)]]).astype(np.int64)
     followed = np.concatenate([np.ones(starts.size, bool), [not final_tail]])
     nonempty = region_ends > region_starts
     rs, re_, followed = region_starts[nonempty], region_ends[nonempty], followed[nonempty]
-    rs, hb = _peel_heartbeats(buf, rs, re_, pos)
-    nonempty = re_ > rs
-    rs, re_, followed = rs[nonempty], re_[nonempty], followed[nonempty]
     if rs.size == 0:
-        return [], hb
+        return []
     pieces: list[Any] = []  # bytes and uint8 arrays (buffer protocol)
     filt_start: list[int] = []
     orig_start: list[int] = []
@@ -206,36 +203,4 @@ def _records_between(
         shift = pos + np.asarray(orig_start, np.int64) - np.asarray(filt_start, np.int64)
         for rec, new in zip(out, (offs + shift[k]).tolist(), strict=True):
             rec.offset = new
-    return out, hb
-
-
-def _peel_heartbeats(
-    ub: np.ndarray, rs: np.ndarray, re_: np.ndarray, pos: int
-) -> tuple[np.ndarray, pa.Table | None]:
-    """Heartbeats at the start of raw regions (where the splitter holds no state, so a
-    well-formed heartbeat there is exactly one frame for it); the region starts moved past
-    them, and their rows (offsets in the file)."""
-    rs = rs.copy()
-    found: list[tuple[np.ndarray, int]] = []  # (frame starts, version)
-    padded = np.concatenate([ub, np.zeros(24, np.uint8)])
-    shortest = min(HEARTBEAT_LEN.values())
-    active = np.flatnonzero(re_ - rs >= shortest)
-    while active.size:
-        a = rs[active]
-        matched = np.zeros(active.size, bool)
-        for version, length in HEARTBEAT_LEN.items():
-            ok = (re_[active] - a >= length) & ~matched
-            if not ok.any():
-                continue
-            ok &= heartbeat_mask(padded, a, version, ub.size)
-            if ok.any():
-                found.append((a[ok], version))
-                rs[active[ok]] += length
-                matched |= ok
-        active = active[matched]
-        active = active[re_[active] - rs[active] >= shortest]
-    if not found:
-        return rs, None
-    starts = np.concatenate([f[0] for f in found])
-    _, table = heartbeat_table(padded, found, starts + pos)
-    return rs, table
+    return out

@@ -16,8 +16,8 @@ Every frame is decoded once:
    frames with numpy; the fast path keeps the rows of the frames it can *cut out* of the
    stream: plain (not subpackaged) location frames, and in hex logs the lines holding exactly
    one such frame;
-2. well-formed heartbeats are taken by numpy too (raw: at the start of a region between
-   cut-out frames; hex logs: lines holding exactly one heartbeat);
+2. so are the heartbeats (0x0002 with an empty body; hex logs: those alone on their line),
+   which the columnar decoder reads with the same framing, check code and header reading;
 3. the rest (other messages, rejected frames, garbage, subpackages) is decoded by the codec
    (:func:`hazrisk.jt808.iter_records`); offsets (and line numbers) are those of the file,
    subpackages are reassembled across chunks and their positions built by the codec's own
@@ -39,7 +39,8 @@ import threading
 from collections.abc import Iterator
 from typing import IO, Any
 
-from hazrisk.jt808._reader_base import DEFAULT_CHUNK, HEARTBEAT_COLUMNS, DecodedChunk
+from hazrisk.jt808._columnar_heartbeats import COLUMNS as HEARTBEAT_COLUMNS
+from hazrisk.jt808._reader_base import DEFAULT_CHUNK, DecodedChunk
 from hazrisk.jt808._reader_hexlog import iter_hexlog_chunks
 from hazrisk.jt808._reader_raw import BARRIER, iter_raw_chunks
 from hazrisk.jt808.stream import SNIFF, detect_format
