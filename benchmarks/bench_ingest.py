@@ -70,17 +70,19 @@ def export_tree(ref: str, dest: Path) -> Path:
 
 
 def run_ingest(files: list[Path], db: Path, tree: Path = ROOT) -> dict[str, Any]:
-    """``hazrisk ingest FILES`` of the package in ``tree``, in a fresh process, into a new
-    warehouse ``db``: wall and CPU seconds, peak RSS (``VmHWM``), frames."""
+    """``hazrisk ingest FILES`` of the package in ``tree`` (run from there: the current folder
+    comes first on ``sys.path``), in a fresh process, into a new warehouse ``db``: wall and
+    CPU seconds, peak RSS (``VmHWM``), frames."""
     stats_file = db.with_suffix(".stats.json")
     proc = subprocess.run(
         [sys.executable, "-c", _INGEST, str(db), str(stats_file), *map(str, files)],
-        capture_output=True, text=True, check=False, env=_env(tree))
+        capture_output=True, text=True, check=False, env=_env(tree), cwd=tree)
     if proc.returncode not in (0, 1) or not stats_file.exists():
         raise RuntimeError(f"ingest failed: {proc.stderr[-2000:]}")
     stats = json.loads(stats_file.read_text())
     stats_file.unlink()
-    totals = json.loads(proc.stdout)["totals"]
+    report, _ = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{"):])
+    totals = report["totals"]
     stats["frames"] = totals["frames_ok"] + sum(totals["rejected"].values())
     stats["positions"] = totals["positions"]
     stats["frames_per_s"] = stats["frames"] / stats["seconds"]

@@ -112,11 +112,13 @@ def line_bounds(buf: npt.NDArray[np.uint8]) -> tuple[I64, I64]:
     return starts, ends
 
 
-def parse_block(block: bytes, base_offset: int = 0, first_line: int = 1) -> HexLines:
+def parse_block(block: bytes, base_offset: int = 0, first_line: int = 1,
+                bounds: tuple[I64, I64] | None = None) -> HexLines:
     """Match every line of ``block`` (whole lines; ``base_offset``: text offset of its first
-    byte, ``first_line``: its line number) and decode the hex payloads."""
+    byte, ``first_line``: its line number; ``bounds``: its :func:`line_bounds` when known)
+    and decode the hex payloads."""
     buf = np.frombuffer(block, np.uint8)
-    starts, ends = line_bounds(buf)
+    starts, ends = bounds if bounds is not None else line_bounds(buf)
     nlines = starts.size
     cend = ends - (buf[np.maximum(ends - 1, 0)] == 0x0A) if nlines else ends  # content end
     h0, recv, direction, fast = _fast_lines(buf, starts, cend)
@@ -172,7 +174,7 @@ def parse_block(block: bytes, base_offset: int = 0, first_line: int = 1) -> HexL
     frows = fast[rows]
     if frows.any():  # the fast lines' hex, by one pass over the block
         vals = hex_value(buf[_hex_mask(buf, starts, ends, cend, h0, fast)])
-        vals = (vals[0::2] << 4) | vals[1::2]
+        vals = (vals[0::2] << np.uint8(4)) | vals[1::2]
         if frows.all():
             payload = vals
         else:

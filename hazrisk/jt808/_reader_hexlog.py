@@ -72,11 +72,13 @@ def _hexlog_block(
     block: bytes, offset: int, line_no: int
 ) -> tuple[pa.Table | None, list[Record], int, pa.Table | None]:
     """(fast rows, scalar records, lines the fast path took, heartbeats) of whole lines."""
-    lines = parse_block(block, offset, line_no)
+    bounds = line_bounds(np.frombuffer(block, np.uint8))
+    line_starts = bounds[0]
+    lines = parse_block(block, offset, line_no, bounds)
     decoded = decode(F.as_u8(lines.payload), lines=lines)
     table = decoded.table
-    line_starts, _ = line_bounds(np.frombuffer(block, np.uint8))
-    one = _one_frame_lines(lines, decoded.flags)
+    flags = decoded.flags if decoded.flags is not None else np.zeros(0, np.int64)
+    one = _one_frame_lines(lines, flags)
     hb_rows, heartbeats = _line_heartbeats(lines, one, decoded.heartbeats)
     taken_rows = hb_rows
     fast = None

@@ -37,7 +37,7 @@ import pyarrow as pa
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING, decode_frame, detect_format
 from hazrisk.jt808.reader import DEFAULT_CHUNK, Prefetch, iter_chunks
-from hazrisk.store.connect import discard_unfinished
+from hazrisk.store.connect import discard_unfinished, sql_statements
 from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.messages import RecordSink
 from hazrisk.store.positions import ChunkResult, append_positions, stage_table
@@ -51,6 +51,8 @@ from hazrisk.store.sources import (
 )
 
 SNIFF_BYTES = 1 << 16
+#: The named statements of ``sql/ingest/files.sql``.
+SQL = sql_statements("ingest/files.sql")
 ProgressHook = Callable[[int, int], None]  # (bytes on disk done, frames done) increments
 
 
@@ -222,13 +224,10 @@ def ingest_file(
                 progress(size, 0)
             return summary
     started = datetime.now().astimezone()
-    (file_id,) = con.execute(
-        "SELECT greatest((SELECT coalesce(max(file_id), 0) FROM meta.ingested_files), "
-        "(SELECT coalesce(max(file_id), 0) FROM meta.ingest_in_progress)) + 1"
-    ).fetchall()[0]
+    (file_id,) = con.execute(SQL["next_file_id"]).fetchall()[0]
     summary.file_id = int(file_id)
     con.execute(
-        "INSERT INTO meta.ingest_in_progress VALUES ($f, $p, $s, $t, $pid)",
+        SQL["mark_in_progress"],
         {"f": summary.file_id, "p": str(path), "s": sha, "t": started, "pid": os.getpid()},
     )
     try:
@@ -244,8 +243,7 @@ def ingest_file(
         con.execute("BEGIN TRANSACTION")  # the file becomes visible, all at once
         try:
             _write_meta(con, path, sha, size, summary, started)
-            con.execute("DELETE FROM meta.ingest_in_progress WHERE file_id = $f",
-                        {"f": summary.file_id})
+            con.execute(SQL["unmark_in_progress"], {"f": summary.file_id})
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -282,16 +280,11 @@ def _file_size(path: Path) -> int:
 def _size_seen(con: duckdb.DuckDBPyConnection, size: int) -> bool:
     """Whether an ingested file has this size (only then can the content be the same: the
     hash is needed before deciding to skip; otherwise it is computed while decoding)."""
-    return bool(con.execute(
-        "SELECT count(*) FROM meta.ingested_files WHERE size_bytes = $s", {"s": size}
-    ).fetchall()[0][0])
+    return bool(con.execute(SQL["size_seen"], {"s": size}).fetchall()[0][0])
 
 
 def _skip_if_done(con: duckdb.DuckDBPyConnection, summary: FileSummary, sha: str) -> bool:
-    done = con.execute(
-        "SELECT f.file_id, f.path, f.finished_at FROM meta.ingested_files f WHERE f.sha256 = $s",
-        {"s": sha},
-    ).fetchall()
+    done = con.execute(SQL["ingested_with_sha"], {"s": sha}).fetchall()
     if not done:
         return False
     # Nothing is ingested by this run: the counts stay 0 (they are in meta.ingested_files).
@@ -314,7 +307,7 @@ def _abort(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
 
 def _record_error(con: duckdb.DuckDBPyConnection, path: Path, sha: str | None, error: str) -> None:
     con.execute(
-        "INSERT INTO meta.ingest_errors (path, sha256, error) VALUES ($p, $s, $e)",
+        SQL["record_error"],
         {"p": str(path), "s": sha, "e": error},
     )
 
@@ -396,21 +389,7 @@ def _ingest_chunks(
             "or a gateway hex log, optionally gzip")
     summary.unknown_terminals = [
         p for (p,) in con.execute(
-            """
-            SELECT t.terminal_phone FROM store.positions p
-            JOIN store.terminals t ON t.term_key = p.term_key
-            WHERE p.source_file_id = $f AND p.assign_key IS NULL
-            UNION
-            SELECT m.terminal_phone FROM (
-                SELECT DISTINCT terminal_phone FROM store.raw_messages WHERE source_file_id = $f
-                UNION
-                SELECT DISTINCT terminal_phone FROM store.heartbeats WHERE source_file_id = $f
-            ) m
-            WHERE m.terminal_phone IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM core.terminal_assignments a
-                              WHERE a.terminal_key = core.terminal_key(m.terminal_phone))
-            ORDER BY 1
-            """,
+            SQL["unknown_terminals"],
             {"f": summary.file_id},
         ).fetchall()
     ]
@@ -422,9 +401,7 @@ def _quarantine_unreadable(con: duckdb.DuckDBPyConnection, file_id: int, offset:
     file commits."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            "INSERT INTO store.frames_rejected (source_file_id, source_offset, length, reason) "
-            "VALUES ($f, $o, 0, 'bad_gzip')", {"f": file_id, "o": offset})
+        con.execute(SQL["quarantine_unreadable"], {"f": file_id, "o": offset})
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -543,12 +520,7 @@ def _write_meta(
     provider, day = path_metadata(path)
     finished = datetime.now().astimezone()
     con.execute(
-        """
-        INSERT INTO meta.ingested_files VALUES (
-            $file_id, $path, $sha, $size, $format, $compressed, $provider, $day, 'ok',
-            $frames_ok, $frames_rejected, $garbage_bytes, $garbage_spans, $positions,
-            $positions_stored, $duplicates, $unknown, $started, $finished, $duration, $version)
-        """,
+        SQL["insert_ingested_file"],
         {
             "file_id": s.file_id, "path": str(path.resolve()), "sha": sha, "size": size,
             "format": s.format or "raw", "compressed": s.compressed, "provider": provider,
@@ -562,6 +534,6 @@ def _write_meta(
     )
     for reason, n in sorted(s.rejected.items()):
         con.execute(
-            "INSERT INTO meta.ingested_file_rejects VALUES ($f, $r, $n)",
+            SQL["insert_file_rejects"],
             {"f": s.file_id, "r": reason, "n": n},
         )
