@@ -30,6 +30,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.synthetic import make_dump
+
+__all__ = ["bench", "make_dump", "run", "run_ingest"]
+
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = {"raw": "*/*.bin", "hexlog": "*/*.log.gz"}
 
@@ -63,7 +67,7 @@ def _env(tree: Path) -> dict[str, str]:
 def export_tree(ref: str, dest: Path) -> Path:
     """The package tree of git commit ``ref`` (``git archive``) under ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "hazrisk"],
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "hazrisk", "conf"],
                              check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest
@@ -87,6 +91,7 @@ def run_ingest(files: list[Path], db: Path, tree: Path = ROOT) -> dict[str, Any]
     stats["positions"] = totals["positions"]
     stats["frames_per_s"] = stats["frames"] / stats["seconds"]
     stats["cpu_percent"] = 100 * stats["cpu_seconds"] / stats["seconds"]
+    stats["frames_per_cpu_s"] = stats["frames"] / stats["cpu_seconds"]
     for p in (db, Path(str(db) + ".wal")):
         p.unlink(missing_ok=True)
     return stats
@@ -125,9 +130,11 @@ def bench(dumps: Path, workdir: Path, *, baseline: Path | None = None,
             for name, tree in trees:
                 entry[name].append(run_ingest(files, workdir / f"{fmt}_{name}_{k}.duckdb", tree))
         if baseline is not None:
-            entry["ratio_new_over_old"] = [
-                n["frames_per_s"] / o["frames_per_s"]
-                for n, o in zip(entry["new"], entry["old"], strict=True)]
+            pairs = list(zip(entry["new"], entry["old"], strict=True))
+            entry["ratio_new_over_old"] = [n["frames_per_s"] / o["frames_per_s"]
+                                           for n, o in pairs]
+            entry["cpu_ratio_old_over_new"] = [o["cpu_seconds"] / n["cpu_seconds"]
+                                               for n, o in pairs]
         out["formats"][fmt] = entry
     return out
 
@@ -154,11 +161,13 @@ def report(result: dict[str, Any]) -> str:
             for s in e[name]:
                 lines.append(
                     f"  ingest {name}: {s['frames']:,} frames, {s['seconds']:.1f} s wall = "
-                    f"{s['frames_per_s']:,.0f} frames/s, CPU {s['cpu_percent']:.0f} %, peak RSS "
-                    f"{s['peak_rss_mb']:,.0f} MB")
+                    f"{s['frames_per_s']:,.0f} frames/s, CPU {s['cpu_seconds']:.1f} s "
+                    f"({s['cpu_percent']:.0f} %; {s['frames_per_cpu_s']:,.0f} frames per CPU-s), "
+                    f"peak RSS {s['peak_rss_mb']:,.0f} MB")
         if "ratio_new_over_old" in e:
             ratios = ", ".join(f"{x:.2f}" for x in e["ratio_new_over_old"])
-            lines.append(f"  new/old frames/s: {ratios}")
+            cpu = ", ".join(f"{x:.2f}" for x in e["cpu_ratio_old_over_new"])
+            lines.append(f"  new/old frames/s: {ratios}; old/new CPU seconds: {cpu}")
     lines.append("target: >= 1,000,000 frames/s per format on 2 cores")
     return "\n".join(lines)
 

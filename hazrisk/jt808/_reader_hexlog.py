@@ -12,7 +12,7 @@ line by line as there. A chunk is cut after its last newline; the rest is carrie
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import IO
 
 import numpy as np
@@ -38,7 +38,7 @@ _TS = pa.timestamp("us", tz="UTC")
 
 def iter_hexlog_chunks(
     stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b""
-) -> Iterator[DecodedChunk]:
+) -> Generator[DecodedChunk, None, None]:
     """Decode a (decompressed) gateway hex log in blocks of whole lines."""
     carry = first
     offset = 0  # text offset of carry[0]

@@ -10,7 +10,7 @@ state there); the rest is carried on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import IO, Any
 
 import numpy as np
@@ -47,8 +47,9 @@ class _ReadRing:
     SLOTS = 3
     ROOM = 1.25  # room for the unescaped copies of escaped frames (+ padding)
 
-    def __init__(self, reuse: bool) -> None:
-        self.slots: list[np.ndarray | None] = [None] * self.SLOTS
+    def __init__(self, reuse: bool, ahead: int = 0) -> None:
+        self.n = self.SLOTS + 2 * ahead  # chunks decoded ahead hold slots too
+        self.slots: list[np.ndarray | None] = [None] * self.n
         self.reuse = reuse
         self.k = 0
 
@@ -56,7 +57,7 @@ class _ReadRing:
         need = int(n * self.ROOM) + 4096
         if not self.reuse:
             return np.empty(need, np.uint8)
-        i = self.k % self.SLOTS
+        i = self.k % self.n
         self.k += 1
         arr = self.slots[i]
         if arr is None or arr.size < need:
@@ -67,13 +68,14 @@ class _ReadRing:
 
 def iter_raw_chunks(
     stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b"",
-    total: int | None = None, reuse_buffers: bool = False,
-) -> Iterator[DecodedChunk]:
+    total: int | None = None, reuse_buffers: bool = False, ahead: int = 0,
+) -> Generator[DecodedChunk, None, None]:
     """Decode a raw (decompressed) byte stream chunk by chunk (see the module docstring).
     ``total``: the stream's length when known (an uncompressed file), to end on short reads.
     ``reuse_buffers``: read into three buffers used round-robin (:class:`_ReadRing`); a
     chunk's ``raw`` is then valid only until two more chunks have been drawn (ingest's writer
-    is never further behind)."""
+    is never further behind); ``ahead``: chunks the caller decodes ahead on a thread
+    (:func:`~hazrisk.jt808.reader.iter_chunks`), each holding a buffer of the ring too."""
     carry = first
     got = len(first)  # bytes read from the stream
     pos = 0  # file offset of carry[0]
@@ -81,7 +83,7 @@ def iter_raw_chunks(
     max_carry = 4 * chunk_bytes
     eof = False
     reads = 0
-    ring = _ReadRing(reuse_buffers)
+    ring = _ReadRing(reuse_buffers, ahead)
     while not eof:
         want = read_size(chunk_bytes, reads, None if total is None else total - got)
         reads += 1

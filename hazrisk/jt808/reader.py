@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import IO, Any
 
 from hazrisk.jt808._columnar_heartbeats import COLUMNS as HEARTBEAT_COLUMNS
@@ -60,7 +60,8 @@ __all__ = [
 def iter_chunks(
     stream: IO[bytes], *, fmt: str = "auto", chunk_bytes: int = DEFAULT_CHUNK,
     first: bytes = b"", total: int | None = None, reuse_buffers: bool = False,
-) -> Iterator[DecodedChunk]:
+    ahead: int = 0,
+) -> Generator[DecodedChunk, None, None]:
     """Decode a (decompressed) dump stream chunk by chunk.
 
     Parameters
@@ -81,6 +82,10 @@ def iter_chunks(
         Raw: read into three buffers used round-robin; a chunk's ``raw`` (and so its
         ``frame_at`` and ``frame_bytes``) is then valid only until two more chunks have been
         drawn.
+    ahead
+        Chunks decoded ahead on a thread (0: none, in the caller's thread): the decoding of
+        the next chunks then overlaps the caller's work on this one (numpy, zlib and DuckDB
+        release the GIL). Errors are raised in the caller's thread, at the chunk they stop.
     """
     if fmt not in ("auto", "raw", "hexlog"):
         raise ValueError(f"fmt must be auto, raw or hexlog, got {fmt!r}")
@@ -88,10 +93,53 @@ def iter_chunks(
         if len(first) < SNIFF:
             first += stream.read(SNIFF - len(first))
         fmt = detect_format(first)
-    if fmt == "raw":
-        return iter_raw_chunks(stream, chunk_bytes=chunk_bytes, first=first, total=total,
-                               reuse_buffers=reuse_buffers)
-    return iter_hexlog_chunks(stream, chunk_bytes=chunk_bytes, first=first)
+    chunks = (iter_raw_chunks(stream, chunk_bytes=chunk_bytes, first=first, total=total,
+                              reuse_buffers=reuse_buffers, ahead=ahead) if fmt == "raw"
+              else iter_hexlog_chunks(stream, chunk_bytes=chunk_bytes, first=first))
+    return _decode_ahead(chunks, ahead) if ahead > 0 else chunks
+
+
+_END = object()
+
+
+def _decode_ahead(
+    chunks: Iterator[DecodedChunk], depth: int
+) -> Generator[DecodedChunk, None, None]:
+    """``chunks`` drawn on a thread, at most ``depth`` ready ahead of the caller."""
+    ready: queue.Queue[Any] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the caller
+            put(exc)
+
+    worker = threading.Thread(target=run, name="hazrisk-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 class Prefetch:
@@ -134,7 +182,14 @@ class Prefetch:
     def _next(self) -> bool:
         if self.done:
             return False
-        item = self.blocks.get()
+        while True:
+            try:
+                item = self.blocks.get(timeout=0.1)
+                break
+            except queue.Empty:
+                if self.stop.is_set() or not self.thread.is_alive() and self.blocks.empty():
+                    self.done = True
+                    return False
         if isinstance(item, BaseException):
             self.done = True
             raise item

@@ -331,8 +331,9 @@ def _ingest_chunks(
         first = source.read(SNIFF_BYTES)
         fmt = detect_format(first)
         summary.format = fmt
-        chunks = iter_chunks(source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
-                             total=None if gz else size, reuse_buffers=True)
+        chunks = stack.enter_context(contextlib.closing(iter_chunks(
+            source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
+            total=None if gz else size, reuse_buffers=True, ahead=1)))
         assigner = Assigner(con)
         _, day = path_metadata(path)
         noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
