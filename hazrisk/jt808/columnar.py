@@ -8,7 +8,9 @@ truncated, body length mismatch, bad escape, header too short, bad body, item ov
 no row; an accepted one gives exactly the values the scalar path decodes
 (``tests/jt808/test_columnar.py`` checks this differentially on random damaged streams).
 :func:`iter_position_batches` streams a file larger than memory (raw or gateway hex log,
-gzip or not) in chunks; :func:`decode_hexlog` decodes hex-log text.
+gzip or not) in chunks; :func:`decode_hexlog` decodes hex-log text (lines parsed by numpy,
+:func:`hazrisk.jt808._columnar_hexlog.parse_block`). For a dump's other messages as well,
+see :func:`hazrisk.jt808.iter_chunks`.
 
 Pipeline (JT/T 808-2019 §4.4 framing and header, §8.18 location report, §8.47 batch upload):
 
@@ -19,6 +21,8 @@ Pipeline (JT/T 808-2019 §4.4 framing and header, §8.18 location report, §8.47
 3. unescape 0x7D 0x01 / 0x7D 0x02: frames with escapes are copied, unescaped, to an appendix;
 4. headers by gathers (2013: BCD[6] phone; 2019: version byte + BCD[10] phone; the
    2013 fallback for frames that set the 2019 flag, as :func:`~hazrisk.jt808.header.read_header`);
+   the heartbeats (0x0002, empty body) among the frames are read here too, for the chunked
+   reader (:mod:`hazrisk.jt808.reader`; ``_columnar_heartbeats.py``);
 5. 0x0704 bodies expanded by a loop over *position index*, all frames at once;
 6. the 28-byte location block of every position by one strided row gather;
 7. additional items: the common item layouts are verified for all positions at once, the
