@@ -232,6 +232,7 @@ def compute_rates(
     *,
     provider: str | None = None,
     official: bool = True,
+    vehicle_days: pa.Table | None = None,
 ) -> list[Record]:
     """Compute and store every provider rate of ``period``; the stored rows as records.
 
@@ -241,6 +242,10 @@ def compute_rates(
     ``official`` marks the period for publication (``mart.*``); ``False`` stores working data
     for the drill-down only. A preview stores nothing: run it in a transaction the caller
     rolls back (``hazrisk rates --no-store``).
+
+    ``vehicle_days``: the period's per provider x unit x day aggregates computed elsewhere
+    (:func:`vehicle_day_partials` run per vehicle group, e.g. by :mod:`hazrisk.spark`) instead
+    of the ``vehicle_days`` statement over the warehouse's positions; the rest is the same.
     """
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"rates {period.label}",
@@ -250,7 +255,14 @@ def compute_rates(
     began = _transaction(con)
     try:
         install(con, rules)
-        _sql.run(con, "compute.sql", "vehicle_days", params)
+        if vehicle_days is None:
+            _sql.run(con, "compute.sql", "vehicle_days", params)
+        else:  # the same rows, computed per vehicle group (hook for hazrisk.spark)
+            con.register("_rates_vd_in", vehicle_days)
+            try:
+                con.execute("CREATE OR REPLACE TEMP TABLE _rates_vd AS SELECT * FROM _rates_vd_in")
+            finally:
+                con.unregister("_rates_vd_in")
         params.update(_coverage(con, period, params))
         for name in ("entered", "connectivity", "vehicle_results",
                      "provider_rates", "store_delete", "store_rates",
@@ -271,6 +283,22 @@ def compute_rates(
             con.execute("ROLLBACK")
         raise
     return stored_rates(con, period, provider=provider)
+
+
+def vehicle_day_partials(con: duckdb.DuckDBPyConnection, period: Period,
+                         rules: Rules | None = None) -> pa.Table:
+    """The ``vehicle_days`` statement alone: the period's records aggregated per provider x
+    unit x Beijing day over the positions ``con`` holds (after :func:`install`). Over a group
+    holding whole units (every record of a vehicle, or all unregistered terminals) the rows
+    are those of a whole-warehouse run; :func:`compute_rates` takes their union as
+    ``vehicle_days``. The one statement that reads positions, split out for
+    :mod:`hazrisk.spark`."""
+    rules = rules or load_rules()
+    _sql.run(con, "compute.sql", "vehicle_days", _params(period, rules))
+    try:
+        return con.sql("SELECT * FROM temp._rates_vd").to_arrow_table()
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp._rates_vd")
 
 
 def stored_rates(
