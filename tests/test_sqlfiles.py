@@ -25,12 +25,13 @@ from hazrisk.sqlfiles import (
 
 PACKAGE = Path(__file__).resolve().parents[1] / "hazrisk"
 
-#: Modules another engineer is rewriting this session (the jt808 chunked reader): their
-#: inline SQL and hand-written transactions move with that work. Each entry names why.
+#: The ingest writer (rewritten this session on its own branch, merged late): its SQL is in
+#: store/sql/ingest/*.sql through SqlFolder, but its chunk transactions (run on the writer
+#: thread) and Arrow registrations are still hand-written: not yet converted.
 PENDING = {
-    "store/ingest.py": "ingest rewrite (issue 15, wire format into jt808)",
-    "store/positions.py": "ingest rewrite (issue 15, wire format into jt808)",
-    "store/decode.py": "ingest rewrite (issue 15, wire format into jt808)",
+    "store/ingest.py": "chunk transactions on the writer thread, not yet converted",
+    "store/positions.py": "Arrow registrations of the position writer, not yet converted",
+    "store/decode.py": "reader side of the ingest rewrite",
 }
 #: SQLite, not DuckDB: the report ledger's BEGIN IMMEDIATE lock.
 SQLITE = {"reports/ledger.py"}
@@ -218,6 +219,8 @@ def test_no_loader_but_sqlfiles() -> None:
 
 
 def test_transactions_and_registrations_only_through_the_context_managers() -> None:
+    """(spark/local.py registers the Spark rows a worker's view reads for the worker's
+    lifetime: a registration without an end, not a pair.)"""
     offenders = []
     for rel, tree in _modules():
         if rel == "sqlfiles.py":
@@ -226,7 +229,8 @@ def test_transactions_and_registrations_only_through_the_context_managers() -> N
             if isinstance(node, ast.Call) and _called(node) in ("register", "unregister") \
                     and isinstance(node.func, ast.Attribute) and node.args \
                     and isinstance(node.args[0], ast.Constant | ast.Name) \
-                    and rel != "cli.py":
+                    and rel != "cli.py" and not (rel == "spark/local.py"
+                                                 and _called(node) == "register"):
                 offenders.append(f"{rel}:{node.lineno}: {ast.unparse(node)[:60]}")
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.match(
                     r"^\s*(BEGIN|COMMIT|ROLLBACK)\b", node.value):
@@ -248,6 +252,8 @@ COMPOSED = {
     "snapshot/core.py": "one view per validated published table name",
     "safety/records.py": "the legal-hold predicate retention adds to its delete",
     "store/connect.py": "DELETE per table of its STORE_TABLES whitelist",
+    "spark/local.py": "a worker's relation replaced by Spark rows (catalog identifiers)",
+    "spark/rates.py": "the broadcast relations read whole by their fixed names",
 }
 
 

@@ -201,6 +201,7 @@ def compute_rates(
     *,
     provider: str | None = None,
     official: bool = True,
+    vehicle_days: pa.Table | None = None,
 ) -> list[Record]:
     """Compute and store every provider rate of ``period``; the stored rows as records.
 
@@ -210,6 +211,10 @@ def compute_rates(
     ``official`` marks the period for publication (``mart.*``); ``False`` stores working data
     for the drill-down only. A preview stores nothing: run it in a transaction the caller
     rolls back (``hazrisk rates --no-store``).
+
+    ``vehicle_days``: the period's per provider x unit x day aggregates computed elsewhere
+    (:func:`vehicle_day_partials` run per vehicle group, e.g. by :mod:`hazrisk.spark`) instead
+    of the ``vehicle_days`` statement over the warehouse's positions; the rest is the same.
     """
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"rates {period.label}",
@@ -218,7 +223,11 @@ def compute_rates(
     params["official"] = bool(official)
     with transaction(con):  # joins a caller's preview (transaction(con, keep=False))
         install(con, rules)
-        _sql.run(con, "compute.sql", "vehicle_days", params)
+        if vehicle_days is None:
+            _sql.run(con, "compute.sql", "vehicle_days", params)
+        else:  # the same rows, computed per vehicle group (hook for hazrisk.spark)
+            with registered(con, "_rates_vd_in", vehicle_days):
+                _sql.run(con, "compute.sql", "load_vehicle_days")
         params.update(_coverage(con, period, params))
         for name in ("entered", "connectivity", "vehicle_results",
                      "provider_rates", "store_delete", "store_rates",
@@ -231,6 +240,22 @@ def compute_rates(
             _sql.run(con, "enterprise.sql", name, params)
         _sql.run(con, "compute.sql", "drop_working_tables")
     return stored_rates(con, period, provider=provider)
+
+
+def vehicle_day_partials(con: duckdb.DuckDBPyConnection, period: Period,
+                         rules: Rules | None = None) -> pa.Table:
+    """The ``vehicle_days`` statement alone: the period's records aggregated per provider x
+    unit x Beijing day over the positions ``con`` holds (after :func:`install`). Over a group
+    holding whole units (every record of a vehicle, or all unregistered terminals) the rows
+    are those of a whole-warehouse run; :func:`compute_rates` takes their union as
+    ``vehicle_days``. The one statement that reads positions, split out for
+    :mod:`hazrisk.spark`."""
+    rules = rules or load_rules()
+    _sql.run(con, "compute.sql", "vehicle_days", _params(period, rules))
+    try:
+        return _sql.run(con, "compute.sql", "vehicle_days_rows").to_arrow_table()
+    finally:
+        _sql.run(con, "compute.sql", "drop_vehicle_days")
 
 
 def stored_rates(

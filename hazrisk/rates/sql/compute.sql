@@ -580,3 +580,13 @@ SELECT count(*) AS n FROM rates.periods WHERE period = $period;
 -- name: ranking
 SELECT * EXCLUDE (official) FROM rates.provider_ranking WHERE period = $period
 ORDER BY rank, provider_id;
+
+-- name: load_vehicle_days
+-- the vehicle_days rows computed elsewhere (hazrisk.spark), registered as _rates_vd_in
+CREATE OR REPLACE TEMP TABLE _rates_vd AS SELECT * FROM _rates_vd_in;
+
+-- name: vehicle_days_rows
+SELECT * FROM temp._rates_vd;
+
+-- name: drop_vehicle_days
+DROP TABLE IF EXISTS temp._rates_vd;
