@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from hazrisk.store import ingest, positions
-from hazrisk.store.connect import sql_statements
+from hazrisk.sqlfiles import SqlFolder
 
 
 def test_positions_insert_lists_the_fact_columns_in_table_order() -> None:
@@ -21,7 +21,8 @@ def test_positions_insert_lists_the_fact_columns_in_table_order() -> None:
 
 
 def test_every_statement_is_used_by_its_module() -> None:
-    for module, file in ((positions, "ingest/positions.sql"), (ingest, "ingest/files.sql")):
+    folder = SqlFolder("hazrisk.store", "sql/ingest")
+    for module, file in ((positions, "positions"), (ingest, "files")):
         source = Path(module.__file__ or "").read_text(encoding="utf-8")
-        for name in sql_statements(file):
+        for name in folder.statements(file):
             assert f'SQL["{name}"]' in source, (file, name)
