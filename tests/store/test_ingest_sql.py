@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hazrisk.store import ingest, positions
 from hazrisk.sqlfiles import SqlFolder
+from hazrisk.store import ingest, positions
 
 
 def test_positions_insert_lists_the_fact_columns_in_table_order() -> None:
