@@ -20,6 +20,7 @@ See ``hazrisk/rates/README.md`` for the definitions, conventions and the reusabl
 from __future__ import annotations
 
 from hazrisk.rates.compute import (
+    aggregate,
     compute_devices,
     compute_rates,
     ensure_rates,
@@ -35,6 +36,7 @@ from hazrisk.rates.metrics import (
     MetricRegistry,
     metric_registry,
 )
+from hazrisk.rates.partials import partials_for
 from hazrisk.rates.period import Period, PeriodError
 from hazrisk.rates.wilson import wilson_interval
 
@@ -45,12 +47,14 @@ __all__ = [
     "MetricRegistry",
     "Period",
     "PeriodError",
+    "aggregate",
     "compute_devices",
     "compute_rates",
     "ensure_rates",
     "explain",
     "install",
     "metric_registry",
+    "partials_for",
     "ranking",
     "stored_rates",
     "wilson_interval",

@@ -29,6 +29,7 @@ from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
 from hazrisk.rates import _sql
 from hazrisk.rates.metrics import MetricRegistry, metric_registry
+from hazrisk.rates.partials import ensure_partials
 from hazrisk.rates.period import Period
 from hazrisk.safety.records import purge_cutoff, refuse_purged
 
@@ -93,6 +94,7 @@ def param_values(rules: Rules) -> dict[str, Any]:
         "outage_factor": r.outage_factor,
         "outage_parked_below_kmh": r.outage_parked_below_kmh,
         "ci_z": r.ci_z,
+        "lookback_hours": float(r.lookback_hours),
     }
 
 
@@ -245,25 +247,28 @@ def compute_rates(
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"rates {period.label}",
                   "rates.provider_rates / mart.provider_rates")
-    params = _params(period, rules)
-    params["official"] = bool(official)
+    return _evaluate(con, period, rules, provider, official, partials=True)
+
+
+def aggregate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules | None = None,
+              official: bool = True) -> list[Record]:
+    """Compute and store every provider's rates of ``period`` from the stored day partials
+    only (:mod:`hazrisk.rates.partials`; days without partials count as days without data).
+
+    The month-end evaluation: no position is read. :func:`compute_rates` is this after
+    computing the partials of the days that lack current ones.
+    """
+    return _evaluate(con, period, rules or load_rules(), None, official, partials=False)
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules,
+              provider: str | None, official: bool, *, partials: bool) -> list[Record]:
     began = _transaction(con)
     try:
         install(con, rules)
-        _sql.run(con, "compute.sql", "vehicle_days", params)
-        params.update(_coverage(con, period, params))
-        for name in ("entered", "connectivity", "vehicle_results",
-                     "provider_rates", "store_delete", "store_rates",
-                     "store_vehicle_results_delete", "store_vehicle_results",
-                     "store_vehicle_days_delete", "store_vehicle_days", "store_entries",
-                     "store_period",
-                     "verdicts", "store_verdicts_delete", "store_verdicts"):
-            _sql.run(con, "compute.sql", name, params)
-        for name in ("scores", "store_delete", "store"):
-            _sql.run(con, "enterprise.sql", name, params)
-        for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr",
-                    "_rates_ent", "_rates_verdicts"):
-            con.execute(f"DROP TABLE IF EXISTS temp.{tmp}")  # fixed names, not input
+        if partials:
+            ensure_partials(con, period.end, rules)
+        _aggregate(con, period, rules, official)
         if began:
             con.execute("COMMIT")
     except BaseException:
@@ -271,6 +276,27 @@ def compute_rates(
             con.execute("ROLLBACK")
         raise
     return stored_rates(con, period, provider=provider)
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules,
+               official: bool) -> None:
+    """The period's rates from the day partials, stored (inside the caller's transaction)."""
+    params = _params(period, rules)
+    params["official"] = bool(official)
+    _sql.run(con, "compute.sql", "vehicle_days", params)
+    params.update(_coverage(con, period, params))
+    for name in ("entered", "connectivity", "vehicle_results",
+                 "provider_rates", "store_delete", "store_rates",
+                 "store_vehicle_results_delete", "store_vehicle_results",
+                 "store_vehicle_days_delete", "store_vehicle_days", "store_entries",
+                 "store_period",
+                 "verdicts", "store_verdicts_delete", "store_verdicts"):
+        _sql.run(con, "compute.sql", name, params)
+    for name in ("scores", "store_delete", "store"):
+        _sql.run(con, "enterprise.sql", name, params)
+    for tmp in ("_rates_vd", "_rates_entered", "_rates_conn", "_rates_vr", "_rates_pr",
+                "_rates_ent", "_rates_verdicts"):
+        con.execute(f"DROP TABLE IF EXISTS temp.{tmp}")  # fixed names, not input
 
 
 def stored_rates(
