@@ -12,5 +12,7 @@ Tables (schema ``safety``): ``violations`` (one row per event with evidence and 
 
 from hazrisk.safety.params import RULES, Rule, SafetyParams, alarm_rule, rule_info
 from hazrisk.safety.pipeline import DetectReport, detect
+from hazrisk.safety.tables import aggregate_months
 
-__all__ = ["RULES", "DetectReport", "Rule", "SafetyParams", "alarm_rule", "detect", "rule_info"]
+__all__ = ["RULES", "DetectReport", "Rule", "SafetyParams", "aggregate_months", "alarm_rule", "detect",
+           "rule_info"]

@@ -13,7 +13,8 @@ import pandas as pd
 
 from hazrisk import __version__
 from hazrisk.safety.params import SafetyParams
-from hazrisk.safety.sqlfiles import read_sql
+from hazrisk.safety.rule_counts import schema_sql
+from hazrisk.safety.sqlfiles import bound, read_sql
 
 STAGE_VIOLATIONS = "safety_stage_violations"
 STAGE_TRACKS = "safety_stage_tracks"
@@ -26,6 +27,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql("comments_months"))
     con.execute(read_sql("macros"))
     con.execute(read_sql("driver_views"))
+    for ddl in schema_sql():  # count columns of rules added to the registry since
+        con.execute(ddl)
 
 
 def create_mart_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -57,11 +60,27 @@ def write_vehicle_months(con: duckdb.DuckDBPyConnection, m0: date, m1: date, now
         # are gone (retention) must not overwrite the long-lived history with empty months
         con.execute("DELETE FROM safety.vehicle_months WHERE month IN (SELECT month FROM "
                     "safety_months_with_positions)")
-        con.execute(read_sql("vehicle_months"), {**params, "now": now})
+        con.execute(read_sql("vehicle_months"), bound("vehicle_months", {**params, "now": now}))
     else:
         con.execute("DELETE FROM safety.vehicle_months WHERE month >= $m0 AND month < $m1 "
                     "AND source = 'archive'", params)
     con.execute(read_sql("vehicle_months_archive"), {**params, "now": now})
+
+
+def aggregate_months(con: duckdb.DuckDBPyConnection, m0: date, m1: date,
+                     now: datetime | None = None) -> None:
+    """Rebuild the enterprise months, their per-rule rows and the detected vehicle months of
+    the months [m0, m1) from the stored partials (``safety.vehicle_days``, ``safety.violations``)
+    inside the caller's transaction: the month-end evaluation reads no position."""
+    now = now or datetime.now(UTC)
+    con.execute("DELETE FROM safety.enterprise_months WHERE month_start >= $m0 "
+                "AND month_start < $m1", {"m0": m0, "m1": m1})
+    con.execute("DELETE FROM safety.enterprise_month_rules WHERE period >= $p0 "
+                "AND period < $p1", {"p0": m0.strftime("%Y-%m"), "p1": m1.strftime("%Y-%m")})
+    con.execute(read_sql("enterprise_months"),
+                bound("enterprise_months", {"m0": m0, "m1": m1, "now": now}))
+    con.execute(read_sql("enterprise_month_rules"), {"m0": m0, "m1": m1})
+    write_vehicle_months(con, m0, m1, now, detected=True)
 
 
 @dataclass
@@ -107,15 +126,9 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
                                             "pulls_min": p.power_pulls_min})
         con.execute("DELETE FROM safety.vehicle_days WHERE day >= $d0 AND day < $d1",
                     {"d0": start, "d1": end})
-        con.execute(read_sql("vehicle_days"), {"d0": start, "d1": end, "t0": t0, "t1": t1,
-                                               "now": now})
-        con.execute("DELETE FROM safety.enterprise_months WHERE month_start >= $m0 "
-                    "AND month_start < $m1", {"m0": m0, "m1": m1})
-        con.execute("DELETE FROM safety.enterprise_month_rules WHERE period >= $p0 "
-                    "AND period < $p1", {"p0": m0.strftime("%Y-%m"), "p1": m1.strftime("%Y-%m")})
-        con.execute(read_sql("enterprise_months"), {"m0": m0, "m1": m1, "now": now})
-        con.execute(read_sql("enterprise_month_rules"), {"m0": m0, "m1": m1})
-        write_vehicle_months(con, m0, m1, now, detected=True)
+        con.execute(read_sql("vehicle_days"), bound("vehicle_days", {
+            "d0": start, "d1": end, "t0": t0, "t1": t1, "now": now}))
+        aggregate_months(con, m0, m1, now)
         n_viol = _count(con, "SELECT count(*) FROM safety_stage_violations", {})
         con.execute(
             "INSERT INTO safety.runs VALUES ($now, $d0, $d1, $veh, $pos, $n, $dur, $pj, $v)",

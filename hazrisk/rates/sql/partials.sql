@@ -167,3 +167,12 @@ WHERE r.rules_sha256 <> $rules_sha256
               WHERE n.file_id > coalesce(r.max_file_id, -1)
                 AND r.day BETWEEN n.d0 AND n.d0 + n.reach)
 ORDER BY r.day;
+
+-- name: files_days
+-- Beijing days with position records (GNSS day, else receive day / dump file date) from the
+-- files ingested after $after (the days a daily run re-derives besides its own).
+SELECT DISTINCT rates.beijing_day(coalesce(p.device_time, p.recv_time,
+                    timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)))) AS day
+FROM core.positions p LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
+WHERE p.source_file_id > $after
+ORDER BY day;
