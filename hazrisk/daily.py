@@ -3,9 +3,11 @@
 ``hazrisk daily --db W --day 2026-10-01 [--dumps DIR] [--conf FILE] [--format ...]``
 
 1. ingests the dumps under ``DIR`` (files already ingested are skipped);
-2. detects violations and rebuilds the safety vehicle-days (the safety partials) of the day and
-   of every other day a newly ingested file carries positions for (a late file re-derives its
-   own days only); the enterprise and vehicle months they touch are re-aggregated from the
+2. detects violations and rebuilds the safety vehicle-days (the safety partials) of the day, of
+   the day before (whose steps and events running past midnight end in this day's data: a
+   day's safety partials are final once the next day is in) and of the days around any other
+   day a newly ingested file carries positions for (:func:`detect_days`; a late file re-derives
+   those days only); the enterprise and vehicle months they touch are re-aggregated from the
    stored vehicle-days;
 3. computes the rate partials (:mod:`hazrisk.rates.partials`) of the day and of the days the
    new files made stale.
@@ -68,6 +70,24 @@ def touched_days(con: duckdb.DuckDBPyConnection, after_file_id: int) -> list[dat
     return [r["day"] for r in rows]
 
 
+def detect_days(con: duckdb.DuckDBPyConnection, day: date, touched: list[date]) -> list[date]:
+    """The days to (re-)detect when ``touched`` days got new positions, up to ``day``.
+
+    New positions of a day X change the safety partials of X, of X - 1 (its steps, stretches
+    and events running past midnight end in X: detection reads 24 h after a day) and of
+    X + 1, X + 2 (detection reads 26 h before a day); only days with positions are detected.
+    For the daily run of ``day`` alone: ``day - 1`` (now final) and ``day``.
+    """
+    from hazrisk.safety.sqlfiles import read_sql
+
+    want = sorted({x + timedelta(days=k) for x in touched for k in (-1, 0, 1, 2)
+                   if x + timedelta(days=k) <= day})
+    have = con.execute(read_sql("days_with_positions"),
+                       {"d0": want[0], "d1": want[-1] + timedelta(days=1)}).fetchall()
+    found = {r[0] for r in have}
+    return [d for d in want if d in found]
+
+
 def _max_file_id(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT coalesce(max(file_id), -1) FROM meta.ingested_files").fetchone()
     return int(row[0]) if row else -1
@@ -99,7 +119,7 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
     install(con, rules)  # the rates schema and macros (touched_days uses them)
     days = sorted({day, *touched_days(con, before)})
     params = SafetyParams.from_rules(rules)
-    for d in days:
+    for d in detect_days(con, day, days):
         tic = time.perf_counter()
         det = detect(con, d, d + timedelta(days=1), params=params,
                      batch_positions=int(rules.daily.detect_batch_positions))

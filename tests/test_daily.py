@@ -34,11 +34,12 @@ def _run(argv: list[str]) -> tuple[int, str]:
 
 
 def _day_dir(sample: Path, folder: Path, day: str, only: str | None = None) -> Path:
-    """A dumps folder holding the sample's files of ``day`` (of provider ``only``)."""
+    """A folder holding the sample's files of ``day`` (of provider ``only``) in the dumps
+    layout (``dumps/<provider>/<date>.*``: the gateway is named by the path)."""
     for f in sorted((sample / "dumps").glob(f"*/{day}.*")):
         if only is None or f.parent.name == only:
-            (folder / f.parent.name).mkdir(parents=True, exist_ok=True)
-            shutil.copy(f, folder / f.parent.name / f.name)
+            (folder / "dumps" / f.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, folder / "dumps" / f.parent.name / f.name)
     return folder
 
 
@@ -54,8 +55,8 @@ def test_daily_runs_equal_the_whole_computation(sample_dir: Path, ingested_sampl
     for d in days:
         folder = tmp_path / f"d{d}"
         _day_dir(sample_dir, folder, d.isoformat())
-        if d == days[1]:
-            shutil.rmtree(folder / late)  # this provider's file of the day comes late
+        if d == days[-1]:
+            shutil.rmtree(folder / "dumps" / late)  # this provider's file of the day comes late
         code, out = _run(["daily", "--db", str(db), "--day", d.isoformat(),
                           "--dumps", str(folder), "--json"])
         assert code == 0, out
@@ -69,21 +70,23 @@ def test_daily_runs_equal_the_whole_computation(sample_dir: Path, ingested_sampl
                                   "GROUP BY day").fetchall())
     finally:
         con.close()
-    # the late file of day 2, ingested with day 3's run
-    folder = _day_dir(sample_dir, tmp_path / "late", days[1].isoformat(), only=late)
+    # the late file of day 3: re-derives day 3 (rates, safety) and day 2 (safety: its steps and
+    # events past midnight end in day 3), nothing of day 1
+    folder = _day_dir(sample_dir, tmp_path / "late", days[-1].isoformat(), only=late)
     code, out = _run(["daily", "--db", str(db), "--day", days[-1].isoformat(),
                       "--dumps", str(folder), "--json"])
     assert code == 0, out
     redone = {(r["stage"], r["day"]) for r in json.loads(out)}
-    assert ("detect", days[1].isoformat()) in redone
-    assert ("rates", days[1].isoformat()) in redone
+    assert redone == {("ingest", days[-1].isoformat()), ("detect", days[1].isoformat()),
+                      ("detect", days[-1].isoformat()), ("rates", days[-1].isoformat())}
     con = connect(str(db))
+    (tmp_path / "whole").mkdir()
     whole = connect(str(s.copy_to(tmp_path / "whole")))
     try:
         after = dict(con.execute("SELECT day, run_id FROM rates.day_runs").fetchall())
         # day 1 was not touched by the late file: its rate partials and vehicle-days stay
-        assert after[days[0]] == runs[days[0]]
-        assert after[days[1]] != runs[days[1]]
+        assert after[days[0]] == runs[days[0]] and after[days[1]] == runs[days[1]]
+        assert after[days[-1]] != runs[days[-1]]
         stamps_after = dict(con.execute("SELECT day, max(computed_at) FROM safety.vehicle_days "
                                         "GROUP BY day").fetchall())
         assert stamps_after[days[0]] == stamps[days[0]]
