@@ -42,20 +42,31 @@ DAYS = 30
 #: Replicates day $d's partials to the days $d + 1 .. $d + $n - 1 (benchmark data only).
 REPLICATE = """
 INSERT INTO rates.day_partials
-SELECT * REPLACE (day + k AS day, last_time + to_days(k) AS last_time)
-FROM rates.day_partials, range(1, $n) r(k) WHERE day = $d;
+SELECT p.* REPLACE (p.day + r.k AS day, p.last_time + to_days(r.k) AS last_time)
+FROM rates.day_partials p, (SELECT CAST(range AS INTEGER) AS k FROM range(1, $n)) r
+WHERE p.day = $d;
 INSERT INTO rates.day_connectivity
-SELECT * REPLACE (day + k AS day) FROM rates.day_connectivity, range(1, $n) r(k) WHERE day = $d;
+SELECT p.* REPLACE (p.day + r.k AS day)
+FROM rates.day_connectivity p, (SELECT CAST(range AS INTEGER) AS k FROM range(1, $n)) r
+WHERE p.day = $d;
 INSERT INTO rates.day_runs
-SELECT * REPLACE (day + k AS day) FROM rates.day_runs, range(1, $n) r(k) WHERE day = $d;
+SELECT p.* REPLACE (p.day + r.k AS day)
+FROM rates.day_runs p, (SELECT CAST(range AS INTEGER) AS k FROM range(1, $n)) r
+WHERE p.day = $d;
 INSERT INTO safety.vehicle_days
-SELECT * REPLACE (day + k AS day) FROM safety.vehicle_days, range(1, $n) r(k) WHERE day = $d;
+SELECT p.* REPLACE (p.day + r.k AS day)
+FROM safety.vehicle_days p, (SELECT CAST(range AS INTEGER) AS k FROM range(1, $n)) r
+WHERE p.day = $d;
 INSERT INTO safety.tampering
-SELECT * REPLACE (day + k AS day) FROM safety.tampering, range(1, $n) r(k) WHERE day = $d;
+SELECT p.* REPLACE (p.day + r.k AS day)
+FROM safety.tampering p, (SELECT CAST(range AS INTEGER) AS k FROM range(1, $n)) r
+WHERE p.day = $d;
 INSERT INTO safety.violations
-SELECT * REPLACE (violation_id || '+' || k AS violation_id, day + k AS day,
-                  start_time + to_days(k) AS start_time, end_time + to_days(k) AS end_time)
-FROM safety.violations, range(1, $n) r(k) WHERE day = $d;
+SELECT p.* REPLACE (p.violation_id || '+' || r.k AS violation_id, p.day + r.k AS day,
+                    p.start_time + to_days(r.k) AS start_time,
+                    p.end_time + to_days(r.k) AS end_time)
+FROM safety.violations p, (SELECT CAST(range AS INTEGER) AS k FROM range(1, $n)) r
+WHERE p.day = $d;
 """
 
 MONTH_END = r"""
@@ -69,6 +80,7 @@ db, first = sys.argv[1], date.fromisoformat(sys.argv[2])
 period = Period.month(first.year, first.month)
 con = connect(db, memory_limit=sys.argv[3])
 t = {}
+cpu0 = time.process_time()
 tic = time.perf_counter()
 con.execute("BEGIN TRANSACTION")
 aggregate_months(con, period.start, date.fromordinal(period.end.toordinal() + 1))
@@ -83,6 +95,7 @@ league = con.execute(read_sql("report"), bound("report", {"d0": period.start,
     "d1": date.fromordinal(period.end.toordinal() + 1), "enterprise": None})).fetchall()
 t["ranking_league"] = time.perf_counter() - tic
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+t["cpu_total"] = time.process_time() - cpu0
 print(json.dumps({"timings_s": t, "rate_rows": len(rows), "ranked": len(rank),
                   "enterprises": len(league), "peak_rss_mb": int(hwm) / 1024}))
 """
@@ -173,7 +186,7 @@ def bench(source: Path, workdir: Path, *, daily: bool = True) -> dict[str, Any]:
     rows = con.execute("SELECT count(*), count(DISTINCT day) FROM rates.day_partials").fetchone()
     con.close()
     wall, rss, out = _timed([_python(), "-c", MONTH_END, str(db), first.isoformat(), limit])
-    month = json.loads(out)
+    month = json.loads(out.strip().splitlines()[-1])  # the last line: the figures
     result["month_end"] = {"wall_s": wall, "peak_rss_mb": rss, "days": int(rows[1]),
                            "rate_partials": int(rows[0]), **month}
     return result
