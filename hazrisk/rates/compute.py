@@ -160,6 +160,10 @@ def install(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> None:
 
 def _params(period: Period, rules: Rules) -> dict[str, Any]:
     p: dict[str, Any] = period.sql_params(float(rules.rates.lookback_hours))
+    # the drill-downs' context: predecessors count back to lookback_hours before the start of
+    # the period's first month (a record's verdict depends on its month only, as the partials')
+    first = Period.month(period.start.year, period.start.month)
+    p["t_lo"] = first.sql_params(float(rules.rates.lookback_hours))["t_lo"]
     p.update(
         minutes=period.minutes,
         kind=period.kind,
