@@ -132,7 +132,7 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
     cpu = time.process_time()
     con.execute("BEGIN TRANSACTION")
     try:
-        runs = ensure_partials(con, max(days), rules)
+        runs = ensure_partials(con, max(days), rules, since=min(days))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

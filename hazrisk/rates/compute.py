@@ -271,7 +271,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules,
     try:
         install(con, rules)
         if partials:
-            ensure_partials(con, period.end, rules)
+            ensure_partials(con, period.end, rules, since=period.start)
         _aggregate(con, period, rules, official)
         if began:
             con.execute("COMMIT")

@@ -136,14 +136,16 @@ def data_days(con: duckdb.DuckDBPyConnection, end: date) -> list[date]:
     return [r["day"] for r in rows]
 
 
-def stale_days(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> list[date]:
-    """Days whose stored partials no longer hold (other rules, a newer registry import, or a
-    file ingested after them that touches them)."""
+def stale_days(con: duckdb.DuckDBPyConnection, rules: Rules | None = None, *,
+               since: date | None = None) -> list[date]:
+    """Days whose stored partials no longer hold (other rules, a file ingested after them
+    that touches them, or, for days from ``since`` on, a newer registry import)."""
     from hazrisk.rates.compute import rules_sha256
 
     rules = rules or load_rules()
     rows = _sql.query(con, "partials.sql", "stale_days",
-                      {"rules_sha256": rules_sha256(rules), "reach": reach_days(rules)})
+                      {"rules_sha256": rules_sha256(rules), "reach": reach_days(rules),
+                       "since": (since or date.min).isoformat()})
     return [r["day"] for r in rows]
 
 
@@ -171,18 +173,20 @@ def rederive(con: duckdb.DuckDBPyConnection, days: Iterable[date],
     return runs
 
 
-def missing_days(con: duckdb.DuckDBPyConnection, end: date,
-                 rules: Rules | None = None) -> list[date]:
-    """Days up to ``end`` with data but without current partials (never computed or stale)."""
+def missing_days(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,
+                 since: date | None = None) -> list[date]:
+    """Days up to ``end`` with data but without current partials (never computed or stale;
+    a registry import makes the days from ``since`` on stale)."""
     rules = rules or load_rules()
     have = set(computed_days(con))
-    stale = {d for d in stale_days(con, rules) if d <= end}
+    stale = {d for d in stale_days(con, rules, since=since) if d <= end}
     return sorted({d for d in data_days(con, end) if d not in have} | stale)
 
 
-def ensure_partials(con: duckdb.DuckDBPyConnection, end: date,
-                    rules: Rules | None = None) -> list[DayRun]:
+def ensure_partials(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,
+                    since: date | None = None) -> list[DayRun]:
     """Compute the partials of every day up to ``end`` that lacks current ones (the rates of
-    a period need its days, and the days before it for 入网); the runs done."""
+    a period need its days, and the days before it for 入网); a registry import re-derives
+    the days from ``since`` on (the period asked for). The runs done."""
     rules = rules or load_rules()
-    return rederive(con, missing_days(con, end, rules), rules)
+    return rederive(con, missing_days(con, end, rules, since=since), rules)

@@ -138,7 +138,9 @@ ORDER BY day;
 
 -- name: stale_days
 -- Days whose stored partials no longer hold: computed under other rules, before the newest
--- registry import, or before a file that touches them was ingested. A file's position records
+-- registry import (days from $since on: older days keep the attribution they were computed
+-- with, so a registry import does not recompute the whole history), or before a file that
+-- touches them was ingested. A file's position records
 -- and heartbeats touch their own day (the next days follow when the day's tail changes:
 -- hazrisk.rates.partials.rederive; connectivity reads GNSS times $reach days back); its 0x0104
 -- answers their day and every later day (the report intervals are the latest answer's).
@@ -161,8 +163,9 @@ WITH newer AS (
 )
 SELECT r.day FROM rates.day_runs r
 WHERE r.rules_sha256 <> $rules_sha256
-   OR coalesce(r.max_import_id, -1)
-      < coalesce((SELECT max(import_id) FROM meta.registry_imports), -1)
+   OR (r.day >= CAST($since AS DATE)
+       AND coalesce(r.max_import_id, -1)
+           < coalesce((SELECT max(import_id) FROM meta.registry_imports), -1))
    OR EXISTS (SELECT 1 FROM newer n
               WHERE n.file_id > coalesce(r.max_file_id, -1)
                 AND r.day BETWEEN n.d0 AND n.d0 + n.reach)
