@@ -213,3 +213,22 @@ def test_sample_partials_equal_whole_period(sample_warehouse: Any, tmp_path: Any
         assert not ensure_partials(con, month.end)  # all current: nothing recomputed
     finally:
         con.close()
+
+
+def test_registry_import_rederives_the_period_asked_for(world: World) -> None:
+    w = world
+    w.provider("P1")
+    w.vehicle("A", "P1")
+    for d in range(1, 7):
+        for k in range(5):
+            w.pos("A", at(f"2026-10-0{d} 10:00:00", 60 * k))
+    w.resolve()
+    compute_rates(w.con, OCT)
+    runs = dict(w.con.execute("SELECT day, run_id FROM rates.day_runs").fetchall())
+    w.con.execute("INSERT INTO meta.registry_imports VALUES (900, 'vehicles', 'v.csv', 'x', 1, 0, "
+                  "now())")
+    compute_rates(w.con, Period.between("2026-10-05", "2026-10-06"))
+    after = dict(w.con.execute("SELECT day, run_id FROM rates.day_runs").fetchall())
+    assert sorted(d for d in runs if after[d] != runs[d]) == [date(2026, 10, 5),
+                                                             date(2026, 10, 6)]
+    assert_partials_equal_whole(w.con, OCT)
