@@ -20,13 +20,14 @@ $(BIN)/python:
 	$(PIP) -U pip $(QUIET)
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(PIP) -e '.[dev,reports,app,lab,excel,risk]' $(QUIET)
-	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis, statsmodels, skops, chainladder"
+	$(PIP) -e '.[dev,reports,app,lab,excel,risk,spark]' $(QUIET)
+	$(BIN)/python -c "import hazrisk, duckdb, pyarrow, sklearn, hypothesis, statsmodels, skops, chainladder, pyspark"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)
 
-# System packages some tests need (fonts for Chinese in reports, chromium for the app).
+# System packages some tests need (fonts for Chinese in reports, chromium for the app, a Java
+# runtime for the Spark engine's tests).
 sysdeps:
 	@bash .ci/sysdeps.sh
 

@@ -13,7 +13,7 @@ from hazrisk.portal.scope import PAGES
 st.set_page_config(page_title="危险货物运输安全服务门户 · hazmat safety portal", layout="wide")
 viewer = sidebar()
 pages = [
-    st.Page(f"pages/{key}.py", title=f"{PAGES[key][0]} {PAGES[key][1]}", url_path=key,
+    st.Page(f"screens/{key}.py", title=f"{PAGES[key][0]} {PAGES[key][1]}", url_path=key,
             default=(i == 0))
     for i, key in enumerate(viewer.pages)
 ]

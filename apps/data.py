@@ -16,8 +16,11 @@ reports, equal to the CLI's figures); this module adds only
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -29,8 +32,11 @@ import streamlit as st
 from labels import HANDLING
 
 from hazrisk import snapshot as snap
+from hazrisk.jt808.errors import reason_label
+from hazrisk.portal.personal import PersonalUnavailable, own_personal, unmask
 from hazrisk.portal.reader import SnapshotMissing, Version, read_consistent, version_of
 from hazrisk.portal.scope import NotAuthorised, Viewer, mask, restrict, viewer_for
+from hazrisk.portal.sql import Insured, insured_enterprises
 from hazrisk.portal.users import User
 from hazrisk.rates.period import Period
 
@@ -76,10 +82,8 @@ def _read(name: str, *args: Any, **kwargs: Any) -> Any:
     raise RuntimeError(f"{path}: the snapshot kept changing; try again")
 
 
-def _insured(con: Any, insurer: str) -> list[str]:
-    """Enterprises an insurer's policies or factors name in the snapshot."""
-    from hazrisk.portal.sql import insured_enterprises
-
+def _insured(con: Any, insurer: str) -> Insured:
+    """The enterprises an insurer's published policies name (latest policy year)."""
     return insured_enterprises(con, insurer)
 
 
@@ -123,14 +127,20 @@ _FUNCTIONS["parties"] = _registry
 # --- who is looking --------------------------------------------------------------------------
 def viewer(user: User | None) -> Viewer:
     """The viewer of a logged-in user (``None``: the public); an insurer's enterprises are
-    those its user record lists plus those the snapshot's policies or factors name."""
-    insured: list[str] = []
+    those its published policies of the latest policy year name (:func:`insured`), read from
+    the snapshot on every run, never from the users file or a widget."""
     if user is not None and user.role == "insurer":
-        try:
-            insured = _read("insured", user.scope)
-        except (SnapshotMissing, snap.SnapshotError):
-            insured = []  # no snapshot: the user file's own list (the page says why it is empty)
-    return viewer_for(user, insured)
+        return viewer_for(user, insured(user.scope).enterprises)
+    return viewer_for(user)
+
+
+def insured(insurer: str) -> Insured:
+    """``insurer``'s scope as the snapshot publishes it (empty without a snapshot)."""
+    try:
+        result: Insured = _read("insured", insurer)
+    except (SnapshotMissing, snap.SnapshotError):
+        return Insured(None, ())  # the page says the snapshot is unavailable
+    return result
 
 
 def _scoped(df: pd.DataFrame, v: Viewer) -> pd.DataFrame:
@@ -260,24 +270,40 @@ def violations(v: Viewer, period: str, enterprise: str) -> pd.DataFrame:
     return _scoped(df, v)
 
 
-def fleet(v: Viewer, enterprise: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One enterprise's vehicles and drivers (registry as published: personal data masked)."""
+def fleet(v: Viewer, enterprise: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """One enterprise's vehicles and drivers, and a note on their personal data: masked as
+    published, except for the enterprise itself, which sees its own drivers' names and phones
+    and its vehicles' owners and operator phones in clear (the restricted publication, read for
+    the viewer's own enterprise only and never cached; :mod:`hazrisk.portal.personal`)."""
     v.check_enterprise(enterprise)
     if not v.vehicle_detail:
         raise NotAuthorised("此角色只可查看汇总 / this role sees aggregates only")
     tables = _read("parties")
-    out = []
+    shown = []
     for name in ("vehicles", "drivers"):
         df = tables.get(name, pd.DataFrame(columns=["enterprise_id"]))
-        out.append(_scoped(df[df["enterprise_id"] == enterprise], v))
-    return out[0], out[1]
+        shown.append(_scoped(df[df["enterprise_id"] == enterprise], v))
+    vehicles, drivers = shown
+    if not v.sees_personal_of(enterprise):
+        return vehicles, drivers, ("个人信息脱敏显示 · personal data masked (only an enterprise "
+                                   "sees its own drivers' names and phones)")
+    try:
+        own = own_personal(snapshot_path(), enterprise)
+    except PersonalUnavailable as exc:
+        return vehicles, drivers, f"个人信息脱敏显示 · personal data masked: {exc}"
+    vehicles = unmask(vehicles, own.vehicles, ["vehicle_id", "valid_from"],
+                      ["owner_name", "operator_phone"])
+    drivers = unmask(drivers, own.drivers, ["driver_id"], ["name", "phone"])
+    return vehicles, drivers, ("本企业驾驶员姓名、手机号及业户信息为全文（授权发布）；身份证号与终端"
+                               "号脱敏 · your own drivers' names and phones and your vehicles' "
+                               "owners in full (restricted publication); ID and SIM numbers masked")
 
 
 #: Simplification of the city outlines for the browser (degrees; ~500 m, 2.5 MB -> 0.2 MB).
 OUTLINE_TOLERANCE_DEG = 0.005
 
 
-@st.cache_data(show_spinner=False)
+@functools.lru_cache(maxsize=2)
 def _outlines(tolerance: float) -> dict[str, Any]:
     from hazrisk.geodata import zhejiang
 
@@ -285,6 +311,19 @@ def _outlines(tolerance: float) -> dict[str, Any]:
     cities = cities.assign(geometry=cities.geometry.simplify(tolerance, preserve_topology=True))
     result: dict[str, Any] = json.loads(cities[["short_zh", "name_en", "geometry"]].to_json())
     return result
+
+
+def _warm_outlines() -> None:
+    """Load and simplify the outlines once per server process, off the page's path, so the
+    first visit of the map page does not pay for reading the boundary package."""
+    from hazrisk.geodata import GeodataError
+
+    with contextlib.suppress(GeodataError):  # the page itself says why there is no map
+        _outlines(OUTLINE_TOLERANCE_DEG)
+
+
+# Started when the server first imports this module (the login page), not on the map page.
+threading.Thread(target=_warm_outlines, name="outline-warmup", daemon=True).start()
 
 
 def boundaries() -> dict[str, Any] | None:
@@ -301,13 +340,20 @@ def boundaries() -> dict[str, Any] | None:
 
 # --- data quality -----------------------------------------------------------------------------
 def quarantine_by(v: Viewer, period: str, by: str) -> pd.DataFrame:
-    """Rejected frames by ``reason``, ``provider`` or ``day``; an operator's own gateway only."""
+    """Rejected frames by ``reason``, ``provider`` or ``day``; an operator's own gateway only.
+    Reasons are labelled Chinese first with the decoder's id beside (``校验码错误
+    bad_checksum``, :func:`hazrisk.jt808.errors.reason_label`)."""
     if v.role == "evaluator":
-        return _read("quarantine_by", period, by)
-    rows = _scoped(_read("quarantine", period), v)
-    keys = {"reason": ["reason"], "provider": ["source_provider_id"], "day": ["source_date"]}[by]
-    summed = pd.DataFrame(rows.groupby(keys, as_index=False)["frames"].sum())
-    return summed.sort_values("frames", ascending=False, ignore_index=True)
+        summed = _read("quarantine_by", period, by)
+    else:
+        rows = _scoped(_read("quarantine", period), v)
+        keys = {"reason": ["reason"], "provider": ["source_provider_id"],
+                "day": ["source_date"]}[by]
+        summed = pd.DataFrame(rows.groupby(keys, as_index=False)["frames"].sum()).sort_values(
+            "frames", ascending=False, ignore_index=True)
+    if "reason" in summed.columns:
+        summed = summed.assign(reason=summed["reason"].map(reason_label))
+    return summed
 
 
 def ingest_days(v: Viewer, period: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data import info, viewer
+from data import info, insured, viewer
 from hazrisk.portal.reader import SnapshotMissing
 from hazrisk.portal.scope import Viewer
 from hazrisk.portal.users import ROLES, UsersError, authenticate
@@ -46,6 +46,11 @@ def sidebar() -> Viewer:
             role_zh = ROLES.get(user.role, user.role)
             scope = f" · {user.scope}" if user.scope else ""
             st.markdown(f"**{user.display_name or user.login}**  \n{role_zh} {user.role}{scope}")
+            if user.role == "insurer":
+                scope_of = insured(user.scope)
+                year = f"{scope_of.year} 保单年度 policy year" if scope_of.year else "无保单 no policies"
+                st.caption(f"承保企业 insured enterprises ({year}): "
+                           f"{', '.join(scope_of.enterprises) or '—'}")
             if st.button("退出 Log out", key="logout"):
                 st.session_state.pop(USER_KEY, None)
                 st.rerun()

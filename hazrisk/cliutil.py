@@ -149,6 +149,16 @@ def require_path(path: str | os.PathLike[str] | None, what: str = "--db") -> Pat
 def is_published_snapshot(path: Path) -> bool:
     """True when ``path`` is a snapshot written by ``hazrisk publish`` (read without locking
     or writing it)."""
+    return _has_published_mark(path, "mart")
+
+
+def is_restricted_publication(path: Path) -> bool:
+    """True when ``path`` is the restricted publication ``hazrisk publish`` writes beside a
+    snapshot (:mod:`hazrisk.store.restricted`; read without locking or writing it)."""
+    return _has_published_mark(path, "restricted")
+
+
+def _has_published_mark(path: Path, schema: str) -> bool:
     import duckdb
 
     try:
@@ -157,8 +167,8 @@ def is_published_snapshot(path: Path) -> bool:
         return False
     try:
         rows = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' "
-            "AND table_name = '_published'").fetchall()
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $s "
+            "AND table_name = '_published'", {"s": schema}).fetchall()
         return bool(rows and rows[0][0])
     finally:
         con.close()
@@ -175,6 +185,9 @@ def open_warehouse(path: str | os.PathLike[str] | None, *, read_only: bool = Fal
     p = require_path(path)
     if is_published_snapshot(p):
         usage(f"{p}: is a published snapshot (read-only); give the warehouse that ingest writes")
+    if is_restricted_publication(p):
+        usage(f"{p}: is a restricted publication (read-only); give the warehouse that ingest "
+              "writes")
     try:
         return connect(str(p), read_only=read_only) if read_only else connect(str(p))
     except (duckdb.Error, StoreError) as exc:

@@ -23,7 +23,8 @@ DEFAULTS = {"vehicles": 60, "days": 7, "start": "2026-10-01", "seed": 808}
 #: Written into the output folder: the demo may later replace what it made there.
 MARKER = ".hazrisk-demo"
 #: What the demo writes into its folder (the only names it ever removes).
-OUTPUTS = ("sim", "hazrisk.duckdb", "hazrisk.duckdb.wal", "published.duckdb", "parquet")
+OUTPUTS = ("sim", "hazrisk.duckdb", "hazrisk.duckdb.wal", "published.duckdb",
+           "published.restricted.duckdb", "parquet")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -127,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         f"  simulated dumps, registry, truth   {sim}\n"
         f"  warehouse (read-write)             {db}\n"
         f"  published snapshot (read-only)     {published}\n"
+        f"  personal data for the portal (0600) {out / 'published.restricted.duckdb'}\n"
         f"  published Parquet                  {out / 'parquet'}\n"
         f"  provider-evaluation report (HTML)  {reports / 'provider_evaluation' / period / 'report.html'}\n"
         f"  risk model + model card            {models}\n"

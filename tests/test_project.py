@@ -25,7 +25,7 @@ def _norm(req: str) -> tuple[str, str]:
 def test_environment_yml_mirrors_pyproject() -> None:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
     wanted = dict(_norm(r) for r in pyproject["project"]["dependencies"])
-    for extra in ("reports", "app", "lab", "excel", "risk"):
+    for extra in ("reports", "app", "lab", "excel", "risk", "spark"):
         wanted.update(_norm(r) for r in pyproject["project"]["optional-dependencies"][extra])
     conda = {}
     in_deps = False

@@ -21,19 +21,40 @@ longitude ≤ 180°, heading ≤ 359°, JT/T 808-2019 table 23), not the associa
 
 from __future__ import annotations
 
-#: Why a record is ``rejected`` (``garbage`` is the reason of inter-frame byte spans).
-REASONS: tuple[str, ...] = (
-    "bad_escape",  # 0x7D followed by anything but 0x01/0x02, or a 0x7E inside a frame
-    "header_too_short",  # fewer bytes than the message header (+ check code) needs
-    "truncated",  # fewer bytes than the header's body length declares, or no closing 0x7E
-    "body_length_mismatch",  # more bytes than the header's body length declares
-    "bad_checksum",  # XOR check code differs
-    "item_overrun",  # a 0x0200 additional item runs past the end of the body
-    "bad_body",  # the body cannot be parsed for its message id
-    "incomplete_subpackages",  # a subpackage group that never completed (length-0 record)
-    "bad_gzip",  # a gzip stream that broke off after some output (length-0 record)
-    "garbage",  # bytes between frames
-)
+#: Why a record is ``rejected`` (``garbage`` is the reason of inter-frame byte spans): the one
+#: catalogue of rejection reasons, id -> (中文, English). The portal's data-quality page and
+#: anything else that names a reason to people label it from here.
+REASON_NAMES: dict[str, tuple[str, str]] = {
+    # 0x7D followed by anything but 0x01/0x02, or a 0x7E inside a frame (JT/T 808-2019 §4.4.2)
+    "bad_escape": ("转义错误", "invalid escape"),
+    # fewer bytes than the message header (+ check code) needs
+    "header_too_short": ("消息头不完整", "header too short"),
+    # fewer bytes than the header's body length declares, or no closing 0x7E
+    "truncated": ("帧不完整", "truncated frame"),
+    # more bytes than the header's body length declares
+    "body_length_mismatch": ("消息体长度不符", "body length mismatch"),
+    # XOR check code differs (JT/T 808-2019 §4.4)
+    "bad_checksum": ("校验码错误", "check code mismatch"),
+    # a 0x0200 additional item runs past the end of the body
+    "item_overrun": ("附加信息越界", "additional item overrun"),
+    # the body cannot be parsed for its message id
+    "bad_body": ("消息体无法解析", "unparseable body"),
+    # a subpackage group that never completed (length-0 record)
+    "incomplete_subpackages": ("分包不完整", "incomplete subpackages"),
+    # a gzip stream that broke off after some output (length-0 record)
+    "bad_gzip": ("压缩数据损坏", "broken gzip stream"),
+    # bytes between frames
+    "garbage": ("帧间无效字节", "bytes between frames"),
+}
+REASONS: tuple[str, ...] = tuple(REASON_NAMES)
+
+
+def reason_label(reason: str) -> str:
+    """``中文 id`` for a rejection reason (``校验码错误 bad_checksum``); an id outside the
+    catalogue is returned as it is."""
+    names = REASON_NAMES.get(reason)
+    return f"{names[0]} {reason}" if names else reason
+
 
 #: Plausibility flags attached to ``ok`` records holding location fixes.
 QUALITY_FLAGS: tuple[str, ...] = (

@@ -55,8 +55,8 @@ def register(sub: Any) -> None:
     add = uu.add_parser(
         "add", help="add a login (password asked twice, or one line on stdin)",
         description=("Roles: evaluator (协会, sees everything), enterprise (--scope ENTERPRISE_ID),"
-                     " operator (--scope PROVIDER_ID), insurer (--scope INSURER_ID, "
-                     "--enterprises the enterprises it insures). Passwords are stored as "
+                     " operator (--scope PROVIDER_ID), insurer (--scope INSURER_ID; it sees the "
+                     "enterprises its policies in the snapshot name). Passwords are stored as "
                      "bcrypt hashes only."))
     add.add_argument("login")
     add.add_argument("--role", required=True, choices=("evaluator", "enterprise", "operator",
@@ -64,8 +64,6 @@ def register(sub: Any) -> None:
     add.add_argument("--scope", default="", metavar="ID",
                      help="the enterprise, provider or insurer id the role is limited to")
     add.add_argument("--name", default="", help="display name (shown after login)")
-    add.add_argument("--enterprises", default="", metavar="E1,E2",
-                     help="insurer: enterprise ids it insures (besides the snapshot's policies)")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of stdin")
     add.add_argument("--replace", action="store_true", help="replace an existing login")
@@ -103,8 +101,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     password = _read_password(args)
     try:
         user = add_user(args.login, password, args.role, scope=args.scope,
-                        display_name=args.name, enterprises=args.enterprises.split(","),
-                        path=args.users, replace=args.replace)
+                        display_name=args.name, path=args.users, replace=args.replace)
     except UsersError as exc:
         usage(str(exc))
     scope = f" scope {user.scope}" if user.scope else ""
@@ -120,10 +117,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     except UsersError as exc:
         usage(str(exc))
     rows = [u.to_public() for u in users]
-    for r in rows:
-        r["enterprises"] = ",".join(r["enterprises"])
-    emit(rows, output_format(args), columns=["login", "role", "scope", "display_name",
-                                             "enterprises"])
+    emit(rows, output_format(args), columns=["login", "role", "scope", "display_name"])
     return 0 if rows else EXIT_FAILED
 
 
@@ -167,5 +161,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         fail(f"{APP_FILE}: the portal's app file is missing (install from the repository)")
     env = portal_environment(snapshot, args.users, args.reports)
     sys.stderr.write(f"hazrisk app: serving {snapshot} on http://{args.address}:{args.port}\n")
+    from hazrisk.store.restricted import restricted_path
+
+    if not restricted_path(snapshot).is_file():
+        sys.stderr.write(f"hazrisk app: no {restricted_path(snapshot).name} beside the snapshot; "
+                         "enterprises see their own drivers masked\n")
     return subprocess.call(streamlit_command(APP_FILE, port=args.port, address=args.address),
                            env=env)

@@ -7,7 +7,9 @@ widget asks for: a request for a party outside the scope raises :class:`NotAutho
 
 The published snapshot already masks names, phone and ID numbers (``mart.mask_*``); the
 portal additionally masks plates, VINs and terminal numbers outside the viewer's own
-enterprises or provider, and drops personal columns altogether for the public.
+enterprises or provider, and drops personal columns altogether for the public and insurers.
+Only an enterprise sees personal data in clear, its own (``Viewer.unmasked``), read from the
+restricted publication by :mod:`hazrisk.portal.personal`.
 """
 
 from __future__ import annotations
@@ -58,7 +60,10 @@ class Viewer:
 
     ``enterprises`` / ``providers`` are ``None`` when the role is not limited on that axis.
     ``vehicle_detail`` tells whether vehicle-level records (violations, failing vehicles) may
-    be shown at all; ``personal`` whether personal columns may be shown (masked as published).
+    be shown at all; ``personal`` whether personal columns may be shown (masked as published);
+    ``unmasked`` the enterprises whose own drivers' and vehicles' names and phones the viewer
+    sees in clear (an enterprise: itself; every other role: none,
+    :mod:`hazrisk.portal.personal`).
     """
 
     role: str
@@ -68,6 +73,7 @@ class Viewer:
     insurer: str = ""
     vehicle_detail: bool = True
     personal: bool = True
+    unmasked: frozenset[str] = frozenset()
 
     @property
     def pages(self) -> tuple[str, ...]:
@@ -81,6 +87,10 @@ class Viewer:
 
     def sees_provider(self, provider_id: str) -> bool:
         return self.providers is None or provider_id in self.providers
+
+    def sees_personal_of(self, enterprise_id: str) -> bool:
+        """True when the viewer may see ``enterprise_id``'s personal data in clear."""
+        return enterprise_id in self.unmasked and self.sees_enterprise(enterprise_id)
 
     def check_enterprise(self, enterprise_id: str) -> str:
         """``enterprise_id`` when inside the scope, else :class:`NotAuthorised`."""
@@ -96,8 +106,9 @@ class Viewer:
 
 
 def viewer_for(user: User | None, insured: Iterable[str] = ()) -> Viewer:
-    """The viewer of a logged-in ``user`` (``None``: the public). ``insured``: enterprise ids
-    the snapshot lists for an insurer (joined with the user file's own list)."""
+    """The viewer of a logged-in ``user`` (``None``: the public). ``insured``: for an insurer,
+    the enterprise ids its published policies name (:func:`hazrisk.portal.sql.insured_enterprises`);
+    nothing else widens an insurer's scope."""
     if user is None:
         return Viewer(PUBLIC, vehicle_detail=False, personal=False,
                       enterprises=frozenset(), providers=frozenset())
@@ -105,13 +116,12 @@ def viewer_for(user: User | None, insured: Iterable[str] = ()) -> Viewer:
         return Viewer("evaluator", user.login)
     if user.role == "enterprise":
         return Viewer("enterprise", user.login, enterprises=frozenset({user.scope}),
-                      providers=frozenset())
+                      providers=frozenset(), unmasked=frozenset({user.scope}))
     if user.role == "operator":
         return Viewer("operator", user.login, enterprises=None,
                       providers=frozenset({user.scope}))
     if user.role == "insurer":
-        ents = frozenset(user.enterprises) | frozenset(insured)
-        return Viewer("insurer", user.login, enterprises=ents, providers=frozenset(),
+        return Viewer("insurer", user.login, enterprises=frozenset(insured), providers=frozenset(),
                       insurer=user.scope, vehicle_detail=False, personal=False)
     raise NotAuthorised(f"unknown role {user.role!r}")
 

@@ -7,8 +7,10 @@ atomically with mode 0600.
 
 Roles (:data:`ROLES`): ``evaluator`` (协会评价人员, everything), ``enterprise`` (企业, one
 enterprise: ``scope`` = enterprise id), ``operator`` (平台服务商, one provider: ``scope`` =
-provider id), ``insurer`` (保险公司, ``scope`` = insurer id; ``enterprises`` the enterprises
-it insures when the snapshot does not list its policies). The public role needs no login.
+provider id), ``insurer`` (保险公司, ``scope`` = insurer id only: the enterprises it insures
+come from the published policies, ``mart.insured_enterprises``). The public role needs no
+login. An ``enterprises`` list in a record written by an earlier version is ignored (it could
+only widen what the insurer sees beyond its policies).
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +55,10 @@ class User:
     role: str
     display_name: str = ""
     scope: str = ""
-    enterprises: tuple[str, ...] = field(default_factory=tuple)
 
     def to_public(self) -> dict[str, Any]:
         """The record without any secret (for listings)."""
-        out = asdict(self)
-        out["enterprises"] = list(self.enterprises)
-        return out
+        return asdict(self)
 
 
 def users_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -102,8 +100,7 @@ def _write(path: Path, users: dict[str, dict[str, Any]]) -> None:
 
 def _user(login: str, rec: dict[str, Any]) -> User:
     return User(login=login, role=str(rec["role"]), display_name=str(rec.get("display_name", "")),
-                scope=str(rec.get("scope", "")),
-                enterprises=tuple(str(e) for e in rec.get("enterprises", ())))
+                scope=str(rec.get("scope", "")))
 
 
 def list_users(path: str | os.PathLike[str] | None = None) -> list[User]:
@@ -123,8 +120,7 @@ def _hash(password: str) -> str:
 
 
 def add_user(login: str, password: str, role: str, *, scope: str = "", display_name: str = "",
-             enterprises: Iterable[str] = (), path: str | os.PathLike[str] | None = None,
-             replace: bool = False) -> User:
+             path: str | os.PathLike[str] | None = None, replace: bool = False) -> User:
     """Add (or with ``replace`` update) a user; the password is stored as a bcrypt hash."""
     if not _LOGIN.match(login):
         raise UsersError(f"login {login!r}: 2-64 characters of A-Z a-z 0-9 _ . @ -")
@@ -134,18 +130,14 @@ def add_user(login: str, password: str, role: str, *, scope: str = "", display_n
         raise UsersError(f"role {role} needs --scope ({SCOPED[role]})")
     if role not in SCOPED and scope:
         raise UsersError(f"role {role} has no scope (it sees every party)")
-    ents = tuple(dict.fromkeys(e.strip() for e in enterprises if e.strip()))
-    if ents and role != "insurer":
-        raise UsersError("--enterprises is for insurers only")
-    for party in (scope, *ents):
-        if party and not _PARTY.match(party):
-            raise UsersError(f"party id {party!r}: 1-32 characters of A-Z a-z 0-9 _ -")
+    if scope and not _PARTY.match(scope):
+        raise UsersError(f"party id {scope!r}: 1-32 characters of A-Z a-z 0-9 _ -")
     p = users_path(path)
     users = _read(p)
     if login in users and not replace:
         raise UsersError(f"user {login!r} exists (use --replace to change it)")
     rec: dict[str, Any] = {"role": role, "scope": scope, "display_name": display_name,
-                           "enterprises": list(ents), "password_hash": _hash(password)}
+                           "password_hash": _hash(password)}
     users[login] = rec
     _write(p, users)
     return _user(login, rec)

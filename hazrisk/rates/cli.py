@@ -2,6 +2,7 @@
 
     hazrisk rates --db FILE (--period 2026-10 | --start DATE --end DATE) [--provider ID]
                   [--ranking] [--no-store] [--format table|csv|json] [--conf FILE]
+                  [--engine duckdb|spark --export DIR [--spark-master URL]]
     hazrisk rates explain --db FILE --metric ID --provider ID (--period ... | --start --end)
     hazrisk devices --db FILE (--period ... | --start --end) [--maker ID] [--no-store]
     hazrisk devices explain --db FILE --metric ID --maker ID [--model M] (--period ...)
@@ -33,6 +34,7 @@ from hazrisk.cliutil import (
 from hazrisk.config import ConfigError, Rules, load_rules
 from hazrisk.rates.metrics import DEVICE_METRICS, PROVIDER_METRICS
 from hazrisk.rates.period import Period
+from hazrisk.spark.options import add_engine_arguments, engine_from_args
 
 Record = dict[str, Any]
 Work = Callable[[Any, Period, Rules], list[Record]]
@@ -73,6 +75,7 @@ def register(subparsers: Any) -> None:
                        help="show the composite ranking instead of the rates")
     rates.add_argument("--no-store", action="store_true",
                        help="preview: compute and show, store nothing (not published)")
+    add_engine_arguments(rates)
     rates.set_defaults(func=run_rates, command_name="rates")
     rsub = rates.add_subparsers(title="drill-down", metavar="explain")
     rx = rsub.add_parser("explain", help="failing vehicles/records of one rate",
@@ -177,9 +180,17 @@ def _check_maker(con: Any, maker: str | None) -> None:
 def run_rates(args: argparse.Namespace) -> int:
     from hazrisk.rates.compute import compute_rates, ranking
 
+    engine = engine_from_args(args)
+
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
         _check_provider(con, args.provider, period)
-        rows = compute_rates(con, period, rules, official=not args.no_store)
+        if engine is None:
+            rows = compute_rates(con, period, rules, official=not args.no_store)
+        else:  # hazrisk.spark: the position flags per vehicle group, the rest as usual
+            from hazrisk.spark.rates import rates_spark
+
+            rows, _ = rates_spark(engine.session, con, engine.source, period, rules,
+                                  official=not args.no_store, groups=engine.groups)
         if args.ranking:
             return [r for r in ranking(con, period) if args.provider in (None, r["provider_id"])]
         return [r for r in rows if args.provider in (None, r["provider_id"])]

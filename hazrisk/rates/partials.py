@@ -33,6 +33,7 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from hazrisk.config import Rules, load_rules
 from hazrisk.rates import _sql
@@ -91,6 +92,7 @@ def partials_for(
     rules: Rules | None = None,
     *,
     batches: int | None = None,
+    rows: pa.Table | None = None,
 ) -> DayRun:
     """Compute and store the partials of one Beijing day (replacing the day's rows).
 
@@ -99,7 +101,9 @@ def partials_for(
     file/import seen, coverage). Needs :func:`hazrisk.rates.compute.install` first; runs in
     the caller's transaction. The context is the last computed day's tail, so compute days in
     order (:func:`ensure_partials`, :func:`rederive` do). ``batches`` overrides the vehicle
-    batch count (default: from the rules and the rows read).
+    batch count (default: from the rules and the rows read). ``rows``: the day's provider x
+    unit rows computed elsewhere (:func:`hazrisk.rates.compute.vehicle_day_partials`, e.g. on
+    Spark) stored instead of computing them here.
     """
     from hazrisk.rates.compute import rules_sha256  # compute imports this module
 
@@ -110,12 +114,19 @@ def partials_for(
     params["run_id"] = run_id
     params.update(_context(con, day))
     (inputs,) = _sql.query(con, "partials.sql", "inputs")
-    if batches is None:
+    if batches is None and rows is None:
         (n,) = _sql.query(con, "partials.sql", "records_in_reach", params)
         batches = batch_count(int(n["n"]), rules)
     for name in ("delete_day", "delete_day_connectivity"):
         _sql.run(con, "partials.sql", name, params)
-    for k in range(batches):
+    if rows is not None:
+        batches = 0
+        con.register("_rates_day_rows", rows)
+        try:
+            _sql.run(con, "partials.sql", "day_rows", params)
+        finally:
+            con.unregister("_rates_day_rows")
+    for k in range(batches or 0):
         _sql.run(con, "partials.sql", "day_vehicle_days", {**params, "nb": batches, "bk": k})
     _sql.run(con, "partials.sql", "delete_day_tail", params)
     _sql.run(con, "partials.sql", "day_tail", params)
@@ -125,7 +136,8 @@ def partials_for(
     _sql.run(con, "partials.sql", "store_run", {
         **params, **inputs, "rules_sha256": rules_sha256(rules), "covered": bool(cov["covered"]),
         "records": int(cov["records"]), "batches": batches, "duration_s": duration})
-    return DayRun(day, run_id, int(cov["records"]), batches, bool(cov["covered"]), duration)
+    return DayRun(day, run_id, int(cov["records"]), batches or 0, bool(cov["covered"]),
+                  duration)
 
 
 def data_days(con: duckdb.DuckDBPyConnection, end: date) -> list[date]:

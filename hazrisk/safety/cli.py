@@ -3,6 +3,8 @@
 - ``hazrisk detect --db FILE [--period P | --start DATE --end DATE]`` (re)computes
   ``safety.violations``, ``safety.vehicle_days`` and the enterprise months for the Beijing
   days of the period, inclusive (default: every day with data); idempotent for a range.
+  ``--engine spark --export DIR`` runs the trajectory detectors per vehicle group on Spark
+  over the Parquet export (:mod:`hazrisk.spark`), storing the same tables.
 - ``hazrisk safety --db FILE (--period 2026-10 | --start DATE --end DATE) [--enterprise ID]``:
   the enterprise league table (JSON: one record per enterprise with its counts by rule).
 - ``hazrisk safety history --db FILE --enterprise ID [--period 2026-07..2026-12]``: one
@@ -35,6 +37,7 @@ from hazrisk.cliutil import (
     usage,
 )
 from hazrisk.safety.sqlfiles import bound, read_sql
+from hazrisk.spark.options import add_engine_arguments, engine_from_args
 
 _MIN_DAY_SHARE = 0.01  # of the median day's positions
 
@@ -62,6 +65,7 @@ def register(subparsers: Any) -> None:
     det.add_argument("--conf", metavar="FILE", help="rules file over the defaults")
     det.add_argument("--no-progress", action="store_true",
                      help="no progress bar (it is shown on a terminal only)")
+    add_engine_arguments(det)
     det.set_defaults(func=cmd_detect, command_name="detect")
 
     saf = subparsers.add_parser(
@@ -88,7 +92,6 @@ def register(subparsers: Any) -> None:
 def cmd_detect(args: argparse.Namespace) -> int:
     from hazrisk.config import ConfigError, load_rules
     from hazrisk.safety.params import SafetyParams
-    from hazrisk.safety.pipeline import detect
 
     period = period_from_args(args, required=False)
     fmt = output_format(args)
@@ -96,6 +99,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         params = SafetyParams.from_rules(load_rules(args.conf))
     except (ConfigError, ValueError) as exc:
         usage(str(exc))
+    engine = engine_from_args(args)
     con = open_warehouse(args.db)
     try:
         if period is None:
@@ -106,24 +110,13 @@ def cmd_detect(args: argparse.Namespace) -> int:
             start, end = d0, d1
         else:
             start, end = period.start, period.end
-        bar = None
-        if not args.no_progress:
-            from tqdm import tqdm
+        if engine is not None:  # hazrisk.spark: positions from the export, same storing
+            from hazrisk.spark.detect import detect_spark
 
-            bar = tqdm(desc="safety", unit="fix", unit_scale=True, file=sys.stderr,
-                       leave=False, disable=None)  # None: shown on a terminal only
-
-        def progress(done: int, _total: int) -> None:
-            if bar is not None:
-                bar.n = done
-                bar.refresh()
-
-        try:
-            report = detect(con, start, end + timedelta(days=1), params=params,
-                            progress=progress)  # the pipeline's ranges are half-open
-        finally:
-            if bar is not None:
-                bar.close()
+            report = detect_spark(engine.session, con, engine.source, start,
+                                  end + timedelta(days=1), params=params, groups=engine.groups)
+        else:
+            report = _detect_here(args, con, start, end, params)
     finally:
         con.close()
     out: dict[str, Any] = report.to_json()
@@ -144,6 +137,31 @@ def cmd_detect(args: argparse.Namespace) -> int:
         sys.stdout.write(textwrap.fill(text, width=terminal_width(),
                                        subsequent_indent="  ") + "\n")
     return 0
+
+
+def _detect_here(args: argparse.Namespace, con: Any, start: Any, end: Any,
+                 params: Any) -> Any:
+    """The DuckDB engine (with a progress bar on a terminal)."""
+    from hazrisk.safety.pipeline import detect
+
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(desc="safety", unit="fix", unit_scale=True, file=sys.stderr,
+                   leave=False, disable=None)  # None: shown on a terminal only
+
+    def progress(done: int, _total: int) -> None:
+        if bar is not None:
+            bar.n = done
+            bar.refresh()
+
+    try:
+        return detect(con, start, end + timedelta(days=1), params=params,
+                      progress=progress)  # the pipeline's ranges are half-open
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _open(path: str | None) -> Any:

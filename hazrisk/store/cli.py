@@ -108,6 +108,10 @@ def register(subparsers: Any) -> None:
     add_db_argument(pb)
     pb.add_argument("--out", required=True, metavar="FILE")
     pb.add_argument("--parquet", metavar="DIR", help="also one Parquet file per mart table")
+    pb.add_argument("--no-restricted", dest="restricted", action="store_false",
+                    help="do not write OUT's .restricted.duckdb beside it (the personal data an "
+                         "enterprise sees of its own drivers in the portal, mode 0600); remove "
+                         "one an earlier publish wrote")
     add_format_argument(pb)
     pb.set_defaults(func=cmd_publish, command_name="publish")
 
@@ -372,11 +376,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     _warehouse(args.db, read_only=True, command="publish").close()
     try:
-        check_target(Path(args.db), Path(args.out))
+        check_target(Path(args.db), Path(args.out), restricted=args.restricted)
     except StoreError as exc:
         usage(str(exc))
     try:
-        res = publish(args.db, args.out, parquet_dir=args.parquet)
+        res = publish(args.db, args.out, parquet_dir=args.parquet, restricted=args.restricted)
     except StoreError as exc:
         fail(str(exc))
     if fmt == "json":
@@ -385,7 +389,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
         emit([{"table": f"mart.{k}", "rows": v} for k, v in res.tables.items()], "csv")
     else:
         _out(f"published {len(res.tables)} mart tables to {res.out}"
-             + (f" and {res.parquet_dir}" if res.parquet_dir else ""))
+             + (f" and {res.parquet_dir}" if res.parquet_dir else "")
+             + (f"; personal data for authorised roles in {res.restricted} (mode 0600)"
+                if res.restricted else ""))
         for name, n in res.tables.items():
             _out(f"  mart.{name}: {n:,} rows")
     return EXIT_OK

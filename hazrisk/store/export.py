@@ -6,6 +6,11 @@ Layout (Hive style, readable by DuckDB, Spark, pandas/pyarrow datasets)::
     OUT/alarms/...  OUT/safety_events/...  OUT/heartbeats/... (telematics: date x provider)
     OUT/registry/vehicles.parquet ...                        (registries: one file each)
 
+Inside each ``date=`` / ``provider=`` folder the positions, alarms and safety events are
+written ordered by vehicle, terminal and time (pos_seq last), so a vehicle's day is one
+contiguous run of rows and Parquet row-group statistics on ``vehicle_id`` let a reader skip
+the rest (the layout the Spark engine, :mod:`hazrisk.spark`, reads by day and vehicle).
+
 ``provider`` is the registry provider of the vehicle for positions, alarms and safety events
 (``unknown`` for unregistered terminals) and the gateway the dump came from for the other
 telematics tables; a row without a date goes to ``date=undated`` (never Hive's
@@ -32,6 +37,7 @@ import duckdb
 from hazrisk.store.connect import StoreError
 
 _FILE = "LEFT JOIN meta.ingested_files f ON f.file_id = t.source_file_id"
+_BY_VEHICLE = "ORDER BY t.vehicle_id NULLS LAST, t.terminal_phone, t.device_time"
 _DAY = "CAST(timezone('Asia/Shanghai', {t}) AS DATE)"
 #: Partition of rows with no date (a named folder instead of __HIVE_DEFAULT_PARTITION__).
 UNDATED = "undated"
@@ -54,16 +60,17 @@ class ExportSpec:
     date_sql: str
     provider_sql: str
     join: str = _FILE
+    order_sql: str = ""  # rows ordered by vehicle inside each partition's files
 
 
 #: Fixed whitelist of exported relations and their partition expressions.
 TELEMATICS: tuple[ExportSpec, ...] = (
     ExportSpec("positions", "core.positions", _DAY.format(t="t.device_time"),
-               "coalesce(t.provider_id, 'unknown')", ""),
+               "coalesce(t.provider_id, 'unknown')", "", _BY_VEHICLE + ", t.pos_seq"),
     ExportSpec("alarms", "core.alarms", _DAY.format(t="t.device_time"),
-               "coalesce(t.provider_id, 'unknown')", ""),
+               "coalesce(t.provider_id, 'unknown')", "", _BY_VEHICLE),
     ExportSpec("safety_events", "core.safety_events", _DAY.format(t="t.device_time"),
-               "coalesce(t.provider_id, 'unknown')", ""),
+               "coalesce(t.provider_id, 'unknown')", "", _BY_VEHICLE),
     *(
         ExportSpec(name, f"core.{name}",
                    "coalesce(" + _DAY.format(t="t.recv_time") + ", f.source_date)",
@@ -135,7 +142,7 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *,
             con.execute(
                 f"COPY (SELECT {cols}, coalesce(CAST({spec.date_sql} AS VARCHAR), "
                 f"'{UNDATED}') AS date, {spec.provider_sql} AS provider "
-                f"FROM {spec.table} t {spec.join}) TO $p "
+                f"FROM {spec.table} t {spec.join} {spec.order_sql}) TO $p "
                 "(FORMAT parquet, PARTITION_BY (date, provider), COMPRESSION zstd)",
                 {"p": str(target)},
             )

@@ -14,8 +14,13 @@ file (its name, not its path). Personal data is masked in the ``mart.*`` views
 (Chinese and English) of its mart view (:mod:`hazrisk.store.mart_docs`). Parquet files carry
 the Beijing zone on their times.
 
-A run killed half-way leaves a ``.<out>.publish-<pid>.duckdb.tmp`` file; the next run removes
-those of processes that are gone.
+Beside the snapshot, publish writes the restricted publication ``<out stem>.restricted.duckdb``
+(mode 0600): the few personal columns an authorised portal role sees unmasked
+(:mod:`hazrisk.store.restricted`; ``restricted=False`` / ``--no-restricted`` writes none and
+removes an earlier one). It is renamed into place just before the snapshot.
+
+A run killed half-way leaves a ``.<out>.publish-<pid>.duckdb.tmp`` file (and a private
+``.<out>.restricted-<pid>.d`` folder); the next run removes those of processes that are gone.
 """
 
 from __future__ import annotations
@@ -69,10 +74,11 @@ class PublishResult:
     tables: dict[str, int] = field(default_factory=dict)
     parquet_dir: str | None = None
     published_at: str = ""
+    restricted: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"out": self.out, "tables": self.tables, "parquet_dir": self.parquet_dir,
-                "published_at": self.published_at}
+                "published_at": self.published_at, "restricted": self.restricted}
 
 
 def mart_relations(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -94,9 +100,10 @@ def mart_relations(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
 RESERVED_STEMS = frozenset({"mart", "main", "src", "system", "temp", "memory"})
 
 
-def check_target(db_path: Path, out_path: Path) -> None:
+def check_target(db_path: Path, out_path: Path, *, restricted: bool = True) -> None:
     """Refuse a snapshot target that would confuse readers or replace what publish did not
-    make: a folder, the warehouse itself, a reserved name, an existing non-snapshot file."""
+    make: a folder, the warehouse itself, a reserved name, an existing non-snapshot file (and,
+    with ``restricted``, such a file where the restricted publication goes)."""
     if out_path.is_dir():
         raise StoreError(f"{out_path}: is a folder; --out names the snapshot file "
                          "(e.g. published.duckdb)")
@@ -112,6 +119,10 @@ def check_target(db_path: Path, out_path: Path) -> None:
         if not is_published_snapshot(out_path):
             raise StoreError(f"{out_path}: exists and is not a snapshot written by hazrisk "
                              "publish; not replaced (choose another name)")
+    if restricted:
+        from hazrisk.store.restricted import check_restricted_target, restricted_path
+
+        check_restricted_target(restricted_path(out_path))
 
 
 PARQUET_TMP = ".publish-"
@@ -151,8 +162,11 @@ def publish(
     out: str | os.PathLike[str],
     *,
     parquet_dir: str | os.PathLike[str] | None = None,
+    restricted: bool = True,
 ) -> PublishResult:
-    """Copy every ``mart.*`` relation of ``db`` into a fresh file, then rename it to ``out``.
+    """Copy every ``mart.*`` relation of ``db`` into a fresh file, then rename it to ``out``;
+    with ``restricted`` also write the restricted publication beside it
+    (:mod:`hazrisk.store.restricted`), else remove one an earlier publish wrote.
 
     Raises :class:`StoreError` (naming the path and the cause) when the target is unusable or
     a write fails (full disk, read-only folder): the previous snapshot and Parquet files then
@@ -161,7 +175,9 @@ def publish(
     db_path, out_path = Path(db), Path(out)
     if not db_path.exists():
         raise StoreError(f"{db_path}: no such database")
-    check_target(db_path, out_path)
+    check_target(db_path, out_path, restricted=restricted)
+    from hazrisk.store import restricted as personal
+
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -173,16 +189,24 @@ def publish(
     parquet = Path(parquet_dir) if parquet_dir is not None else None
     result = PublishResult(str(out_path))
     staged: list[tuple[Path, Path]] = []
+    private: Path | None = None
     try:
         if parquet is not None:
             _check_writable(parquet)
             remove_stale_tmp(parquet, PARQUET_TMP)
         _build(db_path, tmp, result, parquet, staged)
+        if restricted:
+            private = personal.build(db_path, out_path, result.published_at)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o444)
         for part, target in staged:  # all Parquet files written: put them in place
             os.replace(part, target)
+        if private is not None:
+            os.replace(private, personal.restricted_path(out_path))
+            result.restricted = str(personal.restricted_path(out_path))
+        else:
+            personal.remove_published(personal.restricted_path(out_path))
         os.replace(tmp, out_path)
     except (OSError, duckdb.Error) as exc:
         where = getattr(exc, "filename", None) or out_path
@@ -193,6 +217,7 @@ def publish(
         for leftover in [tmp, Path(str(tmp) + ".wal")] + [p for p, _ in staged]:
             with contextlib.suppress(OSError):
                 leftover.unlink()
+        personal.discard(private)
     return result
 
 

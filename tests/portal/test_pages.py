@@ -10,16 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from hazrisk.portal.scope import PAGES, ROLE_PAGES
 from hazrisk.portal.users import User
-from tests.portal.conftest import APP, cli_json
+from tests.portal.conftest import APP, ROLE_USERS, cli_json, render_app
 
 PERIOD = "2026-10"
-USERS = {
-    "public": None,
-    "evaluator": User("eva", "evaluator"),
-    "enterprise": User("ent1", "enterprise", scope="E0001"),
-    "operator": User("op1", "operator", scope="P01"),
-    "insurer": User("ins1", "insurer", scope="I01", enterprises=("E0002",)),
-}
+USERS = ROLE_USERS
 
 
 @pytest.fixture()
@@ -28,18 +22,8 @@ def portal(published, monkeypatch, tmp_path):
     monkeypatch.setenv("HAZRISK_REPORTS", str(tmp_path / "reports"))
     monkeypatch.setenv("HAZRISK_USERS", str(tmp_path / "users.json"))
 
-    def render(role: str, page: str, **state) -> AppTest:
-        at = AppTest.from_file(str(APP), default_timeout=60)
-        if USERS[role] is not None:
-            at.session_state["user"] = USERS[role]
-        at.run()
-        if page != ROLE_PAGES[role][0]:
-            at.switch_page(f"pages/{page}.py")
-        for key, value in state.items():
-            at.session_state[key] = value
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
+    def render(role: str, page: str, user: User | None = None, **state) -> AppTest:
+        return render_app(user or USERS[role], page, **state)
     return render
 
 
@@ -92,7 +76,7 @@ def test_pages_a_role_may_not_open_are_not_reachable(portal):
         for page in set(ROLE_PAGES["evaluator"]) - set(allowed):
             at = portal(role, allowed[0])
             try:
-                at.switch_page(f"pages/{page}.py")
+                at.switch_page(f"screens/{page}.py")
             except ValueError as exc:
                 assert "Could not find a navigation page" in str(exc)
                 continue
@@ -159,14 +143,14 @@ def test_enterprise_page_equals_cli_league_and_scopes_violations(portal, publish
     n_vehicles = next(r["vehicles"] for r in league if r["enterprise_id"] == "E0001")
     assert len(vehicles) == n_vehicles and vehicles["车牌 plate"].str.startswith("浙H").all()
     assert set(drivers["车辆编号 vehicle"]) <= set(vehicles["车辆编号 vehicle"])
-    assert drivers["姓名 name"].str.contains(r"\*").all()  # masked as published
+    assert not drivers["姓名 name"].str.contains(r"\*").any()  # its own: in clear
 
 
 def test_other_enterprise_by_url_parameter_is_refused(portal):
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.session_state["user"] = USERS["enterprise"]
     at.run()
-    at.switch_page("pages/enterprises.py")
+    at.switch_page("screens/enterprises.py")
     at.query_params["enterprise"] = "E0002"
     at.run()
     assert any("E0002" in e.value for e in at.error)
@@ -181,7 +165,8 @@ def test_public_and_insurer_see_no_vehicle_records_or_personal_data(portal):
                 assert not {"车牌 plate", "车辆编号 vehicle", "终端手机号 terminal SIM"} & set(
                     df.columns), (role, page, list(df.columns))
     at = portal("insurer", "enterprises", ent_period="2026-10")
-    assert at.selectbox(key="ent_enterprise").options == ["E0002 绍兴安捷物流有限公司"]
+    assert at.selectbox(key="ent_enterprise").options == ["E0003 台州嘉泰运输有限公司",
+                                                          "E0004 温州正和物流有限公司"]
     assert "aggregates only" in texts(at)
 
 
@@ -190,40 +175,32 @@ def test_insurance_notice_until_models_are_published(portal):
     assert "mart.premium_factors" in texts(at)
 
 
-def _login_sidebar():  # runs inside AppTest: the sidebar of apps/app.py on its own
-    import sys
-
-    from tests.portal.conftest import APP
-
-    sys.path.insert(0, str(APP.parent))
-    import streamlit as st
-    from session import sidebar
-
-    st.write(f"role={sidebar().role}")
-
-
-def test_login_form_sets_the_role(portal, tmp_path):
-    """The sidebar's login form (run on its own: AppTest re-runs only the page script of an
-    st.navigation app after the first run; the browser test logs in through the real app)."""
+def test_login_form_sets_the_role_at_the_first_submit(portal, tmp_path):
+    """The sidebar's login form of the real app (``apps/app.py``), in a fresh AppTest (a fresh
+    session of a fresh process: AppTest resets Streamlit's page-folder detection): a wrong
+    password is refused, the first right one takes, logout returns to the public role. With a
+    ``pages/`` folder beside ``app.py`` the first submit was silently dropped (the first run
+    went through Streamlit's folder-pages mode, which hashes the form's widget ids
+    differently from the runs after it)."""
     from hazrisk.portal.users import add_user
 
     add_user("ent1", "portal-pass-1", "enterprise", scope="E0001",
              path=tmp_path / "users.json")
-    at = AppTest.from_function(_login_sidebar, default_timeout=60)
+    at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
-    assert "role=public" in at.main.markdown[-1].value
+    at.sidebar.text_input(key="login_name").input("ent1")
+    at.sidebar.text_input(key="login_password").input("portal-pass-1")
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert "user" in at.session_state and at.session_state["user"].scope == "E0001"
+    assert any("企业安全管理员 enterprise · E0001" in m.value for m in at.sidebar.markdown)
+    at.sidebar.button(key="logout").click().run()
+    assert "user" not in at.session_state
     at.sidebar.text_input(key="login_name").input("ent1")
     at.sidebar.text_input(key="login_password").input("wrong-password")
     at.sidebar.button[0].click().run()
     assert any("wrong login" in e.value for e in at.sidebar.error)
-    assert "role=public" in at.main.markdown[-1].value
-    at.sidebar.text_input(key="login_name").input("ent1")
-    at.sidebar.text_input(key="login_password").input("portal-pass-1")
-    at.sidebar.button[0].click().run()
-    assert at.session_state["user"].scope == "E0001"
-    assert "role=enterprise" in at.main.markdown[-1].value
-    at.sidebar.button(key="logout").click().run()
-    assert "role=public" in at.main.markdown[-1].value
+    assert "user" not in at.session_state
 
 
 def test_reports_page_lists_newest_first_and_handles_none(portal, tmp_path):
@@ -276,8 +253,16 @@ def with_factors(published, tmp_path, monkeypatch):
         CREATE TABLE mart.premium_factors AS SELECT * FROM (VALUES
           ('enterprise', 'E0001', NULL, 2026, 1.2, 1.05, 1.10, 1.00, 1.00, 1.155, true, 1.04, 'm1',
            now()),
-          ('enterprise', 'E0002', NULL, 2026, 1.0, 0.90, 0.95, 1.00, 1.00, 0.855, false, 1.04,
+          ('enterprise', 'E0002', NULL, 2026, 1.1, 1.00, 1.05, 1.00, 1.00, 1.05, true, 1.04, 'm1',
+           now()),
+          ('enterprise', 'E0003', NULL, 2026, 1.0, 0.90, 0.95, 1.00, 1.00, 0.855, false, 1.04,
            'm1', now()),
+          ('enterprise', 'E0004', NULL, 2026, 0.95, 0.95, 0.96, 1.00, 1.00, 0.912, true, 1.04,
+           'm1', now()),
+          ('enterprise', 'E0005', NULL, 2026, 1.3, 1.10, 1.10, 1.05, 1.00, 1.27, true, 1.04, 'm1',
+           now()),
+          ('enterprise', 'E0006', NULL, 2026, 1.05, 1.00, 1.00, 1.00, 1.00, 1.0, true, 1.04, 'm1',
+           now()),
           ('vehicle', 'E0001', 'V00001', 2026, 1.1, 1.0, 1.05, 1.0, 1.0, 1.05, true, 1.04, 'm1',
            now()))
           t(level, enterprise_id, vehicle_id, year, factor, claims_record, behaviour, management,
@@ -294,9 +279,10 @@ def with_factors(published, tmp_path, monkeypatch):
 
 def test_insurance_page_shows_parts_and_what_if_within_scope(portal, with_factors):
     at = portal("insurer", "insurance")
-    assert [o.split()[0] for o in at.selectbox(key="ins_enterprise").options] == ["E0002"]
+    assert [o.split()[0] for o in at.selectbox(key="ins_enterprise").options] == ["E0003",
+                                                                                 "E0004"]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["调整系数 factor"] == "1.000 ×"  # E0002: 1.04 x 0.855 = 0.889, no discount
+    assert metrics["调整系数 factor"] == "1.000 ×"  # E0003: 1.04 x 0.855 = 0.889, no discount
     assert metrics["假设系数 what-if factor"] == "1.000 ×"
     at = portal("enterprise", "insurance")
     assert [o.split()[0] for o in at.selectbox(key="ins_enterprise").options] == ["E0001"]
@@ -312,7 +298,7 @@ def test_other_enterprise_by_widget_value_is_not_shown(portal):
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.session_state["user"] = USERS["enterprise"]
     at.run()
-    at.switch_page("pages/enterprises.py")
+    at.switch_page("screens/enterprises.py")
     at.session_state["ent_period"] = PERIOD
     at.session_state["ent_enterprise"] = "E0002"
     at.run()
@@ -342,3 +328,75 @@ def test_data_layer_refuses_parties_outside_the_scope(portal, monkeypatch):
         data.failing_vehicles(op, PERIOD, "P02", "data_qualification")
     assert set(data.failing_vehicles(op, PERIOD, "P01", "data_qualification")["provider_id"]) <= {
         "P01"}
+
+
+def test_quality_page_names_reasons_in_chinese_with_the_id_beside(portal):
+    """Quarantine reasons: Chinese label first, the decoder's id beside, from the one reason
+    catalogue (``hazrisk.jt808.errors.REASON_NAMES``)."""
+    from hazrisk.jt808.errors import REASON_NAMES, REASONS
+
+    assert tuple(REASON_NAMES) == REASONS
+    assert all("\u4e00" <= zh[0] <= "\u9fff" and en for zh, en in REASON_NAMES.values())
+    at = portal("evaluator", "quality", dq_period=PERIOD)
+    by_reason = next(df for df in frames(at) if "原因 reason" in df.columns)
+    # the sample's two reasons (data/sample/README: bad_checksum and truncated faults)
+    assert set(by_reason["原因 reason"]) == {"校验码错误 bad_checksum", "帧不完整 truncated"}
+    at = portal("operator", "quality", dq_period=PERIOD)
+    own = next(df for df in frames(at) if "原因 reason" in df.columns)
+    assert set(own["原因 reason"]) <= {"校验码错误 bad_checksum", "帧不完整 truncated"}
+    assert len(own) > 0
+
+
+def _insured_by(insurer: str) -> list[str]:
+    """The enterprises ``insurer`` holds policies of in the book's latest policy year, read
+    from the committed sample's policies.csv (independently of the portal's SQL)."""
+    import csv
+
+    from tests.portal.conftest import SAMPLE
+
+    with open(SAMPLE / "insurance" / "policies.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    latest = max(int(r["year"]) for r in rows)
+    return sorted({r["enterprise_id"] for r in rows
+                   if r["insurer_id"] == insurer and int(r["year"]) == latest})
+
+
+@pytest.mark.parametrize("insurer", ["I01", "I03"])
+def test_insurer_sees_exactly_the_enterprises_its_policies_name(portal, with_factors, insurer):
+    """An insurer's scope comes from the published policies (mart.insured_enterprises, latest
+    policy year), not from the users file: it sees exactly those enterprises' factors, and a
+    forged widget value or URL parameter for another enterprise reaches nothing."""
+    user = User("ins", "insurer", scope=insurer)
+    expected = _insured_by(insurer)
+    assert expected == {"I01": ["E0003", "E0004"], "I03": ["E0001", "E0002", "E0005"]}[insurer]
+    at = portal("insurer", "insurance", user=user)
+    assert sorted(column(at, "企业编号")) == expected  # the factors table
+    assert sorted(o.split()[0] for o in at.selectbox(key="ins_enterprise").options) == expected
+    assert any(f"承保企业 insured enterprises (2025 保单年度 policy year): {', '.join(expected)}"
+               == c.value for c in at.sidebar.caption)
+    outside = next(e for e in ("E0001", "E0003", "E0006") if e not in expected)
+    at = portal("insurer", "insurance", user=user, ins_enterprise=outside)  # forged value
+    assert at.selectbox(key="ins_enterprise").value in expected
+    assert outside not in column(at, "企业编号")
+    assert outside not in texts(at)
+    at = portal("insurer", "enterprises", user=user, ent_period=PERIOD)
+    assert [o.split()[0] for o in at.selectbox(key="ent_enterprise").options] == expected
+    at.query_params["enterprise"] = outside
+    at.run()
+    assert any(outside in e.value and "outside your scope" in e.value for e in at.error)
+
+
+def test_insurer_data_layer_is_limited_to_its_policies(portal, with_factors, monkeypatch):
+    monkeypatch.syspath_prepend(str(APP.parent))
+    import data
+    from hazrisk.portal.scope import NotAuthorised
+
+    v = data.viewer(User("ins", "insurer", scope="I01"))
+    assert v.enterprises == frozenset({"E0003", "E0004"})
+    assert set(data.premium(v)["premium_factors"]["enterprise_id"]) == {"E0003", "E0004"}
+    for call in (lambda: data.enterprise_history(v, "E0001"),
+                 lambda: data.rule_rates(v, PERIOD, "E0005"),
+                 lambda: data.violations(v, PERIOD, "E0003")):  # aggregates only
+        with pytest.raises(NotAuthorised):
+            call()
+    assert data.viewer(User("ins", "insurer", scope="I99")).enterprises == frozenset()

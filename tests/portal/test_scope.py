@@ -43,14 +43,14 @@ def test_operator_sees_its_vehicles_plates_of_other_providers_masked():
 
 
 def test_public_and_insurer_get_no_vehicle_rows_and_no_personal_columns():
-    for v in (viewer_for(None), viewer_for(User("i", "insurer", scope="I1",
-                                                enterprises=("E1",)))):
+    for v in (viewer_for(None), viewer_for(User("i", "insurer", scope="I1"), insured=["E1"])):
         assert restrict(ROWS, v).empty
         assert "name" not in mask(ROWS, v).columns
         assert set(mask(ROWS, v)["plate"].str[2:]) == {"*****"}
     aggregates = pd.DataFrame({"enterprise_id": ["E1", "E2"], "km": [1.0, 2.0]})
-    assert list(restrict(aggregates, viewer_for(User("i", "insurer", scope="I1",
-                                                     enterprises=("E1",))))["km"]) == [1.0]
+    assert list(restrict(aggregates, viewer_for(User("i", "insurer", scope="I1"),
+                                                insured=["E1"]))["km"]) == [1.0]
+    assert restrict(aggregates, viewer_for(User("i", "insurer", scope="I1"))).empty
 
 
 def test_evaluator_sees_everything_and_pages_per_role():

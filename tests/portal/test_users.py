@@ -65,12 +65,17 @@ def test_cli_user_add_list_remove(tmp_path, monkeypatch, capsys):
     f = str(tmp_path / "u.json")
     monkeypatch.setattr("sys.stdin", io.StringIO("insurer-pass\n"))
     assert main(["app", "user", "add", "ins1", "--role", "insurer", "--scope", "I01",
-                 "--enterprises", "E0001,E0002", "--password-stdin", "--users", f]) == 0
+                 "--password-stdin", "--users", f]) == 0
     assert "ins1 (insurer scope I01)" in capsys.readouterr().out
     assert main(["app", "user", "list", "--users", f, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert rows == [{"login": "ins1", "role": "insurer", "display_name": "", "scope": "I01",
-                     "enterprises": "E0001,E0002"}]
+    assert rows == [{"login": "ins1", "role": "insurer", "display_name": "", "scope": "I01"}]
+    monkeypatch.setattr("sys.stdin", io.StringIO("insurer-pass\n"))
+    with pytest.raises(SystemExit) as exc:  # the users file names only the insurer id
+        main(["app", "user", "add", "ins2", "--role", "insurer", "--scope", "I02",
+              "--enterprises", "E0001", "--password-stdin", "--users", f])
+    assert exc.value.code == 2
+    assert "unrecognized arguments: --enterprises" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["app", "user", "add", "x1", "--role", "evaluator", "--password-stdin",
                  "--users", f]) == 2
@@ -88,3 +93,19 @@ def test_cli_app_refuses_a_warehouse_or_missing_snapshot(tmp_path, capsys):
     duckdb.connect(str(tmp_path / "w.duckdb")).close()
     assert main(["app", "--snapshot", str(tmp_path / "w.duckdb")]) == 2
     assert "not a published snapshot" in capsys.readouterr().err
+
+
+def test_an_old_enterprises_list_in_the_users_file_widens_nothing(tmp_path):
+    """The users file names only the insurer id; an ``enterprises`` list an earlier version
+    wrote is ignored, so the scope is what the published policies say and nothing more."""
+    from hazrisk.portal.scope import viewer_for
+
+    f = tmp_path / "u.json"
+    add_user("ins1", "insurer-pass", "insurer", scope="I01", path=f)
+    doc = json.loads(f.read_text())
+    doc["users"]["ins1"]["enterprises"] = ["E0001", "E0002"]
+    f.write_text(json.dumps(doc))
+    user = authenticate("ins1", "insurer-pass", f)
+    assert user is not None and user.scope == "I01"
+    assert viewer_for(user).enterprises == frozenset()
+    assert viewer_for(user, insured=["E0003"]).enterprises == frozenset({"E0003"})

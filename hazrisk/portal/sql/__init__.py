@@ -7,13 +7,11 @@ needs to know which enterprises an insurer insures and which year is the latest 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import duckdb
-
-#: The snapshot relation (and columns) each query needs.
-_SOURCES = {"insured_policies": "policies", "insured_factors": "premium_factors"}
 
 
 @cache
@@ -21,21 +19,23 @@ def _sql(name: str) -> str:
     return resources.files("hazrisk.portal.sql").joinpath(f"{name}.sql").read_text("utf-8")
 
 
-def _has_columns(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> bool:
-    rows = con.execute(
-        "SELECT count(DISTINCT column_name) FROM duckdb_columns() WHERE schema_name = 'mart' "
-        "AND table_name = $t AND list_contains($cols, column_name)",
-        {"t": table, "cols": list(columns)}).fetchall()
-    return int(rows[0][0]) == len(columns)
+@dataclass(frozen=True)
+class Insured:
+    """An insurer's scope: the enterprises its policies of policy ``year`` name."""
+
+    year: int | None
+    enterprises: tuple[str, ...]
 
 
-def insured_enterprises(con: duckdb.DuckDBPyConnection, insurer: str) -> list[str]:
-    """Enterprise ids the snapshot links to ``insurer`` (policies, else premium factors)."""
-    found: set[str] = set()
-    for name, table in _SOURCES.items():
-        if _has_columns(con, table, ("insurer_id", "enterprise_id")):
-            found.update(r[0] for r in con.execute(_sql(name), {"insurer": insurer}).fetchall())
-    return sorted(found)
+def insured_enterprises(con: duckdb.DuckDBPyConnection, insurer: str) -> Insured:
+    """The enterprises ``insurer`` holds policies of in the latest policy year of the published
+    book (``mart.insured_enterprises``); none when the snapshot does not publish the book."""
+    from hazrisk.snapshot import has_table
+
+    if not has_table(con, "insured_enterprises"):
+        return Insured(None, ())
+    rows = con.execute(_sql("insured_enterprises"), {"insurer": insurer}).fetchall()
+    return Insured(int(rows[0][1]) if rows else None, tuple(str(r[0]) for r in rows))
 
 
 def premium_years(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -33,6 +33,13 @@ FROM rates.vehicle_day_sums(CAST($ctx_lo AS TIMESTAMPTZ), CAST($t0 AS TIMESTAMPT
                             CAST($t1 AS TIMESTAMPTZ), CAST($nb AS UBIGINT),
                             CAST($bk AS UBIGINT), CAST($tail_day AS DATE));
 
+-- name: day_rows
+-- The day's rows computed elsewhere (registered Arrow table _rates_day_rows, the columns of
+-- rates.vehicle_day_sums: hazrisk.rates.compute.vehicle_day_partials on Spark).
+INSERT INTO rates.day_partials BY NAME
+SELECT *, CAST($run_id AS VARCHAR) AS run_id, current_timestamp AS computed_at
+FROM _rates_day_rows WHERE day = CAST($day AS DATE);
+
 -- name: day_tail
 -- The day's tail: per unit, the records a later record can look back to (last record, last four
 -- qualified fixes, last real-time and last evidence record, trusted GNSS time), from the

@@ -13,6 +13,16 @@ CREATE OR REPLACE VIEW mart.device_makers AS SELECT maker_id, name FROM core.dev
 
 CREATE OR REPLACE VIEW mart.insurers AS SELECT insurer_id, name FROM core.insurers;
 
+-- Which insurer insures which enterprise, per policy year (the portal's insurer scope). The
+-- link and counts only: no premium, exposure or vehicle of a policy leaves the warehouse.
+CREATE OR REPLACE VIEW mart.insured_enterprises AS
+SELECT insurer_id, enterprise_id, year, count(*) AS policies,
+       count(DISTINCT vehicle_id) AS vehicles, min(start_date) AS start_date,
+       max(end_date) AS end_date
+FROM core.policies
+WHERE insurer_id IS NOT NULL AND enterprise_id IS NOT NULL AND year IS NOT NULL
+GROUP BY insurer_id, enterprise_id, year;
+
 CREATE OR REPLACE VIEW mart.vehicles AS
 SELECT vehicle_id, mart.mask_phone(terminal_phone) AS terminal_phone, terminal_id, plate,
        plate_color, vin, enterprise_id,

@@ -103,8 +103,8 @@ if v.vehicle_detail:
             "start_time", "plate", "vehicle_id", "rule_name_zh", "duration_s", "severity",
             "handling_status", "lat_deg", "lon_deg"], file_name=f"violations_{enterprise}_{period}")
     w.section("车辆与驾驶员", "Vehicles and drivers")
-    st.caption("个人信息按发布规则脱敏 · personal data masked as published")
-    vehicles, drivers = data.fleet(v, enterprise)
+    vehicles, drivers, personal_note = data.fleet(v, enterprise)
+    st.caption(personal_note)
     w.table(vehicles, "ent_vehicles", columns=[
         "vehicle_id", "plate", "vehicle_type", "tonnage_t", "hazmat_class", "provider_id",
         "maker_id", "device_model", "owner_name", "operator_phone"],

@@ -1,0 +1,199 @@
+"""``hazrisk detect --engine spark``: the trajectory detectors per vehicle group on Spark.
+
+What runs where:
+
+- **Executors** (:func:`detect_kernel`, one call per vehicle group: the positions are
+  ``repartition``-ed by vehicle and each partition handed to ``mapInArrow``): the group's
+  positions from the Parquet export go into
+  the worker's in-process DuckDB (:mod:`hazrisk.spark.local`) as ``core.positions``; the
+  project's own ``safety/sql/positions.sql`` selects and orders the usable fixes, and the
+  project's own kernels (:func:`hazrisk.safety.pipeline.vehicle_batches`,
+  :func:`~hazrisk.safety.pipeline.detect_track`,
+  :func:`~hazrisk.safety.pipeline.stage_track_events`,
+  :func:`hazrisk.safety.history.day_metrics`) turn them into the staged violations and the
+  per vehicle-day metrics: the partial results, a few rows per vehicle, returned as Arrow IPC.
+- **Broadcast** (once per executor): the road index and fences
+  (:class:`~hazrisk.safety.pipeline.Geography`, built from the warehouse's ``core.roads`` /
+  ``core.fences``), the fault tickets of the range and the rule thresholds.
+- **Driver**: the alarm events (``core.safety_events``, small), then the project's own
+  aggregation (:func:`hazrisk.safety.tables.write_results`: violations, handling, drivers on
+  duty, tampering, vehicle-days, enterprise and vehicle months) into the warehouse in one
+  transaction, stored exactly as ``--engine duckdb`` stores them.
+
+Every record of a vehicle lands in one group, with the same 26 h / 24 h of context the
+DuckDB engine reads, so each vehicle's track is the one the DuckDB engine sees.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from hazrisk.config import load_rules
+from hazrisk.safety.detectors.alarms import load_alarm_events
+from hazrisk.safety.history import day_metrics
+from hazrisk.safety.params import SafetyParams
+from hazrisk.safety.pipeline import (
+    CONTEXT_AFTER,
+    CONTEXT_BEFORE,
+    STAGE_COLUMNS,
+    STREAM_BATCH_ROWS,
+    DetectReport,
+    Geography,
+    beijing_midnight,
+    detect_track,
+    stage_alarm_events,
+    stage_track_events,
+    vehicle_batches,
+)
+from hazrisk.safety.records import refuse_purged
+from hazrisk.safety.sqlfiles import read_sql
+from hazrisk.safety.tables import ensure_schema, write_results
+from hazrisk.safety.track import Track, pairs
+from hazrisk.spark.local import from_ipc, local_warehouse, needed_columns, put_relation, to_ipc
+from hazrisk.spark.source import (
+    ExportSource,
+    arrow_partition,
+    position_columns,
+    read_positions,
+    vehicle_groups,
+)
+
+#: What a kernel call returns: one row per partial (``stage`` / ``days``) of its group.
+PARTIAL_SCHEMA = "kind string, vehicles long, positions long, ipc binary"
+
+
+@dataclass(frozen=True)
+class DetectJob:
+    """Everything a detect kernel needs besides its rows (broadcast to the executors)."""
+
+    params: SafetyParams
+    geo: Geography
+    tickets: pd.DataFrame
+    c0: datetime  # context read around the range
+    c1: datetime
+    t0: float  # the range, epoch seconds
+    t1: float
+    batch_positions: int = field(
+        default_factory=lambda: int(load_rules().daily.detect_batch_positions))
+
+
+def _frame_ipc(frames: list[pd.DataFrame], empty: pd.DataFrame) -> bytes:
+    kept = [f for f in frames if len(f)]
+    frame = pd.concat(kept, ignore_index=True) if kept else empty
+    return to_ipc(pa.Table.from_pandas(frame, preserve_index=False))
+
+
+def detect_kernel(rows: pa.Table, job: DetectJob) -> pa.Table:
+    """The staged violations and vehicle-day metrics of one group of whole vehicles (runs on
+    an executor; the same calls as :func:`hazrisk.safety.pipeline.detect` per batch)."""
+    p = job.params
+    wh = local_warehouse()
+    put_relation(wh, "core.positions", rows)
+    reader = wh.con.sql(read_sql("positions"), params={
+        "t0": job.c0, "t1": job.c1, "future_s": p.future_tolerance_s}).to_arrow_reader(
+            batch_size=STREAM_BATCH_ROWS)
+    stages: list[pd.DataFrame] = []
+    days: list[pd.DataFrame] = []
+    vehicles = positions = 0
+    for table in vehicle_batches(reader, job.batch_positions):
+        track = Track.from_arrow(table, p)
+        pr = pairs(track, p)
+        events, fatigue_s, unknown = detect_track(track, pr, job.geo, job.tickets, p)
+        events = events[(events["start_t"] >= job.t0) & (events["start_t"] < job.t1)]
+        stages.append(stage_track_events(events, track, p))
+        days.append(day_metrics(track, pr, fatigue_s, job.t0, job.t1, p, road_unknown=unknown))
+        vehicles += int(np.unique(track.vid).size)
+        positions += track.n
+    return pa.table({
+        "kind": ["stage", "days"], "vehicles": [vehicles] * 2, "positions": [positions] * 2,
+        "ipc": [_frame_ipc(stages, pd.DataFrame(columns=list(STAGE_COLUMNS))),
+                _frame_ipc(days, pd.DataFrame())],
+    })
+
+
+def _kernel(bc: Any) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = arrow_partition(batches)
+        if rows is not None:
+            yield from detect_kernel(rows, bc.value).to_batches()
+    return run
+
+
+def _collect(parts: list[Any], kind: str) -> pd.DataFrame:
+    frames = [from_ipc(bytes(r["ipc"])).to_pandas() for r in parts if r["kind"] == kind]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def detect_spark(
+    spark: Any,
+    con: duckdb.DuckDBPyConnection,
+    src: ExportSource,
+    start: date,
+    end: date,
+    *,
+    params: SafetyParams | None = None,
+    groups: int | None = None,
+) -> DetectReport:
+    """:func:`hazrisk.safety.pipeline.detect` for Beijing days [start, end) with the
+    positions read from the Parquet export ``src`` by Spark; results stored in ``con``."""
+    from hazrisk.spark.source import default_groups
+
+    if end <= start:
+        raise ValueError(f"empty date range {start} .. {end}")
+    refuse_purged(con, beijing_midnight(start),
+                  f"detect {start}..{date.fromordinal(end.toordinal() - 1)}",
+                  "safety.violations, safety.vehicle_days and safety.enterprise_months")
+    p = params or SafetyParams.from_rules()
+    wall = time.perf_counter()
+    report = DetectReport(start, end)
+    ensure_schema(con)
+    t0, t1 = beijing_midnight(start), beijing_midnight(end)
+    c0, c1 = t0 - CONTEXT_BEFORE, t1 + CONTEXT_AFTER
+    tickets = con.sql(read_sql("fault_tickets"), params={"t0": c0, "t1": c1}).to_df()
+    job = DetectJob(p, Geography.load(con), tickets, c0, c1, t0.timestamp(), t1.timestamp())
+    tic = time.perf_counter()
+    bc = spark.sparkContext.broadcast(job)
+    try:
+        df = read_positions(spark, src, _columns(con), c0, c1)
+        df = vehicle_groups(df, groups or default_groups(spark), registered_only=True)
+        parts = [r.asDict() for r in
+                 df.mapInArrow(_kernel(bc), PARTIAL_SCHEMA).collect()]
+    finally:
+        bc.unpersist()
+    report.timings_s["spark"] = time.perf_counter() - tic
+    report.batches = len(parts) // 2
+    report.vehicles = sum(int(r["vehicles"]) for r in parts if r["kind"] == "stage")
+    report.positions = sum(int(r["positions"]) for r in parts if r["kind"] == "stage")
+    tic = time.perf_counter()
+    stage = _collect(parts, "stage")
+    alarms = stage_alarm_events(load_alarm_events(con, t0, t1), p)
+    kept = [s for s in (stage, alarms) if len(s)]
+    stage = (pd.concat(kept, ignore_index=True) if kept
+             else pd.DataFrame(columns=list(STAGE_COLUMNS)))
+    report.timings_s["alarms"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    counts = write_results(con, stage, _collect(parts, "days"), start, end, t0, t1, p,
+                           report_start=wall, vehicles=report.vehicles,
+                           positions=report.positions)
+    report.timings_s["write"] = time.perf_counter() - tic
+    report.violations = counts.violations
+    report.vehicle_days = counts.vehicle_days
+    report.enterprise_months = counts.enterprise_months
+    report.vehicle_months = counts.vehicle_months
+    report.duration_s = time.perf_counter() - wall
+    return report
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The position columns the detect SQL mentions (the export holds the warehouse's)."""
+    return needed_columns(position_columns(con), read_sql("positions"))

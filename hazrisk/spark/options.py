@@ -1,0 +1,67 @@
+"""``--engine duckdb|spark`` for ``hazrisk detect`` and ``hazrisk rates`` (no pyspark import
+here: the options exist whether or not the ``spark`` extra is installed)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from hazrisk.cliutil import usage
+
+ENGINES = ("duckdb", "spark")
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--engine``, ``--export`` and ``--spark-master`` to a command."""
+    g = parser.add_argument_group("engine")
+    g.add_argument("--engine", choices=ENGINES, default="duckdb",
+                   help="duckdb (default): the warehouse's positions on this machine; spark: "
+                        "the positions of the Parquet export (--export) per vehicle group on "
+                        "Spark, results stored in --db the same way (needs the spark extra)")
+    g.add_argument("--export", metavar="DIR",
+                   help="with --engine spark: the folder or URI (hdfs://, s3a://) of "
+                        "`hazrisk export --unmasked` of this warehouse")
+    g.add_argument("--spark-master", metavar="URL",
+                   help="with --engine spark: the Spark master (default: the one spark-submit "
+                        "gave, else local[2])")
+    g.add_argument("--spark-groups", type=int, metavar="N",
+                   help="with --engine spark: vehicle groups (default: 2 per core)")
+
+
+@dataclass
+class SparkEngine:
+    """The checked export a Spark run reads; the session starts on first use (after the
+    warehouse opened: a missing file is refused before seconds of JVM start-up)."""
+
+    source: Any
+    groups: int | None
+    master: str | None = None
+    _session: Any = None
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            from hazrisk.spark.session import spark_session
+
+            self._session = spark_session(self.master)
+        return self._session
+
+
+def engine_from_args(args: argparse.Namespace) -> SparkEngine | None:
+    """``None`` for the DuckDB engine; for Spark the session and export (a one-line refusal
+    when the extra, Java or the export is missing, or an option does not fit the engine)."""
+    if args.engine != "spark":
+        for opt in ("export", "spark_master", "spark_groups"):
+            if getattr(args, opt) is not None:
+                usage(f"--{opt.replace('_', '-')} applies to --engine spark only")
+        return None
+    if not args.export:
+        usage("--engine spark needs --export DIR (written by `hazrisk export --unmasked`)")
+    if args.spark_groups is not None and args.spark_groups < 1:
+        usage(f"--spark-groups must be at least 1, not {args.spark_groups}")
+    from hazrisk.spark.session import require_spark
+    from hazrisk.spark.source import open_export
+
+    require_spark()
+    return SparkEngine(open_export(args.export), args.spark_groups, args.spark_master)
