@@ -1,20 +1,28 @@
-"""End-to-end ingest benchmark: raw JT/T 808 dump -> core tables (frames/s, peak RSS).
+"""End-to-end ingest benchmark on the simulator's own mixed dumps, raw ``.bin`` and hex ``.log.gz``.
 
-Builds a synthetic raw capture with numpy (0x0200 location reports with typical additional
-items, a share of 0x0002 heartbeats, 0x0704 backfill batches, duplicated frames, corrupt
-frames and garbage), then runs ``hazrisk ingest`` on it in a fresh subprocess and reads the
-subprocess's peak RSS. Run::
+Simulates a fleet-day (``hazrisk simulate``: location reports, heartbeats, 0x0704 backfill,
+registrations, authentications, parameter answers, driver identity, text, alarms, corrupt
+frames and garbage, half the providers writing raw captures and half gzip'd gateway hex
+logs), then, per format, runs ``hazrisk ingest`` on that format's files in a fresh
+subprocess (a fresh warehouse each time) and reads its wall and CPU seconds (all threads) and
+peak RSS. Also the reader alone (:func:`hazrisk.jt808.iter_chunks`, decompression included,
+no database) in this process. Run::
 
-    .venv/bin/python -m benchmarks.bench_ingest [--frames 5000000] [--big-gb 0]
+    .venv/bin/python -m benchmarks.bench_ingest [--vehicles 2000] [--dumps DIR]
+        [--baseline REF] [--repeats 2]
 
-``--big-gb N`` also ingests an N GB dump to show that memory does not grow with file size.
-Registered in the colleague's ``benchmarks/__main__.py`` registry as ``run(quick=...)``.
+``--baseline REF`` also runs the ingest of the git commit ``REF`` (exported with ``git
+archive`` to a temporary folder), alternating old and new runs on the same files, and reports
+new/old ratios: the machine is shared and noisy, so only ratios measured side by side in one
+run compare. ``--dumps DIR`` ingests the dumps of an existing simulation instead (e.g. a
+province-day). Registered in ``benchmarks/__main__.py`` as ``run(quick=...)``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,263 +30,168 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from benchmarks.synthetic import make_dump
 
-HEARTBEAT_SHARE = 0.03
-BATCH_SHARE = 0.01  # 0x0704 frames with 5 backfilled positions each
-DUP_SHARE = 0.01
-BAD_SHARE = 0.001  # frames with a wrong check code
-GARBAGE_EVERY = 20_000  # a 37-byte garbage span every N frames
+__all__ = ["bench", "make_dump", "run", "run_ingest"]
 
+ROOT = Path(__file__).resolve().parents[1]
+FORMATS = {"raw": "*/*.bin", "hexlog": "*/*.log.gz"}
 
-def _bcd_phone(ids: np.ndarray) -> np.ndarray:
-    """12-digit BCD[6] phones '0139xxxxxxxx' for integer ids."""
-    digits = np.zeros((ids.size, 12), np.uint8)
-    digits[:, 1:4] = (1, 3, 9)
-    rest = ids.astype(np.int64) + 10_000_000
-    for k in range(11, 3, -1):
-        digits[:, k] = rest % 10
-        rest //= 10
-    return (digits[:, 0::2] << 4 | digits[:, 1::2]).astype(np.uint8)
-
-
-def _bcd_time(epoch_s: np.ndarray) -> np.ndarray:
-    """Beijing-time BCD[6] YYMMDDhhmmss."""
-    t = (epoch_s + 8 * 3600).astype("datetime64[s]")
-    years = t.astype("datetime64[Y]").astype(int) + 1970
-    months = t.astype("datetime64[M]").astype(int) % 12 + 1
-    days = (t.astype("datetime64[D]") - t.astype("datetime64[M]")).astype(int) + 1
-    sod = (t - t.astype("datetime64[D]")).astype(int)
-    parts = [years % 100, months, days, sod // 3600, sod // 60 % 60, sod % 60]
-    return np.stack([(p // 10 << 4 | p % 10).astype(np.uint8) for p in parts], axis=1)
+_INGEST = (
+    "import sys, json, time;"
+    "from hazrisk.store.cli import main;"
+    "hwm = lambda: next(int(l.split()[1]) for l in open('/proc/self/status') "
+    "if l.startswith('VmHWM:')) / 1024;"
+    "base = hwm();"
+    "t, c = time.perf_counter(), time.process_time();"
+    "rc = main(['ingest', *sys.argv[3:], '--db', sys.argv[1], '--json', '--no-progress']);"
+    "el, cpu = time.perf_counter() - t, time.process_time() - c;"
+    "open(sys.argv[2], 'w').write(json.dumps({'rc': rc, 'seconds': el, 'cpu_seconds': cpu,"
+    " 'peak_rss_mb': hwm(), 'rss_before_mb': base}))"
+)
 
 
-def _location_blocks(n: int, rng: np.random.Generator, t0: int, phones_i: np.ndarray,
-                     step: np.ndarray) -> np.ndarray:
-    """(n, 28 + items) location bodies: basic block + 0x01, 0x02, 0x03, 0x30, 0x31."""
-    items = bytes([0x01, 4, 0, 0, 0, 0, 0x02, 2, 0, 0, 0x03, 2, 0, 0, 0x30, 1, 0, 0x31, 1, 0])
-    width = 28 + len(items)
-    body = np.zeros((n, width), np.uint8)
-    alarm = np.where(rng.random(n) < 0.002, 2, 0).astype(">u4")
-    status = np.full(n, 0b11, ">u4")
-    lat = (30.0e6 + rng.integers(0, 1_000_000, n)).astype(">u4")
-    lon = (120.0e6 + rng.integers(0, 1_500_000, n)).astype(">u4")
-    alt = rng.integers(0, 200, n).astype(">i2")
-    speed = rng.integers(0, 900, n).astype(">u2")
-    heading = rng.integers(0, 360, n).astype(">u2")
-    for col, arr in ((0, alarm), (4, status), (8, lat), (12, lon), (16, alt), (18, speed),
-                     (20, heading)):
-        w = arr.dtype.itemsize
-        body[:, col:col + w] = arr.view(np.uint8).reshape(n, w)
-    body[:, 22:28] = _bcd_time(t0 + step * 10 + phones_i % 10)
-    body[:, 28:] = np.frombuffer(items, np.uint8)
-    mil = rng.integers(0, 10_000_000, n).astype(">u4")
-    body[:, 30:34] = mil.view(np.uint8).reshape(n, 4)
-    body[:, 36:38] = rng.integers(0, 2000, n).astype(">u2").view(np.uint8).reshape(n, 2)
-    body[:, 40:42] = speed.view(np.uint8).reshape(n, 2)
-    body[:, 44] = rng.integers(0, 31, n)
-    body[:, 47] = rng.integers(4, 20, n)
-    return body
+def simulate(vehicles: int, out: Path, seed: int = 99) -> Path:
+    """``hazrisk simulate --vehicles N --days 1`` into ``out``; its dumps folder."""
+    subprocess.run(
+        [sys.executable, "-m", "hazrisk", "simulate", "--vehicles", str(vehicles), "--days", "1",
+         "--seed", str(seed), "--out", str(out), "--no-progress", "--insurance-years", "1"],
+        check=True, capture_output=True, env=_env(ROOT))
+    return out / "dumps"
 
 
-def _frames(msg_id: int, bodies: np.ndarray, phones: np.ndarray, serial: np.ndarray,
-            bad: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Escaped, flagged frames for fixed-width bodies: (flat bytes, frame lengths)."""
-    n, blen = bodies.shape
-    content = np.zeros((n, 12 + blen + 1), np.uint8)
-    content[:, 0:2] = np.frombuffer(msg_id.to_bytes(2, "big"), np.uint8)
-    content[:, 2:4] = np.frombuffer(blen.to_bytes(2, "big"), np.uint8)
-    content[:, 4:10] = phones
-    content[:, 10:12] = serial.astype(">u2").view(np.uint8).reshape(n, 2)
-    content[:, 12:12 + blen] = bodies
-    content[:, -1] = np.bitwise_xor.reduce(content[:, :-1], axis=1)
-    if bad is not None:
-        content[bad, -1] ^= 0x55
-    special = (content == 0x7D) | (content == 0x7E)
-    extra = special.sum(axis=1)
-    lengths = content.shape[1] + extra + 2
-    flat_c = content.reshape(-1)
-    flat_s = special.reshape(-1)
-    # destination of each content byte: +1 per earlier special byte, +2 flags per earlier frame
-    row = np.repeat(np.arange(n), content.shape[1])
-    shift = np.cumsum(flat_s) - flat_s + 2 * row + 1
-    dest = np.arange(flat_c.size) + shift
-    out = np.empty(int(lengths.sum()), np.uint8)
-    out[dest] = np.where(flat_s, 0x7D, flat_c)
-    out[dest[flat_s] + 1] = np.where(flat_c[flat_s] == 0x7E, 0x02, 0x01)
-    ends = np.cumsum(lengths)
-    out[ends - lengths] = 0x7E
-    out[ends - 1] = 0x7E
-    return out, lengths
+def _env(tree: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(tree)}
 
 
-def make_dump(path: Path, n_frames: int, *, vehicles: int = 2000, seed: int = 808,
-              chunk_frames: int = 500_000, t0: int = 1_790_812_800) -> dict[str, int]:
-    """Write a synthetic capture of about ``n_frames`` frames; return what it holds."""
-    rng = np.random.default_rng(seed)
-    truth = {"frames": 0, "positions": 0, "heartbeats": 0, "duplicates": 0, "bad": 0,
-             "garbage_bytes": 0, "bytes": 0}
-    step0 = 0
-    with open(path, "wb") as fh:
-        done = 0
-        while done < n_frames:
-            n = min(chunk_frames, n_frames - done)
-            n_hb = int(n * HEARTBEAT_SHARE)
-            n_batch = int(n * BATCH_SHARE)
-            n_loc = n - n_hb - n_batch
-            pid = rng.integers(0, vehicles, n_loc)
-            step = step0 + np.arange(n_loc) // max(vehicles, 1)
-            step0 = int(step[-1]) + 1 if n_loc else step0
-            body = _location_blocks(n_loc, rng, t0, pid, step)
-            bad = rng.random(n_loc) < BAD_SHARE
-            loc, loc_len = _frames(0x0200, body, _bcd_phone(pid), np.arange(n_loc) % 65536, bad)
-            # heartbeats: empty body
-            hid = rng.integers(0, vehicles, n_hb)
-            hb, hb_len = _frames(0x0002, np.zeros((n_hb, 0), np.uint8), _bcd_phone(hid),
-                                 np.arange(n_hb) % 65536)
-            # 0x0704 backfill batches of 5 positions (type 1), older times
-            bid = rng.integers(0, vehicles, n_batch)
-            inner = _location_blocks(n_batch * 5, rng, t0 - 86400, np.repeat(bid, 5),
-                                     np.tile(np.arange(5), n_batch) + step0)
-            per = inner.shape[1]
-            bbody = np.zeros((n_batch, 3 + 5 * (2 + per)), np.uint8)
-            bbody[:, 1] = 5
-            bbody[:, 2] = 1
-            for k in range(5):
-                o = 3 + k * (2 + per)
-                bbody[:, o:o + 2] = np.frombuffer(per.to_bytes(2, "big"), np.uint8)
-                bbody[:, o + 2:o + 2 + per] = inner[k::5]
-            bt, bt_len = _frames(0x0704, bbody, _bcd_phone(bid), np.arange(n_batch) % 65536)
-            # duplicates: re-send a share of location frames verbatim
-            dup_i = np.flatnonzero((rng.random(n_loc) < DUP_SHARE) & ~bad)
-            garbage = np.full(37 if n >= GARBAGE_EVERY else 0, 0x41, np.uint8)
-            truth["garbage_bytes"] += garbage.size
-            flat = np.concatenate([loc, hb, bt, garbage])
-            lengths = np.concatenate([loc_len, hb_len, bt_len, [garbage.size]]).astype(np.int64)
-            starts = np.cumsum(lengths) - lengths
-            pieces = np.concatenate([np.arange(lengths.size), dup_i])  # dup_i index loc frames
-            pieces = pieces[lengths[pieces] > 0]
-            # interleave the frames as a gateway capture would (random order within the chunk)
-            order = pieces[rng.permutation(pieces.size)]
-            ln = lengths[order]
-            idx = np.repeat(starts[order] - (np.cumsum(ln) - ln), ln) + np.arange(int(ln.sum()))
-            blob = flat[idx].tobytes()
-            dup = dup_i
-            fh.write(blob)
-            truth["frames"] += n + len(dup)
-            truth["positions"] += int(n_loc - bad.sum()) + n_batch * 5 + len(dup)
-            truth["duplicates"] += len(dup)
-            truth["heartbeats"] += n_hb
-            truth["bad"] += int(bad.sum())
-            truth["bytes"] += len(blob)
-            done += n
-    return truth
+def export_tree(ref: str, dest: Path) -> Path:
+    """The package tree of git commit ``ref`` (``git archive``) under ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "hazrisk", "conf"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
 
 
-def _run_ingest(dump: Path, db: Path) -> dict[str, Any]:
-    """``hazrisk ingest`` in a fresh process: wall and CPU seconds (all threads), peak RSS
-    (``VmHWM``: unlike ``ru_maxrss`` it does not inherit the parent's high-water mark)."""
+def run_ingest(files: list[Path], db: Path, tree: Path = ROOT) -> dict[str, Any]:
+    """``hazrisk ingest FILES`` of the package in ``tree`` (run from there: the current folder
+    comes first on ``sys.path``), in a fresh process, into a new warehouse ``db``: wall and
+    CPU seconds, peak RSS (``VmHWM``), frames."""
     stats_file = db.with_suffix(".stats.json")
-    code = (
-        "import sys, json, time;"
-        "from hazrisk.store.cli import main;"
-        "hwm = lambda: next(int(l.split()[1]) for l in open('/proc/self/status') "
-        "if l.startswith('VmHWM:')) / 1024;"
-        "base = hwm();"
-        "t, c = time.perf_counter(), time.process_time();"
-        "rc = main(['ingest', sys.argv[1], '--db', sys.argv[2], '--json', '--no-progress']);"
-        "el, cpu = time.perf_counter() - t, time.process_time() - c;"
-        "open(sys.argv[3], 'w').write(json.dumps({'rc': rc, 'seconds': el, 'cpu_seconds': cpu,"
-        " 'peak_rss_mb': hwm(), 'rss_before_mb': base}))"
-    )
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code, str(dump), str(db), str(stats_file)],
-                          capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
+    proc = subprocess.run(
+        [sys.executable, "-c", _INGEST, str(db), str(stats_file), *map(str, files)],
+        capture_output=True, text=True, check=False, env=_env(tree), cwd=tree)
+    if proc.returncode not in (0, 1) or not stats_file.exists():
         raise RuntimeError(f"ingest failed: {proc.stderr[-2000:]}")
     stats = json.loads(stats_file.read_text())
     stats_file.unlink()
-    stats["wall_seconds"] = wall
-    stats["summary"] = json.loads(proc.stdout.strip().splitlines()[-1])
+    report, _ = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{"):])
+    totals = report["totals"]
+    stats["frames"] = totals["frames_ok"] + sum(totals["rejected"].values())
+    stats["positions"] = totals["positions"]
+    stats["frames_per_s"] = stats["frames"] / stats["seconds"]
+    stats["cpu_percent"] = 100 * stats["cpu_seconds"] / stats["seconds"]
+    stats["frames_per_cpu_s"] = stats["frames"] / stats["cpu_seconds"]
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
     return stats
 
 
-def bench(n_frames: int, workdir: Path) -> dict[str, Any]:
-    dump = workdir / f"bench_{n_frames}.bin"
+def read_only(files: list[Path]) -> dict[str, Any]:
+    """The chunked reader alone over ``files`` (decompression included): frames/s."""
+    from hazrisk.jt808.reader import Prefetch, iter_chunks
+    from hazrisk.store.sources import open_stream
+
+    frames = 0
     t = time.perf_counter()
-    truth = make_dump(dump, n_frames)
-    gen_s = time.perf_counter() - t
-    db = workdir / f"bench_{n_frames}.duckdb"
-    stats = _run_ingest(dump, db)
-    f = stats["summary"]["files"][0]
-    frames = f["frames_ok"] + sum(f["rejected"].values())
-    out = {
-        "frames": frames,
-        "dump_mb": truth["bytes"] / 2**20,
-        "ingest_seconds": stats["seconds"],
-        "cpu_seconds": stats["cpu_seconds"],
-        "frames_per_s": frames / stats["seconds"],
-        "frames_per_cpu_s": frames / stats["cpu_seconds"],
-        "mb_per_s": truth["bytes"] / 2**20 / stats["seconds"],
-        "peak_rss_mb": stats["peak_rss_mb"],
-        "rss_before_mb": stats["rss_before_mb"],
-        "positions": f["positions"],
-        "duplicates": f["duplicates"],
-        "truth": truth,
-        "generate_seconds": gen_s,
-    }
-    for p in (dump, db, Path(str(db) + ".wal")):
-        if p.exists():
-            p.unlink()
+    for path in files:
+        stream, gz = open_stream(path)
+        with stream, (Prefetch(stream) if gz else stream) as source:
+            for ch in iter_chunks(source):
+                frames += ch.frames_fast + sum(1 for r in ch.records if r.length > 0)
+    el = time.perf_counter() - t
+    return {"frames": frames, "seconds": el, "frames_per_s": frames / el}
+
+
+def bench(dumps: Path, workdir: Path, *, baseline: Path | None = None,
+          repeats: int = 1) -> dict[str, Any]:
+    out: dict[str, Any] = {"dumps": str(dumps), "formats": {}}
+    for fmt, pattern in FORMATS.items():
+        files = sorted(dumps.glob(pattern))
+        if not files:
+            continue
+        entry: dict[str, Any] = {
+            "files": len(files), "mb_on_disk": sum(f.stat().st_size for f in files) / 2**20,
+            "new": [], "old": [], "reader": read_only(files)}
+        for k in range(repeats):
+            trees = [("old", baseline), ("new", ROOT)] if baseline is not None else [("new", ROOT)]
+            if k % 2:
+                trees.reverse()
+            for name, tree in trees:
+                entry[name].append(run_ingest(files, workdir / f"{fmt}_{name}_{k}.duckdb", tree))
+        if baseline is not None:
+            pairs = list(zip(entry["new"], entry["old"], strict=True))
+            entry["ratio_new_over_old"] = [n["frames_per_s"] / o["frames_per_s"]
+                                           for n, o in pairs]
+            entry["cpu_ratio_old_over_new"] = [o["cpu_seconds"] / n["cpu_seconds"]
+                                               for n, o in pairs]
+        out["formats"][fmt] = entry
     return out
 
 
-DESCRIPTION = "end-to-end hazrisk ingest of a raw dump into DuckDB (frames/s, peak RSS)"
+DESCRIPTION = ("end-to-end hazrisk ingest of the simulator's mixed dumps, raw and hex log "
+               "(frames/s per format, CPU, peak RSS)")
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    """Entry point for ``python -m benchmarks`` (``quick``: 500k frames; else 5M frames and a
-    3x larger dump to show that peak memory does not grow with the file)."""
+    """Entry point for ``python -m benchmarks`` (``quick``: 300 vehicles; else 2,000)."""
     with tempfile.TemporaryDirectory(prefix="hazrisk-bench-", dir=_tmp_root()) as d:
-        if quick:
-            return {"runs": [bench(500_000, Path(d))]}
-        return {"runs": [bench(5_000_000, Path(d)), bench(15_000_000, Path(d))]}
+        dumps = simulate(300 if quick else 2000, Path(d) / "sim")
+        return bench(dumps, Path(d))
 
 
 def report(result: dict[str, Any]) -> str:
-    lines = []
-    for r in result["runs"]:
-        lines.append(
-            f"ingest {r['frames']:>11,} frames ({r['dump_mb']:,.0f} MB raw): "
-            f"{r['ingest_seconds']:.1f} s wall = {r['frames_per_s']:,.0f} frames/s "
-            f"({r['cpu_seconds']:.1f} s CPU, all threads); peak RSS {r['peak_rss_mb']:,.0f} MB "
-            f"(interpreter before ingest {r['rss_before_mb']:,.0f} MB); positions "
-            f"{r['positions']:,}, duplicates {r['duplicates']:,}")
-    lines.append("target: >= 1,000,000 frames/s on 2 cores; memory bounded (not growing "
-                 "with the file)")
+    lines = [f"dumps: {result['dumps']}"]
+    for fmt, e in result["formats"].items():
+        r = e["reader"]
+        lines.append(f"{fmt:6} ({e['files']} files, {e['mb_on_disk']:,.0f} MB on disk): reader "
+                     f"alone {r['frames']:,} frames in {r['seconds']:.1f} s = "
+                     f"{r['frames_per_s']:,.0f} frames/s")
+        for name in ("old", "new"):
+            for s in e[name]:
+                lines.append(
+                    f"  ingest {name}: {s['frames']:,} frames, {s['seconds']:.1f} s wall = "
+                    f"{s['frames_per_s']:,.0f} frames/s, CPU {s['cpu_seconds']:.1f} s "
+                    f"({s['cpu_percent']:.0f} %; {s['frames_per_cpu_s']:,.0f} frames per CPU-s), "
+                    f"peak RSS {s['peak_rss_mb']:,.0f} MB")
+        if "ratio_new_over_old" in e:
+            ratios = ", ".join(f"{x:.2f}" for x in e["ratio_new_over_old"])
+            cpu = ", ".join(f"{x:.2f}" for x in e["cpu_ratio_old_over_new"])
+            lines.append(f"  new/old frames/s: {ratios}; old/new CPU seconds: {cpu}")
+    lines.append("target: >= 1,000,000 frames/s per format on 2 cores")
     return "\n".join(lines)
 
 
 def _tmp_root() -> str | None:
-    root = Path(__file__).resolve().parents[1] / "data" / "local"
+    root = ROOT / "data" / "local"
     root.mkdir(parents=True, exist_ok=True)
     return str(root)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--frames", type=int, default=5_000_000)
-    ap.add_argument("--big-gb", type=float, default=0.0,
-                    help="also ingest a dump of this many GB (memory bound check)")
+    ap.add_argument("--vehicles", type=int, default=2000, help="vehicles to simulate")
+    ap.add_argument("--dumps", type=Path, help="ingest these dumps (<provider>/<day>.*) instead")
+    ap.add_argument("--baseline", metavar="REF", help="also run git commit REF, side by side")
+    ap.add_argument("--repeats", type=int, default=1, help="runs per format and tree")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hazrisk-bench-", dir=_tmp_root()) as d:
-        runs = [bench(args.frames, Path(d))]
-        if args.big_gb > 0:
-            per_frame = runs[0]["dump_mb"] * 2**20 / runs[0]["frames"]
-            runs.append(bench(int(args.big_gb * 2**30 / per_frame), Path(d)))
-        print(report({"runs": runs}))
-        print(json.dumps(runs, default=str))
+        work = Path(d)
+        dumps = args.dumps or simulate(args.vehicles, work / "sim")
+        base = export_tree(args.baseline, work / "baseline") if args.baseline else None
+        result = bench(dumps, work, baseline=base, repeats=args.repeats)
+        print(report(result))
+        print(json.dumps(result, default=str))
     return 0
 
 

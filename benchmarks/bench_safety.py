@@ -1,7 +1,7 @@
 """Enterprise safety at province scale: every detector over one month of 20,000 vehicles.
 
 Positions are synthesised directly into the warehouse with numpy/Arrow (no simulator run, no
-decoding) on the simulator's Zhejiang road network (``hazrisk.simulate.geo``, 86 expressway /
+decoding) on the simulator's Zhejiang road network (``hazrisk.simulate.fleet.geo``, 86 expressway /
 other road edges, imported as ``core.roads``). Each vehicle has a home road edge (97 % on one
 of its enterprise's two approved routes, 500 m buffer; every enterprise also has a 20 km
 operating area) and makes one out-and-back trip a day from the edge's start: 90 fixes at 30 s
@@ -55,7 +55,7 @@ class Roads:
     """The simulator's fixed road network as arrays (lat/lon polylines with cumulative km)."""
 
     def __init__(self) -> None:
-        from hazrisk.simulate.geo import build_network, haversine_km
+        from hazrisk.simulate.fleet.geo import build_network, haversine_km
 
         net = build_network()
         self.edges = net.edges

@@ -8,8 +8,10 @@ Scalar, table-driven reference path:
 - :func:`iter_records` — dumps (raw binary or gateway hex log, gzip or not) as
   :class:`Record` objects, every byte accounted for, subpackages reassembled.
 
-The columnar fast path (``decode_positions``) lives in :mod:`hazrisk.jt808.columnar` and is
-exported here when present.
+The columnar fast path (``decode_positions``, ``decode_hexlog``, ``iter_position_batches``)
+lives in :mod:`hazrisk.jt808.columnar`; the chunked reader that gives a dump's positions,
+heartbeats and every other record (:func:`iter_chunks`, as ``hazrisk ingest`` reads dumps) in
+:mod:`hazrisk.jt808.reader`.
 
 >>> frame = encode_message(0x0002, {}, phone="13800000000", serial=7)
 >>> rec = decode_frame(frame)
@@ -48,6 +50,7 @@ __all__ = [
     "BEIJING",
     "DEVIATIONS",
     "DecodeError",
+    "DecodedChunk",
     "EncodeError",
     "FORMATS",
     "ITEMS",
@@ -69,6 +72,7 @@ __all__ = [
     "encode_message",
     "encode_subpackages",
     "escape",
+    "iter_chunks",
     "iter_position_batches",
     "iter_records",
     "load_state",
@@ -77,3 +81,4 @@ __all__ = [
 ]
 
 from hazrisk.jt808.columnar import decode_hexlog, decode_positions, iter_position_batches  # noqa: E402
+from hazrisk.jt808.reader import DecodedChunk, iter_chunks  # noqa: E402

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808 import _columnar_kernels as K
+from hazrisk.jt808._columnar_heartbeats import heartbeat_rows
 from hazrisk.jt808._columnar_hexlog import NAT, HexLines
 from hazrisk.jt808.codec import decode_escaped
 from hazrisk.jt808.errors import QUALITY_FLAGS
@@ -167,6 +168,8 @@ class Decoded:
     table: pa.Table
     cut: int  # byte position from which more input is needed (-1: none)
     flags: npt.NDArray[np.int64] | None = None  # positions of every 0x7E in the buffer
+    #: the heartbeats (:mod:`hazrisk.jt808._columnar_heartbeats`), None when there are none
+    heartbeats: pa.Table | None = None
 
 
 def empty_table(with_recv: bool = False) -> pa.Table:
@@ -198,7 +201,7 @@ def decode(
         return Decoded(empty_table(lines is not None), -1, np.zeros(0, np.int64))
     pos = _positions(fr, timer)
     table = _columns(fr, pos, base_offset, bounds, timer, lines)
-    return Decoded(_merge(table, fr.extra), fr.cut, fr.flags)
+    return Decoded(_merge(table, fr.extra), fr.cut, fr.flags, fr.heartbeats)
 
 
 @dataclass
@@ -215,6 +218,7 @@ class _Frames:
     cut: int  # byte position from which more input is needed (-1: none)
     extra: list[pa.Table]  # rows of reassembled subpackage groups
     flags: npt.NDArray[np.int64]  # every 0x7E of the buffer
+    heartbeats: pa.Table | None = None  # rows of the heartbeat frames
 
 
 def _frames(
@@ -257,6 +261,7 @@ def _frames(
     if fragment.any():  # rare: reassembled by the scalar path, frame by frame
         k = cand[g[fragment]]
         extra = _reassemble(buf, flags[k], flags[k + 1], base_offset, reassembler, lines)
+    heartbeats = heartbeat_rows(u, hd, g, flags[cand[g]], base_offset, lines)
     ok = checked & ((props & 0x3C00) == 0)  # no subpackage, no encryption
     fidx = g[ok]
     cs = u.cs[fidx]
@@ -272,6 +277,7 @@ def _frames(
         cut=cut,
         extra=extra,
         flags=flags,
+        heartbeats=heartbeats,
     )
     timer.lap("header")
     return fr
@@ -376,7 +382,7 @@ def _columns(
     cols: dict[str, pa.Array] = {
         "offset": _arr(offset, pa.int64()),
         "msg_id": _arr(fr.msg_id[frame], pa.uint16()),
-        "phone": _phones(ub, cs, v2019 if any2019 else None),
+        "phone": K.phone_strings(ub, cs, v2019 if any2019 else None),
         "serial": _arr(F.be16(ub, cs + np.where(v2019, 15, 10) if any2019 else cs + 10), pa.uint16()),
         "version": _arr(np.where(v2019, 2019, 2013).astype(np.int16), pa.int16()),
         "pos_index": _arr(take(pos.index).astype(np.int16), pa.int16()),
@@ -457,7 +463,7 @@ def _reassemble(
             i = int(line[k])
             us = int(lines.recv_us[i])
             rec.recv_time = None if us == NAT else _from_us(us)
-            rec.direction = lines.direction[i]
+            rec.direction = lines.direction(i)
             rec.line = int(lines.line_no[i])
         done.extend(r for r in joiner.feed(rec) if r.status == "ok" and r.body is not None)
     return [records_table(done, with_recv=lines is not None)] if done else []
@@ -547,22 +553,5 @@ def _arr(values: np.ndarray, typ: pa.DataType, valid: npt.NDArray[np.bool_] | No
         return pa.Array.from_buffers(typ, values.size, [None, data])
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.Array.from_buffers(typ, values.size, [bitmap, data], null_count=int(values.size - valid.sum()))
-
-
-def _phones(
-    ub: npt.NDArray[np.uint8], cs: npt.NDArray[np.int64], v2019: npt.NDArray[np.bool_] | None
-) -> pa.Array:
-    """Phone strings: BCD[6] at header byte 4 (2013) or BCD[10] at byte 5 (2019)."""
-    n = cs.size
-    if v2019 is None:
-        data = K.bcd_ascii(F.gather_block(ub, cs + 4, 6)).reshape(-1)
-        offsets = np.arange(0, 12 * n + 1, 12, dtype=np.int32)
-    else:
-        digits = K.bcd_ascii(F.gather_block(ub, cs + np.where(v2019, 5, 4), 10))
-        width = np.where(v2019, 20, 12)
-        data = digits[np.arange(20) < width[:, None]]
-        offsets = np.zeros(n + 1, np.int32)
-        np.cumsum(width, out=offsets[1:])
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from hazrisk.jt808._columnar_framing import (
     _EMPTY_I64,
@@ -20,6 +21,7 @@ from hazrisk.jt808._columnar_framing import (
     B,
     be16,
     be32,
+    gather_block,
     gather_rows,
 )
 
@@ -422,3 +424,20 @@ def walk_batches(ub: U8, body_start: I64, body_end: I64) -> Batch:
         k += 1
     cat = (lambda xs: np.concatenate(xs)) if owners else (lambda xs: _EMPTY_I64)
     return Batch(cat(owners), cat(idxs), cat(starts), cat(ends), count, btype, consumed, overrun)
+
+
+def phone_strings(
+    ub: npt.NDArray[np.uint8], cs: npt.NDArray[np.int64], v2019: npt.NDArray[np.bool_] | None
+) -> pa.Array:
+    """Phone strings: BCD[6] at header byte 4 (2013) or BCD[10] at byte 5 (2019)."""
+    n = cs.size
+    if v2019 is None:
+        data = bcd_ascii(gather_block(ub, cs + 4, 6)).reshape(-1)
+        offsets = np.arange(0, 12 * n + 1, 12, dtype=np.int32)
+    else:
+        digits = bcd_ascii(gather_block(ub, cs + np.where(v2019, 5, 4), 10))
+        width = np.where(v2019, 20, 12)
+        data = digits[np.arange(20) < width[:, None]]
+        offsets = np.zeros(n + 1, np.int32)
+        np.cumsum(width, out=offsets[1:])
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))

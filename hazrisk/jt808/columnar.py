@@ -8,7 +8,9 @@ truncated, body length mismatch, bad escape, header too short, bad body, item ov
 no row; an accepted one gives exactly the values the scalar path decodes
 (``tests/jt808/test_columnar.py`` checks this differentially on random damaged streams).
 :func:`iter_position_batches` streams a file larger than memory (raw or gateway hex log,
-gzip or not) in chunks; :func:`decode_hexlog` decodes hex-log text.
+gzip or not) in chunks; :func:`decode_hexlog` decodes hex-log text (lines parsed by numpy,
+:func:`hazrisk.jt808._columnar_hexlog.parse_block`). For a dump's other messages as well,
+see :func:`hazrisk.jt808.iter_chunks`.
 
 Pipeline (JT/T 808-2019 §4.4 framing and header, §8.18 location report, §8.47 batch upload):
 
@@ -19,6 +21,8 @@ Pipeline (JT/T 808-2019 §4.4 framing and header, §8.18 location report, §8.47
 3. unescape 0x7D 0x01 / 0x7D 0x02: frames with escapes are copied, unescaped, to an appendix;
 4. headers by gathers (2013: BCD[6] phone; 2019: version byte + BCD[10] phone; the
    2013 fallback for frames that set the 2019 flag, as :func:`~hazrisk.jt808.header.read_header`);
+   the heartbeats (0x0002, empty body) among the frames are read here too, for the chunked
+   reader (:mod:`hazrisk.jt808.reader`; ``_columnar_heartbeats.py``);
 5. 0x0704 bodies expanded by a loop over *position index*, all frames at once;
 6. the 28-byte location block of every position by one strided row gather;
 7. additional items: the common item layouts are verified for all positions at once, the
@@ -117,7 +121,7 @@ from hazrisk.jt808._columnar_decode import (
     empty_table,
     records_table,
 )
-from hazrisk.jt808._columnar_hexlog import parse_lines
+from hazrisk.jt808._columnar_hexlog import parse_block
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.stream import CHUNK, MAX_LINE, SNIFF, Reassembler, detect_format
 
@@ -178,26 +182,10 @@ def decode_hexlog(
     them) is split into frames on its own. ``offset`` is the text offset the scalar reader
     gives the frame's record; ``recv_time`` is the line's time (null without one).
     """
-    texts, starts = _split_lines(text, base_offset)
-    if not texts:
+    if not text:
         return empty_table(True)
-    lines = parse_lines(texts, starts, first_line)
+    lines = parse_block(text, base_offset, first_line)
     return decode(F.as_u8(lines.payload), timer=timer or StageTimer.off(), lines=lines).table
-
-
-def _split_lines(text: bytes, base_offset: int) -> tuple[list[bytes], list[int]]:
-    """Lines with their newline (the last one may lack it) and their absolute offsets."""
-    parts = text.split(b"\n")
-    last = parts.pop()
-    texts = [p + b"\n" for p in parts]
-    if last:
-        texts.append(last)
-    starts = []
-    at = base_offset
-    for t in texts:
-        starts.append(at)
-        at += len(t)
-    return texts, starts
 
 
 def _with_recv(
@@ -379,17 +367,21 @@ def _hexlog_batches(reader: _Reader, chunk_bytes: int, timer: StageTimer) -> Ite
             eof = got < chunk_bytes
             data = carry + view[:got].tobytes() if carry else view[:got].tobytes()
             cut = len(data) if eof else data.rfind(b"\n") + 1
-            texts, starts = _split_lines(data[:cut], offset)
+            block = data[:cut]
             carry = data[cut:]
-            if overlong and texts:
-                texts, starts, overlong = texts[1:], starts[1:], False
-                line_no += 1
-            if texts:
-                lines = parse_lines(texts, starts, line_no)
-                table = decode(F.as_u8(lines.payload), timer=timer, reassembler=joiner, lines=lines).table
+            n_lines = block.count(b"\n") + (not block.endswith(b"\n") and bool(block))
+            skip, first = 0, line_no
+            if overlong and block:  # the rest of a too-long line
+                nl = block.find(b"\n")
+                skip = len(block) if nl < 0 else nl + 1
+                first, overlong = line_no + 1, False
+            if skip < len(block):
+                lines = parse_block(block[skip:], offset + skip, first)
+                table = decode(F.as_u8(lines.payload), timer=timer, reassembler=joiner,
+                               lines=lines).table
                 if table.num_rows:
                     yield table
-            line_no += len(texts)
+            line_no += n_lines
             offset += cut
             if len(carry) > MAX_LINE:
                 offset += len(carry)

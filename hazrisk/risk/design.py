@@ -2,7 +2,8 @@
 
 Feature sets (the comparison table of issue 10 §5):
 
-- ``tariff``: what the current tariff prices -- UN class, tanker, log tonnage.
+- ``tariff``: what the current tariff prices -- UN class, tanker, log tonnage, vehicle age
+  (a missing build year: the median age and ``vehicle_age_missing`` = 1, never a silent 0).
 - ``no_telematics``: tariff + log enterprise size + the vehicle's earlier claims (NCD-like).
 - ``telematics``: tariff + log enterprise size + log km per year + per-online-km behaviour
   rates (``log1p``), night share, handling shares, offline share and the missing-telematics
@@ -39,6 +40,8 @@ TRANSFORMS: dict[str, tuple[str, str]] = {
     "tonnage_t": ("tonnage_t", "log"),
     "enterprise_vehicles": ("enterprise_vehicles", "log"),
     "tanker": ("tanker", "identity"),
+    "vehicle_age": ("vehicle_age", "identity"),
+    "vehicle_age_missing": ("vehicle_age_missing", "identity"),
     "veh_prev_claims": ("veh_prev_claims", "log1p"),
     "veh_prev_exposure": ("veh_prev_exposure", "identity"),
     **{f"hazmat_major_class_{c}": ("hazmat_major_class", f"= {c} (vs 3)") for c in CLASSES[1:]},
@@ -82,7 +85,10 @@ def _tariff() -> list[tuple[str, Any, list[str]]]:
                                  sparse_output=False))])
     return [("class", onehot, ["hazmat_major_class"]),
             ("tanker", SimpleImputer(strategy="constant", fill_value=0.0), ["tanker"]),
-            ("tonnage", _log_imputed(), ["tonnage_t"])]
+            ("tonnage", _log_imputed(), ["tonnage_t"]),
+            ("age", SimpleImputer(strategy="median", keep_empty_features=True), ["vehicle_age"]),
+            ("age_missing", SimpleImputer(strategy="constant", fill_value=1.0),
+             ["vehicle_age_missing"])]
 
 
 def column_transformer(feature_set: str, *, k_km: float = 4000.0) -> ColumnTransformer:

@@ -61,8 +61,12 @@ FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef("hazmat_major_class", "危险货物类别", "UN hazard class (1-9)", "class", "tariff"),
     FeatureDef("tanker", "罐式车辆", "tank vehicle (1/0)", "flag", "tariff"),
     FeatureDef("tonnage_t", "核定载质量", "rated load", "t", "tariff"),
-    FeatureDef("years_registered", "登记年限", "years since first registration (vehicle age proxy)",
+    FeatureDef("years_registered", "登记年限", "years since first registration on the platform",
                "years", "tariff"),
+    FeatureDef("vehicle_age", "车龄", "policy year - build year (registry build_year, 出厂年份)",
+               "years", "tariff"),
+    FeatureDef("vehicle_age_missing", "车龄缺失", "the registry has no build year (1/0)", "flag",
+               "tariff"),
     FeatureDef("enterprise_vehicles", "企业规模", "vehicles of the enterprise insured that year",
                "vehicles", "tariff"),
     FeatureDef("km", "里程", "km in the feature year (detected or archived)", "km", "exposure"),
@@ -231,6 +235,8 @@ def policy_features(
                        _rates(vy, min_online_share)], axis=1)
     out = pol.merge(feats, on=["vehicle_id", "feature_year"], how="left")
     out["telematics_missing"] = (~(out["km"] > 0)).astype(float)
+    out["vehicle_age"] = out["vehicle_age"].astype(float)
+    out["vehicle_age_missing"] = out["vehicle_age"].isna().astype(float)
     out = _add_provider_quality(con, out)
     out = _add_history(con, out, as_at)
     ordered = [f.name for f in FEATURES]

@@ -99,10 +99,13 @@ def markdown(card: dict[str, Any]) -> str:
               f"mu {_f(c['mu'], '.3f')}, within s² {_f(c['s2'], '.3f')}, between a {_f(c['a'], '.4f')}, k = s²/a "
               f"{c['k'] if c['k'] is None else round(c['k'], 2)} expected claims; large-loss "
               f"loading {_f(card['large_loss_loading'], '.3f')}", "",
-              "## 进展 Development (chain ladder)", "", "| year | reported | ultimate | maturity |",
-              "|---|---|---|---|"]
+              "## 进展 Development (chain ladder)", "",
+              "| year | reported | ultimate | maturity | reported CNY | ultimate CNY | amount maturity |",
+              "|---|---|---|---|---|---|---|"]
     for r in card["development"]:
-        lines.append(f"| {r['year']} | {_f(r['reported'], '.0f')} | {_f(r['ultimate'], '.1f')} | {_f(r['maturity'], '.3f')} |")
+        lines.append(f"| {r['year']} | {_f(r['reported'], '.0f')} | {_f(r['ultimate'], '.1f')} "
+                     f"| {_f(r['maturity'], '.3f')} | {_f(r.get('reported_amount'), ',.0f')} "
+                     f"| {_f(r.get('ultimate_amount'), ',.0f')} | {_f(r.get('amount_maturity'), '.3f')} |")
     lines += ["", "## 混杂诊断 Pooled vs within-enterprise", "", "| column | pooled | within | z | flag |",
               "|---|---|---|---|---|"]
     for r in card["confounding"]:

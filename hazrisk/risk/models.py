@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline
 from hazrisk.risk import credibility, design
 from hazrisk.risk.development import development_table
 from hazrisk.risk.features import latest_report_date, policy_features, read_sql
-from hazrisk.simulate.insurance_truth import fit_poisson_glm, fit_poisson_within
+from hazrisk.simulate.insurance.estimators import fit_poisson_glm, fit_poisson_within
 
 
 @dataclass
@@ -106,8 +106,8 @@ class RiskModel:
         return out
 
 
-def _maturity(frame: pd.DataFrame, dev: pd.DataFrame) -> np.ndarray:
-    m = frame["year"].map(dict(zip(dev["year"], dev["maturity"], strict=True)))
+def _maturity(frame: pd.DataFrame, dev: pd.DataFrame, column: str = "maturity") -> np.ndarray:
+    m = frame["year"].map(dict(zip(dev["year"], dev[column], strict=True)))
     return np.asarray(m.fillna(1.0).to_numpy(float))
 
 
@@ -131,6 +131,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, train_years: list[int], test_year
     claims = con.execute(read_sql("claims"), {"as_at": as_at}).df()
     dev = development_table(claims, as_at, sorted(frame["year"].unique().tolist()))
     frame["maturity"] = _maturity(frame, dev)
+    frame["amount_maturity"] = _maturity(frame, dev, "amount_maturity")
     frame["split"] = np.where(frame["year"] == test_year, "test",
                               np.where(frame["year"].isin(train_years), "train", "history"))
     train = frame[frame["split"] == "train"]
@@ -152,8 +153,10 @@ def fit_models(con: duckdb.DuckDBPyConnection, train_years: list[int], test_year
                           glm__sample_weight=sev["n_claims"].to_numpy(float))
     pipes["tweedie"] = design.glm_pipeline("telematics", family="tweedie",
                                            power=s.tweedie_power, k_km=s.k_km)
-    pipes["tweedie"].fit(train, train["amount_capped_cny"].to_numpy(float) / np.where(w > 0, w, 1.0),
-                         glm__sample_weight=w)
+    # pure premium on developed amounts: exposure x the amount maturity of the accident year
+    wa = train["exposure_years"].to_numpy(float) * train["amount_maturity"].to_numpy(float)
+    pipes["tweedie"].fit(train, train["amount_capped_cny"].to_numpy(float) / np.where(wa > 0, wa, 1.0),
+                         glm__sample_weight=wa)
     model = RiskModel(pipelines=pipes, large_loss_loading=loading,
                       structure=credibility.Structure(1.0, 1.0, 0.0), development=dev,
                       settings=s, train_years=list(train_years), test_year=test_year, as_at=as_at)

@@ -15,7 +15,10 @@ book premium is unchanged (premium-weighted mean factor 1, conf ``[premium]``); 
 non-decreasing in ``raw``, so the ranking is kept. The balancing and capping adjustment is
 shared equally by the four parts (in logs), so the parts still multiply to the factor. An
 enterprise whose data cannot be trusted (conf thresholds) gets at least 1.0 -- the lift goes
-to its data-quality part -- and the off-balance constant accounts for it.
+to its data-quality part -- and the off-balance constant accounts for it. The balanced
+book's off-balance ``|sum(w f) / sum(w) - 1|`` is checked against ``[premium]
+neutrality_tolerance`` (0.1 %): a book that cannot be balanced within it raises
+:class:`NeutralityError` instead of publishing factors that would move the book premium.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class Bounds:
     min_qualification: float
     max_offline_share: float
     min_telematics_share: float
+    neutrality_tolerance: float
 
     @classmethod
     def from_rules(cls, rules: Any) -> Bounds:
@@ -49,7 +53,7 @@ class Bounds:
         return cls(float(p.factor_min), float(p.factor_max),
                    float(p.min_completeness_for_discount), float(p.min_qualification_for_discount),
                    float(p.max_offline_share_for_discount),
-                   float(p.min_telematics_share_for_discount))
+                   float(p.min_telematics_share_for_discount), float(p.neutrality_tolerance))
 
     @classmethod
     def default(cls) -> Bounds:
@@ -57,6 +61,26 @@ class Bounds:
         from hazrisk.config import load_rules
 
         return cls.from_rules(load_rules())
+
+
+class NeutralityError(ValueError):
+    """The factors cannot keep the book premium within ``[premium] neutrality_tolerance``."""
+
+
+def off_balance(factor: np.ndarray, weight: np.ndarray) -> float:
+    """``sum(w f) / sum(w) - 1``: how far the factors move the (weighted) book premium."""
+    total = float(np.sum(weight))
+    return float(np.sum(weight * factor)) / total - 1.0 if total > 0 else 0.0
+
+
+def check_neutrality(factor: np.ndarray, weight: np.ndarray, b: Bounds, what: str) -> float:
+    """Raise :class:`NeutralityError` when ``|off_balance| > b.neutrality_tolerance``."""
+    ob = off_balance(factor, weight)
+    if abs(ob) > b.neutrality_tolerance:
+        raise NeutralityError(
+            f"{what} factors move the book premium by {ob:+.4%}, beyond the neutrality "
+            f"tolerance {b.neutrality_tolerance:.4%} ([premium] neutrality_tolerance)")
+    return ob
 
 
 def trusted(agg: pd.DataFrame, b: Bounds) -> np.ndarray:
@@ -115,10 +139,12 @@ def vehicle_parts(model: Any, frame: pd.DataFrame, claims: pd.DataFrame) -> pd.D
     return out[list(PARTS)]
 
 
-def _finish(parts: pd.DataFrame, weight: np.ndarray, is_trusted: np.ndarray, b: Bounds) -> pd.DataFrame:
+def _finish(parts: pd.DataFrame, weight: np.ndarray, is_trusted: np.ndarray, b: Bounds,
+            what: str = "the") -> pd.DataFrame:
     raw = parts.prod(axis=1).to_numpy(float)
     floor = np.where(is_trusted, 0.0, 1.0)
     f, c = balance(raw, weight, floor, b)
+    check_neutrality(f, weight, b, what)
     capped = np.clip(c * raw, b.factor_min, b.factor_max)
     shared = (np.log(capped) - np.log(raw)) / len(PARTS)
     out = parts.copy()
@@ -167,12 +193,13 @@ def premium_factors(model: Any, frame: pd.DataFrame, claims: pd.DataFrame, b: Bo
     eparts = sums[list(PARTS)].div(expo, axis=0).apply(np.exp)
     eweight = pd.Series(w, index=frame.index).groupby(frame["enterprise_id"]).sum()
     etab = _finish(eparts, eweight.reindex(eparts.index).to_numpy(float),
-                   ent_trust.reindex(eparts.index).fillna(False).to_numpy(bool), b)
+                   ent_trust.reindex(eparts.index).fillna(False).to_numpy(bool), b,
+                   "the enterprise")
     etab = etab.join(ent[["vehicles", "exposure_years", "premium_cny", "km", "telematics_share",
                           "offline_share"]])
     vtrust = frame["enterprise_id"].map(ent_trust).fillna(False).to_numpy(bool) \
         & (frame["telematics_missing"].to_numpy(float) == 0)
-    vtab = _finish(vp, w, vtrust, b)
+    vtab = _finish(vp, w, vtrust, b, "the vehicle")
     vtab.insert(0, "vehicle_id", frame["vehicle_id"].to_numpy())
     vtab.insert(1, "enterprise_id", frame["enterprise_id"].to_numpy())
     return etab.reset_index(), vtab.reset_index(drop=True)

@@ -14,11 +14,19 @@ Pieces, scikit-learn style (``make_*``, ``random_state``):
 - :func:`simulate` — both, plus policies and claims (``hazrisk.simulate.insurance``) and
   ``manifest.json``.
 
+The parts, one subpackage each: ``fleet`` (actors, profiles, identities, geography, the
+registry files), ``movement`` (true tracks, drivers on duty, events by the rules),
+``terminal`` (what the terminal records, tampering, the monitoring centre), ``dumps``
+(frames and the gateway captures), ``insurance`` (policies and claims with a known generating
+process, the archived vehicle-month history) and ``truth`` (the truth files, the observable
+truth, expected rates and verdicts). ``core`` writes the folder, ``vehicle`` runs one vehicle
+end to end, ``wire`` is the bulk JT/T 808 writer, ``rng`` the seeded random streams.
+
 Output layout: ARCHITECTURE.md "simulate -> store"; the truth is described in the
 ``truth/README.md`` every run writes.
 """
 
 from hazrisk.simulate.core import SimulationResult, make_dumps, simulate
-from hazrisk.simulate.fleet import Fleet, make_fleet
+from hazrisk.simulate.fleet.actors import Fleet, make_fleet
 
 __all__ = ["Fleet", "SimulationResult", "make_dumps", "make_fleet", "simulate"]

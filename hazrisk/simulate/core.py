@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 
 from hazrisk.config import load_rules
-from hazrisk.simulate import identity, registry, truthio
-from hazrisk.simulate.dumps import DumpWriter
-from hazrisk.simulate.fleet import Fleet, make_fleet
-from hazrisk.simulate.movement import BJ, DAY
+from hazrisk.simulate.dumps.writer import DumpWriter
+from hazrisk.simulate.fleet import identity, registry_files
+from hazrisk.simulate.fleet.actors import Fleet, make_fleet
+from hazrisk.simulate.movement.track import BJ, DAY
 from hazrisk.simulate.rng import rng_for, seed_from
+from hazrisk.simulate.truth import outputs
 from hazrisk.simulate.vehicle import Context, run_vehicle
 
 OUTPUT_DIRS = ("dumps", "registry", "logs", "insurance", "history", "truth")
@@ -70,10 +71,10 @@ def make_dumps(fleet: Fleet, out_dir: str | Path, *, days: int, progress: bool =
     out.mkdir(parents=True, exist_ok=True)
     rules = rules or load_rules()
     if "registry" not in fleet.extra:
-        reg = registry.apply_defects(fleet)
-        routes, areas = registry.fences(fleet)
+        reg = registry_files.apply_defects(fleet)
+        routes, areas = registry_files.fences(fleet)
         fleet.extra.update({"registry": reg, "routes": routes, "areas": areas})
-        truthio.write_registry(out, fleet, reg, routes, areas)
+        outputs.write_registry(out, fleet, reg, routes, areas)
     t0 = _epoch(fleet.start)
     t_end = t0 + days * DAY
     reg = fleet.extra["registry"]
@@ -85,7 +86,7 @@ def make_dumps(fleet: Fleet, out_dir: str | Path, *, days: int, progress: bool =
                                                             ents["n_vehicles"], strict=True)}
     ctx = Context(seed=fleet.seed, t0=t0, t_end=t_end, days=days, rules=rules,
                   network=fleet.network, lanes=fleet.lanes,
-                  allowed=registry.allowed_checker(routes, areas),
+                  allowed=registry_files.allowed_checker(routes, areas),
                   providers={p.provider_id: p for p in fleet.providers},
                   makers={m.maker_id: m for m in fleet.makers},
                   culture=dict(zip(ents["enterprise_id"], ents["safety_culture"], strict=True)),
@@ -98,7 +99,7 @@ def make_dumps(fleet: Fleet, out_dir: str | Path, *, days: int, progress: bool =
     vehicles["never_online"] = vehicles["never_online"].fillna(False).astype(bool)
     used = sorted(vehicles["provider_id"].unique())
     writer = DumpWriter(out, {p: ctx.providers[p].dump_format for p in used}, t0, days)
-    collect = truthio.Collector(out, fleet, vehicles)
+    collect = outputs.Collector(out, fleet, vehicles)
     pending: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     held = 0
     bar = tqdm(total=len(vehicles), desc="vehicles", unit="veh", disable=not progress,
@@ -185,16 +186,16 @@ def simulate(out_dir: str | Path, *, vehicles: int = 40, days: int = 3,
     last_day = start_d + dt.timedelta(days=days - 1)
     ins = _insurance(out, fleet, [start_d.year - n_years + k for k in range(n_years)], s,
                      as_at=last_day, correlated=not independent_effects)
-    from hazrisk.simulate.history import write_history
+    from hazrisk.simulate.insurance.history import write_history
 
     write_history(out, fleet, ins[1] if ins else None, s)
-    truthio.write_readmes(out)
+    outputs.write_readmes(out)
     params = {"vehicles": vehicles, "days": days, "start": start_d.isoformat(), "seed": s,
               "providers": providers, "sample": sample, "fault_scale": fault_scale,
               "insurance_years": ins[0] if ins else None,
               "independent_effects": independent_effects}
     if sample:
-        from hazrisk.simulate.readme import sample_readme
+        from hazrisk.simulate.truth.readme import sample_readme
 
         (out / "README.md").write_text(sample_readme(out, params), encoding="utf-8")
     manifest = write_manifest(out, params, extra=["README.md"] if sample else [])

@@ -8,11 +8,16 @@ from typing import Any
 
 import numpy as np
 
-from hazrisk.simulate import drivers, events, frames, geo, monitor, rates, tampering, terminal, wire
-from hazrisk.simulate.dumps import KIND_GARBAGE, KIND_TRUNCATED, RECV, _ranges
-from hazrisk.simulate.movement import DAY, Track, simulate_track
-from hazrisk.simulate.profiles import MakerProfile, ProviderProfile
+from hazrisk.simulate import wire
+from hazrisk.simulate.dumps import frames
+from hazrisk.simulate.dumps.writer import KIND_GARBAGE, KIND_TRUNCATED, RECV, _ranges
+from hazrisk.simulate.fleet import geo
+from hazrisk.simulate.fleet.profiles import MakerProfile, ProviderProfile
+from hazrisk.simulate.movement import drivers, events
+from hazrisk.simulate.movement.track import DAY, Track, simulate_track
 from hazrisk.simulate.rng import rng_for
+from hazrisk.simulate.terminal import monitor, recording, tampering
+from hazrisk.simulate.truth import observable, rates
 
 HEADER = {2013: 12, 2019: 17}
 _EXPECT = {"bad_checksum": ("rejected", "bad_checksum"), "truncated": ("rejected", "truncated"),
@@ -102,11 +107,11 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
                            rng_for(ctx.seed, "move", vid))
     alarms = events.make_alarms(track, veh, rng_for(ctx.seed, "alarms", vid))
     violations = events.detect(track, ctx.rules, ctx.allowed[eid])
-    plan = terminal.plan_terminal(track, veh, prov, maker, rng_for(ctx.seed, "terminal", vid),
+    plan = recording.plan_terminal(track, veh, prov, maker, rng_for(ctx.seed, "terminal", vid),
                                   ctx.t0, ctx.t_end)
     t = track.t
-    rt = ((plan.state == terminal.REALTIME) | (plan.state == terminal.NO_FIX))
-    seen = rt & ~plan.dropped & (plan.ffault != terminal.F_CHECKSUM)
+    rt = ((plan.state == recording.REALTIME) | (plan.state == recording.NO_FIX))
+    seen = rt & ~plan.dropped & (plan.ffault != recording.F_CHECKSUM)
     rng = rng_for(ctx.seed, "frames", vid)
     reminders, handling, alarm_cases = monitor.plan_handling(
         violations, alarms, seen, t, ctx.culture[eid], prov, ctx.operators[eid],
@@ -218,12 +223,12 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
         q, ff = int(plan.qfault[i]), int(plan.ffault[i])
         fr = flat[starts[k]:starts[k] + lens[k]].tobytes()
         if q:
-            meta["fault_id"][k] = fault(terminal.Q_NAMES[q], i, 0x0200, int(serial[k]))
+            meta["fault_id"][k] = fault(recording.Q_NAMES[q], i, 0x0200, int(serial[k]))
         if ff:
             fr, cut = frames.corrupt(rng, fr, ff, HEADER[version])
             if cut >= 0:
-                meta["fault_id"][k] = fault(terminal.F_NAMES[ff], i, 0x0200, int(serial[k]))
-                if ff == terminal.F_TRUNCATED:
+                meta["fault_id"][k] = fault(recording.F_NAMES[ff], i, 0x0200, int(serial[k]))
+                if ff == recording.F_TRUNCATED:
                     meta["kind"][k], meta["split"][k] = KIND_TRUNCATED, cut
         elif g_set[i] and not q:  # garbage right behind this frame
             meta["kind"][k], meta["split"][k] = KIND_GARBAGE, len(fr)
@@ -286,7 +291,7 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
     # delivered records -> rate contributions
     rec = _records(track, plan, bulk_idx[keep], alarm_idx, bf_groups,
                    int(np.median(plan.latency_ms)) if len(plan.latency_ms) else 0, ctx.t_end * 1000)
-    delivery = _delivery(plan, rt, rec, ctx.t_end)
+    delivery = observable.delivery_codes(plan, rt, rec, ctx.t_end)
     good = np.zeros(len(t), bool)
     good[rec["idx"][rec["lat"] != 0]] = True
     for o in plan.outages:
@@ -294,7 +299,7 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
         o["recovered_points"] = int(good[sl].sum())
     violations.extend(events.offline_displacement(rec, track, ctx.rules))
     violations.extend(events.faulty_dispatch(track, plan.tickets, ctx.t_end))
-    observed = _observability(track, delivery, violations, alarm_cases, alarms, ok_alarm, ctx,
+    observed = observable.observability(track, delivery, violations, alarm_cases, alarms, ok_alarm, ctx,
                               eid)
     cases = violations + alarm_cases
     on, seen_on = drivers.on_duty(shifts, sessions,
@@ -305,117 +310,16 @@ def run_vehicle(ctx: Context, veh: dict[str, Any], vidx: int) -> VehicleResult:
                         violations=violations, alarms=alarm_cases, outages=plan.outages,
                         tickets=plan.tickets, handling=handling, answers=answers,
                         delivery=delivery, observed=observed, sessions=sessions)
-    res.preservation = preservation(plan.state, delivery)
+    res.preservation = observable.preservation(plan.state, delivery)
     if plan.alarm.any():
         bf = delivery == 4
         res.tampering = tampering.expected(
-            plan.alarm, np.isin(delivery, (0, 1, 4)) & (plan.qfault != terminal.Q_BCD),
+            plan.alarm, np.isin(delivery, (0, 1, 4)) & (plan.qfault != recording.Q_BCD),
             np.where(bf, t, plan.sent_time), np.where(bf, track.speed, plan.sent_speed),
             int(ctx.rules.safety.power_pulls_min), float(ctx.rules.safety.moving_speed_kmh))
     res.periods, res.days = rates.record_contrib(vid, prov.provider_id, bool(veh["registered"]),
                                                  rec, ctx.rules)
     return res
-
-
-#: delivery codes (truthio.DELIVERY) of samples that reached the platform as usable fixes
-DELIVERED = (0, 4)  # realtime, backfill
-_TRACK_RULES = ("speeding", "night_ban", "fatigue", "off_route")
-_SHORT_RULES = ("speeding", "night_ban", "off_route")
-
-
-def _observability(track: Track, delivery: np.ndarray, violations: list[dict[str, Any]],
-                   alarm_cases: list[dict[str, Any]], alarms: dict[str, np.ndarray],
-                   ok_alarm: np.ndarray, ctx: Context, eid: str) -> list[dict[str, Any]]:
-    """Mark each true event ``observable`` / ``evidence`` and return the observable-only events.
-
-    The observable version of the truth: the same rules (``events.detect``) on the samples that
-    reached the platform (real time or backfill), reading silences by ``events.GapPolicy``.
-    A true track-rule event is observable when an observable event of the same rule and
-    subkind overlaps it (short-run rules also need a delivered sample inside it); ``evidence``
-    is ``delivered`` (observable), ``partial`` (samples were delivered inside it but they do
-    not show it: e.g. driving across a silence in which a rest could have fitted) or ``none``
-    (nothing delivered inside it). Offline displacement is judged on the received records:
-    always observable. A faulty-terminal dispatch needs a delivered moving (> 5 km/h) sample.
-    ADAS/DSM alarms travel only in real-time frames: observable when their frame was received.
-    Returned: the observable events that overlap no true event (``in_truth`` false), e.g. a
-    day at 8 h 00 min of true driving that the delivered fixes show as 8 h 00 min 58 s
-    because a stopped fix was lost (a fix's state holds until the next fix).
-    """
-    t = track.t
-    ok = np.isin(delivery, DELIVERED)
-    sel = np.flatnonzero(ok)
-    sub = Track(t=t[sel], lat=track.lat[sel], lon=track.lon[sel], speed=track.speed[sel],
-                road_class=track.road_class[sel], acc=track.acc[sel],
-                loaded=track.loaded[sel], odo_km=track.odo_km[sel])
-    obs = events.detect(sub, ctx.rules, ctx.allowed[eid], events.GapPolicy.from_rules(ctx.rules))
-    cum_ok = np.r_[0, np.cumsum(ok)]
-    cum_mv = np.r_[0, np.cumsum(ok & (track.speed > 5))]
-    used = np.zeros(len(obs), bool)
-    for ev in violations:
-        lo = int(np.searchsorted(t, ev["start"], "left"))
-        hi = int(np.searchsorted(t, ev["end"], "right"))
-        inside = int(cum_ok[hi] - cum_ok[lo])
-        rule = ev["rule"]
-        if rule in _TRACK_RULES:
-            hit = np.array([o["rule"] == rule and o["subkind"] == ev["subkind"]
-                            and o["start"] <= ev["end"] and ev["start"] <= o["end"]
-                            for o in obs], bool)
-            used |= hit
-            seen = bool(hit.any()) and (inside > 0 or rule not in _SHORT_RULES)
-        elif rule == "faulty_terminal_dispatch":
-            seen = cum_mv[hi] - cum_mv[lo] > 0
-        else:  # offline_displacement: judged on the received records
-            seen = True
-        ev["observable"] = bool(seen)
-        ev["evidence"] = "delivered" if seen else ("partial" if inside else "none")
-    sent = set(alarms["idx"][ok_alarm].tolist())
-    for a in alarm_cases:
-        i = int(a["start_idx"])
-        a["observable"] = bool(i in sent and delivery[i] == 0)
-    return [{k: v for k, v in o.items() if k not in ("start_idx", "end_idx")}
-            | {"in_truth": False} for o, u in zip(obs, used, strict=True) if not u]
-
-
-def _delivery(plan: terminal.Plan, rt: np.ndarray, rec: dict[str, np.ndarray], t_end: int
-              ) -> np.ndarray:
-    """Per sample, how it reached the platform (codes: truthio.DELIVERY)."""
-    d = np.full(len(rt), 7, dtype=np.int8)  # unrecorded
-    d[plan.state == terminal.STORED] = 6  # pending unless backfilled or lost
-    d[plan.backfill_lost] = 5
-    d[rt] = 0
-    d[rt & (plan.qfault > 0)] = 1
-    d[rt & (plan.ffault == terminal.F_CHECKSUM)] = 2
-    d[rt & plan.dropped] = 3
-    got = np.zeros(len(rt), bool)
-    got[rec["idx"]] = True
-    d[got & rec_backfill_mask(rec, len(rt))] = 4
-    late = rt & ~plan.dropped & (plan.ffault != terminal.F_CHECKSUM) & ~got
-    d[late] = 8  # received after the window
-    return d
-
-
-def preservation(state: np.ndarray, delivery: np.ndarray) -> dict[str, int]:
-    """Data preservation during outages (device KPI D2) of one vehicle.
-
-    An outage sample is a sample of the terminal's clock (the true track, at its report
-    interval) taken while it was offline (blind-area storage) or without power, i.e. one the
-    platform did not get in real time because of the outage; counted when the outage ended
-    before the window's end (a real-time record received after it), as only then does the
-    platform see the gap. Recovered = delivered by 0x0704 blind-area backfill. GNSS faults
-    (real-time reports without a fix) leave no gap; a never-online terminal has none either.
-    """
-    silent = (state == terminal.STORED) | (state == terminal.UNRECORDED)
-    received = np.flatnonzero((delivery == 0) | (delivery == 1))  # realtime, faulted
-    closed = np.arange(len(state)) < (received[-1] if len(received) else -1)
-    out = silent & closed
-    return {"expected_points": int(out.sum()),
-            "recovered_points": int((out & (delivery == 4)).sum())}
-
-
-def rec_backfill_mask(rec: dict[str, np.ndarray], n: int) -> np.ndarray:
-    m = np.zeros(n, bool)
-    m[rec["idx"][rec["backfill"]]] = True
-    return m
 
 
 def _register(veh: dict[str, Any], version: int) -> dict[str, Any]:
@@ -431,7 +335,7 @@ def _auth(phone: str) -> str:
     return "AC" + phone[-8:]
 
 
-def _heartbeats(send_ms: np.ndarray, plan: terminal.Plan, hb_s: int, t_end: int) -> np.ndarray:
+def _heartbeats(send_ms: np.ndarray, plan: recording.Plan, hb_s: int, t_end: int) -> np.ndarray:
     """0x0002 times (s) in connected gaps longer than the heartbeat interval."""
     if not len(send_ms):
         return np.zeros(0, np.int64)
@@ -448,11 +352,11 @@ def _heartbeats(send_ms: np.ndarray, plan: terminal.Plan, hb_s: int, t_end: int)
     return hb[hb < t_end].astype(np.int64)
 
 
-def _records(track: Track, plan: terminal.Plan, rt_idx: np.ndarray, alarm_idx: np.ndarray,
+def _records(track: Track, plan: recording.Plan, rt_idx: np.ndarray, alarm_idx: np.ndarray,
              bf_groups: list[tuple[int, np.ndarray]], bf_latency: int, t_end_ms: int
              ) -> dict[str, np.ndarray]:
     """Location records the decoder will see (rejected frames hold none)."""
-    rt_idx = rt_idx[plan.ffault[rt_idx] != terminal.F_CHECKSUM]
+    rt_idx = rt_idx[plan.ffault[rt_idx] != recording.F_CHECKSUM]
     rt_all = np.concatenate([rt_idx, alarm_idx]).astype(np.int64)
     bf = np.concatenate([g[1] for g in bf_groups]) if bf_groups else np.zeros(0, np.int64)
     bf_recv = np.concatenate([np.full(len(g[1]), g[0] + bf_latency) for g in bf_groups]) if bf_groups \
@@ -464,12 +368,12 @@ def _records(track: Track, plan: terminal.Plan, rt_idx: np.ndarray, alarm_idx: n
     inside = recv < t_end_ms
     idx, backfill, sent, recv = idx[inside], backfill[inside], sent[inside], recv[inside]
     out = {"time": np.where(sent, plan.sent_time[idx], track.t[idx]),
-           "time_ok": ~(sent & (plan.qfault[idx] == terminal.Q_BCD)),
+           "time_ok": ~(sent & (plan.qfault[idx] == recording.Q_BCD)),
            "recv_ms": recv,
            "lat": np.where(sent, plan.sent_lat[idx], track.lat[idx]),
            "lon": np.where(sent, plan.sent_lon[idx], track.lon[idx]),
            "speed": np.where(sent, plan.sent_speed[idx], track.speed[idx]),
-           "acc": track.acc[idx], "drift": sent & (plan.qfault[idx] == terminal.Q_DRIFT),
+           "acc": track.acc[idx], "drift": sent & (plan.qfault[idx] == recording.Q_DRIFT),
            "backfill": backfill, "idx": idx}
     return out
 

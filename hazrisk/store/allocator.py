@@ -13,7 +13,11 @@ Arrow is switched to the system allocator too (``pa.set_memory_pool``): ×1.08�
 measured back to back (5 M frames: 5.63–5.70 s vs 6.22–6.41 s wall, system time 1.15 vs
 2.0 s).
 
-Both are process-wide; ``mallopt`` only exists in glibc: elsewhere (musl, macOS, Windows) this
+Both are process-wide, so the ``hazrisk ingest`` command applies them
+(:func:`tune_for_ingest`), not the library: a program calling
+:func:`hazrisk.store.ingest.ingest_paths` opts in by calling :func:`tune_for_ingest` itself.
+The reader's default chunk (:data:`hazrisk.jt808.reader.DEFAULT_CHUNK`, 30 MB) keeps its
+buffers under the raised threshold. ``mallopt`` only exists in glibc: elsewhere (musl, macOS, Windows) this
 is a no-op. ``HAZRISK_MALLOC_TUNING=0`` disables it.
 """
 
@@ -28,10 +32,6 @@ M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 #: glibc's maximum for M_MMAP_THRESHOLD on 64-bit (HEAP_MAX_SIZE / 2).
 MMAP_THRESHOLD_MAX = 32 << 20
-
-#: Ingest chunk size: the chunk, its flag masks and working copies stay under the mmap
-#: threshold, so they are reused from the heap (30 MB beat 32 MB and 24 MB on the benchmark).
-DEFAULT_CHUNK = 30 << 20
 
 _done: bool | None = None
 

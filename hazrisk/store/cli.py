@@ -32,7 +32,7 @@ from hazrisk.cliutil import (
     usage,
     wrap_text,
 )
-from hazrisk.store.allocator import DEFAULT_CHUNK
+from hazrisk.jt808.reader import DEFAULT_CHUNK
 from hazrisk.store.connect import StoreError
 
 #: DuckDB memory cap of ``hazrisk ingest`` (HAZRISK_DUCKDB_MEMORY overrides).
@@ -212,9 +212,11 @@ def _remove_new_warehouse(path: Path) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from hazrisk.store.allocator import tune_for_ingest
     from hazrisk.store.ingest import FileSummary, ingest_paths, total_bytes
 
     fmt = output_format(args)
+    tune_for_ingest()  # process-wide: the command's choice, opt-in for library callers
     # DuckDB's block cache grows with the warehouse up to this cap (otherwise 80 % of RAM);
     # ingest's peak RSS is about this cap + 0.8 GB of decode buffers and chunks in flight,
     # whatever the file size (benchmarks/README.md).

@@ -10,6 +10,7 @@ are Beijing days (JT/T 808-2019 §4: BCD times are GMT+8).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -49,6 +50,24 @@ def _sql_files(folder: str) -> list[SqlFile]:
     versions = [f.version for f in out]
     if len(set(versions)) != len(versions):
         raise StoreError(f"duplicate SQL file numbers in sql/{folder}: {versions}")
+    return out
+
+
+_NAME_RE = re.compile(r"^--\s*name:\s*([a-z0-9_]+)\s*$", re.MULTILINE)
+
+
+@functools.cache
+def sql_statements(file: str) -> dict[str, str]:
+    """The named statements of ``sql/<file>`` (each introduced by a line ``-- name: <name>``;
+    comments above a statement belong to it), by name."""
+    text = resources.files("hazrisk.store").joinpath("sql", *file.split("/")).read_text(
+        encoding="utf-8")
+    parts = _NAME_RE.split(text)
+    out: dict[str, str] = {}
+    for i in range(1, len(parts), 2):
+        if parts[i] in out:
+            raise StoreError(f"sql/{file}: statement {parts[i]!r} defined twice")
+        out[parts[i]] = parts[i + 1].strip().rstrip(";").strip()
     return out
 
 

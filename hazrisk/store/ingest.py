@@ -8,8 +8,9 @@
   views show committed files only). A crash or kill mid-file leaves nothing visible; the next
   read-write connect deletes the unfinished rows (:func:`hazrisk.store.connect.recover`) and a
   rerun ingests the file exactly once.
-- **Decoding**: :mod:`hazrisk.store.decode` (columnar fast path for positions, the scalar codec
-  for everything else, each frame decoded once).
+- **Decoding**: :mod:`hazrisk.jt808.reader` (columnar positions and heartbeats, the codec's
+  records for everything else, each frame decoded once); a gzip stream is decompressed ahead
+  on a thread (:class:`~hazrisk.jt808.reader.Prefetch`). This module only writes.
 - **Positions** deduplicated on (terminal, device time, coordinates) and resolved to vehicles:
   :mod:`hazrisk.store.positions`.
 - A bad file (unreadable, truncated or corrupt gzip, no JT/T 808 frames at all) is rolled back
@@ -23,7 +24,7 @@ import functools
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,14 +36,8 @@ import pyarrow as pa
 
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING, decode_frame, detect_format
-from hazrisk.store.allocator import tune_for_ingest
-from hazrisk.store.connect import discard_unfinished
-from hazrisk.store.decode import (
-    DEFAULT_CHUNK,
-    DecodedChunk,
-    iter_hexlog_chunks,
-    iter_raw_chunks,
-)
+from hazrisk.jt808.reader import DEFAULT_CHUNK, Prefetch, iter_chunks
+from hazrisk.store.connect import discard_unfinished, sql_statements
 from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.messages import RecordSink
 from hazrisk.store.positions import ChunkResult, append_positions, stage_table
@@ -56,6 +51,8 @@ from hazrisk.store.sources import (
 )
 
 SNIFF_BYTES = 1 << 16
+#: The named statements of ``sql/ingest/files.sql``.
+SQL = sql_statements("ingest/files.sql")
 ProgressHook = Callable[[int, int], None]  # (bytes on disk done, frames done) increments
 
 
@@ -205,7 +202,6 @@ def ingest_file(
     progress: ProgressHook | None = None,
 ) -> FileSummary:
     """Ingest one dump file in one transaction (see the module docstring)."""
-    tune_for_ingest()
     summary = FileSummary(str(path))
     t0 = time.perf_counter()
     hashing: Future[tuple[str, int]] | None = None
@@ -228,13 +224,10 @@ def ingest_file(
                 progress(size, 0)
             return summary
     started = datetime.now().astimezone()
-    (file_id,) = con.execute(
-        "SELECT greatest((SELECT coalesce(max(file_id), 0) FROM meta.ingested_files), "
-        "(SELECT coalesce(max(file_id), 0) FROM meta.ingest_in_progress)) + 1"
-    ).fetchall()[0]
+    (file_id,) = con.execute(SQL["next_file_id"]).fetchall()[0]
     summary.file_id = int(file_id)
     con.execute(
-        "INSERT INTO meta.ingest_in_progress VALUES ($f, $p, $s, $t, $pid)",
+        SQL["mark_in_progress"],
         {"f": summary.file_id, "p": str(path), "s": sha, "t": started, "pid": os.getpid()},
     )
     try:
@@ -250,8 +243,7 @@ def ingest_file(
         con.execute("BEGIN TRANSACTION")  # the file becomes visible, all at once
         try:
             _write_meta(con, path, sha, size, summary, started)
-            con.execute("DELETE FROM meta.ingest_in_progress WHERE file_id = $f",
-                        {"f": summary.file_id})
+            con.execute(SQL["unmark_in_progress"], {"f": summary.file_id})
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -288,16 +280,11 @@ def _file_size(path: Path) -> int:
 def _size_seen(con: duckdb.DuckDBPyConnection, size: int) -> bool:
     """Whether an ingested file has this size (only then can the content be the same: the
     hash is needed before deciding to skip; otherwise it is computed while decoding)."""
-    return bool(con.execute(
-        "SELECT count(*) FROM meta.ingested_files WHERE size_bytes = $s", {"s": size}
-    ).fetchall()[0][0])
+    return bool(con.execute(SQL["size_seen"], {"s": size}).fetchall()[0][0])
 
 
 def _skip_if_done(con: duckdb.DuckDBPyConnection, summary: FileSummary, sha: str) -> bool:
-    done = con.execute(
-        "SELECT f.file_id, f.path, f.finished_at FROM meta.ingested_files f WHERE f.sha256 = $s",
-        {"s": sha},
-    ).fetchall()
+    done = con.execute(SQL["ingested_with_sha"], {"s": sha}).fetchall()
     if not done:
         return False
     # Nothing is ingested by this run: the counts stay 0 (they are in meta.ingested_files).
@@ -320,7 +307,7 @@ def _abort(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
 
 def _record_error(con: duckdb.DuckDBPyConnection, path: Path, sha: str | None, error: str) -> None:
     con.execute(
-        "INSERT INTO meta.ingest_errors (path, sha256, error) VALUES ($p, $s, $e)",
+        SQL["record_error"],
         {"p": str(path), "s": sha, "e": error},
     )
 
@@ -339,16 +326,14 @@ def _ingest_chunks(
     assert summary.file_id is not None
     stream, gz = open_stream(path)
     summary.compressed = gz
-    with stream:
-        first = stream.read(SNIFF_BYTES)
+    with stream, contextlib.ExitStack() as stack:
+        source: Any = stack.enter_context(Prefetch(stream)) if gz else stream
+        first = source.read(SNIFF_BYTES)
         fmt = detect_format(first)
         summary.format = fmt
-        chunks: Iterator[DecodedChunk]
-        if fmt == "raw":
-            chunks = iter_raw_chunks(stream, chunk_bytes=chunk_bytes, first=first,
-                                     total=None if gz else size, reuse_buffers=True)
-        else:
-            chunks = iter_hexlog_chunks(stream, chunk_bytes=chunk_bytes, first=first)
+        chunks = stack.enter_context(contextlib.closing(iter_chunks(
+            source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
+            total=None if gz else size, reuse_buffers=True, ahead=1)))
         assigner = Assigner(con)
         _, day = path_metadata(path)
         noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
@@ -405,21 +390,7 @@ def _ingest_chunks(
             "or a gateway hex log, optionally gzip")
     summary.unknown_terminals = [
         p for (p,) in con.execute(
-            """
-            SELECT t.terminal_phone FROM store.positions p
-            JOIN store.terminals t ON t.term_key = p.term_key
-            WHERE p.source_file_id = $f AND p.assign_key IS NULL
-            UNION
-            SELECT m.terminal_phone FROM (
-                SELECT DISTINCT terminal_phone FROM store.raw_messages WHERE source_file_id = $f
-                UNION
-                SELECT DISTINCT terminal_phone FROM store.heartbeats WHERE source_file_id = $f
-            ) m
-            WHERE m.terminal_phone IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM core.terminal_assignments a
-                              WHERE a.terminal_key = core.terminal_key(m.terminal_phone))
-            ORDER BY 1
-            """,
+            SQL["unknown_terminals"],
             {"f": summary.file_id},
         ).fetchall()
     ]
@@ -431,9 +402,7 @@ def _quarantine_unreadable(con: duckdb.DuckDBPyConnection, file_id: int, offset:
     file commits."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            "INSERT INTO store.frames_rejected (source_file_id, source_offset, length, reason) "
-            "VALUES ($f, $o, 0, 'bad_gzip')", {"f": file_id, "o": offset})
+        con.execute(SQL["quarantine_unreadable"], {"f": file_id, "o": offset})
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -494,7 +463,7 @@ def _item_map(position: dict[str, Any]) -> dict[int, dict[str, Any]]:
 
 
 def _item_lookup(
-    chunk: DecodedChunk, known: dict[tuple[int, int], dict[int, dict[str, Any]]]
+    chunk: Any, known: dict[tuple[int, int], dict[int, dict[str, Any]]]
 ) -> Callable[[list[tuple[int, int]]], dict[tuple[int, int], dict[int, dict[str, Any]]]]:
     """Full active-safety items of a few positions: from scalar bodies, else decode the frame."""
 
@@ -552,12 +521,7 @@ def _write_meta(
     provider, day = path_metadata(path)
     finished = datetime.now().astimezone()
     con.execute(
-        """
-        INSERT INTO meta.ingested_files VALUES (
-            $file_id, $path, $sha, $size, $format, $compressed, $provider, $day, 'ok',
-            $frames_ok, $frames_rejected, $garbage_bytes, $garbage_spans, $positions,
-            $positions_stored, $duplicates, $unknown, $started, $finished, $duration, $version)
-        """,
+        SQL["insert_ingested_file"],
         {
             "file_id": s.file_id, "path": str(path.resolve()), "sha": sha, "size": size,
             "format": s.format or "raw", "compressed": s.compressed, "provider": provider,
@@ -571,6 +535,6 @@ def _write_meta(
     )
     for reason, n in sorted(s.rejected.items()):
         con.execute(
-            "INSERT INTO meta.ingested_file_rejects VALUES ($f, $r, $n)",
+            SQL["insert_file_rejects"],
             {"f": s.file_id, "r": reason, "n": n},
         )

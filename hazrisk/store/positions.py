@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 
 from hazrisk.jt808.columnar import SAFETY_ITEM_IDS
 from hazrisk.jt808.record import jsonable
+from hazrisk.store.connect import sql_statements
 from hazrisk.store.names import ALARM_BITS, SAFETY_SYSTEMS
 from hazrisk.store.resolve import Assigner, term_keys
 
@@ -74,47 +75,8 @@ FACT_COLUMNS: tuple[str, ...] = (
     "source_file_id", "source_offset",
 )
 _FROM_STAGE = tuple(c for c in FACT_COLUMNS if c in STAGE_TYPES)
-_COLS = ", ".join(FACT_COLUMNS)
-_SELECT = ", ".join(f"s.{c}" for c in FACT_COLUMNS)
-
-_INSERT = f"""
-INSERT INTO store.positions ({_COLS})
-SELECT {_SELECT}
-FROM _staged_positions s
-"""
-
-# Stored positions of one device-time span: the keys a chunk's rows are checked against.
-_STORED_KEYS = """
-SELECT term_key, epoch_us(device_time) AS t, lat_deg, lon_deg
-FROM store.positions
-WHERE device_time BETWEEN $tmin AND $tmax
-"""
-
-# Staged rows carrying alarm bits or active-safety items -> the stored copy of their position
-# (themselves, or the earlier identical position that made them a duplicate): a duplicate's
-# alarms and events are not lost, they attach to the copy that was kept.
-_KEPT_CREATE = """
-CREATE OR REPLACE TEMP TABLE _kept (
-    staged_seq BIGINT, kept_seq BIGINT, alarm UINTEGER, source_file_id INTEGER,
-    source_offset BIGINT)
-"""
-# Rows appended now are their own kept copy; the dropped duplicates (``_dropped``: the staged
-# rows with alarms/items not appended) find theirs by their key.
-_KEPT_SELF = """
-INSERT INTO _kept
-SELECT s.pos_seq, s.pos_seq, s.alarm, s.source_file_id, s.source_offset
-FROM _kept_rows s
-"""
-_KEPT_TIMED = """
-INSERT INTO _kept
-SELECT s.pos_seq, p.pos_seq, s.alarm, s.source_file_id, s.source_offset
-FROM _dropped s
-JOIN store.positions p
-  ON p.term_key = s.term_key AND p.device_time = s.device_time
- AND p.lat_deg = s.lat_deg AND p.lon_deg = s.lon_deg
- AND p.device_time BETWEEN $tmin AND $tmax
-WHERE s.device_time BETWEEN $tmin AND $tmax
-"""
+#: The named statements of ``sql/ingest/positions.sql``.
+SQL = sql_statements("ingest/positions.sql")
 
 #: Device times of a chunk are cut where they jump by more than this (a backfill of yesterday
 #: next to today's live data): each span gets its own anti-join, whose scan of stored
@@ -158,44 +120,6 @@ def order_and_clusters(staged: pa.Table) -> tuple[np.ndarray, list[dict[str, Any
                 for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
     return order, clusters
 
-
-# One row per (kept position, set bit) over all its copies, first copy's provenance.
-_INSERT_ALARMS = """
-INSERT INTO store.alarms
-SELECT p.pos_seq, tk.terminal_phone, ak.vehicle_id, ak.enterprise_id, ak.provider_id,
-       p.device_time, CAST(a.bit AS TINYINT), n.alarm_name, p.lat_deg, p.lon_deg, p.speed_kmh,
-       p.is_backfill, a.source_file_id, a.source_offset
-FROM (
-    SELECT k.kept_seq, b.bit, arg_min(k.source_file_id, k.staged_seq) AS source_file_id,
-           arg_min(k.source_offset, k.staged_seq) AS source_offset
-    FROM _kept k CROSS JOIN range(32) b(bit)
-    WHERE k.alarm <> 0 AND (k.alarm >> CAST(b.bit AS UINTEGER)) & 1 = 1
-      AND k.staged_seq <> k.kept_seq  -- dropped duplicates (rows stored now: _SELF_ALARMS)
-    GROUP BY k.kept_seq, b.bit
-) a
-JOIN store.positions p ON p.pos_seq = a.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
-JOIN store.terminals tk ON tk.term_key = p.term_key
-LEFT JOIN store.assign_keys ak ON ak.assign_key = p.assign_key
-JOIN _alarm_names n ON n.bit = a.bit
-WHERE NOT EXISTS (SELECT 1 FROM store.alarms x
-                  WHERE x.pos_seq = a.kept_seq AND x.alarm_bit = a.bit)
-ORDER BY p.pos_seq, a.bit
-"""
-
-# Alarms of the rows appended now, from the chunk itself (they are new positions: nothing to
-# check against); inserted before the duplicates' (_INSERT_ALARMS), so a bit set on a stored
-# row and on its dropped duplicates keeps the stored row's provenance.
-_SELF_ALARMS = """
-INSERT INTO store.alarms
-SELECT a.pos_seq, tk.terminal_phone, ak.vehicle_id, ak.enterprise_id, ak.provider_id,
-       a.device_time, CAST(a.bit AS TINYINT), n.alarm_name, a.lat_deg, a.lon_deg, a.speed_kmh,
-       a.is_backfill, a.source_file_id, a.source_offset
-FROM _self_alarms a
-JOIN store.terminals tk ON tk.term_key = a.term_key
-LEFT JOIN store.assign_keys ak ON ak.assign_key = a.assign_key
-JOIN _alarm_names n ON n.bit = a.bit
-ORDER BY a.pos_seq, a.bit
-"""
 
 _ALARM_NAMES = pa.table(
     {"bit": pa.array(list(ALARM_BITS), pa.int64()), "alarm_name": list(ALARM_BITS.values())}
@@ -419,7 +343,7 @@ def store_mask(
     valid = np.asarray(pc.is_valid(t_col).to_numpy(zero_copy_only=False), bool)
     keep = np.asarray(staged.column("_keep").to_numpy(zero_copy_only=False), bool)
     mask = (keep & valid) | ~valid
-    stored = [con.sql(_STORED_KEYS, params=tr).to_arrow_table() for tr in clusters]
+    stored = [con.sql(SQL["stored_keys"], params=tr).to_arrow_table() for tr in clusters]
     stored = [x for x in stored if x.num_rows]
     if not stored:
         return mask
@@ -489,13 +413,15 @@ def append_positions(
     stored = int(rows.size)
     if stored:
         if stored == n and bool(np.all(rows[1:] > rows[:-1])):
-            insert, out = _INSERT, staged.select([*_FROM_STAGE, "term_key", "assign_key"])
+            insert, out = SQL["insert_positions"], staged.select(
+                [*_FROM_STAGE, "term_key", "assign_key"])
         elif bool(np.all(rows[1:] > rows[:-1])):  # already in append order: DuckDB filters
-            insert = _INSERT + "WHERE s._append\n"
+            insert = SQL["insert_positions_marked"]
             out = staged.select([*_FROM_STAGE, "term_key", "assign_key"]).append_column(
                 "_append", pa.array(appended))
         else:  # one take sorts and filters
-            insert, out = _INSERT, staged.select([*_FROM_STAGE, "term_key", "assign_key"]).take(
+            insert, out = SQL["insert_positions"], staged.select(
+                [*_FROM_STAGE, "term_key", "assign_key"]).take(
                 pa.array(rows))
         con.register("_staged_positions", out)
         try:
@@ -513,10 +439,10 @@ def append_positions(
                     zero_copy_only=False), bool)
             cols = ["pos_seq", "term_key", "device_time", "lat_deg", "lon_deg",
                     "alarm", "source_file_id", "source_offset"]
-            con.execute(_KEPT_CREATE)
+            con.execute(SQL["kept_create"])
             con.register("_kept_rows", staged.select(cols).filter(pa.array(flagged & appended)))
             try:
-                con.execute(_KEPT_SELF)
+                con.execute(SQL["kept_self"])
             finally:
                 con.unregister("_kept_rows")
             dropped = flagged & ~appended  # duplicates (untimed rows are always appended)
@@ -524,22 +450,22 @@ def append_positions(
                 con.register("_dropped", staged.select(cols).filter(pa.array(dropped)))
                 try:
                     for tr in clusters:
-                        con.execute(_KEPT_TIMED, tr)
+                        con.execute(SQL["kept_timed"], tr)
                 finally:
                     con.unregister("_dropped")
-            kept = con.execute("SELECT min(kept_seq), max(kept_seq) FROM _kept").fetchall()[0]
+            kept = con.execute(SQL["kept_bounds"]).fetchall()[0]
             bounds = {"lo": kept[0], "hi": kept[1]}
             if has_alarm and kept[0] is not None:
                 con.register("_alarm_names", _ALARM_NAMES)
                 try:
                     alarms = _insert_self_alarms(con, staged, appended)
                     if (dropped & (_np(staged, "alarm", np.uint32) != 0)).any():
-                        alarms += int(con.execute(_INSERT_ALARMS, bounds).fetchall()[0][0])
+                        alarms += int(con.execute(SQL["insert_alarms"], bounds).fetchall()[0][0])
                 finally:
                     con.unregister("_alarm_names")
             if has_item and kept[0] is not None:
                 events = _insert_safety_events(con, staged, items_for, bounds)
-            con.execute("DROP TABLE _kept")
+            con.execute(SQL["kept_drop"])
     finally:
         con.unregister("_staged_positions")
     return ChunkResult(n, stored, alarms, events)
@@ -559,7 +485,7 @@ def _insert_self_alarms(con: duckdb.DuckDBPyConnection, staged: pa.Table,
                          "source_offset"]).take(pa.array(rows[r]))
     con.register("_self_alarms", sel.append_column("bit", pa.array(b.astype(np.int64))))
     try:
-        return int(con.execute(_SELF_ALARMS).fetchall()[0][0])
+        return int(con.execute(SQL["insert_self_alarms"]).fetchall()[0][0])
     finally:
         con.unregister("_self_alarms")
 
@@ -621,27 +547,7 @@ def _insert_safety_events(
     })
     con.register("_events", ev)
     try:
-        (n,) = con.execute("""
-            INSERT INTO store.safety_events
-            SELECT p.pos_seq, tk.terminal_phone, ak.vehicle_id, ak.enterprise_id,
-                   ak.provider_id, p.device_time, e.item_id, e.system, e.alarm_id, e.alarm_type, e.alarm_level,
-                   e.flag_status, e.event_time, p.lat_deg, p.lon_deg, p.speed_kmh,
-                   p.is_backfill, e.item_json, k.source_file_id, k.source_offset
-            FROM _events e
-            JOIN _kept k ON k.staged_seq = e.pos_seq
-            JOIN store.positions p ON p.pos_seq = k.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
-            JOIN store.terminals tk ON tk.term_key = p.term_key
-            LEFT JOIN store.assign_keys ak ON ak.assign_key = p.assign_key
-            WHERE NOT EXISTS (
-                SELECT 1 FROM store.safety_events x
-                WHERE x.pos_seq = k.kept_seq AND x.item_id = e.item_id
-                  AND x.alarm_type IS NOT DISTINCT FROM e.alarm_type
-                  AND x.alarm_id IS NOT DISTINCT FROM e.alarm_id)
-            QUALIFY row_number() OVER (
-                PARTITION BY k.kept_seq, e.item_id, e.alarm_type, e.alarm_id
-                ORDER BY e.pos_seq) = 1
-            ORDER BY p.pos_seq, e.item_id
-        """, bounds).fetchall()[0]
+        (n,) = con.execute(SQL["insert_safety_events"], bounds).fetchall()[0]
     finally:
         con.unregister("_events")
     return int(n)

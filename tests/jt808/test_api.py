@@ -24,7 +24,7 @@ PUBLIC = {
     "JT808Error", "MESSAGES", "PARAMS", "QUALITY_FLAGS", "REASONS", "Record", "Status",
     "alarm_names", "checksum", "decode_body", "decode_frame", "detect_format", "encode_body",
     "encode_message", "encode_subpackages", "escape", "iter_records", "load_state",
-    "decode_positions", "decode_hexlog", "iter_position_batches",
+    "decode_positions", "decode_hexlog", "iter_position_batches", "iter_chunks", "DecodedChunk",
     "status_names", "unescape",
 }
 

@@ -64,7 +64,7 @@ def test_scores_and_verdicts_equal_the_truth(sample_warehouse: SampleWarehouse) 
 def test_verdicts_equal_the_simulators_expected_verdicts(
         sample_warehouse: SampleWarehouse) -> None:
     """rates.verdicts per provider (score, 合格) and device maker (合格) equal the simulator's
-    truth/expected_verdicts.csv (hazrisk/simulate/verdicts.py: from its own expected rates and
+    truth/expected_verdicts.csv (hazrisk/simulate/truth/verdicts.py: from its own expected rates and
     KPIs); the sample has 合格 and 不合格 of both parties."""
     rules = load_rules()
     con = connect(sample_warehouse.db)

@@ -18,8 +18,9 @@ def con():
     ensure_schema(c)
     c.execute("""
         INSERT INTO core.vehicles (vehicle_id, enterprise_id, vehicle_type, tonnage_t,
-                                   hazmat_class, import_id, source_row)
-        VALUES ('V1', 'E1', '重型罐式货车', 30, '3', 0, 2), ('V2', 'E1', '重型厢式货车', 8, '8', 0, 3);
+                                   hazmat_class, build_year, import_id, source_row)
+        VALUES ('V1', 'E1', '重型罐式货车', 30, '3', 2019, 0, 2),
+               ('V2', 'E1', '重型厢式货车', 8, '8', NULL, 0, 3);
         INSERT INTO core.policies (policy_id, vehicle_id, enterprise_id, insurer_id, year,
             start_date, end_date, exposure_years, premium_cny, hazmat_class, import_id, source_row)
         VALUES ('P24-1', 'V1', 'E1', 'I1', 2024, '2024-01-01', '2024-12-31', 1.0, 10000, '3', 0, 2),
@@ -57,12 +58,14 @@ def test_prospective_features_per_online_km(con) -> None:
     assert v1["reminded_share"] == pytest.approx(54 / 68)
     assert v1["data_quality_rate"] == pytest.approx(0.95)
     assert v1["telematics_missing"] == 0 and v1["tanker"] == 1 and v1["hazmat_major_class"] == 3
+    assert v1["vehicle_age"] == 6 and v1["vehicle_age_missing"] == 0  # 2025 - build year 2019
     # claims reported after the as-at date do not count; the earlier year's claim is history
     assert v1["n_claims"] == 0 and v1["veh_prev_claims"] == 1
     # V2 has no history: missing, never zero
     v2 = f.loc["P25-2"]
     assert v2["telematics_missing"] == 1
     assert np.isnan(v2["speeding_per_100km"]) and np.isnan(v2["km"])
+    assert np.isnan(v2["vehicle_age"]) and v2["vehicle_age_missing"] == 1  # no build year
 
 
 def test_concurrent_and_capping(con) -> None:

@@ -133,3 +133,21 @@ def test_what_if_cutting_speeding_lowers_the_factor(fitted, book_ind) -> None:
     assert res["factor_after"] < res["factor"]
     with pytest.raises(ValueError):
         what_if(model, basis, claims, B, e, feature="tonnage_t")
+
+
+def test_neutrality_tolerance_is_read_and_enforced() -> None:
+    """The conf's tolerance reaches the check; a book that cannot be balanced is refused."""
+    from dataclasses import replace
+
+    from hazrisk.risk.premium import NeutralityError, check_neutrality, off_balance
+
+    assert B.neutrality_tolerance == load_rules().premium.neutrality_tolerance == 0.001
+    w = np.array([1.0, 1.0, 1.0, 1.0])
+    assert off_balance(np.array([0.9, 1.1, 1.0, 1.0]), w) == pytest.approx(0.0)
+    assert check_neutrality(np.array([1.0, 1.0, 1.0, 1.0038]), w, B, "x") == pytest.approx(0.00095)
+    with pytest.raises(NeutralityError, match="neutrality_tolerance"):
+        check_neutrality(np.array([1.0, 1.0, 1.0, 1.0042]), w, B, "x")
+    # a band above 1 cannot keep the book premium: _finish refuses instead of publishing
+    parts = pd.DataFrame({p: [1.0, 1.0, 1.0, 1.0] for p in PARTS})
+    with pytest.raises(NeutralityError):
+        _finish(parts, w, np.ones(4, bool), replace(B, factor_min=1.05, factor_max=1.3))

@@ -131,7 +131,7 @@ def test_escalation_equals_the_truth(
     """Per detected violation matched to one true event: reminded, escalation due (went on
     after the reminder: still running, or the same rule again within 1 h), escalated,
     escalation failure and dismissed equal the truth's handling columns
-    (hazrisk/simulate/handling_truth.py); and the truth has escalations due to find."""
+    (hazrisk/simulate/truth/handling.py); and the truth has escalations due to find."""
     _, con = evaluated
     flags = ["reminded", "escalation_due", "escalated", "escalation_failure", "dismissed"]
     truth = _truth_events(sim_dir, flags)

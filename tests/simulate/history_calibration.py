@@ -1,4 +1,4 @@
-"""Measure the archive's detection factors (hazrisk.simulate.history.FACTORS) on a simulated
+"""Measure the archive's detection factors (hazrisk.simulate.insurance.history.FACTORS) on a simulated
 folder whose dumps were ingested and detected: ``sum(detected) / sum(latent rate x km)`` per
 rule over the registered, online vehicles (the Poisson MLE of a proportional model)."""
 
@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from hazrisk.simulate.history import ADAS_FALSE, DSM_FALSE
+from hazrisk.simulate.insurance.history import ADAS_FALSE, DSM_FALSE
 
 
 def vehicle_frame(con: duckdb.DuckDBPyConnection, sim_dir: Path) -> pd.DataFrame:

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from hazrisk.cli import main
-from hazrisk.simulate import geo, make_fleet
+from hazrisk.simulate import make_fleet
+from hazrisk.simulate.fleet import geo
 
 
 def test_cli_writes_a_simulation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

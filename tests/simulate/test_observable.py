@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from hazrisk.config import load_rules
-from hazrisk.simulate import events
-from hazrisk.simulate.movement import Track
+from hazrisk.simulate.movement import events
+from hazrisk.simulate.movement.track import Track
 
 RULES = load_rules()
 T0 = 1_790_866_800  # 2026-10-01 22:00:00 Beijing

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from hazrisk.config import load_rules
-from hazrisk.simulate import events
-from hazrisk.simulate.geo import EARTH_RADIUS_KM
-from hazrisk.simulate.movement import Track
+from hazrisk.simulate.fleet.geo import EARTH_RADIUS_KM
+from hazrisk.simulate.movement import events
+from hazrisk.simulate.movement.track import Track
 
 RULES = load_rules()
 MIDNIGHT = 1_790_784_000  # 2026-10-01 00:00:00 Beijing

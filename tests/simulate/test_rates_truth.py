@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hazrisk.simulate.geo import haversine_km
+from hazrisk.simulate.fleet.geo import haversine_km
 
 
 def _fixes(out: Path, dec: object) -> pd.DataFrame:

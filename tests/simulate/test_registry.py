@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from hazrisk.simulate import identity
-from hazrisk.simulate.rates import PLATE_RE, VIN_RE
+from hazrisk.simulate.fleet import identity
+from hazrisk.simulate.truth.rates import PLATE_RE, VIN_RE
 
 COLUMNS = {
     "enterprises.csv": "enterprise_id, name, city, license_no, safety_manager, safety_manager_phone",
@@ -19,7 +19,7 @@ COLUMNS = {
     "vehicles.csv": "vehicle_id, terminal_phone, terminal_id, plate, plate_color, vin, "
                     "enterprise_id, provider_id, vehicle_type, tonnage_t, hazmat_class, "
                     "transport_permit_no, owner_name, operator_phone, maker_id, device_model, "
-                    "valid_from, valid_to",
+                    "valid_from, valid_to, build_year",
     "drivers.csv": "driver_id, enterprise_id, vehicle_id, name, id_number, phone, role",
     "images.csv": "vehicle_id, slot, file_name, sha256, size_bytes, magic_hex, uploaded_at",
     "phone_verifications.csv": "vehicle_id, operator_phone, verified_at, result",

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from hazrisk.config import load_rules
-from hazrisk.simulate import drivers, tampering
-from hazrisk.simulate.handling_truth import add_escalation
-from hazrisk.simulate.truthio import _device_kpis
+from hazrisk.simulate.movement import drivers
+from hazrisk.simulate.terminal import tampering
+from hazrisk.simulate.truth.handling import add_escalation
+from hazrisk.simulate.truth.outputs import _device_kpis
 
 H = 3600
 END = 1_790_000_000  # the window's end (epoch s)

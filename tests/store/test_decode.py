@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from store_testkit import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
 
 from hazrisk.jt808 import iter_records
+from hazrisk.jt808 import reader as D
 from hazrisk.jt808.columnar import decode_positions, records_table
-from hazrisk.store import decode as D
 
 Key = tuple[object, ...]
 POS_COLS = ("offset", "pos_index", "msg_id", "phone", "lat_deg", "device_time", "is_backfill",

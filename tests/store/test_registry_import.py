@@ -269,3 +269,19 @@ def test_parse_date_accepts_midnight_timestamps_only() -> None:
     for bad in ("2026-10-01 08:30:00", "2026-13-01", "yesterday"):
         with pytest.raises(ValueError):
             parse_date(bad)
+
+
+def test_build_year_optional_older_files_import_with_age_missing(
+        db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """vehicles.csv's build_year (出厂年份) is read when present; a file without the column
+    (older exports) imports with build_year NULL, an unreadable one is nulled."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    write_csv(old / "registry" / "vehicles.csv", VEHICLE_HEADER, [vehicle_row("V00001", PHONE_A)])
+    import_registry(db, old)
+    assert db.execute("SELECT build_year FROM core.vehicles").fetchall() == [(None,)]
+    write_csv(new / "registry" / "vehicles.csv", VEHICLE_HEADER + ",build_year",
+              [vehicle_row("V00001", PHONE_A) + ",2019", vehicle_row("V00002", PHONE_B) + ",new"])
+    report = import_registry(db, new)
+    assert report.files[0].values_nulled == 1
+    assert db.execute("SELECT vehicle_id, build_year FROM core.vehicles ORDER BY 1").fetchall() \
+        == [("V00001", 2019), ("V00002", None)]

@@ -7,6 +7,7 @@ WITH veh AS (
            any_value(vehicle_type ORDER BY valid_from DESC NULLS LAST) AS vehicle_type,
            any_value(hazmat_class ORDER BY valid_from DESC NULLS LAST) AS registry_hazmat_class,
            any_value(maker_id ORDER BY valid_from DESC NULLS LAST)     AS maker_id,
+           any_value(build_year ORDER BY valid_from DESC NULLS LAST)   AS build_year,
            min(valid_from)                                            AS first_registered
     FROM core.vehicles
     GROUP BY vehicle_id
@@ -31,6 +32,8 @@ SELECT p.policy_id, p.vehicle_id, p.enterprise_id, p.insurer_id,
        coalesce(p.hazmat_class, v.registry_hazmat_class) AS hazmat_class,
        v.tonnage_t, v.vehicle_type, v.maker_id,
        CAST(p.year AS INTEGER) - year(v.first_registered) AS years_registered,
+       CASE WHEN v.build_year IS NOT NULL  -- greatest() skips NULLs: keep missing missing
+            THEN greatest(CAST(p.year AS INTEGER) - v.build_year, 0) END AS vehicle_age,
        s.enterprise_vehicles, s.enterprise_exposure,
        coalesce(c.n_claims, 0)           AS n_claims,
        coalesce(c.amount_cny, 0)         AS amount_cny,

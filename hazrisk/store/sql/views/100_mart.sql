@@ -29,7 +29,7 @@ SELECT vehicle_id, mart.mask_phone(terminal_phone) AS terminal_phone, terminal_i
        provider_id, vehicle_type, tonnage_t, hazmat_class, transport_permit_no,
        mart.mask_name(owner_name) AS owner_name,
        mart.mask_phone(operator_phone) AS operator_phone,
-       maker_id, device_model, valid_from, valid_to
+       maker_id, device_model, valid_from, valid_to, build_year
 FROM core.vehicles;
 
 CREATE OR REPLACE VIEW mart.drivers AS

@@ -18,9 +18,9 @@ import numpy as np
 from hazrisk.jt808 import encode_message
 from hazrisk.localtime import BEIJING
 from hazrisk.simulate import wire
-from hazrisk.simulate.dumps import KIND_FRAME, META, RECV, SEND
-from hazrisk.simulate.movement import Track
-from hazrisk.simulate.terminal import F_CHECKSUM, NO_FIX, Q_BCD, Plan
+from hazrisk.simulate.dumps.writer import KIND_FRAME, META, RECV, SEND
+from hazrisk.simulate.movement.track import Track
+from hazrisk.simulate.terminal.recording import F_CHECKSUM, NO_FIX, Q_BCD, Plan
 
 _GARBAGE = (b"GET / HTTP/1.1\r\nHost: gw\r\n\r\n", b"\x00" * 16, b"AT+CSQ\r\n",
             b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", b"\xff\xfb\x1f\xff\xfb\x20",

@@ -28,8 +28,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from hazrisk.simulate import geo
-from hazrisk.simulate.fleet import Fleet
+from hazrisk.simulate.fleet import geo
+from hazrisk.simulate.fleet.actors import Fleet
 from hazrisk.simulate.rng import rng_for
 
 REQUIRED = ("transport_permit_no", "owner_name", "vehicle_type", "tonnage_t", "hazmat_class",
@@ -37,7 +37,7 @@ REQUIRED = ("transport_permit_no", "owner_name", "vehicle_type", "tonnage_t", "h
 VEHICLE_COLUMNS = ("vehicle_id", "terminal_phone", "terminal_id", "plate", "plate_color", "vin",
                    "enterprise_id", "provider_id", "vehicle_type", "tonnage_t", "hazmat_class",
                    "transport_permit_no", "owner_name", "operator_phone", "maker_id",
-                   "device_model", "valid_from", "valid_to")
+                   "device_model", "valid_from", "valid_to", "build_year")
 SLOTS = ("registration_cert", "driving_licence", "body_photo")
 JPEG = "ffd8ffe000104a46"
 PNG = "89504e470d0a1a0a"

@@ -1,7 +1,7 @@
 """Actors: providers, device makers, insurers, enterprises, vehicles, drivers and escorts.
 
 ``make_fleet`` draws the true fleet (the ``vehicles`` frame holds true values and the latent
-behaviour rates); :mod:`hazrisk.simulate.registry` derives the registry as exported, with its
+behaviour rates); :mod:`hazrisk.simulate.fleet.registry_files` derives the registry as exported, with its
 defects. Enterprise safety culture is a latent standard normal (higher = safer); vehicle
 behaviour rates are log-linear in ``-culture`` plus a driver effect.
 """
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hazrisk.simulate import geo, identity
-from hazrisk.simulate.profiles import (
+from hazrisk.simulate.fleet import geo, identity
+from hazrisk.simulate.fleet.profiles import (
     HAZMAT_WEIGHT,
     INSURERS,
     MAKER_SHARE,
@@ -128,7 +128,7 @@ def make_fleet(n_vehicles: int = 40, *, n_providers: int = 6, start: dt.date | s
     Parameters
     ----------
     n_vehicles : registered vehicles (ghost terminals are added by the terminal layer).
-    n_providers : platform operators, 5-8 (profiles in :mod:`hazrisk.simulate.profiles`).
+    n_providers : platform operators, 5-8 (profiles in :mod:`hazrisk.simulate.fleet.profiles`).
     start : first simulated day (registrations predate it).
     random_state : seed; the same seed gives the same fleet.
     fault_scale : multiplies the providers' frame-level fault rates (glitches, corruption,
@@ -218,6 +218,7 @@ def make_fleet(n_vehicles: int = 40, *, n_providers: int = 6, start: dt.date | s
                 "plate": plate, "plate_color": 2, "vin": identity.vin(rng, model_year=reg_year),
                 "vehicle_type": vt[0],
                 "tonnage_t": round(float(rng.uniform(*vt[1])), 1), "hazmat_class": hz,
+                "build_year": reg_year,
                 "transport_permit_no": f"{geo.CITY_GB[ent['city_code']]}0{int(rng.integers(0, 10**7)):07d}",
                 "owner_name": ent["name"],
                 "operator_phone": identity.mobile(rng) if rng.random() < 0.7

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from hazrisk.jt808.alarm_types import ADAS_TYPES, DSM_TYPES
-from hazrisk.simulate.profiles import ProviderProfile
+from hazrisk.simulate.fleet.profiles import ProviderProfile
 
 TEXTS = {
     "speeding": "【监控中心】您已超速行驶,本路段危险货物运输车辆限速{limit}公里/小时,请立即减速慢行!",

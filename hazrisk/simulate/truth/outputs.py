@@ -11,13 +11,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hazrisk.simulate import rates
-from hazrisk.simulate.dumps import Located
-from hazrisk.simulate.fleet import Fleet
-from hazrisk.simulate.geo import CLASS_NAME
-from hazrisk.simulate.handling_truth import add_escalation
+from hazrisk.simulate.dumps.writer import Located
+from hazrisk.simulate.fleet.actors import Fleet
+from hazrisk.simulate.fleet.geo import CLASS_NAME
+from hazrisk.simulate.truth import rates
+from hazrisk.simulate.truth.handling import add_escalation
+from hazrisk.simulate.truth.verdicts import expected_verdicts
 from hazrisk.simulate.vehicle import VehicleResult
-from hazrisk.simulate.verdicts import expected_verdicts
 
 DELIVERY = ("realtime", "faulted", "rejected", "dropped", "backfill", "backfill_lost",
             "pending_backfill", "unrecorded", "after_window")
@@ -266,7 +266,7 @@ def _device_kpis(tickets: pd.DataFrame, pres: pd.DataFrame, rules: Any, t_end: i
     ticket still open and reported less than 24 h before the window's end is ``censored``: its
     24 h are not over, so it is left out of the rate, counted apart) and
     D2 data preservation (samples of the outages recovered by 0x0704 backfill / samples the
-    terminal should have recorded during them; vehicle.preservation)."""
+    terminal should have recorded during them; truth.observable.preservation)."""
     cols = ["maker_id", "device_model"]
     tk = tickets if len(tickets) else pd.DataFrame(columns=[*cols, "reported_at", "repaired_at"])
     ps = pres if len(pres) else pd.DataFrame(columns=[*cols, "expected_points",
@@ -297,6 +297,6 @@ def _device_kpis(tickets: pd.DataFrame, pres: pd.DataFrame, rules: Any, t_end: i
 
 
 def write_readmes(out: Path) -> None:
-    from hazrisk.simulate.readme import TRUTH_README
+    from hazrisk.simulate.truth.readme import TRUTH_README
 
     (out / "truth" / "README.md").write_text(TRUTH_README, encoding="utf-8")

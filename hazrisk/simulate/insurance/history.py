@@ -23,10 +23,14 @@ on the violations with the calibration fleet's shares. ``truth/history_model.jso
 every factor and assumption.
 
 Fatigue is modelled with the km driven per day (:data:`FATIGUE_MODEL`): a > 4 h stretch needs
-a long driving day. Limitation: fatigue (also the enterprise's lanes and loading stops),
-off-route (its approved fences) and offline displacement (where outages fall) are not per-km
-rates in the trip generator and agree with ``detect`` only over a fleet like the calibration
-one (another fleet: 18 detected vs 51 archived fatigue events).
+a long driving day. Fatigue (also the enterprise's lanes and loading stops), off-route (its
+approved fences) and offline displacement (where outages fall) are no per-km rates in the trip
+generator, so a rate model agrees with ``detect`` only over a fleet like the calibration one
+(another fleet: 18 detected vs 51 modelled fatigue events). For the **simulated months** these
+three counts (:data:`TRUTH_COUNTED`) are therefore the simulator's own events: the violations
+its rules -- the same ``conf/rules.toml`` definitions ``detect`` applies -- found on the true
+track (``truth/violations.csv``), those a terminal reported (``observable``), counted by the
+Beijing month of their start. The policy years (no trips simulated) keep the models.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hazrisk.simulate.fleet import Fleet
+from hazrisk.simulate.fleet.actors import Fleet
 from hazrisk.simulate.rng import rng_for
 
 #: README "Vehicle-month history files" columns, in order.
@@ -81,6 +85,9 @@ FATIGUE_MODEL: dict[str, float] = {"const": -1.168, "km_per_day_elasticity": 1.3
 DSM_FALSE = 0.25
 ADAS_FALSE = 0.25
 MONTH_KM_SD = 0.15
+#: Archive columns of the simulated months counted from ``truth/violations.csv`` (rule name).
+TRUTH_COUNTED: dict[str, str] = {"n_fatigue": "fatigue", "n_off_route": "off_route",
+                                 "n_offline_displacement": "offline_displacement"}
 
 
 def _months(start: pd.Timestamp, end: pd.Timestamp) -> list[tuple[pd.Timestamp, int]]:
@@ -106,8 +113,9 @@ def fatigue_mean(rate: np.ndarray, km: np.ndarray, days: np.ndarray,
 
 
 def _rows(rng: np.random.Generator, base: pd.DataFrame, km: np.ndarray,
-          days: np.ndarray) -> pd.DataFrame:
-    """Measures of vehicle-months with latent rates (``base``), km and covered days."""
+          days: np.ndarray, counted: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Measures of vehicle-months with latent rates (``base``), km and covered days;
+    ``counted`` (columns of :data:`TRUTH_COUNTED`, same rows) replaces the modelled counts."""
     f = FACTORS
     n = len(base)
     offline = np.clip(f["offline"] * base["offline_share"].to_numpy(float), 0.0, 1.0)
@@ -124,6 +132,9 @@ def _rows(rng: np.random.Generator, base: pd.DataFrame, km: np.ndarray,
         "n_dsm": f["dsm"] * (base["dsm_rate"].to_numpy(float) + DSM_FALSE) * online_km / 1000.0,
     }
     out = pd.DataFrame({k: rng.poisson(v) for k, v in lam.items()})
+    if counted is not None:
+        for col in TRUTH_COUNTED:
+            out[col] = counted[col].to_numpy(np.int64)
     n_viol = out.sum(axis=1).to_numpy()
     reminded = rng.binomial(n_viol, f["reminded"])
     handled = reminded + rng.binomial(n_viol - reminded, f["handled_extra"])
@@ -165,8 +176,18 @@ def _vehicle_frame(fleet: Fleet) -> pd.DataFrame:
     return veh.set_index("vehicle_id", drop=False)
 
 
+def truth_counts(violations: pd.DataFrame) -> pd.DataFrame:
+    """Per vehicle and Beijing month: the observable events of :data:`TRUTH_COUNTED`'s rules."""
+    v = violations[violations["observable"].astype(str) == "True"]
+    v = v[v["rule"].isin(list(TRUTH_COUNTED.values()))]
+    counts = (v.assign(month=v["start"].astype(str).str[:7])
+              .groupby(["vehicle_id", "month", "rule"]).size().unstack("rule"))
+    counts = counts.reindex(columns=list(TRUTH_COUNTED.values()), fill_value=0).fillna(0)
+    return counts.rename(columns={r: c for c, r in TRUTH_COUNTED.items()}).astype(np.int64)
+
+
 def archive_frame(fleet: Fleet, vehicle_years: pd.DataFrame, true_days: pd.DataFrame,
-                  seed: int) -> pd.DataFrame:
+                  seed: int, violations: pd.DataFrame | None = None) -> pd.DataFrame:
     """The archive rows: policy-year months, then the simulated month(s).
 
     Parameters
@@ -175,6 +196,8 @@ def archive_frame(fleet: Fleet, vehicle_years: pd.DataFrame, true_days: pd.DataF
     vehicle_years : ``InsuranceResult.vehicle_years`` (per policy year: dates, km, true rates).
     true_days : ``truth/vehicle_days.csv`` rows (``vehicle_id, date, complete_km``).
     seed : the simulation seed (stream ``"history"``).
+    violations : ``truth/violations.csv`` rows (``vehicle_id, rule, start, observable``); the
+        simulated months' :data:`TRUTH_COUNTED` counts (none when omitted: zero events).
     """
     rng = rng_for(seed, "history")
     veh = _vehicle_frame(fleet)
@@ -215,7 +238,11 @@ def archive_frame(fleet: Fleet, vehicle_years: pd.DataFrame, true_days: pd.DataF
         km=("complete_km", "sum"), days=("date", "nunique")).reset_index()
     if len(g):
         v = veh.loc[g["vehicle_id"]].reset_index(drop=True)
-        part = _rows(rng, v, g["km"].to_numpy(float), g["days"].to_numpy(float))
+        tc = truth_counts(violations if violations is not None else pd.DataFrame(
+            columns=["vehicle_id", "rule", "start", "observable"]))
+        counted = (g.set_index(["vehicle_id", "month"]).join(tc).fillna(0)
+                   .reset_index(drop=True))
+        part = _rows(rng, v, g["km"].to_numpy(float), g["days"].to_numpy(float), counted)
         part.insert(0, "vehicle_id", g["vehicle_id"].to_numpy())
         part.insert(1, "month", g["month"].to_numpy())
         part.insert(2, "enterprise_id", v["enterprise_id"].to_numpy())
@@ -234,7 +261,9 @@ def write_history(out: Path, fleet: Fleet, vehicle_years: pd.DataFrame | None,
     true_days = pd.read_csv(out / "truth" / "vehicle_days.csv", dtype={"vehicle_id": str})
     if vehicle_years is None:
         vehicle_years = pd.DataFrame(columns=["vehicle_id", "start_date", "end_date"])
-    frame = archive_frame(fleet, vehicle_years, true_days, seed)
+    violations = pd.read_csv(out / "truth" / "violations.csv", dtype=str,
+                             usecols=["vehicle_id", "rule", "start", "observable"])
+    frame = archive_frame(fleet, vehicle_years, true_days, seed, violations)
     (out / "history").mkdir(parents=True, exist_ok=True)
     path = out / "history" / "vehicle_months.csv"
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
@@ -247,6 +276,9 @@ def write_history(out: Path, fleet: Fleet, vehicle_years: pd.DataFrame | None,
         "factors": FACTORS,
         "fatigue_model": FATIGUE_MODEL,
         "false_alarms_per_1000km": {"dsm": DSM_FALSE, "adas": ADAS_FALSE},
+        "simulated_months_counted_from_truth": {
+            c: f"observable '{r}' events of truth/violations.csv (conf/rules.toml definitions)"
+            for c, r in TRUTH_COUNTED.items()},
         "month_km_lognormal_sd": MONTH_KM_SD,
         "calibration": "300 vehicles x 5 days from 2026-10-01, seed 1: sum(detected) / "
                        "sum(latent rate x km)",
@@ -257,5 +289,5 @@ def write_history(out: Path, fleet: Fleet, vehicle_years: pd.DataFrame | None,
     return path
 
 
-__all__ = ["FACTORS", "FATIGUE_MODEL", "HISTORY_COLUMNS", "archive_frame", "fatigue_mean",
-           "write_history"]
+__all__ = ["FACTORS", "FATIGUE_MODEL", "HISTORY_COLUMNS", "TRUTH_COUNTED", "archive_frame",
+           "fatigue_mean", "truth_counts", "write_history"]

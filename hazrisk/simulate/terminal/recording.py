@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from hazrisk.simulate.movement import Track
-from hazrisk.simulate.profiles import MakerProfile, ProviderProfile
+from hazrisk.simulate.fleet.profiles import MakerProfile, ProviderProfile
+from hazrisk.simulate.movement.track import Track
 
 REALTIME, STORED, UNRECORDED, NO_FIX = 0, 1, 2, 3
 #: field-level glitch codes (qfault) and frame-level corruption codes (ffault)

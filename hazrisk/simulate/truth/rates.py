@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hazrisk.simulate.geo import haversine_km
-from hazrisk.simulate.movement import BJ, DAY
+from hazrisk.simulate.fleet.geo import haversine_km
+from hazrisk.simulate.movement.track import BJ, DAY
 
 PLATE_RE = re.compile(r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
                       r"[A-HJ-NP-Z][A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳]$")

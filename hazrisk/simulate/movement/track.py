@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hazrisk.simulate import geo
+from hazrisk.simulate.fleet import geo
 
 DAY = 86400
 BJ = 8 * 3600  # Beijing offset, seconds

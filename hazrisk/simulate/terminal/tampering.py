@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from hazrisk.simulate.movement import BJ, DAY, Track
+from hazrisk.simulate.movement.track import BJ, DAY, Track
 
 KINDS = ("antenna_cut", "antenna_short", "gnss_fault", "power_pulls")
 BIT = {"gnss_fault": 4, "antenna_cut": 5, "antenna_short": 6, "power_down": 8}

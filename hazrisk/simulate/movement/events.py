@@ -21,7 +21,7 @@ using these exact definitions (``truth/README.md`` repeats them):
   accepts (see :func:`offline_displacement`).
 
 The *observable* version (``detect(..., gaps=GapPolicy)``) runs the same rules on the samples
-that reached the platform, reading silences by :class:`GapPolicy`; ``vehicle._observability``
+that reached the platform, reading silences by :class:`GapPolicy`; ``truth.observable.observability``
 marks each true event with it.
 """
 
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from hazrisk.simulate.movement import BJ, DAY, Track
+from hazrisk.simulate.movement.track import BJ, DAY, Track
 
 #: Codes of the alarm types the simulator raises (names in :mod:`hazrisk.jt808.alarm_types`).
 SIMULATED_ADAS: tuple[int, ...] = (0x01, 0x02, 0x03, 0x05)
@@ -83,7 +83,7 @@ class GapPolicy:
 
     def steps(self, track: Track) -> tuple[np.ndarray, np.ndarray]:
         """Per step (k -> k + 1): (silence counted as driving, unknown silence)."""
-        from hazrisk.simulate.geo import haversine_km
+        from hazrisk.simulate.fleet.geo import haversine_km
 
         t, v = track.t, track.speed
         if len(t) < 2:
@@ -327,8 +327,8 @@ def offline_displacement(rec: dict[str, np.ndarray], track: Track, rules: Any
     inside the validity box, speed in range) accepts, drift points excluded: a clock-jumped
     fix does not end a silence.
     """
-    from hazrisk.simulate.geo import haversine_km
-    from hazrisk.simulate.rates import qualified
+    from hazrisk.simulate.fleet.geo import haversine_km
+    from hazrisk.simulate.truth.rates import qualified
 
     od = rules.offline_displacement
     ok = ~rec["backfill"] & qualified(rec, rules) & ~rec["drift"]

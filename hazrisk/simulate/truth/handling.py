@@ -1,7 +1,7 @@
 """The handling truth under the warehouse's definitions (``[handling]`` in conf/rules.toml).
 
 For each true violation or ADAS/DSM alarm (epoch-second ``start``/``end``,
-``reminder_time``, ``actions`` as :func:`hazrisk.simulate.monitor.plan_handling` set them):
+``reminder_time``, ``actions`` as :func:`hazrisk.simulate.terminal.monitor.plan_handling` set them):
 
 * ``reminded``: a reminder came within ``reminder_window_s`` (1 h) of the start (a later one
   is not handling);

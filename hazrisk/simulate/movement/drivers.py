@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from hazrisk.simulate.movement import Track
+from hazrisk.simulate.movement.track import Track
 
 #: a stop at least this long ends a shift (s)
 SHIFT_BREAK_S = 2 * 3600

@@ -1,0 +1,168 @@
+"""The chunked reader's hex-log path (see :mod:`hazrisk.jt808.reader`).
+
+A block of whole lines is parsed once (:func:`~hazrisk.jt808._columnar_hexlog.parse_block`:
+numpy for the usual line layouts, the scalar reader's pattern for the rest) and its payload
+decoded by the columnar decoder. A line holding exactly one frame (its payload opens and
+closes with the only two flags) is one record of the whole line for the codec's reader, so
+the fast path takes it when it is a location frame or a heartbeat the columnar decoder
+decoded; every other line (other messages, rejected frames, garbage, lines with
+several frames, subpackages) is decoded by the codec (:func:`hazrisk.jt808.iter_records`),
+line by line as there. A chunk is cut after its last newline; the rest is carried on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import IO
+
+import numpy as np
+import pyarrow as pa
+
+from hazrisk.jt808 import _columnar_framing as F
+from hazrisk.jt808._columnar_decode import decode
+from hazrisk.jt808._columnar_hexlog import HexLines, line_bounds, parse_block
+from hazrisk.jt808._reader_base import (
+    DEFAULT_CHUNK,
+    DecodedChunk,
+    own_rows,
+    read_all,
+    read_size,
+    reassembled,
+    with_scalar_positions,
+)
+from hazrisk.jt808.record import Record
+from hazrisk.jt808.stream import MAX_LINE, Reassembler, iter_records
+
+_TS = pa.timestamp("us", tz="UTC")
+
+
+def iter_hexlog_chunks(
+    stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b""
+) -> Generator[DecodedChunk, None, None]:
+    """Decode a (decompressed) gateway hex log in blocks of whole lines."""
+    carry = first
+    offset = 0  # text offset of carry[0]
+    line_no = 1  # number of carry's first line
+    joiner = Reassembler()
+    eof = False
+    reads = 0
+    while not eof:
+        want = read_size(chunk_bytes, reads)
+        reads += 1
+        more = read_all(stream, want)
+        eof = len(more) < want
+        data = carry + more if carry else more
+        cut = len(data) if eof else data.rfind(b"\n") + 1
+        if cut == 0 and not eof and len(data) <= max(MAX_LINE, chunk_bytes):
+            carry = data
+            continue
+        if cut == 0:
+            cut = len(data)  # an overlong line: the codec's reader calls it garbage
+        block = data[:cut]
+        fast, records, n_fast, hb = _hexlog_block(block, offset, line_no)
+        out = reassembled(records, joiner, offset + cut if eof else None)
+        yield DecodedChunk(with_scalar_positions(fast, out), out, n_fast, offset + cut,
+                           heartbeats=hb, text=(block, offset))
+        line_no += block.count(b"\n")
+        offset += cut
+        carry = data[cut:]
+
+
+def _hexlog_block(
+    block: bytes, offset: int, line_no: int
+) -> tuple[pa.Table | None, list[Record], int, pa.Table | None]:
+    """(fast rows, scalar records, lines the fast path took, heartbeats) of whole lines."""
+    bounds = line_bounds(np.frombuffer(block, np.uint8))
+    line_starts = bounds[0]
+    lines = parse_block(block, offset, line_no, bounds)
+    decoded = decode(F.as_u8(lines.payload), lines=lines)
+    table = decoded.table
+    flags = decoded.flags if decoded.flags is not None else np.zeros(0, np.int64)
+    one = _one_frame_lines(lines, flags)
+    hb_rows, heartbeats = _line_heartbeats(lines, one, decoded.heartbeats)
+    taken_rows = hb_rows
+    fast = None
+    if table.num_rows:
+        # rows of frames alone on their line; not those of groups the columnar path reassembled
+        keep_rows, u_off = own_rows(table)
+        at = np.searchsorted(lines.tstart, u_off)
+        at_ok = at < lines.tstart.size
+        hit = np.zeros(u_off.size, bool)
+        hit[at_ok] = lines.tstart[at[at_ok]] == u_off[at_ok]
+        hit[hit] = one[at[hit]]
+        offs = table.column("offset").to_numpy()
+        keep = _member(offs, u_off[hit])
+        if keep_rows is not None:
+            keep &= keep_rows
+        fast = table if keep.all() else table.filter(pa.array(keep))
+        if not fast.num_rows:
+            fast = None
+        taken_rows = np.concatenate([at[hit], hb_rows])
+    taken = lines.line_no[taken_rows] - line_no  # block line indices
+    records = _scalar_lines(block, offset, line_no, line_starts, taken)
+    return fast, records, int(taken.size), heartbeats
+
+
+def _line_heartbeats(
+    lines: HexLines, one: np.ndarray, hb: pa.Table | None
+) -> tuple[np.ndarray, pa.Table | None]:
+    """The heartbeats alone on their line (parsed-line indices, rows): the codec's reader
+    makes one record of the whole line for each."""
+    if hb is None:
+        return np.zeros(0, np.int64), None
+    offs = hb.column("offset").to_numpy()
+    at = np.minimum(np.searchsorted(lines.tstart, offs), lines.tstart.size - 1)
+    alone = (lines.tstart[at] == offs) & one[at]
+    if not alone.any():
+        return np.zeros(0, np.int64), None
+    return at[alone], (hb if alone.all() else hb.filter(pa.array(alone)))
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a sorted set (a binary search; no hashing of ``values``)."""
+    if sorted_set.size == 0:
+        return np.zeros(values.size, bool)
+    i = np.minimum(np.searchsorted(sorted_set, values), sorted_set.size - 1)
+    return sorted_set[i] == values
+
+
+def _one_frame_lines(lines: HexLines, flags: np.ndarray) -> np.ndarray:
+    """Per parsed line: its payload is one frame (opens and closes with the only two flags,
+    something between)."""
+    ps, pl = lines.pstart, lines.plen
+    if ps.size == 0:
+        return np.zeros(0, bool)
+    n_flags = np.searchsorted(flags, ps + pl) - np.searchsorted(flags, ps)
+    pay = F.as_u8(lines.payload)
+    last = np.maximum(ps + pl - 1, 0)
+    return (n_flags == 2) & (pl >= 3) & (pay[np.minimum(ps, pay.size - 1)] == F.FLAG) & (
+        pay[np.minimum(last, pay.size - 1)] == F.FLAG)
+
+
+def _scalar_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarray,
+                  taken: np.ndarray | None) -> list[Record]:
+    """Codec records of the block's lines except the ``taken`` ones (line indices)."""
+    if taken is None or taken.size == 0:
+        text = block
+        kept = np.arange(line_starts.size)
+    else:
+        mask = np.ones(line_starts.size, bool)
+        mask[taken] = False
+        kept = np.flatnonzero(mask)
+        if kept.size == 0:
+            return []
+        bounds = np.append(line_starts, len(block))
+        text = b"".join(block[bounds[i] : bounds[i + 1]] for i in kept.tolist())
+    lens = np.diff(np.append(line_starts, len(block)))[kept]
+    starts = np.cumsum(lens) - lens  # of each kept line in ``text``
+    orig = line_starts[kept]
+    out = list(iter_records(text, fmt="hexlog", reassemble=False))
+    if out:  # offsets and line numbers in ``text`` -> in the file, in one vectorised step
+        offs = np.fromiter((r.offset for r in out), np.int64, len(out))
+        k = np.maximum(np.searchsorted(starts, offs, side="right") - 1, 0)
+        new = (offset + orig[k] + (offs - starts[k])).tolist()
+        for rec, o in zip(out, new, strict=True):
+            rec.offset = o
+            if rec.line is not None:
+                rec.line = line_no + int(kept[min(rec.line - 1, kept.size - 1)])
+    return out

@@ -1,0 +1,164 @@
+"""The chunked reader's pieces: numpy hex-log line parsing (same as the scalar reader's pattern
+line by line), the read-ahead thread, and the allocator left to the command."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hazrisk.jt808 import encode_message
+from hazrisk.jt808._columnar_hexlog import DIRECTIONS, NAT, parse_block
+from hazrisk.jt808.reader import Prefetch, iter_chunks
+from hazrisk.jt808.stream import HEX_LINE, HEX_PAIR, parse_log_time
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HB = encode_message(0x0002, {}, phone="13800000000", serial=7).hex().upper()
+
+
+def _expected(block: bytes, first_line: int = 1) -> list[tuple[object, ...]]:
+    """Per matching line, what the scalar reader's pattern reads: (line number, text offset,
+    text length, payload, receive time, direction)."""
+    out = []
+    at = 0
+    for k, text in enumerate(block.splitlines(keepends=True)):
+        m = HEX_LINE.fullmatch(text)
+        if m is not None:
+            payload = bytes.fromhex(b"".join(HEX_PAIR.findall(m.group("hex"))).decode())
+            t = parse_log_time(m.group("ts"))
+            us = NAT if t is None else (t - _EPOCH) // (datetime.resolution)
+            d = m.group("dir")
+            out.append((first_line + k, at, len(text), payload, us,
+                        d.decode().upper() if d else None))
+        at += len(text)
+    return out
+
+
+def _parsed(block: bytes, first_line: int = 1) -> list[tuple[object, ...]]:
+    lines = parse_block(block, 0, first_line)
+    pay = lines.payload
+    return [
+        (int(lines.line_no[i]), int(lines.tstart[i]), int(lines.tlen[i]),
+         pay[lines.pstart[i] : lines.pstart[i] + lines.plen[i]], int(lines.recv_us[i]),
+         lines.direction(i))
+        for i in range(lines.pstart.size)
+    ]
+
+
+LINES = [
+    f"2026-10-01 00:00:00.200 RECV {HB}",
+    f"2026-10-01T08:00:01,123 SEND {HB.lower()}",
+    f"2026-02-29 10:00:00.000 RECV {HB}",  # no such day: no time, as the scalar reader
+    f"2028-02-29 23:59:59.999 RECV {HB}",  # a leap day
+    f"2026-10-01 24:00:00.000 RECV {HB}",
+    f"2026-13-01 00:00:00.000 RECV {HB}",
+    f"{HB}",
+    f"{HB[:-1]}",  # odd: garbage
+    f"[2026-10-01 00:01:36.200] [RECV] {HB}",
+    f"2026-10-01 08:00:01 RECV {HB}",
+    f"2026-10-01 08:00:01.123456+08:00 recv {HB}",
+    f"2026-10-01 00:00:00.200 RECV {HB[:10]} {HB[10:]}",
+    f"2026-10-01 00:00:00.200 RECV {HB}\r",
+    f"  {HB}",
+    "",
+    "garbage line",
+    f"2026-10-01 00:00:00.200 RECV {HB}{HB}",
+    f"2026-10-01 00:00:00.200 RECV 7G{HB}",
+]
+
+
+def test_parse_block_reads_each_line_as_the_scalar_pattern() -> None:
+    block = ("\n".join(LINES) + "\n").encode()
+    assert _parsed(block, 5) == _expected(block, 5)
+    last = block + f"2026-10-01 00:00:00.200 SEND {HB}".encode()  # no final newline
+    assert _parsed(last) == _expected(last)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(LINES), min_size=1, max_size=30), st.booleans())
+def test_parse_block_any_mix_of_lines(picked: list[str], final_newline: bool) -> None:
+    block = ("\n".join(picked) + ("\n" if final_newline else "")).encode()
+    assert _parsed(block) == _expected(block)
+
+
+def test_direction_codes() -> None:
+    lines = parse_block(f"2026-10-01 00:00:00.200 SEND {HB}\n{HB}\n".encode())
+    assert [lines.direction(i) for i in range(2)] == ["SEND", None]
+    assert DIRECTIONS[int(lines.dir_code[0])] == "SEND"
+
+
+class _Breaks(io.RawIOBase):
+    """A stream that gives some bytes, then fails."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.at >= len(self.data):
+            raise OSError("device gone")
+        piece = self.data[self.at : self.at + max(n, 1)]
+        self.at += len(piece)
+        return piece
+
+
+def test_prefetch_gives_the_same_bytes_and_raises_where_the_stream_fails() -> None:
+    data = np.random.default_rng(3).integers(0, 256, 100_000, np.uint8).tobytes()
+    with Prefetch(io.BytesIO(data), block=4096) as pre:
+        got = pre.read(10) + bytes(pre.read(50_000))
+        view = bytearray(60_000)
+        n = pre.readinto(view)
+        assert got + bytes(view[:n]) == data
+        assert pre.read(10) == b""
+    with Prefetch(_Breaks(data[:5000]), block=1024) as pre:
+        assert pre.read(5000) == data[:5000]
+        with pytest.raises(OSError, match="device gone"):
+            pre.read(1)
+
+
+def test_iter_chunks_sniffs_the_format() -> None:
+    text = (f"2026-10-01 00:00:00.200 RECV {HB}\n" * 3).encode()
+    chunks = list(iter_chunks(io.BytesIO(text)))
+    hb = [c.heartbeats for c in chunks if c.heartbeats is not None]
+    assert sum(t.num_rows for t in hb) == 3 and not any(c.records for c in chunks)
+    assert hb[0].column("direction").to_pylist()[0] == "RECV"
+    raw = bytes.fromhex(HB) * 3
+    chunks = list(iter_chunks(io.BytesIO(raw)))
+    assert sum(c.frames_fast for c in chunks) == 3
+    with pytest.raises(ValueError, match="fmt"):
+        iter_chunks(io.BytesIO(raw), fmt="csv")
+
+
+def test_library_ingest_leaves_the_allocator_alone(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: object) -> None:
+    """Process-wide allocator tuning is the command's choice (``hazrisk ingest``)."""
+    from pathlib import Path
+
+    from hazrisk.store import allocator
+    from hazrisk.store.connect import connect
+    from hazrisk.store.ingest import ingest_paths
+
+    def refuse(*a: object, **k: object) -> bool:
+        raise AssertionError("library code tuned the allocator")
+
+    monkeypatch.setattr(allocator, "tune_for_ingest", refuse)
+    dump = Path(str(tmp_path)) / "P01" / "2026-10-01.bin"
+    dump.parent.mkdir()
+    dump.write_bytes(bytes.fromhex(HB) * 3)
+    con = connect(Path(str(tmp_path)) / "w.duckdb")
+    report = ingest_paths(con, [dump])
+    assert report.exit_code == 0 and report.files[0].frames_ok == 3
+    calls: list[int] = []
+    monkeypatch.setattr(allocator, "tune_for_ingest", lambda: calls.append(1) or True)
+    from hazrisk.store.cli import main
+
+    assert main(["ingest", str(dump), "--db", str(Path(str(tmp_path)) / "w2.duckdb"),
+                 "--no-progress", "--json"]) == 0
+    assert calls == [1]
