@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +32,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from hazrisk.store.connect import storage_table
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from warehouse_tables import storage_table  # noqa: E402  (test support, not the product)
 
 DESCRIPTION = "provider rates + device KPIs, one month of 20,000 vehicles (synthetic positions)"
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -289,7 +290,10 @@ def _committed_file(con: Any) -> None:
 
 def run(quick: bool = False, vehicles: int | None = None, days: int = DAYS) -> dict[str, Any]:
     from hazrisk.safety import detect
-    from hazrisk.store.connect import connect, storage_table
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from warehouse_tables import storage_table  # test support, not the product
+
+    from hazrisk.store.connect import connect
     from hazrisk.store.resolve import insert_keyed_positions
 
     n_veh = vehicles or (QUICK_VEHICLES if quick else VEHICLES)

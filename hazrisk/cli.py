@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hazrisk.rates.cli",
     "hazrisk.safety.cli",
     "hazrisk.safety.holds_cli",
+    "hazrisk.daily",
     "hazrisk.history.cli",
     "hazrisk.reports.cli",
     "hazrisk.risk.cli",

@@ -57,7 +57,7 @@ def test_help(path: tuple[str, ...], capsys: pytest.CaptureFixture[str],
 
 # --- runs on the sample ---------------------------------------------------------------------
 P, E, PROV, MAKER, HIST = "{period}", "{enterprise}", "{provider}", "{maker}", "{history}"
-VEH, HOLD = "{vehicle}", "{hold}"  # HOLD: a fresh hold id each time (a release is once)
+VEH, HOLD, DAY = "{vehicle}", "{hold}", "{day}"  # HOLD: a fresh hold id each time (a release is once)
 SAMPLE, DUMPS, OUT = "{sample}", "{dumps}", "{out}"  # OUT: a fresh path each time
 MODEL = "{model}"  # the module's model folder (fitted once by the fixture)
 #: Commands that create a warehouse on first use (a missing --db is not an error for them).
@@ -70,6 +70,7 @@ RUNS: dict[tuple[str, ...], list[str]] = {
     ("devices",): ["--period", P],
     ("devices", "explain"): ["--period", P, "--metric", "data_preservation", "--maker", MAKER],
     ("detect",): ["--period", P],
+    ("daily",): ["--day", DAY],
     ("safety",): ["--period", P],
     ("safety", "history"): ["--enterprise", E],
     ("history", "import"): [HIST],
@@ -148,7 +149,7 @@ def wh(ingested_sample: Any, sample_dir: Path,
     return {"db": db, "snapshot": snap, "period": period,
             "history": str(sample_dir / "history"), "holds": holds, "sample": str(sample_dir),
             "dumps": str(sample_dir / "dumps"), "outs": folder / "outs",
-            "model": str(folder / "model"), **ids}
+            "model": str(folder / "model"), "day": ingested_sample.start.isoformat(), **ids}
 
 
 class _quiet:
@@ -165,7 +166,7 @@ class _quiet:
 
 def _argv(path: tuple[str, ...], args: list[str], wh: dict[str, Any], db: Path | str) -> list[str]:
     fill = {P: wh["period"], E: wh["enterprise"], PROV: wh["provider"], MAKER: wh["maker"],
-            HIST: wh["history"], VEH: wh["vehicle"]}
+            HIST: wh["history"], VEH: wh["vehicle"], DAY: wh["day"]}
     if HOLD in args:
         fill[HOLD] = wh["holds"].pop()
     fill[SAMPLE], fill[DUMPS], fill[MODEL] = wh["sample"], wh["dumps"], wh["model"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from hazrisk.period import Period, PeriodError
 from hazrisk.rates.compute import (
+    aggregate,
     compute_devices,
     compute_rates,
     ensure_rates,
@@ -36,6 +37,7 @@ from hazrisk.rates.metrics import (
     MetricRegistry,
     metric_registry,
 )
+from hazrisk.rates.partials import partials_for
 from hazrisk.rates.wilson import wilson_interval
 
 __all__ = [
@@ -45,12 +47,14 @@ __all__ = [
     "MetricRegistry",
     "Period",
     "PeriodError",
+    "aggregate",
     "compute_devices",
     "compute_rates",
     "ensure_rates",
     "explain",
     "install",
     "metric_registry",
+    "partials_for",
     "ranking",
     "stored_rates",
     "wilson_interval",

@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
 from hazrisk.period import Period
 from hazrisk.rates.metrics import MetricRegistry, metric_registry
+from hazrisk.rates.partials import ensure_partials, partials_for
 from hazrisk.safety.records import purge_cutoff, refuse_purged
 from hazrisk.sqlfiles import SqlFolder, has_relation, registered, transaction
 from hazrisk.store.mart_docs import apply_comments
@@ -94,6 +97,7 @@ def param_values(rules: Rules) -> dict[str, Any]:
         "outage_factor": r.outage_factor,
         "outage_parked_below_kmh": r.outage_parked_below_kmh,
         "ci_z": r.ci_z,
+        "lookback_hours": float(r.lookback_hours),
     }
 
 
@@ -153,6 +157,10 @@ def install(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> None:
 
 def _params(period: Period, rules: Rules) -> dict[str, Any]:
     p: dict[str, Any] = period.sql_params(float(rules.rates.lookback_hours))
+    # the drill-downs' context: predecessors count back to lookback_hours before the start of
+    # the period's first month (a record's verdict depends on its month only, as the partials')
+    first = Period.month(period.start.year, period.start.month)
+    p["t_lo"] = first.sql_params(float(rules.rates.lookback_hours))["t_lo"]
     p.update(
         minutes=period.minutes,
         kind=period.kind,
@@ -212,50 +220,76 @@ def compute_rates(
     for the drill-down only. A preview stores nothing: run it in a transaction the caller
     rolls back (``hazrisk rates --no-store``).
 
+    The period's days get their partials first (:func:`hazrisk.rates.partials.ensure_partials`).
     ``vehicle_days``: the period's per provider x unit x day aggregates computed elsewhere
-    (:func:`vehicle_day_partials` run per vehicle group, e.g. by :mod:`hazrisk.spark`) instead
-    of the ``vehicle_days`` statement over the warehouse's positions; the rest is the same.
+    (:func:`vehicle_day_partials` run per vehicle group, e.g. by :mod:`hazrisk.spark`); they
+    become the period's day partials (tails, connectivity and coverage computed here).
     """
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"rates {period.label}",
                   "rates.provider_rates / mart.provider_rates")
-    params = _params(period, rules)
-    params["official"] = bool(official)
+    return _evaluate(con, period, rules, provider, official, partials=True,
+                     vehicle_days=vehicle_days)
+
+
+def aggregate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules | None = None,
+              official: bool = True) -> list[Record]:
+    """Compute and store every provider's rates of ``period`` from the stored day partials
+    only (:mod:`hazrisk.rates.partials`; days without partials count as days without data).
+
+    The month-end evaluation: no position is read. :func:`compute_rates` is this after
+    computing the partials of the days that lack current ones.
+    """
+    return _evaluate(con, period, rules or load_rules(), None, official, partials=False)
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules,
+              provider: str | None, official: bool, *, partials: bool,
+              vehicle_days: pa.Table | None = None) -> list[Record]:
     with transaction(con):  # joins a caller's preview (transaction(con, keep=False))
         install(con, rules)
-        if vehicle_days is None:
-            _sql.run(con, "compute.sql", "vehicle_days", params)
-        else:  # the same rows, computed per vehicle group (hook for hazrisk.spark)
-            with registered(con, "_rates_vd_in", vehicle_days):
-                _sql.run(con, "compute.sql", "load_vehicle_days")
-        params.update(_coverage(con, period, params))
-        for name in ("entered", "connectivity", "vehicle_results",
-                     "provider_rates", "store_delete", "store_rates",
-                     "store_vehicle_results_delete", "store_vehicle_results",
-                     "store_vehicle_days_delete", "store_vehicle_days", "store_entries",
-                     "store_period",
-                     "verdicts", "store_verdicts_delete", "store_verdicts"):
-            _sql.run(con, "compute.sql", name, params)
-        for name in ("scores", "store_delete", "store"):
-            _sql.run(con, "enterprise.sql", name, params)
-        _sql.run(con, "compute.sql", "drop_working_tables")
+        if vehicle_days is not None:  # the period's days from rows computed elsewhere
+            ensure_partials(con, period.start - timedelta(days=1), rules, since=period.start)
+            for k in range(period.days):
+                day = period.start + timedelta(days=k)
+                partials_for(con, day, rules, rows=vehicle_days.filter(
+                    pc.equal(vehicle_days.column("day"), pa.scalar(day, pa.date32()))))
+        if partials:
+            ensure_partials(con, period.end, rules, since=period.start)
+        _aggregate(con, period, rules, official)
     return stored_rates(con, period, provider=provider)
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules,
+               official: bool) -> None:
+    """The period's rates from the day partials, stored (inside the caller's transaction)."""
+    params = _params(period, rules)
+    params["official"] = bool(official)
+    _sql.run(con, "compute.sql", "vehicle_days", params)
+    params.update(_coverage(con, period, params))
+    for name in ("entered", "connectivity", "vehicle_results",
+                 "provider_rates", "store_delete", "store_rates",
+                 "store_vehicle_results_delete", "store_vehicle_results",
+                 "store_vehicle_days_delete", "store_vehicle_days", "store_entries",
+                 "store_period",
+                 "verdicts", "store_verdicts_delete", "store_verdicts"):
+        _sql.run(con, "compute.sql", name, params)
+    for name in ("scores", "store_delete", "store"):
+        _sql.run(con, "enterprise.sql", name, params)
+    _sql.run(con, "compute.sql", "drop_working_tables")
 
 
 def vehicle_day_partials(con: duckdb.DuckDBPyConnection, period: Period,
                          rules: Rules | None = None) -> pa.Table:
-    """The ``vehicle_days`` statement alone: the period's records aggregated per provider x
-    unit x Beijing day over the positions ``con`` holds (after :func:`install`). Over a group
-    holding whole units (every record of a vehicle, or all unregistered terminals) the rows
-    are those of a whole-warehouse run; :func:`compute_rates` takes their union as
-    ``vehicle_days``. The one statement that reads positions, split out for
-    :mod:`hazrisk.spark`."""
+    """The period's records aggregated per provider x unit x Beijing day in one pass over the
+    positions ``con`` holds (after :func:`install`): ``rates.vehicle_day_sums`` with every
+    record from the period's month start (less ``lookback_hours``) as context. Over a group
+    holding whole units the rows equal the stored day partials of the same days
+    (tests/rates/test_partials.py); :func:`compute_rates` takes their union as
+    ``vehicle_days``. Split out for :mod:`hazrisk.spark`."""
     rules = rules or load_rules()
-    _sql.run(con, "compute.sql", "vehicle_days", _params(period, rules))
-    try:
-        return _sql.run(con, "compute.sql", "vehicle_days_rows").to_arrow_table()
-    finally:
-        _sql.run(con, "compute.sql", "drop_vehicle_days")
+    return _sql.run(con, "compute.sql", "vehicle_days_from_positions",
+                    _params(period, rules)).to_arrow_table()
 
 
 def stored_rates(

@@ -18,6 +18,7 @@ from hazrisk.safety.params import (
     rule_info,
 )
 from hazrisk.safety.pipeline import DetectReport, detect
+from hazrisk.safety.tables import aggregate_months
 
-__all__ = ["VIOLATION_RULES", "DetectReport", "SafetyParams", "ViolationRule", "alarm_rule",
-           "detect", "rule_info"]
+__all__ = ["VIOLATION_RULES", "DetectReport", "SafetyParams", "ViolationRule",
+           "aggregate_months", "alarm_rule", "detect", "rule_info"]

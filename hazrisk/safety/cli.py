@@ -36,10 +36,8 @@ from hazrisk.cliutil import (
     to_json,
     usage,
 )
+from hazrisk.safety.sqlfiles import bound, read_sql
 from hazrisk.spark.options import add_engine_arguments, engine_from_args
-from hazrisk.sqlfiles import SqlFolder
-
-read_sql = SqlFolder("hazrisk.safety").text
 
 _MIN_DAY_SHARE = 0.01  # of the median day's positions
 
@@ -200,9 +198,9 @@ def cmd_safety(args: argparse.Namespace) -> int:
     try:
         if args.enterprise:
             _check_enterprise(con, args.enterprise)
-        recs = _query(con, read_sql("report"), {
+        recs = _query(con, read_sql("report"), bound("report", {
             "d0": period.start, "d1": period.end + timedelta(days=1),
-            "enterprise": args.enterprise})
+            "enterprise": args.enterprise}))
     finally:
         con.close()
     label = {"period": period.label, "start": period.start.isoformat(),

@@ -39,7 +39,9 @@ def day_metrics(track: Track, pr: Pairs, fatigue_s: np.ndarray, T0: float, T1: f
     d1 = local_day(np.maximum(b - 1e-6, a))
     npieces = (d1 - d0 + 1).astype(np.int64)
     rep = np.repeat(np.arange(k.size), npieces)
-    offs = np.arange(rep.size) - np.repeat(np.r_[0, np.cumsum(npieces)[:-1]], npieces)
+    # (first piece of each step; empty when no step overlaps the range, e.g. a day whose
+    # batch has fixes in the context only)
+    offs = np.arange(rep.size) - np.repeat(np.cumsum(npieces) - npieces, npieces)
     day = d0[rep] + offs
     day_start = day * 86400.0 - BEIJING_OFFSET_S
     pa = np.maximum(a[rep], day_start)
@@ -63,7 +65,7 @@ def day_metrics(track: Track, pr: Pairs, fatigue_s: np.ndarray, T0: float, T1: f
         "covered_s": np.where(dt < p.offline_gap_s, pb - pa, 0.0),
     }
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else key
-    ends = np.r_[starts[1:], key.size] - 1
+    ends = np.r_[starts[1:], key.size] - 1 if key.size else key
     agg = pd.DataFrame({c: np.add.reduceat(v, starts) if key.size else v
                         for c, v in sums.items()}, index=pd.Index(key[starts], name="key"))
     agg["ent_s"] = track.ent[kk][ends]

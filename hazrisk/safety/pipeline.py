@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hazrisk.config import load_rules
 from hazrisk.localtime import BEIJING
 from hazrisk.safety.detectors.alarms import load_alarm_events
 from hazrisk.safety.detectors.events import EVENT_COLUMNS
@@ -42,7 +43,6 @@ read_sql = SqlFolder("hazrisk.safety").text
 
 CONTEXT_BEFORE = timedelta(hours=26)
 CONTEXT_AFTER = timedelta(hours=24)
-DEFAULT_BATCH_POSITIONS = 2_000_000
 STREAM_BATCH_ROWS = 262_144
 
 STAGE_COLUMNS: tuple[str, ...] = (
@@ -211,12 +211,13 @@ def detect(
     end: date,
     *,
     params: SafetyParams | None = None,
-    batch_positions: int = DEFAULT_BATCH_POSITIONS,
+    batch_positions: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DetectReport:
     """Detect violations and rebuild the safety histories for Beijing days [start, end).
 
-    ``progress(fixes_done, 0)`` is called after each vehicle batch.
+    ``progress(fixes_done, 0)`` is called after each vehicle batch of about
+    ``batch_positions`` fixes (default ``[daily] detect_batch_positions``).
     """
     if end <= start:
         raise ValueError(f"empty date range {start} .. {end}")
@@ -224,6 +225,8 @@ def detect(
                   f"detect {start}..{end - timedelta(days=1)}",
                   "safety.violations, safety.vehicle_days and safety.enterprise_months")
     p = params or SafetyParams.from_rules()
+    if batch_positions is None:
+        batch_positions = int(load_rules().daily.detect_batch_positions)
     wall = time.perf_counter()
     report = DetectReport(start, end)
     ensure_schema(con)

@@ -12,11 +12,12 @@ import pandas as pd
 
 from hazrisk import __version__
 from hazrisk.safety.params import SafetyParams
+from hazrisk.safety.rule_counts import schema_sql
+from hazrisk.safety.sqlfiles import bound, read_sql
 from hazrisk.sqlfiles import SqlFolder, registered, transaction
 from hazrisk.store.mart_docs import apply_comments
 
 _sql = SqlFolder("hazrisk.safety")
-read_sql = _sql.text
 
 STAGE_VIOLATIONS = "safety_stage_violations"
 STAGE_TRACKS = "safety_stage_tracks"
@@ -29,6 +30,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql("comments_months"))
     con.execute(read_sql("macros"))
     con.execute(read_sql("driver_views"))
+    for ddl in schema_sql():  # count columns of rules added to the registry since
+        con.execute(ddl)
 
 
 def create_mart_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -58,10 +61,25 @@ def write_vehicle_months(con: duckdb.DuckDBPyConnection, m0: date, m1: date, now
     params = {"m0": m0, "m1": m1}
     if detected:
         _sql.run(con, "replace", "delete_vehicle_months_with_positions")
-        con.execute(read_sql("vehicle_months"), {**params, "now": now})
+        con.execute(read_sql("vehicle_months"), bound("vehicle_months", {**params, "now": now}))
     else:
         _sql.run(con, "replace", "delete_archive_months", params)
     con.execute(read_sql("vehicle_months_archive"), {**params, "now": now})
+
+
+def aggregate_months(con: duckdb.DuckDBPyConnection, m0: date, m1: date,
+                     now: datetime | None = None) -> None:
+    """Rebuild the enterprise months, their per-rule rows and the detected vehicle months of
+    the months [m0, m1) from the stored partials (``safety.vehicle_days``, ``safety.violations``)
+    inside the caller's transaction: the month-end evaluation reads no position."""
+    now = now or datetime.now(UTC)
+    _sql.run(con, "replace", "delete_enterprise_months", {"m0": m0, "m1": m1})
+    _sql.run(con, "replace", "delete_enterprise_month_rules",
+             {"p0": m0.strftime("%Y-%m"), "p1": m1.strftime("%Y-%m")})
+    con.execute(read_sql("enterprise_months"),
+                bound("enterprise_months", {"m0": m0, "m1": m1, "now": now}))
+    con.execute(read_sql("enterprise_month_rules"), {"m0": m0, "m1": m1})
+    write_vehicle_months(con, m0, m1, now, detected=True)
 
 
 @dataclass
@@ -102,14 +120,9 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
         con.execute(read_sql("tampering"), {"t0": t0, "t1": t1, "moving_kmh": p.moving_kmh,
                                             "pulls_min": p.power_pulls_min})
         _sql.run(con, "replace", "delete_vehicle_days", {"d0": start, "d1": end})
-        con.execute(read_sql("vehicle_days"), {"d0": start, "d1": end, "t0": t0, "t1": t1,
-                                               "now": now})
-        _sql.run(con, "replace", "delete_enterprise_months", {"m0": m0, "m1": m1})
-        _sql.run(con, "replace", "delete_enterprise_month_rules",
-                 {"p0": m0.strftime("%Y-%m"), "p1": m1.strftime("%Y-%m")})
-        con.execute(read_sql("enterprise_months"), {"m0": m0, "m1": m1, "now": now})
-        con.execute(read_sql("enterprise_month_rules"), {"m0": m0, "m1": m1})
-        write_vehicle_months(con, m0, m1, now, detected=True)
+        con.execute(read_sql("vehicle_days"), bound("vehicle_days", {
+            "d0": start, "d1": end, "t0": t0, "t1": t1, "now": now}))
+        aggregate_months(con, m0, m1, now)
         n_viol = _count(con, "count_staged_violations", {})
         _sql.run(con, "replace", "insert_run", {
             "now": now, "d0": start, "d1": end, "n": n_viol, "veh": vehicles, "pos": positions,

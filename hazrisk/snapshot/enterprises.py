@@ -13,10 +13,9 @@ import duckdb
 import pandas as pd
 
 from hazrisk.period import Period
+from hazrisk.safety.sqlfiles import bound
+from hazrisk.safety.sqlfiles import read_sql as safety_sql
 from hazrisk.snapshot.core import period_params, query
-from hazrisk.sqlfiles import SqlFolder
-
-safety_sql = SqlFolder("hazrisk.safety").text
 
 
 def league_table(con: duckdb.DuckDBPyConnection, period: str | Period, *,
@@ -27,8 +26,8 @@ def league_table(con: duckdb.DuckDBPyConnection, period: str | Period, *,
     province, as in the CLI. ``counts_by_rule_json`` holds the counts by rule.
     """
     p = period_params(period)
-    df = con.execute(safety_sql("report"), {"d0": p["d0"], "d1": p["d1"],
-                                           "enterprise": enterprise}).df()
+    df = con.execute(safety_sql("report"), bound("report", {
+        "d0": p["d0"], "d1": p["d1"], "enterprise": enterprise})).df()
     if city is not None:
         df = df[df["city"] == city].reset_index(drop=True)
     return df

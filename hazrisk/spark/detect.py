@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -37,13 +37,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from hazrisk.config import load_rules
 from hazrisk.safety.detectors.alarms import load_alarm_events
 from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams
 from hazrisk.safety.pipeline import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
-    DEFAULT_BATCH_POSITIONS,
     STAGE_COLUMNS,
     STREAM_BATCH_ROWS,
     DetectReport,
@@ -84,7 +84,8 @@ class DetectJob:
     c1: datetime
     t0: float  # the range, epoch seconds
     t1: float
-    batch_positions: int = DEFAULT_BATCH_POSITIONS
+    batch_positions: int = field(
+        default_factory=lambda: int(load_rules().daily.detect_batch_positions))
 
 
 def _frame_ipc(frames: list[pd.DataFrame], empty: pd.DataFrame) -> bytes:

@@ -1,8 +1,9 @@
 -- hazrisk.rates: the provider rates of one period, as named statements run in order by
 -- hazrisk.rates.compute_rates(). Parameters ($name) are bound, never formatted:
 --   $period, $t_lo, $t0, $t1 (ISO instants), $start_date, $end_date (ISO dates), $minutes.
--- Temporary tables: _rates_vd (vehicle-days), _rates_entered, _rates_conn, _rates_vr
--- (vehicle results), _rates_pr (provider rates).
+-- Temporary tables: _rates_vd (vehicle-days, from rates.day_partials), _rates_entered,
+-- _rates_conn, _rates_vr (vehicle results), _rates_pr (provider rates). The record-based figures
+-- come from the day partials only (hazrisk/rates/sql/partials.sql).
 
 -- name: params
 CREATE OR REPLACE TABLE rates.params AS
@@ -46,97 +47,47 @@ SELECT
     CAST($provider_pass_score AS DOUBLE) AS provider_pass_score,
     CAST($outage_factor AS DOUBLE) AS outage_factor,
     CAST($outage_parked_below_kmh AS DOUBLE) AS outage_parked_below_kmh,
-    CAST($ci_z AS DOUBLE) AS ci_z;
+    CAST($ci_z AS DOUBLE) AS ci_z,
+    CAST($lookback_hours AS DOUBLE) AS lookback_hours;
 
 -- name: vehicle_days
--- Every record of the period aggregated per provider x unit x Beijing day (one pass of
--- rates.position_flags_between over the whole table).
+-- The period's vehicle-days: the stored day partials (hazrisk.rates.partials) of its days.
 CREATE OR REPLACE TEMP TABLE _rates_vd AS
-SELECT
-    provider_id, unit_id, any_value(vehicle_id) AS vehicle_id, day,
-    max(device_time) AS last_time,
-    count(*) AS records,
-    count(*) FILTER (WHERE qualified) AS qualified,
-    -- rate 5 judges registered vehicles' records with a valid GNSS time (they have an order)
-    count(*) FILTER (WHERE vehicle_id IS NOT NULL AND device_time IS NOT NULL)
-        AS interval_records,
-    count(*) FILTER (WHERE interval_ok AND vehicle_id IS NOT NULL AND device_time IS NOT NULL)
-        AS interval_ok,
-    count(*) FILTER (WHERE drift) AS drift_points,
-    count(seg_km) AS segments,
-    count(*) FILTER (WHERE seg_incomplete) AS incomplete_segments,
-    coalesce(sum(seg_km), 0) AS km_total,
-    coalesce(sum(seg_km) FILTER (WHERE NOT seg_incomplete), 0) AS km_complete,
-    count(*) FILTER (WHERE outage) AS outages,
-    coalesce(sum(outage_expected), 0) AS points_expected,
-    -- backfilled points, capped per vehicle-day at the points expected in its outages
-    least(coalesce(sum(outage_recovered), 0), coalesce(sum(outage_expected), 0))
-        AS points_recovered
-FROM rates.position_flags_between(CAST($t_lo AS TIMESTAMPTZ), CAST($t0 AS TIMESTAMPTZ),
-                                  CAST($t1 AS TIMESTAMPTZ), CAST(NULL AS VARCHAR))
-WHERE in_period AND provider_id IS NOT NULL
-GROUP BY provider_id, unit_id, day;
+SELECT * EXCLUDE (run_id, computed_at)
+FROM rates.day_partials
+WHERE day BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE);
+
+-- name: vehicle_days_from_positions
+-- The same rows from the positions in one pass (context: from $t_lo, the period's month start
+-- less lookback_hours): hazrisk.rates.compute.vehicle_day_partials, per vehicle group.
+SELECT * FROM rates.vehicle_day_sums(CAST($t_lo AS TIMESTAMPTZ), CAST($t0 AS TIMESTAMPTZ),
+                                     CAST($t1 AS TIMESTAMPTZ), 1, 0, CAST(NULL AS DATE));
 
 -- name: entered
 -- 入网: vehicles that sent at least one qualified record up to the period end (any provider):
--- those with one in the period (_rates_vd), else any before it (only registered vehicles not
--- yet known are checked, so the history scan computes checks for few rows).
--- Entries found by earlier computations (rates.network_entries) count too, so a vehicle's
--- entry survives the retention of the records that showed it.
+-- a vehicle-day partial with a qualified record up to the period end, or an entry found by
+-- an earlier computation (rates.network_entries), so a vehicle's entry survives the retention
+-- of the records (and partials) that showed it.
 CREATE OR REPLACE TEMP TABLE _rates_entered AS
-WITH now_in AS (
-    SELECT DISTINCT vehicle_id FROM _rates_vd WHERE qualified > 0 AND vehicle_id IS NOT NULL
-    UNION
-    SELECT vehicle_id FROM rates.network_entries WHERE entered_by <= CAST($t1 AS TIMESTAMPTZ)
-)
-SELECT vehicle_id FROM now_in
+SELECT DISTINCT vehicle_id FROM rates.day_partials
+WHERE qualified > 0 AND vehicle_id IS NOT NULL AND day <= CAST($end_date AS DATE)
 UNION
-SELECT DISTINCT c.vehicle_id
-FROM rates.position_checks(CAST('-infinity' AS TIMESTAMPTZ), CAST($t0 AS TIMESTAMPTZ)) c
-WHERE c.qual_bits = 0
-  AND c.vehicle_id IN (SELECT vehicle_id FROM core.vehicles
-                       WHERE vehicle_id NOT IN (SELECT vehicle_id FROM now_in));
+SELECT vehicle_id FROM rates.network_entries WHERE entered_by <= CAST($t1 AS TIMESTAMPTZ);
 
 -- name: coverage
 -- The data's coverage of the period: Beijing days with at least one position record,
--- heartbeat or parameter answer (answer time = receive time, else the dump file's date).
-WITH days AS (
-    SELECT day FROM _rates_vd
-    UNION
-    SELECT rates.beijing_day(recv_time) FROM core.heartbeats
-    WHERE recv_time >= CAST($t0 AS TIMESTAMPTZ) AND recv_time < CAST($t1 AS TIMESTAMPTZ)
-    UNION
-    SELECT coalesce(rates.beijing_day(a.recv_time), f.source_date)
-    FROM core.param_answers a LEFT JOIN meta.ingested_files f ON f.file_id = a.source_file_id
-    WHERE coalesce(rates.beijing_day(a.recv_time), f.source_date)
-          BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
-)
-SELECT count(DISTINCT day) AS covered_days, min(day) AS first_day, max(day) AS last_day
-FROM days;
+-- heartbeat or parameter answer (rates.day_runs.covered, from the day partials).
+SELECT count(*) AS covered_days, min(day) AS first_day, max(day) AS last_day
+FROM rates.day_runs
+WHERE covered AND day BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE);
 
 -- name: connectivity
--- 平台连通率 (a PROXY: terminal data, not the platform link): minutes of the period in which
--- the provider's gateway delivered a real-time position (receive time, else GNSS time; GNSS
--- time within a day of the period) or a heartbeat. Denominator: the covered minutes.
+-- 平台连通率 (a PROXY: terminal data, not the platform link): the covered days' minutes with
+-- terminal data per provider gateway (rates.day_connectivity). Denominator: the covered minutes.
 CREATE OR REPLACE TEMP TABLE _rates_conn AS
-SELECT provider_id, count(DISTINCT minute) AS online_minutes
-FROM (
-    SELECT coalesce(p.source_provider_id, p.provider_id) AS provider_id,
-           CAST(floor(epoch(coalesce(p.recv_time, p.device_time)) / 60) AS BIGINT) AS minute
-    FROM core.positions p
-    WHERE NOT p.is_backfill
-      AND p.device_time >= CAST($t_lo AS TIMESTAMPTZ)
-      AND p.device_time < CAST($t1 AS TIMESTAMPTZ) + INTERVAL 1 DAY
-      AND coalesce(p.recv_time, p.device_time) >= CAST($t0 AS TIMESTAMPTZ)
-      AND coalesce(p.recv_time, p.device_time) < CAST($t1 AS TIMESTAMPTZ)
-    UNION ALL
-    SELECT f.source_provider_id, CAST(floor(epoch(h.recv_time) / 60) AS BIGINT)
-    FROM core.heartbeats h JOIN meta.ingested_files f ON f.file_id = h.source_file_id
-    WHERE h.recv_time >= CAST($t0 AS TIMESTAMPTZ) AND h.recv_time < CAST($t1 AS TIMESTAMPTZ)
-)
-WHERE provider_id IS NOT NULL
-  AND minute >= epoch(timezone('Asia/Shanghai', CAST(CAST($cov_start AS DATE) AS TIMESTAMP))) / 60
-  AND minute < epoch(timezone('Asia/Shanghai', CAST(CAST($cov_end AS DATE) + 1 AS TIMESTAMP))) / 60
+SELECT provider_id, sum(online_minutes) AS online_minutes
+FROM rates.day_connectivity
+WHERE day BETWEEN CAST($cov_start AS DATE) AND CAST($cov_end AS DATE)
 GROUP BY provider_id;
 
 -- name: vehicle_results
@@ -580,13 +531,3 @@ SELECT count(*) AS n FROM rates.periods WHERE period = $period;
 -- name: ranking
 SELECT * EXCLUDE (official) FROM rates.provider_ranking WHERE period = $period
 ORDER BY rank, provider_id;
-
--- name: load_vehicle_days
--- the vehicle_days rows computed elsewhere (hazrisk.spark), registered as _rates_vd_in
-CREATE OR REPLACE TEMP TABLE _rates_vd AS SELECT * FROM _rates_vd_in;
-
--- name: vehicle_days_rows
-SELECT * FROM temp._rates_vd;
-
--- name: drop_vehicle_days
-DROP TABLE IF EXISTS temp._rates_vd;

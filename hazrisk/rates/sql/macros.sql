@@ -109,6 +109,12 @@ WHERE p.device_time >= t_lo AND p.device_time < t1;
 CREATE OR REPLACE MACRO rates.beijing_day(t) AS
     DATE '1970-01-01' + CAST(floor((epoch(t) + 28800) / 86400) AS INTEGER);
 
+-- The earliest instant (epoch seconds) a record's predecessor may have: lookback_hours before
+-- the start of the record's Beijing calendar month.
+CREATE OR REPLACE MACRO rates.month_context_epoch(t, lookback_hours) AS
+    epoch(CAST(date_trunc('month', rates.beijing_day(t)) AS TIMESTAMP)) - 28800
+    - lookback_hours * 3600;
+
 -- Fast planar distance (equirectangular, km) for screening only: within 0.1 % of the
 -- great-circle distance below ~50 km; exact decisions always use rates.haversine_km.
 CREATE OR REPLACE MACRO rates.approx_km(lat1, lon1, lat2, lon2) AS
@@ -181,7 +187,14 @@ CREATE OR REPLACE MACRO rates.outage_steps(dt, spd_a, spd_b, acc_a, acc_b, km, i
 -- qualified fixes from a fix known to be good (exact for drift runs of up to two fixes); the
 -- spike rule's neighbours are the previous qualified fix and the next record when qualified
 -- (hazrisk/rates/README.md). Everything comes from ONE sort of the period's positions.
-CREATE OR REPLACE MACRO rates.position_flags_between(t_lo, t0, t1, prov) AS TABLE
+-- rates.position_flags_units(t_lo, t0, t1, prov, nb, bk, tail_day): the same, for the units
+-- (vehicles / unregistered terminals) with hash(unit_id) % nb = bk only: one of nb vehicle
+-- batches, whole units each (a unit's flags depend on its own records only), so a day's
+-- partials are computed batch by batch in bounded memory (hazrisk.rates.partials). nb <= 1 =
+-- every unit. tail_day (a DATE, or NULL): the records of rates.day_tails of that day are read
+-- as context too, whatever their age (each unit's last record, last four qualified fixes, last
+-- real-time and last evidence record before the day: all the window below looks back to).
+CREATE OR REPLACE MACRO rates.position_flags_units(t_lo, t0, t1, prov, nb, bk, tail_day) AS TABLE
 WITH
 iv AS (  -- the terminal's own report intervals: its latest 0x0104 answer up to t1 carrying
          -- 0x0029 (default = driving interval) / 0x0027 (sleep = parked interval), in seconds
@@ -213,18 +226,25 @@ c AS (
            coalesce(k.acc_on, false) AS acc,
            CASE WHEN iv.moving_iv_s > 0 THEN iv.moving_iv_s END AS moving_iv_s,
            CASE WHEN iv.parked_iv_s > 0 THEN iv.parked_iv_s END AS parked_iv_s
-    FROM rates.position_checks(t_lo, t1) k
+    FROM (
+        SELECT * FROM rates.position_checks(t_lo, t1)
+        UNION ALL
+        SELECT * FROM rates.position_checks(CAST('-infinity' AS TIMESTAMPTZ), t_lo)
+        WHERE tail_day IS NOT NULL
+          AND pos_seq IN (SELECT dt.pos_seq FROM rates.day_tails dt WHERE dt.day = tail_day)
+    ) k
     LEFT JOIN iv ON iv.terminal_key = core.terminal_key(k.terminal_phone)
-    WHERE prov IS NULL
-       OR k.unit_id IN (SELECT x.unit_id FROM rates.position_checks(t0, t1) x
-                        WHERE x.provider_id = prov)
+    WHERE (prov IS NULL
+           OR k.unit_id IN (SELECT x.unit_id FROM rates.position_checks(t0, t1) x
+                            WHERE x.provider_id = prov))
+      AND (nb <= 1 OR hash(k.unit_id) % nb = bk)
 ),
 w1 AS (  -- the one window pass: previous record, four previous qualified fixes, next record,
          -- previous real-time record
     SELECT
         c.*,
         lag({'t': device_time, 'lat': lat_deg, 'lon': lon_deg, 'moving': moving}) OVER w AS pr,
-        lead({'q': qual_bits, 'lat': lat_deg, 'lon': lon_deg}) OVER w AS nr,
+        lead({'q': qual_bits, 'lat': lat_deg, 'lon': lon_deg, 't': device_time}) OVER w AS nr,
         lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
             1 IGNORE NULLS) OVER w AS f1,
         lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
@@ -245,6 +265,23 @@ w1 AS (  -- the one window pass: previous record, four previous qualified fixes,
     FROM c
     WINDOW w AS (PARTITION BY unit_id ORDER BY device_time, pos_seq)
 ),
+w1b AS (  -- a predecessor counts when no earlier than [rates] lookback_hours before the start of
+          -- the record's Beijing calendar month (the whole-month evaluation's context), so a
+          -- record's verdict depends on its own month only, never on the period asked for
+    SELECT w1.* REPLACE (
+        CASE WHEN epoch(pr.t) >= m0 THEN pr END AS pr,
+        CASE WHEN epoch(f1.t) >= m0 THEN f1 END AS f1,
+        CASE WHEN epoch(f2.t) >= m0 THEN f2 END AS f2,
+        CASE WHEN epoch(f3.t) >= m0 THEN f3 END AS f3,
+        CASE WHEN epoch(f4.t) >= m0 THEN f4 END AS f4,
+        CASE WHEN epoch(prt.t) >= m0 THEN prt END AS prt,
+        CASE WHEN epoch(pe.t) >= m0 THEN pe END AS pe)
+    FROM (
+        SELECT w1.*,
+            rates.month_context_epoch(device_time, s.lookback_hours) AS m0
+        FROM w1 CROSS JOIN rates.params s
+    ) w1
+),
 x AS (  -- scalars; interval rule; real-time gaps
     SELECT
         pos_seq, unit_id, provider_id, device_time, lat_deg, lon_deg, qual_bits, moving,
@@ -258,7 +295,12 @@ x AS (  -- scalars; interval rule; real-time gaps
         f2.t AS f2_t, f2.lat AS f2_lat, f2.lon AS f2_lon,
         f3.t AS f3_t, f3.lat AS f3_lat, f3.lon AS f3_lon,
         f4.t AS f4_t, f4.lat AS f4_lat, f4.lon AS f4_lon,
-        CASE WHEN nr.q = 0 THEN nr.lat END AS n_lat, CASE WHEN nr.q = 0 THEN nr.lon END AS n_lon,
+        -- the spike test's next neighbour: the next record of the same Beijing day (a day's
+        -- verdicts never wait for the next day's records)
+        CASE WHEN nr.q = 0 AND rates.beijing_day(nr.t) = rates.beijing_day(device_time)
+             THEN nr.lat END AS n_lat,
+        CASE WHEN nr.q = 0 AND rates.beijing_day(nr.t) = rates.beijing_day(device_time)
+             THEN nr.lon END AS n_lon,
         rates.haversine_km(f1.lat, f1.lon, lat_deg, lon_deg) AS km10,
         -- screening of the earlier steps (planar distance, 1 % margin; exact below)
         rates.approx_km(f2.lat, f2.lon, f1.lat, f1.lon) AS akm21,
@@ -309,7 +351,7 @@ x AS (  -- scalars; interval rule; real-time gaps
                     is_backfill OR pe.t > prt.t AS g_bf,
                     coalesce(moving_iv_s, p.moving_max_s) AS iv_m,
                     coalesce(parked_iv_s, p.parked_max_s) AS iv_p
-                FROM w1 CROSS JOIN rates.params p
+                FROM w1b w1 CROSS JOIN rates.params p
             ) c CROSS JOIN rates.params p
         ) g CROSS JOIN rates.params p
     ) w1 CROSS JOIN rates.params s
@@ -497,8 +539,14 @@ untimed AS (
       AND coalesce(p.recv_time, timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))) >= t0
       AND coalesce(p.recv_time, timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))) < t1
       AND (prov IS NULL OR coalesce(p.provider_id, p.source_provider_id) = prov)
+      AND (nb <= 1
+           OR hash(coalesce(p.vehicle_id, '?' || core.terminal_key(p.terminal_phone))) % nb = bk)
 )
 SELECT * FROM timed UNION ALL BY NAME SELECT * FROM untimed;
+
+-- Every unit at once (see rates.position_flags_units).
+CREATE OR REPLACE MACRO rates.position_flags_between(t_lo, t0, t1, prov) AS TABLE
+SELECT * FROM rates.position_flags_units(t_lo, t0, t1, prov, 1, 0, CAST(NULL AS DATE));
 
 -- All positions, flagged with the thresholds last installed (hazrisk.rates.install):
 --   SELECT * FROM rates.position_flags WHERE vehicle_id = 'V0001' ORDER BY device_time, pos_seq
@@ -506,3 +554,31 @@ CREATE OR REPLACE VIEW rates.position_flags AS
 SELECT * FROM rates.position_flags_between(
     CAST('-infinity' AS TIMESTAMPTZ), CAST('-infinity' AS TIMESTAMPTZ),
     CAST('infinity' AS TIMESTAMPTZ), CAST(NULL AS VARCHAR));
+
+-- rates.vehicle_day_sums(t_lo, t0, t1, nb, bk, tail_day): the records of [t0, t1) (one vehicle
+-- batch, context as rates.position_flags_units) aggregated per provider x unit x Beijing day:
+-- the vehicle-day partials every record-based rate sums (hazrisk/rates/sql/partials.sql).
+CREATE OR REPLACE MACRO rates.vehicle_day_sums(t_lo, t0, t1, nb, bk, tail_day) AS TABLE
+SELECT
+    day, provider_id, unit_id, any_value(vehicle_id) AS vehicle_id,
+    max(device_time) AS last_time,
+    count(*) AS records,
+    count(*) FILTER (WHERE qualified) AS qualified,
+    -- rate 5 judges registered vehicles' records with a valid GNSS time (they have an order)
+    count(*) FILTER (WHERE vehicle_id IS NOT NULL AND device_time IS NOT NULL)
+        AS interval_records,
+    count(*) FILTER (WHERE interval_ok AND vehicle_id IS NOT NULL AND device_time IS NOT NULL)
+        AS interval_ok,
+    count(*) FILTER (WHERE drift) AS drift_points,
+    count(seg_km) AS segments,
+    count(*) FILTER (WHERE seg_incomplete) AS incomplete_segments,
+    coalesce(sum(seg_km), 0) AS km_total,
+    coalesce(sum(seg_km) FILTER (WHERE NOT seg_incomplete), 0) AS km_complete,
+    count(*) FILTER (WHERE outage) AS outages,
+    coalesce(sum(outage_expected), 0) AS points_expected,
+    -- backfilled points, capped per vehicle-day at the points expected in its outages
+    least(coalesce(sum(outage_recovered), 0), coalesce(sum(outage_expected), 0))
+        AS points_recovered
+FROM rates.position_flags_units(t_lo, t0, t1, CAST(NULL AS VARCHAR), nb, bk, tail_day)
+WHERE in_period AND provider_id IS NOT NULL
+GROUP BY provider_id, unit_id, day;

@@ -150,3 +150,49 @@ CREATE TABLE IF NOT EXISTS rates.enterprise_scores (
     within_floor  BOOLEAN,              -- rate within the national floor (NULL: not measurable)
     PRIMARY KEY (period, enterprise_id, metric)
 );
+
+-- Vehicle-day partials (hazrisk.rates.partials): what every rate needs from the records, per
+-- provider x unit x Beijing day, computed day by day and summed over any period (the period's
+-- rates.vehicle_days are these rows). run_id / computed_at say which run wrote a day's rows: a
+-- late file re-derives only the days it touches.
+CREATE TABLE IF NOT EXISTS rates.day_partials AS
+SELECT * EXCLUDE (period) FROM rates.vehicle_days LIMIT 0;  -- the same columns, by day
+ALTER TABLE rates.day_partials ADD COLUMN IF NOT EXISTS run_id VARCHAR;
+ALTER TABLE rates.day_partials ADD COLUMN IF NOT EXISTS computed_at TIMESTAMPTZ;
+
+-- 平台连通率 per provider x Beijing day: distinct minutes of the day with terminal data
+-- (minutes never cross midnight, so a period's minutes are the sum of its days').
+CREATE TABLE IF NOT EXISTS rates.day_connectivity (
+    day             DATE NOT NULL,
+    provider_id     VARCHAR NOT NULL,
+    online_minutes  BIGINT NOT NULL,
+    run_id          VARCHAR NOT NULL
+);
+
+-- One row per Beijing day whose partials were computed: the run, the rules, the inputs it saw
+-- (newest ingested file and registry import: newer inputs that touch the day make it stale)
+-- and whether the day has data (coverage).
+CREATE TABLE IF NOT EXISTS rates.day_runs (
+    day              DATE PRIMARY KEY,
+    run_id           VARCHAR NOT NULL,
+    computed_at      TIMESTAMPTZ NOT NULL,
+    rules_sha256     VARCHAR NOT NULL,
+    max_file_id      INTEGER,          -- newest meta.ingested_files.file_id seen
+    max_import_id    INTEGER,          -- newest meta.registry_imports.import_id seen
+    covered          BOOLEAN NOT NULL, -- positions, heartbeats or 0x0104 answers on the day
+    records          BIGINT NOT NULL,
+    batches          INTEGER NOT NULL,
+    duration_s       DOUBLE
+);
+
+-- The context a day's partials carry to the next day: per unit, the records the next day's
+-- first records look back to (its last record, last four qualified fixes, last real-time and
+-- last evidence record up to the day's end), whatever their age. A day's partials read the
+-- previous day's tail and their own day only, so a record's verdict never depends on the
+-- period asked for, and a silence of any length keeps its predecessor.
+CREATE TABLE IF NOT EXISTS rates.day_tails (
+    day          DATE NOT NULL,
+    unit_id      VARCHAR NOT NULL,
+    pos_seq      BIGINT NOT NULL,
+    device_time  TIMESTAMPTZ NOT NULL
+);

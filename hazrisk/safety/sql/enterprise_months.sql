@@ -1,8 +1,9 @@
 -- Enterprise x month histories for the months [$m0, $m1) (first days of months), from
 -- safety.vehicle_days and safety.violations, with the regional comparison of the national
 -- enterprise table (平均车辆超速次数, 平均疲劳驾驶时长 vs the city and province averages;
--- averages pooled: total events / total online vehicles of the region).
-INSERT INTO safety.enterprise_months
+-- averages pooled: total events / total online vehicles of the region). Count columns per rule
+-- group: generated from the rule registry (hazrisk/safety/rule_counts.py).
+INSERT INTO safety.enterprise_months BY NAME
 WITH vd AS (
     SELECT *, CAST(date_trunc('month', day) AS DATE) AS month_start
     FROM safety.vehicle_days
@@ -29,14 +30,7 @@ base AS (
 ),
 vio AS (
     SELECT enterprise_id, CAST(date_trunc('month', day) AS DATE) AS month_start,
-           count(*) FILTER (WHERE rule_id = 'speeding') AS n_speeding,
-           count(*) FILTER (WHERE rule_group = 'fatigue') AS n_fatigue,
-           count(*) FILTER (WHERE rule_group = 'night_ban') AS n_night_ban,
-           count(*) FILTER (WHERE rule_group = 'route') AS n_off_route,
-           count(*) FILTER (WHERE rule_id = 'offline_displacement') AS n_offline_displacement,
-           count(*) FILTER (WHERE rule_id = 'faulty_terminal_dispatch') AS n_faulty_terminal_dispatch,
-           count(*) FILTER (WHERE rule_group = 'adas') AS n_adas,
-           count(*) FILTER (WHERE rule_group = 'dsm') AS n_dsm,
+           /*@rule_counts:group_filters*/,
            count(*) AS n_violations,
            count(*) FILTER (WHERE safety.handled(handling_status)) AS n_handled,
            count(*) FILTER (WHERE reminded_at IS NOT NULL) AS n_reminded,
@@ -55,11 +49,7 @@ vio AS (
 ),
 j AS (
     SELECT b.*,
-           coalesce(v.n_speeding, 0) AS n_speeding, coalesce(v.n_fatigue, 0) AS n_fatigue,
-           coalesce(v.n_night_ban, 0) AS n_night_ban, coalesce(v.n_off_route, 0) AS n_off_route,
-           coalesce(v.n_offline_displacement, 0) AS n_offline_displacement,
-           coalesce(v.n_faulty_terminal_dispatch, 0) AS n_faulty_terminal_dispatch,
-           coalesce(v.n_adas, 0) AS n_adas, coalesce(v.n_dsm, 0) AS n_dsm,
+           /*@rule_counts:group_coalesced*/,
            coalesce(v.n_violations, 0) AS n_violations,
            coalesce(v.n_handled, 0) AS n_handled, coalesce(v.n_reminded, 0) AS n_reminded,
            v.median_time_to_reminder_s, v.continued_after_reminder_rate,
@@ -85,24 +75,28 @@ reg AS (
 SELECT enterprise_id, period, month_start, city, days_covered, vehicles, vehicles_online,
        vehicle_days, km, driving_h, night_km_share, night_h_share, fatigue_min, night_ban_min,
        offline_share, data_quality_rate,
-       n_speeding, n_fatigue, n_night_ban, n_off_route, n_offline_displacement,
-       n_faulty_terminal_dispatch, n_adas, n_dsm, n_violations,
-       CASE WHEN km > 0 THEN n_speeding / km * 100 END,
-       CASE WHEN km > 0 THEN n_fatigue / km * 100 END,
-       CASE WHEN km > 0 THEN n_night_ban / km * 100 END,
-       CASE WHEN km > 0 THEN n_off_route / km * 100 END,
-       CASE WHEN km > 0 THEN n_offline_displacement / km * 100 END,
-       CASE WHEN km > 0 THEN n_adas / km * 100 END,
-       CASE WHEN km > 0 THEN n_dsm / km * 100 END,
-       n_handled, CASE WHEN n_violations > 0 THEN n_handled / n_violations END,
-       n_reminded, CASE WHEN n_violations > 0 THEN n_reminded / n_violations END,
+       /*@rule_counts:group_names*/, n_violations,
+       CASE WHEN km > 0 THEN n_speeding / km * 100 END AS speeding_per_100km,
+       CASE WHEN km > 0 THEN n_fatigue / km * 100 END AS fatigue_per_100km,
+       CASE WHEN km > 0 THEN n_night_ban / km * 100 END AS night_ban_per_100km,
+       CASE WHEN km > 0 THEN n_off_route / km * 100 END AS off_route_per_100km,
+       CASE WHEN km > 0 THEN n_offline_displacement / km * 100 END AS offline_per_100km,
+       CASE WHEN km > 0 THEN n_adas / km * 100 END AS adas_per_100km,
+       CASE WHEN km > 0 THEN n_dsm / km * 100 END AS dsm_per_100km,
+       n_handled, CASE WHEN n_violations > 0 THEN n_handled / n_violations END AS handling_rate,
+       n_reminded, CASE WHEN n_violations > 0 THEN n_reminded / n_violations END AS reminder_rate,
        median_time_to_reminder_s, continued_after_reminder_rate,
        n_escalated_safety_dept, n_escalated_police, n_unhandled,
-       e_speed, e_fat, a_speed_city, a_speed_prov, a_fat_city, a_fat_prov,
-       safety.regional_score(e_speed, a_speed_city), safety.regional_score(e_speed, a_speed_prov),
-       safety.regional_score(e_fat, a_fat_city), safety.regional_score(e_fat, a_fat_prov),
-       $now,
+       e_speed AS speeding_per_vehicle, e_fat AS fatigue_min_per_vehicle,
+       a_speed_city AS city_speeding_avg, a_speed_prov AS province_speeding_avg,
+       a_fat_city AS city_fatigue_avg, a_fat_prov AS province_fatigue_avg,
+       safety.regional_score(e_speed, a_speed_city) AS speeding_score_city,
+       safety.regional_score(e_speed, a_speed_prov) AS speeding_score_province,
+       safety.regional_score(e_fat, a_fat_city) AS fatigue_score_city,
+       safety.regional_score(e_fat, a_fat_prov) AS fatigue_score_province,
+       $now AS computed_at,
        n_dismissed, n_escalation_due, n_escalation_failures,
-       CASE WHEN n_escalation_due > 0 THEN 1 - n_escalation_failures / n_escalation_due END,
+       CASE WHEN n_escalation_due > 0 THEN 1 - n_escalation_failures / n_escalation_due END
+           AS escalation_compliance,
        n_tampering, road_unknown_fixes
 FROM reg

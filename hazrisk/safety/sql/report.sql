@@ -1,6 +1,7 @@
 -- Enterprise league table for Beijing days [$d0, $d1) from safety.vehicle_days and
 -- safety.violations ($enterprise NULL = all), with the national scoring against the city and
--- province averages (pooled: events / online vehicles of the region over the same days).
+-- province averages (pooled: events / online vehicles of the region over the same days). Count
+-- columns per rule group: generated from the rule registry (hazrisk/safety/rule_counts.py).
 WITH vd AS (
     SELECT * FROM safety.vehicle_days
     WHERE day >= $d0 AND day < $d1 AND enterprise_id IS NOT NULL
@@ -22,14 +23,7 @@ base AS (
 vio AS (
     SELECT enterprise_id,
            count(*) AS n_violations,
-           count(*) FILTER (WHERE rule_id = 'speeding') AS n_speeding,
-           count(*) FILTER (WHERE rule_group = 'fatigue') AS n_fatigue,
-           count(*) FILTER (WHERE rule_group = 'night_ban') AS n_night_ban,
-           count(*) FILTER (WHERE rule_group = 'route') AS n_off_route,
-           count(*) FILTER (WHERE rule_group = 'offline') AS n_offline_displacement,
-           count(*) FILTER (WHERE rule_group = 'terminal') AS n_faulty_terminal_dispatch,
-           count(*) FILTER (WHERE rule_group = 'adas') AS n_adas,
-           count(*) FILTER (WHERE rule_group = 'dsm') AS n_dsm,
+           /*@rule_counts:group_filters*/,
            count(*) FILTER (WHERE safety.handled(handling_status)) AS n_handled,
            count(*) FILTER (WHERE reminded_at IS NOT NULL) AS n_reminded,
            median(time_to_reminder_s) AS median_time_to_reminder_s,
@@ -48,11 +42,7 @@ by_rule AS (
 ),
 j AS (
     SELECT b.*, coalesce(v.n_violations, 0) AS n_violations,
-           coalesce(v.n_speeding, 0) AS n_speeding, coalesce(v.n_fatigue, 0) AS n_fatigue,
-           coalesce(v.n_night_ban, 0) AS n_night_ban, coalesce(v.n_off_route, 0) AS n_off_route,
-           coalesce(v.n_offline_displacement, 0) AS n_offline_displacement,
-           coalesce(v.n_faulty_terminal_dispatch, 0) AS n_faulty_terminal_dispatch,
-           coalesce(v.n_adas, 0) AS n_adas, coalesce(v.n_dsm, 0) AS n_dsm,
+           /*@rule_counts:group_coalesced*/,
            coalesce(v.n_handled, 0) AS n_handled, coalesce(v.n_reminded, 0) AS n_reminded,
            v.median_time_to_reminder_s,
            coalesce(v.n_escalated_safety_dept, 0) AS n_escalated_safety_dept,
@@ -73,8 +63,7 @@ sc AS (
 )
 SELECT sc.enterprise_id, e.name AS enterprise_name, sc.city, days_covered, vehicles,
        vehicles_online, round(km, 1) AS km, round(driving_h, 1) AS driving_h,
-       n_violations, n_speeding, n_fatigue, n_night_ban, n_off_route, n_offline_displacement,
-       n_faulty_terminal_dispatch, n_adas, n_dsm,
+       n_violations, /*@rule_counts:group_names*/,
        CASE WHEN km > 0 THEN round(n_violations / km * 100, 3) END AS violations_per_100km,
        CASE WHEN km > 0 THEN round(n_speeding / km * 100, 3) END AS speeding_per_100km,
        CASE WHEN km > 0 THEN round(n_fatigue / km * 100, 3) END AS fatigue_per_100km,

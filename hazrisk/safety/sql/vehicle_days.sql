@@ -1,7 +1,8 @@
 -- Vehicle x Beijing day histories for days in [$d0, $d1): registered vehicle-days (core.vehicles
 -- validity), plus any vehicle-day with positions or trajectory metrics. The trajectory metrics
--- come from the detectors (registered Python frame safety_stage_tracks).
-INSERT INTO safety.vehicle_days
+-- come from the detectors (registered Python frame safety_stage_tracks). The per-rule counts are
+-- generated from the rule registry (hazrisk/safety/rule_counts.py expands the markers).
+INSERT INTO safety.vehicle_days BY NAME
 WITH reg AS (
     SELECT v.vehicle_id, CAST(d.day AS DATE) AS day,
            arg_max(v.enterprise_id, coalesce(v.valid_from, DATE '1900-01-01')) AS enterprise_id,
@@ -31,16 +32,7 @@ tam AS (
 ),
 vio AS (
     SELECT vehicle_id, day,
-           count(*) FILTER (WHERE rule_id = 'speeding') AS n_speeding,
-           count(*) FILTER (WHERE rule_id = 'fatigue_continuous') AS n_fatigue_continuous,
-           count(*) FILTER (WHERE rule_id = 'fatigue_night') AS n_fatigue_night,
-           count(*) FILTER (WHERE rule_id = 'fatigue_daily') AS n_fatigue_daily,
-           count(*) FILTER (WHERE rule_id = 'night_ban') AS n_night_ban,
-           count(*) FILTER (WHERE rule_id = 'off_route') AS n_off_route,
-           count(*) FILTER (WHERE rule_id = 'offline_displacement') AS n_offline_displacement,
-           count(*) FILTER (WHERE rule_id = 'faulty_terminal_dispatch') AS n_faulty_terminal_dispatch,
-           count(*) FILTER (WHERE rule_group = 'adas') AS n_adas,
-           count(*) FILTER (WHERE rule_group = 'dsm') AS n_dsm,
+           /*@rule_counts:rule_filters*/,
            count(*) AS n_violations,
            count(*) FILTER (WHERE safety.handled(handling_status)) AS n_handled,
            count(*) FILTER (WHERE reminded_at IS NOT NULL) AS n_reminded,
@@ -92,19 +84,18 @@ SELECT vehicle_id, day, j.enterprise_id, provider_id, e.city, registered, online
        CASE WHEN km > 0 THEN night_km / km END AS night_km_share,
        CASE WHEN driving_h > 0 THEN night_h / driving_h END AS night_h_share,
        fatigue_min, night_ban_min, offline_min, offline_min / 1440.0 AS offline_share,
-       coalesce(n_speeding, 0), coalesce(n_fatigue_continuous, 0), coalesce(n_fatigue_night, 0),
-       coalesce(n_fatigue_daily, 0), coalesce(n_night_ban, 0), coalesce(n_off_route, 0),
-       coalesce(n_offline_displacement, 0),
-       coalesce(n_faulty_terminal_dispatch, 0), coalesce(n_adas, 0), coalesce(n_dsm, 0),
-       coalesce(n_violations, 0), coalesce(n_handled, 0), coalesce(n_reminded, 0),
+       /*@rule_counts:rule_coalesced*/,
+       coalesce(n_violations, 0) AS n_violations, coalesce(n_handled, 0) AS n_handled,
+       coalesce(n_reminded, 0) AS n_reminded,
        median_time_to_reminder_s,
-       CASE WHEN km > 0 THEN coalesce(n_speeding, 0) / km * 100 END,
+       CASE WHEN km > 0 THEN coalesce(n_speeding, 0) / km * 100 END AS speeding_per_100km,
        CASE WHEN km > 0 THEN (coalesce(n_fatigue_continuous, 0) + coalesce(n_fatigue_night, 0)
-                              + coalesce(n_fatigue_daily, 0)) / km * 100 END,
-       CASE WHEN km > 0 THEN coalesce(n_adas, 0) / km * 100 END,
-       CASE WHEN km > 0 THEN coalesce(n_dsm, 0) / km * 100 END,
-       $now,
-       road_unknown_fixes, coalesce(n_escalation_failures, 0), n_tampering
+                              + coalesce(n_fatigue_daily, 0)) / km * 100 END AS fatigue_per_100km,
+       CASE WHEN km > 0 THEN coalesce(n_adas, 0) / km * 100 END AS adas_per_100km,
+       CASE WHEN km > 0 THEN coalesce(n_dsm, 0) / km * 100 END AS dsm_per_100km,
+       $now AS computed_at,
+       road_unknown_fixes, coalesce(n_escalation_failures, 0) AS n_escalation_failures,
+       n_tampering
 FROM j
 LEFT JOIN (SELECT enterprise_id, any_value(city) AS city FROM core.enterprises GROUP BY ALL) e
   ON e.enterprise_id = j.enterprise_id

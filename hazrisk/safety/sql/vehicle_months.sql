@@ -2,7 +2,7 @@
 -- (temp table safety_months_with_positions): sums of
 -- safety.vehicle_days over the month, handling figures from safety.violations (a median of
 -- daily medians is not a median). Enterprise and provider: those of the month's last day.
-INSERT INTO safety.vehicle_months
+INSERT INTO safety.vehicle_months BY NAME
 WITH vd AS (
     SELECT *, CAST(date_trunc('month', day) AS DATE) AS month
     FROM safety.vehicle_days
@@ -21,12 +21,8 @@ base AS (
            sum(night_ban_min) AS night_ban_min, sum(offline_min) AS offline_min,
            sum(positions) AS positions, sum(positions_qualified) AS positions_qualified,
            sum(drift_points) AS drift_points,
-           sum(n_speeding) AS n_speeding,
-           sum(n_fatigue_continuous + n_fatigue_night + n_fatigue_daily) AS n_fatigue,
-           sum(n_night_ban) AS n_night_ban, sum(n_off_route) AS n_off_route,
-           sum(n_offline_displacement) AS n_offline_displacement,
-           sum(n_faulty_terminal_dispatch) AS n_faulty_terminal_dispatch,
-           sum(n_adas) AS n_adas, sum(n_dsm) AS n_dsm, sum(n_violations) AS n_violations
+           /*@rule_counts:group_sums_from_days*/,
+           sum(n_violations) AS n_violations
     FROM vd GROUP BY vehicle_id, month
 ),
 handling AS (
@@ -40,15 +36,16 @@ handling AS (
     WHERE day >= $m0 AND day < $m1
     GROUP BY ALL
 )
-SELECT b.vehicle_id, b.month, b.enterprise_id, b.provider_id, 'detected', NULL,
-       b.days_covered, b.days_registered, b.days_online,
+SELECT b.vehicle_id, b.month, b.enterprise_id, b.provider_id, 'detected' AS source,
+       NULL AS source_file, b.days_covered, b.days_registered, b.days_online,
        b.km, b.driving_h, b.night_km, b.night_h,
-       CASE WHEN b.km > 0 THEN b.night_km / b.km END,
-       b.fatigue_min, b.night_ban_min, b.offline_min, b.offline_min / (b.days_covered * 1440.0),
+       CASE WHEN b.km > 0 THEN b.night_km / b.km END AS night_km_share,
+       b.fatigue_min, b.night_ban_min, b.offline_min,
+       b.offline_min / (b.days_covered * 1440.0) AS offline_share,
        b.positions, b.positions_qualified, b.drift_points,
-       CASE WHEN b.positions > 0 THEN b.positions_qualified / b.positions END,
-       b.n_speeding, b.n_fatigue, b.n_night_ban, b.n_off_route, b.n_offline_displacement,
-       b.n_faulty_terminal_dispatch, b.n_adas, b.n_dsm, b.n_violations,
-       coalesce(h.n_reminded, 0), coalesce(h.n_handled, 0), coalesce(h.n_escalated, 0),
-       h.median_time_to_reminder_s, $now
+       CASE WHEN b.positions > 0 THEN b.positions_qualified / b.positions END AS data_quality_rate,
+       /*@rule_counts:group_names*/, b.n_violations,
+       coalesce(h.n_reminded, 0) AS n_reminded, coalesce(h.n_handled, 0) AS n_handled,
+       coalesce(h.n_escalated, 0) AS n_escalated,
+       h.median_time_to_reminder_s, $now AS computed_at
 FROM base b LEFT JOIN handling h USING (vehicle_id, month)

@@ -1,0 +1,186 @@
+"""``hazrisk daily``: one Beijing day through ingest, detection and the rate partials.
+
+``hazrisk daily --db W --day 2026-10-01 [--dumps DIR] [--conf FILE] [--format ...]``
+
+1. ingests the dumps under ``DIR`` (files already ingested are skipped);
+2. detects violations and rebuilds the safety vehicle-days (the safety partials) of the day, of
+   the day before (whose steps and events running past midnight end in this day's data: a
+   day's safety partials are final once the next day is in) and of the days around any other
+   day a newly ingested file carries positions for (:func:`detect_days`; a late file re-derives
+   those days only); the enterprise and vehicle months they touch are re-aggregated from the
+   stored vehicle-days;
+3. computes the rate partials (:mod:`hazrisk.rates.partials`) of the day and of the days the
+   new files made stale.
+
+DuckDB's memory is capped at ``[daily] memory_limit_gb`` (sorts spill to disk), detection
+holds ``[daily] detect_batch_positions`` fixes at a time and the rate partials sort
+``[daily] rates_batch_positions`` rows at a time, so the peak memory does not grow with the
+fleet or the period. A month-end evaluation (``hazrisk rates`` / ``hazrisk safety`` over the
+month) then reads the stored partials only.
+
+Python: :func:`run_daily`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from hazrisk.cliutil import (
+    CliError,
+    add_db_argument,
+    add_format_argument,
+    emit,
+    fail,
+    open_warehouse,
+    output_format,
+    usage,
+)
+from hazrisk.config import ConfigError, Rules, load_rules
+from hazrisk.sqlfiles import SqlFolder, transaction
+
+_COLUMNS = ("day", "stage", "positions", "violations", "vehicle_days", "rate_units", "batches",
+            "seconds", "cpu_s")
+
+
+@dataclass
+class DailyReport:
+    """What a daily run did: one row per day and stage."""
+
+    day: date
+    files_ingested: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def memory_limit(rules: Rules) -> str:
+    """The DuckDB ``memory_limit`` of the daily run (``[daily] memory_limit_gb``)."""
+    return f"{float(rules.daily.memory_limit_gb):g}GB"
+
+
+def touched_days(con: duckdb.DuckDBPyConnection, after_file_id: int) -> list[date]:
+    """Beijing days with positions from files ingested after ``after_file_id``."""
+    rows = SqlFolder("hazrisk.rates").query(con, "partials.sql", "files_days",
+                                            {"after": after_file_id})
+    return [r["day"] for r in rows]
+
+
+def detect_days(con: duckdb.DuckDBPyConnection, day: date, touched: list[date]) -> list[date]:
+    """The days to (re-)detect when ``touched`` days got new positions, up to ``day``.
+
+    New positions of a day X change the safety partials of X, of X - 1 (its steps, stretches
+    and events running past midnight end in X: detection reads 24 h after a day) and of
+    X + 1, X + 2 (detection reads 26 h before a day); only days with positions are detected.
+    For the daily run of ``day`` alone: ``day - 1`` (now final) and ``day``.
+    """
+    from hazrisk.safety.sqlfiles import read_sql
+
+    want = sorted({x + timedelta(days=k) for x in touched for k in (-1, 0, 1, 2)
+                   if x + timedelta(days=k) <= day})
+    have = con.execute(read_sql("days_with_positions"),
+                       {"d0": want[0], "d1": want[-1] + timedelta(days=1)}).fetchall()
+    found = {r[0] for r in have}
+    return [d for d in want if d in found]
+
+
+def _max_file_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = SqlFolder("hazrisk.rates").run(con, "partials.sql", "max_file_id").fetchone()
+    return int(row[0]) if row else -1
+
+
+def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None = None,
+              rules: Rules | None = None) -> DailyReport:
+    """Ingest ``dumps`` (optional), then detect and compute the rate partials of ``day`` and
+    of the days that newly ingested files touch. Returns what was done."""
+    from hazrisk.rates.compute import install
+    from hazrisk.rates.partials import ensure_partials
+    from hazrisk.safety.params import SafetyParams
+    from hazrisk.safety.pipeline import detect
+    from hazrisk.store.ingest import ingest_paths
+
+    rules = rules or load_rules()
+    report = DailyReport(day)
+    before = _max_file_id(con)
+    if dumps is not None:
+        tic, cpu = time.perf_counter(), time.process_time()
+        ing = ingest_paths(con, [dumps])
+        if ing.failed or ing.missing:
+            bad = [f.path for f in ing.failed] + ing.missing
+            raise CliError(f"ingest failed for {', '.join(bad)}; nothing detected", 1)
+        report.files_ingested = sum(1 for f in ing.files if not f.skipped)
+        report.rows.append({"day": day, "stage": "ingest",
+                            "positions": sum(f.positions_stored for f in ing.files),
+                            "seconds": round(time.perf_counter() - tic, 3),
+                            "cpu_s": round(time.process_time() - cpu, 3)})
+    install(con, rules)  # the rates schema and macros (touched_days uses them)
+    days = sorted({day, *touched_days(con, before)})
+    params = SafetyParams.from_rules(rules)
+    for d in detect_days(con, day, days):
+        tic, cpu = time.perf_counter(), time.process_time()
+        det = detect(con, d, d + timedelta(days=1), params=params,
+                     batch_positions=int(rules.daily.detect_batch_positions))
+        report.rows.append({"day": d, "stage": "detect", "positions": det.positions,
+                            "violations": sum(det.violations.values()),
+                            "vehicle_days": det.vehicle_days, "batches": det.batches,
+                            "seconds": round(time.perf_counter() - tic, 3),
+                            "cpu_s": round(time.process_time() - cpu, 3)})
+    cpu = time.process_time()
+    with transaction(con):
+        runs = ensure_partials(con, max(days), rules, since=min(days))
+    for run in runs:
+        units = SqlFolder("hazrisk.rates").run(con, "partials.sql", "day_units",
+                                               {"day": run.day}).fetchone()
+        report.rows.append({"day": run.day, "stage": "rates", "positions": run.records,
+                            "rate_units": int(units[0]) if units else 0,
+                            "batches": run.batches, "seconds": round(run.duration_s, 3),
+                            "cpu_s": round((time.process_time() - cpu) / len(runs), 3)})
+    return report
+
+
+def register(subparsers: Any) -> None:
+    """Add ``daily`` to the ``hazrisk`` command."""
+    p = subparsers.add_parser(
+        "daily", help="one Beijing day: ingest, detect, rate partials",
+        description="Ingest the day's dumps (--dumps), detect violations and rebuild the "
+                    "safety vehicle-days, and compute the rate partials of the day and of any "
+                    "other day a newly ingested file touches (a late file re-derives its own "
+                    "days only). Memory is bounded by [daily] in the rules file.")
+    add_db_argument(p)
+    p.add_argument("--day", required=True, metavar="YYYY-MM-DD", help="the Beijing day")
+    p.add_argument("--dumps", metavar="DIR", help="dump files or folder to ingest first")
+    p.add_argument("--conf", metavar="FILE", help="rules file over the defaults")
+    add_format_argument(p)
+    p.set_defaults(func=cmd_daily, command_name="daily")
+
+
+def cmd_daily(args: argparse.Namespace) -> int:
+    from hazrisk.store.connect import connect
+
+    fmt = output_format(args)
+    try:
+        day = date.fromisoformat(args.day.strip())
+    except ValueError:
+        usage(f"--day {args.day!r}: expected a date YYYY-MM-DD")
+    try:
+        rules = load_rules(args.conf)
+    except ConfigError as exc:
+        usage(str(exc))
+    dumps = Path(args.dumps) if args.dumps else None
+    if dumps is not None and not dumps.exists():
+        usage(f"--dumps {dumps}: no such file or folder")
+    open_warehouse(args.db).close()  # the checks of every command (exists, not a snapshot)
+    con = connect(str(args.db), memory_limit=memory_limit(rules))
+    try:
+        report = run_daily(con, day, dumps=dumps, rules=rules)
+    except duckdb.Error as exc:
+        fail(f"{args.db}: {str(exc).splitlines()[0]}")
+    finally:
+        con.close()
+    rows = [{c: r.get(c) for c in _COLUMNS} for r in report.rows]
+    emit(rows, fmt, columns=_COLUMNS)
+    return 0

@@ -1,0 +1,202 @@
+"""Vehicle-day partials of the provider rates: computed per Beijing day, summed over periods.
+
+Every record-based figure of the rates is a sum over provider x unit x Beijing day
+(``rates.day_partials``: records, qualified, interval records/ok, drift points, segments,
+incomplete segments, km, outages, expected and recovered points) and 平台连通率 a sum over
+provider x day (``rates.day_connectivity``: distinct minutes never cross midnight). A period's
+rates aggregate these rows (:func:`hazrisk.rates.compute.aggregate`): counts summed, rates and
+Wilson intervals recomputed from the sums, so any period's figures equal the whole-period
+computation and a month end reads partials only.
+
+A day's partials read the day's records and, as context, the *tail* of the last computed day
+before it (``rates.day_tails``: per unit the records the window looks back to — last record,
+last four qualified fixes, last real-time and last evidence record — whatever their age) plus
+any records between that day's end and this day's start. So a record's predecessor is its
+unit's previous record however long the silence, independent of the period asked for; days are
+computed in order, and a changed tail re-derives the next computed day. They are computed in
+vehicle batches (``hash(unit_id) % nb``, whole units; ``nb`` from ``[daily]
+rates_batch_positions``), so memory stays bounded whatever the fleet size.
+
+>>> from datetime import date
+>>> day_params(date(2026, 10, 2), 24)["t_lo"]
+'2026-10-01T00:00:00+08:00'
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from hazrisk.config import Rules, load_rules
+from hazrisk.period import Period
+from hazrisk.sqlfiles import SqlFolder, registered
+
+_sql = SqlFolder("hazrisk.rates")
+
+
+@dataclass(frozen=True)
+class DayRun:
+    """What :func:`partials_for` did for one day."""
+
+    day: date
+    run_id: str
+    records: int
+    batches: int
+    covered: bool
+    duration_s: float
+
+
+def day_params(day: date, lookback_hours: float) -> dict[str, Any]:
+    """``$day, $t_lo, $t0, $t1`` of one Beijing day (ISO strings)."""
+    p = Period(day, day).sql_params(lookback_hours)
+    return {"day": day.isoformat(), "t_lo": p["t_lo"], "t0": p["t0"], "t1": p["t1"]}
+
+
+def reach_days(rules: Rules) -> int:
+    """How many following days a day's records can be predecessors for (``lookback_hours``)."""
+    return math.ceil(float(rules.rates.lookback_hours) / 24.0)
+
+
+def batch_count(records: int, rules: Rules) -> int:
+    """Vehicle batches for a day whose flags read ``records`` rows (``[daily]
+    rates_batch_positions`` rows a batch)."""
+    per = int(rules.daily.rates_batch_positions)
+    return max(1, math.ceil(records / per))
+
+
+def _context(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, Any]:
+    """``$ctx_lo`` / ``$tail_day``: the end of the last computed day before ``day`` and that
+    day (``-infinity`` / NULL when there is none: all earlier records are context)."""
+    (row,) = _sql.query(con, "partials.sql", "last_computed_day", {"day": day.isoformat()})
+    last = row["day"]
+    if last is None:
+        return {"ctx_lo": "-infinity", "tail_day": None}
+    return {"ctx_lo": Period(last, last).t1.isoformat(), "tail_day": last.isoformat()}
+
+
+def _tail(con: duckdb.DuckDBPyConnection, day: date) -> set[tuple[str, int]]:
+    rows = _sql.run(con, "partials.sql", "tail_fixes", {"day": day}).fetchall()
+    return {(str(u), int(s)) for u, s in rows}
+
+
+def partials_for(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    rules: Rules | None = None,
+    *,
+    batches: int | None = None,
+    rows: pa.Table | None = None,
+) -> DayRun:
+    """Compute and store the partials of one Beijing day (replacing the day's rows).
+
+    Writes ``rates.day_partials`` (provider x unit), ``rates.day_connectivity`` (provider),
+    ``rates.day_tails`` and the day's ``rates.day_runs`` row (run id, rules fingerprint, newest
+    file/import seen, coverage). Needs :func:`hazrisk.rates.compute.install` first; runs in
+    the caller's transaction. The context is the last computed day's tail, so compute days in
+    order (:func:`ensure_partials`, :func:`rederive` do). ``batches`` overrides the vehicle
+    batch count (default: from the rules and the rows read). ``rows``: the day's provider x
+    unit rows computed elsewhere (:func:`hazrisk.rates.compute.vehicle_day_partials`, e.g. on
+    Spark) stored instead of computing them here.
+    """
+    from hazrisk.rates.compute import rules_sha256  # compute imports this module
+
+    rules = rules or load_rules()
+    tic = time.perf_counter()
+    run_id = uuid.uuid4().hex
+    params = day_params(day, float(rules.rates.lookback_hours))
+    params["run_id"] = run_id
+    params.update(_context(con, day))
+    (inputs,) = _sql.query(con, "partials.sql", "inputs")
+    if batches is None and rows is None:
+        (n,) = _sql.query(con, "partials.sql", "records_in_reach", params)
+        batches = batch_count(int(n["n"]), rules)
+    for name in ("delete_day", "delete_day_connectivity"):
+        _sql.run(con, "partials.sql", name, params)
+    if rows is not None:
+        batches = 0
+        with registered(con, "_rates_day_rows", rows):
+            _sql.run(con, "partials.sql", "day_rows", params)
+    for k in range(batches or 0):
+        _sql.run(con, "partials.sql", "day_vehicle_days", {**params, "nb": batches, "bk": k})
+    _sql.run(con, "partials.sql", "delete_day_tail", params)
+    _sql.run(con, "partials.sql", "day_tail", params)
+    _sql.run(con, "partials.sql", "day_connectivity", params)
+    (cov,) = _sql.query(con, "partials.sql", "day_covered", params)
+    duration = time.perf_counter() - tic
+    _sql.run(con, "partials.sql", "store_run", {
+        **params, **inputs, "rules_sha256": rules_sha256(rules), "covered": bool(cov["covered"]),
+        "records": int(cov["records"]), "batches": batches, "duration_s": duration})
+    return DayRun(day, run_id, int(cov["records"]), batches or 0, bool(cov["covered"]),
+                  duration)
+
+
+def data_days(con: duckdb.DuckDBPyConnection, end: date) -> list[date]:
+    """Beijing days with data (positions, heartbeats, 0x0104 answers) up to ``end``."""
+    p = Period(end, end)
+    rows = _sql.query(con, "partials.sql", "data_days",
+                      {"t1": p.t1.isoformat(), "end_date": end.isoformat()})
+    return [r["day"] for r in rows]
+
+
+def stale_days(con: duckdb.DuckDBPyConnection, rules: Rules | None = None, *,
+               since: date | None = None) -> list[date]:
+    """Days whose stored partials no longer hold (other rules, a file ingested after them
+    that touches them, or, for days from ``since`` on, a newer registry import)."""
+    from hazrisk.rates.compute import rules_sha256
+
+    rules = rules or load_rules()
+    rows = _sql.query(con, "partials.sql", "stale_days",
+                      {"rules_sha256": rules_sha256(rules), "reach": reach_days(rules),
+                       "since": (since or date.min).isoformat()})
+    return [r["day"] for r in rows]
+
+
+def computed_days(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Days with stored partials, in order."""
+    return [r[0] for r in _sql.run(con, "partials.sql", "computed_days").fetchall()]
+
+
+def rederive(con: duckdb.DuckDBPyConnection, days: Iterable[date],
+             rules: Rules | None = None) -> list[DayRun]:
+    """Recompute the partials of ``days`` in order; when a day's tail changes, the next
+    computed day after it is recomputed too (its records look back to that tail)."""
+    rules = rules or load_rules()
+    todo = set(days)
+    runs: list[DayRun] = []
+    while todo:
+        d = min(todo)
+        todo.discard(d)
+        before = _tail(con, d)
+        runs.append(partials_for(con, d, rules))
+        if _tail(con, d) != before:
+            later = [x for x in computed_days(con) if x > d]
+            if later:
+                todo.add(later[0])
+    return runs
+
+
+def missing_days(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,
+                 since: date | None = None) -> list[date]:
+    """Days up to ``end`` with data but without current partials (never computed or stale;
+    a registry import makes the days from ``since`` on stale)."""
+    rules = rules or load_rules()
+    have = set(computed_days(con))
+    stale = {d for d in stale_days(con, rules, since=since) if d <= end}
+    return sorted({d for d in data_days(con, end) if d not in have} | stale)
+
+
+def ensure_partials(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,
+                    since: date | None = None) -> list[DayRun]:
+    """Compute the partials of every day up to ``end`` that lacks current ones (the rates of
+    a period need its days, and the days before it for 入网); a registry import re-derives
+    the days from ``since`` on (the period asked for). The runs done."""
+    rules = rules or load_rules()
+    return rederive(con, missing_days(con, end, rules, since=since), rules)

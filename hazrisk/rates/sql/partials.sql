@@ -1,0 +1,201 @@
+-- hazrisk.rates.partials: the vehicle-day partials of one Beijing day, as named statements run
+-- by hazrisk.rates.partials.partials_for(). Parameters ($name) are bound, never formatted:
+--   $day (ISO date), $t0 / $t1 (the day's instants), $ctx_lo / $tail_day (context: the records
+--   from the end of the last computed day $tail_day, and that day's tail rates.day_tails; with no
+--   computed day before, $ctx_lo is -infinity and every earlier record is context),
+--   $t_lo (day start - [rates] lookback_hours: connectivity only), $nb / $bk (vehicle batch:
+--   units with hash(unit_id) % $nb = $bk), $run_id.
+
+-- name: delete_day
+DELETE FROM rates.day_partials WHERE day = CAST($day AS DATE);
+
+-- name: delete_day_connectivity
+DELETE FROM rates.day_connectivity WHERE day = CAST($day AS DATE);
+
+-- name: delete_day_tail
+DELETE FROM rates.day_tails WHERE day = CAST($day AS DATE);
+
+-- name: records_in_reach
+-- Position rows the day's flags read (GNSS time in [ctx_lo, t1)): sizes the vehicle batches.
+SELECT count(*) AS n FROM core.positions
+WHERE device_time >= CAST($ctx_lo AS TIMESTAMPTZ) AND device_time < CAST($t1 AS TIMESTAMPTZ);
+
+-- name: last_computed_day
+-- The latest day before $day whose partials (and tail) are stored.
+SELECT max(day) AS day FROM rates.day_runs WHERE day < CAST($day AS DATE);
+
+-- name: day_vehicle_days
+-- One vehicle batch of the day's records aggregated per provider x unit (the day is the
+-- record's Beijing day by GNSS time, else by receive time / dump file date).
+INSERT INTO rates.day_partials BY NAME
+SELECT *, CAST($run_id AS VARCHAR) AS run_id, current_timestamp AS computed_at
+FROM rates.vehicle_day_sums(CAST($ctx_lo AS TIMESTAMPTZ), CAST($t0 AS TIMESTAMPTZ),
+                            CAST($t1 AS TIMESTAMPTZ), CAST($nb AS UBIGINT),
+                            CAST($bk AS UBIGINT), CAST($tail_day AS DATE));
+
+-- name: day_rows
+-- The day's rows computed elsewhere (registered Arrow table _rates_day_rows, the columns of
+-- rates.vehicle_day_sums: hazrisk.rates.compute.vehicle_day_partials on Spark).
+INSERT INTO rates.day_partials BY NAME
+SELECT *, CAST($run_id AS VARCHAR) AS run_id, current_timestamp AS computed_at
+FROM _rates_day_rows WHERE day = CAST($day AS DATE);
+
+-- name: day_tail
+-- The day's tail: per unit, the records a later record can look back to (last record, last four
+-- qualified fixes, last real-time and last evidence record, trusted GNSS time), from the
+-- context the day read and the day's own records.
+INSERT INTO rates.day_tails
+WITH cand AS (
+    SELECT unit_id, pos_seq, device_time, qual_bits, is_backfill
+    FROM rates.position_checks(CAST($ctx_lo AS TIMESTAMPTZ), CAST($t1 AS TIMESTAMPTZ))
+    UNION ALL
+    SELECT unit_id, pos_seq, device_time, qual_bits, is_backfill
+    FROM rates.position_checks(CAST('-infinity' AS TIMESTAMPTZ), CAST($ctx_lo AS TIMESTAMPTZ))
+    WHERE pos_seq IN (SELECT pos_seq FROM rates.day_tails WHERE day = CAST($tail_day AS DATE))
+),
+agg AS (
+    SELECT unit_id,
+        list_concat(
+            [max_by(pos_seq, {'t': device_time, 's': pos_seq})],
+            coalesce(max_by(pos_seq, {'t': device_time, 's': pos_seq}, 4)
+                     FILTER (WHERE qual_bits = 0), []),
+            [max_by(pos_seq, {'t': device_time, 's': pos_seq})
+                 FILTER (WHERE NOT is_backfill AND (qual_bits & 4) = 0)],
+            [max_by(pos_seq, {'t': device_time, 's': pos_seq}) FILTER (WHERE (qual_bits & 4) = 0)]
+        ) AS keep
+    FROM cand GROUP BY unit_id
+)
+SELECT DISTINCT CAST($day AS DATE), c.unit_id, c.pos_seq, c.device_time
+FROM (SELECT unit_id, unnest(keep) AS pos_seq FROM agg) k
+JOIN cand c ON c.unit_id = k.unit_id AND c.pos_seq = k.pos_seq;
+
+-- name: day_connectivity
+-- 平台连通率 (a PROXY: terminal data, not the platform link): minutes of the day in which the
+-- provider's gateway delivered a real-time position (receive time, else GNSS time; GNSS time
+-- from [rates] lookback_hours before the day to a day after it) or a heartbeat.
+INSERT INTO rates.day_connectivity
+SELECT CAST($day AS DATE), provider_id, count(DISTINCT minute), CAST($run_id AS VARCHAR)
+FROM (
+    SELECT coalesce(p.source_provider_id, p.provider_id) AS provider_id,
+           CAST(floor(epoch(coalesce(p.recv_time, p.device_time)) / 60) AS BIGINT) AS minute
+    FROM core.positions p
+    WHERE NOT p.is_backfill
+      AND p.device_time >= CAST($t_lo AS TIMESTAMPTZ)
+      AND p.device_time < CAST($t1 AS TIMESTAMPTZ) + INTERVAL 1 DAY
+      AND coalesce(p.recv_time, p.device_time) >= CAST($t0 AS TIMESTAMPTZ)
+      AND coalesce(p.recv_time, p.device_time) < CAST($t1 AS TIMESTAMPTZ)
+    UNION ALL
+    SELECT f.source_provider_id, CAST(floor(epoch(h.recv_time) / 60) AS BIGINT)
+    FROM core.heartbeats h JOIN meta.ingested_files f ON f.file_id = h.source_file_id
+    WHERE h.recv_time >= CAST($t0 AS TIMESTAMPTZ) AND h.recv_time < CAST($t1 AS TIMESTAMPTZ)
+)
+WHERE provider_id IS NOT NULL
+GROUP BY provider_id;
+
+-- name: day_covered
+-- Does the day have data: a position record, a heartbeat or a 0x0104 answer (answer time =
+-- receive time, else the dump file's date)?
+SELECT
+    EXISTS (SELECT 1 FROM rates.day_partials WHERE day = CAST($day AS DATE))
+    OR EXISTS (SELECT 1 FROM core.heartbeats
+               WHERE recv_time >= CAST($t0 AS TIMESTAMPTZ) AND recv_time < CAST($t1 AS TIMESTAMPTZ))
+    OR EXISTS (SELECT 1 FROM core.param_answers a
+               LEFT JOIN meta.ingested_files f ON f.file_id = a.source_file_id
+               WHERE coalesce(rates.beijing_day(a.recv_time), f.source_date) = CAST($day AS DATE))
+    AS covered,
+    (SELECT coalesce(sum(records), 0) FROM rates.day_partials WHERE day = CAST($day AS DATE))
+        AS records;
+
+-- name: inputs
+-- The newest ingested file and registry import (a day's partials saw everything up to them).
+SELECT (SELECT max(file_id) FROM meta.ingested_files) AS max_file_id,
+       (SELECT max(import_id) FROM meta.registry_imports) AS max_import_id;
+
+-- name: store_run
+INSERT INTO rates.day_runs (day, run_id, computed_at, rules_sha256, max_file_id, max_import_id,
+                            covered, records, batches, duration_s)
+VALUES (CAST($day AS DATE), $run_id, current_timestamp, $rules_sha256, $max_file_id,
+        $max_import_id, $covered, $records, $batches, $duration_s)
+ON CONFLICT (day) DO UPDATE SET
+    run_id = excluded.run_id, computed_at = excluded.computed_at,
+    rules_sha256 = excluded.rules_sha256, max_file_id = excluded.max_file_id,
+    max_import_id = excluded.max_import_id, covered = excluded.covered,
+    records = excluded.records, batches = excluded.batches, duration_s = excluded.duration_s;
+
+-- name: data_days
+-- Beijing days with data up to $end_date: position records (GNSS day, else receive day / dump
+-- file date), heartbeats and 0x0104 answers.
+SELECT DISTINCT day FROM (
+    SELECT rates.beijing_day(device_time) AS day FROM core.positions
+    WHERE device_time < CAST($t1 AS TIMESTAMPTZ)
+    UNION
+    SELECT rates.beijing_day(coalesce(p.recv_time,
+                                      timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))))
+    FROM core.positions p LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
+    WHERE p.device_time IS NULL
+    UNION
+    SELECT rates.beijing_day(recv_time) FROM core.heartbeats
+    WHERE recv_time < CAST($t1 AS TIMESTAMPTZ)
+    UNION
+    SELECT coalesce(rates.beijing_day(a.recv_time), f.source_date)
+    FROM core.param_answers a LEFT JOIN meta.ingested_files f ON f.file_id = a.source_file_id
+)
+WHERE day IS NOT NULL AND day <= CAST($end_date AS DATE)
+ORDER BY day;
+
+-- name: stale_days
+-- Days whose stored partials no longer hold: computed under other rules, before the newest
+-- registry import (days from $since on: older days keep the attribution they were computed
+-- with, so a registry import does not recompute the whole history), or before a file that
+-- touches them was ingested. A file's position records
+-- and heartbeats touch their own day (the next days follow when the day's tail changes:
+-- hazrisk.rates.partials.rederive; connectivity reads GNSS times $reach days back); its 0x0104
+-- answers their day and every later day (the report intervals are the latest answer's).
+WITH newer AS (
+    SELECT DISTINCT p.source_file_id AS file_id,
+           rates.beijing_day(coalesce(p.device_time, p.recv_time,
+                                      timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))))
+               AS d0,
+           CAST($reach AS INTEGER) AS reach
+    FROM core.positions p LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
+    WHERE p.source_file_id > (SELECT min(coalesce(max_file_id, -1)) FROM rates.day_runs)
+    UNION ALL
+    SELECT DISTINCT source_file_id, rates.beijing_day(recv_time), 0 FROM core.heartbeats
+    WHERE source_file_id > (SELECT min(coalesce(max_file_id, -1)) FROM rates.day_runs)
+    UNION ALL
+    SELECT DISTINCT a.source_file_id, coalesce(rates.beijing_day(a.recv_time), f.source_date),
+           100000
+    FROM core.param_answers a LEFT JOIN meta.ingested_files f ON f.file_id = a.source_file_id
+    WHERE a.source_file_id > (SELECT min(coalesce(max_file_id, -1)) FROM rates.day_runs)
+)
+SELECT r.day FROM rates.day_runs r
+WHERE r.rules_sha256 <> $rules_sha256
+   OR (r.day >= CAST($since AS DATE)
+       AND coalesce(r.max_import_id, -1)
+           < coalesce((SELECT max(import_id) FROM meta.registry_imports), -1))
+   OR EXISTS (SELECT 1 FROM newer n
+              WHERE n.file_id > coalesce(r.max_file_id, -1)
+                AND r.day BETWEEN n.d0 AND n.d0 + n.reach)
+ORDER BY r.day;
+
+-- name: files_days
+-- Beijing days with position records (GNSS day, else receive day / dump file date) from the
+-- files ingested after $after (the days a daily run re-derives besides its own).
+SELECT DISTINCT rates.beijing_day(coalesce(p.device_time, p.recv_time,
+                    timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)))) AS day
+FROM core.positions p LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
+WHERE p.source_file_id > $after
+ORDER BY day;
+
+-- name: day_units
+-- units (vehicles and unregistered terminals) with a partial of the day (hazrisk daily's report)
+SELECT count(*) AS n FROM rates.day_partials WHERE day = $day;
+
+-- name: max_file_id
+SELECT coalesce(max(file_id), -1) FROM meta.ingested_files;
+
+-- name: tail_fixes
+SELECT unit_id, pos_seq FROM rates.day_tails WHERE day = $day;
+
+-- name: computed_days
+SELECT day FROM rates.day_runs ORDER BY day;

@@ -1,0 +1,110 @@
+"""``hazrisk daily`` on the committed sample, one day at a time with a late file: the stored
+partials and the month-end results equal those of ingesting everything and computing the whole
+range at once, and the late file re-derives only the days it touches."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hazrisk.cli import main
+from hazrisk.rates import Period, aggregate, compute_rates
+from hazrisk.safety import detect
+from hazrisk.store.connect import connect
+
+sys.path.insert(0, str(Path(__file__).parent / "safety"))
+sys.path.insert(0, str(Path(__file__).parent / "rates"))
+from test_daily_detect import TABLES, _same, _table  # noqa: E402
+from test_partials import same_records  # noqa: E402
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue() + err.getvalue()
+
+
+def _day_dir(sample: Path, folder: Path, day: str, only: str | None = None) -> Path:
+    """A folder holding the sample's files of ``day`` (of provider ``only``) in the dumps
+    layout (``dumps/<provider>/<date>.*``: the gateway is named by the path)."""
+    for f in sorted((sample / "dumps").glob(f"*/{day}.*")):
+        if only is None or f.parent.name == only:
+            (folder / "dumps" / f.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, folder / "dumps" / f.parent.name / f.name)
+    return folder
+
+
+@pytest.mark.slow
+def test_daily_runs_equal_the_whole_computation(sample_dir: Path, ingested_sample: Any,
+                                                tmp_path: Path) -> None:
+    s = ingested_sample
+    days = [s.start + timedelta(days=k) for k in range((s.end - s.start).days + 1)]
+    db = tmp_path / "daily.duckdb"
+    code, out = _run(["registry", "import", str(sample_dir), "--db", str(db), "--json"])
+    assert code == 0, out
+    late = sorted(p.name for p in (sample_dir / "dumps").iterdir())[-1]  # one provider's file
+    for d in days:
+        folder = tmp_path / f"d{d}"
+        _day_dir(sample_dir, folder, d.isoformat())
+        if d == days[-1]:
+            shutil.rmtree(folder / "dumps" / late)  # this provider's file of the day comes late
+        code, out = _run(["daily", "--db", str(db), "--day", d.isoformat(),
+                          "--dumps", str(folder), "--json"])
+        assert code == 0, out
+        rows = json.loads(out)
+        assert {(r["day"], r["stage"]) for r in rows} >= {(d.isoformat(), "detect"),
+                                                           (d.isoformat(), "rates")}
+    con = connect(str(db))
+    try:
+        runs = dict(con.execute("SELECT day, run_id FROM rates.day_runs").fetchall())
+        stamps = dict(con.execute("SELECT day, max(computed_at) FROM safety.vehicle_days "
+                                  "GROUP BY day").fetchall())
+    finally:
+        con.close()
+    # the late file of day 3: re-derives day 3 (rates, safety) and day 2 (safety: its steps and
+    # events past midnight end in day 3), nothing of day 1
+    folder = _day_dir(sample_dir, tmp_path / "late", days[-1].isoformat(), only=late)
+    code, out = _run(["daily", "--db", str(db), "--day", days[-1].isoformat(),
+                      "--dumps", str(folder), "--json"])
+    assert code == 0, out
+    redone = {(r["stage"], r["day"]) for r in json.loads(out)}
+    assert redone == {("ingest", days[-1].isoformat()), ("detect", days[1].isoformat()),
+                      ("detect", days[-1].isoformat()), ("rates", days[-1].isoformat())}
+    con = connect(str(db))
+    (tmp_path / "whole").mkdir()
+    whole = connect(str(s.copy_to(tmp_path / "whole")))
+    try:
+        after = dict(con.execute("SELECT day, run_id FROM rates.day_runs").fetchall())
+        # day 1 was not touched by the late file: its rate partials and vehicle-days stay
+        assert after[days[0]] == runs[days[0]] and after[days[1]] == runs[days[1]]
+        assert after[days[-1]] != runs[days[-1]]
+        stamps_after = dict(con.execute("SELECT day, max(computed_at) FROM safety.vehicle_days "
+                                        "GROUP BY day").fetchall())
+        assert stamps_after[days[0]] == stamps[days[0]]
+        # the month end from the partials equals the whole range computed at once
+        detect(whole, s.start, s.end + timedelta(days=1))
+        month = Period.month(s.start.year, s.start.month)
+        assert same_records(aggregate(con, month), compute_rates(whole, month))
+        for name, skip in TABLES.items():
+            _same(_table(whole, name, skip), _table(con, name, skip), name)
+    finally:
+        con.close()
+        whole.close()
+
+
+def test_daily_refuses_a_bad_day(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    connect(str(db)).close()
+    code, out = _run(["daily", "--db", str(db), "--day", "2026-13-01"])
+    assert code == 2 and "--day" in out
+    code, out = _run(["daily", "--db", str(tmp_path / "missing.duckdb"), "--day", "2026-10-01"])
+    assert code == 2 and "missing.duckdb" in out
