@@ -91,7 +91,6 @@ class SafetyParams:
     other_kmh: float
     speed_min_duration_s: float
     speed_merge_s: float
-    serious_over_ratio: float
     severity_bands: tuple[float, ...]
     # [fatigue]
     continuous_max_s: float
@@ -153,7 +152,6 @@ class SafetyParams:
             other_kmh=float(sp.hazmat_other_kmh),
             speed_min_duration_s=float(sp.event_min_duration_s),
             speed_merge_s=float(sp.merge_window_s),
-            serious_over_ratio=float(sp.serious_over_ratio),
             severity_bands=tuple(float(b) for b in sp.severity_bands),
             continuous_max_s=float(fa.continuous_max_s),
             rest_min_s=float(fa.rest_min_s),
@@ -200,7 +198,7 @@ class SafetyParams:
         common = ["moving_kmh", "gap_s", "stationary_km", "run_gap_s"]
         keys: dict[str, list[str]] = {
             "speeding": ["expressway_kmh", "other_kmh", "speed_min_duration_s", "speed_merge_s",
-                         "serious_over_ratio", "severity_bands", "match_tolerance_m",
+                         "severity_bands", "match_tolerance_m",
                          "unmatched_road", "run_gap_s"],
             "fatigue": ["continuous_max_s", "rest_min_s", "night_start_s", "night_end_s",
                         "night_continuous_max_s", "daily_max_s", "daily_window",

@@ -150,3 +150,16 @@ def test_road_unknown() -> None:
     assert days == {"U1": 4, "U2": 4}
     assert w.con.execute("SELECT road_unknown_fixes FROM safety.enterprise_months").fetchall(
         ) == [(8,)]
+
+
+def test_severity_band_edges_pinned() -> None:
+    """The bands of [speed] severity_bands (0 / 10 / 20 / 50 % over): each edge starts its band,
+    and ≥ 50 % over is serious — one definition (the last edge), nothing else decides it."""
+    from hazrisk.config import load_rules
+    from hazrisk.safety.detectors.speeding import severity_of
+    from hazrisk.safety.params import SafetyParams
+
+    p = SafetyParams.from_rules(load_rules())
+    ratio = np.array([0.0, 0.0999, 0.1, 0.1999, 0.2, 0.4999, 0.5, 1.5])
+    assert list(severity_of(ratio, p)) == ["minor", "minor", "moderate", "moderate", "major",
+                                           "major", "serious", "serious"]

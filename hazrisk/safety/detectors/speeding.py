@@ -89,10 +89,10 @@ def match_limits(track: Track, roads: RoadIndex, fences: FenceSet, p: SafetyPara
 def severity_of(ratio: np.ndarray, p: SafetyParams) -> np.ndarray:
     bands = np.asarray(p.severity_bands, dtype=float)
     k = np.clip(np.searchsorted(bands, ratio, side="right") - 1, 0, len(bands) - 1)
-    names = np.asarray(SEVERITY_NAMES[: len(bands)] if len(bands) <= 4 else
-                       [f"band{i}" for i in range(len(bands))], dtype=object)
-    sev = names[k]
-    return np.asarray(np.where(ratio >= p.serious_over_ratio, "serious", sev), dtype=object)
+    # The last band is always the serious one (≥ the last edge of ``severity_bands``).
+    names = np.asarray(SEVERITY_NAMES if len(bands) == len(SEVERITY_NAMES) else
+                       [f"band{i}" for i in range(len(bands) - 1)] + ["serious"], dtype=object)
+    return np.asarray(names[k], dtype=object)
 
 
 def detect_speeding(track: Track, fr: FixRoads, roads: RoadIndex,

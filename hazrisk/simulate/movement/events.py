@@ -180,7 +180,7 @@ def speeding(track: Track, rules: Any, gaps: GapPolicy | None = None) -> list[di
         e["limit_kmh"] = float(limit[sl][k])
         e["over_ratio"] = round(float(ratio[k]), 4)
         band = int(np.searchsorted(bands, e["over_ratio"], side="right"))
-        e["severity"] = "serious" if e["over_ratio"] >= float(sp.serious_over_ratio) else f"band{band}"
+        e["severity"] = "serious" if e["over_ratio"] >= float(bands[-1]) else f"band{band}"
     return events
 
 
