@@ -412,20 +412,15 @@ def append_positions(
     rows = order[appended[order]]
     stored = int(rows.size)
     if stored:
-        if stored == n and bool(np.all(rows[1:] > rows[:-1])):
-            insert, out = SQL["insert_positions"], staged.select(
-                [*_FROM_STAGE, "term_key", "assign_key"])
-        elif bool(np.all(rows[1:] > rows[:-1])):  # already in append order: DuckDB filters
-            insert = SQL["insert_positions_marked"]
-            out = staged.select([*_FROM_STAGE, "term_key", "assign_key"]).append_column(
-                "_append", pa.array(appended))
+        out = staged.select([*_FROM_STAGE, "term_key", "assign_key"])
+        if bool(np.all(rows[1:] > rows[:-1])):  # already in append order: DuckDB filters
+            out = out.append_column("_append", pa.array(appended))
         else:  # one take sorts and filters
-            insert, out = SQL["insert_positions"], staged.select(
-                [*_FROM_STAGE, "term_key", "assign_key"]).take(
-                pa.array(rows))
+            out = out.take(pa.array(rows)).append_column(
+                "_append", pa.array(np.ones(stored, dtype=bool)))
         con.register("_staged_positions", out)
         try:
-            con.execute(insert)
+            con.execute(SQL["insert_positions"])
         finally:
             con.unregister("_staged_positions")
     con.register("_staged_positions", staged)

@@ -10,7 +10,7 @@ from hazrisk.store import ingest, positions
 
 
 def test_positions_insert_lists_the_fact_columns_in_table_order() -> None:
-    for name in ("insert_positions", "insert_positions_marked"):
+    for name in ("insert_positions",):
         sql = positions.SQL[name]
         target = re.search(r"INSERT INTO store\.positions \((.*?)\)", sql, re.S)
         select = re.search(r"SELECT(.*?)FROM _staged_positions", sql, re.S)

@@ -2,63 +2,8 @@
 -- transaction. Statements are named; parameters are bound ($name).
 
 -- name: insert_positions
--- The staged rows, in append order (store.positions columns, in table order).
-INSERT INTO store.positions (
-    pos_seq,
-    term_key,
-    assign_key,
-    device_time,
-    recv_time,
-    lat_deg,
-    lon_deg,
-    altitude_m,
-    speed_kmh,
-    tacho_speed_kmh,
-    heading_deg,
-    mileage_km,
-    fuel_l,
-    rssi,
-    gnss_count,
-    alarm,
-    status,
-    is_backfill,
-    msg_id,
-    serial,
-    version,
-    pos_index,
-    quality_flags,
-    source_file_id,
-    source_offset)
-SELECT
-    s.pos_seq,
-    s.term_key,
-    s.assign_key,
-    s.device_time,
-    s.recv_time,
-    s.lat_deg,
-    s.lon_deg,
-    s.altitude_m,
-    s.speed_kmh,
-    s.tacho_speed_kmh,
-    s.heading_deg,
-    s.mileage_km,
-    s.fuel_l,
-    s.rssi,
-    s.gnss_count,
-    s.alarm,
-    s.status,
-    s.is_backfill,
-    s.msg_id,
-    s.serial,
-    s.version,
-    s.pos_index,
-    s.quality_flags,
-    s.source_file_id,
-    s.source_offset
-FROM _staged_positions s;
-
--- name: insert_positions_marked
--- The staged rows marked to append (rows already in append order: DuckDB filters).
+-- The staged rows marked to append (``_append``), in append order (store.positions columns, in
+-- table order).
 INSERT INTO store.positions (
     pos_seq,
     term_key,
