@@ -144,6 +144,42 @@ def detect_track(track: Track, pr: Pairs, geo: Geography, tickets: pd.DataFrame,
     return events, fatigue_seconds(pr, st, p), fr.unknown & (track.speed > p.other_kmh)
 
 
+@dataclass
+class BatchResult:
+    """One batch of whole vehicles: staged violations inside [T0, T1) and vehicle-day rows."""
+
+    stage: pd.DataFrame
+    days: pd.DataFrame
+    vehicles: int
+    positions: int
+
+
+def detect_batches(reader: pa.RecordBatchReader, batch_positions: int, geo: Geography,
+                   tickets: pd.DataFrame, T0: float, T1: float, p: SafetyParams,
+                   timings: dict[str, float] | None = None) -> Iterator[BatchResult]:
+    """The detection of the positions ``reader`` streams, batch by batch of whole vehicles:
+    the one loop both engines run (:func:`detect` here, the Spark executors' kernel there).
+    ``timings`` accumulates ``load`` (reading + track), ``detect`` and ``history`` seconds."""
+    clock = time.perf_counter
+    spent = timings if timings is not None else {"load": 0.0, "detect": 0.0, "history": 0.0}
+    tic = clock()
+    for table in vehicle_batches(reader, batch_positions):
+        track = Track.from_arrow(table, p)
+        del table  # the batch's Arrow copy is not needed beside the track
+        pr = pairs(track, p)
+        spent["load"] += clock() - tic
+        tic = clock()
+        events, fatigue_s, unknown = detect_track(track, pr, geo, tickets, p)
+        events = events[(events["start_t"] >= T0) & (events["start_t"] < T1)]
+        stage = stage_track_events(events, track, p)
+        spent["detect"] += clock() - tic
+        tic = clock()
+        days = day_metrics(track, pr, fatigue_s, T0, T1, p, road_unknown=unknown)
+        spent["history"] += clock() - tic
+        yield BatchResult(stage, days, int(np.unique(track.vid).size), track.n)
+        tic = clock()
+
+
 def stage_track_events(events: pd.DataFrame, track: Track, p: SafetyParams) -> pd.DataFrame:
     """Trajectory events -> rows of the violations stage (vehicle, enterprise, place ...)."""
     if events.empty:
@@ -241,26 +277,15 @@ def detect(
     reader = con.sql(read_sql("positions"), params={
         "t0": c0, "t1": c1, "future_s": p.future_tolerance_s}).to_arrow_reader(
             batch_size=STREAM_BATCH_ROWS)
-    tic = time.perf_counter()
-    for k, table in enumerate(vehicle_batches(reader, batch_positions)):
-        track = Track.from_arrow(table, p)
-        del table
-        pr = pairs(track, p)
-        timings["load"] += time.perf_counter() - tic
-        tic = time.perf_counter()
-        events, fatigue_s, unknown = detect_track(track, pr, geo, tickets, p)
-        events = events[(events["start_t"] >= T0) & (events["start_t"] < T1)]
-        staged.append(stage_track_events(events, track, p))
-        timings["detect"] += time.perf_counter() - tic
-        tic = time.perf_counter()
-        days.append(day_metrics(track, pr, fatigue_s, T0, T1, p, road_unknown=unknown))
-        timings["history"] += time.perf_counter() - tic
-        report.vehicles += int(np.unique(track.vid).size)
-        report.positions += track.n
+    for k, batch in enumerate(detect_batches(reader, batch_positions, geo, tickets, T0, T1, p,
+                                             timings)):
+        staged.append(batch.stage)
+        days.append(batch.days)
+        report.vehicles += batch.vehicles
+        report.positions += batch.positions
         report.batches = k + 1
         if progress is not None:
             progress(report.positions, 0)
-        tic = time.perf_counter()
     tic = time.perf_counter()
     staged.append(stage_alarm_events(load_alarm_events(con, t0, t1), p))
     timings["alarms"] = time.perf_counter() - tic

@@ -33,13 +33,11 @@ from datetime import date, datetime
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from hazrisk.config import load_rules
 from hazrisk.safety.detectors.alarms import load_alarm_events
-from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams
 from hazrisk.safety.pipeline import (
     CONTEXT_AFTER,
@@ -49,14 +47,11 @@ from hazrisk.safety.pipeline import (
     DetectReport,
     Geography,
     beijing_midnight,
-    detect_track,
+    detect_batches,
     stage_alarm_events,
-    stage_track_events,
-    vehicle_batches,
 )
 from hazrisk.safety.records import refuse_purged
 from hazrisk.safety.tables import ensure_schema, write_results
-from hazrisk.safety.track import Track, pairs
 from hazrisk.spark.local import from_ipc, local_warehouse, needed_columns, put_relation, to_ipc
 from hazrisk.spark.source import (
     ExportSource,
@@ -103,18 +98,12 @@ def detect_kernel(rows: pa.Table, job: DetectJob) -> pa.Table:
     reader = wh.con.sql(read_sql("positions"), params={
         "t0": job.c0, "t1": job.c1, "future_s": p.future_tolerance_s}).to_arrow_reader(
             batch_size=STREAM_BATCH_ROWS)
-    stages: list[pd.DataFrame] = []
-    days: list[pd.DataFrame] = []
-    vehicles = positions = 0
-    for table in vehicle_batches(reader, job.batch_positions):
-        track = Track.from_arrow(table, p)
-        pr = pairs(track, p)
-        events, fatigue_s, unknown = detect_track(track, pr, job.geo, job.tickets, p)
-        events = events[(events["start_t"] >= job.t0) & (events["start_t"] < job.t1)]
-        stages.append(stage_track_events(events, track, p))
-        days.append(day_metrics(track, pr, fatigue_s, job.t0, job.t1, p, road_unknown=unknown))
-        vehicles += int(np.unique(track.vid).size)
-        positions += track.n
+    batches = list(detect_batches(reader, job.batch_positions, job.geo, job.tickets, job.t0,
+                                  job.t1, p))
+    stages = [b.stage for b in batches]
+    days = [b.days for b in batches]
+    vehicles = sum(b.vehicles for b in batches)
+    positions = sum(b.positions for b in batches)
     return pa.table({
         "kind": ["stage", "days"], "vehicles": [vehicles] * 2, "positions": [positions] * 2,
         "ipc": [_frame_ipc(stages, pd.DataFrame(columns=list(STAGE_COLUMNS))),
