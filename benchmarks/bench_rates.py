@@ -123,6 +123,11 @@ def _files(con: Any, days: int) -> dict[tuple[int, int], int]:
                now() AS started_at, now() AS finished_at, 0.0 AS duration_s
         FROM (SELECT unnest($f) AS f, unnest($p) AS p, unnest($d) AS d)""",
                 {"f": [r[0] for r in rows], "p": [r[1] for r in rows], "d": [r[2] for r in rows]})
+    from hazrisk.store.validity_flags import record_file
+    from hazrisk.validity import Validity
+
+    for r in rows:  # the rows' flags (0) under the default rules
+        record_file(con, r[0], Validity.from_rules())
     return ids
 
 

@@ -27,6 +27,7 @@ from hazrisk.jt808.items import ITEMS
 from hazrisk.jt808.quality import Limits, limits, location_flags
 from hazrisk.jt808.record import Record
 from hazrisk.jt808.stream import Reassembler
+from hazrisk.validity import check_bits, decoder_flags
 
 TZ = "Asia/Shanghai"
 TS = pa.timestamp("us", tz=TZ)
@@ -417,15 +418,11 @@ def _columns(
     cols["safety_items"] = _arr(bits, pa.uint8())
     timer.lap("item-cols")
 
-    # quality flags (hazrisk.jt808.quality.location_flags: inclusive bounds)
-    cols["q_invalid_bcd_time"] = _arr(~t_ok, pa.bool_())
-    cols["q_lat_out_of_range"] = _arr((lat < bounds.lat_min) | (lat > bounds.lat_max), pa.bool_())
-    cols["q_lon_out_of_range"] = _arr((lon < bounds.lon_min) | (lon > bounds.lon_max), pa.bool_())
-    cols["q_speed_out_of_range"] = _arr(speed > bounds.speed_max_kmh, pa.bool_())
-    cols["q_heading_out_of_range"] = _arr(heading > bounds.heading_max_deg, pa.bool_())
-    cols["q_altitude_out_of_range"] = _arr(
-        (altitude < bounds.altitude_min_m) | (altitude > bounds.altitude_max_m), pa.bool_()
-    )
+    # the decoder's informational flags: the one definition (hazrisk.validity.check_bits)
+    checked = pa.table({k: cols[k] for k in ("device_time", "lat_deg", "lon_deg", "speed_kmh",
+                                             "heading_deg", "altitude_m")})
+    for name, flag in decoder_flags(check_bits(checked, bounds)).items():
+        cols[name] = _arr(flag, pa.bool_())
     schema = SCHEMA
     if lines is not None:
         recv = lines.recv_us[lines.line_of(fr.fs[take(pos.owner)])]

@@ -28,24 +28,18 @@ import pyarrow.compute as pc
 from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
 from hazrisk.period import Period
+from hazrisk.rates.drift import store_drift
 from hazrisk.rates.metrics import MetricRegistry, metric_registry
 from hazrisk.rates.partials import ensure_partials, partials_for
 from hazrisk.safety.records import purge_cutoff, refuse_purged
 from hazrisk.sqlfiles import SqlFolder, has_relation, registered, transaction
 from hazrisk.store.mart_docs import apply_comments
+from hazrisk.store.validity_flags import require_current
+from hazrisk.validity import CHECKS, Validity
 
 Record = dict[str, Any]
 
 _sql = SqlFolder("hazrisk.rates")
-
-#: Reserved bits of the status / alarm words by protocol version (JT/T 808-2019 tables 24 and
-#: 25; 2013: alarm bits 15-17 and status bit 22 not yet defined). Same values as
-#: hazrisk.jt808.flags (a test pins them), kept here so rates do not import the codec.
-STATUS_RESERVED_2013 = 0xFFC0_00C0
-STATUS_RESERVED_2019 = 0xFF80_00C0
-ALARM_RESERVED_2013 = 0x0003_8000
-ALARM_RESERVED_2019 = 0
-
 
 def rules_sha256(rules: Rules) -> str:
     """Fingerprint of the rules values (results computed under other rules are stale)."""
@@ -54,31 +48,15 @@ def rules_sha256(rules: Rules) -> str:
 
 
 def param_values(rules: Rules) -> dict[str, Any]:
-    """The ``rates.params`` row: thresholds from the rules, reserved-bit masks from JT/T 808."""
-    v, r = rules.validity, rules.rates
+    """The ``rates.params`` row: thresholds from the rules (the data-qualification checks are
+    not here: they are the stored flags of :mod:`hazrisk.validity`)."""
+    r = rules.rates
     return {
         "moving_max_s": rules.upload_interval.moving_max_s,
         "parked_max_s": rules.upload_interval.parked_max_s,
         "interval_state": r.interval_state,
         "gap_km": rules.completeness.gap_km,
         "gap_s": rules.completeness.gap_s,
-        "implied_speed_kmh": rules.drift.implied_speed_kmh,
-        "spike_km": rules.drift.spike_km,
-        "neighbour_km": rules.drift.neighbour_km,
-        "lon_min": v.lon_min,
-        "lon_max": v.lon_max,
-        "lat_min": v.lat_min,
-        "lat_max": v.lat_max,
-        "gps_speed_max_kmh": v.gps_speed_max_kmh,
-        "tacho_speed_max_kmh": v.tacho_speed_max_kmh,
-        "heading_max_deg": v.heading_max_deg,
-        "altitude_min_m": v.altitude_min_m,
-        "altitude_max_m": v.altitude_max_m,
-        "time_max_future_s": v.time_max_future_s,
-        "status_reserved_2013": STATUS_RESERVED_2013,
-        "status_reserved_2019": STATUS_RESERVED_2019,
-        "alarm_reserved_2013": ALARM_RESERVED_2013,
-        "alarm_reserved_2019": ALARM_RESERVED_2019,
         "plate_pattern": r.plate_pattern,
         "plate_colors": [int(c) for c in r.plate_colors],
         "vin_pattern": r.vin_pattern,
@@ -98,6 +76,7 @@ def param_values(rules: Rules) -> dict[str, Any]:
         "outage_parked_below_kmh": r.outage_parked_below_kmh,
         "ci_z": r.ci_z,
         "lookback_hours": float(r.lookback_hours),
+        "check_names": list(CHECKS),
     }
 
 
@@ -228,6 +207,7 @@ def compute_rates(
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"rates {period.label}",
                   "rates.provider_rates / mart.provider_rates")
+    require_current(con, Validity.from_rules(rules))  # stored flags under these [validity]
     return _evaluate(con, period, rules, provider, official, partials=True,
                      vehicle_days=vehicle_days)
 
@@ -288,6 +268,7 @@ def vehicle_day_partials(con: duckdb.DuckDBPyConnection, period: Period,
     (tests/rates/test_partials.py); :func:`compute_rates` takes their union as
     ``vehicle_days``. Split out for :mod:`hazrisk.spark`."""
     rules = rules or load_rules()
+    store_drift(con, period.start, period.end, period.t0, period.t1, rules)
     return _sql.run(con, "compute.sql", "vehicle_days_from_positions",
                     _params(period, rules)).to_arrow_table()
 

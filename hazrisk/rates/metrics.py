@@ -190,9 +190,11 @@ _BASE: tuple[Metric, ...] = (
     Metric(
         "drift_vehicles", "漂移车辆率", "drift vehicle rate", "N3", "provider", "vehicles",
         "online vehicles with ≥ 1 drift point", "online vehicles",
-        "a qualified fix drifts when the implied speed from the last good fix exceeds [drift] "
-        "implied_speed_kmh, or it is an isolated spike more than spike_km from both "
-        "neighbouring qualified fixes that are within neighbour_km of each other",
+        "a qualified fix drifts when it is an isolated spike more than [drift] spike_km from "
+        "both neighbouring qualified fixes that are within neighbour_km of each other, or one "
+        "of 1-3 fixes reached and left by legs faster than implied_speed_kmh while the fixes "
+        "around them are consistent; judged per vehicle-day (hazrisk.drift, shared with "
+        "detection)",
         direction="lower",
         source=(
             f"{_NET} (卫星定位漂移车辆率: 15 − rate × 15, > 5 % scores 0)"

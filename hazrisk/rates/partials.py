@@ -37,7 +37,10 @@ import pyarrow as pa
 
 from hazrisk.config import Rules, load_rules
 from hazrisk.period import Period
+from hazrisk.rates.drift import store_drift
 from hazrisk.sqlfiles import SqlFolder, registered
+from hazrisk.store.validity_flags import require_current
+from hazrisk.validity import Validity
 
 _sql = SqlFolder("hazrisk.rates")
 
@@ -120,6 +123,8 @@ def partials_for(
         batches = batch_count(int(n["n"]), rules)
     for name in ("delete_day", "delete_day_connectivity"):
         _sql.run(con, "partials.sql", name, params)
+    # the day's drift verdicts first (hazrisk.drift; the flags below read them)
+    store_drift(con, day, day, params["t0"], params["t1"], rules)
     if rows is not None:
         batches = 0
         with registered(con, "_rates_day_rows", rows):
@@ -199,4 +204,5 @@ def ensure_partials(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | No
     a period need its days, and the days before it for 入网); a registry import re-derives
     the days from ``since`` on (the period asked for). The runs done."""
     rules = rules or load_rules()
+    require_current(con, Validity.from_rules(rules))  # stored flags under these [validity]
     return rederive(con, missing_days(con, end, rules, since=since), rules)

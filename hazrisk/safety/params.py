@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hazrisk.config import Rules, load_rules
+from hazrisk.drift import DriftRules
 from hazrisk.jt808.alarm_types import ADAS_TYPES, DSM_TYPES
+from hazrisk.validity import Validity
 
 
 @dataclass(frozen=True)
@@ -109,10 +111,8 @@ class SafetyParams:
     offline_gap_s: float
     offline_distance_km: float
     offline_max_km_per_min: float
-    # [drift]
-    drift_speed_kmh: float
-    drift_spike_km: float
-    drift_neighbour_km: float
+    # [drift] (hazrisk.drift, the one loader)
+    drift: DriftRules
     # [safety]
     moving_kmh: float
     gap_s: float
@@ -127,16 +127,17 @@ class SafetyParams:
     reminder_window_s: float
     repeat_window_s: float
     log_tolerance_s: float
-    # [validity]
-    future_tolerance_s: float
+    # [validity] (hazrisk.validity, the one loader): detection reads the stored flags and
+    # refuses a warehouse flagged under other bounds
+    validity: Validity
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_rules(cls, rules: Rules | None = None) -> SafetyParams:
         """Read the parameters from a loaded rules file (default: ``load_rules()``)."""
         r = rules or load_rules()
-        sp, fa, nb, od, dr, sa, ha = (r.speed, r.fatigue, r.night_ban, r.offline_displacement,
-                                      r.drift, r.safety, r.handling)
+        sp, fa, nb, od, sa, ha = (r.speed, r.fatigue, r.night_ban, r.offline_displacement,
+                                  r.safety, r.handling)
         daily_window = str(sa.daily_window)
         if str(sa.unmatched_road) not in ("unknown", "other"):
             raise ValueError(f"{r.path}: safety.unmatched_road must be 'unknown' or 'other'")
@@ -167,9 +168,7 @@ class SafetyParams:
             offline_gap_s=float(od.gap_s),
             offline_distance_km=float(od.distance_km),
             offline_max_km_per_min=float(od.max_km_per_min),
-            drift_speed_kmh=float(dr.implied_speed_kmh),
-            drift_spike_km=float(dr.spike_km),
-            drift_neighbour_km=float(dr.neighbour_km),
+            drift=DriftRules.from_rules(r),
             moving_kmh=float(sa.moving_speed_kmh),
             gap_s=float(sa.gap_s),
             stationary_km=float(sa.stationary_km),
@@ -182,7 +181,7 @@ class SafetyParams:
             reminder_window_s=float(ha.reminder_window_s),
             repeat_window_s=float(ha.repeat_window_s),
             log_tolerance_s=float(ha.log_tolerance_s),
-            future_tolerance_s=float(r.validity.time_max_future_s),
+            validity=Validity.from_rules(r),
             sources=sources,
         )
 

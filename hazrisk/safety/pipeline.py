@@ -38,6 +38,7 @@ from hazrisk.safety.records import refuse_purged
 from hazrisk.safety.tables import ensure_schema, write_results
 from hazrisk.safety.track import Pairs, Track, pairs
 from hazrisk.sqlfiles import SqlFolder
+from hazrisk.store.validity_flags import require_current
 
 read_sql = SqlFolder("hazrisk.safety").text
 
@@ -261,6 +262,7 @@ def detect(
                   f"detect {start}..{end - timedelta(days=1)}",
                   "safety.violations, safety.vehicle_days and safety.enterprise_months")
     p = params or SafetyParams.from_rules()
+    require_current(con, p.validity)  # the stored flags were computed under these [validity]
     if batch_positions is None:
         batch_positions = int(load_rules().daily.detect_batch_positions)
     wall = time.perf_counter()
@@ -275,7 +277,7 @@ def detect(
     staged: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
     reader = con.sql(read_sql("positions"), params={
-        "t0": c0, "t1": c1, "future_s": p.future_tolerance_s}).to_arrow_reader(
+        "t0": c0, "t1": c1}).to_arrow_reader(
             batch_size=STREAM_BATCH_ROWS)
     for k, batch in enumerate(detect_batches(reader, batch_positions, geo, tickets, T0, T1, p,
                                              timings)):

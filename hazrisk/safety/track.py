@@ -30,32 +30,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from hazrisk.drift import (
+    BEIJING_OFFSET_S,
+    drift_mask,
+    haversine_km,
+    unit_days,
+)
 from hazrisk.safety.params import SafetyParams
 
-EARTH_RADIUS_KM = 6371.0088
-BEIJING_OFFSET_S = 8 * 3600  # China has no daylight saving time since 1991
-
 BOUNDARY, DRIVE, STOP, GAP_DRIVE, GAP_UNKNOWN = 0, 1, 2, 3, 4
-
-
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
-                 lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km, element-wise."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2 - lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
-
-
-def flat_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
-            lon2: np.ndarray) -> np.ndarray:
-    """Equirectangular distance in km: within 0.1 % of the great circle up to ~100 km at
-    Zhejiang's latitudes, and several times cheaper (used for the drift thresholds)."""
-    k = np.pi / 180.0 * EARTH_RADIUS_KM
-    dy = (lat2 - lat1) * k
-    dx = (lon2 - lon1) * k * np.cos(np.radians(0.5 * (lat1 + lat2)))
-    return np.asarray(np.hypot(dx, dy))
 
 
 def local_day(t: np.ndarray) -> np.ndarray:
@@ -100,7 +83,8 @@ def in_window(t: np.ndarray, start_s: int, end_s: int) -> np.ndarray:
 
 @dataclass
 class Track:
-    """Usable, non-drift fixes of many vehicles, sorted by (vehicle, time, pos_seq)."""
+    """Qualified, located, non-drift fixes of many vehicles, sorted by (vehicle, time,
+    pos_seq)."""
 
     vehicles: np.ndarray      # object: vehicle ids, indexed by ``vid``
     vid: np.ndarray           # int32 vehicle index per fix
@@ -144,7 +128,10 @@ class Track:
 
     @classmethod
     def from_arrow(cls, table: pa.Table, params: SafetyParams) -> Track:
-        """Build from the result of ``sql/positions.sql`` (already sorted); drops drift fixes."""
+        """Build from the result of ``sql/positions.sql`` (the qualified fixes, sorted): drift
+        is judged over them per vehicle-day (:mod:`hazrisk.drift`, the rates' definition),
+        then the drift fixes and the fixes without a GNSS fix (status bit 1 clear) are
+        dropped."""
         vehicles, vid = _codes(table.column("vehicle_id"))
         enterprises, ent = _codes(table.column("enterprise_id"))
         providers, prov = _codes(table.column("provider_id"))
@@ -156,8 +143,10 @@ class Track:
         acc = _bool(table.column("acc_on"))
         back = _bool(table.column("is_backfill"))
         seq = table.column("pos_seq").to_numpy(zero_copy_only=False).astype(np.int64)
-        drift = drift_mask(vid, t, lat, lon, params)
-        keep = ~drift
+        drift = drift_mask(unit_days(vid, t), t, lat, lon, params.drift)
+        located = (_bool(table.column("is_located")) if "is_located" in table.column_names
+                   else np.ones(t.shape[0], bool))
+        keep = ~drift & located
         return cls(
             vehicles=vehicles, vid=vid[keep], t=t[keep], lat=lat[keep], lon=lon[keep],
             speed=speed[keep], acc_on=acc[keep], backfill=back[keep], pos_seq=seq[keep],
@@ -177,100 +166,6 @@ def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
 
 def _bool(col: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(col.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-# ---------------------------------------------------------------------------------------------
-# Drift (rules.md "漂移": implied speed > 160 km/h from the last good fix, or an isolated spike
-# > 1 km from neighbours that are within 200 m of each other). Own implementation: the rates
-# area's per-position drift flags were not available when this was written.
-# ---------------------------------------------------------------------------------------------
-
-_MAX_BLOCK = 3  # at most this many consecutive fixes can be one drift excursion
-_PASSES = 3
-
-
-def drift_mask(vid: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-               params: SafetyParams) -> np.ndarray:
-    """Boolean mask of drift fixes (whole-column passes; no per-fix loop)."""
-    n = t.shape[0]
-    drift = np.zeros(n, dtype=bool)
-    if n < 3:
-        return drift
-    for _ in range(_PASSES):
-        idx = np.flatnonzero(~drift)
-        flag = _drift_pass(vid[idx], t[idx], lat[idx], lon[idx], params)
-        if not flag.any():
-            break
-        drift[idx[flag]] = True
-    return drift
-
-
-def _implied_kmh(dkm: np.ndarray, dt: np.ndarray, neighbour_km: float) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v = dkm / (dt / 3600.0)
-    return np.where(dt > 0, v, np.where(dkm > neighbour_km, np.inf, 0.0))
-
-
-def _drift_pass(vid: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-                p: SafetyParams) -> np.ndarray:
-    n = t.shape[0]
-    flag = np.zeros(n, dtype=bool)
-    if n < 3:
-        return flag
-    same = vid[1:] == vid[:-1]
-    dkm = flat_km(lat[:-1], lon[:-1], lat[1:], lon[1:])
-    dt = t[1:] - t[:-1]
-    fast = same & (_implied_kmh(dkm, dt, p.drift_neighbour_km) > p.drift_speed_kmh)
-
-    # isolated spike: both neighbours close together, the fix far from both
-    prev_next = flat_km(lat[:-2], lon[:-2], lat[2:], lon[2:])
-    mid = (same[:-1] & same[1:] & (prev_next <= p.drift_neighbour_km)
-           & (dkm[:-1] > p.drift_spike_km) & (dkm[1:] > p.drift_spike_km))
-    flag[1:-1] |= mid
-
-    # excursions: 1.._MAX_BLOCK fixes between two impossible legs, or at either end of a
-    # vehicle's track before/after an impossible leg, while the track around them is consistent
-    first = np.r_[True, ~same]            # fix i starts a vehicle
-    last = np.r_[~same, True]             # fix i ends a vehicle
-    legs = np.flatnonzero(fast)           # leg k joins fix k and k+1
-    bstart = np.flatnonzero(first) - 1    # virtual leg before a vehicle's first fix
-    bend = np.flatnonzero(last)           # virtual leg after a vehicle's last fix
-    cand = np.concatenate([legs, bstart, bend])
-    real = np.concatenate([np.ones(legs.size, bool), np.zeros(bstart.size + bend.size, bool)])
-    order = np.lexsort((~real, cand))
-    cand, real = cand[order], real[order]
-    # a virtual start leg and the previous vehicle's virtual end leg share an index: keep one
-    keep = np.r_[True, cand[1:] != cand[:-1]]
-    cand, real = cand[keep], real[keep]
-    a, b = cand[:-1], cand[1:]
-    ra, rb = real[:-1], real[1:]
-    size = b - a
-    ok = (ra | rb) & (size >= 1) & (size <= _MAX_BLOCK)
-    lo = np.clip(a + 1, 0, n - 1)
-    hi = np.clip(b, 0, n - 1)
-    ok &= vid[lo] == vid[hi]
-    # both real: the bridge from fix a to fix b+1 must be possible
-    both = ok & ra & rb
-    bi = np.clip(b + 1, 0, n - 1)
-    ai = np.clip(a, 0, n - 1)
-    bridge_km = flat_km(lat[ai], lon[ai], lat[bi], lon[bi])
-    bridge_v = _implied_kmh(bridge_km, t[bi] - t[ai], p.drift_neighbour_km)
-    both_ok = (vid[ai] == vid[bi]) & (bridge_v <= p.drift_speed_kmh)
-    # block at a vehicle's start (a virtual): at least two fixes follow it in the same vehicle
-    start_blk = ok & ~ra & rb
-    s2 = np.clip(b + 2, 0, n - 1)
-    start_ok = (b + 2 < n) & (vid[s2] == vid[hi]) & ~fast[np.clip(b + 1, 0, n - 2)]
-    # block at a vehicle's end (b virtual): at least two fixes precede it
-    end_blk = ok & ra & ~rb
-    e2 = np.clip(a - 1, 0, n - 1)
-    end_ok = (a - 1 >= 0) & (vid[e2] == vid[lo]) & ~fast[np.clip(a - 1, 0, n - 2)]
-    sel = (both & both_ok) | (start_blk & start_ok) | (end_blk & end_ok)
-    if sel.any():
-        s, e = lo[sel], hi[sel]
-        lens = e - s + 1
-        rep = np.repeat(s - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(lens.sum())
-        flag[rep] = True
-    return flag
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ from hazrisk.spark.source import (
     vehicle_groups,
 )
 from hazrisk.sqlfiles import SqlFolder
+from hazrisk.store.validity_flags import require_current
 
 read_sql = SqlFolder("hazrisk.safety").text
 
@@ -96,7 +97,7 @@ def detect_kernel(rows: pa.Table, job: DetectJob) -> pa.Table:
     wh = local_warehouse()
     put_relation(wh, "core.positions", rows)
     reader = wh.con.sql(read_sql("positions"), params={
-        "t0": job.c0, "t1": job.c1, "future_s": p.future_tolerance_s}).to_arrow_reader(
+        "t0": job.c0, "t1": job.c1}).to_arrow_reader(
             batch_size=STREAM_BATCH_ROWS)
     batches = list(detect_batches(reader, job.batch_positions, job.geo, job.tickets, job.t0,
                                   job.t1, p))
@@ -145,6 +146,7 @@ def detect_spark(
                   f"detect {start}..{date.fromordinal(end.toordinal() - 1)}",
                   "safety.violations, safety.vehicle_days and safety.enterprise_months")
     p = params or SafetyParams.from_rules()
+    require_current(con, p.validity)  # the stored flags were computed under these [validity]
     wall = time.perf_counter()
     report = DetectReport(start, end)
     ensure_schema(con)

@@ -34,6 +34,7 @@ from hazrisk.cliutil import (
 )
 from hazrisk.jt808.reader import DEFAULT_CHUNK
 from hazrisk.store.connect import StoreError
+from hazrisk.validity import Validity
 
 #: DuckDB memory cap of ``hazrisk ingest`` (HAZRISK_DUCKDB_MEMORY overrides).
 INGEST_DUCKDB_MEMORY = "768MB"
@@ -49,10 +50,17 @@ def register(subparsers: Any) -> None:
             "globs) into the warehouse. One transaction per file; files already ingested "
             "(same sha256) are skipped. In folders only dump files (.bin .raw .dat .log .hex "
             ".txt and .gz of them) are taken; other files are listed as left alone. A new "
-            "warehouse file is created when --db names none."),
+            "warehouse file is created when --db names none. The quality flags (数据合格率 "
+            "checks) are computed under --conf's [validity] rules; --reflag recomputes the "
+            "stored flags of files ingested under other rules (no PATH then)."),
     )
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH")
     add_db_argument(p)
+    p.add_argument("--conf", metavar="FILE",
+                   help="rules file (default: $HAZRISK_CONF, then conf/rules.toml)")
+    p.add_argument("--reflag", action="store_true",
+                   help="recompute the stored quality flags of files ingested under other "
+                        "[validity] rules (重算数据合格标志)")
     add_format_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--chunk-mb", type=int, default=DEFAULT_CHUNK >> 20, help=argparse.SUPPRESS)
@@ -217,6 +225,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from hazrisk.store.ingest import FileSummary, ingest_paths, total_bytes
 
     fmt = output_format(args)
+    validity = _validity(args)
+    if args.reflag:
+        return _reflag(args, validity, fmt)
+    if not args.paths:
+        usage("give the dumps to ingest (PATH ...), or --reflag")
     tune_for_ingest()  # process-wide: the command's choice, opt-in for library callers
     # DuckDB's block cache grows with the warehouse up to this cap (otherwise 80 % of RAM);
     # ingest's peak RSS is about this cap + 0.8 GB of decode buffers and chunks in flight,
@@ -252,7 +265,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     try:
         report = ingest_paths(con, args.paths, chunk_bytes=args.chunk_mb << 20,
-                              progress=progress, on_file=on_file)
+                              progress=progress, on_file=on_file, validity=validity)
     except (duckdb.Error, OSError) as exc:  # e.g. the disk is full
         fail(f"{args.db}: cannot write the warehouse ({_first_line(exc)}); files reported ok "
              "are stored, the file being written shows nothing and is cleaned up by the next "
@@ -290,6 +303,37 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                  + ", ".join(report.left_alone[:10])
                  + (" ..." if len(report.left_alone) > 10 else ""))
     return report.exit_code
+
+
+def _validity(args: argparse.Namespace) -> Validity:
+    from hazrisk.config import ConfigError, load_rules
+
+    try:
+        return Validity.from_rules(load_rules(args.conf) if args.conf else load_rules())
+    except ConfigError as exc:
+        usage(str(exc))
+
+
+def _reflag(args: argparse.Namespace, validity: Validity, fmt: str) -> int:
+    from hazrisk.store.validity_flags import reflag
+
+    if args.paths:
+        usage("--reflag takes no PATH (it recomputes the flags of the files already stored)")
+    con = open_warehouse(args.db)
+    try:
+        files, rows = reflag(con, validity)
+    finally:
+        con.close()
+    result = {"files_reflagged": files, "positions_changed": rows,
+              "validity_sha256": validity.fingerprint()}
+    if fmt == "json":
+        _out_json(result)
+    elif fmt == "csv":
+        emit([result], "csv")
+    else:
+        _out(f"{files} files reflagged under the [validity] rules given, {rows:,} positions' "
+             "flags changed")
+    return 0
 
 
 def cmd_registry_import(args: argparse.Namespace) -> int:

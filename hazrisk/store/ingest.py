@@ -50,6 +50,8 @@ from hazrisk.store.sources import (
     select_files,
     sha256_file,
 )
+from hazrisk.store.validity_flags import record_file as record_validity
+from hazrisk.validity import Validity
 
 SNIFF_BYTES = 1 << 16
 #: The named statements of ``sql/ingest/files.sql``.
@@ -173,13 +175,16 @@ def ingest_paths(
     chunk_bytes: int = DEFAULT_CHUNK,
     progress: ProgressHook | None = None,
     on_file: Callable[[FileSummary], None] | None = None,
+    validity: Validity | None = None,
 ) -> IngestReport:
-    """Ingest every dump named by ``paths`` (files, folders, globs)."""
+    """Ingest every dump named by ``paths`` (files, folders, globs); the quality flags under
+    ``validity`` (default: the default rules', :mod:`hazrisk.validity`)."""
     sel = select_files(paths)
     report = IngestReport(left_alone=[str(p) for p in sel.left_alone], missing=sel.missing)
     record_left_alone(con, report.left_alone, "ingest")
     for path in sel.dumps:
-        summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress)
+        summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress,
+                              validity=validity)
         report.files.append(summary)
         if on_file is not None:
             on_file(summary)
@@ -201,8 +206,10 @@ def ingest_file(
     *,
     chunk_bytes: int = DEFAULT_CHUNK,
     progress: ProgressHook | None = None,
+    validity: Validity | None = None,
 ) -> FileSummary:
     """Ingest one dump file in one transaction (see the module docstring)."""
+    validity = validity or Validity.from_rules()
     summary = FileSummary(str(path))
     t0 = time.perf_counter()
     hashing: Future[tuple[str, int]] | None = None
@@ -232,7 +239,7 @@ def ingest_file(
         {"f": summary.file_id, "p": str(path), "s": sha, "t": started, "pid": os.getpid()},
     )
     try:
-        _ingest_chunks(con, path, size, summary, chunk_bytes, progress)
+        _ingest_chunks(con, path, size, summary, chunk_bytes, progress, validity)
         if hashing is not None:
             sha, hashed_size = hashing.result()
             hashing = None
@@ -244,6 +251,7 @@ def ingest_file(
         con.execute("BEGIN TRANSACTION")  # the file becomes visible, all at once
         try:
             _write_meta(con, path, sha, size, summary, started)
+            record_validity(con, summary.file_id, validity)
             con.execute(SQL["unmark_in_progress"], {"f": summary.file_id})
             con.execute("COMMIT")
         except BaseException:
@@ -320,6 +328,7 @@ def _ingest_chunks(
     summary: FileSummary,
     chunk_bytes: int,
     progress: ProgressHook | None,
+    validity: Validity,
 ) -> None:
     """Decode and store a file, one transaction per chunk (memory does not grow with the
     file: DuckDB keeps a transaction's appends in memory until it commits). Nothing shows
@@ -354,7 +363,8 @@ def _ingest_chunks(
                 table = chunk.positions
                 if table is not None and table.num_rows:
                     staged = stage_table(table, file_id=summary.file_id, first_row=seq,
-                                         assigner=assigner, fallback_time=noon)
+                                         assigner=assigner, fallback_time=noon,
+                                         validity=validity)
                     seq += table.num_rows
                     writer.submit(functools.partial(
                         _append_job, con, summary, staged, _item_lookup(chunk, scalar_items),

@@ -4,7 +4,7 @@ Input is the columnar decoder's Arrow table (:data:`hazrisk.jt808.columnar.SCHEM
 optional ``recv_time``) for one chunk of one file. Per chunk, in the caller's transaction:
 
 1. stage (numpy/Arrow, in the decoding thread): ``pos_seq`` = ``file_id << 36`` + row number
-   in the file, the quality flags packed into ``quality_flags``, the phone
+   in the file, the data-qualification bits (:mod:`hazrisk.validity`) in ``quality_flags``, the phone
    dictionary-encoded, terminals resolved (:class:`~hazrisk.store.resolve.Assigner`), dedup
    inside the chunk (64-bit key hash, exact ``lexsort`` check of the colliding rows; the first
    row kept);
@@ -40,14 +40,10 @@ from hazrisk.jt808.record import jsonable
 from hazrisk.sqlfiles import SqlFolder
 from hazrisk.store.names import ALARM_BITS, SAFETY_SYSTEMS
 from hazrisk.store.resolve import Assigner, term_keys
+from hazrisk.validity import Validity, check_bits
 
 FILE_SEQ_SHIFT = 36  # up to 2**36 positions per file, 2**27 files
 
-#: Quality flags (decoder names) and their bit in ``quality_flags``.
-QUALITY_BITS: tuple[str, ...] = (
-    "invalid_bcd_time", "lat_out_of_range", "lon_out_of_range", "speed_out_of_range",
-    "heading_out_of_range", "altitude_out_of_range",
-)
 
 _TS = pa.timestamp("us", tz="UTC")
 #: Staged columns -> Arrow type (a fixed whitelist used to build SQL).
@@ -58,7 +54,7 @@ STAGE_TYPES: dict[str, pa.DataType] = {
     "heading_deg": pa.int32(), "mileage_km": pa.float64(), "fuel_l": pa.float64(),
     "rssi": pa.int32(), "gnss_count": pa.int32(), "alarm": pa.uint32(), "status": pa.uint32(),
     "is_backfill": pa.bool_(), "msg_id": pa.int32(), "serial": pa.int32(),
-    "version": pa.int16(), "pos_index": pa.int32(), "quality_flags": pa.uint8(),
+    "version": pa.int16(), "pos_index": pa.int32(), "quality_flags": pa.uint16(),
     "source_file_id": pa.int32(), "source_offset": pa.int64(),
     "adas_alarm_type": pa.int32(), "adas_alarm_level": pa.int32(),
     "dsm_alarm_type": pa.int32(), "dsm_alarm_level": pa.int32(), "safety_items": pa.uint8(),
@@ -164,20 +160,18 @@ def stage_table(
     first_row: int,
     assigner: Assigner | None = None,
     fallback_time: datetime | None = None,
+    validity: Validity | None = None,
 ) -> pa.Table:
     """The decoder's table as ``_staged_positions``: ``STAGE_TYPES`` columns (fixed types),
     the resolved ``assign_key`` (:class:`~hazrisk.store.resolve.Assigner`) and ``_keep`` (first of its
-    duplicates inside the chunk)."""
+    duplicates inside the chunk). ``quality_flags``: :func:`hazrisk.validity.check_bits` under
+    ``validity`` (default: the default rules')."""
     n = table.num_rows
     names = set(table.column_names)
-    flags = np.zeros(n, np.uint8)
-    for bit, q in enumerate(QUALITY_BITS):
-        if f"q_{q}" in names:
-            flags |= _np(table, f"q_{q}", bool, False).astype(np.uint8) << bit
     base = (file_id << FILE_SEQ_SHIFT) + first_row
     made: dict[str, Any] = {
         "pos_seq": pa.array(np.arange(base, base + n, dtype=np.int64)),
-        "quality_flags": pa.array(flags),
+        "quality_flags": pa.array(np.zeros(n, np.uint16)),  # set below, from the staged fields
         "source_file_id": pa.array(np.full(n, file_id, np.int32)),
         "terminal_phone": pc.dictionary_encode(table.column("phone")),
         "safety_items": pa.array(_safety_bits(table)),
@@ -197,6 +191,9 @@ def stage_table(
             arr = pc.cast(arr, typ)
         arrays.append(arr)
     staged = pa.Table.from_arrays(arrays, names=list(STAGE_TYPES))
+    flags = check_bits(staged, validity or Validity.from_rules())
+    staged = staged.set_column(staged.schema.get_field_index("quality_flags"), "quality_flags",
+                               pa.array(flags))
     t = staged.column("device_time").combine_chunks()
     r = staged.column("recv_time").combine_chunks()
     when = pc.coalesce(t, r)

@@ -68,7 +68,7 @@ def test_flag_helpers() -> None:
 
 def test_limits_come_from_the_rules_file() -> None:
     lim = limits()
-    assert (lim.speed_max_kmh, lim.heading_max_deg) == (160, 359)
+    assert (lim.gps_speed_max_kmh, lim.heading_max_deg) == (160, 359)
     assert (lim.altitude_min_m, lim.altitude_max_m) == (-200, 6500)
 
 

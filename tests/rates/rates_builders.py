@@ -14,11 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pyarrow as pa
 from warehouse_tables import storage_table
 
 from hazrisk.rates import Period
 from hazrisk.store.connect import connect
 from hazrisk.store.resolve import resolve_terminals, term_keys
+from hazrisk.store.validity_flags import record_file
+from hazrisk.validity import INPUT_COLUMNS, Validity, check_bits
 
 BJ = ZoneInfo("Asia/Shanghai")
 EARTH_RADIUS_KM = 6371.0088
@@ -151,6 +154,7 @@ class World:
             "frames_ok": 0, "frames_rejected": 0, "garbage_bytes": 0, "garbage_spans": 0,
             "positions": 0, "positions_stored": 0, "duplicates": 0, "unknown_terminals": 0,
             "started_at": now, "finished_at": now, "duration_s": 0.0})
+        record_file(self.con, file_id, Validity.from_rules())  # flags under the default rules
 
     def heartbeat(self, phone: str, at: str, file_id: int) -> None:
         self._insert("core.heartbeats", {"terminal_phone": phone, "recv_time": bj(at),
@@ -189,6 +193,10 @@ class World:
             "source_offset": self.seq,
         }
         row.update(fields)
+        # the stored flags: the one definition (hazrisk.validity) under the default rules
+        checked = pa.Table.from_pylist([{c: row[c] for c in INPUT_COLUMNS}])
+        row["quality_flags"] = int(check_bits(checked, Validity.from_rules())[0])
+        row["quality_ok"] = row["quality_flags"] == 0
         self._insert("core.positions", row)
         return self.seq
 

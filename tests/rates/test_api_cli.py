@@ -171,13 +171,3 @@ def test_cli_other_forms(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2
     code, _ = _cli(capsys, "rates", "--db", db + ".missing", "--period", "2026-10")
     assert code == 2
-
-
-def test_reserved_bit_masks_match_the_codec() -> None:
-    from hazrisk.jt808 import flags
-    from hazrisk.rates import compute
-
-    assert compute.STATUS_RESERVED_2013 == flags.STATUS_RESERVED_MASK_2013
-    assert compute.STATUS_RESERVED_2019 == flags.STATUS_RESERVED_MASK_2019
-    assert compute.ALARM_RESERVED_2013 == flags.ALARM_RESERVED_MASK_2013
-    assert compute.ALARM_RESERVED_2019 == flags.ALARM_RESERVED_MASK_2019

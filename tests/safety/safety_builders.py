@@ -135,6 +135,10 @@ class World:
             "positions, positions_stored, duplicates, unknown_terminals, started_at, "
             "finished_at, duration_s) VALUES (1, 'builder', 'builder', 0, 'raw', false, 'ok', "
             "0, 0, 0, 0, 0, 0, 0, 0, now(), now(), 0)")
+        from hazrisk.store.validity_flags import record_file
+        from hazrisk.validity import Validity
+
+        record_file(self.con, 1, Validity.from_rules())  # flags (all 0) under the default rules
 
     def fixes(self, vehicle_id: str, t: Sequence[float] | np.ndarray,
               x_m: Sequence[float] | np.ndarray | float,

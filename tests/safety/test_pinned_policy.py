@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 from safety_builders import World, ts
 
+from hazrisk.drift import EARTH_RADIUS_KM, drift_mask
 from hazrisk.safety.params import SafetyParams
-from hazrisk.safety.track import DRIVE, EARTH_RADIUS_KM, GAP_DRIVE, STOP, Track, drift_mask, pairs
+from hazrisk.safety.track import DRIVE, GAP_DRIVE, STOP, Track, pairs
 
 P = SafetyParams.from_rules()
 KM_PER_DEG = np.pi / 180.0 * EARTH_RADIUS_KM      # along a meridian: exact in both distances
@@ -26,7 +27,7 @@ LAT0, LON0 = 30.25, 120.15
 
 def test_the_defaults_these_scenarios_assume() -> None:
     assert (P.gap_s, P.stationary_km, P.moving_kmh, P.run_gap_s) == (300, 0.5, 5, 120)
-    assert (P.drift_spike_km, P.drift_neighbour_km) == (1.0, 0.2)
+    assert (P.drift.spike_km, P.drift.neighbour_km) == (1.0, 0.2)
     assert (P.fence_min_duration_s, P.fence_merge_s) == (60, 60)
     assert (P.reminder_window_s, P.repeat_window_s, P.log_tolerance_s) == (3600, 3600, 600)
 
@@ -81,7 +82,7 @@ def _drift(north_km: list[float], east_km: list[float] | None = None) -> list[bo
     lat = LAT0 + np.asarray(north_km) / KM_PER_DEG
     east = np.zeros(n) if east_km is None else np.asarray(east_km, float)
     lon = LON0 + east / (KM_PER_DEG * np.cos(np.radians(LAT0)))
-    return drift_mask(np.zeros(n, np.int64), np.arange(n) * 600.0, lat, lon, P).tolist()
+    return drift_mask(np.zeros(n, np.int64), np.arange(n) * 600.0, lat, lon, P.drift).tolist()
 
 
 @pytest.mark.parametrize("km,drift", [(0.99, False), (1.01, True)])
@@ -106,11 +107,12 @@ ROUTE_T = ts("2026-10-01 09:00:00")
 
 def _corridor(w: World, v: str, y0: float, off: list[bool], dt: list[float] | None = None,
               ) -> None:
-    """Fixes at 50 km/h along a route at y0 (every 10 s unless ``dt`` says), 2 km off it where
-    ``off``."""
+    """Fixes at 50 km/h along a route at y0 (every 10 s unless ``dt`` says), 200 m off it (its
+    buffer is 100 m) where ``off``: a possible move (about 90 km/h over a 10 s step), so no fix
+    is drift (hazrisk.drift)."""
     steps = np.r_[0.0, np.cumsum(dt if dt is not None else [10.0] * (len(off) - 1))]
     x = 1000 + steps * 50 / 3.6
-    w.fixes(v, ROUTE_T + steps, x, np.where(off, y0 + 2000.0, y0), 50.0)
+    w.fixes(v, ROUTE_T + steps, x, np.where(off, y0 + 200.0, y0), 50.0)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +123,7 @@ def routes() -> pd.DataFrame:
         w.vehicle(v)
         y0 = 10_000.0 * k
         lanes[v] = y0
-        w.route(f"R{v}", [(0, y0), (100_000, y0)], 500, vehicle_id=v)
+        w.route(f"R{v}", [(0, y0), (100_000, y0)], 100, vehicle_id=v)
     on, off = [False] * 3, [True]
     _corridor(w, "FD50", lanes["FD50"], on + off * 6 + on)        # off for 50 s
     _corridor(w, "FD60", lanes["FD60"], on + off * 7 + on)        # 60 s: at the minimum

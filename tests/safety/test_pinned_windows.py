@@ -112,12 +112,12 @@ def test_offline_displacement_thresholds(offline: pd.DataFrame, vehicle: str) ->
 def test_drift_implied_speed_threshold(kmh: float, drift: bool) -> None:
     """A parked vehicle reporting every 10 s; one fix ``kmh × 10 s`` north of the others
     (0.44 km: under the 1 km spike bound, so only the implied speed can flag it)."""
+    from hazrisk.drift import EARTH_RADIUS_KM, drift_mask
     from hazrisk.safety.params import SafetyParams
-    from hazrisk.safety.track import EARTH_RADIUS_KM, drift_mask
 
     km_per_deg = np.pi / 180.0 * EARTH_RADIUS_KM      # north-south: exact in flat_km
     lat = np.full(6, 30.25)
     lat[3] += kmh * 10 / 3600 / km_per_deg
     got = drift_mask(np.zeros(6, np.int64), np.arange(6) * 10.0, lat, np.full(6, 120.15),
-                     SafetyParams.from_rules())
+                     SafetyParams.from_rules().drift)
     assert got.tolist() == [False, False, False, drift, False, False]

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from safety_builders import ts
 
+from hazrisk.drift import drift_mask
 from hazrisk.safety import SafetyParams, alarm_rule, rule_info
 from hazrisk.safety.geo import SegmentGrid
 from hazrisk.safety.pipeline import vehicle_batches
 from hazrisk.safety.track import (
-    drift_mask,
     in_window,
     merge_groups,
     runs,
@@ -96,11 +96,11 @@ def test_drift_spikes_and_blocks() -> None:
     lat_d[5] += 0.2                   # an isolated 22 km spike
     lat_d[[12, 13]] += 0.3            # a two-fix excursion
     vid = np.zeros(20, dtype=np.int32)
-    assert np.flatnonzero(drift_mask(vid, t, lat_d, lon, p)).tolist() == [5, 12, 13]
+    assert np.flatnonzero(drift_mask(vid, t, lat_d, lon, p.drift)).tolist() == [5, 12, 13]
     # a long silence with a plausible displacement is not drift
     t2 = np.r_[t[:10], t[10:] + 3600]
     lat2 = np.r_[lat[:10], lat[10:] + 0.5]
-    assert not drift_mask(vid, t2, lat2, lon, p).any()
+    assert not drift_mask(vid, t2, lat2, lon, p.drift).any()
 
 
 def test_segment_grid_matches_shapely() -> None:

@@ -83,9 +83,9 @@ def test_faults_land_where_the_simulator_put_them(sim_dir: Path,
                for f in summary["files"]}
     assert {k: v for k, v in by_file.items() if v} == {k: int(v) for k, v in garbage.items()}
     flagged = dict(con.execute(
-        "SELECT 'invalid_bcd_time', count(*) FILTER (WHERE q_invalid_bcd_time) "
+        "SELECT 'invalid_bcd_time', count(*) FILTER (WHERE q_time_invalid) "
         "FROM core.positions UNION ALL "
-        "SELECT 'speed_out_of_range', count(*) FILTER (WHERE q_speed_out_of_range) "
+        "SELECT 'speed_out_of_range', count(*) FILTER (WHERE q_gps_speed) "
         "FROM core.positions").fetchall())
     kinds = faults.kind.value_counts().to_dict()
     for kind in ("invalid_bcd_time", "speed_out_of_range"):

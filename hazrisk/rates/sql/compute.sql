@@ -13,23 +13,6 @@ SELECT
     CAST($interval_state AS VARCHAR) AS interval_state,
     CAST($gap_km AS DOUBLE) AS gap_km,
     CAST($gap_s AS DOUBLE) AS gap_s,
-    CAST($implied_speed_kmh AS DOUBLE) AS implied_speed_kmh,
-    CAST($spike_km AS DOUBLE) AS spike_km,
-    CAST($neighbour_km AS DOUBLE) AS neighbour_km,
-    CAST($lon_min AS DOUBLE) AS lon_min,
-    CAST($lon_max AS DOUBLE) AS lon_max,
-    CAST($lat_min AS DOUBLE) AS lat_min,
-    CAST($lat_max AS DOUBLE) AS lat_max,
-    CAST($gps_speed_max_kmh AS DOUBLE) AS gps_speed_max_kmh,
-    CAST($tacho_speed_max_kmh AS DOUBLE) AS tacho_speed_max_kmh,
-    CAST($heading_max_deg AS DOUBLE) AS heading_max_deg,
-    CAST($altitude_min_m AS DOUBLE) AS altitude_min_m,
-    CAST($altitude_max_m AS DOUBLE) AS altitude_max_m,
-    CAST($time_max_future_s AS DOUBLE) AS time_max_future_s,
-    CAST($status_reserved_2013 AS UBIGINT) AS status_reserved_2013,
-    CAST($status_reserved_2019 AS UBIGINT) AS status_reserved_2019,
-    CAST($alarm_reserved_2013 AS UBIGINT) AS alarm_reserved_2013,
-    CAST($alarm_reserved_2019 AS UBIGINT) AS alarm_reserved_2019,
     CAST($plate_pattern AS VARCHAR) AS plate_pattern,
     CAST($plate_colors AS INTEGER[]) AS plate_colors,
     CAST($vin_pattern AS VARCHAR) AS vin_pattern,
@@ -48,7 +31,8 @@ SELECT
     CAST($outage_factor AS DOUBLE) AS outage_factor,
     CAST($outage_parked_below_kmh AS DOUBLE) AS outage_parked_below_kmh,
     CAST($ci_z AS DOUBLE) AS ci_z,
-    CAST($lookback_hours AS DOUBLE) AS lookback_hours;
+    CAST($lookback_hours AS DOUBLE) AS lookback_hours,
+    CAST($check_names AS VARCHAR[]) AS check_names;
 
 -- name: vehicle_days
 -- The period's vehicle-days: the stored day partials (hazrisk.rates.partials) of its days.

@@ -60,17 +60,17 @@ CREATE OR REPLACE MACRO rates.vin_check_ok(vin) AS
                ELSE CAST(substr(upper(vin), 9, 1) AS INTEGER) END
     ) END;
 
--- Data-qualification check bits (rate 7), lowest bit = first reported.
+-- Data-qualification check names of a bit set (rate 7), lowest bit = first reported: the one
+-- layout of hazrisk.validity (CHECKS), installed into rates.params.check_names.
 CREATE OR REPLACE MACRO rates.check_names(bits) AS
-    list_filter(
-        ['unregistered', 'time_invalid', 'time_after_receive', 'longitude', 'latitude',
-         'gps_speed', 'tacho_speed', 'heading', 'altitude', 'status_reserved_bits',
-         'alarm_reserved_bits'],
-        lambda name, i: (bits >> (i - 1)) & 1 = 1);
+    list_filter((SELECT check_names FROM rates.params),
+                lambda name, i: (bits >> (i - 1)) & 1 = 1);
 CREATE OR REPLACE MACRO rates.check_name(bits) AS
     CASE WHEN bits = 0 THEN NULL ELSE rates.check_names(bits)[1] END;
 
--- Per position (GNSS time in [t_lo, t1)): attribution and the data-qualification checks.
+-- Per position (GNSS time in [t_lo, t1)): attribution and the data-qualification checks: the
+-- flags stored at ingest (hazrisk.validity.check_bits) plus bit 0, 'unregistered' (no vehicle
+-- assigned at the record's time: the registry's, so computed here).
 -- provider_id: the terminal assignment at the record's time (core.positions), else the gateway
 -- the dump came from (unregistered terminals). unit_id: vehicle_id, else '?' || terminal key.
 CREATE OR REPLACE MACRO rates.position_checks(t_lo, t1) AS TABLE
@@ -81,27 +81,8 @@ SELECT
     coalesce(p.vehicle_id, '?' || core.terminal_key(p.terminal_phone)) AS unit_id,
     p.device_time, p.recv_time, p.lat_deg, p.lon_deg, p.speed_kmh, p.acc_on, p.is_backfill,
     coalesce(p.speed_kmh > 0, false) OR p.acc_on AS moving,
-      CAST(p.vehicle_id IS NULL AS INTEGER)
-    + CAST(p.device_time IS NULL AS INTEGER) * 2
-    + CAST(coalesce(p.recv_time IS NOT NULL
-                    AND epoch(p.device_time) - epoch(p.recv_time) > s.time_max_future_s,
-                    false) AS INTEGER) * 4
-    + CAST(coalesce(p.lon_deg = 0 OR p.lon_deg < s.lon_min OR p.lon_deg > s.lon_max, true)
-           AS INTEGER) * 8
-    + CAST(coalesce(p.lat_deg = 0 OR p.lat_deg < s.lat_min OR p.lat_deg > s.lat_max, true)
-           AS INTEGER) * 16
-    + CAST(coalesce(p.speed_kmh < 0 OR p.speed_kmh > s.gps_speed_max_kmh, true) AS INTEGER) * 32
-    + CAST(coalesce(p.tacho_speed_kmh < 0 OR p.tacho_speed_kmh > s.tacho_speed_max_kmh, false)
-           AS INTEGER) * 64
-    + CAST(coalesce(p.heading_deg < 0 OR p.heading_deg > s.heading_max_deg, true) AS INTEGER) * 128
-    + CAST(coalesce(p.altitude_m < s.altitude_min_m OR p.altitude_m > s.altitude_max_m, true)
-           AS INTEGER) * 256
-    + CAST((CAST(p.status AS UBIGINT) & CASE WHEN p.version = 2019 THEN s.status_reserved_2019
-                                            ELSE s.status_reserved_2013 END) <> 0 AS INTEGER) * 512
-    + CAST((CAST(p.alarm AS UBIGINT) & CASE WHEN p.version = 2019 THEN s.alarm_reserved_2019
-                                           ELSE s.alarm_reserved_2013 END) <> 0 AS INTEGER) * 1024
-      AS qual_bits
-FROM core.positions p CROSS JOIN rates.params s
+    CAST(p.quality_flags AS INTEGER) | CAST(p.vehicle_id IS NULL AS INTEGER) AS qual_bits
+FROM core.positions p
 WHERE p.device_time >= t_lo AND p.device_time < t1;
 
 -- Beijing calendar day of an instant (fixed UTC+8: China has no daylight saving since 1991);
@@ -114,18 +95,6 @@ CREATE OR REPLACE MACRO rates.beijing_day(t) AS
 CREATE OR REPLACE MACRO rates.month_context_epoch(t, lookback_hours) AS
     epoch(CAST(date_trunc('month', rates.beijing_day(t)) AS TIMESTAMP)) - 28800
     - lookback_hours * 3600;
-
--- Fast planar distance (equirectangular, km) for screening only: within 0.1 % of the
--- great-circle distance below ~50 km; exact decisions always use rates.haversine_km.
-CREATE OR REPLACE MACRO rates.approx_km(lat1, lon1, lat2, lon2) AS
-    6371.0088 * radians(sqrt(pow(lat2 - lat1, 2)
-                             + pow((lon2 - lon1) * cos(radians((lat1 + lat2) / 2)), 2)));
--- x is an isolated spike between its neighbouring fixes a and b (漂移, definition in hazrisk/rates/metrics.py): more than
--- spike_km from both, while they are within neighbour_km of each other.
-CREATE OR REPLACE MACRO rates.is_spike(alat, alon, xlat, xlon, blat, blon, spike_km, neighbour_km) AS
-    coalesce(rates.haversine_km(alat, alon, xlat, xlon) > spike_km
-             AND rates.haversine_km(xlat, xlon, blat, blon) > spike_km
-             AND rates.haversine_km(alat, alon, blat, blon) <= neighbour_km, false);
 
 -- Outage estimate, one stretch between consecutive evidence points a -> b of an outage (the
 -- opening real-time record, the backfilled records inside, the closing real-time record; all
@@ -183,10 +152,10 @@ CREATE OR REPLACE MACRO rates.outage_steps(dt, spd_a, spd_b, acc_a, acc_b, km, i
 --                                       real-time record not); summed over the outage's
 --                                       records = its expected points
 --   outage_recovered                    1 on backfilled (0x0704) records: recovered points
--- Drift, "implied speed from the last good fix" (a recursion), is walked over the last five
--- qualified fixes from a fix known to be good (exact for drift runs of up to two fixes); the
--- spike rule's neighbours are the previous qualified fix and the next record when qualified
--- (hazrisk/rates/README.md). Everything comes from ONE sort of the period's positions.
+-- Drift is not computed here: the verdicts of hazrisk.drift (the one definition, judged per
+-- unit-day over the qualified fixes, shared with detection) are stored per day in
+-- rates.drift_fixes by hazrisk.rates.drift.store_drift before the flags are read; days never
+-- computed show no drift. Everything else comes from ONE sort of the period's positions.
 -- rates.position_flags_units(t_lo, t0, t1, prov, nb, bk, tail_day): the same, for the units
 -- (vehicles / unregistered terminals) with hash(unit_id) % nb = bk only: one of nb vehicle
 -- batches, whole units each (a unit's flags depend on its own records only), so a day's
@@ -218,6 +187,9 @@ iv AS (  -- the terminal's own report intervals: its latest 0x0104 answer up to 
 c AS (
     SELECT k.pos_seq, k.unit_id, k.provider_id, k.device_time, k.lat_deg, k.lon_deg,
            k.qual_bits, k.moving, k.is_backfill,
+           -- drift (hazrisk.drift, judged per unit-day over the qualified fixes): the verdicts
+           -- stored for the day (hazrisk.rates.drift.store_drift)
+           df.pos_seq IS NOT NULL AS drift, coalesce(df.spike, false) AS spike,
            -- outage evidence: a record whose GNSS time is trusted (not ahead of its receive time);
            -- driving = a valid speed > 0 (an out-of-range speed says nothing)
            (k.qual_bits & 4) = 0 AS ev,
@@ -234,25 +206,20 @@ c AS (
           AND pos_seq IN (SELECT dt.pos_seq FROM rates.day_tails dt WHERE dt.day = tail_day)
     ) k
     LEFT JOIN iv ON iv.terminal_key = core.terminal_key(k.terminal_phone)
+    LEFT JOIN rates.drift_fixes df ON df.pos_seq = k.pos_seq
     WHERE (prov IS NULL
            OR k.unit_id IN (SELECT x.unit_id FROM rates.position_checks(t0, t1) x
                             WHERE x.provider_id = prov))
       AND (nb <= 1 OR hash(k.unit_id) % nb = bk)
 ),
-w1 AS (  -- the one window pass: previous record, four previous qualified fixes, next record,
+w1 AS (  -- the one window pass: previous record, previous good (qualified, non-drift) fix,
          -- previous real-time record
     SELECT
         c.*,
         lag({'t': device_time, 'lat': lat_deg, 'lon': lon_deg, 'moving': moving}) OVER w AS pr,
-        lead({'q': qual_bits, 'lat': lat_deg, 'lon': lon_deg, 't': device_time}) OVER w AS nr,
-        lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
-            1 IGNORE NULLS) OVER w AS f1,
-        lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
-            2 IGNORE NULLS) OVER w AS f2,
-        lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
-            3 IGNORE NULLS) OVER w AS f3,
-        lag(CASE WHEN qual_bits = 0 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
-            4 IGNORE NULLS) OVER w AS f4,
+        lag(CASE WHEN qual_bits = 0 AND NOT drift
+                 THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg} END,
+            1 IGNORE NULLS) OVER w AS lg,
         lag(CASE WHEN NOT is_backfill AND ev
                  THEN {'t': device_time, 'lat': lat_deg, 'lon': lon_deg, 'driving': driving,
                        'acc': acc, 'q': qual_bits} END
@@ -270,10 +237,7 @@ w1b AS (  -- a predecessor counts when no earlier than [rates] lookback_hours be
           -- record's verdict depends on its own month only, never on the period asked for
     SELECT w1.* REPLACE (
         CASE WHEN epoch(pr.t) >= m0 THEN pr END AS pr,
-        CASE WHEN epoch(f1.t) >= m0 THEN f1 END AS f1,
-        CASE WHEN epoch(f2.t) >= m0 THEN f2 END AS f2,
-        CASE WHEN epoch(f3.t) >= m0 THEN f3 END AS f3,
-        CASE WHEN epoch(f4.t) >= m0 THEN f4 END AS f4,
+        CASE WHEN epoch(lg.t) >= m0 THEN lg END AS lg,
         CASE WHEN epoch(prt.t) >= m0 THEN prt END AS prt,
         CASE WHEN epoch(pe.t) >= m0 THEN pe END AS pe)
     FROM (
@@ -291,24 +255,8 @@ x AS (  -- scalars; interval rule; real-time gaps
         rates.haversine_km(pr.lat, pr.lon, lat_deg, lon_deg) AS gap_km,
         CASE WHEN CASE WHEN s.interval_state = 'current' THEN moving ELSE pr.moving END
              THEN s.moving_max_s ELSE s.parked_max_s END AS allowed_gap_s,
-        f1.t AS f1_t, f1.lat AS f1_lat, f1.lon AS f1_lon,
-        f2.t AS f2_t, f2.lat AS f2_lat, f2.lon AS f2_lon,
-        f3.t AS f3_t, f3.lat AS f3_lat, f3.lon AS f3_lon,
-        f4.t AS f4_t, f4.lat AS f4_lat, f4.lon AS f4_lon,
-        -- the spike test's next neighbour: the next record of the same Beijing day (a day's
-        -- verdicts never wait for the next day's records)
-        CASE WHEN nr.q = 0 AND rates.beijing_day(nr.t) = rates.beijing_day(device_time)
-             THEN nr.lat END AS n_lat,
-        CASE WHEN nr.q = 0 AND rates.beijing_day(nr.t) = rates.beijing_day(device_time)
-             THEN nr.lon END AS n_lon,
-        rates.haversine_km(f1.lat, f1.lon, lat_deg, lon_deg) AS km10,
-        -- screening of the earlier steps (planar distance, 1 % margin; exact below)
-        rates.approx_km(f2.lat, f2.lon, f1.lat, f1.lon) AS akm21,
-        greatest(epoch(f1.t) - epoch(f2.t), 1.0) AS dt21,
-        rates.approx_km(f3.lat, f3.lon, f2.lat, f2.lon) AS akm32,
-        greatest(epoch(f2.t) - epoch(f3.t), 1.0) AS dt32,
-        rates.approx_km(f4.lat, f4.lon, f3.lat, f3.lon) AS akm43,
-        greatest(epoch(f3.t) - epoch(f4.t), 1.0) AS dt43,
+        drift, spike,
+        lg.t AS lg0_t, lg.lat AS lg0_lat, lg.lon AS lg0_lon,
         prt.t AS prev_rt_time,
         CASE WHEN NOT is_backfill AND ev THEN g_s END AS rt_gap_s,
         CASE WHEN NOT is_backfill THEN g_iv END AS rt_interval_s,
@@ -356,124 +304,6 @@ x AS (  -- scalars; interval rule; real-time gaps
         ) g CROSS JOIN rates.params p
     ) w1 CROSS JOIN rates.params s
 ),
--- Drift, "implied speed from the last good fix", is a recursion along the qualified fixes. It
--- is run over the last five qualified fixes f4 .. f1, f0 (= this one), starting from a base
--- known to be good: the most recent "sure" fix (consistent at <= v km/h with both its
--- neighbours and no spike), else the oldest of the five. Exact for drift runs of up to two
--- fixes; for a longer run only its first fixes are flagged (README). Fast path (nearly every
--- row): all four steps f4 -> f0 within spike_km and v km/h, so nothing drifts, last good = f1.
-x1 AS (
-    SELECT x.* EXCLUDE (akm21, dt21, akm32, dt32, akm43, dt43),
-        qual_bits = 0 AND f1_t IS NOT NULL AND NOT (
-            coalesce(km10 <= s.spike_km
-                     AND km10 * 3600.0 / greatest(epoch(device_time) - epoch(f1_t), 1.0)
-                         <= s.implied_speed_kmh, false)
-            AND coalesce(akm21 <= 0.99 * s.spike_km
-                         AND akm21 * 3600.0 / dt21 <= 0.99 * s.implied_speed_kmh, f2_t IS NULL)
-            AND coalesce(akm32 <= 0.99 * s.spike_km
-                         AND akm32 * 3600.0 / dt32 <= 0.99 * s.implied_speed_kmh, f3_t IS NULL)
-            AND coalesce(akm43 <= 0.99 * s.spike_km
-                         AND akm43 * 3600.0 / dt43 <= 0.99 * s.implied_speed_kmh, f4_t IS NULL))
-            AS slow
-    FROM x CROSS JOIN rates.params s
-),
-x2 AS (  -- slow path: spikes and "sure" fixes (CASE, so only slow rows pay)
-    SELECT x1.*,
-        CASE WHEN slow THEN rates.is_spike(f1_lat, f1_lon, lat_deg, lon_deg, n_lat, n_lon,
-                                           s.spike_km, s.neighbour_km) ELSE false END AS sp0,
-        CASE WHEN slow THEN rates.is_spike(f2_lat, f2_lon, f1_lat, f1_lon, lat_deg, lon_deg,
-                                           s.spike_km, s.neighbour_km) ELSE false END AS sp1,
-        CASE WHEN slow THEN rates.is_spike(f3_lat, f3_lon, f2_lat, f2_lon, f1_lat, f1_lon,
-                                           s.spike_km, s.neighbour_km) ELSE false END AS sp2,
-        CASE WHEN slow THEN rates.is_spike(f4_lat, f4_lon, f3_lat, f3_lon, f2_lat, f2_lon,
-                                           s.spike_km, s.neighbour_km) ELSE false END AS sp3,
-        CASE WHEN slow THEN coalesce(rates.implied_kmh(f1_t, f1_lat, f1_lon, device_time,
-                                     lat_deg, lon_deg) <= s.implied_speed_kmh, false) END AS c10,
-        CASE WHEN slow THEN coalesce(rates.implied_kmh(f2_t, f2_lat, f2_lon, f1_t, f1_lat,
-                                     f1_lon) <= s.implied_speed_kmh, false) END AS c21,
-        CASE WHEN slow THEN coalesce(rates.implied_kmh(f3_t, f3_lat, f3_lon, f2_t, f2_lat,
-                                     f2_lon) <= s.implied_speed_kmh, false) END AS c32,
-        CASE WHEN slow THEN coalesce(rates.implied_kmh(f4_t, f4_lat, f4_lon, f3_t, f3_lat,
-                                     f3_lon) <= s.implied_speed_kmh, false) END AS c43
-    FROM x1 CROSS JOIN rates.params s
-),
-x3 AS (  -- the base: index of the most recent sure fix, else of the oldest fix present
-    SELECT x2.*,
-        CASE WHEN NOT slow THEN 1
-             WHEN c21 AND c10 AND NOT sp1 THEN 1
-             WHEN c32 AND c21 AND NOT sp2 THEN 2
-             WHEN c43 AND c32 AND NOT sp3 THEN 3
-             WHEN f4_t IS NOT NULL THEN 4 WHEN f3_t IS NOT NULL THEN 3
-             WHEN f2_t IS NOT NULL THEN 2 ELSE 1 END AS base
-    FROM x2
-),
-x4 AS (  -- walk forward from the base: the last good fix (lg) before each of f3, f2, f1, f0
-    SELECT x3.*,
-        CASE base WHEN 4 THEN f4_t WHEN 3 THEN f3_t WHEN 2 THEN f2_t ELSE f1_t END AS lg_t,
-        CASE base WHEN 4 THEN f4_lat WHEN 3 THEN f3_lat WHEN 2 THEN f2_lat ELSE f1_lat END
-            AS lg_lat,
-        CASE base WHEN 4 THEN f4_lon WHEN 3 THEN f3_lon WHEN 2 THEN f2_lon ELSE f1_lon END
-            AS lg_lon
-    FROM x3
-),
-x5 AS (  -- does f3 drift (base f4)? does f2 drift (base f3/f4)? -- CASE: only those rows pay
-    SELECT x4.*,
-        CASE WHEN base = 4
-             THEN sp3 OR coalesce(rates.implied_kmh(lg_t, lg_lat, lg_lon, f3_t, f3_lat, f3_lon)
-                                  > s.implied_speed_kmh, false)
-             ELSE false END AS d3
-    FROM x4 CROSS JOIN rates.params s
-),
-x6 AS (
-    SELECT x5.* EXCLUDE (lg_t, lg_lat, lg_lon, f4_t, f4_lat, f4_lon, sp3, c43, d3),
-        CASE WHEN base = 4 AND NOT d3 THEN f3_t ELSE lg_t END AS lg_t,
-        CASE WHEN base = 4 AND NOT d3 THEN f3_lat ELSE lg_lat END AS lg_lat,
-        CASE WHEN base = 4 AND NOT d3 THEN f3_lon ELSE lg_lon END AS lg_lon
-    FROM x5
-),
-x6b AS (
-    SELECT x6.*,
-        CASE WHEN base >= 3
-             THEN sp2 OR coalesce(rates.implied_kmh(lg_t, lg_lat, lg_lon, f2_t, f2_lat, f2_lon)
-                                  > s.implied_speed_kmh, false)
-             ELSE false END AS d2
-    FROM x6 CROSS JOIN rates.params s
-),
-x6c AS (
-    SELECT x6b.* EXCLUDE (lg_t, lg_lat, lg_lon, f3_t, f3_lat, f3_lon, sp2, c32, d2),
-        CASE WHEN base >= 3 AND NOT d2 THEN f2_t ELSE lg_t END AS lg_t,
-        CASE WHEN base >= 3 AND NOT d2 THEN f2_lat ELSE lg_lat END AS lg_lat,
-        CASE WHEN base >= 3 AND NOT d2 THEN f2_lon ELSE lg_lon END AS lg_lon
-    FROM x6b
-),
-x7a AS (  -- does f1 drift (base older than f1)? its spike uses f2 and f0 (sp1)
-    SELECT x6c.*,
-        CASE WHEN base >= 2
-             THEN sp1 OR coalesce(rates.implied_kmh(lg_t, lg_lat, lg_lon, f1_t, f1_lat, f1_lon)
-                                  > s.implied_speed_kmh, false)
-             ELSE false END AS d1
-    FROM x6c CROSS JOIN rates.params s
-),
-x7 AS (  -- lg0: the last good fix before this one
-    SELECT x7a.* EXCLUDE (lg_t, lg_lat, lg_lon, f2_t, f2_lat, f2_lon, c21, d1),
-        CASE WHEN d1 THEN lg_t ELSE f1_t END AS lg0_t,
-        CASE WHEN d1 THEN lg_lat ELSE f1_lat END AS lg0_lat,
-        CASE WHEN d1 THEN lg_lon ELSE f1_lon END AS lg0_lon
-    FROM x7a
-),
-x8 AS (  -- this fix
-    SELECT x7.* EXCLUDE (sp1, c10),
-        sp0 AS spike,
-        CASE WHEN slow THEN rates.implied_kmh(lg0_t, lg0_lat, lg0_lon, device_time, lat_deg,
-                                              lon_deg) END AS v0
-    FROM x7
-),
-x9 AS (
-    SELECT x8.*,
-        CASE WHEN slow THEN spike OR coalesce(v0 > s.implied_speed_kmh, false) ELSE false END
-            AS drift
-    FROM x8 CROSS JOIN rates.params s
-),
 timed AS (
     SELECT
         x.pos_seq, x.unit_id,
@@ -490,7 +320,8 @@ timed AS (
         x.drift,
         CASE WHEN NOT x.drift THEN NULL WHEN x.spike THEN 'spike' ELSE 'implied_speed' END
             AS drift_reason,
-        CASE WHEN x.drift THEN x.v0 END AS implied_speed_kmh,
+        CASE WHEN x.drift THEN rates.implied_kmh(x.lg0_t, x.lg0_lat, x.lg0_lon, x.device_time,
+                                                 x.lat_deg, x.lon_deg) END AS implied_speed_kmh,
         -- trajectory segment: from the last good fix (lg0) of the same Beijing day
         CASE WHEN x.same_day THEN x.lg0_t END AS seg_prev_time,
         CASE WHEN x.same_day THEN epoch(x.device_time) - epoch(x.lg0_t) END AS seg_s,
@@ -503,12 +334,11 @@ timed AS (
         -- a backfilled (0x0704 blind-area) point is a point recovered after an outage
         CAST(x.is_backfill AS INTEGER) AS outage_recovered
     FROM (
-        SELECT x9.*,
+        SELECT x.*,
             qual_bits = 0 AND NOT drift AND lg0_t IS NOT NULL
                 AND rates.beijing_day(lg0_t) = rates.beijing_day(device_time) AS same_day,
-            CASE WHEN slow THEN rates.haversine_km(lg0_lat, lg0_lon, lat_deg, lon_deg)
-                 ELSE km10 END AS seg_km
-        FROM x9
+            rates.haversine_km(lg0_lat, lg0_lon, lat_deg, lon_deg) AS seg_km
+        FROM x
     ) x CROSS JOIN rates.params s
 ),
 untimed AS (
@@ -523,8 +353,10 @@ untimed AS (
         true AS in_period,
         p.is_backfill, p.lat_deg, p.lon_deg,
         coalesce(p.speed_kmh > 0, false) OR p.acc_on AS moving,
-        CAST(p.vehicle_id IS NULL AS INTEGER) + 2 AS qual_bits, false AS qualified,
-        rates.check_name(CAST(p.vehicle_id IS NULL AS INTEGER) + 2) AS qual_fail,
+        CAST(p.quality_flags AS INTEGER) | CAST(p.vehicle_id IS NULL AS INTEGER) AS qual_bits,
+        false AS qualified,
+        rates.check_name(CAST(p.quality_flags AS INTEGER)
+                         | CAST(p.vehicle_id IS NULL AS INTEGER)) AS qual_fail,
         NULL::TIMESTAMPTZ AS prev_time, NULL::DOUBLE AS gap_s, NULL::DOUBLE AS gap_km,
         NULL::DOUBLE AS allowed_gap_s, false AS interval_ok, 'time_invalid' AS interval_fail,
         false AS drift, NULL::VARCHAR AS drift_reason, NULL::DOUBLE AS implied_speed_kmh,

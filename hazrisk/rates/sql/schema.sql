@@ -196,3 +196,11 @@ CREATE TABLE IF NOT EXISTS rates.day_tails (
     pos_seq      BIGINT NOT NULL,
     device_time  TIMESTAMPTZ NOT NULL
 );
+
+-- The drift verdicts of the computed days (hazrisk/rates/drift.py, definition hazrisk.drift):
+-- One row per drift fix of the computed days (qualified fixes only); spike: the reason.
+CREATE TABLE IF NOT EXISTS rates.drift_fixes (
+    pos_seq  BIGINT NOT NULL,
+    day      DATE NOT NULL,     -- Beijing day of the fix's GNSS time
+    spike    BOOLEAN NOT NULL   -- true: an isolated spike; false: an excursion (implied speed)
+);

@@ -1,7 +1,9 @@
--- Usable positions with device_time in [$t0, $t1), in trajectory order (vehicle, device_time,
+-- Qualified positions with device_time in [$t0, $t1), in trajectory order (vehicle, device_time,
 -- then pos_seq as the tie-breaker); read as a stream and cut into vehicle batches.
--- Usable: a vehicle and a GNSS time, located, coordinates and speed inside the validity ranges
--- (decoder flags), and not more than $future_s after the gateway received it (when known).
+-- Qualified: a vehicle, and no data-qualification check failed (the flags stored at ingest,
+-- hazrisk.validity; the rates' 数据合格率 definition). Drift is judged over these fixes (the
+-- rates' definition, hazrisk.drift); fixes without a GNSS fix (is_located false) are dropped
+-- after that (hazrisk.safety.track.Track.from_arrow).
 SELECT
     p.vehicle_id,
     p.enterprise_id,
@@ -10,16 +12,13 @@ SELECT
     epoch_us(p.device_time) AS t_us,
     p.lat_deg,
     p.lon_deg,
-    coalesce(p.speed_kmh, 0.0) AS speed_kmh,
+    p.speed_kmh,
     p.acc_on,
     p.is_backfill,
+    p.is_located,
     p.pos_seq
 FROM core.positions p
 WHERE p.vehicle_id IS NOT NULL
-  AND p.device_time IS NOT NULL
   AND p.device_time >= $t0 AND p.device_time < $t1
-  AND p.is_located
-  AND NOT p.q_lat_out_of_range AND NOT p.q_lon_out_of_range AND NOT p.q_speed_out_of_range
-  AND p.lat_deg IS NOT NULL AND p.lon_deg IS NOT NULL
-  AND (p.recv_time IS NULL OR p.device_time <= p.recv_time + to_seconds($future_s))
+  AND p.quality_flags = 0
 ORDER BY p.vehicle_id, p.device_time, p.pos_seq

@@ -14,13 +14,19 @@ SELECT
     (p.status & 1) <> 0 AS acc_on,
     (p.status & 2) <> 0 AS is_located,
     p.is_backfill, p.msg_id, p.serial, p.version, p.pos_index,
-    p.quality_flags = 0 AS quality_ok,
-    (p.quality_flags & 1) <> 0 AS q_invalid_bcd_time,
-    (p.quality_flags & 2) <> 0 AS q_lat_out_of_range,
-    (p.quality_flags & 4) <> 0 AS q_lon_out_of_range,
-    (p.quality_flags & 8) <> 0 AS q_speed_out_of_range,
-    (p.quality_flags & 16) <> 0 AS q_heading_out_of_range,
-    (p.quality_flags & 32) <> 0 AS q_altitude_out_of_range,
+    -- the data-qualification checks stored at ingest (hazrisk.validity: bit layout CHECKS;
+    -- bit 0 'unregistered' is the registry's and never stored)
+    p.quality_flags, p.quality_flags = 0 AS quality_ok,
+    (p.quality_flags & 2) <> 0 AS q_time_invalid,
+    (p.quality_flags & 4) <> 0 AS q_time_after_receive,
+    (p.quality_flags & 8) <> 0 AS q_longitude,
+    (p.quality_flags & 16) <> 0 AS q_latitude,
+    (p.quality_flags & 32) <> 0 AS q_gps_speed,
+    (p.quality_flags & 64) <> 0 AS q_tacho_speed,
+    (p.quality_flags & 128) <> 0 AS q_heading,
+    (p.quality_flags & 256) <> 0 AS q_altitude,
+    (p.quality_flags & 512) <> 0 AS q_status_reserved_bits,
+    (p.quality_flags & 1024) <> 0 AS q_alarm_reserved_bits,
     p.source_file_id, p.source_offset
 FROM store.positions p
 JOIN meta.ingested_files f ON f.file_id = p.source_file_id  -- committed files only
