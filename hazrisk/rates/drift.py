@@ -4,7 +4,8 @@ The rates' per-position flags (``rates.position_flags_units``) read drift from
 ``rates.drift_fixes``: one row per drift fix (with its reason) of each Beijing day computed.
 :func:`store_drift` fills the days of a range: the qualified fixes are streamed in (vehicle,
 GNSS time, ``pos_seq``) order, cut into batches of whole vehicles (bounded memory), judged per
-vehicle-day by :func:`hazrisk.drift.drift_flags` (the definition detection uses too), and the
+vehicle-day by :func:`hazrisk.drift.drift_flags` (the definition detection uses too; batches of
+``[daily] detect_batch_positions`` fixes, as detection's), and the
 days' rows replaced. The day partials (:func:`hazrisk.rates.partials.partials_for`) call it for
 their day, :func:`hazrisk.rates.compute.vehicle_day_partials` (also on Spark executors, over
 their group's positions) for its period, so ``hazrisk rates`` works alone on a warehouse.
@@ -48,7 +49,8 @@ def store_drift(con: duckdb.DuckDBPyConnection, first: date, last: date, t0: dat
     from hazrisk.safety.pipeline import vehicle_batches  # the per-vehicle cut of detection
 
     r = DriftRules.from_rules(rules)
-    per = int(batch_positions or rules.daily.rates_batch_positions)
+    # numpy over whole vehicles, like detection: its batch size bounds the arrays
+    per = int(batch_positions or rules.daily.detect_batch_positions)
     sql = _sql.statement("drift.sql", "qualified_fixes")
     reader = con.sql(sql, params=bind(sql, {"t0": t0, "t1": t1})).to_arrow_reader(
         batch_size=STREAM_BATCH_ROWS)
