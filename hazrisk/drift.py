@@ -65,8 +65,8 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
 def unit_days(unit: np.ndarray, t: np.ndarray) -> np.ndarray:
     """One int64 key per (unit code, Beijing day of epoch seconds ``t``): the groups drift is
     judged in. Equal keys are adjacent when the fixes are sorted by (unit, time)."""
-    day = np.floor((t + BEIJING_OFFSET_S) / 86400.0).astype(np.int64)
-    return np.asarray(unit.astype(np.int64) * 1_000_000 + (day - day.min(initial=0)))
+    day = np.floor((t + BEIJING_OFFSET_S) / 86400.0).astype(np.int64)  # < 10^6 until 4707
+    return np.asarray(unit.astype(np.int64) * 1_000_000 + day)
 
 
 def drift_flags(unit: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,

@@ -50,9 +50,9 @@ def register(subparsers: Any) -> None:
             "globs) into the warehouse. One transaction per file; files already ingested "
             "(same sha256) are skipped. In folders only dump files (.bin .raw .dat .log .hex "
             ".txt and .gz of them) are taken; other files are listed as left alone. A new "
-            "warehouse file is created when --db names none. The quality flags (数据合格率 "
-            "checks) are computed under --conf's [validity] rules; --reflag recomputes the "
-            "stored flags of files ingested under other rules (no PATH then)."),
+            "warehouse file is created when --db names none. The data-qualification flags "
+            "are computed under --conf's [validity] rules; --reflag recomputes the stored "
+            "flags of files ingested under other rules (no PATH then)."),
     )
     p.add_argument("paths", nargs="*", metavar="PATH")
     add_db_argument(p)
