@@ -102,13 +102,14 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
     from hazrisk.safety.params import SafetyParams
     from hazrisk.safety.pipeline import detect
     from hazrisk.store.ingest import ingest_paths
+    from hazrisk.validity import Validity
 
     rules = rules or load_rules()
     report = DailyReport(day)
     before = _max_file_id(con)
     if dumps is not None:
         tic, cpu = time.perf_counter(), time.process_time()
-        ing = ingest_paths(con, [dumps])
+        ing = ingest_paths(con, [dumps], validity=Validity.from_rules(rules))
         if ing.failed or ing.missing:
             bad = [f.path for f in ing.failed] + ing.missing
             raise CliError(f"ingest failed for {', '.join(bad)}; nothing detected", 1)

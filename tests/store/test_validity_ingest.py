@@ -83,6 +83,21 @@ def test_other_validity_is_refused_until_reflagged(tmp_path: Path, capsys) -> No
     con.close()
 
 
+def test_daily_ingests_under_its_rules(tmp_path: Path) -> None:
+    from datetime import date
+
+    from hazrisk.config import load_rules
+    from hazrisk.daily import run_daily
+
+    conf = tmp_path / "slow.toml"
+    conf.write_text(SLOW_CONF, encoding="utf-8")
+    db = tmp_path / "daily.duckdb"
+    con = connect(db)
+    run_daily(con, date(2026, 10, 1), dumps=_dump(tmp_path).parent, rules=load_rules(conf))
+    con.close()
+    assert _flags(db)[:4] == [0, BIT["gps_speed"], BIT["gps_speed"], BIT["gps_speed"]]
+
+
 def test_reflag_needs_no_path_and_takes_none(tmp_path: Path, capsys) -> None:
     db = _ingest(tmp_path, "w.duckdb")
     assert store_main(["ingest", str(tmp_path), "--reflag", "--db", str(db)]) == 2
