@@ -8,7 +8,7 @@ TRUTH_README = """\
 # truth/ — the known answers of this simulation (never read by the pipeline)
 
 Written by `hazrisk simulate` (package `hazrisk.simulate`). Times are ISO 8601 with `+08:00`
-(Beijing) in CSV files and `timestamp[s, Asia/Shanghai]` in Parquet files.
+(Beijing) in CSV files and zone-aware `timestamp[s]` in Beijing time in Parquet files.
 
 ## Dumps: one gateway format per provider
 Each provider has one gateway and so one dump format (`providers.csv` column `dump_format`):
