@@ -3,7 +3,7 @@
 Every figure comes from :mod:`hazrisk.snapshot` (the same queries as the notebooks and the
 reports, equal to the CLI's figures); this module adds only
 
-- **caching** (the only place with any): results are cached per snapshot version
+- **caching** (the only cache of snapshot figures): results are cached per snapshot version
   (inode, mtime, size), so a snapshot that ``hazrisk publish`` replaces is read on the next
   run, without a restart; reads go through :func:`hazrisk.portal.reader.read_consistent`, so
   a replacement during a read is never half seen;
