@@ -317,3 +317,12 @@ def test_the_column_list_scan_catches_the_old_message_writer() -> None:
     assert _COMPOSED_COLUMNS.search(_skeleton(fstrings[0]))
     fixed = "INSERT INTO store.heartbeats BY NAME SELECT * FROM _sink_rows"
     assert not _COMPOSED_COLUMNS.search(fixed)
+
+
+def test_the_message_writer_has_one_statement_per_table() -> None:
+    from hazrisk.store.messages import TABLES
+
+    statements = SqlFolder("hazrisk.store").statements("messages")
+    assert set(statements) == {t.removeprefix("store.") for t in TABLES}
+    for name, sql in statements.items():
+        assert sql == f"INSERT INTO store.{name} BY NAME SELECT * FROM _sink_rows"

@@ -1,10 +1,10 @@
 """Records other than fast-path positions -> raw, quarantine and typed core tables.
 
 Buffers rows per table and appends them through Arrow in batches (inside the caller's
-transaction), one statement of ``sql/messages.sql`` per table. Counting follows the decoder's records: ``frames_ok`` counts ``ok`` records with
-bytes (a reassembled message is not a frame of its own), ``rejected`` counts ``rejected``
-records by reason (including the length-0 ``incomplete_subpackages`` reports), garbage is
-counted in bytes and spans.
+transaction), one statement of ``sql/messages.sql`` per table. Counting follows the decoder's
+records: ``frames_ok`` counts ``ok`` records with bytes (a reassembled message is not a frame
+of its own), ``rejected`` counts ``rejected`` records by reason (including the length-0
+``incomplete_subpackages`` reports), garbage is counted in bytes and spans.
 """
 
 from __future__ import annotations
