@@ -34,9 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hazrisk.config import Rules, load_rules
+from hazrisk.localtime import OFFSET_S
 
 EARTH_RADIUS_KM = 6371.0088
-BEIJING_OFFSET_S = 8 * 3600  # China has no daylight saving time since 1991
 
 @dataclass(frozen=True)
 class DriftRules:
@@ -63,9 +63,10 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
 
 
 def unit_days(unit: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """One int64 key per (unit code, Beijing day of epoch seconds ``t``): the groups drift is
-    judged in. Equal keys are adjacent when the fixes are sorted by (unit, time)."""
-    day = np.floor((t + BEIJING_OFFSET_S) / 86400.0).astype(np.int64)  # < 10^6 until 4707
+    """One int64 key per (unit code, Beijing day of epoch seconds ``t``; the zone is conf
+    ``[period] timezone``, :mod:`hazrisk.localtime`): the groups drift is judged in. Equal keys
+    are adjacent when the fixes are sorted by (unit, time)."""
+    day = np.floor((t + OFFSET_S) / 86400.0).astype(np.int64)  # < 10^6 until 4707
     return np.asarray(unit.astype(np.int64) * 1_000_000 + day)
 
 

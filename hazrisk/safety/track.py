@@ -30,13 +30,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from hazrisk.drift import (
-    BEIJING_OFFSET_S,
-    drift_mask,
-    haversine_km,
-    unit_days,
-)
+from hazrisk.drift import drift_mask, haversine_km, unit_days
+from hazrisk.localtime import OFFSET_S
 from hazrisk.safety.params import SafetyParams
+
+#: Beijing time's fixed offset from UTC, seconds (conf ``[period] timezone``, hazrisk.localtime).
+BEIJING_OFFSET_S = OFFSET_S
 
 BOUNDARY, DRIVE, STOP, GAP_DRIVE, GAP_UNKNOWN = 0, 1, 2, 3, 4
 

@@ -16,4 +16,4 @@ DELETE FROM rates.drift_fixes WHERE day >= CAST($d0 AS DATE) AND day <= CAST($d1
 -- name: insert
 -- _rates_drift_found: (pos_seq, t_us, spike) of the drift fixes found.
 INSERT INTO rates.drift_fixes
-SELECT pos_seq, rates.beijing_day(make_timestamp(t_us)), spike FROM _rates_drift_found;
+SELECT pos_seq, core.local_day(make_timestamptz(t_us)), spike FROM _rates_drift_found;
