@@ -52,6 +52,9 @@ from hazrisk.store.sources import (
 )
 
 SNIFF_BYTES = 1 << 16
+#: Files from this size on (on disk) have the codec's share of each chunk decoded in a worker
+#: process (``iter_chunks(scalar_process=True)``); smaller ones are not worth its start.
+SCALAR_PROCESS_BYTES = 4 << 20
 #: The named statements of ``sql/ingest/files.sql``.
 SQL = SqlFolder("hazrisk.store", "sql/ingest").statements("files")
 ProgressHook = Callable[[int, int], None]  # (bytes on disk done, frames done) increments
@@ -334,7 +337,8 @@ def _ingest_chunks(
         summary.format = fmt
         chunks = stack.enter_context(contextlib.closing(iter_chunks(
             source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
-            total=None if gz else size, reuse_buffers=True, ahead=1)))
+            total=None if gz else size, reuse_buffers=True, ahead=1,
+            scalar_process=size >= SCALAR_PROCESS_BYTES)))
         assigner = Assigner(con)
         _, day = path_metadata(path)
         noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
