@@ -23,7 +23,7 @@ import contextlib
 import functools
 import os
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +37,8 @@ import pyarrow as pa
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING, decode_frame, detect_format
 from hazrisk.jt808.reader import DEFAULT_CHUNK, Prefetch, iter_chunks
-from hazrisk.sqlfiles import SqlFolder
+from hazrisk.sqlfiles import SqlFolder, transaction
+from hazrisk.store.chunk_writer import ChunkWriter
 from hazrisk.store.connect import discard_unfinished
 from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.messages import RecordSink
@@ -244,14 +245,9 @@ def ingest_file(
                 raise BadDumpError(f"{path}: changed while being ingested "
                                    f"({size:,} bytes, then {hashed_size:,})")
         summary.seconds = time.perf_counter() - t0
-        con.execute("BEGIN TRANSACTION")  # the file becomes visible, all at once
-        try:
+        with transaction(con):  # the file becomes visible, all at once
             _write_meta(con, path, sha, size, summary, started)
             con.execute(SQL["unmark_in_progress"], {"f": summary.file_id})
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     except (BadDumpError, OSError, EOFError) as exc:
         _abort(con, summary.file_id)
         summary.error = str(exc) if isinstance(exc, BadDumpError) else f"{path}: {exc}"
@@ -303,9 +299,8 @@ def _skip_if_done(con: duckdb.DuckDBPyConnection, summary: FileSummary, sha: str
 
 
 def _abort(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
-    """Undo an unfinished file: its open chunk transaction, its stored rows, its marker."""
-    with contextlib.suppress(duckdb.Error):
-        con.execute("ROLLBACK")
+    """Undo an unfinished file: its stored rows, its marker (its open chunk transaction was
+    rolled back when the writer stopped: :class:`~hazrisk.store.chunk_writer.ChunkWriter`)."""
     discard_unfinished(con, file_id)
 
 
@@ -343,13 +338,13 @@ def _ingest_chunks(
         _, day = path_metadata(path)
         noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
                 if day is not None else None)
-        with _Writer() as writer:
+        with ChunkWriter() as writer:
             sink = RecordSink(con, summary.file_id, submit=writer.submit)
             seq = 0
             reported = 0
             terminals: dict[str, int] = {}  # phone -> term_key, for this file's chunks
             for chunk in chunks:
-                writer.submit(functools.partial(con.execute, "BEGIN TRANSACTION"))
+                writer.begin(con)
                 scalar_items: dict[tuple[int, int], dict[int, dict[str, Any]]] = {}
                 for rec in chunk.records:
                     if sink.add(rec, chunk.frame_bytes):
@@ -367,7 +362,7 @@ def _ingest_chunks(
                 if chunk.heartbeats is not None and chunk.heartbeats.num_rows:
                     sink.add_heartbeats(chunk.heartbeats)
                 sink.flush()
-                writer.submit(functools.partial(con.execute, "COMMIT"), end=True)
+                writer.commit()
                 if progress:
                     disk = _disk_position(stream, gz, chunk.bytes_done, size)
                     progress(max(disk - reported, 0), chunk.frames_fast + len(chunk.records))
@@ -405,52 +400,8 @@ def _quarantine_unreadable(con: duckdb.DuckDBPyConnection, file_id: int, offset:
     """One ``bad_gzip`` rejected-frame row where a compressed stream became unreadable (length
     0: no decompressed byte belongs to it); like every row of the file it shows once the
     file commits."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(SQL["quarantine_unreadable"], {"f": file_id, "o": offset})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
-class _Writer:
-    """Runs database jobs in order on one worker thread, so decoding the next chunk overlaps
-    with writing the last one (DuckDB releases the GIL). The bound is in chunks, not jobs: a
-    chunk's last job is submitted with ``end=True`` (its ``COMMIT``) and the caller waits only
-    while more than ``depth`` chunks are queued or running, so a chunk's small jobs (the
-    record sink's inserts) never make the decoder wait for the previous chunk's positions
-    insert. The first failure is raised in the caller's thread."""
-
-    def __init__(self, depth: int = 1) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazrisk-ingest")
-        self.pending: deque[tuple[Future[Any], bool]] = deque()
-        self.depth = depth
-        self.chunks = 0  # chunk-ending jobs in ``pending``
-
-    def submit(self, job: Callable[[], Any], *, end: bool = False) -> None:
-        self.pending.append((self.pool.submit(job), end))
-        self.chunks += end
-        while self.pending and (self.chunks > self.depth or self.pending[0][0].done()):
-            fut, ended = self.pending.popleft()
-            self.chunks -= ended
-            fut.result()
-
-    def __enter__(self) -> _Writer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            while self.pending:
-                fut, _ = self.pending.popleft()
-                if exc[0] is None:
-                    fut.result()
-                else:
-                    fut.cancel()
-                    with contextlib.suppress(BaseException):
-                        fut.result()
-        finally:
-            self.pool.shutdown(wait=True)
 
 
 def _fixes(rec: Any) -> list[tuple[int, dict[str, Any]]]:
