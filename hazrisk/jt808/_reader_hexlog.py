@@ -66,7 +66,8 @@ def iter_hexlog_chunks(
         if cut == 0:
             cut = len(data)  # an overlong line: the codec's reader calls it garbage
         block = data[:cut]
-        fast, job, n_fast, hb = _hexlog_block(block, offset, line_no, scalar_process)
+        fast, job, n_fast, hb, newlines = _hexlog_block(block, offset, line_no,
+                                                         scalar_process)
         if pending is not None:
             yield pending()
         pending = functools.partial(
@@ -75,7 +76,7 @@ def iter_hexlog_chunks(
         if not scalar_process:
             yield pending()
             pending = None
-        line_no += block.count(b"\n")
+        line_no += newlines
         offset += cut
         carry = data[cut:]
     if pending is not None:
@@ -92,9 +93,10 @@ def _finish(job: Future[list[Record]] | Done[list[Record]], joiner: Reassembler,
 
 def _hexlog_block(
     block: bytes, offset: int, line_no: int, scalar_process: bool = False,
-) -> tuple[pa.Table | None, Future[list[Record]] | Done[list[Record]], int, pa.Table | None]:
-    """(fast rows, the codec's records (a job), lines the fast path took, heartbeats) of
-    whole lines."""
+) -> tuple[pa.Table | None, Future[list[Record]] | Done[list[Record]], int,
+           pa.Table | None, int]:
+    """(fast rows, the codec's records (a job), lines the fast path took, heartbeats,
+    newlines) of whole lines."""
     bounds = line_bounds(np.frombuffer(block, np.uint8))
     line_starts = bounds[0]
     lines = parse_block(block, offset, line_no, bounds)
@@ -124,7 +126,8 @@ def _hexlog_block(
     taken = lines.line_no[taken_rows] - line_no  # block line indices
     job = run(decode_lines, *_other_lines(block, offset, line_no, line_starts, taken),
               in_process=scalar_process)
-    return fast, job, int(taken.size), heartbeats
+    newlines = line_starts.size - (not block.endswith(b"\n"))  # (a block is never empty)
+    return fast, job, int(taken.size), heartbeats, newlines
 
 
 def _line_heartbeats(
