@@ -150,11 +150,13 @@ DESCRIPTION = ("end-to-end hazrisk ingest of the simulator's mixed dumps, raw an
                "(frames/s per format, CPU, peak RSS)")
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    """Entry point for ``python -m benchmarks`` (``quick``: 300 vehicles; else 2,000)."""
+def run(quick: bool = False, baseline: str | None = None) -> dict[str, Any]:
+    """Entry point for ``python -m benchmarks`` (``quick``: 300 vehicles; else 2,000;
+    ``baseline``: a git commit run side by side, two runs each)."""
     with tempfile.TemporaryDirectory(prefix="hazrisk-bench-", dir=_tmp_root()) as d:
         dumps = simulate(300 if quick else 2000, Path(d) / "sim")
-        return bench(dumps, Path(d))
+        base = export_tree(baseline, Path(d) / "baseline") if baseline else None
+        return bench(dumps, Path(d), baseline=base, repeats=2 if base else 1)
 
 
 def report(result: dict[str, Any]) -> str:
