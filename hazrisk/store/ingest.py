@@ -10,7 +10,10 @@
   rerun ingests the file exactly once.
 - **Decoding**: :mod:`hazrisk.jt808.reader` (columnar positions and heartbeats, the codec's
   records for everything else, each frame decoded once); a gzip stream is decompressed ahead
-  on a thread (:class:`~hazrisk.jt808.reader.Prefetch`). This module only writes.
+  on a thread (:class:`~hazrisk.jt808.reader.Prefetch`), chunks are decoded ahead on another,
+  and for files from :data:`SCALAR_PROCESS_BYTES` the codec's share of each chunk in a worker
+  process. The database jobs run on the writer thread, a transaction per chunk
+  (:class:`~hazrisk.store.chunk_writer.ChunkWriter`). This module only writes.
 - **Positions** deduplicated on (terminal, device time, coordinates) and resolved to vehicles:
   :mod:`hazrisk.store.positions`.
 - A bad file (unreadable, truncated or corrupt gzip, no JT/T 808 frames at all) is rolled back
