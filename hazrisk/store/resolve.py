@@ -19,7 +19,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hazrisk.localtime import TIMEZONE
 from hazrisk.sqlfiles import SqlFolder, registered
 
 _sql = SqlFolder("hazrisk.store")
@@ -91,7 +90,7 @@ def resolve_terminals(con: duckdb.DuckDBPyConnection) -> int:
     Runs inside the caller's transaction.
     """
     ensure_assign_keys(con)
-    _sql.run(con, "resolve", "resolve_positions", {"timezone": TIMEZONE})
+    _sql.run(con, "resolve", "resolve_positions")
     (changed,) = _sql.run(con, "resolve", "resolved_count").fetchall()[0]
     if changed:
         _sql.run(con, "resolve", "update_position_keys")
