@@ -65,6 +65,12 @@ def beijing_days(t0: datetime, t1: datetime) -> list[str]:
     return [(first + timedelta(days=k)).isoformat() for k in range((last - first).days + 1)]
 
 
+def read_table(spark: Any, src: ExportSource, name: str) -> Any:
+    """An exported table as a Spark DataFrame (``date`` / ``provider`` partition columns as
+    strings; filters on them prune folders)."""
+    return spark.read.option("basePath", src.table(name)).parquet(src.table(name))
+
+
 def read_positions(spark: Any, src: ExportSource, columns: list[str], t0: datetime,
                    t1: datetime, *, undated: bool = False) -> Any:
     """Positions with device time in [t0, t1) (and, ``undated``, every record without one),
@@ -72,8 +78,7 @@ def read_positions(spark: Any, src: ExportSource, columns: list[str], t0: dateti
     from pyspark.sql import functions as F
 
     days = beijing_days(t0, t1) + ([UNDATED] if undated else [])
-    df = (spark.read.option("basePath", src.table("positions"))
-          .parquet(src.table("positions")).where(F.col("date").isin(days)))
+    df = read_table(spark, src, "positions").where(F.col("date").isin(days))
     timed = (F.col("device_time") >= F.lit(t0)) & (F.col("device_time") < F.lit(t1))
     df = df.where(timed | F.col("device_time").isNull() if undated else timed)
     return df.select(*columns)
