@@ -202,26 +202,34 @@ def rederive(con: duckdb.DuckDBPyConnection, days: Iterable[date],
 
 
 def missing_days(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,
-                 since: date | None = None) -> list[date]:
+                 since: date | None = None, data: Iterable[date] = (),
+                 stale: Iterable[date] = ()) -> list[date]:
     """Days up to ``end`` with data but without current partials (never computed or stale;
-    a registry import makes the days from ``since`` on stale)."""
+    a registry import makes the days from ``since`` on stale). ``data`` / ``stale``: more
+    such days, found by :func:`data_days` / :func:`stale_days` over positions ``con`` does not
+    hold (the Spark engine's executors)."""
     rules = rules or load_rules()
     have = set(computed_days(con))
-    stale = {d for d in stale_days(con, rules, since=since) if d <= end}
-    return sorted({d for d in data_days(con, end) if d not in have} | stale)
+    old = {d for d in [*stale_days(con, rules, since=since), *stale] if d <= end}
+    found = {d for d in [*data_days(con, end), *data] if d <= end}
+    return sorted({d for d in found if d not in have} | old)
 
 
 def pending_days(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,
-                 since: date | None = None) -> list[date]:
+                 since: date | None = None, data: Iterable[date] = (),
+                 stale: Iterable[date] = ()) -> list[date]:
     """The days a run computing many days at once (:mod:`hazrisk.spark.rates`) recomputes, in
     order: from the first of :func:`missing_days` on, every day with data up to ``end`` and
     every computed day (a superset of what :func:`ensure_partials` recomputes: a day after a
-    recomputed one is recomputed whether or not the tail it reads changed)."""
-    missing = missing_days(con, end, rules, since=since)
+    recomputed one is recomputed whether or not the tail it reads changed). ``data`` /
+    ``stale``: as for :func:`missing_days`."""
+    data = list(data)
+    missing = missing_days(con, end, rules, since=since, data=data, stale=stale)
     if not missing:
         return []
     first = missing[0]
-    later = {d for d in data_days(con, end) + computed_days(con) if d >= first}
+    found = [*data_days(con, end), *(d for d in data if d <= end), *computed_days(con)]
+    later = {d for d in found if d >= first}
     return sorted(later | set(missing))
 
 

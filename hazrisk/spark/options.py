@@ -38,6 +38,27 @@ class SparkEngine:
     groups: int | None
     master: str | None = None
     _session: Any = None
+    output: Any = None  # hazrisk.spark.inputs.Output, once opened
+
+    def open(self, path: str | None) -> Any:
+        """The warehouse ``--db`` names, or a new results warehouse (no session started)."""
+        from hazrisk.spark.inputs import open_output
+
+        self.output = open_output(path)
+        return self.output.con
+
+    def refresh_inputs(self) -> None:
+        """A results warehouse's copies of the export's small inputs, refreshed (nothing
+        for the warehouse the export came from)."""
+        from hazrisk.spark.inputs import refresh_inputs
+
+        if self.output is not None and self.output.copies:
+            refresh_inputs(self.session, self.output, self.source)
+
+    @property
+    def positions_here(self) -> bool:
+        """True when the opened warehouse holds the positions (not a results warehouse)."""
+        return self.output is None or not self.output.copies
 
     @property
     def session(self) -> Any:

@@ -43,7 +43,13 @@ from hazrisk.config import Rules, Section, load_rules
 from hazrisk.localtime import TIMEZONE
 from hazrisk.period import Period
 from hazrisk.rates.compute import aggregate, install, rules_sha256
-from hazrisk.rates.partials import day_params, partials_for, pending_days
+from hazrisk.rates.partials import (
+    data_days,
+    day_params,
+    partials_for,
+    pending_days,
+    stale_days,
+)
 from hazrisk.safety.records import refuse_purged
 from hazrisk.spark.local import (
     arrow,
@@ -71,6 +77,7 @@ BROADCAST_RELATIONS: tuple[str, ...] = ("core.param_answers", "meta.ingested_fil
 #: Columns of the connectivity inputs (positions / heartbeats) and the day key added to them.
 DAY_KEY = "_day"
 KIND = "_kind"
+NO_HEARTBEATS = pa.table({"recv_time": pa.array([], pa.timestamp("us", tz="UTC"))})
 
 _rates = SqlFolder("hazrisk.rates")
 _sql = SqlFolder("hazrisk.spark")
@@ -84,15 +91,17 @@ class RatesJob:
     days: tuple[date, ...]
     relations: dict[str, pa.Table]  # broadcast relations, and the driver's context day
     token: str  # identifies rules + broadcast rows: loaded once per worker
+    end: date | None = None  # the days pass: days up to end, stale from since on
+    since: date | None = None
 
     @classmethod
     def of(cls, rules: Rules, days: list[date], relations: dict[str, pa.Table],
-           token: str) -> RatesJob:
+           token: str, **more: Any) -> RatesJob:
         """The job for ``rules`` (held as plain dicts: :class:`Rules` wraps read-only
         mappings, which do not pickle)."""
         parts = {name: (dict(sec.entries), dict(sec.sources))
                  for name, sec in rules.sections.items()}
-        return cls((rules.path, parts), tuple(days), relations, token)
+        return cls((rules.path, parts), tuple(days), relations, token, **more)
 
     @property
     def rules(self) -> Rules:
@@ -110,7 +119,26 @@ def _prepare(job: RatesJob) -> Any:
         wh.loaded["rates.params"] = job.token
     for name in BROADCAST_RELATIONS:
         put_relation(wh, name, job.relations[name], token=job.token)
+    put_relation(wh, "core.heartbeats", NO_HEARTBEATS)  # a kernel's own, if any, comes next
     return wh
+
+
+def days_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
+    """The days with data up to ``job.end`` and the stale days that the positions ``rows``
+    show (on an executor, any slice of the positions): the project's
+    :func:`~hazrisk.rates.partials.data_days` and :func:`~hazrisk.rates.partials.stale_days`,
+    whose results over a union of slices are the union of theirs."""
+    assert job.end is not None
+    wh = _prepare(job)
+    put_relation(wh, "rates.day_runs", job.relations["rates.day_runs"])
+    put_relation(wh, "meta.registry_imports", job.relations["meta.registry_imports"],
+                 token=job.token)
+    put_relation(wh, "core.positions", rows)
+    days = pa.table({"kind": ["data"], "day": [data_days(wh.con, job.end)]})
+    stale = stale_days(wh.con, job.rules, since=job.since)
+    days = pa.concat_tables([days, pa.table({"kind": ["stale"], "day": [stale]},
+                                            schema=days.schema)])
+    return pa.table({"kind": ["days"], "positions": [rows.num_rows], "ipc": [to_ipc(days)]})
 
 
 def partials_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
@@ -293,19 +321,56 @@ def _day_rows(con: duckdb.DuckDBPyConnection, run: SparkRatesRun, day: date
     return out
 
 
+def position_days_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
+                        end: date, rules: Rules, since: date | None
+                        ) -> tuple[list[date], list[date]]:
+    """The days with data up to ``end`` and the stale days that the export's positions show
+    (``data_days`` / ``stale_days`` run over each slice of them on the executors), for a
+    driver whose warehouse holds no positions (a results warehouse)."""
+    relations = {name: con.sql(f"SELECT * FROM {name}").to_arrow_table()  # fixed names
+                 for name in (*BROADCAST_RELATIONS, "rates.day_runs", "meta.registry_imports")}
+    job = RatesJob.of(rules, [], relations, f"{rules_sha256(rules)}:{uuid.uuid4().hex}",
+                      end=end, since=since)
+    statements = _rates.statements("partials")
+    columns = needed_columns(position_columns(con), statements["data_days"],
+                             statements["stale_days"])
+    bc = spark.sparkContext.broadcast(job)
+    try:
+        parts = [r.asDict() for r in read_table(spark, src, "positions").select(*columns)
+                 .mapInArrow(_kernel(bc, days_kernel), PARTIAL_SCHEMA).collect()]
+    finally:
+        bc.unpersist()
+    found: dict[str, set[date]] = {"data": set(), "stale": set()}
+    for r in parts:
+        table = from_ipc(bytes(r["ipc"]))
+        for kind, days in zip(table.column("kind").to_pylist(), table.column("day").to_pylist(),
+                              strict=True):
+            found[kind].update(days)
+    return sorted(found["data"]), sorted(found["stale"])
+
+
 def rates_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
                 period: Period, rules: Rules | None = None, *, official: bool = True,
-                groups: int | None = None) -> tuple[list[dict[str, Any]], SparkRatesRun | None]:
+                groups: int | None = None, positions_here: bool = True,
+                ) -> tuple[list[dict[str, Any]], SparkRatesRun | None]:
     """:func:`hazrisk.rates.compute.compute_rates` with the day partials computed by Spark
     over the export: the stored rates as records, and the distributed part's figures (None
-    when every day's partials were current)."""
+    when every day's partials were current). ``positions_here=False``: ``con`` holds no
+    positions (a results warehouse, :mod:`hazrisk.spark.inputs`), so which days have data
+    or are stale is asked of the executors too."""
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"rates {period.label}",
                   "rates.provider_rates / mart.provider_rates")
     run = None
     with transaction(con):  # joins a caller's preview (transaction(con, keep=False))
         install(con, rules)
-        days = pending_days(con, period.end, rules, since=period.start)
+        data: list[date] = []
+        stale: list[date] = []
+        if not positions_here:
+            data, stale = position_days_spark(spark, con, src, period.end, rules,
+                                              since=period.start)
+        days = pending_days(con, period.end, rules, since=period.start, data=data,
+                            stale=stale)
         if days:
             run = day_partials_spark(spark, con, src, days, rules, groups=groups)
             for day in days:

@@ -148,3 +148,66 @@ def test_a_later_day_continues_from_the_stored_tail(engine_runs: Any, spark: Any
         a, b = _table(copies["duckdb"], t), _table(copies["spark"], t)
         assert len(a), t
         assert_same_rows(a, b, t)
+
+
+RATES_TABLES = tuple(t for t in TABLES if t.startswith("rates."))
+
+
+def test_rates_need_only_the_export(engine_runs: Any, spark: Any, tmp_path: Any) -> None:
+    """With a new file as --db the engine reads nothing but the export (no warehouse is
+    named): it creates a results warehouse holding copies of the export's small inputs and
+    no positions, and stores the rates DuckDB stores from the warehouse, row for row. A
+    second run refreshes the copies and finds every day's partials current."""
+    from hazrisk.cli import main
+
+    out = tmp_path / "results" / "out.duckdb"
+    argv = ["rates", "--db", str(out), "--period", engine_runs.period, "--json",
+            "--engine", "spark", "--export", str(engine_runs.export)]
+    assert main(argv) == 0
+    for t in RATES_TABLES:
+        a, b = _table(engine_runs.duckdb, t), _table(out, t)
+        assert len(a), t
+        assert_same_rows(a, b, t)
+    con = duckdb.connect(str(out), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM core.positions").fetchone() == (0,)
+        copied = dict(con.execute("SELECT relation, rows FROM spark.copied_inputs").fetchall())
+        runs = con.execute("SELECT run_id FROM rates.day_runs ORDER BY day").fetchall()
+    finally:
+        con.close()
+    assert copied["core.vehicles"] > 0 and copied["store.heartbeats"] > 0
+    assert copied["meta.ingested_files"] > 0
+    assert main(argv) == 0
+    con = duckdb.connect(str(out), read_only=True)
+    try:
+        assert con.execute("SELECT run_id FROM rates.day_runs ORDER BY day").fetchall() == runs
+    finally:
+        con.close()
+
+
+def test_the_executors_find_the_days_the_positions_show(engine_runs: Any, spark: Any,
+                                                        tmp_path: Any) -> None:
+    """A results warehouse holds no positions: which days have position records and which
+    partials a later file makes stale come from data_days / stale_days on the executors,
+    equal to what the warehouse finds."""
+    from datetime import date
+
+    from hazrisk.config import load_rules
+    from hazrisk.rates.partials import data_days, stale_days
+    from hazrisk.spark.rates import position_days_spark
+    from hazrisk.spark.source import open_export
+
+    path = tmp_path / "w.duckdb"
+    path.write_bytes(engine_runs.duckdb.read_bytes())
+    con = duckdb.connect(str(path))
+    try:
+        first = date.fromisoformat(engine_runs.period.split("..")[0])
+        con.execute("UPDATE rates.day_runs SET max_file_id = -1 WHERE day = $d", {"d": first})
+        rules = load_rules()
+        end = date.fromisoformat(engine_runs.period.split("..")[1])
+        data, stale = position_days_spark(spark, con, open_export(engine_runs.export), end,
+                                          rules, since=None)
+        assert data == data_days(con, end) and len(data) == 3
+        assert stale == stale_days(con, rules) == [first]
+    finally:
+        con.close()
