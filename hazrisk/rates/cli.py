@@ -34,7 +34,12 @@ from hazrisk.cliutil import (
 from hazrisk.config import ConfigError, Rules, load_rules
 from hazrisk.period import Period
 from hazrisk.rates.metrics import DEVICE_METRICS, PROVIDER_METRICS
-from hazrisk.spark.options import add_engine_arguments, engine_from_args
+from hazrisk.spark.options import (
+    add_engine_arguments,
+    add_engine_refusal,
+    engine_from_args,
+    refuse_engine,
+)
 
 Record = dict[str, Any]
 Work = Callable[[Any, Period, Rules], list[Record]]
@@ -86,6 +91,7 @@ def register(subparsers: Any) -> None:
                     help="metric id: " + ", ".join(PROVIDER_METRICS))
     rx.add_argument("--provider", required=True, metavar="ID")
     _add_limit(rx)
+    add_engine_refusal(rx)
     rx.set_defaults(func=run_explain, command_name="rates explain")
 
     dev = subparsers.add_parser(
@@ -205,6 +211,8 @@ def run_rates(args: argparse.Namespace) -> int:
 
 def run_explain(args: argparse.Namespace) -> int:
     from hazrisk.rates.explain import explain
+
+    refuse_engine(args, "the drill-downs")
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
         _check_provider(con, args.provider, period)

@@ -168,3 +168,20 @@ def test_a_period_without_positions_is_refused_alike(engine_runs: Any, spark: An
     code_s, _, err_s = _cli([*base, "--engine", "spark", "--export", str(engine_runs.export)])
     assert code_d == code_s == 1
     assert err_s == err_d and "no position records" in err_s
+
+
+@pytest.mark.parametrize(("before", "after", "named"), [
+    ([], ["--engine", "spark", "--export", "x"], "--engine spark --export"),
+    (["--engine", "spark", "--export", "x"], [], "--engine spark --export"),
+    ([], ["--spark-groups", "3"], "--spark-groups"),
+])
+def test_the_drill_downs_refuse_the_spark_engine(db: Path, before: list[str], after: list[str],
+                                                 named: str) -> None:
+    """``rates explain`` runs on DuckDB only: the engine options, given to it or to ``rates``
+    before it, are refused in one line (not ignored)."""
+    code, _, err = _cli(["rates", "--db", str(db), "--period", "2026-10", *before, "explain",
+                         "--metric", "data_qualification", "--provider", "P01", *after])
+    assert code == 2
+    assert err.strip() == (f"hazrisk rates explain: the drill-downs run on the DuckDB engine "
+                           f"only (one pass over the warehouse's records); {named} applies to "
+                           f"`hazrisk rates` itself")
