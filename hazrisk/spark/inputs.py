@@ -74,6 +74,15 @@ def open_output(path: str | None) -> Output:
     return Output(con, p, has_relation(con, "spark", "copied_inputs"))
 
 
+def refuse_results_warehouse(con: duckdb.DuckDBPyConnection, path: str, what: str) -> None:
+    """A one-line usage error when ``con`` is a results warehouse (no positions) and ``what``
+    still reads positions on the driver."""
+    if has_relation(con, "spark", "copied_inputs"):
+        raise CliError(f"{path}: a results warehouse of the Spark engine (no positions); "
+                       f"{what} still reads positions on the driver: give the warehouse the "
+                       "export was written from", EXIT_USAGE)
+
+
 def refresh_inputs(spark: Any, out: Output, src: ExportSource) -> dict[str, int]:
     """Replace a results warehouse's copies of :data:`INPUTS` with the export's rows (in the
     caller's transaction); nothing for a source warehouse. Rows copied per relation."""

@@ -270,11 +270,12 @@ def _flag_rows(positions: Any, columns: list[str], ctx_day: date | None, last: d
             F.col("device_time") >= F.lit(Period(ctx_day, ctx_day).t1))
     undated = (F.col("date") == UNDATED) & F.col("device_time").isNull()
     df = positions.where(timed | undated).select(*columns)
-    if ctx_day is not None and tails.num_rows:
-        seqs = [int(s) for s in tails.column("pos_seq").to_pylist()]
+    if ctx_day is not None and tails.num_rows:  # a few records per unit: a broadcast join
+        seqs = positions.sparkSession.createDataFrame(
+            tails.select(["pos_seq"]).to_pandas().astype("int64"))
         df = df.unionByName(positions.where((F.col("date") != UNDATED)
                                             & (F.col("date") <= ctx_day.isoformat()))
-                            .where(F.col("pos_seq").isin(seqs)).select(*columns))
+                            .join(F.broadcast(seqs), "pos_seq", "left_semi").select(*columns))
     return df
 
 
