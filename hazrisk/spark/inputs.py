@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from hazrisk.cliutil import EXIT_USAGE, CliError, open_warehouse
 from hazrisk.spark.local import LocalWarehouse, put_relation
-from hazrisk.spark.source import ExportSource, read_table
+from hazrisk.spark.source import ExportSource, exported, read_table
 from hazrisk.sqlfiles import SqlFolder, has_relation
 from hazrisk.store.export import META, REGISTRY
 
@@ -43,6 +43,10 @@ INPUTS: tuple[tuple[str, str], ...] = (
     ("heartbeats", "store.heartbeats"),
     ("param_answers", "store.param_answers"),
 )
+
+
+#: Zero rows (every column of the relation NULL-filled: nothing is inserted).
+NO_ROWS = pa.table({"_no_rows": pa.array([], pa.int8())})
 
 
 @dataclass
@@ -93,11 +97,9 @@ def refresh_inputs(spark: Any, out: Output, src: ExportSource) -> dict[str, int]
     for table, relation in INPUTS:
         rows = _read(spark, src, table)
         if rows is None:  # the export writes no folder for an empty telematics table
-            out.con.execute(f"DELETE FROM {relation}")  # a fixed name of INPUTS
-            copied[relation] = 0
-        else:
-            put_relation(wh, relation, rows)
-            copied[relation] = rows.num_rows
+            rows = NO_ROWS
+        put_relation(wh, relation, rows)
+        copied[relation] = rows.num_rows
         _sql.run(out.con, "copies", "record",
                  {"relation": relation, "export": src.root, "rows": copied[relation]})
     return copied
@@ -105,11 +107,8 @@ def refresh_inputs(spark: Any, out: Output, src: ExportSource) -> dict[str, int]
 
 def _read(spark: Any, src: ExportSource, table: str) -> pa.Table | None:
     """An exported table as Arrow (None when the export has no such table)."""
-    local = Path(src.root)
-    if "://" not in src.root and not (local / table).exists():
-        return None
     if table.endswith(".parquet"):
-        df = spark.read.parquet(src.table(table))
+        df = exported(spark, src, table, lambda: spark.read.parquet(src.table(table)))
     else:
-        df = read_table(spark, src, table).drop("date", "provider")
-    return df.toArrow()
+        df = exported(spark, src, table, lambda: read_table(spark, src, table))
+    return None if df is None else df.drop("date", "provider").toArrow()

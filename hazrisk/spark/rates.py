@@ -64,6 +64,7 @@ from hazrisk.spark.source import (
     ExportSource,
     arrow_partition,
     beijing_days,
+    exported,
     position_columns,
     read_table,
     vehicle_groups,
@@ -300,12 +301,15 @@ def _connectivity_rows(spark: Any, src: ExportSource, positions: Any, days: list
                   & (heard >= F.lit(first.t0)) & (heard < F.lit(last.t1)))
            .select("provider_id", "source_provider_id", "recv_time", "device_time",
                    "is_backfill", F.lit("p").alias(KIND), day_of(heard).alias(DAY_KEY)))
-    beats = (read_table(spark, src, "heartbeats").where(F.col("date").isin(wanted))
-             .where((F.col("recv_time") >= F.lit(first.t0)) & (F.col("recv_time") < F.lit(last.t1)))
-             .select("recv_time", "source_file_id", F.lit("h").alias(KIND),
-                     day_of(F.col("recv_time")).alias(DAY_KEY)))
-    rows = pos.unionByName(beats, allowMissingColumns=True)
-    return rows.where(F.col(DAY_KEY).isin(wanted))
+    beats = exported(spark, src, "heartbeats", lambda: read_table(spark, src, "heartbeats"))
+    if beats is not None:
+        beats = (beats.where(F.col("date").isin(wanted))
+                 .where((F.col("recv_time") >= F.lit(first.t0))
+                        & (F.col("recv_time") < F.lit(last.t1)))
+                 .select("recv_time", "source_file_id", F.lit("h").alias(KIND),
+                         day_of(F.col("recv_time")).alias(DAY_KEY)))
+        pos = pos.unionByName(beats, allowMissingColumns=True)
+    return pos.where(F.col(DAY_KEY).isin(wanted))
 
 
 def _day_rows(con: duckdb.DuckDBPyConnection, run: SparkRatesRun, day: date

@@ -10,7 +10,7 @@ one group.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,6 +69,19 @@ def read_table(spark: Any, src: ExportSource, name: str) -> Any:
     """An exported table as a Spark DataFrame (``date`` / ``provider`` partition columns as
     strings; filters on them prune folders)."""
     return spark.read.option("basePath", src.table(name)).parquet(src.table(name))
+
+
+def exported(spark: Any, src: ExportSource, name: str, read: Callable[[], Any]) -> Any:
+    """``read()`` (a DataFrame of the export's ``name``), or None when the export has no such
+    table (``hazrisk export`` writes no folder for an empty telematics table)."""
+    if "://" not in src.root:
+        return read() if Path(src.table(name)).exists() else None
+    try:
+        return read()
+    except Exception as exc:  # pyspark's AnalysisException: the path does not exist
+        if "PATH_NOT_FOUND" in str(exc):
+            return None
+        raise
 
 
 def read_positions(spark: Any, src: ExportSource, columns: list[str], t0: datetime,
