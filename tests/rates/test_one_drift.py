@@ -127,22 +127,3 @@ def test_both_count_the_same_drift_and_qualified_fixes(judged: tuple[World, dict
     hand = {v: (sum(f), len(f)) for v, f in want.items()}
     assert {v: tuple(x) for v, x in rates.items()} == hand
     assert {v: tuple(x) for v, x in safety.items()} == hand
-
-
-def test_the_spark_kernels_find_the_same_drift(judged: tuple[World, dict]) -> None:
-    """The rates kernel the Spark executors run (called in-process here, on one group holding
-    every vehicle) computes the same verdicts in its own local warehouse. (Detection's
-    executors run ``detect_batches``, whose track is the one checked above.)"""
-    from hazrisk.config import load_rules
-    from hazrisk.spark.local import from_ipc
-    from hazrisk.spark.rates import BROADCAST_RELATIONS, RatesJob, _columns, rates_kernel
-
-    w, want = judged
-    rows = w.con.sql("SELECT " + ", ".join(_columns(w.con))  # names from the warehouse
-                     + " FROM core.positions").to_arrow_table()
-    relations = {n: w.con.sql(f"SELECT * FROM {n}").to_arrow_table()  # fixed names
-                 for n in BROADCAST_RELATIONS}
-    out = rates_kernel(rows, RatesJob.of(load_rules(), OCT, relations, "one-drift"))
-    part = from_ipc(out.column("ipc")[0].as_py()).to_pylist()
-    got = {r["unit_id"]: r["drift_points"] for r in part if r["day"] == date(2026, 10, 12)}
-    assert got == {v: sum(f) for v, f in want.items()}
