@@ -91,10 +91,9 @@ def detect_days(con: duckdb.DuckDBPyConnection, day: date, touched: list[date]) 
 
     want = sorted({x + timedelta(days=k) for x in touched for k in (-1, 0, 1, 2)
                    if x + timedelta(days=k) <= day})
-    have = con.execute(read_sql("days_with_positions"),
-                       {"d0": want[0], "d1": want[-1] + timedelta(days=1)}).fetchall()
-    found = {r[0] for r in have}
-    return [d for d in want if d in found]
+    sql = read_sql("days_with_positions")
+    return [d for d in want
+            if con.execute(sql, {"d0": d, "d1": d + timedelta(days=1)}).fetchall()[0][0]]
 
 
 def _max_file_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -159,7 +158,7 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
     of the days that newly ingested files touch (side by side). Returns what was done."""
     from hazrisk.rates.compute import install
     from hazrisk.safety.params import SafetyParams
-    from hazrisk.safety.pipeline import detect
+    from hazrisk.safety.pipeline import Geography, detect
     from hazrisk.safety.tables import ensure_schema
     from hazrisk.store.ingest import ingest_paths
 
@@ -184,10 +183,12 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
     tic, cpu = time.perf_counter(), time.process_time()
     rates = RatesBeside(con, max(days), min(days), rules).start()
     try:
+        geo = None  # roads and fences, loaded once for the days detected (fence regions kept)
         for d in detect_days(con, day, days):
             t_d = time.perf_counter()
+            geo = geo or Geography.load(con)
             det = detect(con, d, d + timedelta(days=1), params=params,
-                         batch_positions=int(rules.daily.detect_batch_positions))
+                         batch_positions=int(rules.daily.detect_batch_positions), geo=geo)
             report.rows.append({"day": d, "stage": "detect", "positions": det.positions,
                                 "violations": sum(det.violations.values()),
                                 "vehicle_days": det.vehicle_days, "batches": det.batches,

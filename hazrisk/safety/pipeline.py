@@ -249,11 +249,14 @@ def detect(
     params: SafetyParams | None = None,
     batch_positions: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    geo: Geography | None = None,
 ) -> DetectReport:
     """Detect violations and rebuild the safety histories for Beijing days [start, end).
 
     ``progress(fixes_done, 0)`` is called after each vehicle batch of about
-    ``batch_positions`` fixes (default ``[daily] detect_batch_positions``).
+    ``batch_positions`` fixes (default ``[daily] detect_batch_positions``). ``geo``: the roads
+    and fences loaded by an earlier call on the same warehouse (``Geography.load``), whose
+    fence regions, built as points need them, are reused (``hazrisk daily`` detects two days).
     """
     if end <= start:
         raise ValueError(f"empty date range {start} .. {end}")
@@ -270,7 +273,7 @@ def detect(
     c0, c1 = t0 - CONTEXT_BEFORE, t1 + CONTEXT_AFTER
     T0, T1 = t0.timestamp(), t1.timestamp()
     timings: dict[str, float] = {"load": 0.0, "detect": 0.0, "history": 0.0}
-    geo = Geography.load(con)
+    geo = geo or Geography.load(con)
     tickets = con.sql(read_sql("fault_tickets"), params={"t0": c0, "t1": c1}).to_df()
     staged: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
