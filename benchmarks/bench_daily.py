@@ -8,8 +8,12 @@ day under ``data/local/bench_daily`` and ingests it (the ingest is not timed her
 ``ingest`` benchmark).
 
 1. **daily**: ``hazrisk daily --db COPY --day D`` in a fresh process (detect + rate partials
-   of the day, DuckDB capped at ``[daily] memory_limit_gb``): wall seconds per stage and peak
-   RSS (``VmHWM``).
+   of the day side by side, DuckDB capped at ``[daily] memory_limit_gb``): wall and CPU
+   seconds (user + system, all threads), seconds per stage, peak RSS, the load average
+   before and after. ``--baseline REF`` runs the ``hazrisk daily`` of git commit ``REF`` too
+   (``git archive`` to a folder), alternating with this tree's, ``--repeats`` runs each on
+   fresh copies, and compares the two warehouses' ``safety.*`` tables and rate partials row
+   for row (:func:`compare_results`).
 2. **month end**: the day's partials replicated to the 30 days of a month by day shifts
    (``rates.day_partials``, ``day_connectivity``, ``day_runs``; ``safety.vehicle_days``,
    ``safety.violations`` with shifted times and new ids, ``safety.tampering``): the same
@@ -18,7 +22,8 @@ day under ``data/local/bench_daily`` and ingests it (the ingest is not timed her
    month), ``hazrisk.safety.aggregate_months`` (enterprise and vehicle months), the provider
    ranking and the enterprise league table: wall seconds and peak RSS. No position is read.
 
-Run: ``python -m benchmarks --only daily`` or ``python -m benchmarks.bench_daily [--db W]``.
+Run: ``python -m benchmarks --only daily`` or ``python -m benchmarks.bench_daily [--db W]
+[--baseline REF --repeats N] [--json FILE]``.
 """
 
 from __future__ import annotations
