@@ -256,7 +256,7 @@ def bench(source: Path, workdir: Path, *, daily: bool = True, baseline: Path | N
             con.execute(stmt, {"d": day, "n": n})
     rows = con.execute("SELECT count(*), count(DISTINCT day) FROM rates.day_partials").fetchone()
     con.close()
-    wall, rss, out = _timed([_python(), "-c", MONTH_END, str(db), first.isoformat(), limit])
+    wall, rss, out, _ = _timed([_python(), "-c", MONTH_END, str(db), first.isoformat(), limit])
     month = json.loads(out.strip().splitlines()[-1])  # the last line: the figures
     result["month_end"] = {"wall_s": wall, "peak_rss_mb": rss, "days": int(rows[1]),
                            "rate_partials": int(rows[0]), **month}
