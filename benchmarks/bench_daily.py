@@ -162,11 +162,12 @@ def compare_results(a: Path, b: Path) -> dict[str, dict[str, int]]:
         rounded = ", ".join(f'round("{c}", 9)' if t == "DOUBLE" else f'"{c}"' for c, t in keep)
         row: dict[str, int] = {}
         for side, other in (("a", "b"), ("b", "a")):
-            row[side] = con.execute(f"SELECT count(*) FROM {side}.{schema}.{table}").fetchone()[0]
+            row[side] = con.execute(
+                f"SELECT count(*) FROM {side}.{schema}.{table}").fetchall()[0][0]
             for key, sel in (("", exact), ("_9", rounded)):
                 row[f"only_{side}{key}"] = con.execute(
                     f"SELECT count(*) FROM (SELECT {sel} FROM {side}.{schema}.{table} "
-                    f"EXCEPT ALL SELECT {sel} FROM {other}.{schema}.{table})").fetchone()[0]
+                    f"EXCEPT ALL SELECT {sel} FROM {other}.{schema}.{table})").fetchall()[0][0]
         out[f"{schema}.{table}"] = row
     con.close()
     return out
