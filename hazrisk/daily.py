@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -217,7 +218,8 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
                                 "vehicle_days": det.vehicle_days, "batches": det.batches,
                                 "seconds": round(time.perf_counter() - t_d, 3)})
     except BaseException:
-        rates.finish(keep=False)
+        with suppress(Exception):  # detection's error is the one to report
+            rates.finish(keep=False)
         raise
     runs = rates.finish(keep=True)
     for run in runs:
