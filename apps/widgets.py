@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from labels import COLUMNS, HANDLING, HANDLING_COLOURS, column_label
 
+from hazrisk.localtime import TIMEZONE
 from hazrisk.portal.scope import PAGES
 
 
@@ -58,7 +59,7 @@ def display_frame(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.
         if spec and spec[2] == "%":
             out[c] = pd.to_numeric(out[c], errors="coerce") * 100
         elif isinstance(out[c].dtype, pd.DatetimeTZDtype):
-            out[c] = out[c].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+            out[c] = out[c].dt.tz_convert(TIMEZONE).dt.strftime("%Y-%m-%d %H:%M:%S")
         if len(out) and out[c].isna().all():  # e.g. no previous period: a dash, not "None"
             out[c] = "—"
     return out.rename(columns={c: column_label(c) for c in cols})

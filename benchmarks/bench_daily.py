@@ -206,14 +206,16 @@ def bench(source: Path, workdir: Path, *, daily: bool = True, baseline: Path | N
 
     from hazrisk.config import load_rules
     from hazrisk.daily import memory_limit
+    from hazrisk.sqlfiles import set_timezone
 
     limit = memory_limit(load_rules())
     con = duckdb.connect(str(source), read_only=True)
+    set_timezone(con)  # CAST(t AS DATE): the Beijing day
     day, positions, vehicles = con.execute(
-        "SELECT CAST(timezone('Asia/Shanghai', min(device_time)) AS DATE) + 1, count(*), "
+        "SELECT CAST(min(device_time) AS DATE) + 1, count(*), "
         "count(DISTINCT vehicle_id) FROM core.positions").fetchone() or (None, 0, 0)
     days = con.execute(
-        "SELECT CAST(timezone('Asia/Shanghai', device_time) AS DATE) AS d, count(*) AS n "
+        "SELECT CAST(device_time AS DATE) AS d, count(*) AS n "
         "FROM core.positions GROUP BY d ORDER BY n DESC LIMIT 1").fetchone()
     con.close()
     day = days[0] if days else day

@@ -69,9 +69,11 @@ def _warehouse(folder: Path, dumps: Path, simulate: list[str] | None) -> Path:
 def _days(db: Path) -> tuple[Any, Any]:
     import duckdb
 
+    from hazrisk.sqlfiles import set_timezone
+
     con = duckdb.connect(str(db), read_only=True)
     try:
-        con.execute("SET TimeZone = 'Asia/Shanghai'")
+        set_timezone(con)
         return con.execute("SELECT min(CAST(device_time AS DATE)), max(CAST(device_time AS DATE))"
                            " FROM core.positions WHERE vehicle_id IS NOT NULL").fetchall()[0]
     finally:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hazrisk.jt808.fields import WIRE_OFFSET_S
+
 HEARTBEAT_SHARE = 0.03
 BATCH_SHARE = 0.01  # 0x0704 frames with 5 backfilled positions each
 DUP_SHARE = 0.01
@@ -33,7 +35,7 @@ def _bcd_phone(ids: np.ndarray) -> np.ndarray:
 
 def _bcd_time(epoch_s: np.ndarray) -> np.ndarray:
     """Beijing-time BCD[6] YYMMDDhhmmss."""
-    t = (epoch_s + 8 * 3600).astype("datetime64[s]")
+    t = (epoch_s + WIRE_OFFSET_S).astype("datetime64[s]")
     years = t.astype("datetime64[Y]").astype(int) + 1970
     months = t.astype("datetime64[M]").astype(int) % 12 + 1
     days = (t.astype("datetime64[D]") - t.astype("datetime64[M]")).astype(int) + 1

@@ -243,7 +243,6 @@ def test_transactions_and_registrations_only_through_the_context_managers() -> N
 #: parameters, so the statement is built around them. Everything else lives in .sql files.
 COMPOSED = {
     "store/registry_import.py": "registry tables named by the static specs",
-    "store/messages.py": "message tables named by its TABLES whitelist",
     "store/resolve.py": "key tables filled from a relation named by the caller (checked)",
     "store/retention.py": "per-table counts/deletes over its whitelist and the hold predicate",
     "store/export.py": "COPY per exported table (whitelist) with masked column lists",
@@ -291,3 +290,39 @@ def test_inline_sql_only_where_identifiers_are_composed() -> None:
                     offenders.append(f"{rel}:{node.lineno}: f{text[:50]!r}")
     assert offenders == []
     assert composing == set(COMPOSED), "a COMPOSED entry that composes nothing is stale"
+
+
+def _skeleton(node: ast.JoinedStr) -> str:
+    """An f-string's text with every interpolation written ``{}``."""
+    return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+
+
+#: A composed column list in an INSERT: the columns of a fixed Python table, or of the rows
+#: a registered relation carries, spelled out in Python. ``INSERT INTO t BY NAME SELECT * FROM
+#: rows`` takes them from the rows, so the statement is fixed text and belongs in a .sql file
+#: (store/messages.py composed one per message table until sql/messages.sql).
+_COMPOSED_COLUMNS = re.compile(r"INSERT\s+(OR\s+\w+\s+)?INTO\s+\S+\s*\(\s*\{\}", re.IGNORECASE)
+
+
+def test_no_composed_column_lists() -> None:
+    offenders = [f"{rel}:{node.lineno}: f{_skeleton(node)[:60]!r}"
+                 for rel, tree in _modules() for node in ast.walk(tree)
+                 if isinstance(node, ast.JoinedStr) and _COMPOSED_COLUMNS.search(_skeleton(node))]
+    assert offenders == []
+
+
+def test_the_column_list_scan_catches_the_old_message_writer() -> None:
+    old = ast.parse('con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _sink_rows")')
+    fstrings = [n for n in ast.walk(old) if isinstance(n, ast.JoinedStr)]
+    assert _COMPOSED_COLUMNS.search(_skeleton(fstrings[0]))
+    fixed = "INSERT INTO store.heartbeats BY NAME SELECT * FROM _sink_rows"
+    assert not _COMPOSED_COLUMNS.search(fixed)
+
+
+def test_the_message_writer_has_one_statement_per_table() -> None:
+    from hazrisk.store.messages import TABLES
+
+    statements = SqlFolder("hazrisk.store").statements("messages")
+    assert set(statements) == {t.removeprefix("store.") for t in TABLES}
+    for name, sql in statements.items():
+        assert sql == f"INSERT INTO store.{name} BY NAME SELECT * FROM _sink_rows"

@@ -1,6 +1,7 @@
 """企业安全档案 · enterprise safety: league table with city/province comparison, one
 enterprise's monthly history, its violations on a map (shipped boundaries, no tile server)
-and in a table with their handling."""
+and in a table with their handling, its vehicles and drivers and the drivers' safety records
+of the month (names masked, except for the enterprise's own)."""
 
 import altair as alt
 import streamlit as st
@@ -103,14 +104,23 @@ if v.vehicle_detail:
             "start_time", "plate", "vehicle_id", "rule_name_zh", "duration_s", "severity",
             "handling_status", "lat_deg", "lon_deg"], file_name=f"violations_{enterprise}_{period}")
     w.section("车辆与驾驶员", "Vehicles and drivers")
-    vehicles, drivers, personal_note = data.fleet(v, enterprise)
-    st.caption(personal_note)
-    w.table(vehicles, "ent_vehicles", columns=[
+    people = data.people(v, enterprise, period)
+    st.caption(people.note)
+    w.table(people.vehicles, "ent_vehicles", columns=[
         "vehicle_id", "plate", "vehicle_type", "tonnage_t", "hazmat_class", "provider_id",
         "maker_id", "device_model", "owner_name", "operator_phone"],
         file_name=f"vehicles_{enterprise}")
-    w.table(drivers, "ent_drivers", columns=["driver_id", "vehicle_id", "name", "role",
-                                             "phone", "id_number"],
+    w.table(people.drivers, "ent_drivers", columns=["driver_id", "vehicle_id", "name", "role",
+                                                    "phone", "id_number"],
             file_name=f"drivers_{enterprise}")
+    w.section("驾驶员安全档案", "Drivers' safety records")
+    if people.driver_safety.empty:
+        w.no_data("本期无驾驶员记录", "no driver records in this period")
+    else:
+        w.table(people.driver_safety, "ent_driver_safety", columns=[
+            "driver_id", "driver_name", "role", "n_violations", "n_speeding", "n_fatigue",
+            "n_night_ban", "n_active_safety", "n_handled", "n_continued_after_reminder",
+            "n_escalation_failures", "id_number"],
+            file_name=f"driver_safety_{enterprise}_{period}")
 else:
     st.caption("此角色仅可查看汇总 · this role sees aggregates only (no vehicle records)")

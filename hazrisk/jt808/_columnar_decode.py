@@ -27,8 +27,9 @@ from hazrisk.jt808.items import ITEMS
 from hazrisk.jt808.quality import Limits, limits, location_flags
 from hazrisk.jt808.record import Record
 from hazrisk.jt808.stream import Reassembler
+from hazrisk.localtime import TIMEZONE
 
-TZ = "Asia/Shanghai"
+TZ = TIMEZONE  # conf [period] timezone: how the instants display, not the wire offset
 TS = pa.timestamp("us", tz=TZ)
 
 SCHEMA = pa.schema(

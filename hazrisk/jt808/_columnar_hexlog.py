@@ -26,13 +26,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
+from hazrisk.jt808.fields import WIRE_OFFSET_S
 from hazrisk.jt808.stream import HEX_LINE, HEX_PAIR, parse_log_time
 
 I64 = npt.NDArray[np.int64]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 NAT = np.iinfo(np.int64).min
-_BEIJING_US = 8 * 3600 * 1_000_000
+_BEIJING_US = WIRE_OFFSET_S * 1_000_000
 
 
 

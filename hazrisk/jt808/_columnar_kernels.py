@@ -24,6 +24,7 @@ from hazrisk.jt808._columnar_framing import (
     gather_block,
     gather_rows,
 )
+from hazrisk.jt808.fields import WIRE_OFFSET_S
 
 LOCATION_LEN = 28
 
@@ -78,7 +79,7 @@ def _time_tables() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8], npt.ND
 
 _YM_DAYS, _YM_LEN, _HM_SECONDS = _time_tables()
 _US = 1_000_000
-_BEIJING_US = 8 * 3600 * _US
+_BEIJING_US = WIRE_OFFSET_S * _US
 
 
 def bcd_time_us(

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from hazrisk.jt808.fields import WIRE_OFFSET_S
+
 FLAG = 0x7E
 ESC = 0x7D
-BJ = 8 * 3600
+BJ = WIRE_OFFSET_S
 #: additional items the writer knows: id -> (byte width, scale)
 ITEM_WIDTH = {"0x01": (4, 10), "0x02": (2, 10), "0x03": (2, 10), "0x30": (1, 1), "0x31": (1, 1)}
 

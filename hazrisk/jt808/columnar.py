@@ -58,7 +58,7 @@ column                        Arrow type                    meaning
 ``altitude_m``                int16                         altitude (read as signed)
 ``speed_kmh``                 float64                       GNSS speed (wire: 1/10 km/h)
 ``heading_deg``               uint16                        direction, 0-359 from north
-``device_time``               timestamp[us, Asia/Shanghai]  BCD time (+08:00); null when invalid
+``device_time``               timestamp[us, TIMEZONE]       BCD time (+08:00); null when invalid
 ``mileage_km``                float64                       item 0x01 (1/10 km)
 ``fuel_l``                    float64                       item 0x02 (1/10 L)
 ``tacho_speed_kmh``           float64                       item 0x03 (1/10 km/h)
@@ -79,7 +79,7 @@ column                        Arrow type                    meaning
 ``q_speed_out_of_range``      bool                          ``speed_kmh`` > [validity] gps_speed_max_kmh
 ``q_heading_out_of_range``    bool                          ``heading_deg`` > rules bound (359)
 ``q_altitude_out_of_range``   bool                          ``altitude_m`` outside rules [validity]
-``recv_time``                 timestamp[us, Asia/Shanghai]  hex logs (line time) and
+``recv_time``                 timestamp[us, TIMEZONE]       hex logs (line time) and
                                                             ``recv_times=`` only
 ============================  ============================  ==========================================
 

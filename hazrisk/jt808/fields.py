@@ -22,10 +22,12 @@ from typing import Any
 
 from hazrisk.jt808.errors import DecodeError, EncodeError
 
-#: Beijing time, the zone of every BCD time on the wire (JT/T 808-2019 §4.2, GMT+8). A fixed
+#: Beijing time, the zone of every BCD time on the wire (JT/T 808-2019 §4.2, GMT+8), and its
+#: offset in seconds (the vectorised readers and writers add it). A fixed
 #: offset on purpose: it is the wire format's own constant, not a setting; everything above the
 #: codec uses :data:`hazrisk.localtime.BEIJING` (``[period] timezone`` in ``conf/rules.toml``).
-BEIJING = timezone(timedelta(hours=8))
+WIRE_OFFSET_S = 8 * 3600
+BEIJING = timezone(timedelta(seconds=WIRE_OFFSET_S))
 
 STRING_ENCODING = "gb18030"  # a superset of GBK: decodes every GBK string identically
 

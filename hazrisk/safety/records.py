@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from hazrisk.cliutil import EXIT_FAILED, CliError
-from hazrisk.localtime import BEIJING, TIMEZONE
+from hazrisk.localtime import BEIJING
 from hazrisk.sqlfiles import SqlFolder
 
 _sql = SqlFolder("hazrisk.safety")
@@ -101,7 +101,7 @@ def list_holds(con: duckdb.DuckDBPyConnection, *, active_only: bool = False
     """The holds (newest first); ``first_day``/``last_day`` are the Beijing days held."""
     ensure_holds(con)
     return _sql.query(con, "legal_holds", "list_holds",
-                      {"active_only": active_only, "timezone": TIMEZONE})
+                      {"active_only": active_only})
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:

@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from hazrisk.localtime import OFFSET_S
 from hazrisk.safety.params import SafetyParams
 
 EARTH_RADIUS_KM = 6371.0088
-BEIJING_OFFSET_S = 8 * 3600  # China has no daylight saving time since 1991
+#: Beijing time's fixed offset from UTC, seconds (conf ``[period] timezone``, hazrisk.localtime).
+BEIJING_OFFSET_S = OFFSET_S
 
 BOUNDARY, DRIVE, STOP, GAP_DRIVE, GAP_UNKNOWN = 0, 1, 2, 3, 4
 

@@ -21,6 +21,7 @@ from hazrisk.snapshot.core import (
 )
 from hazrisk.snapshot.enterprises import (
     city_summary,
+    driver_safety,
     enterprise_history,
     handling,
     league_table,
@@ -48,7 +49,7 @@ from hazrisk.snapshot.quality import (
 from hazrisk.snapshot.risk import card_metrics, model_cards, premium_factors
 
 __all__ = [
-    "SnapshotError", "as_period", "card_metrics", "city_summary", "coverage", "device_kpis", "enterprise_history", "files_left_alone",
+    "SnapshotError", "as_period", "card_metrics", "city_summary", "coverage", "device_kpis", "driver_safety", "enterprise_history", "files_left_alone",
     "fingerprint", "floors_failed", "handling", "has_table", "info", "ingest_days",
     "ingest_errors", "league_table", "model_cards", "premium_factors", "missing_deliveries", "open_snapshot", "periods", "provider_rates", "quarantine",
     "quarantine_by", "ranking", "rate_trends", "registry_rejects", "rule_rates", "tables",

@@ -15,7 +15,7 @@ import pandas as pd
 from hazrisk.period import Period
 from hazrisk.safety.sqlfiles import bound
 from hazrisk.safety.sqlfiles import read_sql as safety_sql
-from hazrisk.snapshot.core import period_params, query
+from hazrisk.snapshot.core import as_period, period_params, query
 
 
 def league_table(con: duckdb.DuckDBPyConnection, period: str | Period, *,
@@ -71,6 +71,15 @@ def violations_geo(con: duckdb.DuckDBPyConnection, period: str | Period, *,
     """Violations with start coordinates (``lat_deg``, ``lon_deg``, WGS-84) for a map."""
     return query(con, "violations_geo", {**_days(period), "enterprise": enterprise,
                                          "city": city})
+
+
+def driver_safety(con: duckdb.DuckDBPyConnection, period: str | Period, *,
+                  enterprise: str | None = None) -> pd.DataFrame:
+    """Drivers' and escorts' safety records of one month (``mart.driver_safety``: names and
+    ID numbers masked as published), of one enterprise or all, most violations first. A
+    period that is not a month has no rows (the records are monthly)."""
+    return query(con, "driver_safety", {"period": as_period(period).label,
+                                        "enterprise": enterprise})
 
 
 def _days(period: str | Period) -> dict[str, Any]:

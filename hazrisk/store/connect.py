@@ -6,7 +6,9 @@ retention open the database read-write; readers use the published snapshot
 
 Times are ``TIMESTAMPTZ``; every connection sets the session ``TimeZone`` to Beijing time
 (conf ``[period] timezone``, :func:`hazrisk.sqlfiles.set_timezone`) so that days are Beijing
-days (JT/T 808-2019 §4: BCD times are GMT+8).
+days (JT/T 808-2019 §4: BCD times are GMT+8). The SQL itself does not rely on the session
+zone: it says ``core.local_day(t)`` (macros stored in the warehouse,
+:func:`hazrisk.localtime.install_macros`, recreated from conf on every read-write connect).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from hazrisk.localtime import install_macros
 from hazrisk.sqlfiles import SqlFolder, set_timezone, transaction
 
 _sql = SqlFolder("hazrisk.store")
@@ -86,6 +89,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[int]:
                      {"version": f.version, "name": f.name, "sha256": f.sha256})
         applied_now.append(f.version)
     with transaction(con):
+        install_macros(con)  # core.local_day & co., which the views use
         for f in view_files():
             con.execute(f.text)
         from hazrisk.store.mart_docs import apply_comments

@@ -34,13 +34,12 @@ from typing import Any
 
 import duckdb
 
-from hazrisk.localtime import TIMEZONE
 from hazrisk.sqlfiles import SqlFolder
 from hazrisk.store.connect import StoreError
 
 _FILE = "LEFT JOIN meta.ingested_files f ON f.file_id = t.source_file_id"
 _BY_VEHICLE = "ORDER BY t.vehicle_id NULLS LAST, t.terminal_phone, t.device_time"
-_DAY = "CAST(timezone($timezone, {t}) AS DATE)"  # $timezone: conf [period] timezone
+_DAY = "core.local_day({t})"  # the Beijing day (hazrisk/sql/localtime.sql)
 #: Partition of rows with no date (a named folder instead of __HIVE_DEFAULT_PARTITION__).
 UNDATED = "undated"
 #: Personal columns per exported relation and the mask each gets (``mart.mask_<kind>``).
@@ -145,7 +144,7 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *,
                 f"'{UNDATED}') AS date, {spec.provider_sql} AS provider "
                 f"FROM {spec.table} t {spec.join} {spec.order_sql}) TO $p "
                 "(FORMAT parquet, PARTITION_BY (date, provider), COMPRESSION zstd)",
-                {"p": str(target), "timezone": TIMEZONE},
+                {"p": str(target)},
             )
         (tmp / "registry").mkdir()
         for name in REGISTRY:

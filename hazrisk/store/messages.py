@@ -1,10 +1,10 @@
 """Records other than fast-path positions -> raw, quarantine and typed core tables.
 
 Buffers rows per table and appends them through Arrow in batches (inside the caller's
-transaction). Counting follows the decoder's records: ``frames_ok`` counts ``ok`` records with
-bytes (a reassembled message is not a frame of its own), ``rejected`` counts ``rejected``
-records by reason (including the length-0 ``incomplete_subpackages`` reports), garbage is
-counted in bytes and spans.
+transaction), one statement of ``sql/messages.sql`` per table. Counting follows the decoder's
+records: ``frames_ok`` counts ``ok`` records with bytes (a reassembled message is not a frame
+of its own), ``rejected`` counts ``rejected`` records by reason (including the length-0
+``incomplete_subpackages`` reports), garbage is counted in bytes and spans.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ import pyarrow as pa
 
 from hazrisk.jt808 import Record
 from hazrisk.jt808.record import jsonable
-from hazrisk.sqlfiles import registered
+from hazrisk.sqlfiles import SqlFolder, registered
 from hazrisk.store import names as N
+
+_sql = SqlFolder("hazrisk.store")
 
 RAW_HEX_MAX = 4096
 GARBAGE_HEAD = 64
@@ -230,10 +232,10 @@ class RecordSink:
         self.pending = 0
 
     def _insert(self, table: str, staged: pa.Table) -> None:
-        names = ", ".join(staged.column_names)
+        """Append ``staged`` to ``table`` (a key of :data:`TABLES`): the statement of
+        ``sql/messages.sql`` named after the table."""
         with registered(self.con, "_sink_rows", staged):
-            # table and column names from the TABLES whitelist above
-            self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _sink_rows")
+            _sql.run(self.con, "messages", table.removeprefix("store."))
 
 
 def _s(value: Any) -> str | None:

@@ -329,9 +329,7 @@ def _write(con: duckdb.DuckDBPyConnection, st: _Staged, import_id: int) -> None:
             con.execute(f"DELETE FROM {spec.table} WHERE kind = $k", {"k": spec.discriminator})
         else:
             con.execute(f"DELETE FROM {spec.table}")
-        col_list = ", ".join(cols)
-        con.execute(f"INSERT INTO {spec.table} ({col_list}) "
-                    f"SELECT {col_list} FROM _registry_staged")
+        con.execute(f"INSERT INTO {spec.table} BY NAME SELECT * FROM _registry_staged")
     _sql.run(con, "registry_import", "delete_rejects", {"kind": spec.kind})
     if problems:
         rejects = pa.table({

@@ -18,7 +18,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from hazrisk.localtime import TIMEZONE
 from hazrisk.sqlfiles import SqlFolder, registered
 
 _sql = SqlFolder("hazrisk.store")
@@ -90,7 +89,7 @@ def resolve_terminals(con: duckdb.DuckDBPyConnection) -> int:
     Runs inside the caller's transaction.
     """
     ensure_assign_keys(con)
-    _sql.run(con, "resolve", "resolve_positions", {"timezone": TIMEZONE})
+    _sql.run(con, "resolve", "resolve_positions")
     (changed,) = _sql.run(con, "resolve", "resolved_count").fetchall()[0]
     if changed:
         _sql.run(con, "resolve", "update_position_keys")

@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from hazrisk.config import Rules, load_rules
-from hazrisk.localtime import BEIJING, TIMEZONE
+from hazrisk.localtime import BEIJING
 from hazrisk.sqlfiles import SqlFolder, has_relation, transaction
 
 _sql = SqlFolder("hazrisk.store")
@@ -47,7 +47,7 @@ class RetainedTable:
 
 
 _FILE_DAY = (
-    "(SELECT timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)) "
+    "(SELECT core.local_instant(CAST(f.source_date AS TIMESTAMP)) "
     "FROM meta.ingested_files f WHERE f.file_id = t.source_file_id)"
 )
 #: When the dump was ingested.
@@ -100,7 +100,7 @@ OPTIONAL_VIOLATION_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 #: The vehicle-month safety history, retained when it exists: a month's row is dated by the
 #: end of its month (Beijing), so a month is deleted only when it lies wholly before the cutoff.
-_MONTH_END = "timezone('Asia/Shanghai', CAST(t.month AS TIMESTAMP) + INTERVAL 1 MONTH)"
+_MONTH_END = "core.local_instant(CAST(t.month AS TIMESTAMP) + INTERVAL 1 MONTH)"
 OPTIONAL_HISTORY_TABLES: tuple[RetainedTable, ...] = (
     RetainedTable("safety.vehicle_months", "history", _MONTH_END),
     RetainedTable("safety.vehicle_month_archive", "history", _MONTH_END),
@@ -166,7 +166,7 @@ def cutoff_for(con: duckdb.DuckDBPyConnection, as_of: date, unit: str, n: int) -
         raise ValueError(unit)
     months = n if unit == "month" else 12 * n
     (value,) = _sql.run(con, "retention", "cutoff",
-                        {"as_of": as_of, "months": months, "timezone": TIMEZONE}).fetchall()[0]
+                        {"as_of": as_of, "months": months}).fetchall()[0]
     return value
 
 

@@ -317,7 +317,7 @@ def test_data_layer_refuses_parties_outside_the_scope(portal, monkeypatch):
     ent = viewer_for(USERS["enterprise"])
     for call in (lambda: data.violations(ent, PERIOD, "E0002"),
                  lambda: data.enterprise_history(ent, "E0002"),
-                 lambda: data.fleet(ent, "E0002"),
+                 lambda: data.people(ent, "E0002", PERIOD),
                  lambda: data.failing_vehicles(ent, PERIOD, "P01", "data_qualification"),
                  lambda: data.registry_rejects(ent),
                  lambda: data.reports(ent)):

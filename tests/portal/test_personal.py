@@ -173,3 +173,40 @@ def test_unmask_replaces_matching_rows_only():
     out = unmask(shown, clear, ["driver_id"], ["name"])
     assert list(out["name"]) == ["张三丰", "李*"]  # D2 of another enterprise: not unmasked
     assert list(out["driver_id"]) == ["D1", "D2"]  # no row added
+
+
+def _driver_safety(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "驾驶员姓名 driver name" in d.value.columns)
+
+
+def test_driver_safety_masked_for_the_evaluator_in_clear_for_the_enterprise(portal):
+    """mart.driver_safety on the enterprises page: the evaluator sees the enterprise's drivers'
+    months with masked names; the enterprise the same rows with its own drivers' names in
+    clear (the restricted publication); ID numbers masked for both."""
+    import duckdb
+
+    con = duckdb.connect(str(portal.snapshot), read_only=True)
+    try:
+        published = con.execute(
+            "SELECT driver_id, driver_name, n_violations FROM mart.driver_safety "
+            "WHERE enterprise_id = 'E0001' AND period = $p", {"p": PERIOD}).fetchall()
+    finally:
+        con.close()
+    raw = {r["driver_id"]: r for r in _drivers()}
+    assert len(published) > 5
+    at = _render("evaluator", "enterprises", ent_period=PERIOD, ent_enterprise="E0001")
+    seen = _driver_safety(at).set_index("驾驶员编号 driver")
+    assert set(seen.index) == {d for d, _, _ in published}
+    for driver_id, masked, n in published:
+        assert seen.loc[driver_id, "驾驶员姓名 driver name"] == masked
+        assert "*" in masked
+        assert seen.loc[driver_id].filter(like="违规数").iloc[0] == n
+    at = _render("enterprise", "enterprises", ent_period=PERIOD)
+    own = _driver_safety(at).set_index("驾驶员编号 driver")
+    assert set(own.index) == set(seen.index)
+    for driver_id in own.index:
+        expected = raw[driver_id]["name"] if driver_id in raw else seen.loc[
+            driver_id, "驾驶员姓名 driver name"]  # unregistered: no clear name published
+        assert own.loc[driver_id, "驾驶员姓名 driver name"] == expected
+        assert own.loc[driver_id, "身份证号 ID number"] == seen.loc[driver_id, "身份证号 ID number"]
+    assert sum(d in raw for d in own.index) > 5

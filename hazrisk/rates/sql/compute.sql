@@ -160,7 +160,7 @@ answers AS (  -- 0x0104 answers carrying 0x0013, the latest per terminal up to t
         SELECT core.terminal_key(a.terminal_phone) AS terminal_key, a.source_file_id,
                a.source_offset,
                any_value(coalesce(a.recv_time,
-                   timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)))) AS answered_at,
+                   core.local_instant(CAST(f.source_date AS TIMESTAMP)))) AS answered_at,
                max(a.value_text) FILTER (WHERE a.param_id = 19) AS main_addr,
                max(a.value_text) FILTER (WHERE a.param_id = 23) AS backup_addr
         FROM core.param_answers a

@@ -109,7 +109,7 @@ gaps AS (
 )
 SELECT CAST($provider AS VARCHAR) AS party_id, CAST(NULL AS VARCHAR) AS vehicle_id,
        CAST(NULL AS VARCHAR) AS label,
-       CAST(timezone('Asia/Shanghai', first_offline) AS DATE) AS day, first_offline AS time,
+       core.local_day(first_offline) AS day, first_offline AS time,
        CAST(NULL AS BIGINT) AS pos_seq, ['offline_minutes:' || minutes] AS checks,
        to_json({'from': first_offline, 'until': back_at, 'minutes': minutes})::VARCHAR AS detail,
        count(*) OVER () AS total
@@ -119,7 +119,7 @@ LIMIT $limit;
 
 -- name: repair
 SELECT maker_id AS party_id, vehicle_id, device_model AS label,
-       CAST(timezone('Asia/Shanghai', reported_at) AS DATE) AS day, reported_at AS time,
+       core.local_day(reported_at) AS day, reported_at AS time,
        CAST(NULL AS BIGINT) AS pos_seq, [check_name] AS checks,
        to_json({'ticket_id': ticket_id, 'fault_kind': fault_kind, 'reported_at': reported_at,
                 'repaired_at': repaired_at,

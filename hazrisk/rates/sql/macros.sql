@@ -104,15 +104,14 @@ SELECT
 FROM core.positions p CROSS JOIN rates.params s
 WHERE p.device_time >= t_lo AND p.device_time < t1;
 
--- Beijing calendar day of an instant (fixed UTC+8: China has no daylight saving since 1991);
--- arithmetic, much cheaper per row than a time-zone conversion.
-CREATE OR REPLACE MACRO rates.beijing_day(t) AS
-    DATE '1970-01-01' + CAST(floor((epoch(t) + 28800) / 86400) AS INTEGER);
+-- Beijing calendar day of an instant: the warehouse's core.local_day (hazrisk/sql/localtime.sql,
+-- fixed-offset arithmetic from conf [period] timezone), under the name the rates SQL uses.
+CREATE OR REPLACE MACRO rates.beijing_day(t) AS core.local_day(t);
 
 -- The earliest instant (epoch seconds) a record's predecessor may have: lookback_hours before
 -- the start of the record's Beijing calendar month.
 CREATE OR REPLACE MACRO rates.month_context_epoch(t, lookback_hours) AS
-    epoch(CAST(date_trunc('month', rates.beijing_day(t)) AS TIMESTAMP)) - 28800
+    epoch(core.local_instant(CAST(date_trunc('month', rates.beijing_day(t)) AS TIMESTAMP)))
     - lookback_hours * 3600;
 
 -- Fast planar distance (equirectangular, km) for screening only: within 0.1 % of the
@@ -201,7 +200,7 @@ iv AS (  -- the terminal's own report intervals: its latest 0x0104 answer up to 
     SELECT terminal_key, moving_iv_s, parked_iv_s FROM (
         SELECT core.terminal_key(a.terminal_phone) AS terminal_key,
                any_value(coalesce(a.recv_time,
-                   timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)))) AS answered_at,
+                   core.local_instant(CAST(f.source_date AS TIMESTAMP)))) AS answered_at,
                a.source_file_id, a.source_offset,
                max(TRY_CAST(a.value_text AS DOUBLE)) FILTER (WHERE a.param_id = 41) AS moving_iv_s,
                max(TRY_CAST(a.value_text AS DOUBLE)) FILTER (WHERE a.param_id = 39) AS parked_iv_s
@@ -518,7 +517,7 @@ untimed AS (
         p.vehicle_id, coalesce(p.provider_id, p.source_provider_id) AS provider_id,
         p.device_time,
         rates.beijing_day(coalesce(p.recv_time,
-                                   timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))))
+                                   core.local_instant(CAST(f.source_date AS TIMESTAMP))))
             AS day,
         true AS in_period,
         p.is_backfill, p.lat_deg, p.lon_deg,
@@ -536,8 +535,8 @@ untimed AS (
     FROM core.positions p
     LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
     WHERE p.device_time IS NULL
-      AND coalesce(p.recv_time, timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))) >= t0
-      AND coalesce(p.recv_time, timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))) < t1
+      AND coalesce(p.recv_time, core.local_instant(CAST(f.source_date AS TIMESTAMP))) >= t0
+      AND coalesce(p.recv_time, core.local_instant(CAST(f.source_date AS TIMESTAMP))) < t1
       AND (prov IS NULL OR coalesce(p.provider_id, p.source_provider_id) = prov)
       AND (nb <= 1
            OR hash(coalesce(p.vehicle_id, '?' || core.terminal_key(p.terminal_phone))) % nb = bk)

@@ -134,7 +134,7 @@ SELECT DISTINCT day FROM (
     WHERE device_time < CAST($t1 AS TIMESTAMPTZ)
     UNION
     SELECT rates.beijing_day(coalesce(p.recv_time,
-                                      timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))))
+                                      core.local_instant(CAST(f.source_date AS TIMESTAMP))))
     FROM core.positions p LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
     WHERE p.device_time IS NULL
     UNION
@@ -158,7 +158,7 @@ ORDER BY day;
 WITH newer AS (
     SELECT DISTINCT p.source_file_id AS file_id,
            rates.beijing_day(coalesce(p.device_time, p.recv_time,
-                                      timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP))))
+                                      core.local_instant(CAST(f.source_date AS TIMESTAMP))))
                AS d0,
            CAST($reach AS INTEGER) AS reach
     FROM core.positions p LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
@@ -186,7 +186,7 @@ ORDER BY r.day;
 -- Beijing days with position records (GNSS day, else receive day / dump file date) from the
 -- files ingested after $after (the days a daily run re-derives besides its own).
 SELECT DISTINCT rates.beijing_day(coalesce(p.device_time, p.recv_time,
-                    timezone('Asia/Shanghai', CAST(f.source_date AS TIMESTAMP)))) AS day
+                    core.local_instant(CAST(f.source_date AS TIMESTAMP)))) AS day
 FROM core.positions p LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
 WHERE p.source_file_id > $after
 ORDER BY day;

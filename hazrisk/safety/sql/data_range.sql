@@ -1,7 +1,7 @@
 -- Beijing days with data: (first day, last day) among days holding at least $min_share of the
 -- median day's positions (a stray fix with a broken clock does not stretch the range).
 WITH d AS (
-    SELECT CAST(timezone('Asia/Shanghai', device_time) AS DATE) AS day, count(*) AS n
+    SELECT core.local_day(device_time) AS day, count(*) AS n
     FROM core.positions
     WHERE vehicle_id IS NOT NULL AND device_time IS NOT NULL
     GROUP BY day

@@ -3,6 +3,6 @@
 SELECT EXISTS (
     SELECT 1 FROM core.positions
     WHERE vehicle_id IS NOT NULL
-      AND device_time >= timezone('Asia/Shanghai', CAST($d0 AS TIMESTAMP))
-      AND device_time < timezone('Asia/Shanghai', CAST($d1 AS TIMESTAMP))
+      AND device_time >= core.local_instant(CAST($d0 AS TIMESTAMP))
+      AND device_time < core.local_instant(CAST($d1 AS TIMESTAMP))
 ) AS has_positions

@@ -7,8 +7,7 @@ SELECT md5(rule_id || '|' || vehicle_id || '|'
        make_timestamptz(CAST(round(start_t * 1e6) AS BIGINT)) AS start_time,
        make_timestamptz(CAST(round(end_t * 1e6) AS BIGINT)) AS end_time,
        end_t - start_t AS duration_s,
-       CAST(timezone('Asia/Shanghai', make_timestamptz(CAST(round(start_t * 1e6) AS BIGINT)))
-            AS DATE) AS day,
+       core.local_day(make_timestamptz(CAST(round(start_t * 1e6) AS BIGINT))) AS day,
        lat_deg, lon_deg, end_lat_deg, end_lon_deg, distance_km, peak_speed_kmh, avg_speed_kmh,
        limit_kmh, over_ratio, severity,
        CAST(alarm_type AS INTEGER) AS alarm_type, CAST(alarm_level AS INTEGER) AS alarm_level,

@@ -21,10 +21,10 @@ UPDATE safety.legal_holds SET released_at = $now, released_by = $by, release_rea
 WHERE hold_id = $hold;
 
 -- name: list_holds
--- first_day / last_day: the Beijing days held ($timezone: conf [period] timezone)
+-- first_day / last_day: the Beijing days held
 SELECT hold_id, vehicle_id, enterprise_id,
-       CAST(timezone($timezone, start_time) AS DATE) AS first_day,
-       CAST(timezone($timezone, end_time) AS DATE) - 1 AS last_day,
+       core.local_day(start_time) AS first_day,
+       core.local_day(end_time) - 1 AS last_day,
        reason, set_by, set_at, released_at, released_by, release_reason,
        released_at IS NULL AS active
 FROM safety.legal_holds

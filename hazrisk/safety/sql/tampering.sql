@@ -7,7 +7,7 @@
 INSERT INTO safety.tampering
 WITH bits AS (
     SELECT a.vehicle_id, any_value(a.enterprise_id) AS enterprise_id,
-           CAST(timezone('Asia/Shanghai', a.device_time) AS DATE) AS day,
+           core.local_day(a.device_time) AS day,
            CASE a.alarm_bit WHEN 4 THEN 'gnss_fault' WHEN 5 THEN 'antenna_cut'
                             WHEN 6 THEN 'antenna_short' ELSE 'power_down' END AS kind,
            min(a.device_time) AS first_time, max(a.device_time) AS last_time,
@@ -29,13 +29,13 @@ seq AS (  -- the power-down bit along each affected vehicle's records (a day of 
 ),
 pulls AS (
     SELECT vehicle_id, any_value(enterprise_id) AS enterprise_id,
-           CAST(timezone('Asia/Shanghai', device_time) AS DATE) AS day,
+           core.local_day(device_time) AS day,
            'repeated_power_pulls' AS kind, min(device_time) AS first_time,
            max(device_time) AS last_time, count(*) AS reports, count(*) AS moving_reports
     FROM seq
     WHERE down AND NOT coalesce(was_down, false) AND speed_kmh > $moving_kmh
       AND device_time >= $t0
-    GROUP BY vehicle_id, CAST(timezone('Asia/Shanghai', device_time) AS DATE)
+    GROUP BY vehicle_id, core.local_day(device_time)
     HAVING count(*) >= $pulls_min
 )
 SELECT vehicle_id, enterprise_id, day, kind, first_time, last_time, reports, moving_reports

@@ -16,7 +16,7 @@ WITH reg AS (
 ),
 pos AS (
     SELECT vehicle_id,
-           CAST(timezone('Asia/Shanghai', device_time) AS DATE) AS day,
+           core.local_day(device_time) AS day,
            arg_max(enterprise_id, device_time) AS enterprise_id,
            arg_max(provider_id, device_time) AS provider_id,
            count(*) AS positions,

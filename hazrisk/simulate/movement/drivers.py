@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from hazrisk.localtime import BEIJING
 from hazrisk.simulate.movement.track import Track
 
 #: a stop at least this long ends a shift (s)
@@ -42,7 +43,6 @@ SWAP_AFTER_S = 3 * 3600
 #: a stop at least this long is a rest where drivers can swap (s)
 REST_S = 1200
 ISSUER = "浙江省道路运输管理局"
-_BJ = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def card_messages(sessions: list[dict[str, Any]], connected: np.ndarray, t: np.n
             if not ok:
                 continue
             body: dict[str, Any] = {"card_status": status,
-                                    "time": dt.datetime.fromtimestamp(when, _BJ)}
+                                    "time": dt.datetime.fromtimestamp(when, BEIJING)}
             if status == 1:
                 body.update({"ic_result": 0, "driver_name": d.name,
                              "qualification_no": d.id_number, "issuer": ISSUER,

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hazrisk.localtime import OFFSET_S
 from hazrisk.simulate.fleet import geo
 
 DAY = 86400
-BJ = 8 * 3600  # Beijing offset, seconds
+BJ = OFFSET_S  # Beijing offset, seconds (conf [period] timezone)
 _CRUISE = {0: (74.0, 3.0), 1: (50.0, 4.0)}  # class code -> (mean, sd) km/h
 _MAX_SPEED = 150.0
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hazrisk.localtime import OFFSET_S, TIMEZONE
 from hazrisk.simulate.dumps.writer import Located
 from hazrisk.simulate.fleet.actors import Fleet
 from hazrisk.simulate.fleet.geo import CLASS_NAME
@@ -23,7 +24,7 @@ DELIVERY = ("realtime", "faulted", "rejected", "dropped", "backfill", "backfill_
             "pending_backfill", "unrecorded", "after_window")
 TRAJ_SCHEMA = pa.schema([
     ("vehicle_id", pa.dictionary(pa.int32(), pa.string())),
-    ("time", pa.timestamp("s", tz="Asia/Shanghai")),
+    ("time", pa.timestamp("s", tz=TIMEZONE)),
     ("lat", pa.float64()), ("lon", pa.float64()), ("speed", pa.float64()),
     ("road_class", pa.dictionary(pa.int8(), pa.string())),
     ("moving", pa.bool_()), ("acc_on", pa.bool_()), ("heading", pa.int16()),
@@ -35,7 +36,7 @@ TRAJ_SCHEMA = pa.schema([
 def iso(t: Any) -> Any:
     """Epoch seconds -> ISO 8601 Beijing time strings (None stays None)."""
     s = pd.Series(t, dtype="Float64")
-    out = pd.to_datetime(s.astype("Int64"), unit="s", utc=True).dt.tz_convert("Asia/Shanghai")
+    out = pd.to_datetime(s.astype("Int64"), unit="s", utc=True).dt.tz_convert(TIMEZONE)
     return out.dt.strftime("%Y-%m-%dT%H:%M:%S+08:00").where(s.notna(), None)
 
 
@@ -101,7 +102,7 @@ class Collector:
         cls = np.asarray(tr.road_class, dtype=np.int8)
         self.batch.append(pa.RecordBatch.from_arrays([
             pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([vid])),
-            pa.array(tr.t, pa.timestamp("s", tz="Asia/Shanghai")),
+            pa.array(tr.t, pa.timestamp("s", tz=TIMEZONE)),
             pa.array(tr.lat), pa.array(tr.lon), pa.array(tr.speed),
             pa.DictionaryArray.from_arrays(pa.array(cls), pa.array(list(CLASS_NAME))),
             pa.array(tr.speed > 0), pa.array(tr.acc), pa.array(tr.heading.astype(np.int16)),
@@ -166,9 +167,9 @@ class Collector:
         answers = pd.DataFrame(r["answers"], columns=["vehicle_id", "provider_id", "recv_ms",
                                                       "main", "backup"])
         answers["time"] = pd.to_datetime(answers["recv_ms"], unit="ms", utc=True).dt.tz_convert(
-            "Asia/Shanghai")
+            TIMEZONE)
         answers["backup"] = answers["backup"].astype(object).where(answers["backup"].notna(), None)
-        sim_end = pd.Timestamp(t_end, unit="s", tz="UTC").tz_convert("Asia/Shanghai")
+        sim_end = pd.Timestamp(t_end, unit="s", tz="UTC").tz_convert(TIMEZONE)
         domains = {p.provider_id: p.platform_domain for p in self.fleet.providers}
         reg_rows = rates.registry_rates(reg["vehicles"], reg["images"],
                                         reg["phone_verifications"], answers, domains, periods,
@@ -256,7 +257,7 @@ class Collector:
 
 
 def _months(fleet: Fleet, t_end: int) -> list[str]:
-    t0 = (pd.Timestamp(fleet.start) - pd.Timestamp("1970-01-01")).days * 86400 - 8 * 3600
+    t0 = (pd.Timestamp(fleet.start) - pd.Timestamp("1970-01-01")).days * 86400 - OFFSET_S
     return sorted(set(rates.month_of(np.arange(t0, t_end, 86400))))
 
 

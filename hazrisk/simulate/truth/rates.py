@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hazrisk.localtime import TIMEZONE
 from hazrisk.simulate.fleet.geo import haversine_km
 from hazrisk.simulate.movement.track import BJ, DAY
 
@@ -152,7 +153,7 @@ def record_contrib(vid: str, provider: str, registered: bool, rec: dict[str, np.
 def _ref_times(periods: list[str], sim_end: pd.Timestamp) -> dict[str, pd.Timestamp]:
     out = {}
     for p in periods:
-        nxt = (pd.Period(p, "M") + 1).start_time.tz_localize("Asia/Shanghai")
+        nxt = (pd.Period(p, "M") + 1).start_time.tz_localize(TIMEZONE)
         out[p] = min(nxt, sim_end)
     return out
 
@@ -177,7 +178,7 @@ def registry_rates(reg: pd.DataFrame, images: pd.DataFrame, phones: pd.DataFrame
     images_ok = reg["vehicle_id"].map(lambda v: bool(v in per.index and per.at[v, "n"] == 3
                                                       and per.at[v, "good"]))
     ph = phones.assign(verified_at=pd.to_datetime(phones["verified_at"]).dt.tz_localize(
-        "Asia/Shanghai"))
+        TIMEZONE))
     ph = ph[ph["result"] == "pass"].merge(reg[["vehicle_id", "operator_phone"]],
                                           on=["vehicle_id", "operator_phone"])
     rows = []

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hazrisk.localtime import TIMEZONE
+
 TRUTH_README = """\
 # truth/ — the known answers of this simulation (never read by the pipeline)
 
 Written by `hazrisk simulate` (package `hazrisk.simulate`). Times are ISO 8601 with `+08:00`
-(Beijing) in CSV files and `timestamp[s, Asia/Shanghai]` in Parquet files.
+(Beijing) in CSV files and `timestamp[s, $TIMEZONE]` in Parquet files.
 
 ## Dumps: one gateway format per provider
 Each provider has one gateway and so one dump format (`providers.csv` column `dump_format`):
@@ -129,7 +131,7 @@ observable plus observable-only), precision against every true event plus the ob
   without power (`power_off`, `fault_power`: unrecorded), counted when the outage ended before
   the window's end (a real-time record received after it); GNSS faults (real-time reports
   without a fix) and never-online terminals leave no gap and do not count.
-"""
+""".replace("$TIMEZONE", TIMEZONE)  # conf [period] timezone
 
 
 def sample_readme(out: Path, params: dict[str, object]) -> str:

@@ -16,12 +16,12 @@ DROP TABLE _resolved;
 
 -- name: resolve_positions
 -- every stored position whose assignment key changes; a position without a GNSS or receive
--- time stands at the noon (Beijing, $timezone) of its dump's day
+-- time stands at the noon (Beijing) of its dump's day
 CREATE OR REPLACE TEMP TABLE _resolved AS
 WITH p AS (
     SELECT p.pos_seq, tk.terminal_phone, p.assign_key,
            coalesce(p.device_time, p.recv_time,
-                    timezone($timezone, CAST(f.source_date AS TIMESTAMP) + INTERVAL 12 HOUR)) AS t
+                    core.local_instant(CAST(f.source_date AS TIMESTAMP) + INTERVAL 12 HOUR)) AS t
     FROM store.positions p
     LEFT JOIN store.terminals tk ON tk.term_key = p.term_key
     LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id

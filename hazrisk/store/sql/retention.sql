@@ -3,8 +3,8 @@
 -- expressions cannot be bound as parameters).
 
 -- name: cutoff
--- Beijing midnight of $as_of - $months months ($timezone: conf [period] timezone)
-SELECT timezone($timezone, CAST($as_of AS TIMESTAMP) - to_months($months));
+-- Beijing midnight of $as_of - $months months
+SELECT core.local_instant(CAST($as_of AS TIMESTAMP) - to_months($months));
 
 -- name: table_columns
 SELECT column_name FROM information_schema.columns

@@ -1,6 +1,6 @@
 -- Storage of the decoded telematics (read them through the core.* views of the same name,
 -- which show only rows of committed files). Times are TIMESTAMPTZ (instants); connect() sets TimeZone to
--- Asia/Shanghai so date_trunc('day', t) / CAST(t AS DATE) give Beijing days.
+-- Beijing time (conf [period] timezone) so date_trunc('day', t) / CAST(t AS DATE) give Beijing days.
 -- Every row carries (source_file_id -> meta.ingested_files, source_offset = the frame's byte
 -- offset in the decoded stream, as reported by the decoder).
 

@@ -10,9 +10,9 @@ WITH v AS (
         core.terminal_key(terminal_phone) AS terminal_key,
         terminal_phone, vehicle_id, enterprise_id, provider_id, plate, plate_color,
         maker_id, device_model,
-        coalesce(timezone('Asia/Shanghai', CAST(valid_from AS TIMESTAMP)),
+        coalesce(core.local_instant(CAST(valid_from AS TIMESTAMP)),
                  CAST('-infinity' AS TIMESTAMPTZ)) AS from_ts,
-        coalesce(timezone('Asia/Shanghai', CAST(valid_to + INTERVAL 1 DAY AS TIMESTAMP)),
+        coalesce(core.local_instant(CAST(valid_to + INTERVAL 1 DAY AS TIMESTAMP)),
                  CAST('infinity' AS TIMESTAMPTZ)) AS to_ts,
         import_id, source_row
     FROM core.vehicles

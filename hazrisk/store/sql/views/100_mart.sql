@@ -46,7 +46,7 @@ FROM meta.ingested_files f;
 -- Vehicle x Beijing day: volume and basic quality of the stored positions.
 CREATE OR REPLACE VIEW mart.vehicle_days AS
 SELECT vehicle_id, enterprise_id, provider_id,
-       CAST(timezone('Asia/Shanghai', device_time) AS DATE) AS day,
+       core.local_day(device_time) AS day,
        count(*) AS positions,
        count(*) FILTER (WHERE is_backfill) AS backfilled,
        count(*) FILTER (WHERE NOT quality_ok) AS flagged,

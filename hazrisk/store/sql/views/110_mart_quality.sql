@@ -13,8 +13,8 @@ GROUP BY ALL;
 CREATE OR REPLACE VIEW mart.unknown_terminals AS
 SELECT mart.mask_phone(terminal_phone) AS terminal_phone, source_provider_id, positions,
        first_device_time, last_device_time,
-       CAST(timezone('Asia/Shanghai', first_device_time) AS DATE) AS first_day,
-       CAST(timezone('Asia/Shanghai', last_device_time) AS DATE) AS last_day
+       core.local_day(first_device_time) AS first_day,
+       core.local_day(last_device_time) AS last_day
 FROM core.unknown_terminals;
 
 -- Registry rows rejected or with a value set to NULL (the row as read stays in the warehouse).
