@@ -3,7 +3,9 @@
 Each benchmark is a module ``benchmarks/bench_<name>.py`` exposing
 
 ``run(quick: bool = False) -> dict``
-    Do the measurement and return its numbers (JSON-serialisable).
+    Do the measurement and return its numbers (JSON-serialisable). A benchmark may take more
+    keywords (``bench_ingest``: ``baseline``, a git commit run side by side), given on the
+    command line (``--baseline REF``).
 ``report(result: dict) -> str`` (optional)
     The human-readable lines for ``python -m benchmarks``; without it the dict is printed.
 ``DESCRIPTION`` (optional)
@@ -17,6 +19,7 @@ process for peak-RSS numbers starts its own subprocess).
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from dataclasses import dataclass
 from types import ModuleType
@@ -38,8 +41,16 @@ class Benchmark:
         text = getattr(mod, "DESCRIPTION", None) or (mod.__doc__ or "").strip().splitlines()[0:1]
         return text if isinstance(text, str) else (text[0] if text else "")
 
-    def run(self, quick: bool = False) -> dict[str, Any]:
-        result: dict[str, Any] = self.load().run(quick=quick)
+    def run(self, quick: bool = False, **options: Any) -> dict[str, Any]:
+        """``run(quick=...)`` plus the ``options`` (e.g. ``baseline``) the module's ``run``
+        takes; an option it does not take is refused."""
+        fn = self.load().run
+        takes = inspect.signature(fn).parameters
+        given = {k: v for k, v in options.items() if v is not None}
+        unknown = sorted(set(given) - set(takes))
+        if unknown:
+            raise SystemExit(f"benchmark {self.name} takes no {', '.join(unknown)}")
+        result: dict[str, Any] = fn(quick=quick, **given)
         return result
 
     def report(self, result: dict[str, Any]) -> str | None:

@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--only NAME ...] [--quick] [--list] [--json FILE]`` (``make bench``)."""
+"""``python -m benchmarks [--only NAME ...] [--quick] [--list] [--json FILE] [--baseline REF]``
+(``make bench``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller inputs (smoke run)")
     ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     ap.add_argument("--json", metavar="FILE", help="also write all results as JSON to FILE")
+    ap.add_argument("--baseline", metavar="REF",
+                    help="also run git commit REF side by side (benchmarks that take it)")
     args = ap.parse_args(argv)
     if args.list:
         for name, bench in benches.items():
@@ -35,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench = benches[name]
         print(f"== {name}: {bench.describe()}", flush=True)
         t = time.perf_counter()
-        result = bench.run(quick=args.quick)
+        result = bench.run(quick=args.quick, baseline=args.baseline)
         result.setdefault("bench_seconds", round(time.perf_counter() - t, 2))
         results[name] = result
         text = bench.report(result)

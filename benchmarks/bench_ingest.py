@@ -4,9 +4,10 @@ Simulates a fleet-day (``hazrisk simulate``: location reports, heartbeats, 0x070
 registrations, authentications, parameter answers, driver identity, text, alarms, corrupt
 frames and garbage, half the providers writing raw captures and half gzip'd gateway hex
 logs), then, per format, runs ``hazrisk ingest`` on that format's files in a fresh
-subprocess (a fresh warehouse each time) and reads its wall and CPU seconds (all threads) and
-peak RSS. Also the reader alone (:func:`hazrisk.jt808.iter_chunks`, decompression included,
-no database) in this process. Run::
+subprocess (a fresh warehouse each time) and reads its wall and CPU seconds (all threads,
+and the codec worker process the ingest starts) and peak RSS. Also the reader alone
+(:func:`hazrisk.jt808.iter_chunks`, decompression included, no database) in this process.
+Run::
 
     .venv/bin/python -m benchmarks.bench_ingest [--vehicles 2000] [--dumps DIR]
         [--baseline REF] [--repeats 2]
@@ -46,7 +47,13 @@ _INGEST = (
     "t, c = time.perf_counter(), time.process_time();"
     "rc = main(['ingest', *sys.argv[3:], '--db', sys.argv[1], '--json', '--no-progress']);"
     "el, cpu = time.perf_counter() - t, time.process_time() - c;"
-    "open(sys.argv[2], 'w').write(json.dumps({'rc': rc, 'seconds': el, 'cpu_seconds': cpu,"
+    "import resource, importlib.util;"
+    "w = importlib.util.find_spec('hazrisk.jt808._scalar_worker') is not None;"
+    "w and __import__('hazrisk.jt808._scalar_worker', fromlist=['x']).shutdown();"
+    "ch = resource.getrusage(resource.RUSAGE_CHILDREN);"
+    "open(sys.argv[2], 'w').write(json.dumps({'rc': rc, 'seconds': el,"
+    " 'cpu_seconds': cpu + ch.ru_utime + ch.ru_stime, 'worker_cpu_seconds': ch.ru_utime"
+    " + ch.ru_stime, 'worker_peak_rss_mb': ch.ru_maxrss / 1024,"
     " 'peak_rss_mb': hwm(), 'rss_before_mb': base}))"
 )
 
@@ -143,11 +150,13 @@ DESCRIPTION = ("end-to-end hazrisk ingest of the simulator's mixed dumps, raw an
                "(frames/s per format, CPU, peak RSS)")
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    """Entry point for ``python -m benchmarks`` (``quick``: 300 vehicles; else 2,000)."""
+def run(quick: bool = False, baseline: str | None = None) -> dict[str, Any]:
+    """Entry point for ``python -m benchmarks`` (``quick``: 300 vehicles; else 2,000;
+    ``baseline``: a git commit run side by side, two runs each)."""
     with tempfile.TemporaryDirectory(prefix="hazrisk-bench-", dir=_tmp_root()) as d:
         dumps = simulate(300 if quick else 2000, Path(d) / "sim")
-        return bench(dumps, Path(d))
+        base = export_tree(baseline, Path(d) / "baseline") if baseline else None
+        return bench(dumps, Path(d), baseline=base, repeats=2 if base else 1)
 
 
 def report(result: dict[str, Any]) -> str:
@@ -162,8 +171,10 @@ def report(result: dict[str, Any]) -> str:
                 lines.append(
                     f"  ingest {name}: {s['frames']:,} frames, {s['seconds']:.1f} s wall = "
                     f"{s['frames_per_s']:,.0f} frames/s, CPU {s['cpu_seconds']:.1f} s "
-                    f"({s['cpu_percent']:.0f} %; {s['frames_per_cpu_s']:,.0f} frames per CPU-s), "
-                    f"peak RSS {s['peak_rss_mb']:,.0f} MB")
+                    f"({s['cpu_percent']:.0f} %; {s['frames_per_cpu_s']:,.0f} frames per CPU-s; "
+                    f"codec worker {s.get('worker_cpu_seconds', 0):.1f} s), "
+                    f"peak RSS {s['peak_rss_mb']:,.0f} MB (worker "
+                    f"{s.get('worker_peak_rss_mb', 0):,.0f} MB)")
         if "ratio_new_over_old" in e:
             ratios = ", ".join(f"{x:.2f}" for x in e["ratio_new_over_old"])
             cpu = ", ".join(f"{x:.2f}" for x in e["cpu_ratio_old_over_new"])

@@ -5,7 +5,8 @@ Data: the committed sample (``data/sample``: 40 vehicles x 3 days) and a bigger 
 registered, ingested), built once under the temp folder (``$TMPDIR/hazrisk_bench_spark``) and
 reused by later runs. Each warehouse is exported with ``hazrisk export --unmasked`` and copied
 twice; then, alternating so that the shared machine's load hits both alike:
-``detect`` by DuckDB, ``detect`` by Spark, ``rates`` by DuckDB, ``rates`` by Spark — the same
+``detect`` by DuckDB, ``detect`` by Spark, ``rates`` by DuckDB, ``rates`` by Spark, and
+``rates`` by Spark from the export alone (a new results warehouse) — the same
 functions the commands call (:func:`hazrisk.safety.pipeline.detect`,
 :func:`hazrisk.spark.detect.detect_spark`, :func:`hazrisk.rates.compute.compute_rates`,
 :func:`hazrisk.spark.rates.rates_spark`). Spark runs at ``local[2]`` (the machine's two cores,
@@ -54,6 +55,9 @@ def _warehouse(folder: Path, dumps: Path, simulate: list[str] | None) -> Path:
     its unmasked export ``folder/export``; reused when already built."""
     db, ready = folder / "w.duckdb", folder / ".ready"
     if ready.exists():
+        if not (folder / "export" / "meta").is_dir():  # an export from before meta/ existed
+            _cli(["export", "--db", str(db), "--out", str(folder / "export"), "--unmasked",
+                  "--json"])
         return db
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -85,6 +89,7 @@ def _compare(spark: Any, folder: Path, name: str) -> dict[str, Any]:
     from hazrisk.rates.compute import compute_rates
     from hazrisk.safety.pipeline import detect
     from hazrisk.spark.detect import detect_spark
+    from hazrisk.spark.inputs import open_output, refresh_inputs
     from hazrisk.spark.rates import rates_spark
     from hazrisk.spark.source import open_export
     from hazrisk.store.connect import connect
@@ -97,8 +102,10 @@ def _compare(spark: Any, folder: Path, name: str) -> dict[str, Any]:
     for engine in ("duckdb", "spark"):
         copies[engine] = folder / f"run_{engine}.duckdb"
         shutil.copyfile(db, copies[engine])
+    copies["export"] = folder / "run_export.duckdb"
+    copies["export"].unlink(missing_ok=True)
     out: dict[str, Any] = {"data": name, "period": period.label}
-    cons = {e: connect(p, threads=2) for e, p in copies.items()}
+    cons = {e: connect(p, threads=2) for e, p in copies.items() if e != "export"}
     try:
         t = time.perf_counter()
         rep = detect(cons["duckdb"], first, last + timedelta(days=1))
@@ -115,13 +122,20 @@ def _compare(spark: Any, folder: Path, name: str) -> dict[str, Any]:
         t = time.perf_counter()
         _, run = rates_spark(spark, cons["spark"], src, period)
         out["rates_spark_s"] = time.perf_counter() - t
-        out["rates_spark_distributed_s"] = run.seconds
+        out["rates_spark_distributed_s"] = run.seconds if run is not None else 0.0
+        t = time.perf_counter()  # the export alone: a new results warehouse
+        results = open_output(str(copies["export"]))
+        cons["export"] = results.con
+        refresh_inputs(spark, results, src)
+        rates_spark(spark, results.con, src, period, positions_here=False)
+        out["rates_export_s"] = time.perf_counter() - t
         out["violations"] = int(sum(rep.violations.values()))
     finally:
         for con in cons.values():
             con.close()
         for p in copies.values():
             p.unlink(missing_ok=True)
+    out["rates_export_ratio"] = out["rates_export_s"] / out["rates_duckdb_s"]
     for step in ("detect", "rates"):
         out[f"{step}_ratio"] = out[f"{step}_spark_s"] / out[f"{step}_duckdb_s"]
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
@@ -146,11 +160,14 @@ def run(quick: bool = False, vehicles: int = FLEET_VEHICLES, days: int = FLEET_D
     t = time.perf_counter()
     _compare(spark, sample, "warm-up")  # starts the Python workers: not counted
     warmup_s = time.perf_counter() - t
+    load = os.getloadavg()[0]
     results = [_compare(spark, sample, "sample (40 vehicles x 3 days)")]
     if not quick:
         results.append(_compare(spark, fleet, f"fleet ({vehicles} vehicles x {days} days)"))
     return {"spark_session_s": round(session_s, 2), "warmup_s": round(warmup_s, 2),
-            "master": "local[2]", "runs": results}
+            "master": "local[2]", "load_average_1m": [round(load, 1),
+                                                      round(os.getloadavg()[0], 1)],
+            "runs": results}
 
 
 def report(r: dict[str, Any]) -> str:
@@ -163,6 +180,13 @@ def report(r: dict[str, Any]) -> str:
             lines.append(f"{x['data']:38s} {x['positions']:>10,d} {step:7s} "
                          f"{x[f'{step}_duckdb_s']:>9.2f} {x[f'{step}_spark_s']:>9.2f} "
                          f"{x[f'{step}_ratio']:>11.2f}x")
+        lines.append(f"{x['data']:38s} {x['positions']:>10,d} {'rates*':7s} "
+                     f"{x['rates_duckdb_s']:>9.2f} {x['rates_export_s']:>9.2f} "
+                     f"{x['rates_export_ratio']:>11.2f}x")
+    lines.append("rates*: from the export alone (a new results warehouse: inputs copied, the "
+                 "day lists from the executors)")
+    lines.append("load average (1 min) at start / end: "
+                 + " / ".join(f"{v:.1f}" for v in r["load_average_1m"]))
     return "\n".join(lines)
 
 

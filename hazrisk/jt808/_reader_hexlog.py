@@ -12,7 +12,9 @@ line by line as there. A chunk is cut after its last newline; the rest is carrie
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import functools
+from collections.abc import Callable, Generator
+from concurrent.futures import Future
 from typing import IO
 
 import numpy as np
@@ -30,6 +32,7 @@ from hazrisk.jt808._reader_base import (
     reassembled,
     with_scalar_positions,
 )
+from hazrisk.jt808._scalar_worker import Done, run
 from hazrisk.jt808.record import Record
 from hazrisk.jt808.stream import MAX_LINE, Reassembler, iter_records
 
@@ -37,15 +40,19 @@ _TS = pa.timestamp("us", tz="UTC")
 
 
 def iter_hexlog_chunks(
-    stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b""
+    stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b"",
+    scalar_process: bool = False,
 ) -> Generator[DecodedChunk, None, None]:
-    """Decode a (decompressed) gateway hex log in blocks of whole lines."""
+    """Decode a (decompressed) gateway hex log in blocks of whole lines; ``scalar_process``:
+    the codec's lines in a worker process (:mod:`~hazrisk.jt808._scalar_worker`) while the
+    next block is decoded (a chunk is yielded once the next one is decoded)."""
     carry = first
     offset = 0  # text offset of carry[0]
     line_no = 1  # number of carry's first line
     joiner = Reassembler()
     eof = False
     reads = 0
+    pending: Callable[[], DecodedChunk] | None = None
     while not eof:
         want = read_size(chunk_bytes, reads)
         reads += 1
@@ -59,19 +66,37 @@ def iter_hexlog_chunks(
         if cut == 0:
             cut = len(data)  # an overlong line: the codec's reader calls it garbage
         block = data[:cut]
-        fast, records, n_fast, hb = _hexlog_block(block, offset, line_no)
-        out = reassembled(records, joiner, offset + cut if eof else None)
-        yield DecodedChunk(with_scalar_positions(fast, out), out, n_fast, offset + cut,
-                           heartbeats=hb, text=(block, offset))
-        line_no += block.count(b"\n")
+        fast, job, n_fast, hb, newlines = _hexlog_block(block, offset, line_no,
+                                                         scalar_process)
+        if pending is not None:
+            yield pending()
+        pending = functools.partial(
+            _finish, job, joiner, offset + cut if eof else None, fast,
+            DecodedChunk(None, [], n_fast, offset + cut, heartbeats=hb, text=(block, offset)))
+        if not scalar_process:
+            yield pending()
+            pending = None
+        line_no += newlines
         offset += cut
         carry = data[cut:]
+    if pending is not None:
+        yield pending()
+
+
+def _finish(job: Future[list[Record]] | Done[list[Record]], joiner: Reassembler,
+            end: int | None, fast: pa.Table | None, chunk: DecodedChunk) -> DecodedChunk:
+    """``chunk`` with its codec records (in order, subpackages reassembled) and positions."""
+    chunk.records = reassembled(job.result(), joiner, end)
+    chunk.positions = with_scalar_positions(fast, chunk.records)
+    return chunk
 
 
 def _hexlog_block(
-    block: bytes, offset: int, line_no: int
-) -> tuple[pa.Table | None, list[Record], int, pa.Table | None]:
-    """(fast rows, scalar records, lines the fast path took, heartbeats) of whole lines."""
+    block: bytes, offset: int, line_no: int, scalar_process: bool = False,
+) -> tuple[pa.Table | None, Future[list[Record]] | Done[list[Record]], int,
+           pa.Table | None, int]:
+    """(fast rows, the codec's records (a job), lines the fast path took, heartbeats,
+    newlines) of whole lines."""
     bounds = line_bounds(np.frombuffer(block, np.uint8))
     line_starts = bounds[0]
     lines = parse_block(block, offset, line_no, bounds)
@@ -99,8 +124,10 @@ def _hexlog_block(
             fast = None
         taken_rows = np.concatenate([at[hit], hb_rows])
     taken = lines.line_no[taken_rows] - line_no  # block line indices
-    records = _scalar_lines(block, offset, line_no, line_starts, taken)
-    return fast, records, int(taken.size), heartbeats
+    job = run(decode_lines, *_other_lines(block, offset, line_no, line_starts, taken),
+              in_process=scalar_process)
+    newlines = line_starts.size - (not block.endswith(b"\n"))  # (a block is never empty)
+    return fast, job, int(taken.size), heartbeats, newlines
 
 
 def _line_heartbeats(
@@ -139,9 +166,11 @@ def _one_frame_lines(lines: HexLines, flags: np.ndarray) -> np.ndarray:
         pay[np.minimum(last, pay.size - 1)] == F.FLAG)
 
 
-def _scalar_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarray,
-                  taken: np.ndarray | None) -> list[Record]:
-    """Codec records of the block's lines except the ``taken`` ones (line indices)."""
+def _other_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarray,
+                 taken: np.ndarray | None
+                 ) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """The block's lines except the ``taken`` ones (line indices), joined, and where they
+    were (the input of :func:`decode_lines`)."""
     if taken is None or taken.size == 0:
         text = block
         kept = np.arange(line_starts.size)
@@ -150,12 +179,20 @@ def _scalar_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarr
         mask[taken] = False
         kept = np.flatnonzero(mask)
         if kept.size == 0:
-            return []
+            return b"", kept, kept, kept, offset, line_no
         bounds = np.append(line_starts, len(block))
         text = b"".join(block[bounds[i] : bounds[i + 1]] for i in kept.tolist())
     lens = np.diff(np.append(line_starts, len(block)))[kept]
     starts = np.cumsum(lens) - lens  # of each kept line in ``text``
-    orig = line_starts[kept]
+    return text, kept, starts, line_starts[kept], offset, line_no
+
+
+def decode_lines(text: bytes, kept: np.ndarray, starts: np.ndarray, orig: np.ndarray,
+                 offset: int, line_no: int) -> list[Record]:
+    """Codec records of the joined lines (:func:`_other_lines`), offsets and line numbers in
+    the file (runs in the worker process with ``scalar_process``)."""
+    if not text:
+        return []
     out = list(iter_records(text, fmt="hexlog", reassemble=False))
     if out:  # offsets and line numbers in ``text`` -> in the file, in one vectorised step
         offs = np.fromiter((r.offset for r in out), np.int64, len(out))

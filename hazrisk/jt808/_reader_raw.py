@@ -10,7 +10,9 @@ state there); the rest is carried on.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import functools
+from collections.abc import Callable, Generator
+from concurrent.futures import Future
 from typing import IO, Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from hazrisk.jt808._reader_base import (
     reassembled,
     with_scalar_positions,
 )
+from hazrisk.jt808._scalar_worker import Done, run
 from hazrisk.jt808.codec import encode_message
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.record import Record
@@ -47,8 +50,9 @@ class _ReadRing:
     SLOTS = 3
     ROOM = 1.25  # room for the unescaped copies of escaped frames (+ padding)
 
-    def __init__(self, reuse: bool, ahead: int = 0) -> None:
-        self.n = self.SLOTS + 2 * ahead  # chunks decoded ahead hold slots too
+    def __init__(self, reuse: bool, ahead: int = 0, held: int = 0) -> None:
+        # chunks decoded ahead hold slots too, and so does a chunk held back (``held``)
+        self.n = self.SLOTS + 2 * ahead + held
         self.slots: list[np.ndarray | None] = [None] * self.n
         self.reuse = reuse
         self.k = 0
@@ -69,13 +73,17 @@ class _ReadRing:
 def iter_raw_chunks(
     stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b"",
     total: int | None = None, reuse_buffers: bool = False, ahead: int = 0,
+    scalar_process: bool = False,
 ) -> Generator[DecodedChunk, None, None]:
     """Decode a raw (decompressed) byte stream chunk by chunk (see the module docstring).
     ``total``: the stream's length when known (an uncompressed file), to end on short reads.
     ``reuse_buffers``: read into three buffers used round-robin (:class:`_ReadRing`); a
     chunk's ``raw`` is then valid only until two more chunks have been drawn (ingest's writer
     is never further behind); ``ahead``: chunks the caller decodes ahead on a thread
-    (:func:`~hazrisk.jt808.reader.iter_chunks`), each holding a buffer of the ring too."""
+    (:func:`~hazrisk.jt808.reader.iter_chunks`), each holding a buffer of the ring too;
+    ``scalar_process``: the codec's records in a worker process
+    (:mod:`~hazrisk.jt808._scalar_worker`) while the next chunk is decoded, a chunk being
+    yielded once the next one is decoded (its buffer held one more turn of the ring)."""
     carry = first
     got = len(first)  # bytes read from the stream
     pos = 0  # file offset of carry[0]
@@ -83,7 +91,8 @@ def iter_raw_chunks(
     max_carry = 4 * chunk_bytes
     eof = False
     reads = 0
-    ring = _ReadRing(reuse_buffers, ahead)
+    ring = _ReadRing(reuse_buffers, ahead, int(scalar_process))
+    pending: Callable[[], DecodedChunk] | None = None
     while not eof:
         want = read_size(chunk_bytes, reads, None if total is None else total - got)
         reads += 1
@@ -94,6 +103,9 @@ def iter_raw_chunks(
         eof = n_more < want
         buf = space[: len(carry) + n_more]
         if not buf.size:
+            if pending is not None:
+                yield pending()
+                pending = None
             done = joiner.finish(pos)
             if done:
                 yield DecodedChunk(with_scalar_positions(None, done), done, 0, pos)
@@ -115,18 +127,29 @@ def iter_raw_chunks(
         if cut == 0 and not eof:
             carry = buf.tobytes()
             continue
-        records = _records_between(buf[:cut], starts, ends, pos, final_tail=eof)
-        out = reassembled(records, joiner, pos + len(buf) if eof else None)
-        yield DecodedChunk(
-            positions=with_scalar_positions(table, out),
-            records=out,
-            frames_fast=int(starts.size),
-            bytes_done=pos + cut,
-            heartbeats=hb,
-            raw=(buf[:cut], pos),
-        )
+        job = run(decode_regions, *_regions(buf[:cut], starts, ends, pos, final_tail=eof),
+                  in_process=scalar_process)
+        if pending is not None:
+            yield pending()
+        pending = functools.partial(
+            _finish, job, joiner, pos + len(buf) if eof else None, table,
+            DecodedChunk(positions=None, records=[], frames_fast=int(starts.size),
+                         bytes_done=pos + cut, heartbeats=hb, raw=(buf[:cut], pos)))
+        if not scalar_process:
+            yield pending()
+            pending = None
         carry = buf[cut:].tobytes()
         pos += cut
+    if pending is not None:
+        yield pending()
+
+
+def _finish(job: Future[list[Record]] | Done[list[Record]], joiner: Reassembler,
+            end: int | None, table: pa.Table, chunk: DecodedChunk) -> DecodedChunk:
+    """``chunk`` with its codec records (in order, subpackages reassembled) and positions."""
+    chunk.records = reassembled(job.result(), joiner, end)
+    chunk.positions = with_scalar_positions(table, chunk.records)
+    return chunk
 
 
 def _frame_spans(
@@ -138,7 +161,7 @@ def _frame_spans(
     subpackages (None: all kept)."""
     keep, u_off = own_rows(table) if table.num_rows else (None, np.zeros(0, np.int64))
     if hb is not None:
-        u_off = np.union1d(u_off, hb.column("offset").to_numpy())
+        u_off = merge_sorted(u_off, hb.column("offset").to_numpy())
     if u_off.size == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, keep
@@ -150,6 +173,30 @@ def _frame_spans(
     starts = u_off[plain]
     close = flags[at[plain]]
     return starts, (close + 1).astype(np.int64), keep
+
+
+def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted union of two sorted int64 arrays (``np.union1d``, whose hash-based unique
+    cost a sixth of the raw decode: the location and heartbeat offsets are each sorted and
+    distinct, so placing ``b`` by binary search is enough; a repeat is dropped)."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    if (b.size > 1 and not bool(np.all(b[1:] > b[:-1]))) or (
+            a.size > 1 and not bool(np.all(a[1:] > a[:-1]))):
+        return np.union1d(a, b)
+    if b.size == 0 or a.size == 0:
+        return a if b.size == 0 else b
+    i = np.searchsorted(a, b)
+    new = a[np.minimum(i, a.size - 1)] != b
+    if not new.all():
+        b, i = b[new], i[new]
+    out = np.empty(a.size + b.size, np.int64)
+    at = i + np.arange(b.size)
+    mask = np.ones(out.size, bool)
+    mask[at] = False
+    out[at] = b
+    out[mask] = a
+    return out
 
 
 def _scalar_cut(buf: bytes) -> int:
@@ -165,17 +212,17 @@ def _scalar_cut(buf: bytes) -> int:
     return cut
 
 
-def _records_between(
+def _regions(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, pos: int, *, final_tail: bool
-) -> list[Record]:
-    """Scalar records of ``buf`` outside the fast-path frames (offsets in the file)."""
+) -> tuple[bytes, set[int], list[int], list[int], int]:
+    """The regions of ``buf`` outside the fast-path frames joined by barriers (the input of
+    :func:`decode_regions`: the filtered bytes, the barriers' offsets in them, each region's
+    start in them and in ``buf``, ``buf``'s offset in the file)."""
     region_starts = np.concatenate([[0], ends]).astype(np.int64)
     region_ends = np.concatenate([starts, [len(buf)]]).astype(np.int64)
     followed = np.concatenate([np.ones(starts.size, bool), [not final_tail]])
     nonempty = region_ends > region_starts
     rs, re_, followed = region_starts[nonempty], region_ends[nonempty], followed[nonempty]
-    if rs.size == 0:
-        return []
     pieces: list[Any] = []  # bytes and uint8 arrays (buffer protocol)
     filt_start: list[int] = []
     orig_start: list[int] = []
@@ -190,7 +237,15 @@ def _records_between(
             pieces.append(BARRIER)
             barriers.add(at)
             at += len(BARRIER)
-    filtered = b"".join(pieces)
+    return b"".join(pieces), barriers, filt_start, orig_start, pos
+
+
+def decode_regions(filtered: bytes, barriers: set[int], filt_start: list[int],
+                   orig_start: list[int], pos: int) -> list[Record]:
+    """The codec's records of the filtered regions (:func:`_regions`), barriers dropped,
+    offsets in the file (runs in the worker process with ``scalar_process``)."""
+    if not filtered:
+        return []
     out: list[Record] = []
     for rec in iter_records(filtered, fmt="raw", reassemble=False):
         if rec.offset in barriers:

@@ -34,7 +34,12 @@ from hazrisk.cliutil import (
 from hazrisk.config import ConfigError, Rules, load_rules
 from hazrisk.period import Period
 from hazrisk.rates.metrics import DEVICE_METRICS, PROVIDER_METRICS
-from hazrisk.spark.options import add_engine_arguments, engine_from_args
+from hazrisk.spark.options import (
+    add_engine_arguments,
+    add_engine_refusal,
+    engine_from_args,
+    refuse_engine,
+)
 
 Record = dict[str, Any]
 Work = Callable[[Any, Period, Rules], list[Record]]
@@ -86,6 +91,7 @@ def register(subparsers: Any) -> None:
                     help="metric id: " + ", ".join(PROVIDER_METRICS))
     rx.add_argument("--provider", required=True, metavar="ID")
     _add_limit(rx)
+    add_engine_refusal(rx)
     rx.set_defaults(func=run_explain, command_name="rates explain")
 
     dev = subparsers.add_parser(
@@ -111,8 +117,9 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace, work: Work, columns: Sequence[str], *,
-         store: bool) -> int:
-    """Parse the common options, open the warehouse, run ``work`` and print its rows.
+         store: bool, opener: Callable[[str], Any] | None = None) -> int:
+    """Parse the common options, open the warehouse (``opener``, default
+    :func:`~hazrisk.cliutil.open_warehouse`), run ``work`` and print its rows.
 
     ``store=False``: the work runs in a transaction that is rolled back (nothing written).
     """
@@ -128,7 +135,7 @@ def _run(args: argparse.Namespace, work: Work, columns: Sequence[str], *,
         usage(str(exc))
     from hazrisk.sqlfiles import transaction
 
-    con = open_warehouse(args.db)
+    con = (opener or open_warehouse)(args.db)
     try:
         if store:
             rows = work(con, period, rules)
@@ -183,24 +190,29 @@ def run_rates(args: argparse.Namespace) -> int:
     engine = engine_from_args(args)
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
+        if engine is not None:  # a results warehouse: its copies of the export's inputs
+            engine.refresh_inputs()
         _check_provider(con, args.provider, period)
         if engine is None:
             rows = compute_rates(con, period, rules, official=not args.no_store)
-        else:  # hazrisk.spark: the position flags per vehicle group, the rest as usual
+        else:  # hazrisk.spark: the day partials per vehicle group, the period from them
             from hazrisk.spark.rates import rates_spark
 
             rows, _ = rates_spark(engine.session, con, engine.source, period, rules,
-                                  official=not args.no_store, groups=engine.groups)
+                                  official=not args.no_store, groups=engine.groups,
+                                  positions_here=engine.positions_here)
         if args.ranking:
             return [r for r in ranking(con, period) if args.provider in (None, r["provider_id"])]
         return [r for r in rows if args.provider in (None, r["provider_id"])]
 
     return _run(args, work, _RANK_COLUMNS if args.ranking else _RATE_COLUMNS,
-                store=not args.no_store)
+                store=not args.no_store, opener=engine.open if engine else None)
 
 
 def run_explain(args: argparse.Namespace) -> int:
     from hazrisk.rates.explain import explain
+
+    refuse_engine(args, "the drill-downs")
 
     def work(con: Any, period: Period, rules: Rules) -> list[Record]:
         _check_provider(con, args.provider, period)

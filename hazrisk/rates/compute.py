@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from hazrisk.cliutil import EXIT_FAILED, CliError
 from hazrisk.config import Rules, load_rules
 from hazrisk.period import Period
 from hazrisk.rates.metrics import MetricRegistry, metric_registry
-from hazrisk.rates.partials import ensure_partials, partials_for
+from hazrisk.rates.partials import ensure_partials
 from hazrisk.safety.records import purge_cutoff, refuse_purged
 from hazrisk.sqlfiles import SqlFolder, has_relation, registered, transaction
 from hazrisk.store.mart_docs import apply_comments
@@ -209,7 +207,6 @@ def compute_rates(
     *,
     provider: str | None = None,
     official: bool = True,
-    vehicle_days: pa.Table | None = None,
 ) -> list[Record]:
     """Compute and store every provider rate of ``period``; the stored rows as records.
 
@@ -220,16 +217,13 @@ def compute_rates(
     for the drill-down only. A preview stores nothing: run it in a transaction the caller
     rolls back (``hazrisk rates --no-store``).
 
-    The period's days get their partials first (:func:`hazrisk.rates.partials.ensure_partials`).
-    ``vehicle_days``: the period's per provider x unit x day aggregates computed elsewhere
-    (:func:`vehicle_day_partials` run per vehicle group, e.g. by :mod:`hazrisk.spark`); they
-    become the period's day partials (tails, connectivity and coverage computed here).
+    The period's days get their partials first (:func:`hazrisk.rates.partials.ensure_partials`;
+    :func:`hazrisk.spark.rates.rates_spark` computes them on Spark, then :func:`aggregate`).
     """
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"rates {period.label}",
                   "rates.provider_rates / mart.provider_rates")
-    return _evaluate(con, period, rules, provider, official, partials=True,
-                     vehicle_days=vehicle_days)
+    return _evaluate(con, period, rules, provider, official, partials=True)
 
 
 def aggregate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules | None = None,
@@ -244,16 +238,9 @@ def aggregate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules | Non
 
 
 def _evaluate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules,
-              provider: str | None, official: bool, *, partials: bool,
-              vehicle_days: pa.Table | None = None) -> list[Record]:
+              provider: str | None, official: bool, *, partials: bool) -> list[Record]:
     with transaction(con):  # joins a caller's preview (transaction(con, keep=False))
         install(con, rules)
-        if vehicle_days is not None:  # the period's days from rows computed elsewhere
-            ensure_partials(con, period.start - timedelta(days=1), rules, since=period.start)
-            for k in range(period.days):
-                day = period.start + timedelta(days=k)
-                partials_for(con, day, rules, rows=vehicle_days.filter(
-                    pc.equal(vehicle_days.column("day"), pa.scalar(day, pa.date32()))))
         if partials:
             ensure_partials(con, period.end, rules, since=period.start)
         _aggregate(con, period, rules, official)
@@ -277,19 +264,6 @@ def _aggregate(con: duckdb.DuckDBPyConnection, period: Period, rules: Rules,
     for name in ("scores", "store_delete", "store"):
         _sql.run(con, "enterprise.sql", name, params)
     _sql.run(con, "compute.sql", "drop_working_tables")
-
-
-def vehicle_day_partials(con: duckdb.DuckDBPyConnection, period: Period,
-                         rules: Rules | None = None) -> pa.Table:
-    """The period's records aggregated per provider x unit x Beijing day in one pass over the
-    positions ``con`` holds (after :func:`install`): ``rates.vehicle_day_sums`` with every
-    record from the period's month start (less ``lookback_hours``) as context. Over a group
-    holding whole units the rows equal the stored day partials of the same days
-    (tests/rates/test_partials.py); :func:`compute_rates` takes their union as
-    ``vehicle_days``. Split out for :mod:`hazrisk.spark`."""
-    rules = rules or load_rules()
-    return _sql.run(con, "compute.sql", "vehicle_days_from_positions",
-                    _params(period, rules)).to_arrow_table()
 
 
 def stored_rates(

@@ -94,6 +94,8 @@ def partials_for(
     *,
     batches: int | None = None,
     rows: pa.Table | None = None,
+    tails: pa.Table | None = None,
+    connectivity: pa.Table | None = None,
 ) -> DayRun:
     """Compute and store the partials of one Beijing day (replacing the day's rows).
 
@@ -102,9 +104,12 @@ def partials_for(
     file/import seen, coverage). Needs :func:`hazrisk.rates.compute.install` first; runs in
     the caller's transaction. The context is the last computed day's tail, so compute days in
     order (:func:`ensure_partials`, :func:`rederive` do). ``batches`` overrides the vehicle
-    batch count (default: from the rules and the rows read). ``rows``: the day's provider x
-    unit rows computed elsewhere (:func:`hazrisk.rates.compute.vehicle_day_partials`, e.g. on
-    Spark) stored instead of computing them here.
+    batch count (default: from the rules and the rows read). Rows computed elsewhere by the
+    same statements (:mod:`hazrisk.spark.rates` runs this function per vehicle group on
+    executors) are stored instead of computing them here: ``rows`` the day's
+    ``rates.day_partials`` columns, ``tails`` its ``rates.day_tails`` rows, ``connectivity``
+    its ``rates.day_connectivity`` (``day, provider_id, online_minutes``); ``batches`` then
+    records how many groups computed them.
     """
     from hazrisk.rates.compute import rules_sha256  # compute imports this module
 
@@ -118,24 +123,37 @@ def partials_for(
     if batches is None and rows is None:
         (n,) = _sql.query(con, "partials.sql", "records_in_reach", params)
         batches = batch_count(int(n["n"]), rules)
+    batches = batches or 0
     for name in ("delete_day", "delete_day_connectivity"):
         _sql.run(con, "partials.sql", name, params)
     if rows is not None:
-        batches = 0
         with registered(con, "_rates_day_rows", rows):
             _sql.run(con, "partials.sql", "day_rows", params)
-    for k in range(batches or 0):
-        _sql.run(con, "partials.sql", "day_vehicle_days", {**params, "nb": batches, "bk": k})
+    else:
+        for k in range(batches):
+            _sql.run(con, "partials.sql", "day_vehicle_days",
+                     {**params, "nb": batches, "bk": k})
     _sql.run(con, "partials.sql", "delete_day_tail", params)
-    _sql.run(con, "partials.sql", "day_tail", params)
-    _sql.run(con, "partials.sql", "day_connectivity", params)
+    _stored_or_computed(con, "day_tail", tails, params)
+    _stored_or_computed(con, "day_connectivity", connectivity, params)
     (cov,) = _sql.query(con, "partials.sql", "day_covered", params)
     duration = time.perf_counter() - tic
     _sql.run(con, "partials.sql", "store_run", {
         **params, **inputs, "rules_sha256": rules_sha256(rules), "covered": bool(cov["covered"]),
         "records": int(cov["records"]), "batches": batches, "duration_s": duration})
-    return DayRun(day, run_id, int(cov["records"]), batches or 0, bool(cov["covered"]),
+    return DayRun(day, run_id, int(cov["records"]), batches, bool(cov["covered"]),
                   duration)
+
+
+def _stored_or_computed(con: duckdb.DuckDBPyConnection, statement: str,
+                        rows: pa.Table | None, params: dict[str, Any]) -> None:
+    """Run ``statement`` (computing the day's rows here), or store ``rows`` computed elsewhere
+    (``<statement>_rows``: the same table, the day's rows only)."""
+    if rows is None:
+        _sql.run(con, "partials.sql", statement, params)
+        return
+    with registered(con, "_rates_day_rows", rows):
+        _sql.run(con, "partials.sql", f"{statement}_rows", params)
 
 
 def data_days(con: duckdb.DuckDBPyConnection, end: date) -> list[date]:
@@ -184,13 +202,35 @@ def rederive(con: duckdb.DuckDBPyConnection, days: Iterable[date],
 
 
 def missing_days(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,
-                 since: date | None = None) -> list[date]:
+                 since: date | None = None, data: Iterable[date] = (),
+                 stale: Iterable[date] = ()) -> list[date]:
     """Days up to ``end`` with data but without current partials (never computed or stale;
-    a registry import makes the days from ``since`` on stale)."""
+    a registry import makes the days from ``since`` on stale). ``data`` / ``stale``: more
+    such days, found by :func:`data_days` / :func:`stale_days` over positions ``con`` does not
+    hold (the Spark engine's executors)."""
     rules = rules or load_rules()
     have = set(computed_days(con))
-    stale = {d for d in stale_days(con, rules, since=since) if d <= end}
-    return sorted({d for d in data_days(con, end) if d not in have} | stale)
+    old = {d for d in [*stale_days(con, rules, since=since), *stale] if d <= end}
+    found = {d for d in [*data_days(con, end), *data] if d <= end}
+    return sorted({d for d in found if d not in have} | old)
+
+
+def pending_days(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,
+                 since: date | None = None, data: Iterable[date] = (),
+                 stale: Iterable[date] = ()) -> list[date]:
+    """The days a run computing many days at once (:mod:`hazrisk.spark.rates`) recomputes, in
+    order: from the first of :func:`missing_days` on, every day with data up to ``end`` and
+    every computed day (a superset of what :func:`ensure_partials` recomputes: a day after a
+    recomputed one is recomputed whether or not the tail it reads changed). ``data`` /
+    ``stale``: as for :func:`missing_days`."""
+    data = list(data)
+    missing = missing_days(con, end, rules, since=since, data=data, stale=stale)
+    if not missing:
+        return []
+    first = missing[0]
+    found = [*data_days(con, end), *(d for d in data if d <= end), *computed_days(con)]
+    later = {d for d in found if d >= first}
+    return sorted(later | set(missing))
 
 
 def ensure_partials(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,

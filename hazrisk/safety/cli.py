@@ -102,6 +102,11 @@ def cmd_detect(args: argparse.Namespace) -> int:
     engine = engine_from_args(args)
     con = open_warehouse(args.db)
     try:
+        if engine is not None:
+            from hazrisk.spark.inputs import refuse_results_warehouse
+
+            refuse_results_warehouse(con, args.db, "detect --engine spark (the vehicle-day "
+                                     "position counts, repeated power pulls)")
         if period is None:
             rows = con.execute(read_sql("data_range"), {"min_share": _MIN_DAY_SHARE}).fetchall()
             d0, d1 = rows[0] if rows else (None, None)

@@ -241,6 +241,79 @@ def _with_rule_columns(out: pd.DataFrame, p: SafetyParams) -> pd.DataFrame:
     return out[list(STAGE_COLUMNS)]
 
 
+@dataclass
+class DetectRun:
+    """One detection run of Beijing days [start, end): what both engines read on the driver
+    before the per-vehicle work (:func:`begin_detect`) and what they store after it
+    (:func:`finish_detect`)."""
+
+    start: date
+    end: date
+    params: SafetyParams
+    geo: Geography
+    tickets: pd.DataFrame
+    t0: datetime  # the range
+    t1: datetime
+    c0: datetime  # the positions read around it (CONTEXT_BEFORE / CONTEXT_AFTER)
+    c1: datetime
+    wall: float  # perf_counter at the start
+    report: DetectReport
+
+    @property
+    def epoch_range(self) -> tuple[float, float]:
+        """The range in epoch seconds (what the detectors compare)."""
+        return self.t0.timestamp(), self.t1.timestamp()
+
+
+def begin_detect(con: duckdb.DuckDBPyConnection, start: date, end: date,
+                 params: SafetyParams | None = None,
+                 geo: Geography | None = None) -> DetectRun:
+    """Check the range (not empty, not purged), create the safety schema and read the road
+    index, fences (unless ``geo`` is given: loaded earlier, its fence regions reused) and
+    fault tickets the detectors use."""
+    if end <= start:
+        raise ValueError(f"empty date range {start} .. {end}")
+    refuse_purged(con, beijing_midnight(start),
+                  f"detect {start}..{end - timedelta(days=1)}",
+                  "safety.violations, safety.vehicle_days and safety.enterprise_months")
+    p = params or SafetyParams.from_rules()
+    wall = time.perf_counter()
+    ensure_schema(con)
+    t0, t1 = beijing_midnight(start), beijing_midnight(end)
+    c0, c1 = t0 - CONTEXT_BEFORE, t1 + CONTEXT_AFTER
+    geo = geo or Geography.load(con)
+    tickets = con.sql(read_sql("fault_tickets"), params={"t0": c0, "t1": c1}).to_df()
+    return DetectRun(start, end, p, geo, tickets, t0, t1, c0, c1, wall,
+                     DetectReport(start, end))
+
+
+def finish_detect(con: duckdb.DuckDBPyConnection, run: DetectRun, staged: list[pd.DataFrame],
+                  days: list[pd.DataFrame], timings: dict[str, float]) -> DetectReport:
+    """Stage the alarm events of the range with the detectors' events (``staged``), store
+    everything with the vehicle-day metrics ``days`` (:func:`write_results`) and complete
+    the run's report (``timings`` plus ``alarms`` and ``write``)."""
+    p, report = run.params, run.report
+    tic = time.perf_counter()
+    staged = [*staged, stage_alarm_events(load_alarm_events(con, run.t0, run.t1), p)]
+    timings["alarms"] = time.perf_counter() - tic
+    kept = [s for s in staged if len(s)]
+    stage = (pd.concat(kept, ignore_index=True) if kept
+             else pd.DataFrame(columns=list(STAGE_COLUMNS)))
+    day_frame = pd.concat(days, ignore_index=True) if days else pd.DataFrame()
+    tic = time.perf_counter()
+    counts = write_results(con, stage, day_frame, run.start, run.end, run.t0, run.t1, p,
+                           report_start=run.wall, vehicles=report.vehicles,
+                           positions=report.positions)
+    timings["write"] = time.perf_counter() - tic
+    report.violations = counts.violations
+    report.vehicle_days = counts.vehicle_days
+    report.enterprise_months = counts.enterprise_months
+    report.vehicle_months = counts.vehicle_months
+    report.duration_s = time.perf_counter() - run.wall
+    report.timings_s = timings
+    return report
+
+
 def detect(
     con: duckdb.DuckDBPyConnection,
     start: date,
@@ -258,30 +331,18 @@ def detect(
     and fences loaded by an earlier call on the same warehouse (``Geography.load``), whose
     fence regions, built as points need them, are reused (``hazrisk daily`` detects two days).
     """
-    if end <= start:
-        raise ValueError(f"empty date range {start} .. {end}")
-    refuse_purged(con, beijing_midnight(start),
-                  f"detect {start}..{end - timedelta(days=1)}",
-                  "safety.violations, safety.vehicle_days and safety.enterprise_months")
-    p = params or SafetyParams.from_rules()
+    run = begin_detect(con, start, end, params, geo)
+    p, report = run.params, run.report
     if batch_positions is None:
         batch_positions = int(load_rules().daily.detect_batch_positions)
-    wall = time.perf_counter()
-    report = DetectReport(start, end)
-    ensure_schema(con)
-    t0, t1 = beijing_midnight(start), beijing_midnight(end)
-    c0, c1 = t0 - CONTEXT_BEFORE, t1 + CONTEXT_AFTER
-    T0, T1 = t0.timestamp(), t1.timestamp()
     timings: dict[str, float] = {"load": 0.0, "detect": 0.0, "history": 0.0}
-    geo = geo or Geography.load(con)
-    tickets = con.sql(read_sql("fault_tickets"), params={"t0": c0, "t1": c1}).to_df()
     staged: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
     reader = con.sql(read_sql("positions"), params={
-        "t0": c0, "t1": c1, "future_s": p.future_tolerance_s}).to_arrow_reader(
+        "t0": run.c0, "t1": run.c1, "future_s": p.future_tolerance_s}).to_arrow_reader(
             batch_size=STREAM_BATCH_ROWS)
-    for k, batch in enumerate(detect_batches(reader, batch_positions, geo, tickets, T0, T1, p,
-                                             timings)):
+    for k, batch in enumerate(detect_batches(reader, batch_positions, run.geo, run.tickets,
+                                             *run.epoch_range, p, timings)):
         staged.append(batch.stage)
         days.append(batch.days)
         report.vehicles += batch.vehicles
@@ -289,20 +350,4 @@ def detect(
         report.batches = k + 1
         if progress is not None:
             progress(report.positions, 0)
-    tic = time.perf_counter()
-    staged.append(stage_alarm_events(load_alarm_events(con, t0, t1), p))
-    timings["alarms"] = time.perf_counter() - tic
-    stage = pd.concat([s for s in staged if len(s)], ignore_index=True) if any(
-        len(s) for s in staged) else pd.DataFrame(columns=list(STAGE_COLUMNS))
-    day_frame = pd.concat(days, ignore_index=True) if days else pd.DataFrame()
-    tic = time.perf_counter()
-    counts = write_results(con, stage, day_frame, start, end, t0, t1, p, report_start=wall,
-                           vehicles=report.vehicles, positions=report.positions)
-    timings["write"] = time.perf_counter() - tic
-    report.violations = counts.violations
-    report.vehicle_days = counts.vehicle_days
-    report.enterprise_months = counts.enterprise_months
-    report.vehicle_months = counts.vehicle_months
-    report.duration_s = time.perf_counter() - wall
-    report.timings_s = timings
-    return report
+    return finish_detect(con, run, staged, days, timings)

@@ -15,10 +15,13 @@ What runs where:
 - **Broadcast** (once per executor): the road index and fences
   (:class:`~hazrisk.safety.pipeline.Geography`, built from the warehouse's ``core.roads`` /
   ``core.fences``), the fault tickets of the range and the rule thresholds.
-- **Driver**: the alarm events (``core.safety_events``, small), then the project's own
-  aggregation (:func:`hazrisk.safety.tables.write_results`: violations, handling, drivers on
-  duty, tampering, vehicle-days, enterprise and vehicle months) into the warehouse in one
-  transaction, stored exactly as ``--engine duckdb`` stores them.
+- **Driver**: the DuckDB engine's own steps around the per-vehicle work
+  (:func:`hazrisk.safety.pipeline.begin_detect`: range checks, schema, roads, fences, tickets;
+  :func:`~hazrisk.safety.pipeline.finish_detect`: the alarm events, then
+  :func:`hazrisk.safety.tables.write_results`: violations, handling, drivers on duty,
+  tampering, vehicle-days, enterprise and vehicle months, in one transaction), so the results
+  are stored exactly as ``--engine duckdb`` stores them. ``write_results`` reads positions
+  (vehicle-day position counts, repeated power pulls), so ``--db`` must be the warehouse.
 
 Every record of a vehicle lands in one group, with the same 26 h / 24 h of context the
 DuckDB engine reads, so each vehicle's track is the one the DuckDB engine sees.
@@ -37,21 +40,16 @@ import pandas as pd
 import pyarrow as pa
 
 from hazrisk.config import load_rules
-from hazrisk.safety.detectors.alarms import load_alarm_events
 from hazrisk.safety.params import SafetyParams
 from hazrisk.safety.pipeline import (
-    CONTEXT_AFTER,
-    CONTEXT_BEFORE,
     STAGE_COLUMNS,
     STREAM_BATCH_ROWS,
     DetectReport,
     Geography,
-    beijing_midnight,
+    begin_detect,
     detect_batches,
-    stage_alarm_events,
+    finish_detect,
 )
-from hazrisk.safety.records import refuse_purged
-from hazrisk.safety.tables import ensure_schema, write_results
 from hazrisk.spark.local import from_ipc, local_warehouse, needed_columns, put_relation, to_ipc
 from hazrisk.spark.source import (
     ExportSource,
@@ -119,10 +117,9 @@ def _kernel(bc: Any) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordB
     return run
 
 
-def _collect(parts: list[Any], kind: str) -> pd.DataFrame:
+def _frames(parts: list[Any], kind: str) -> list[pd.DataFrame]:
     frames = [from_ipc(bytes(r["ipc"])).to_pandas() for r in parts if r["kind"] == kind]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return [f for f in frames if len(f)]
 
 
 def detect_spark(
@@ -136,53 +133,29 @@ def detect_spark(
     groups: int | None = None,
 ) -> DetectReport:
     """:func:`hazrisk.safety.pipeline.detect` for Beijing days [start, end) with the
-    positions read from the Parquet export ``src`` by Spark; results stored in ``con``."""
+    positions read from the Parquet export ``src`` by Spark; results stored in ``con``. The
+    driver's steps before and after the per-vehicle work are the DuckDB engine's own
+    (:func:`~hazrisk.safety.pipeline.begin_detect`,
+    :func:`~hazrisk.safety.pipeline.finish_detect`)."""
     from hazrisk.spark.source import default_groups
 
-    if end <= start:
-        raise ValueError(f"empty date range {start} .. {end}")
-    refuse_purged(con, beijing_midnight(start),
-                  f"detect {start}..{date.fromordinal(end.toordinal() - 1)}",
-                  "safety.violations, safety.vehicle_days and safety.enterprise_months")
-    p = params or SafetyParams.from_rules()
-    wall = time.perf_counter()
-    report = DetectReport(start, end)
-    ensure_schema(con)
-    t0, t1 = beijing_midnight(start), beijing_midnight(end)
-    c0, c1 = t0 - CONTEXT_BEFORE, t1 + CONTEXT_AFTER
-    tickets = con.sql(read_sql("fault_tickets"), params={"t0": c0, "t1": c1}).to_df()
-    job = DetectJob(p, Geography.load(con), tickets, c0, c1, t0.timestamp(), t1.timestamp())
+    run = begin_detect(con, start, end, params)
+    report = run.report
+    job = DetectJob(run.params, run.geo, run.tickets, run.c0, run.c1, *run.epoch_range)
     tic = time.perf_counter()
     bc = spark.sparkContext.broadcast(job)
     try:
-        df = read_positions(spark, src, _columns(con), c0, c1)
+        df = read_positions(spark, src, _columns(con), run.c0, run.c1)
         df = vehicle_groups(df, groups or default_groups(spark), registered_only=True)
         parts = [r.asDict() for r in
                  df.mapInArrow(_kernel(bc), PARTIAL_SCHEMA).collect()]
     finally:
         bc.unpersist()
-    report.timings_s["spark"] = time.perf_counter() - tic
+    timings = {"spark": time.perf_counter() - tic}
     report.batches = len(parts) // 2
     report.vehicles = sum(int(r["vehicles"]) for r in parts if r["kind"] == "stage")
     report.positions = sum(int(r["positions"]) for r in parts if r["kind"] == "stage")
-    tic = time.perf_counter()
-    stage = _collect(parts, "stage")
-    alarms = stage_alarm_events(load_alarm_events(con, t0, t1), p)
-    kept = [s for s in (stage, alarms) if len(s)]
-    stage = (pd.concat(kept, ignore_index=True) if kept
-             else pd.DataFrame(columns=list(STAGE_COLUMNS)))
-    report.timings_s["alarms"] = time.perf_counter() - tic
-    tic = time.perf_counter()
-    counts = write_results(con, stage, _collect(parts, "days"), start, end, t0, t1, p,
-                           report_start=wall, vehicles=report.vehicles,
-                           positions=report.positions)
-    report.timings_s["write"] = time.perf_counter() - tic
-    report.violations = counts.violations
-    report.vehicle_days = counts.vehicle_days
-    report.enterprise_months = counts.enterprise_months
-    report.vehicle_months = counts.vehicle_months
-    report.duration_s = time.perf_counter() - wall
-    return report
+    return finish_detect(con, run, _frames(parts, "stage"), _frames(parts, "days"), timings)
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:

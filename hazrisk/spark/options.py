@@ -29,6 +29,27 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
                    help="with --engine spark: vehicle groups (default: 2 per core)")
 
 
+def add_engine_refusal(parser: argparse.ArgumentParser) -> None:
+    """Accept the engine options on a command that runs on DuckDB only (hidden from its
+    help), so that :func:`refuse_engine` can say so in one line; also when they were given
+    to the parent command (``rates --engine spark explain``: no default here overrides
+    them)."""
+    for opt in ("--engine", "--export", "--spark-master", "--spark-groups"):
+        parser.add_argument(opt, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def refuse_engine(args: argparse.Namespace, what: str) -> None:
+    """A one-line usage error when ``args`` ask a DuckDB-only command for the Spark engine."""
+    asked = [f"--{o.replace('_', '-')}" for o in ("export", "spark_master", "spark_groups")
+             if getattr(args, o, None) is not None]
+    engine = getattr(args, "engine", "duckdb")
+    if engine != "duckdb":
+        asked.insert(0, f"--engine {engine}")
+    if asked:
+        usage(f"{what} run on the DuckDB engine only (one pass over the warehouse's records); "
+              f"{' '.join(asked)} applies to `hazrisk rates` itself")
+
+
 @dataclass
 class SparkEngine:
     """The checked export a Spark run reads; the session starts on first use (after the
@@ -38,6 +59,27 @@ class SparkEngine:
     groups: int | None
     master: str | None = None
     _session: Any = None
+    output: Any = None  # hazrisk.spark.inputs.Output, once opened
+
+    def open(self, path: str | None) -> Any:
+        """The warehouse ``--db`` names, or a new results warehouse (no session started)."""
+        from hazrisk.spark.inputs import open_output
+
+        self.output = open_output(path)
+        return self.output.con
+
+    def refresh_inputs(self) -> None:
+        """A results warehouse's copies of the export's small inputs, refreshed (nothing
+        for the warehouse the export came from)."""
+        from hazrisk.spark.inputs import refresh_inputs
+
+        if self.output is not None and self.output.copies:
+            refresh_inputs(self.session, self.output, self.source)
+
+    @property
+    def positions_here(self) -> bool:
+        """True when the opened warehouse holds the positions (not a results warehouse)."""
+        return self.output is None or not self.output.copies
 
     @property
     def session(self) -> Any:

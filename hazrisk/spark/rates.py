@@ -1,44 +1,58 @@
-"""``hazrisk rates --engine spark``: the per-position rate flags per vehicle group on Spark.
+"""``hazrisk rates --engine spark``: the rate partials of each day on Spark executors.
 
-What runs where:
+The DuckDB engine computes the rates of a period from vehicle-day partials
+(:mod:`hazrisk.rates.partials`): per Beijing day, in order, per vehicle batch, each day's
+records read with the previous computed day's tail as context; any period is then
+aggregated from the stored partials (:func:`hazrisk.rates.compute.aggregate`). This engine
+computes the same partials on Spark and stores them through the same API:
 
-- **Executors** (:func:`rates_kernel`, one call per vehicle group: the positions are
-  ``repartition``-ed by vehicle and each partition handed to ``mapInArrow``): the group's
-  positions of the period (with the
-  ``[rates] lookback_hours`` before it, and the records without a GNSS time) go into the
-  worker's in-process DuckDB as ``core.positions``, and the project's own ``vehicle_days``
-  statement (:func:`hazrisk.rates.compute.vehicle_day_partials`: ``rates.position_flags_between``
-  — qualification, intervals, drift, segments, outages — aggregated per provider x unit x
-  Beijing day) gives the group's partial rows, returned as Arrow IPC.
-- **Broadcast** (once per executor): the rules (``rates.params`` is installed from them),
-  ``core.param_answers`` (the terminals' own report intervals) and ``meta.ingested_files``
-  (dump dates of records without a receive time).
-- **Driver**: :func:`hazrisk.rates.compute.compute_rates` with those partial rows as its
-  ``vehicle_days``: network entry, coverage, connectivity, vehicle results, the provider
-  rates with their Wilson intervals, verdicts and enterprise scores, stored exactly as
-  ``--engine duckdb`` stores them.
-
-A unit (a vehicle, or an unregistered terminal) is never split across groups: registered
-vehicles are hashed, every record without a vehicle goes to one group (they share the NULL
-key; :func:`hazrisk.spark.source.vehicle_groups`).
+- **Executors, per vehicle group** (:func:`partials_kernel`; positions ``repartition``-ed by
+  unit, one ``mapInArrow`` call per group of whole units): the group's positions become
+  ``core.positions`` of the worker's in-process DuckDB (:mod:`hazrisk.spark.local`), with the
+  driver's last computed day before the run and its tail as ``rates.day_runs`` /
+  ``rates.day_tails``; then :func:`hazrisk.rates.partials.partials_for` runs for each day of
+  the run in order (``batches=1``: the group is the batch) — the project's own statements,
+  the tails chaining day to day as on the driver. The group's ``rates.day_partials`` and
+  ``rates.day_tails`` rows go back as Arrow IPC.
+- **Executors, per day** (:func:`connectivity_kernel`): 平台连通率's day figure counts the
+  *distinct* minutes of a provider, which do not add up over vehicle groups, so the
+  positions' real-time receive minutes and the heartbeats are ``repartition``-ed by Beijing
+  day instead, and each day runs the project's ``day_connectivity`` statement.
+- **Driver** (:func:`rates_spark`): which days to compute (the days
+  :func:`~hazrisk.rates.partials.missing_days` names, and every later day with data or
+  partials: the tails chain), then ``partials_for(con, day, rows=, tails=, connectivity=)``
+  per day (coverage and the day's run row computed there, as for the DuckDB engine) and
+  :func:`~hazrisk.rates.compute.aggregate` for the period, in one transaction.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hazrisk.config import Rules, Section, load_rules
+from hazrisk.localtime import TIMEZONE
 from hazrisk.period import Period
-from hazrisk.rates.compute import compute_rates, install, rules_sha256, vehicle_day_partials
+from hazrisk.rates.compute import aggregate, install, rules_sha256
+from hazrisk.rates.partials import (
+    data_days,
+    day_params,
+    partials_for,
+    pending_days,
+    stale_days,
+)
+from hazrisk.safety.records import refuse_purged
 from hazrisk.spark.local import (
+    arrow,
     from_ipc,
     local_warehouse,
     lossless,
@@ -49,15 +63,25 @@ from hazrisk.spark.local import (
 from hazrisk.spark.source import (
     ExportSource,
     arrow_partition,
+    beijing_days,
+    exported,
     position_columns,
-    read_positions,
+    read_table,
     vehicle_groups,
 )
-from hazrisk.sqlfiles import SqlFolder
+from hazrisk.sqlfiles import SqlFolder, transaction
+from hazrisk.store.export import UNDATED
 
-PARTIAL_SCHEMA = "positions long, ipc binary"
+PARTIAL_SCHEMA = "kind string, positions long, ipc binary"
 #: Small warehouse relations the position flags read besides the positions (broadcast).
 BROADCAST_RELATIONS: tuple[str, ...] = ("core.param_answers", "meta.ingested_files")
+#: Columns of the connectivity inputs (positions / heartbeats) and the day key added to them.
+DAY_KEY = "_day"
+KIND = "_kind"
+NO_HEARTBEATS = pa.table({"recv_time": pa.array([], pa.timestamp("us", tz="UTC"))})
+
+_rates = SqlFolder("hazrisk.rates")
+_sql = SqlFolder("hazrisk.spark")
 
 
 @dataclass(frozen=True)
@@ -65,18 +89,20 @@ class RatesJob:
     """What a rates kernel needs besides its rows (broadcast to the executors)."""
 
     rules_parts: tuple[str, dict[str, tuple[dict[str, Any], dict[str, str]]]]
-    period: Period
-    relations: dict[str, pa.Table]
+    days: tuple[date, ...]
+    relations: dict[str, pa.Table]  # broadcast relations, and the driver's context day
     token: str  # identifies rules + broadcast rows: loaded once per worker
+    end: date | None = None  # the days pass: days up to end, stale from since on
+    since: date | None = None
 
     @classmethod
-    def of(cls, rules: Rules, period: Period, relations: dict[str, pa.Table],
-           token: str) -> RatesJob:
+    def of(cls, rules: Rules, days: list[date], relations: dict[str, pa.Table],
+           token: str, **more: Any) -> RatesJob:
         """The job for ``rules`` (held as plain dicts: :class:`Rules` wraps read-only
         mappings, which do not pickle)."""
         parts = {name: (dict(sec.entries), dict(sec.sources))
                  for name, sec in rules.sections.items()}
-        return cls((rules.path, parts), period, relations, token)
+        return cls((rules.path, parts), tuple(days), relations, token, **more)
 
     @property
     def rules(self) -> Rules:
@@ -86,90 +112,273 @@ class RatesJob:
             for name, (values, sources) in parts.items()}))
 
 
-def rates_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
-    """The provider x unit x day aggregates of one group of whole units (on an executor)."""
+def _prepare(job: RatesJob) -> Any:
+    """The worker's warehouse with the job's rules and broadcast relations in place."""
     wh = local_warehouse()
-    rules = job.rules
     if wh.loaded.get("rates.params") != job.token:
-        install(wh.con, rules)
+        install(wh.con, job.rules)
         wh.loaded["rates.params"] = job.token
-    for name, table in job.relations.items():
-        put_relation(wh, name, table, token=job.token)
+    for name in BROADCAST_RELATIONS:
+        put_relation(wh, name, job.relations[name], token=job.token)
+    put_relation(wh, "core.heartbeats", NO_HEARTBEATS)  # a kernel's own, if any, comes next
+    return wh
+
+
+def days_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
+    """The days with data up to ``job.end`` and the stale days that the positions ``rows``
+    show (on an executor, any slice of the positions): the project's
+    :func:`~hazrisk.rates.partials.data_days` and :func:`~hazrisk.rates.partials.stale_days`,
+    whose results over a union of slices are the union of theirs."""
+    assert job.end is not None
+    wh = _prepare(job)
+    put_relation(wh, "rates.day_runs", job.relations["rates.day_runs"])
+    put_relation(wh, "meta.registry_imports", job.relations["meta.registry_imports"],
+                 token=job.token)
     put_relation(wh, "core.positions", rows)
+    days = pa.table({"kind": ["data"], "day": [data_days(wh.con, job.end)]})
+    stale = stale_days(wh.con, job.rules, since=job.since)
+    days = pa.concat_tables([days, pa.table({"kind": ["stale"], "day": [stale]},
+                                            schema=days.schema)])
+    return pa.table({"kind": ["days"], "positions": [rows.num_rows], "ipc": [to_ipc(days)]})
+
+
+def partials_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
+    """The day partials and tails of one group of whole units for every day of the job, in
+    order (on an executor): :func:`hazrisk.rates.partials.partials_for` in the worker's
+    warehouse, the context being the driver's last computed day before the job."""
+    wh = _prepare(job)
+    _sql.run(wh.con, "rates", "reset_partials")
+    _sql.run(wh.con, "rates", "reset_connectivity")
+    put_relation(wh, "rates.day_runs", job.relations["rates.day_runs"])  # mutated: no token
+    put_relation(wh, "rates.day_tails", job.relations["rates.day_tails"])
+    put_relation(wh, "core.positions", rows)
+    rules = job.rules
+    for day in job.days:
+        partials_for(wh.con, day, rules, batches=1)
+    days = {"days": [d.isoformat() for d in job.days]}
     with lossless(wh.con):
-        part = vehicle_day_partials(wh.con, job.period, rules)
-    return pa.table({"positions": [rows.num_rows], "ipc": [to_ipc(part)]})
+        part = arrow(wh.con, _sql, "rates", "group_partials", days)
+        tails = arrow(wh.con, _sql, "rates", "group_tails", days)
+    return pa.table({"kind": ["partials", "tails"], "positions": [rows.num_rows, 0],
+                     "ipc": [to_ipc(part), to_ipc(tails)]})
 
 
-def _kernel(bc: Any) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+def connectivity_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
+    """``rates.day_connectivity`` of the days whose positions and heartbeats ``rows`` holds
+    (on an executor; ``rows`` tagged by :data:`KIND` and keyed by :data:`DAY_KEY`)."""
+    wh = _prepare(job)
+    _sql.run(wh.con, "rates", "reset_connectivity")
+    kind = rows.column(KIND)
+    put_relation(wh, "core.positions", rows.filter(pc.equal(kind, "p")))
+    put_relation(wh, "core.heartbeats", rows.filter(pc.equal(kind, "h")))
+    lookback = float(job.rules.rates.lookback_hours)
+    present = {d for d in rows.column(DAY_KEY).to_pylist() if d is not None}
+    for day in job.days:
+        if day.isoformat() in present:
+            _rates.run(wh.con, "partials.sql", "day_connectivity",
+                       {**day_params(day, lookback), "run_id": ""})
+    with lossless(wh.con):
+        conn = arrow(wh.con, _sql, "rates", "group_connectivity")
+    return pa.table({"kind": ["connectivity"], "positions": [0], "ipc": [to_ipc(conn)]})
+
+
+def _kernel(bc: Any, kernel: Callable[[pa.Table, RatesJob], pa.Table]
+            ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         rows = arrow_partition(batches)
         if rows is not None:
-            yield from rates_kernel(rows, bc.value).to_batches()
+            yield from kernel(rows, bc.value).to_batches()
     return run
 
 
 @dataclass
 class SparkRatesRun:
-    """The distributed part of a run: partial rows and what it read."""
+    """The distributed part of a run: the day partials, tails and connectivity, and what it
+    read."""
 
-    vehicle_days: pa.Table
+    days: list[date]
+    partials: pa.Table | None
+    tails: pa.Table | None
+    connectivity: pa.Table | None
     positions: int
     groups: int
     seconds: float
 
 
-def vehicle_days_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
-                       period: Period, rules: Rules, *, groups: int | None = None
+def _gather(parts: list[Any], kind: str) -> pa.Table | None:
+    tables = [from_ipc(bytes(r["ipc"])) for r in parts if r["kind"] == kind]
+    kept = [t for t in tables if t.num_rows] or tables[:1]
+    return pa.concat_tables(kept) if kept else None
+
+
+def _context(con: duckdb.DuckDBPyConnection, first: date) -> dict[str, pa.Table]:
+    """The driver's last computed day before ``first`` (its ``rates.day_runs`` row and
+    ``rates.day_tails``): the context every group's first day reads."""
+    params = {"day": first.isoformat()}
+    return {"rates.day_runs": arrow(con, _sql, "rates", "context_run", params),
+            "rates.day_tails": arrow(con, _sql, "rates", "context_tails", params)}
+
+
+def day_partials_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
+                       days: list[date], rules: Rules, *, groups: int | None = None
                        ) -> SparkRatesRun:
-    """The period's ``_rates_vd`` rows computed by Spark over the export ``src``; ``con``
-    (the warehouse) supplies the broadcast relations."""
+    """The partials, tails and connectivity of ``days`` (in order, the days after the
+    driver's last computed day before them) computed by Spark over the export ``src``;
+    ``con`` (the driver's warehouse) supplies the context and the broadcast relations."""
     from hazrisk.spark.source import default_groups
 
     tic = time.perf_counter()
+    n = groups or default_groups(spark)
     relations = {name: con.sql(f"SELECT * FROM {name}").to_arrow_table()  # fixed names
                  for name in BROADCAST_RELATIONS}
-    job = RatesJob.of(rules, period, relations, f"{rules_sha256(rules)}:{time.time_ns()}")
-    t_lo = period.t0 - timedelta(hours=float(rules.rates.lookback_hours))
+    context = _context(con, days[0])
+    relations.update(context)
+    job = RatesJob.of(rules, days, relations, f"{rules_sha256(rules)}:{uuid.uuid4().hex}")
+    ctx_days = context["rates.day_runs"].column("day").to_pylist()
     bc = spark.sparkContext.broadcast(job)
     try:
-        df = read_positions(spark, src, _columns(con), t_lo, period.t1, undated=True)
-        df = vehicle_groups(df, groups or default_groups(spark))
-        parts = df.mapInArrow(_kernel(bc), PARTIAL_SCHEMA).collect()
+        positions = read_table(spark, src, "positions")
+        columns = needed_columns(position_columns(con), _rates.text("macros"),
+                                 _rates.text("partials"))
+        df = _flag_rows(positions, columns, ctx_days[0] if ctx_days else None, days[-1],
+                        context["rates.day_tails"])
+        parts = [r.asDict() for r in vehicle_groups(df, n).mapInArrow(
+            _kernel(bc, partials_kernel), PARTIAL_SCHEMA).collect()]
+        conn = _connectivity_rows(spark, src, positions, days, rules)
+        parts += [r.asDict() for r in conn.repartition(n, DAY_KEY).mapInArrow(
+            _kernel(bc, connectivity_kernel), PARTIAL_SCHEMA).collect()]
     finally:
         bc.unpersist()
-    tables = [from_ipc(bytes(r["ipc"])) for r in parts]
-    tables = [t for t in tables if t.num_rows] or tables[:1]
-    if not tables:  # no position at all: the empty result of the same statement
-        tables = [_empty_vehicle_days(period, rules)]
-    return SparkRatesRun(pa.concat_tables(tables), sum(int(r["positions"]) for r in parts),
-                         len(parts), time.perf_counter() - tic)
+    return SparkRatesRun(days, _gather(parts, "partials"), _gather(parts, "tails"),
+                         _gather(parts, "connectivity"),
+                         sum(int(r["positions"]) for r in parts),
+                         sum(1 for r in parts if r["kind"] == "partials"),
+                         time.perf_counter() - tic)
+
+
+def _flag_rows(positions: Any, columns: list[str], ctx_day: date | None, last: date,
+               tails: pa.Table) -> Any:
+    """The positions a run's days read: GNSS time from the end of the context day (every
+    earlier record when there is none) to the end of the last day, every record without a
+    GNSS time, and the context day's tail records."""
+    from pyspark.sql import functions as F
+
+    t1 = Period(last, last).t1
+    dated = (F.col("date") != UNDATED) & (F.col("date") <= last.isoformat())
+    timed = dated & (F.col("device_time") < F.lit(t1))
+    if ctx_day is not None:
+        timed = timed & (F.col("date") > ctx_day.isoformat()) & (
+            F.col("device_time") >= F.lit(Period(ctx_day, ctx_day).t1))
+    undated = (F.col("date") == UNDATED) & F.col("device_time").isNull()
+    df = positions.where(timed | undated).select(*columns)
+    if ctx_day is not None and tails.num_rows:  # a few records per unit: a broadcast join
+        seqs = positions.sparkSession.createDataFrame(
+            tails.select(["pos_seq"]).to_pandas().astype("int64"))
+        df = df.unionByName(positions.where((F.col("date") != UNDATED)
+                                            & (F.col("date") <= ctx_day.isoformat()))
+                            .join(F.broadcast(seqs), "pos_seq", "left_semi").select(*columns))
+    return df
+
+
+def _connectivity_rows(spark: Any, src: ExportSource, positions: Any, days: list[date],
+                       rules: Rules) -> Any:
+    """The positions and heartbeats ``day_connectivity`` reads for ``days``, tagged by kind
+    (:data:`KIND`) and keyed (:data:`DAY_KEY`) by the Beijing day of their receive (else
+    GNSS) time; the kernel applies the statement's own filters."""
+    from pyspark.sql import functions as F
+
+    first, last = Period(days[0], days[0]), Period(days[-1], days[-1])
+    t_lo = first.t0 - timedelta(hours=float(rules.rates.lookback_hours))
+    wanted = [d.isoformat() for d in days]
+
+    def day_of(col: Any) -> Any:
+        return F.date_format(F.from_utc_timestamp(col, TIMEZONE), "yyyy-MM-dd")
+
+    heard = F.coalesce(F.col("recv_time"), F.col("device_time"))
+    pos = (positions
+           .where(F.col("date").isin(beijing_days(t_lo, last.t1 + timedelta(days=1))))
+           .where(~F.col("is_backfill") & (F.col("device_time") >= F.lit(t_lo))
+                  & (heard >= F.lit(first.t0)) & (heard < F.lit(last.t1)))
+           .select("provider_id", "source_provider_id", "recv_time", "device_time",
+                   "is_backfill", F.lit("p").alias(KIND), day_of(heard).alias(DAY_KEY)))
+    beats = exported(spark, src, "heartbeats", lambda: read_table(spark, src, "heartbeats"))
+    if beats is not None:
+        beats = (beats.where(F.col("date").isin(wanted))
+                 .where((F.col("recv_time") >= F.lit(first.t0))
+                        & (F.col("recv_time") < F.lit(last.t1)))
+                 .select("recv_time", "source_file_id", F.lit("h").alias(KIND),
+                         day_of(F.col("recv_time")).alias(DAY_KEY)))
+        pos = pos.unionByName(beats, allowMissingColumns=True)
+    return pos.where(F.col(DAY_KEY).isin(wanted))
+
+
+def _day_rows(con: duckdb.DuckDBPyConnection, run: SparkRatesRun, day: date
+              ) -> dict[str, pa.Table]:
+    """``partials_for``'s ``rows`` / ``tails`` / ``connectivity`` of ``day`` (zero rows of
+    the same columns when no group returned any)."""
+    out: dict[str, pa.Table] = {}
+    for key, got, empty in (("rows", run.partials, "group_partials"),
+                            ("tails", run.tails, "group_tails"),
+                            ("connectivity", run.connectivity, "group_connectivity")):
+        table: pa.Table = (got if got is not None else
+                           arrow(con, _sql, "rates", empty, {"days": []}))
+        out[key] = table.filter(pc.equal(table.column("day"), pa.scalar(day, pa.date32())))
+    return out
+
+
+def position_days_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
+                        end: date, rules: Rules, since: date | None
+                        ) -> tuple[list[date], list[date]]:
+    """The days with data up to ``end`` and the stale days that the export's positions show
+    (``data_days`` / ``stale_days`` run over each slice of them on the executors), for a
+    driver whose warehouse holds no positions (a results warehouse)."""
+    relations = {name: con.sql(f"SELECT * FROM {name}").to_arrow_table()  # fixed names
+                 for name in (*BROADCAST_RELATIONS, "rates.day_runs", "meta.registry_imports")}
+    job = RatesJob.of(rules, [], relations, f"{rules_sha256(rules)}:{uuid.uuid4().hex}",
+                      end=end, since=since)
+    statements = _rates.statements("partials")
+    columns = needed_columns(position_columns(con), statements["data_days"],
+                             statements["stale_days"])
+    bc = spark.sparkContext.broadcast(job)
+    try:
+        parts = [r.asDict() for r in read_table(spark, src, "positions").select(*columns)
+                 .mapInArrow(_kernel(bc, days_kernel), PARTIAL_SCHEMA).collect()]
+    finally:
+        bc.unpersist()
+    found: dict[str, set[date]] = {"data": set(), "stale": set()}
+    for r in parts:
+        table = from_ipc(bytes(r["ipc"]))
+        for kind, days in zip(table.column("kind").to_pylist(), table.column("day").to_pylist(),
+                              strict=True):
+            found[kind].update(days)
+    return sorted(found["data"]), sorted(found["stale"])
 
 
 def rates_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
                 period: Period, rules: Rules | None = None, *, official: bool = True,
-                groups: int | None = None) -> tuple[list[dict[str, Any]], SparkRatesRun]:
-    """:func:`hazrisk.rates.compute.compute_rates` with the position flags computed by Spark
-    over the export; the stored rates as records, and the distributed part's figures."""
+                groups: int | None = None, positions_here: bool = True,
+                ) -> tuple[list[dict[str, Any]], SparkRatesRun | None]:
+    """:func:`hazrisk.rates.compute.compute_rates` with the day partials computed by Spark
+    over the export: the stored rates as records, and the distributed part's figures (None
+    when every day's partials were current). ``positions_here=False``: ``con`` holds no
+    positions (a results warehouse, :mod:`hazrisk.spark.inputs`), so which days have data
+    or are stale is asked of the executors too."""
     rules = rules or load_rules()
-    run = vehicle_days_spark(spark, con, src, period, rules, groups=groups)
-    rows = compute_rates(con, period, rules, official=official, vehicle_days=run.vehicle_days)
+    refuse_purged(con, period.t0, f"rates {period.label}",
+                  "rates.provider_rates / mart.provider_rates")
+    run = None
+    with transaction(con):  # joins a caller's preview (transaction(con, keep=False))
+        install(con, rules)
+        data: list[date] = []
+        stale: list[date] = []
+        if not positions_here:
+            data, stale = position_days_spark(spark, con, src, period.end, rules,
+                                              since=period.start)
+        days = pending_days(con, period.end, rules, since=period.start, data=data,
+                            stale=stale)
+        if days:
+            run = day_partials_spark(spark, con, src, days, rules, groups=groups)
+            for day in days:
+                partials_for(con, day, rules, batches=run.groups, **_day_rows(con, run, day))
+        rows = aggregate(con, period, rules, official)
     return rows, run
-
-
-def _empty_vehicle_days(period: Period, rules: Rules) -> pa.Table:
-    """No position in the period: the same statement over no rows (its empty result, typed
-    as always), in this process's own in-memory warehouse."""
-    wh = local_warehouse()
-    install(wh.con, rules)
-    wh.loaded.pop("rates.params", None)  # installed outside a job: the next kernel reinstalls
-    put_relation(wh, "core.positions", pa.table({"pos_seq": pa.array([], pa.int64())}))
-    with lossless(wh.con):
-        return vehicle_day_partials(wh.con, period, rules)
-
-
-def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The position columns the rates SQL mentions (the export holds the warehouse's)."""
-    rates = SqlFolder("hazrisk.rates")
-    return needed_columns(position_columns(con), rates.text("macros"),
-                          rates.statement("compute", "vehicle_days"))

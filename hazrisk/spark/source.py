@@ -10,7 +10,7 @@ one group.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,6 +65,25 @@ def beijing_days(t0: datetime, t1: datetime) -> list[str]:
     return [(first + timedelta(days=k)).isoformat() for k in range((last - first).days + 1)]
 
 
+def read_table(spark: Any, src: ExportSource, name: str) -> Any:
+    """An exported table as a Spark DataFrame (``date`` / ``provider`` partition columns as
+    strings; filters on them prune folders)."""
+    return spark.read.option("basePath", src.table(name)).parquet(src.table(name))
+
+
+def exported(spark: Any, src: ExportSource, name: str, read: Callable[[], Any]) -> Any:
+    """``read()`` (a DataFrame of the export's ``name``), or None when the export has no such
+    table (``hazrisk export`` writes no folder for an empty telematics table)."""
+    if "://" not in src.root:
+        return read() if Path(src.table(name)).exists() else None
+    try:
+        return read()
+    except Exception as exc:  # pyspark's AnalysisException: the path does not exist
+        if "PATH_NOT_FOUND" in str(exc):
+            return None
+        raise
+
+
 def read_positions(spark: Any, src: ExportSource, columns: list[str], t0: datetime,
                    t1: datetime, *, undated: bool = False) -> Any:
     """Positions with device time in [t0, t1) (and, ``undated``, every record without one),
@@ -72,8 +91,7 @@ def read_positions(spark: Any, src: ExportSource, columns: list[str], t0: dateti
     from pyspark.sql import functions as F
 
     days = beijing_days(t0, t1) + ([UNDATED] if undated else [])
-    df = (spark.read.option("basePath", src.table("positions"))
-          .parquet(src.table("positions")).where(F.col("date").isin(days)))
+    df = read_table(spark, src, "positions").where(F.col("date").isin(days))
     timed = (F.col("device_time") >= F.lit(t0)) & (F.col("device_time") < F.lit(t1))
     df = df.where(timed | F.col("device_time").isNull() if undated else timed)
     return df.select(*columns)

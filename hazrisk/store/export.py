@@ -5,6 +5,7 @@ Layout (Hive style, readable by DuckDB, Spark, pandas/pyarrow datasets)::
     OUT/positions/date=2026-10-01/provider=P01/data_0.parquet
     OUT/alarms/...  OUT/safety_events/...  OUT/heartbeats/... (telematics: date x provider)
     OUT/registry/vehicles.parquet ...                        (registries: one file each)
+    OUT/meta/ingested_files.parquet ...       (the files, registry imports and retention runs)
 
 Inside each ``date=`` / ``provider=`` folder the positions, alarms and safety events are
 written ordered by vehicle, terminal and time (pos_seq last), so a vehicle's day is one
@@ -88,6 +89,9 @@ REGISTRY: tuple[str, ...] = (
     "phone_verifications", "fences", "roads", "handling_log", "fault_tickets", "policies",
     "claims",
 )
+#: The bookkeeping a reader of the export needs besides the data (which dump files and registry
+#: imports it holds, what retention removed): one file each under ``meta/``.
+META: tuple[str, ...] = ("ingested_files", "registry_imports", "retention_runs")
 
 
 @dataclass
@@ -153,6 +157,12 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *,
             cols = _select(con, f"core.{name}", PII.get(name, {}), masked)
             con.execute(f"COPY (SELECT {cols} FROM core.{name} t) TO $p (FORMAT parquet)",
                         {"p": str(tmp / "registry" / f"{name}.parquet")})
+        (tmp / "meta").mkdir()
+        for name in META:
+            (n,) = con.execute(f"SELECT count(*) FROM meta.{name}").fetchall()[0]
+            result.rows[f"meta/{name}"] = int(n)
+            con.execute(f"COPY (SELECT * FROM meta.{name}) TO $p (FORMAT parquet)",
+                        {"p": str(tmp / "meta" / f"{name}.parquet")})
         (tmp / "_hazrisk_export").write_text(
             "hazrisk core export (" + ("personal data masked" if masked else
                                        "UNMASKED personal data: authorised use only") + ")\n",

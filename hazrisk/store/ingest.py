@@ -10,7 +10,10 @@
   rerun ingests the file exactly once.
 - **Decoding**: :mod:`hazrisk.jt808.reader` (columnar positions and heartbeats, the codec's
   records for everything else, each frame decoded once); a gzip stream is decompressed ahead
-  on a thread (:class:`~hazrisk.jt808.reader.Prefetch`). This module only writes.
+  on a thread (:class:`~hazrisk.jt808.reader.Prefetch`), chunks are decoded ahead on another,
+  and for files from :data:`SCALAR_PROCESS_BYTES` the codec's share of each chunk in a worker
+  process. The database jobs run on the writer thread, a transaction per chunk
+  (:class:`~hazrisk.store.chunk_writer.ChunkWriter`). This module only writes.
 - **Positions** deduplicated on (terminal, device time, coordinates) and resolved to vehicles:
   :mod:`hazrisk.store.positions`.
 - A bad file (unreadable, truncated or corrupt gzip, no JT/T 808 frames at all) is rolled back
@@ -23,10 +26,8 @@ import contextlib
 import functools
 import os
 import time
-from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,10 @@ import pyarrow as pa
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING, decode_frame, detect_format
 from hazrisk.jt808.reader import DEFAULT_CHUNK, Prefetch, iter_chunks
-from hazrisk.sqlfiles import SqlFolder
+from hazrisk.sqlfiles import SqlFolder, transaction
+from hazrisk.store.chunk_writer import ChunkWriter
 from hazrisk.store.connect import discard_unfinished
+from hazrisk.store.ingest_report import FileSummary, IngestReport
 from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.messages import RecordSink
 from hazrisk.store.positions import ChunkResult, append_positions, stage_table
@@ -52,115 +55,12 @@ from hazrisk.store.sources import (
 )
 
 SNIFF_BYTES = 1 << 16
+#: Files from this size on (on disk) have the codec's share of each chunk decoded in a worker
+#: process (``iter_chunks(scalar_process=True)``); smaller ones are not worth its start.
+SCALAR_PROCESS_BYTES = 4 << 20
 #: The named statements of ``sql/ingest/files.sql``.
 SQL = SqlFolder("hazrisk.store", "sql/ingest").statements("files")
 ProgressHook = Callable[[int, int], None]  # (bytes on disk done, frames done) increments
-
-
-@dataclass
-class FileSummary:
-    """The outcome of one file. :meth:`to_json` gives the documented ``--json`` keys."""
-
-    path: str
-    sha256: str | None = None
-    skipped: bool = False
-    frames_ok: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
-    garbage_bytes: int = 0
-    positions: int = 0
-    duplicates: int = 0
-    # beyond the JSON contract
-    error: str | None = None
-    skip_reason: str | None = None
-    file_id: int | None = None
-    format: str | None = None
-    compressed: bool = False
-    positions_stored: int = 0
-    alarms: int = 0
-    safety_events: int = 0
-    unknown_terminals: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    tables: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "skipped": self.skipped,
-            "frames_ok": self.frames_ok,
-            "rejected": dict(sorted(self.rejected.items())),
-            "garbage_bytes": self.garbage_bytes,
-            "positions": self.positions,
-            "duplicates": self.duplicates,
-            "warnings": self.warnings,
-        }
-
-    @property
-    def frames(self) -> int:
-        return self.frames_ok + sum(self.rejected.values())
-
-    def line(self) -> str:
-        """One human-readable summary line."""
-        if self.error:
-            return f"FAILED  {self.path}: {self.error}"
-        if self.skipped:
-            return f"skipped {self.path}: {self.skip_reason}"
-        rej = ", ".join(f"{k} {v}" for k, v in sorted(self.rejected.items())) or "none"
-        rate = self.frames / self.seconds if self.seconds > 0 else 0.0
-        text = (
-            f"ok      {self.path}: {self.frames_ok:,} frames ok, rejected {sum(self.rejected.values()):,} "
-            f"({rej}), garbage {self.garbage_bytes:,} bytes, positions {self.positions:,} "
-            f"(duplicates {self.duplicates:,}), {self.seconds:.1f} s, {rate:,.0f} frames/s"
-        )
-        if self.unknown_terminals:
-            shown = ", ".join(self.unknown_terminals[:5])
-            more = len(self.unknown_terminals) - 5
-            text += (f"; unknown terminals {len(self.unknown_terminals)} ({shown}"
-                     f"{f', +{more} more' if more > 0 else ''}) kept")
-        for w in self.warnings:
-            text += f"; WARNING {w}"
-        return text
-
-
-@dataclass
-class IngestReport:
-    files: list[FileSummary] = field(default_factory=list)
-    left_alone: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[FileSummary]:
-        return [f for f in self.files if f.error]
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed or self.missing else 0
-
-    def to_json(self) -> dict[str, Any]:
-        done = [f for f in self.files if not f.error]
-        rejected: Counter[str] = Counter()
-        for f in done:
-            rejected.update(f.rejected)
-        unknown = sorted({t for f in done for t in f.unknown_terminals})
-        return {
-            "files": [f.to_json() for f in done],
-            "totals": {
-                "files": len(self.files),
-                "ingested": sum(1 for f in done if not f.skipped),
-                "skipped": sum(1 for f in done if f.skipped),
-                "failed": len(self.failed),
-                "frames_ok": sum(f.frames_ok for f in done),
-                "rejected": dict(sorted(rejected.items())),
-                "garbage_bytes": sum(f.garbage_bytes for f in done),
-                "positions": sum(f.positions for f in done),
-                "duplicates": sum(f.duplicates for f in done),
-                "unknown_terminals": unknown,
-                "errors": [{"path": f.path, "error": f.error} for f in self.failed]
-                + [{"path": m, "error": "no such file or directory"} for m in self.missing],
-                "left_alone": self.left_alone,
-            },
-        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,14 +141,9 @@ def ingest_file(
                 raise BadDumpError(f"{path}: changed while being ingested "
                                    f"({size:,} bytes, then {hashed_size:,})")
         summary.seconds = time.perf_counter() - t0
-        con.execute("BEGIN TRANSACTION")  # the file becomes visible, all at once
-        try:
+        with transaction(con):  # the file becomes visible, all at once
             _write_meta(con, path, sha, size, summary, started)
             con.execute(SQL["unmark_in_progress"], {"f": summary.file_id})
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     except (BadDumpError, OSError, EOFError) as exc:
         _abort(con, summary.file_id)
         summary.error = str(exc) if isinstance(exc, BadDumpError) else f"{path}: {exc}"
@@ -300,9 +195,8 @@ def _skip_if_done(con: duckdb.DuckDBPyConnection, summary: FileSummary, sha: str
 
 
 def _abort(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
-    """Undo an unfinished file: its open chunk transaction, its stored rows, its marker."""
-    with contextlib.suppress(duckdb.Error):
-        con.execute("ROLLBACK")
+    """Undo an unfinished file: its stored rows, its marker (its open chunk transaction was
+    rolled back when the writer stopped: :class:`~hazrisk.store.chunk_writer.ChunkWriter`)."""
     discard_unfinished(con, file_id)
 
 
@@ -334,18 +228,19 @@ def _ingest_chunks(
         summary.format = fmt
         chunks = stack.enter_context(contextlib.closing(iter_chunks(
             source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
-            total=None if gz else size, reuse_buffers=True, ahead=1)))
+            total=None if gz else size, reuse_buffers=True, ahead=1,
+            scalar_process=size >= SCALAR_PROCESS_BYTES)))
         assigner = Assigner(con)
         _, day = path_metadata(path)
         noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
                 if day is not None else None)
-        with _Writer() as writer:
+        with ChunkWriter() as writer:
             sink = RecordSink(con, summary.file_id, submit=writer.submit)
             seq = 0
             reported = 0
             terminals: dict[str, int] = {}  # phone -> term_key, for this file's chunks
             for chunk in chunks:
-                writer.submit(functools.partial(con.execute, "BEGIN TRANSACTION"))
+                writer.begin(con)
                 scalar_items: dict[tuple[int, int], dict[int, dict[str, Any]]] = {}
                 for rec in chunk.records:
                     if sink.add(rec, chunk.frame_bytes):
@@ -363,7 +258,7 @@ def _ingest_chunks(
                 if chunk.heartbeats is not None and chunk.heartbeats.num_rows:
                     sink.add_heartbeats(chunk.heartbeats)
                 sink.flush()
-                writer.submit(functools.partial(con.execute, "COMMIT"), end=True)
+                writer.commit()
                 if progress:
                     disk = _disk_position(stream, gz, chunk.bytes_done, size)
                     progress(max(disk - reported, 0), chunk.frames_fast + len(chunk.records))
@@ -401,52 +296,8 @@ def _quarantine_unreadable(con: duckdb.DuckDBPyConnection, file_id: int, offset:
     """One ``bad_gzip`` rejected-frame row where a compressed stream became unreadable (length
     0: no decompressed byte belongs to it); like every row of the file it shows once the
     file commits."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(SQL["quarantine_unreadable"], {"f": file_id, "o": offset})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
-class _Writer:
-    """Runs database jobs in order on one worker thread, so decoding the next chunk overlaps
-    with writing the last one (DuckDB releases the GIL). The bound is in chunks, not jobs: a
-    chunk's last job is submitted with ``end=True`` (its ``COMMIT``) and the caller waits only
-    while more than ``depth`` chunks are queued or running, so a chunk's small jobs (the
-    record sink's inserts) never make the decoder wait for the previous chunk's positions
-    insert. The first failure is raised in the caller's thread."""
-
-    def __init__(self, depth: int = 1) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazrisk-ingest")
-        self.pending: deque[tuple[Future[Any], bool]] = deque()
-        self.depth = depth
-        self.chunks = 0  # chunk-ending jobs in ``pending``
-
-    def submit(self, job: Callable[[], Any], *, end: bool = False) -> None:
-        self.pending.append((self.pool.submit(job), end))
-        self.chunks += end
-        while self.pending and (self.chunks > self.depth or self.pending[0][0].done()):
-            fut, ended = self.pending.popleft()
-            self.chunks -= ended
-            fut.result()
-
-    def __enter__(self) -> _Writer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            while self.pending:
-                fut, _ = self.pending.popleft()
-                if exc[0] is None:
-                    fut.result()
-                else:
-                    fut.cancel()
-                    with contextlib.suppress(BaseException):
-                        fut.result()
-        finally:
-            self.pool.shutdown(wait=True)
 
 
 def _fixes(rec: Any) -> list[tuple[int, dict[str, Any]]]:

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from hazrisk.jt808.columnar import SAFETY_ITEM_IDS
 from hazrisk.jt808.record import jsonable
-from hazrisk.sqlfiles import SqlFolder
+from hazrisk.sqlfiles import SqlFolder, registered
 from hazrisk.store.names import ALARM_BITS, SAFETY_SYSTEMS
 from hazrisk.store.resolve import Assigner, term_keys
 
@@ -418,13 +418,9 @@ def append_positions(
         else:  # one take sorts and filters
             out = out.take(pa.array(rows)).append_column(
                 "_append", pa.array(np.ones(stored, dtype=bool)))
-        con.register("_staged_positions", out)
-        try:
+        with registered(con, "_staged_positions", out):
             con.execute(SQL["insert_positions"])
-        finally:
-            con.unregister("_staged_positions")
-    con.register("_staged_positions", staged)
-    try:
+    with registered(con, "_staged_positions", staged):
         has_alarm = pc.any(pc.not_equal(staged.column("alarm"), 0)).as_py()
         has_item = pc.any(pc.not_equal(staged.column("safety_items"), 0)).as_py()
         if has_alarm or has_item:
@@ -435,34 +431,24 @@ def append_positions(
             cols = ["pos_seq", "term_key", "device_time", "lat_deg", "lon_deg",
                     "alarm", "source_file_id", "source_offset"]
             con.execute(SQL["kept_create"])
-            con.register("_kept_rows", staged.select(cols).filter(pa.array(flagged & appended)))
-            try:
+            with registered(con, "_kept_rows",
+                            staged.select(cols).filter(pa.array(flagged & appended))):
                 con.execute(SQL["kept_self"])
-            finally:
-                con.unregister("_kept_rows")
             dropped = flagged & ~appended  # duplicates (untimed rows are always appended)
             if dropped.any():
-                con.register("_dropped", staged.select(cols).filter(pa.array(dropped)))
-                try:
+                with registered(con, "_dropped", staged.select(cols).filter(pa.array(dropped))):
                     for tr in clusters:
                         con.execute(SQL["kept_timed"], tr)
-                finally:
-                    con.unregister("_dropped")
             kept = con.execute(SQL["kept_bounds"]).fetchall()[0]
             bounds = {"lo": kept[0], "hi": kept[1]}
             if has_alarm and kept[0] is not None:
-                con.register("_alarm_names", _ALARM_NAMES)
-                try:
+                with registered(con, "_alarm_names", _ALARM_NAMES):
                     alarms = _insert_self_alarms(con, staged, appended)
                     if (dropped & (_np(staged, "alarm", np.uint32) != 0)).any():
                         alarms += int(con.execute(SQL["insert_alarms"], bounds).fetchall()[0][0])
-                finally:
-                    con.unregister("_alarm_names")
             if has_item and kept[0] is not None:
                 events = _insert_safety_events(con, staged, items_for, bounds)
             con.execute(SQL["kept_drop"])
-    finally:
-        con.unregister("_staged_positions")
     return ChunkResult(n, stored, alarms, events)
 
 
@@ -478,11 +464,8 @@ def _insert_self_alarms(con: duckdb.DuckDBPyConnection, staged: pa.Table,
     sel = staged.select(["pos_seq", "term_key", "assign_key", "device_time", "lat_deg",
                          "lon_deg", "speed_kmh", "is_backfill", "source_file_id",
                          "source_offset"]).take(pa.array(rows[r]))
-    con.register("_self_alarms", sel.append_column("bit", pa.array(b.astype(np.int64))))
-    try:
+    with registered(con, "_self_alarms", sel.append_column("bit", pa.array(b.astype(np.int64)))):
         return int(con.execute(SQL["insert_self_alarms"]).fetchall()[0][0])
-    finally:
-        con.unregister("_self_alarms")
 
 
 def _insert_safety_events(
@@ -540,11 +523,8 @@ def _insert_safety_events(
         "event_time": pa.array(rows["event_time"], _TS),
         "item_json": pa.array(rows["item_json"], pa.string()),
     })
-    con.register("_events", ev)
-    try:
+    with registered(con, "_events", ev):
         (n,) = con.execute(SQL["insert_safety_events"], bounds).fetchall()[0]
-    finally:
-        con.unregister("_events")
     return int(n)
 
 

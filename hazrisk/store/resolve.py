@@ -17,6 +17,7 @@ import re
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hazrisk.sqlfiles import SqlFolder, registered
 
@@ -114,40 +115,52 @@ class Assigner:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection | None) -> None:
-        self.by_key: dict[str, list[tuple[int, int, int]]] = {}
-        if con is None:
-            return
-        ensure_assign_keys(con)
-        rows = _sql.run(con, "resolve", "assignments").fetchall()
-        for key, a, b, k in rows:
-            self.by_key.setdefault(key, []).append((int(a), int(b), int(k)))
+        by_key: dict[str, list[tuple[int, int, int]]] = {}
+        if con is not None:
+            ensure_assign_keys(con)
+            rows = _sql.run(con, "resolve", "assignments").fetchall()
+            for key, a, b, k in rows:
+                by_key.setdefault(key, []).append((int(a), int(b), int(k)))
+        self.index(by_key)
+
+    def index(self, by_key: dict[str, list[tuple[int, int, int]]]) -> None:
+        """Hold ``by_key`` (normalised phone -> ``[(from_us, to_us, assign_key)]``, a later
+        interval overriding an earlier one) flat: each key's intervals in a run."""
+        self.by_key = by_key
+        self._run: dict[str, tuple[int, int]] = {}
+        flat: list[tuple[int, int, int]] = []
+        for key, ivs in self.by_key.items():
+            self._run[key] = (len(flat), len(ivs))
+            flat.extend(ivs)
+        iv = np.asarray(flat, np.int64).reshape(-1, 3)
+        self._from, self._to, self._key = iv[:, 0], iv[:, 1], iv[:, 2].astype(np.int32)
 
     @classmethod
     def empty(cls) -> Assigner:
         return cls(None)
 
     def resolve(self, phone: pa.Array, t_us: np.ndarray, t_valid: np.ndarray) -> pa.Array:
-        """``assign_key`` per row (INT32, NULL = unknown); ``phone`` dictionary-encoded."""
+        """``assign_key`` per row (INT32, NULL = unknown); ``phone`` dictionary-encoded.
+
+        Vectorised over rows: each dictionary word's run of intervals, then one pass per
+        interval rank (a terminal has one to a few), a later interval overriding an earlier
+        one as in the registry's order."""
         n = len(phone)
         out = np.full(n, -1, np.int32)
-        if self.by_key:
-            idx = np.asarray(phone.indices.to_numpy(zero_copy_only=False), np.int64)
+        if self.by_key and n:
             words = phone.dictionary.to_pylist()
-            order = np.argsort(idx, kind="stable")
-            bounds = np.searchsorted(idx[order], np.arange(len(words) + 1))
-            for d, word in enumerate(words):
-                ivs = self.by_key.get(word.lstrip("0") if word else word)
-                if not ivs:
-                    continue
-                rows = order[bounds[d] : bounds[d + 1]]
-                if rows.size == 0:
-                    continue
-                t = t_us[rows]
-                ok = t_valid[rows]
-                for a, b, k in ivs:
-                    hit = ok & (t >= a) & (t < b)
-                    if hit.any():
-                        out[rows[hit]] = k
+            runs = [self._run.get(w.lstrip("0") if w else w, (0, 0)) for w in words]
+            lo = np.fromiter((r[0] for r in runs), np.int64, len(runs))
+            cnt = np.fromiter((r[1] for r in runs), np.int64, len(runs))
+            idx = np.asarray(pc.fill_null(phone.indices, len(words)).to_numpy(
+                zero_copy_only=False), np.int64)
+            lo, cnt = np.append(lo, 0)[idx], np.append(cnt, 0)[idx]  # per row (null: none)
+            for j in range(int(cnt.max(initial=0))):
+                sel = np.flatnonzero(cnt > j) if j else np.flatnonzero(cnt)
+                i = lo[sel] + j
+                t = t_us[sel]
+                hit = t_valid[sel] & (t >= self._from[i]) & (t < self._to[i])
+                out[sel[hit]] = self._key[i[hit]]
         return pa.array(out, pa.int32(), mask=out < 0)
 
 

@@ -168,3 +168,34 @@ def test_a_period_without_positions_is_refused_alike(engine_runs: Any, spark: An
     code_s, _, err_s = _cli([*base, "--engine", "spark", "--export", str(engine_runs.export)])
     assert code_d == code_s == 1
     assert err_s == err_d and "no position records" in err_s
+
+
+@pytest.mark.parametrize(("before", "after", "named"), [
+    ([], ["--engine", "spark", "--export", "x"], "--engine spark --export"),
+    (["--engine", "spark", "--export", "x"], [], "--engine spark --export"),
+    ([], ["--spark-groups", "3"], "--spark-groups"),
+])
+def test_the_drill_downs_refuse_the_spark_engine(db: Path, before: list[str], after: list[str],
+                                                 named: str) -> None:
+    """``rates explain`` runs on DuckDB only: the engine options, given to it or to ``rates``
+    before it, are refused in one line (not ignored)."""
+    code, _, err = _cli(["rates", "--db", str(db), "--period", "2026-10", *before, "explain",
+                         "--metric", "data_qualification", "--provider", "P01", *after])
+    assert code == 2
+    assert err.strip() == (f"hazrisk rates explain: the drill-downs run on the DuckDB engine "
+                           f"only (one pass over the warehouse's records); {named} applies to "
+                           f"`hazrisk rates` itself")
+
+
+def test_detect_refuses_a_results_warehouse(tmp_path: Path) -> None:
+    """A results warehouse (made by ``rates --engine spark`` from an export alone) holds no
+    positions, which detect still reads on the driver: refused in one line."""
+    from hazrisk.spark.inputs import open_output
+
+    out = tmp_path / "results.duckdb"
+    open_output(str(out)).con.close()
+    exp = _export(tmp_path, "hazrisk core export (UNMASKED personal data)\n")
+    code, _, err = _cli(["detect", "--db", str(out), "--period", "2026-10", "--engine",
+                         "spark", "--export", str(exp)])
+    assert code == 2 and err.count("\n") == 1
+    assert "a results warehouse of the Spark engine (no positions)" in err

@@ -13,6 +13,7 @@ from store_testkit import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
 
 from hazrisk.jt808 import iter_records
 from hazrisk.jt808 import reader as D
+from hazrisk.jt808._reader_raw import merge_sorted
 from hazrisk.jt808.columnar import decode_positions, records_table
 
 Key = tuple[object, ...]
@@ -32,14 +33,17 @@ def _rows(table: object) -> list[Key]:
     return sorted(zip(*cols, strict=True), key=repr)
 
 
-def check_equivalent(data: bytes, chunk: int, fmt: str = "raw") -> None:
+def check_equivalent(data: bytes, chunk: int, fmt: str = "raw",
+                     scalar_process: bool = False) -> None:
     full = list(iter_records(data, fmt=fmt))
     records: list[Key] = []
     hbs: list[Key] = []
     fast_offsets: set[int] = set()
     positions: list[Key] = []
-    it = (D.iter_raw_chunks(io.BytesIO(data), chunk_bytes=chunk, reuse_buffers=True)
-          if fmt == "raw" else D.iter_hexlog_chunks(io.BytesIO(data), chunk_bytes=chunk))
+    it = (D.iter_raw_chunks(io.BytesIO(data), chunk_bytes=chunk, reuse_buffers=True,
+                            scalar_process=scalar_process)
+          if fmt == "raw" else D.iter_hexlog_chunks(io.BytesIO(data), chunk_bytes=chunk,
+                                                    scalar_process=scalar_process))
     for ch in it:
         records.extend(_key(r) for r in ch.records)
         scalar_offsets = {r.offset for r in ch.records if r.status == "ok" and r.length > 0
@@ -79,6 +83,33 @@ def test_mixed_stream_any_chunk_size() -> None:
     for fmt, data in (("raw", s.raw_bytes()), ("hexlog", s.hexlog())):
         for chunk in (64, 100, 257, 1000, 1 << 20):
             check_equivalent(data, chunk, fmt)
+
+
+def test_codec_share_in_a_worker_process_gives_the_same_chunks() -> None:
+    """``scalar_process`` (ingest of large files): the codec's records come from the worker
+    process, a chunk is yielded one chunk later; records, positions and heartbeats are those
+    of the inline reader, chunk by chunk, and whole against the codec."""
+    s = mixed_stream()
+    for fmt, data in (("raw", s.raw_bytes()), ("hexlog", s.hexlog())):
+        for chunk in (100, 1000):
+            check_equivalent(data, chunk, fmt, scalar_process=True)
+            inline, worker = (list(D.iter_chunks(io.BytesIO(data), fmt=fmt, chunk_bytes=chunk,
+                                                 scalar_process=p)) for p in (False, True))
+            assert [(c.bytes_done, c.frames_fast, c.records) for c in worker] == [
+                (c.bytes_done, c.frames_fast, c.records) for c in inline]
+            assert all((a.positions is None and b.positions is None)
+                       or a.positions.equals(b.positions) for a, b in zip(
+                           inline, worker, strict=True))
+
+
+def test_merge_sorted_is_the_union() -> None:
+    rng = np.random.default_rng(5)
+    for k in range(500):
+        a = np.unique(rng.integers(0, 60, rng.integers(0, 30)))
+        b = np.unique(rng.integers(0, 60, rng.integers(0, 30)))
+        if k % 4 == 0:  # unsorted input falls back to np.union1d
+            b = rng.integers(0, 60, b.size)
+        assert np.array_equal(merge_sorted(a, b), np.union1d(a, b))
 
 
 def test_fast_path_takes_most_frames() -> None:

@@ -13,6 +13,8 @@ from store_testkit import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
 
 from hazrisk.jt808 import iter_records
 from hazrisk.jt808.columnar import records_table
+from hazrisk.sqlfiles import in_transaction
+from hazrisk.store import ingest as ingest_module
 from hazrisk.store.cli import main as store_main
 from hazrisk.store.connect import connect
 from hazrisk.store.ingest import ingest_paths
@@ -41,10 +43,13 @@ def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
-@pytest.mark.parametrize("fmt,gz", [("raw", False), ("raw", True), ("hexlog", False),
-                                    ("hexlog", True)])
+@pytest.mark.parametrize("fmt,gz,worker", [
+    ("raw", False, False), ("raw", True, False), ("hexlog", False, False),
+    ("hexlog", True, False), ("raw", False, True), ("hexlog", True, True)])
 def test_counts_equal_the_decoder(db: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: str,
-                                  gz: bool) -> None:
+                                  gz: bool, worker: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(``worker``: the codec's share decoded in the worker process, as for large files.)"""
+    monkeypatch.setattr(ingest_module, "SCALAR_PROCESS_BYTES", 0 if worker else 1 << 62)
     path = mixed_stream().write(tmp_path / f"d.{'log' if fmt == 'hexlog' else 'bin'}", fmt, gz=gz)
     report = ingest_paths(db, [path], chunk_bytes=256)  # tiny chunks: many cuts
     (f,) = report.files
@@ -74,6 +79,34 @@ def test_counts_equal_the_decoder(db: duckdb.DuckDBPyConnection, tmp_path: Path,
     assert seq_unique
     assert db.execute("SELECT format, compressed FROM meta.ingested_files").fetchall() == [
         ("raw" if fmt == "raw" else "hexlog", gz)]
+
+
+def test_failing_writer_job_rolls_the_chunk_back(db: duckdb.DuckDBPyConnection,
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job failing on the writer thread mid-file: its chunk transaction is rolled back as
+    the writer stops (no transaction left open on the connection), the file's committed
+    chunks are deleted, and the same connection ingests the file afterwards."""
+    path = mixed_stream(n=3000).write(tmp_path / "d.bin")  # beyond the 64 KiB sniff
+    real = ingest_module.append_positions
+    calls = {"n": 0}
+
+    def failing(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module, "append_positions", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ingest_paths(db, [path], chunk_bytes=4096)
+    assert calls["n"] == 3 and not in_transaction(db)
+    for table in ("store.positions", "store.heartbeats", "meta.ingest_in_progress",
+                  "meta.ingested_files"):
+        assert count(db, table) == 0, table
+    monkeypatch.setattr(ingest_module, "append_positions", real)
+    (f,) = ingest_paths(db, [path], chunk_bytes=4096).files
+    assert f.error is None and count(db, "core.positions") == f.positions_stored > 0
 
 
 def test_typed_rows(db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:

@@ -57,12 +57,6 @@ SELECT * EXCLUDE (run_id, computed_at)
 FROM rates.day_partials
 WHERE day BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE);
 
--- name: vehicle_days_from_positions
--- The same rows from the positions in one pass (context: from $t_lo, the period's month start
--- less lookback_hours): hazrisk.rates.compute.vehicle_day_partials, per vehicle group.
-SELECT * FROM rates.vehicle_day_sums(CAST($t_lo AS TIMESTAMPTZ), CAST($t0 AS TIMESTAMPTZ),
-                                     CAST($t1 AS TIMESTAMPTZ), 1, 0, CAST(NULL AS DATE));
-
 -- name: entered
 -- 入网: vehicles that sent at least one qualified record up to the period end (any provider):
 -- a vehicle-day partial with a qualified record up to the period end, or an entry found by

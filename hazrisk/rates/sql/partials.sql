@@ -35,7 +35,7 @@ FROM rates.vehicle_day_sums(CAST($ctx_lo AS TIMESTAMPTZ), CAST($t0 AS TIMESTAMPT
 
 -- name: day_rows
 -- The day's rows computed elsewhere (registered Arrow table _rates_day_rows, the columns of
--- rates.vehicle_day_sums: hazrisk.rates.compute.vehicle_day_partials on Spark).
+-- rates.vehicle_day_sums: day_vehicle_days run per vehicle group by hazrisk.spark.rates).
 INSERT INTO rates.day_partials BY NAME
 SELECT *, CAST($run_id AS VARCHAR) AS run_id, current_timestamp AS computed_at
 FROM _rates_day_rows WHERE day = CAST($day AS DATE);
@@ -95,6 +95,19 @@ FROM (
 )
 WHERE provider_id IS NOT NULL
 GROUP BY provider_id;
+
+-- name: day_tail_rows
+-- The day's tail computed elsewhere (registered Arrow table _rates_day_rows: day_tail's rows,
+-- by hazrisk.spark.rates per vehicle group).
+INSERT INTO rates.day_tails BY NAME
+SELECT day, unit_id, pos_seq, device_time FROM _rates_day_rows WHERE day = CAST($day AS DATE);
+
+-- name: day_connectivity_rows
+-- The day's connectivity computed elsewhere (registered _rates_day_rows: day_connectivity's
+-- rows without the run, by hazrisk.spark.rates per day).
+INSERT INTO rates.day_connectivity BY NAME
+SELECT day, provider_id, online_minutes, CAST($run_id AS VARCHAR) AS run_id
+FROM _rates_day_rows WHERE day = CAST($day AS DATE);
 
 -- name: day_covered
 -- Does the day have data: a position record, a heartbeat or a 0x0104 answer (answer time =

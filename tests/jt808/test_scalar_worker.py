@@ -1,0 +1,75 @@
+"""The codec worker process of the chunked reader (``jt808/_scalar_worker.py``): answers in
+order, raises the job's own error in the caller, and never outlives its parent."""
+
+from __future__ import annotations
+
+import operator
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hazrisk.jt808 import _scalar_worker as W
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_answers_in_order_and_inline_is_the_same() -> None:
+    jobs = [W.run(operator.add, i, 10 * i, in_process=True) for i in range(50)]
+    assert [j.result() for j in jobs] == [11 * i for i in range(50)]
+    assert W.run(operator.add, 2, 3, in_process=False).result() == 5
+
+
+def test_large_answers_do_not_block_later_jobs() -> None:
+    # answers far beyond a pipe's buffer while more jobs are being written
+    jobs = [W.run(operator.mul, b"x", 3 << 20, in_process=True) for _ in range(4)]
+    assert all(len(j.result()) == 3 << 20 for j in jobs)
+
+
+def test_the_jobs_error_is_raised_in_the_caller() -> None:
+    job = W.run(operator.truediv, 1, 0, in_process=True)
+    with pytest.raises(ZeroDivisionError):
+        job.result()
+    assert W.run(operator.neg, 4, in_process=True).result() == -4  # still serving
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (not yet reaped by init) counts as gone
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_worker_ends_when_its_parent_is_killed() -> None:
+    code = (
+        "import operator, time\n"
+        "from hazrisk.jt808 import _scalar_worker as W\n"
+        "W.run(operator.add, 1, 1, in_process=True).result()\n"
+        "print(W._WORKER.proc.pid, flush=True)\n"
+        "time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO)
+    try:
+        assert parent.stdout is not None
+        worker = int(parent.stdout.readline())
+        assert _alive(worker)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
