@@ -8,8 +8,12 @@ day under ``data/local/bench_daily`` and ingests it (the ingest is not timed her
 ``ingest`` benchmark).
 
 1. **daily**: ``hazrisk daily --db COPY --day D`` in a fresh process (detect + rate partials
-   of the day, DuckDB capped at ``[daily] memory_limit_gb``): wall seconds per stage and peak
-   RSS (``VmHWM``).
+   of the day side by side, DuckDB capped at ``[daily] memory_limit_gb``): wall and CPU
+   seconds (user + system, all threads), seconds per stage, peak RSS, the load average
+   before and after. ``--baseline REF`` runs the ``hazrisk daily`` of git commit ``REF`` too
+   (``git archive`` to a folder), alternating with this tree's, ``--repeats`` runs each on
+   fresh copies, and compares the two warehouses' ``safety.*`` tables and rate partials row
+   for row (:func:`compare_results`).
 2. **month end**: the day's partials replicated to the 30 days of a month by day shifts
    (``rates.day_partials``, ``day_connectivity``, ``day_runs``; ``safety.vehicle_days``,
    ``safety.violations`` with shifted times and new ids, ``safety.tampering``): the same
@@ -18,7 +22,8 @@ day under ``data/local/bench_daily`` and ingests it (the ingest is not timed her
    month), ``hazrisk.safety.aggregate_months`` (enterprise and vehicle months), the provider
    ranking and the enterprise league table: wall seconds and peak RSS. No position is read.
 
-Run: ``python -m benchmarks --only daily`` or ``python -m benchmarks.bench_daily [--db W]``.
+Run: ``python -m benchmarks --only daily`` or ``python -m benchmarks.bench_daily [--db W]
+[--baseline REF --repeats N] [--json FILE]``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.bench_ingest import export_tree
 
 DESCRIPTION = "hazrisk daily on one province-day + month end from 30 days of partials"
 
@@ -105,22 +112,65 @@ def _python() -> str:
     return sys.executable
 
 
-def _env() -> dict[str, str]:
+def _env(tree: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(tree) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
-def _timed(argv: list[str]) -> tuple[float, float, str]:
-    """Run ``argv``; (wall seconds, peak RSS MB of the child, stdout)."""
+def _timed(argv: list[str], tree: Path = ROOT) -> tuple[float, float, str, float]:
+    """Run ``argv`` with the package of ``tree`` (run from there); (wall seconds, peak RSS MB
+    of the child, stdout, CPU seconds of the child: user + system, all threads)."""
     tic = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], capture_output=True, text=True,
-                          env=_env(), check=False)
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *argv], capture_output=True,
+                          text=True, env=_env(tree), cwd=tree, check=False)
     wall = time.perf_counter() - tic
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[:4]} failed: {proc.stderr[-2000:]}")
-    rss_kb = float(proc.stderr.strip().splitlines()[-1])
-    return wall, rss_kb / 1024, proc.stdout
+    rss_kb, user, system = (float(x) for x in proc.stderr.strip().splitlines()[-1].split())
+    return wall, rss_kb / 1024, proc.stdout, user + system
+
+
+#: Columns that record when or by which run a row was written, not what was computed.
+STAMPS = {"run_id", "computed_at", "detected_at", "run_at", "imported_at"}
+
+
+def compare_results(a: Path, b: Path) -> dict[str, dict[str, int]]:
+    """Every ``safety.*`` table and rate partial (``rates.day_*``) of warehouses ``a`` and
+    ``b``, row for row (as multisets, i.e. sorted; the run stamps and run durations left
+    out): per table the rows of each and the rows only one of them has (``only_a``,
+    ``only_b``) and the same with doubles rounded to 9 decimals (``only_a_9``, ``only_b_9``:
+    a parallel sum's order changes the last bits)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("ATTACH $p AS a (READ_ONLY)", {"p": str(a)})
+    con.execute("ATTACH $p AS b (READ_ONLY)", {"p": str(b)})
+    tables = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'a' AND "
+        "(schema_name = 'safety' OR (schema_name = 'rates' AND table_name LIKE 'day\\_%' "
+        "ESCAPE '\\')) ORDER BY ALL").fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for schema, table in tables:
+        cols = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'a' "
+            "AND schema_name = $s AND table_name = $t ORDER BY column_index",
+            {"s": schema, "t": table}).fetchall()
+        keep = [(c, t) for c, t in cols if c not in STAMPS
+                and not (c == "duration_s" and table in ("runs", "day_runs"))]
+        exact = ", ".join(f'"{c}"' for c, _ in keep)
+        rounded = ", ".join(f'round("{c}", 9)' if t == "DOUBLE" else f'"{c}"' for c, t in keep)
+        row: dict[str, int] = {}
+        for side, other in (("a", "b"), ("b", "a")):
+            row[side] = con.execute(
+                f"SELECT count(*) FROM {side}.{schema}.{table}").fetchall()[0][0]
+            for key, sel in (("", exact), ("_9", rounded)):
+                row[f"only_{side}{key}"] = con.execute(
+                    f"SELECT count(*) FROM (SELECT {sel} FROM {side}.{schema}.{table} "
+                    f"EXCEPT ALL SELECT {sel} FROM {other}.{schema}.{table})").fetchall()[0][0]
+        out[f"{schema}.{table}"] = row
+    con.close()
+    return out
 
 
 def _source(vehicles: int) -> Path:
@@ -145,9 +195,13 @@ def _source(vehicles: int) -> Path:
     return db
 
 
-def bench(source: Path, workdir: Path, *, daily: bool = True) -> dict[str, Any]:
+def bench(source: Path, workdir: Path, *, daily: bool = True, baseline: Path | None = None,
+          repeats: int = 1) -> dict[str, Any]:
     """Both measurements on a copy of ``source``; ``daily=False``: ``source`` already holds
-    the day's partials (a ``hazrisk daily`` run), only the month end is measured."""
+    the day's partials (a ``hazrisk daily`` run), only the month end is measured.
+    ``baseline``: a package tree (another commit's, :func:`export_tree`) whose ``hazrisk
+    daily`` runs too, alternating with this tree's ``repeats`` times each on fresh copies;
+    the last two warehouses are then compared table by table (:func:`compare_results`)."""
     import duckdb
 
     from hazrisk.config import load_rules
@@ -173,12 +227,30 @@ def bench(source: Path, workdir: Path, *, daily: bool = True) -> dict[str, Any]:
         "memory_limit": limit,
     }
     if daily:
-        wall, rss, out = _timed([_python(), "-m", "hazrisk", "daily", "--db", str(db), "--day",
-                                 day.isoformat(), "--json"])
-        stages: dict[str, float] = {}
-        for row in json.loads(out):
-            stages[row["stage"]] = stages.get(row["stage"], 0.0) + float(row["seconds"] or 0)
-        result["daily"] = {"wall_s": wall, "peak_rss_mb": rss, "stages_s": stages}
+        runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
+        trees = [("old", baseline), ("new", ROOT)] if baseline is not None else [("new", ROOT)]
+        for k in range(repeats):
+            for name, tree in (trees if k % 2 == 0 else trees[::-1]):
+                target = workdir / f"daily_{name}.duckdb"
+                shutil.copy(source, target)
+                load0 = os.getloadavg()[0]
+                wall, rss, out, cpu = _timed([_python(), "-m", "hazrisk", "daily", "--db",
+                                              str(target), "--day", day.isoformat(), "--json"],
+                                             tree)
+                stages: dict[str, float] = {}
+                for row in json.loads(out):
+                    stages[row["stage"]] = stages.get(row["stage"], 0.0) + float(
+                        row["seconds"] or 0)
+                runs[name].append({"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss,
+                                   "stages_s": stages,
+                                   "load": [load0, os.getloadavg()[0]]})
+        result["daily"] = runs["new"][-1]
+        result["runs"] = runs
+        if baseline is not None:
+            result["baseline"] = str(baseline)
+            result["compare"] = compare_results(workdir / "daily_old.duckdb",
+                                                workdir / "daily_new.duckdb")
+        shutil.copy(workdir / "daily_new.duckdb", db)
     con = duckdb.connect(str(db))
     first = day.replace(day=1)
     n = DAYS - (day - first).days
@@ -187,7 +259,7 @@ def bench(source: Path, workdir: Path, *, daily: bool = True) -> dict[str, Any]:
             con.execute(stmt, {"d": day, "n": n})
     rows = con.execute("SELECT count(*), count(DISTINCT day) FROM rates.day_partials").fetchone()
     con.close()
-    wall, rss, out = _timed([_python(), "-c", MONTH_END, str(db), first.isoformat(), limit])
+    wall, rss, out, _ = _timed([_python(), "-c", MONTH_END, str(db), first.isoformat(), limit])
     month = json.loads(out.strip().splitlines()[-1])  # the last line: the figures
     result["month_end"] = {"wall_s": wall, "peak_rss_mb": rss, "days": int(rows[1]),
                            "rate_partials": int(rows[0]), **month}
@@ -204,11 +276,18 @@ def report(r: dict[str, Any]) -> str:
     mt = ", ".join(f"{k} {v:.1f} s" for k, v in m["timings_s"].items())
     lines = [f"day         {r['day']}: {r['vehicles']:,} vehicles, {r['positions']:,} positions "
              f"(DuckDB memory limit {r['memory_limit']})"]
-    if "daily" in r:
-        d = r["daily"]
-        st = ", ".join(f"{k} {v:.1f} s" for k, v in d["stages_s"].items())
-        lines.append(f"daily       {d['wall_s']:.1f} s wall ({st}), peak RSS "
-                     f"{d['peak_rss_mb']:,.0f} MB")
+    for name, runs in r.get("runs", {}).items():
+        for d in runs:
+            st = ", ".join(f"{k} {v:.1f} s" for k, v in d["stages_s"].items())
+            lines.append(f"daily {name:5} {d['wall_s']:.1f} s wall, {d['cpu_s']:.1f} s CPU ({st}),"
+                         f" peak RSS {d['peak_rss_mb']:,.0f} MB, load average "
+                         f"{d['load'][0]:.1f} -> {d['load'][1]:.1f}")
+    if "compare" in r:
+        differ = {t: c for t, c in r["compare"].items() if c["only_a"] or c["only_b"]}
+        lines.append(f"old vs new  {len(r['compare'])} tables (safety.*, rates.day_*): "
+                     + ("every row equal" if not differ else "; ".join(
+                         f"{t} {c['only_a']}/{c['a']} rows differ ({c['only_a_9']} to 9 "
+                         "decimals)" for t, c in differ.items())))
     lines.append(f"month end   {m['wall_s']:.1f} s wall ({mt}) from {m['days']} days of partials "
                  f"({m['rate_partials']:,} rate rows), peak RSS {m['peak_rss_mb']:,.0f} MB")
     return "\n".join(lines)
@@ -220,10 +299,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vehicles", type=int, default=2000)
     ap.add_argument("--month-only", action="store_true",
                     help="--db already holds the day's partials: measure the month end only")
+    ap.add_argument("--baseline", metavar="REF",
+                    help="also run hazrisk daily of git commit REF, side by side, and compare")
+    ap.add_argument("--repeats", type=int, default=1, help="daily runs per tree")
     ap.add_argument("--json", help="write the result here")
     a = ap.parse_args(argv)
     source = Path(a.db) if a.db else _source(a.vehicles)
-    r = bench(source, WORK / "run", daily=not a.month_only)
+    base = export_tree(a.baseline, WORK / "baseline") if a.baseline else None
+    r = bench(source, WORK / "run", daily=not a.month_only, baseline=base, repeats=a.repeats)
     print(report(r))
     if a.json:
         Path(a.json).write_text(json.dumps(r, indent=2, default=str), encoding="utf-8")

@@ -12,11 +12,17 @@
 3. computes the rate partials (:mod:`hazrisk.rates.partials`) of the day and of the days the
    new files made stale.
 
-DuckDB's memory is capped at ``[daily] memory_limit_gb`` (sorts spill to disk), detection
-holds ``[daily] detect_batch_positions`` fixes at a time and the rate partials sort
-``[daily] rates_batch_positions`` rows at a time, so the peak memory does not grow with the
-fleet or the period. A month-end evaluation (``hazrisk rates`` / ``hazrisk safety`` over the
-month) then reads the stored partials only.
+Steps 2 and 3 run at the same time: the rate partials are DuckDB's work on its own worker
+threads (on a second connection of the same database, :class:`RatesBeside`) while detection is
+numpy and shapely in this thread, so together they use both cores. Neither reads what the other
+writes; the rate partials commit only once detection succeeded (a failed detection leaves the
+rates as they were, as when the steps ran one after the other).
+
+DuckDB's memory is capped at ``[daily] memory_limit_gb`` (sorts spill to disk; one cap for
+both connections), detection holds ``[daily] detect_batch_positions`` fixes at a time and the
+rate partials sort ``[daily] rates_batch_positions`` rows at a time, so the peak memory does
+not grow with the fleet or the period. A month-end evaluation (``hazrisk rates`` / ``hazrisk
+safety`` over the month) then reads the stored partials only.
 
 Python: :func:`run_daily`.
 """
@@ -24,7 +30,9 @@ Python: :func:`run_daily`.
 from __future__ import annotations
 
 import argparse
+import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -43,10 +51,13 @@ from hazrisk.cliutil import (
     usage,
 )
 from hazrisk.config import ConfigError, Rules, load_rules
-from hazrisk.sqlfiles import SqlFolder, transaction
+from hazrisk.sqlfiles import SqlFolder, set_timezone, transaction
 
-_COLUMNS = ("day", "stage", "positions", "violations", "vehicle_days", "rate_units", "batches",
-            "seconds", "cpu_s")
+_COLUMNS = ("day", "days", "stage", "positions", "violations", "vehicle_days", "rate_units",
+            "batches", "seconds", "cpu_s")
+#: A detect row covers ``days`` days from ``day`` (consecutive days are detected as one range).
+#: cpu_s of a stage is the process's CPU seconds while it ran alone (ingest); detection and the
+#: rate partials run side by side, so their CPU is only known together: the "total" row.
 
 
 @dataclass
@@ -82,10 +93,30 @@ def detect_days(con: duckdb.DuckDBPyConnection, day: date, touched: list[date]) 
 
     want = sorted({x + timedelta(days=k) for x in touched for k in (-1, 0, 1, 2)
                    if x + timedelta(days=k) <= day})
-    have = con.execute(read_sql("days_with_positions"),
-                       {"d0": want[0], "d1": want[-1] + timedelta(days=1)}).fetchall()
-    found = {r[0] for r in have}
-    return [d for d in want if d in found]
+    sql = read_sql("days_with_positions")
+    return [d for d in want
+            if con.execute(sql, {"d0": d, "d1": d + timedelta(days=1)}).fetchall()[0][0]]
+
+
+def day_ranges(days: list[date]) -> list[tuple[date, int]]:
+    """Sorted ``days`` as runs of consecutive days: (first day, number of days).
+
+    Detection runs once per run of days: a range reads its context (26 h before, 24 h after)
+    once, where day by day each day reads the next and the previous as context again (a day
+    alone reads 26 + 24 + 24 h of fixes, the day before and the day 2 x 74 h, the two as one
+    range 98 h); the result is the same (an event belongs to the day of its start; the sample
+    test of ``hazrisk daily`` compares daily runs with one detection of the whole range).
+
+    >>> day_ranges([date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 5)])
+    [(datetime.date(2026, 10, 1), 2), (datetime.date(2026, 10, 5), 1)]
+    """
+    out: list[tuple[date, int]] = []
+    for d in days:
+        if out and out[-1][0] + timedelta(days=out[-1][1]) == d:
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        else:
+            out.append((d, 1))
+    return out
 
 
 def _max_file_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -93,14 +124,65 @@ def _max_file_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else -1
 
 
+class RatesBeside:
+    """The rate partials of the days up to ``end`` (:func:`ensure_partials`, ``since`` as
+    there), computed in a thread on a second connection (``con.cursor()``: the same database,
+    its own transaction) while the caller detects. :meth:`finish` commits them (``keep``) or
+    rolls them back, and returns the runs; an error in the thread is raised there."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, end: date, since: date,
+                 rules: Rules) -> None:
+        self._con = con.cursor()
+        set_timezone(self._con)
+        self._args = (end, since, rules)
+        self._decided = threading.Event()
+        self._keep = False
+        self.runs: list[Any] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="hazrisk-rates", daemon=True)
+
+    def start(self) -> RatesBeside:
+        self._thread.start()
+        return self
+
+    def _work(self) -> None:
+        from hazrisk.rates.partials import ensure_partials
+
+        end, since, rules = self._args
+        try:
+            with transaction(self._con):
+                self.runs = ensure_partials(self._con, end, rules, since=since)
+                self._decided.wait()
+                if not self._keep:
+                    raise _Abandoned
+        except _Abandoned:
+            self.runs = []
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by finish()
+            self._error = exc
+
+    def finish(self, *, keep: bool) -> list[Any]:
+        """Commit (``keep``) or roll back the partials once they are computed; the runs."""
+        self._keep = keep
+        self._decided.set()
+        self._thread.join()
+        self._con.close()
+        if self._error is not None:
+            raise self._error
+        return self.runs
+
+
+class _Abandoned(Exception):
+    """Detection failed: the rate partials computed beside it are rolled back."""
+
+
 def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None = None,
               rules: Rules | None = None) -> DailyReport:
     """Ingest ``dumps`` (optional), then detect and compute the rate partials of ``day`` and
-    of the days that newly ingested files touch. Returns what was done."""
+    of the days that newly ingested files touch (side by side). Returns what was done."""
     from hazrisk.rates.compute import install
-    from hazrisk.rates.partials import ensure_partials
     from hazrisk.safety.params import SafetyParams
-    from hazrisk.safety.pipeline import detect
+    from hazrisk.safety.pipeline import Geography, detect
+    from hazrisk.safety.tables import ensure_schema
     from hazrisk.store.ingest import ingest_paths
     from hazrisk.validity import Validity
 
@@ -121,25 +203,35 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
     install(con, rules)  # the rates schema and macros (touched_days uses them)
     days = sorted({day, *touched_days(con, before)})
     params = SafetyParams.from_rules(rules)
-    for d in detect_days(con, day, days):
-        tic, cpu = time.perf_counter(), time.process_time()
-        det = detect(con, d, d + timedelta(days=1), params=params,
-                     batch_positions=int(rules.daily.detect_batch_positions))
-        report.rows.append({"day": d, "stage": "detect", "positions": det.positions,
-                            "violations": sum(det.violations.values()),
-                            "vehicle_days": det.vehicle_days, "batches": det.batches,
-                            "seconds": round(time.perf_counter() - tic, 3),
-                            "cpu_s": round(time.process_time() - cpu, 3)})
-    cpu = time.process_time()
-    with transaction(con):
-        runs = ensure_partials(con, max(days), rules, since=min(days))
+    ensure_schema(con)  # detection's tables exist before the two connections write
+    tic, cpu = time.perf_counter(), time.process_time()
+    rates = RatesBeside(con, max(days), min(days), rules).start()
+    try:
+        geo = None  # roads and fences, loaded once for the days detected (fence regions kept)
+        for d, n in day_ranges(detect_days(con, day, days)):
+            t_d = time.perf_counter()
+            geo = geo or Geography.load(con)
+            det = detect(con, d, d + timedelta(days=n), params=params,
+                         batch_positions=int(rules.daily.detect_batch_positions), geo=geo)
+            report.rows.append({"day": d, "days": n, "stage": "detect",
+                                "positions": det.positions,
+                                "violations": sum(det.violations.values()),
+                                "vehicle_days": det.vehicle_days, "batches": det.batches,
+                                "seconds": round(time.perf_counter() - t_d, 3)})
+    except BaseException:
+        with suppress(Exception):  # detection's error is the one to report
+            rates.finish(keep=False)
+        raise
+    runs = rates.finish(keep=True)
     for run in runs:
         units = SqlFolder("hazrisk.rates").run(con, "partials.sql", "day_units",
                                                {"day": run.day}).fetchone()
         report.rows.append({"day": run.day, "stage": "rates", "positions": run.records,
                             "rate_units": int(units[0]) if units else 0,
-                            "batches": run.batches, "seconds": round(run.duration_s, 3),
-                            "cpu_s": round((time.process_time() - cpu) / len(runs), 3)})
+                            "batches": run.batches, "seconds": round(run.duration_s, 3)})
+    report.rows.append({"day": day, "stage": "total",
+                        "seconds": round(time.perf_counter() - tic, 3),
+                        "cpu_s": round(time.process_time() - cpu, 3)})
     return report
 
 

@@ -9,7 +9,7 @@ import io
 import json
 import shutil
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +61,10 @@ def test_daily_runs_equal_the_whole_computation(sample_dir: Path, ingested_sampl
                           "--dumps", str(folder), "--json"])
         assert code == 0, out
         rows = json.loads(out)
-        assert {(r["day"], r["stage"]) for r in rows} >= {(d.isoformat(), "detect"),
-                                                           (d.isoformat(), "rates")}
+        assert {(r["day"], r["stage"]) for r in rows} >= {(d.isoformat(), "rates")}
+        # the day before (now final) and the day, detected as one range
+        assert [(r["day"], r["days"]) for r in rows if r["stage"] == "detect"] == [
+            ((d - timedelta(days=int(d > days[0]))).isoformat(), 1 + int(d > days[0]))]
     con = connect(str(db))
     try:
         runs = dict(con.execute("SELECT day, run_id FROM rates.day_runs").fetchall())
@@ -76,7 +78,15 @@ def test_daily_runs_equal_the_whole_computation(sample_dir: Path, ingested_sampl
     code, out = _run(["daily", "--db", str(db), "--day", days[-1].isoformat(),
                       "--dumps", str(folder), "--json"])
     assert code == 0, out
-    redone = {(r["stage"], r["day"]) for r in json.loads(out)}
+    rows = json.loads(out)
+    # detection of consecutive days is one range: a detect row covers `days` days from `day`
+    redone = {(r["stage"], (date.fromisoformat(r["day"]) + timedelta(days=k)).isoformat())
+              for r in rows if r["stage"] != "total" for k in range(r["days"] or 1)}
+    assert [r["days"] for r in rows if r["stage"] == "detect"] == [2]
+    # detection and the rate partials ran side by side: their CPU is the total row's
+    (total,) = [r for r in rows if r["stage"] == "total"]
+    assert total["seconds"] > 0 and total["cpu_s"] > 0
+    assert all(r["cpu_s"] is None for r in rows if r["stage"] in ("detect", "rates"))
     assert redone == {("ingest", days[-1].isoformat()), ("detect", days[1].isoformat()),
                       ("detect", days[-1].isoformat()), ("rates", days[-1].isoformat())}
     con = connect(str(db))
@@ -108,3 +118,24 @@ def test_daily_refuses_a_bad_day(tmp_path: Path) -> None:
     assert code == 2 and "--day" in out
     code, out = _run(["daily", "--db", str(tmp_path / "missing.duckdb"), "--day", "2026-10-01"])
     assert code == 2 and "missing.duckdb" in out
+
+
+def test_a_failed_detection_rolls_back_the_rate_partials(ingested_sample: Any, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate partials computed beside detection commit only when detection succeeds."""
+    import hazrisk.safety.pipeline as pipeline
+    from hazrisk.daily import run_daily
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("detection broke")
+
+    db = ingested_sample.copy_to(tmp_path)
+    monkeypatch.setattr(pipeline, "detect", broken)
+    con = connect(str(db))
+    try:
+        with pytest.raises(RuntimeError, match="detection broke"):
+            run_daily(con, ingested_sample.start)
+        assert con.execute("SELECT count(*) FROM rates.day_runs").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM rates.day_partials").fetchone() == (0,)
+    finally:
+        con.close()

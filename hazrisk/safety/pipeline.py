@@ -267,9 +267,11 @@ class DetectRun:
 
 
 def begin_detect(con: duckdb.DuckDBPyConnection, start: date, end: date,
-                 params: SafetyParams | None = None) -> DetectRun:
+                 params: SafetyParams | None = None,
+                 geo: Geography | None = None) -> DetectRun:
     """Check the range (not empty, not purged), create the safety schema and read the road
-    index, fences and fault tickets the detectors use."""
+    index, fences (unless ``geo`` is given: loaded earlier, its fence regions reused) and
+    fault tickets the detectors use."""
     if end <= start:
         raise ValueError(f"empty date range {start} .. {end}")
     refuse_purged(con, beijing_midnight(start),
@@ -281,7 +283,7 @@ def begin_detect(con: duckdb.DuckDBPyConnection, start: date, end: date,
     ensure_schema(con)
     t0, t1 = beijing_midnight(start), beijing_midnight(end)
     c0, c1 = t0 - CONTEXT_BEFORE, t1 + CONTEXT_AFTER
-    geo = Geography.load(con)
+    geo = geo or Geography.load(con)
     tickets = con.sql(read_sql("fault_tickets"), params={"t0": c0, "t1": c1}).to_df()
     return DetectRun(start, end, p, geo, tickets, t0, t1, c0, c1, wall,
                      DetectReport(start, end))
@@ -322,13 +324,16 @@ def detect(
     params: SafetyParams | None = None,
     batch_positions: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    geo: Geography | None = None,
 ) -> DetectReport:
     """Detect violations and rebuild the safety histories for Beijing days [start, end).
 
     ``progress(fixes_done, 0)`` is called after each vehicle batch of about
-    ``batch_positions`` fixes (default ``[daily] detect_batch_positions``).
+    ``batch_positions`` fixes (default ``[daily] detect_batch_positions``). ``geo``: the roads
+    and fences loaded by an earlier call on the same warehouse (``Geography.load``), whose
+    fence regions, built as points need them, are reused (``hazrisk daily`` detects two days).
     """
-    run = begin_detect(con, start, end, params)
+    run = begin_detect(con, start, end, params, geo)
     p, report = run.params, run.report
     if batch_positions is None:
         batch_positions = int(load_rules().daily.detect_batch_positions)

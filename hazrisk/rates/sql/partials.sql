@@ -43,31 +43,35 @@ FROM _rates_day_rows WHERE day = CAST($day AS DATE);
 -- name: day_tail
 -- The day's tail: per unit, the records a later record can look back to (last record, last four
 -- qualified fixes, last real-time and last evidence record, trusted GNSS time), from the
--- context the day read and the day's own records.
+-- context the day read and the day's own records. A record is ranked by one HUGEINT
+-- o = (epoch_us(device_time) + 2^62) * 2^63 + pos_seq: the window's order (device_time,
+-- pos_seq), as pos_seq >= 0 (file_id << 36 + row); so plain max() picks the records and
+-- (pos_seq, device_time) are read back from o: no struct comparison, no join back.
 INSERT INTO rates.day_tails
 WITH cand AS (
-    SELECT unit_id, pos_seq, device_time, qual_bits, is_backfill
+    SELECT unit_id, qual_bits, is_backfill,
+           (CAST(epoch_us(device_time) AS HUGEINT) + 4611686018427387904) * 9223372036854775808
+               + pos_seq AS o
     FROM rates.position_checks(CAST($ctx_lo AS TIMESTAMPTZ), CAST($t1 AS TIMESTAMPTZ))
     UNION ALL
-    SELECT unit_id, pos_seq, device_time, qual_bits, is_backfill
+    SELECT unit_id, qual_bits, is_backfill,
+           (CAST(epoch_us(device_time) AS HUGEINT) + 4611686018427387904) * 9223372036854775808
+               + pos_seq AS o
     FROM rates.position_checks(CAST('-infinity' AS TIMESTAMPTZ), CAST($ctx_lo AS TIMESTAMPTZ))
     WHERE pos_seq IN (SELECT pos_seq FROM rates.day_tails WHERE day = CAST($tail_day AS DATE))
 ),
 agg AS (
     SELECT unit_id,
-        list_concat(
-            [max_by(pos_seq, {'t': device_time, 's': pos_seq})],
-            coalesce(max_by(pos_seq, {'t': device_time, 's': pos_seq}, 4)
-                     FILTER (WHERE qual_bits = 0), []),
-            [max_by(pos_seq, {'t': device_time, 's': pos_seq})
-                 FILTER (WHERE NOT is_backfill AND (qual_bits & 4) = 0)],
-            [max_by(pos_seq, {'t': device_time, 's': pos_seq}) FILTER (WHERE (qual_bits & 4) = 0)]
-        ) AS keep
+        list_concat([max(o)], coalesce(max(o, 4) FILTER (WHERE qual_bits = 0), []),
+                    [max(o) FILTER (WHERE NOT is_backfill AND (qual_bits & 4) = 0)],
+                    [max(o) FILTER (WHERE (qual_bits & 4) = 0)]) AS keep
     FROM cand GROUP BY unit_id
 )
-SELECT DISTINCT CAST($day AS DATE), c.unit_id, c.pos_seq, c.device_time
-FROM (SELECT unit_id, unnest(keep) AS pos_seq FROM agg) k
-JOIN cand c ON c.unit_id = k.unit_id AND c.pos_seq = k.pos_seq;
+SELECT DISTINCT CAST($day AS DATE), unit_id, CAST(o % 9223372036854775808 AS BIGINT),
+       TIMESTAMPTZ '1970-01-01 00:00:00+00'
+           + to_microseconds(CAST(o // 9223372036854775808 - 4611686018427387904 AS BIGINT))
+FROM (SELECT unit_id, unnest(keep) AS o FROM agg)
+WHERE o IS NOT NULL;
 
 -- name: day_connectivity
 -- 平台连通率 (a PROXY: terminal data, not the platform link): minutes of the day in which the
