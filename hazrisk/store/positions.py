@@ -8,7 +8,7 @@ optional ``recv_time``) for one chunk of one file. Per chunk, in the caller's tr
    dictionary-encoded, terminals resolved (:class:`~hazrisk.store.resolve.Assigner`), dedup
    inside the chunk (64-bit key hash, exact ``lexsort`` check of the colliding rows; the first
    row kept);
-2. dedup against stored positions (:func:`store_mask`): the keys of the stored rows of each
+2. dedup against stored positions (:func:`hazrisk.store.dedup.store_mask`): the keys of the stored rows of each
    of the chunk's device-time spans (zone maps limit the scan to the row groups of that
    span, kept tight by the append order) are fetched and matched in numpy (hash, then exact);
 3. the kept rows taken in append order (:func:`order_and_clusters`: device time, then ``pos_seq``;
@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 from hazrisk.jt808.columnar import SAFETY_ITEM_IDS
 from hazrisk.jt808.record import jsonable
 from hazrisk.sqlfiles import SqlFolder, registered
+from hazrisk.store.dedup import column_np, first_of_duplicates, store_mask
 from hazrisk.store.names import ALARM_BITS, SAFETY_SYSTEMS
 from hazrisk.store.resolve import Assigner, term_keys
 from hazrisk.validity import Validity, check_bits
@@ -134,17 +135,10 @@ class ChunkResult:
     safety_events: int
 
 
-def _np(table: pa.Table, name: str, dtype: Any, fill: Any = 0) -> np.ndarray:
-    col = table.column(name)
-    if col.null_count:
-        col = pc.fill_null(col, fill)
-    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=dtype)
-
-
 def _safety_bits(table: pa.Table) -> np.ndarray:
     """``safety_items`` (0 when null); a table without it: the ADAS/DSM bits from its columns."""
     if "safety_items" in table.column_names:
-        return _np(table, "safety_items", np.uint8)
+        return column_np(table, "safety_items", np.uint8)
     bits = np.zeros(table.num_rows, np.uint8)
     for bit, name in enumerate(("adas_alarm_type", "dsm_alarm_type")):
         if name in table.column_names:
@@ -212,159 +206,6 @@ def stage_table(
     return staged.append_column("_rank", pa.array(rank))
 
 
-_M1, _M2, _M3, _M4 = (np.uint64(c) for c in (
-    0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
-
-
-def _hash_keys(pidx: np.ndarray, tt: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """64-bit mix of the four int64 key columns (phone index, device time, lat/lon bits)."""
-    with np.errstate(over="ignore"):
-        h = (pidx.astype(np.uint64) * _M1) ^ (tt.view(np.uint64) * _M2)
-        h ^= h >> np.uint64(29)
-        h = (h ^ (lat.view(np.uint64) * _M3)) * _M1
-        h ^= lon.view(np.uint64) * _M4
-        h ^= h >> np.uint64(32)
-    return np.asarray(h, np.uint64)
-
-
-#: Buckets (top bits of a 64-bit hash) of the membership prefilters below.
-_BUCKET_BITS = 21  # bincount's int64 counts: 16 MB, under the mmap threshold (allocator.py)
-
-
-def repeated(h: np.ndarray) -> np.ndarray:
-    """Mask of the entries of ``h`` (uint64 hashes) that occur more than once. Only the rows
-    of buckets holding two or more hashes are compared (a sort of the whole array cost 3x)."""
-    shift = np.uint64(64 - _BUCKET_BITS)
-    b = (h >> shift).astype(np.int64)
-    cand = np.flatnonzero(np.bincount(b, minlength=1 << _BUCKET_BITS)[b] > 1)
-    out = np.zeros(h.size, bool)
-    if cand.size:
-        _, inv, counts = np.unique(h[cand], return_inverse=True, return_counts=True)
-        out[cand] = counts[inv] > 1
-    return out
-
-
-def members(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mask of the entries of ``a`` that are in ``b`` (uint64 hashes): a bucket bitmap
-    prefilter, then an exact ``isin`` on the few entries that pass it."""
-    if a.size == 0 or b.size == 0:
-        return np.zeros(a.size, bool)
-    shift = np.uint64(64 - _BUCKET_BITS)
-    ba, bb = (a >> shift).astype(np.int64), (b >> shift).astype(np.int64)
-    marked = np.zeros(1 << _BUCKET_BITS, bool)
-    marked[bb] = True
-    cand = np.flatnonzero(marked[ba])
-    out = np.zeros(a.size, bool)
-    if cand.size:
-        marked[:] = False
-        marked[ba[cand]] = True
-        out[cand] = np.isin(a[cand], b[marked[bb]])
-    return out
-
-
-def first_of_duplicates(staged: pa.Table) -> np.ndarray:
-    """Boolean mask: the first row of each (terminal, device time, lat, lon) group.
-
-    Rows are hashed on the four key columns; only rows whose hash repeats (the duplicates,
-    plus the astronomically rare collision) are compared exactly, by a lexsort on the keys.
-    """
-    n = staged.num_rows
-    keep = np.ones(n, bool)
-    if n < 2:
-        return keep
-    phone = staged.column("terminal_phone").combine_chunks()
-    if not pa.types.is_dictionary(phone.type):
-        phone = pc.dictionary_encode(phone)
-    pidx = np.asarray(phone.indices.to_numpy(zero_copy_only=False), np.int64)
-    tcol = staged.column("device_time").cast(pa.int64())
-    tt = np.asarray(pc.fill_null(tcol, np.iinfo(np.int64).min).to_numpy(zero_copy_only=False))
-    lat = (_np(staged, "lat_deg", np.float64) + 0.0).view(np.int64)  # -0.0 == 0.0
-    lon = (_np(staged, "lon_deg", np.float64) + 0.0).view(np.int64)
-    h = _hash_keys(pidx, tt, lat, lon)
-    # rows sharing a hash with another row (a hash table, linear time: sorting the hashes
-    # cost 3x more), in row order
-    cand = np.flatnonzero(repeated(h))
-    if cand.size == 0:
-        return keep
-    order = cand[np.lexsort((cand, lon[cand], lat[cand], tt[cand], pidx[cand]))]
-    same = (
-        (pidx[order][1:] == pidx[order][:-1]) & (tt[order][1:] == tt[order][:-1])
-        & (lat[order][1:] == lat[order][:-1]) & (lon[order][1:] == lon[order][:-1])
-    )
-    keep[order[1:][same]] = False
-    keep[tt == np.iinfo(np.int64).min] = True  # no valid device time: identity unknown, kept
-    return keep
-
-
-def _coord_bits(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(int64 bits of the value, -0.0 made 0.0; valid mask) of a DOUBLE column."""
-    valid = np.asarray(pc.is_valid(col).to_numpy(zero_copy_only=False), bool)
-    vals = np.asarray(pc.fill_null(col, 0.0).to_numpy(zero_copy_only=False), np.float64) + 0.0
-    return vals.view(np.int64), valid
-
-
-def _in_stored(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
-    """For rows of key columns ``a`` (phone index, time, lat bits, lon bits), whether an
-    identical row is in ``b``: hash prefilter, then an exact lexsort comparison."""
-    out = np.zeros(a[0].size, bool)
-    if a[0].size == 0 or b[0].size == 0:
-        return out
-    ha, hb = _hash_keys(*a), _hash_keys(*b)
-    # hash-table membership both ways (linear time; sorting hb cost ~3x more)
-    ci = np.flatnonzero(members(ha, hb))
-    if ci.size == 0:
-        return out
-    bi = np.flatnonzero(members(hb, ha[ci]))
-    keys = [np.concatenate([x[ci], y[bi]]) for x, y in zip(a, b, strict=True)]
-    side = np.concatenate([np.ones(ci.size, np.int8), np.zeros(bi.size, np.int8)])
-    order = np.lexsort((side, keys[3], keys[2], keys[1], keys[0]))
-    ks = [k[order] for k in keys]
-    start = np.ones(order.size, bool)
-    start[1:] = ((ks[0][1:] != ks[0][:-1]) | (ks[1][1:] != ks[1][:-1])
-                 | (ks[2][1:] != ks[2][:-1]) | (ks[3][1:] != ks[3][:-1]))
-    group = np.cumsum(start) - 1
-    sides = side[order]
-    stored_first = sides[start][group] == 0  # stored rows sort first in their group
-    hit = order[stored_first & (sides == 1)]
-    out[ci[hit]] = True
-    return out
-
-
-def store_mask(
-    con: duckdb.DuckDBPyConnection, staged: pa.Table, clusters: list[dict[str, Any]]
-) -> np.ndarray:
-    """Which rows of ``staged`` to append: rows without a device time, and rows with one that
-    are first in the chunk (``_keep``) and equal to no stored position of their time span
-    (terminal, device time, lat, lon; SQL equality: NULL matches nothing)."""
-    t_col = staged.column("device_time")
-    valid = np.asarray(pc.is_valid(t_col).to_numpy(zero_copy_only=False), bool)
-    keep = np.asarray(staged.column("_keep").to_numpy(zero_copy_only=False), bool)
-    mask = (keep & valid) | ~valid
-    stored = [con.sql(SQL["stored_keys"], params=tr).to_arrow_table() for tr in clusters]
-    stored = [x for x in stored if x.num_rows]
-    if not stored:
-        return mask
-    t = np.asarray(pc.fill_null(t_col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False),
-                   np.int64)
-    keys = pa.concat_tables(stored)
-    pidx = _np(staged, "term_key", np.int64, -1)
-    lat, lat_ok = _coord_bits(staged.column("lat_deg"))
-    lon, lon_ok = _coord_bits(staged.column("lon_deg"))
-    sidx = _np(keys, "term_key", np.int64, -1)
-    st = np.asarray(keys.column("t").to_numpy(zero_copy_only=False), np.int64)
-    slat, slat_ok = _coord_bits(keys.column("lat_deg"))
-    slon, slon_ok = _coord_bits(keys.column("lon_deg"))
-    in_range = np.zeros(t.size, bool)  # within the times of some span's stored rows
-    for x in stored:
-        lo, hi = pc.min_max(x.column("t")).values()
-        if lo.is_valid:
-            in_range |= (t >= lo.as_py()) & (t <= hi.as_py())
-    cand = np.flatnonzero(mask & valid & in_range & lat_ok & lon_ok & (pidx >= 0))
-    sk = (sidx >= 0) & slat_ok & slon_ok
-    dup = _in_stored([pidx[cand], t[cand], lat[cand], lon[cand]],
-                     [sidx[sk], st[sk], slat[sk], slon[sk]])
-    mask[cand[dup]] = False
-    return mask
 
 
 def with_term_keys(con: duckdb.DuckDBPyConnection, staged: pa.Table,
@@ -441,7 +282,7 @@ def append_positions(
             if has_alarm and kept[0] is not None:
                 with registered(con, "_alarm_names", _ALARM_NAMES):
                     alarms = _insert_self_alarms(con, staged, appended)
-                    if (dropped & (_np(staged, "alarm", np.uint32) != 0)).any():
+                    if (dropped & (column_np(staged, "alarm", np.uint32) != 0)).any():
                         alarms += int(con.execute(SQL["insert_alarms"], bounds).fetchall()[0][0])
             if has_item and kept[0] is not None:
                 events = _insert_safety_events(con, staged, items_for, bounds)
@@ -452,7 +293,7 @@ def append_positions(
 def _insert_self_alarms(con: duckdb.DuckDBPyConnection, staged: pa.Table,
                         appended: np.ndarray) -> int:
     """One ``store.alarms`` row per set bit of the alarm words of the rows appended now."""
-    word = _np(staged, "alarm", np.uint32)
+    word = column_np(staged, "alarm", np.uint32)
     rows = np.flatnonzero(appended & (word != 0))
     if rows.size == 0:
         return 0

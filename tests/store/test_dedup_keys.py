@@ -1,4 +1,4 @@
-"""The numpy duplicate check against stored positions (``positions.store_mask``) agrees with
+"""The numpy duplicate check against stored positions (``dedup.store_mask``) agrees with
 the SQL definition: a row is a duplicate when a stored position has the same terminal, device
 time, latitude and longitude (SQL equality: NULL matches nothing, -0.0 equals 0.0)."""
 
@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hazrisk.store import connect
-from hazrisk.store.positions import order_and_clusters, stage_table, store_mask, with_term_keys
+from hazrisk.store.dedup import store_mask
+from hazrisk.store.positions import order_and_clusters, stage_table, with_term_keys
 from hazrisk.store.resolve import insert_keyed_positions
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)

@@ -59,12 +59,6 @@ SELECT
 FROM _staged_positions s
 WHERE s._append;
 
--- name: stored_keys
--- Stored positions of one device-time span: the keys a chunk's rows are checked against.
-SELECT term_key, epoch_us(device_time) AS t, lat_deg, lon_deg
-FROM store.positions
-WHERE device_time BETWEEN $tmin AND $tmax;
-
 -- name: kept_create
 -- Staged rows carrying alarm bits or active-safety items -> the stored copy of their position
 -- (themselves, or the earlier identical position that made them a duplicate): a duplicate's
