@@ -45,6 +45,35 @@ def _run(argv: list[str]) -> dict[str, Any]:
     return json.loads(out.getvalue())
 
 
+#: The sample has no drift: a two-fix excursion of this many degrees of latitude (~22 km
+#: within a minute) is put into both copies so the engines' drift verdicts are compared too.
+DRIFT_DEG = 0.2
+
+
+def inject_drift(path: Path) -> None:
+    """Move two consecutive moving fixes of one terminal (the middle of the busiest
+    terminal's track) by :data:`DRIFT_DEG` north: a drift excursion for detection and the rates."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("""
+            WITH moving AS (
+                SELECT pos_seq, term_key, device_time,
+                       row_number() OVER (PARTITION BY term_key ORDER BY device_time,
+                                          pos_seq) AS k,
+                       count(*) OVER (PARTITION BY term_key) AS n
+                FROM store.positions
+                WHERE speed_kmh > 30 AND quality_flags = 0),
+            busiest AS (SELECT term_key FROM moving ORDER BY n DESC, term_key LIMIT 1),
+            pick AS (SELECT m.pos_seq FROM moving m JOIN busiest b USING (term_key)
+                     WHERE m.k IN (m.n // 2, m.n // 2 + 1))
+            UPDATE store.positions SET lat_deg = lat_deg + $d
+            WHERE pos_seq IN (SELECT pos_seq FROM pick)""", {"d": DRIFT_DEG})
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="session")
 def engine_runs(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory,
                 worker_id: str) -> EngineRuns:
@@ -62,6 +91,8 @@ def engine_runs(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory,
             spark_session("local[2]")  # the commands below use this session
             s.copy_to(folder).rename(duck)
             s.copy_to(folder).rename(spk)
+            for path in (duck, spk):
+                inject_drift(path)
             _run(["export", "--db", str(duck), "--out", str(export), "--unmasked", "--json"])
             outputs = {
                 "detect_duckdb": _run(["detect", "--db", str(duck), "--period", period,

@@ -86,6 +86,19 @@ def test_spark_engine_stores_the_duckdb_rows(engine_runs: Any, table: str) -> No
     assert_same_rows(a, b, table)
 
 
+def test_the_comparison_covers_drift(engine_runs: Any) -> None:
+    """The injected excursion (conftest.inject_drift) is found by both consumers of the one
+    drift definition in the DuckDB run, so the row-for-row checks above compare drift too."""
+    con = duckdb.connect(str(engine_runs.duckdb), read_only=True)
+    try:
+        rates = con.execute("SELECT sum(drift_points) FROM rates.day_partials").fetchone()
+        safety = con.execute("SELECT sum(drift_points) FROM safety.vehicle_days").fetchone()
+    finally:
+        con.close()
+    assert rates is not None and safety is not None
+    assert rates[0] == safety[0] == 2, (rates, safety)
+
+
 def test_the_commands_report_the_same(engine_runs: Any) -> None:
     out = engine_runs.outputs
     d, s = out["detect_duckdb"], out["detect_spark"]
