@@ -108,3 +108,26 @@ def test_dismissed_is_not_handled_and_escalation_compliance(handled_world: World
         "SELECT n_violations, n_handled, n_dismissed, n_escalation_due, n_escalation_failures, "
         "escalation_compliance FROM safety.enterprise_months").fetchall()
     assert m[:5] == (9, 5, 1, 3, 2) and m[5] == pytest.approx(1 / 3)
+
+
+def test_a_text_reminder_of_tied_violations_goes_to_one_the_same_every_run() -> None:
+    """Two violations of one terminal starting at the same instant (an ADAS alarm and a
+    speeding episode): a text reminder belongs to one of them, the lowest violation_id, on
+    every run (an ASOF join over the violations picked either, differently from run to run)."""
+    w = World()
+    w.vehicle("TIE")
+    _speeding(w, "TIE", T, 0)                        # speeding from 08:00:00
+    w.alarm("TIE", T, "adas", 0x01, level=2)         # forward collision warning at 08:00:00
+    w.text("TIE", T + 60)
+    picks = set()
+    for _ in range(5):
+        w.detect("2026-10-01", "2026-10-02")
+        v = w.violations()
+        v = v[v["vehicle_id"] == "TIE"]
+        tied = v[v["start_time"] == v["start_time"].min()]
+        assert len(tied) == 2, v[["rule_id", "start_time"]]
+        reminded = tied[tied["reminder_source"] == "0x8300"]
+        assert len(reminded) == 1
+        assert reminded["violation_id"].iloc[0] == tied["violation_id"].min()
+        picks.add(reminded["violation_id"].iloc[0])
+    assert len(picks) == 1

@@ -31,9 +31,18 @@ FROM (
         WHERE recv_time IS NOT NULL
           AND recv_time >= $t0 AND recv_time < $t1 + to_seconds($window_s)
     ),
+    -- ASOF on the distinct starts, then one violation per text: violations of one terminal
+    -- starting at the same instant (an ADAS alarm and a speeding episode) are tied, and an
+    -- ASOF join would pick either, differently from run to run; the lowest violation_id wins
+    starts AS (SELECT DISTINCT tk, start_time FROM cand),
+    txt_s AS (
+        SELECT row_number() OVER () AS txt_row, x.tk, x.t, x.text, s.start_time
+        FROM txt x ASOF JOIN starts s ON x.tk = s.tk AND x.t >= s.start_time
+    ),
     txt_v AS (
         SELECT c.violation_id, x.t, x.text
-        FROM txt x ASOF JOIN cand c ON x.tk = c.tk AND x.t >= c.start_time
+        FROM txt_s x JOIN cand c ON c.tk = x.tk AND c.start_time = x.start_time
+        QUALIFY row_number() OVER (PARTITION BY x.txt_row ORDER BY c.violation_id) = 1
     ),
     first_txt AS (
         SELECT violation_id, min(t) AS t, arg_min(text, t) AS text FROM txt_v GROUP BY ALL
