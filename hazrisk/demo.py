@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from hazrisk.cliutil import fail, prepare_output_dir, usage
+from hazrisk.cliutil import display_width, fail, prepare_output_dir, usage
 
 DEFAULTS = {"vehicles": 60, "days": 7, "start": "2026-10-01", "seed": 808}
 
@@ -123,15 +123,20 @@ def run(args: argparse.Namespace) -> int:
         "premium", "--db", str(db), "--model", str(models), "--year", str(year)]))
     _step("13 发布风险模型 publish with the risk marts", lambda: hz([
         "publish", "--db", str(db), "--out", str(published), "--parquet", str(out / "parquet")]))
+    produced = [
+        ("模拟数据 simulated dumps, registry, truth", sim),
+        ("数据仓库 warehouse (read-write)", db),
+        ("发布快照 published snapshot (read-only)", published),
+        ("门户个人信息 personal data for the portal (0600)", out / "published.restricted.duckdb"),
+        ("发布 Parquet published Parquet", out / "parquet"),
+        ("评价报告 provider-evaluation report (HTML)",
+         reports / "provider_evaluation" / period / "report.html"),
+        ("风险模型 risk model + model card", models),
+    ]
+    width = max(display_width(label) for label, _ in produced)
+    lines = [f"  {label}{' ' * (width - display_width(label))}  {path}" for label, path in produced]
     sys.stdout.write(
-        "\nProduced 产出:\n"
-        f"  simulated dumps, registry, truth   {sim}\n"
-        f"  warehouse (read-write)             {db}\n"
-        f"  published snapshot (read-only)     {published}\n"
-        f"  personal data for the portal (0600) {out / 'published.restricted.duckdb'}\n"
-        f"  published Parquet                  {out / 'parquet'}\n"
-        f"  provider-evaluation report (HTML)  {reports / 'provider_evaluation' / period / 'report.html'}\n"
-        f"  risk model + model card            {models}\n"
+        "\nProduced 产出:\n" + "\n".join(lines) + "\n"
         "Look next 下一步: `hazrisk decode FILE` on any dump, `hazrisk rates explain ...`,\n"
         "  `jupyter lab notebooks/` (or `hazrisk lab`), `hazrisk report list`,\n"
         f"  `hazrisk safety history --db {db} --enterprise ID`.\n"

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from hazrisk.cli import main
+from hazrisk.cliutil import display_width
 
 
 @pytest.mark.slow
@@ -22,6 +23,11 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     html = out / "reports" / "provider_evaluation" / "2026-10-01..2026-10-02" / "report.html"
     assert html.is_file() and str(html) in printed
     assert (html.parent / "lineage.json").is_file()
+    # the list of what it produced: Chinese first, paths in one column on a terminal
+    listed = printed.split("Produced 产出:\n", 1)[1].split("Look next", 1)[0].splitlines()
+    assert len(listed) == 7 and listed[0].startswith("  模拟数据 simulated dumps")
+    starts = {display_width(line[:line.index(str(out))]) for line in listed}
+    assert len(starts) == 1, listed
     con = duckdb.connect(str(out / "published.duckdb"), read_only=True)
     try:
         tables = {r[0] for r in con.execute(
