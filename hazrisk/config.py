@@ -82,6 +82,31 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a table"
+
+
+def _check_override(where: str, section: str, key: str, default: Any, value: Any) -> None:
+    """One line naming the key when an override has another kind of value than its default,
+    or changes what is fixed when hazrisk starts (``[period] timezone``: the one zone of
+    :mod:`hazrisk.localtime`, read from the default rules file)."""
+    if _kind(value) != _kind(default):
+        raise ConfigError(f"{where}: {section}.{key} = {value!r} must be {_kind(default)}, "
+                          f"like the default {default!r}")
+    if (section, key) == ("period", "timezone") and value != default:
+        raise ConfigError(f"{where}: period.timezone {value!r} cannot be set by a rules file: "
+                          f"Beijing time ({default!r}) is fixed in {DEFAULT_RULES.name} of "
+                          "the installation")
+
+
 def load_rules(
     path: str | os.PathLike[str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
@@ -111,6 +136,8 @@ def load_rules(
             for key in sec:
                 if key != "sources" and key not in data[sec_name]:
                     raise ConfigError(f"{where}: unknown key {sec_name}.{key}")
+                if key != "sources":
+                    _check_override(where, sec_name, key, data[sec_name][key], sec[key])
                 if key != "sources" and key not in sec.get("sources", {}):
                     data[sec_name].setdefault("sources", {})
                     old = data[sec_name]["sources"].get(key, "")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hazrisk.config import DEFAULT_RULES
+from hazrisk.config import DEFAULT_RULES, ConfigError, load_rules
 
 PACKAGE = Path(__file__).resolve().parents[1] / "hazrisk"
 #: Known and still open (issue 15): the registry file parsers keep a module default equal to
@@ -64,3 +64,23 @@ def test_an_unread_key_fails(extra: str) -> None:
 def test_a_shadowing_constant_fails() -> None:
     code = _code() + "\nREPEAT_WINDOW_S = 3600.0\n"
     assert "handling.repeat_window_s" in shadowed_keys(code, _keys())
+
+
+def test_an_override_of_another_kind_is_refused_naming_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[validity]\ngps_speed_max_kmh = "fast"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"validity\.gps_speed_max_kmh = 'fast' must be a number"):
+        load_rules(bad)
+    ok = tmp_path / "ok.toml"  # an integer for a float default is a number too
+    ok.write_text("[validity]\ngps_speed_max_kmh = 100\n", encoding="utf-8")
+    assert load_rules(ok).validity["gps_speed_max_kmh"] == 100
+
+
+def test_the_time_zone_is_not_set_by_a_rules_file(tmp_path: Path) -> None:
+    tz = tmp_path / "tz.toml"
+    tz.write_text('[period]\ntimezone = "Europe/Berlin"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="period.timezone 'Europe/Berlin' cannot be set"):
+        load_rules(tz)
+    same = tmp_path / "same.toml"
+    same.write_text('[period]\ntimezone = "Asia/Shanghai"\n', encoding="utf-8")
+    assert load_rules(same).period.timezone == "Asia/Shanghai"
