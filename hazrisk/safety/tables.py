@@ -9,18 +9,21 @@ from datetime import UTC, date, datetime
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from hazrisk import __version__
 from hazrisk.safety.params import SafetyParams
 from hazrisk.safety.rule_counts import schema_sql
 from hazrisk.safety.sqlfiles import bound, read_sql
-from hazrisk.sqlfiles import SqlFolder, registered, transaction
+from hazrisk.sqlfiles import SqlFolder, bind, registered, transaction
 from hazrisk.store.mart_docs import apply_comments
 
 _sql = SqlFolder("hazrisk.safety")
 
 STAGE_VIOLATIONS = "safety_stage_violations"
 STAGE_TRACKS = "safety_stage_tracks"
+STAGE_POSITIONS = "safety_stage_positions"
+STAGE_PULLS = "safety_stage_pulls"
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -82,6 +85,29 @@ def aggregate_months(con: duckdb.DuckDBPyConnection, m0: date, m1: date,
     write_vehicle_months(con, m0, m1, now, detected=True)
 
 
+@dataclass(frozen=True)
+class PositionParts:
+    """What the vehicle-days and the tampering evidence of a range take from its positions
+    (``position_parts.sql``): per vehicle and day the position counts
+    (``vehicle_day_positions``) and the repeated power pulls (``power_pulls``)."""
+
+    counts: pa.Table
+    pulls: pa.Table
+
+
+def position_parts(con: duckdb.DuckDBPyConnection, t0: datetime, t1: datetime,
+                   p: SafetyParams) -> PositionParts:
+    """The :class:`PositionParts` of the positions ``con`` holds for [t0, t1): the whole
+    warehouse (``hazrisk detect``) or one group of whole vehicles (the Spark executors, whose
+    groups' rows together are the warehouse's)."""
+    params = {"t0": t0, "t1": t1, "moving_kmh": p.moving_kmh, "pulls_min": p.power_pulls_min}
+    out = []
+    for name in ("vehicle_day_positions", "power_pulls"):
+        sql = _sql.statement("position_parts", name)
+        out.append(con.sql(sql, params=bind(sql, params)).to_arrow_table())
+    return PositionParts(*out)
+
+
 @dataclass
 class WriteCounts:
     violations: dict[str, int]
@@ -97,9 +123,15 @@ def _count(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, obj
 
 def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.DataFrame,
                   start: date, end: date, t0: datetime, t1: datetime, p: SafetyParams,
-                  *, report_start: float, vehicles: int = 0, positions: int = 0) -> WriteCounts:
-    """Replace the range's violations and vehicle-days, relink handling, rebuild months."""
+                  *, report_start: float, vehicles: int = 0, positions: int = 0,
+                  parts: PositionParts | None = None) -> WriteCounts:
+    """Replace the range's violations and vehicle-days, relink handling, rebuild months.
+
+    ``parts``: the range's :class:`PositionParts` computed elsewhere (per vehicle group by the
+    Spark engine); by default computed here from the warehouse's positions."""
     now = datetime.now(UTC)
+    if parts is None:
+        parts = position_parts(con, t0, t1, p)
     m0 = month_floor(start)
     m1 = next_month(month_floor(date.fromordinal(end.toordinal() - 1)))
     if days.empty:
@@ -109,7 +141,9 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
             ("night_km", float), ("night_s", float), ("fatigue_s", float),
             ("covered_s", float), ("drift_points", "int64"), ("road_unknown_fixes", "int64"))})
     with transaction(con), registered(con, STAGE_VIOLATIONS, stage), \
-            registered(con, STAGE_TRACKS, days):
+            registered(con, STAGE_TRACKS, days), \
+            registered(con, STAGE_POSITIONS, parts.counts), \
+            registered(con, STAGE_PULLS, parts.pulls):
         _sql.run(con, "replace", "delete_violations", {"t0": t0, "t1": t1})
         con.execute(read_sql("insert_violations"), {"now": now, "version": __version__})
         con.execute(read_sql("handling"), {
@@ -117,11 +151,10 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
             "repeat_window_s": p.repeat_window_s, "log_tolerance_s": p.log_tolerance_s})
         con.execute(read_sql("drivers"), {"t0": t0, "t1": t1})
         _sql.run(con, "replace", "delete_tampering", {"d0": start, "d1": end})
-        con.execute(read_sql("tampering"), {"t0": t0, "t1": t1, "moving_kmh": p.moving_kmh,
-                                            "pulls_min": p.power_pulls_min})
+        con.execute(read_sql("tampering"), {"t0": t0, "t1": t1, "moving_kmh": p.moving_kmh})
         _sql.run(con, "replace", "delete_vehicle_days", {"d0": start, "d1": end})
         con.execute(read_sql("vehicle_days"), bound("vehicle_days", {
-            "d0": start, "d1": end, "t0": t0, "t1": t1, "now": now}))
+            "d0": start, "d1": end, "now": now}))
         aggregate_months(con, m0, m1, now)
         n_viol = _count(con, "count_staged_violations", {})
         _sql.run(con, "replace", "insert_run", {

@@ -3,7 +3,8 @@
 --   antenna_cut / antenna_short / power_down / gnss_fault: terminal alarm bits 5 / 6 / 8 / 4
 --     (JT/T 808 table 24), first and last report, reports, reports while moving;
 --   repeated_power_pulls: the main-power-down bit (8) switched on at least $pulls_min times
---     in a day while the vehicle moved (GNSS speed > $moving_kmh) at the switch.
+--     in a day while the vehicle moved (GNSS speed > $moving_kmh) at the switch: the rows of
+--     position_parts.sql's power_pulls, registered as safety_stage_pulls.
 INSERT INTO safety.tampering
 WITH bits AS (
     SELECT a.vehicle_id, any_value(a.enterprise_id) AS enterprise_id,
@@ -18,26 +19,7 @@ WITH bits AS (
       AND a.device_time >= $t0 AND a.device_time < $t1
     GROUP BY ALL
 ),
-seq AS (  -- the power-down bit along each affected vehicle's records (a day of context)
-    SELECT p.vehicle_id, p.enterprise_id, p.device_time, p.speed_kmh,
-           (p.alarm & 256) <> 0 AS down,
-           lag((p.alarm & 256) <> 0) OVER (PARTITION BY p.vehicle_id
-                                          ORDER BY p.device_time, p.pos_seq) AS was_down
-    FROM core.positions p
-    WHERE p.vehicle_id IN (SELECT vehicle_id FROM bits WHERE kind = 'power_down')
-      AND p.device_time >= $t0 - INTERVAL 1 DAY AND p.device_time < $t1
-),
-pulls AS (
-    SELECT vehicle_id, any_value(enterprise_id) AS enterprise_id,
-           core.local_day(device_time) AS day,
-           'repeated_power_pulls' AS kind, min(device_time) AS first_time,
-           max(device_time) AS last_time, count(*) AS reports, count(*) AS moving_reports
-    FROM seq
-    WHERE down AND NOT coalesce(was_down, false) AND speed_kmh > $moving_kmh
-      AND device_time >= $t0
-    GROUP BY vehicle_id, core.local_day(device_time)
-    HAVING count(*) >= $pulls_min
-)
+pulls AS (SELECT * FROM safety_stage_pulls)  -- position_parts.sql: power_pulls
 SELECT vehicle_id, enterprise_id, day, kind, first_time, last_time, reports, moving_reports
 FROM bits
 UNION ALL

@@ -1,6 +1,7 @@
 -- Vehicle x Beijing day histories for days in [$d0, $d1): registered vehicle-days (core.vehicles
 -- validity), plus any vehicle-day with positions or trajectory metrics. The trajectory metrics
--- come from the detectors (registered Python frame safety_stage_tracks). The per-rule counts are
+-- come from the detectors (registered Python frame safety_stage_tracks), the position counts
+-- from position_parts.sql (safety_stage_positions). The per-rule counts are
 -- generated from the rule registry (hazrisk/safety/rule_counts.py expands the markers).
 INSERT INTO safety.vehicle_days BY NAME
 WITH reg AS (
@@ -14,17 +15,7 @@ WITH reg AS (
     WHERE v.vehicle_id IS NOT NULL
     GROUP BY ALL
 ),
-pos AS (
-    SELECT vehicle_id,
-           core.local_day(device_time) AS day,
-           arg_max(enterprise_id, device_time) AS enterprise_id,
-           arg_max(provider_id, device_time) AS provider_id,
-           count(*) AS positions,
-           count(*) FILTER (WHERE quality_ok) AS positions_ok
-    FROM core.positions
-    WHERE vehicle_id IS NOT NULL AND device_time >= $t0 AND device_time < $t1
-    GROUP BY ALL
-),
+pos AS (SELECT * FROM safety_stage_positions),  -- position_parts.sql: vehicle_day_positions
 trk AS (SELECT * FROM safety_stage_tracks),
 tam AS (
     SELECT vehicle_id, day, count(*) AS n_tampering FROM safety.tampering
