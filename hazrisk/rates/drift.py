@@ -63,3 +63,12 @@ def store_drift(con: duckdb.DuckDBPyConnection, first: date, last: date, t0: dat
         with registered(con, "_rates_drift_found", rows):
             _sql.run(con, "drift.sql", "insert")
     return rows.num_rows
+
+
+def store_drift_rows(con: duckdb.DuckDBPyConnection, day: date, rows: pa.Table) -> None:
+    """Replace the drift rows of ``day`` with the day's of ``rows`` (``rates.drift_fixes``
+    rows computed elsewhere by :func:`store_drift`: the Spark engine's vehicle groups). Runs
+    in the caller's transaction."""
+    _sql.run(con, "drift.sql", "delete_days", {"d0": day.isoformat(), "d1": day.isoformat()})
+    with registered(con, "_rates_day_rows", rows):
+        _sql.run(con, "drift.sql", "insert_rows", {"day": day.isoformat()})

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from hazrisk.config import Rules, load_rules
 from hazrisk.period import Period
-from hazrisk.rates.drift import store_drift
+from hazrisk.rates.drift import store_drift, store_drift_rows
 from hazrisk.sqlfiles import SqlFolder, registered
 from hazrisk.store.validity_flags import require_current
 from hazrisk.validity import Validity
@@ -99,6 +99,8 @@ def partials_for(
     rows: pa.Table | None = None,
     tails: pa.Table | None = None,
     connectivity: pa.Table | None = None,
+    drift: pa.Table | None = None,
+    group: bool = False,
 ) -> DayRun:
     """Compute and store the partials of one Beijing day (replacing the day's rows).
 
@@ -111,8 +113,14 @@ def partials_for(
     same statements (:mod:`hazrisk.spark.rates` runs this function per vehicle group on
     executors) are stored instead of computing them here: ``rows`` the day's
     ``rates.day_partials`` columns, ``tails`` its ``rates.day_tails`` rows, ``connectivity``
-    its ``rates.day_connectivity`` (``day, provider_id, online_minutes``); ``batches`` then
-    records how many groups computed them.
+    its ``rates.day_connectivity`` (``day, provider_id, online_minutes``), ``drift`` its
+    ``rates.drift_fixes``; ``batches`` then records how many groups computed them.
+
+    ``group``: compute one vehicle group's share of the day only (what the Spark executors
+    run): the drift verdicts, the units' partials and the tail. Connectivity (distinct
+    minutes, which do not add up over groups) and coverage are the whole day's, computed
+    where the groups' rows are stored; the group's ``rates.day_runs`` row only marks the day
+    computed (the context of its next day), with no coverage.
     """
     from hazrisk.rates.compute import rules_sha256  # compute imports this module
 
@@ -130,7 +138,10 @@ def partials_for(
     for name in ("delete_day", "delete_day_connectivity"):
         _sql.run(con, "partials.sql", name, params)
     # the day's drift verdicts first (hazrisk.drift; the flags below read them)
-    store_drift(con, day, day, params["t0"], params["t1"], rules)
+    if drift is not None:
+        store_drift_rows(con, day, drift)
+    else:
+        store_drift(con, day, day, params["t0"], params["t1"], rules)
     if rows is not None:
         with registered(con, "_rates_day_rows", rows):
             _sql.run(con, "partials.sql", "day_rows", params)
@@ -140,8 +151,10 @@ def partials_for(
                      {**params, "nb": batches, "bk": k})
     _sql.run(con, "partials.sql", "delete_day_tail", params)
     _stored_or_computed(con, "day_tail", tails, params)
-    _stored_or_computed(con, "day_connectivity", connectivity, params)
-    (cov,) = _sql.query(con, "partials.sql", "day_covered", params)
+    cov: dict[str, Any] = {"covered": False, "records": 0}  # a group's: no coverage
+    if not group:
+        _stored_or_computed(con, "day_connectivity", connectivity, params)
+        (cov,) = _sql.query(con, "partials.sql", "day_covered", params)
     duration = time.perf_counter() - tic
     _sql.run(con, "partials.sql", "store_run", {
         **params, **inputs, "rules_sha256": rules_sha256(rules), "covered": bool(cov["covered"]),
@@ -188,21 +201,32 @@ def computed_days(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 
 def rederive(con: duckdb.DuckDBPyConnection, days: Iterable[date],
-             rules: Rules | None = None) -> list[DayRun]:
+             rules: Rules | None = None, *,
+             compute: Callable[[list[date]], list[DayRun]] | None = None) -> list[DayRun]:
     """Recompute the partials of ``days`` in order; when a day's tail changes, the next
-    computed day after it is recomputed too (its records look back to that tail)."""
+    computed day after it is recomputed too (its records look back to that tail).
+
+    ``compute(days)``: computes and stores several days in one go, in order, each day's
+    context the previous one's (a distributed pass: :mod:`hazrisk.spark.rates`), and returns
+    their runs; by default one day at a time here (:func:`partials_for`). Then each round
+    computes every day pending, and a day this run computed after the changed one is not
+    computed again (its context was already the new tail)."""
     rules = rules or load_rules()
     todo = set(days)
+    done: set[date] = set()
     runs: list[DayRun] = []
     while todo:
-        d = min(todo)
-        todo.discard(d)
-        before = _tail(con, d)
-        runs.append(partials_for(con, d, rules))
-        if _tail(con, d) != before:
-            later = [x for x in computed_days(con) if x > d]
-            if later:
-                todo.add(later[0])
+        batch = sorted(todo) if compute is not None else [min(todo)]
+        todo.difference_update(batch)
+        before = {d: _tail(con, d) for d in batch}
+        runs.extend(compute(batch) if compute is not None
+                    else [partials_for(con, batch[0], rules)])
+        done.update(batch)
+        for d in batch:
+            if _tail(con, d) != before[d]:
+                later = [x for x in computed_days(con) if x > d]
+                if later and later[0] not in done:
+                    todo.add(later[0])
     return runs
 
 
@@ -211,31 +235,13 @@ def missing_days(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None 
                  stale: Iterable[date] = ()) -> list[date]:
     """Days up to ``end`` with data but without current partials (never computed or stale;
     a registry import makes the days from ``since`` on stale). ``data`` / ``stale``: more
-    such days, found by :func:`data_days` / :func:`stale_days` over positions ``con`` does not
-    hold (the Spark engine's executors)."""
+    such days, found over positions ``con`` does not hold (the Spark engine reads them from
+    the export: :mod:`hazrisk.spark.days`)."""
     rules = rules or load_rules()
     have = set(computed_days(con))
     old = {d for d in [*stale_days(con, rules, since=since), *stale] if d <= end}
     found = {d for d in [*data_days(con, end), *data] if d <= end}
     return sorted({d for d in found if d not in have} | old)
-
-
-def pending_days(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,
-                 since: date | None = None, data: Iterable[date] = (),
-                 stale: Iterable[date] = ()) -> list[date]:
-    """The days a run computing many days at once (:mod:`hazrisk.spark.rates`) recomputes, in
-    order: from the first of :func:`missing_days` on, every day with data up to ``end`` and
-    every computed day (a superset of what :func:`ensure_partials` recomputes: a day after a
-    recomputed one is recomputed whether or not the tail it reads changed). ``data`` /
-    ``stale``: as for :func:`missing_days`."""
-    data = list(data)
-    missing = missing_days(con, end, rules, since=since, data=data, stale=stale)
-    if not missing:
-        return []
-    first = missing[0]
-    found = [*data_days(con, end), *(d for d in data if d <= end), *computed_days(con)]
-    later = {d for d in found if d >= first}
-    return sorted(later | set(missing))
 
 
 def ensure_partials(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None = None, *,

@@ -100,13 +100,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         usage(str(exc))
     engine = engine_from_args(args)
-    con = open_warehouse(args.db)
+    con = open_warehouse(args.db) if engine is None else _open_output(engine, args.db, period)
     try:
-        if engine is not None:
-            from hazrisk.spark.inputs import refuse_results_warehouse
-
-            refuse_results_warehouse(con, args.db, "detect --engine spark (the vehicle-day "
-                                     "position counts, repeated power pulls)")
         if period is None:
             rows = con.execute(read_sql("data_range"), {"min_share": _MIN_DAY_SHARE}).fetchall()
             d0, d1 = rows[0] if rows else (None, None)
@@ -142,6 +137,31 @@ def cmd_detect(args: argparse.Namespace) -> int:
         sys.stdout.write(textwrap.fill(text, width=terminal_width(),
                                        subsequent_indent="  ") + "\n")
     return 0
+
+
+def _open_output(engine: Any, path: str | None, period: Any) -> Any:
+    """``--db`` of a Spark run (the warehouse, or a results warehouse whose copies of the
+    export's small inputs are refreshed first: :mod:`hazrisk.spark.inputs`)."""
+    from pathlib import Path
+
+    from hazrisk.sqlfiles import transaction
+
+    def refuse() -> None:
+        usage(f"{path}: a results warehouse of the Spark engine holds no positions to find "
+              "the days with data in; give --period")
+
+    if period is None and path and not Path(path).exists():
+        refuse()  # before the file is created
+    con = engine.open(path)
+    try:
+        if period is None and not engine.positions_here:
+            refuse()
+        with transaction(con):
+            engine.refresh_inputs()
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _detect_here(args: argparse.Namespace, con: Any, start: Any, end: Any,

@@ -35,7 +35,7 @@ from hazrisk.safety.geo import FenceSet, RoadIndex
 from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams, rule_info
 from hazrisk.safety.records import refuse_purged
-from hazrisk.safety.tables import ensure_schema, write_results
+from hazrisk.safety.tables import PositionParts, ensure_schema, write_results
 from hazrisk.safety.track import Pairs, Track, pairs
 from hazrisk.sqlfiles import SqlFolder
 from hazrisk.store.validity_flags import require_current
@@ -290,10 +290,12 @@ def begin_detect(con: duckdb.DuckDBPyConnection, start: date, end: date,
 
 
 def finish_detect(con: duckdb.DuckDBPyConnection, run: DetectRun, staged: list[pd.DataFrame],
-                  days: list[pd.DataFrame], timings: dict[str, float]) -> DetectReport:
+                  days: list[pd.DataFrame], timings: dict[str, float],
+                  parts: PositionParts | None = None) -> DetectReport:
     """Stage the alarm events of the range with the detectors' events (``staged``), store
-    everything with the vehicle-day metrics ``days`` (:func:`write_results`) and complete
-    the run's report (``timings`` plus ``alarms`` and ``write``)."""
+    everything with the vehicle-day metrics ``days`` (:func:`write_results`; ``parts``: the
+    range's position counts and power pulls when computed elsewhere, else from ``con``'s
+    positions) and complete the run's report (``timings`` plus ``alarms`` and ``write``)."""
     p, report = run.params, run.report
     tic = time.perf_counter()
     staged = [*staged, stage_alarm_events(load_alarm_events(con, run.t0, run.t1), p)]
@@ -305,7 +307,7 @@ def finish_detect(con: duckdb.DuckDBPyConnection, run: DetectRun, staged: list[p
     tic = time.perf_counter()
     counts = write_results(con, stage, day_frame, run.start, run.end, run.t0, run.t1, p,
                            report_start=run.wall, vehicles=report.vehicles,
-                           positions=report.positions)
+                           positions=report.positions, parts=parts)
     timings["write"] = time.perf_counter() - tic
     report.violations = counts.violations
     report.vehicle_days = counts.vehicle_days

@@ -20,8 +20,8 @@ What runs where:
   :func:`~hazrisk.safety.pipeline.finish_detect`: the alarm events, then
   :func:`hazrisk.safety.tables.write_results`: violations, handling, drivers on duty,
   tampering, vehicle-days, enterprise and vehicle months, in one transaction), so the results
-  are stored exactly as ``--engine duckdb`` stores them. ``write_results`` reads positions
-  (vehicle-day position counts, repeated power pulls), so ``--db`` must be the warehouse.
+  are stored exactly as ``--engine duckdb`` stores them. The driver reads no position: ``--db``
+  may be the warehouse or a results warehouse (:mod:`hazrisk.spark.inputs`).
 
 Every record of a vehicle lands in one group, with the same 26 h / 24 h of context the
 DuckDB engine reads, so each vehicle's track is the one the DuckDB engine sees.
@@ -50,6 +50,7 @@ from hazrisk.safety.pipeline import (
     detect_batches,
     finish_detect,
 )
+from hazrisk.safety.tables import PositionParts, position_parts
 from hazrisk.spark.local import from_ipc, local_warehouse, needed_columns, put_relation, to_ipc
 from hazrisk.spark.source import (
     ExportSource,
@@ -61,9 +62,12 @@ from hazrisk.spark.source import (
 from hazrisk.sqlfiles import SqlFolder
 
 read_sql = SqlFolder("hazrisk.safety").text
+_sql = SqlFolder("hazrisk.spark")
 
-#: What a kernel call returns: one row per partial (``stage`` / ``days``) of its group.
+#: What a kernel call returns: one row per partial of its group (:data:`KINDS`).
 PARTIAL_SCHEMA = "kind string, vehicles long, positions long, ipc binary"
+#: The partials: staged violations, vehicle-day metrics, position counts, power pulls.
+KINDS = ("stage", "days", "counts", "pulls")
 
 
 @dataclass(frozen=True)
@@ -73,12 +77,22 @@ class DetectJob:
     params: SafetyParams
     geo: Geography
     tickets: pd.DataFrame
+    alarms: pa.Table  # core.alarms of the range
     c0: datetime  # context read around the range
     c1: datetime
-    t0: float  # the range, epoch seconds
-    t1: float
+    r0: datetime  # the range
+    r1: datetime
     batch_positions: int = field(
         default_factory=lambda: int(load_rules().daily.detect_batch_positions))
+
+    @property
+    def t0(self) -> float:
+        """The range's start, epoch seconds (what the detectors compare)."""
+        return self.r0.timestamp()
+
+    @property
+    def t1(self) -> float:
+        return self.r1.timestamp()
 
 
 def _frame_ipc(frames: list[pd.DataFrame], empty: pd.DataFrame) -> bytes:
@@ -88,11 +102,14 @@ def _frame_ipc(frames: list[pd.DataFrame], empty: pd.DataFrame) -> bytes:
 
 
 def detect_kernel(rows: pa.Table, job: DetectJob) -> pa.Table:
-    """The staged violations and vehicle-day metrics of one group of whole vehicles (runs on
-    an executor; the same calls as :func:`hazrisk.safety.pipeline.detect` per batch)."""
+    """The staged violations, vehicle-day metrics, position counts and power pulls of one
+    group of whole vehicles (runs on an executor; the calls
+    :func:`hazrisk.safety.pipeline.detect` and :func:`hazrisk.safety.tables.write_results`
+    make over the warehouse)."""
     p = job.params
     wh = local_warehouse()
     put_relation(wh, "core.positions", rows)
+    put_relation(wh, "core.alarms", job.alarms)
     reader = wh.con.sql(read_sql("positions"), params={
         "t0": job.c0, "t1": job.c1}).to_arrow_reader(
             batch_size=STREAM_BATCH_ROWS)
@@ -102,10 +119,11 @@ def detect_kernel(rows: pa.Table, job: DetectJob) -> pa.Table:
     days = [b.days for b in batches]
     vehicles = sum(b.vehicles for b in batches)
     positions = sum(b.positions for b in batches)
+    parts = position_parts(wh.con, job.r0, job.r1, p)
     return pa.table({
-        "kind": ["stage", "days"], "vehicles": [vehicles] * 2, "positions": [positions] * 2,
+        "kind": list(KINDS), "vehicles": [vehicles] * 4, "positions": [positions] * 4,
         "ipc": [_frame_ipc(stages, pd.DataFrame(columns=list(STAGE_COLUMNS))),
-                _frame_ipc(days, pd.DataFrame())],
+                _frame_ipc(days, pd.DataFrame()), to_ipc(parts.counts), to_ipc(parts.pulls)],
     })
 
 
@@ -120,6 +138,17 @@ def _kernel(bc: Any) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordB
 def _frames(parts: list[Any], kind: str) -> list[pd.DataFrame]:
     frames = [from_ipc(bytes(r["ipc"])).to_pandas() for r in parts if r["kind"] == kind]
     return [f for f in frames if len(f)]
+
+
+def _position_parts(parts: list[Any], run: Any, con: duckdb.DuckDBPyConnection
+                    ) -> PositionParts:
+    """The groups' position counts and power pulls (their rows add up: whole vehicles per
+    group). With no group (no position in the range) the statements' zero rows here."""
+    tables = {kind: [from_ipc(bytes(r["ipc"])) for r in parts if r["kind"] == kind]
+              for kind in ("counts", "pulls")}
+    if not tables["counts"]:
+        return position_parts(con, run.t0, run.t1, run.params)
+    return PositionParts(pa.concat_tables(tables["counts"]), pa.concat_tables(tables["pulls"]))
 
 
 def detect_spark(
@@ -141,7 +170,10 @@ def detect_spark(
 
     run = begin_detect(con, start, end, params)
     report = run.report
-    job = DetectJob(run.params, run.geo, run.tickets, run.c0, run.c1, *run.epoch_range)
+    alarms = _sql.statement("detect", "range_alarms")
+    job = DetectJob(run.params, run.geo, run.tickets,
+                    con.sql(alarms, params={"t0": run.t0, "t1": run.t1}).to_arrow_table(),
+                    run.c0, run.c1, run.t0, run.t1)
     tic = time.perf_counter()
     bc = spark.sparkContext.broadcast(job)
     try:
@@ -152,12 +184,14 @@ def detect_spark(
     finally:
         bc.unpersist()
     timings = {"spark": time.perf_counter() - tic}
-    report.batches = len(parts) // 2
+    report.batches = len(parts) // len(KINDS)
     report.vehicles = sum(int(r["vehicles"]) for r in parts if r["kind"] == "stage")
     report.positions = sum(int(r["positions"]) for r in parts if r["kind"] == "stage")
-    return finish_detect(con, run, _frames(parts, "stage"), _frames(parts, "days"), timings)
+    return finish_detect(con, run, _frames(parts, "stage"), _frames(parts, "days"), timings,
+                         _position_parts(parts, run, con))
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The position columns the detect SQL mentions (the export holds the warehouse's)."""
-    return needed_columns(position_columns(con), read_sql("positions"))
+    return needed_columns(position_columns(con), read_sql("positions"),
+                          read_sql("position_parts"))

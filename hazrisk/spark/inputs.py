@@ -10,8 +10,9 @@
   (:data:`INPUTS`: the registries, ``meta/`` and the small telematics tables the driver's SQL
   reads) with the export's rows, read by Spark (any URI it reads). Its ``core.positions``
   stays empty: positions are read by the executors only, and what the driver would have
-  found in them (which days have data, which are stale) comes from them
-  (:func:`hazrisk.spark.rates.position_days_spark`).
+  found in them comes from them or from the export's layout (which days have data, which
+  are stale: :func:`hazrisk.spark.rates.position_days_spark`; the vehicle-days' position
+  counts and power pulls: :mod:`hazrisk.spark.detect`).
 
 ``spark.copied_inputs`` (one row per copied relation: export, rows, time) marks a results
 warehouse; a file without it is never written into except for results.
@@ -42,6 +43,9 @@ INPUTS: tuple[tuple[str, str], ...] = (
     *((f"meta/{name}.parquet", f"meta.{name}") for name in META),
     ("heartbeats", "store.heartbeats"),
     ("param_answers", "store.param_answers"),
+    ("alarms", "store.alarms"),                # detect: tampering alarm bits
+    ("safety_events", "store.safety_events"),  # detect: ADAS / DSM alarm events
+    ("text_messages", "store.text_messages"),  # detect: reminders sent (handling)
 )
 
 
@@ -76,15 +80,6 @@ def open_output(path: str | None) -> Output:
         return Output(con, p, True)
     con = open_warehouse(str(p))
     return Output(con, p, has_relation(con, "spark", "copied_inputs"))
-
-
-def refuse_results_warehouse(con: duckdb.DuckDBPyConnection, path: str, what: str) -> None:
-    """A one-line usage error when ``con`` is a results warehouse (no positions) and ``what``
-    still reads positions on the driver."""
-    if has_relation(con, "spark", "copied_inputs"):
-        raise CliError(f"{path}: a results warehouse of the Spark engine (no positions); "
-                       f"{what} still reads positions on the driver: give the warehouse the "
-                       "export was written from", EXIT_USAGE)
 
 
 def refresh_inputs(spark: Any, out: Output, src: ExportSource) -> dict[str, int]:

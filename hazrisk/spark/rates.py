@@ -11,58 +11,53 @@ computes the same partials on Spark and stores them through the same API:
   ``core.positions`` of the worker's in-process DuckDB (:mod:`hazrisk.spark.local`), with the
   driver's last computed day before the run and its tail as ``rates.day_runs`` /
   ``rates.day_tails``; then :func:`hazrisk.rates.partials.partials_for` runs for each day of
-  the run in order (``batches=1``: the group is the batch) — the project's own statements,
-  the tails chaining day to day as on the driver. The group's ``rates.day_partials`` and
-  ``rates.day_tails`` rows go back as Arrow IPC.
+  the pass in order (``batches=1, group=True``: the group is the batch, and only the group's
+  share of the day is computed: drift verdicts, units' partials, tail) — the project's own
+  statements, the tails chaining day to day as on the driver. The group's
+  ``rates.day_partials``, ``rates.day_tails`` and ``rates.drift_fixes`` rows go back as Arrow
+  IPC.
 - **Executors, per day** (:func:`connectivity_kernel`): 平台连通率's day figure counts the
   *distinct* minutes of a provider, which do not add up over vehicle groups, so the
   positions' real-time receive minutes and the heartbeats are ``repartition``-ed by Beijing
   day instead, and each day runs the project's ``day_connectivity`` statement.
-- **Driver** (:func:`rates_spark`): which days to compute (the days
-  :func:`~hazrisk.rates.partials.missing_days` names, and every later day with data or
-  partials: the tails chain), then ``partials_for(con, day, rows=, tails=, connectivity=)``
-  per day (coverage and the day's run row computed there, as for the DuckDB engine) and
-  :func:`~hazrisk.rates.compute.aggregate` for the period, in one transaction.
+- **Driver** (:func:`rates_spark`): which days to compute — the days
+  :func:`~hazrisk.rates.partials.missing_days` names, then, by the DuckDB engine's own rule
+  (:func:`~hazrisk.rates.partials.rederive`), the next computed day after a day whose tail
+  changed, each round one distributed pass — then ``partials_for(con, day, rows=, tails=,
+  drift=, connectivity=)`` per day (coverage and the day's run row computed there, once) and
+  :func:`~hazrisk.rates.compute.aggregate` for the period, in one transaction. On a results
+  warehouse the day lists come from the export (:mod:`hazrisk.spark.days`).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from types import MappingProxyType
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hazrisk.config import Rules, Section, load_rules
+from hazrisk.config import Rules, load_rules
 from hazrisk.localtime import TIMEZONE
 from hazrisk.period import Period
 from hazrisk.rates.compute import aggregate, install, rules_sha256
-from hazrisk.rates.partials import (
-    data_days,
-    day_params,
-    partials_for,
-    pending_days,
-    stale_days,
-)
+from hazrisk.rates.partials import DayRun, day_params, missing_days, partials_for, rederive
 from hazrisk.safety.records import refuse_purged
-from hazrisk.spark.local import (
-    arrow,
-    from_ipc,
-    local_warehouse,
-    lossless,
-    needed_columns,
-    put_relation,
-    to_ipc,
+from hazrisk.spark.local import arrow, from_ipc, lossless, needed_columns, put_relation, to_ipc
+from hazrisk.spark.ratejob import (
+    BROADCAST_RELATIONS,
+    PARTIAL_SCHEMA,
+    RatesJob,
+    kernel,
+    prepare,
+    relations,
 )
 from hazrisk.spark.source import (
     ExportSource,
-    arrow_partition,
     beijing_days,
     exported,
     position_columns,
@@ -72,101 +67,42 @@ from hazrisk.spark.source import (
 from hazrisk.sqlfiles import SqlFolder, transaction
 from hazrisk.store.export import UNDATED
 
-PARTIAL_SCHEMA = "kind string, positions long, ipc binary"
-#: Small warehouse relations the position flags read besides the positions (broadcast).
-BROADCAST_RELATIONS: tuple[str, ...] = ("core.param_answers", "meta.ingested_files")
 #: Columns of the connectivity inputs (positions / heartbeats) and the day key added to them.
 DAY_KEY = "_day"
 KIND = "_kind"
-NO_HEARTBEATS = pa.table({"recv_time": pa.array([], pa.timestamp("us", tz="UTC"))})
 
 _rates = SqlFolder("hazrisk.rates")
 _sql = SqlFolder("hazrisk.spark")
 
 
-@dataclass(frozen=True)
-class RatesJob:
-    """What a rates kernel needs besides its rows (broadcast to the executors)."""
-
-    rules_parts: tuple[str, dict[str, tuple[dict[str, Any], dict[str, str]]]]
-    days: tuple[date, ...]
-    relations: dict[str, pa.Table]  # broadcast relations, and the driver's context day
-    token: str  # identifies rules + broadcast rows: loaded once per worker
-    end: date | None = None  # the days pass: days up to end, stale from since on
-    since: date | None = None
-
-    @classmethod
-    def of(cls, rules: Rules, days: list[date], relations: dict[str, pa.Table],
-           token: str, **more: Any) -> RatesJob:
-        """The job for ``rules`` (held as plain dicts: :class:`Rules` wraps read-only
-        mappings, which do not pickle)."""
-        parts = {name: (dict(sec.entries), dict(sec.sources))
-                 for name, sec in rules.sections.items()}
-        return cls((rules.path, parts), tuple(days), relations, token, **more)
-
-    @property
-    def rules(self) -> Rules:
-        path, parts = self.rules_parts
-        return Rules(path, MappingProxyType({
-            name: Section(name, MappingProxyType(values), MappingProxyType(sources))
-            for name, (values, sources) in parts.items()}))
-
-
-def _prepare(job: RatesJob) -> Any:
-    """The worker's warehouse with the job's rules and broadcast relations in place."""
-    wh = local_warehouse()
-    if wh.loaded.get("rates.params") != job.token:
-        install(wh.con, job.rules)
-        wh.loaded["rates.params"] = job.token
-    for name in BROADCAST_RELATIONS:
-        put_relation(wh, name, job.relations[name], token=job.token)
-    put_relation(wh, "core.heartbeats", NO_HEARTBEATS)  # a kernel's own, if any, comes next
-    return wh
-
-
-def days_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
-    """The days with data up to ``job.end`` and the stale days that the positions ``rows``
-    show (on an executor, any slice of the positions): the project's
-    :func:`~hazrisk.rates.partials.data_days` and :func:`~hazrisk.rates.partials.stale_days`,
-    whose results over a union of slices are the union of theirs."""
-    assert job.end is not None
-    wh = _prepare(job)
-    put_relation(wh, "rates.day_runs", job.relations["rates.day_runs"])
-    put_relation(wh, "meta.registry_imports", job.relations["meta.registry_imports"],
-                 token=job.token)
-    put_relation(wh, "core.positions", rows)
-    days = pa.table({"kind": ["data"], "day": [data_days(wh.con, job.end)]})
-    stale = stale_days(wh.con, job.rules, since=job.since)
-    days = pa.concat_tables([days, pa.table({"kind": ["stale"], "day": [stale]},
-                                            schema=days.schema)])
-    return pa.table({"kind": ["days"], "positions": [rows.num_rows], "ipc": [to_ipc(days)]})
+#: What a group returns: its share of the days' partials, tails and drift verdicts.
+GROUP_KINDS = ("partials", "tails", "drift")
 
 
 def partials_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
     """The day partials and tails of one group of whole units for every day of the job, in
     order (on an executor): :func:`hazrisk.rates.partials.partials_for` in the worker's
     warehouse, the context being the driver's last computed day before the job."""
-    wh = _prepare(job)
+    wh = prepare(job)
     _sql.run(wh.con, "rates", "reset_partials")
-    _sql.run(wh.con, "rates", "reset_connectivity")
+    _sql.run(wh.con, "rates", "reset_drift")
     put_relation(wh, "rates.day_runs", job.relations["rates.day_runs"])  # mutated: no token
     put_relation(wh, "rates.day_tails", job.relations["rates.day_tails"])
     put_relation(wh, "core.positions", rows)
     rules = job.rules
     for day in job.days:
-        partials_for(wh.con, day, rules, batches=1)
+        partials_for(wh.con, day, rules, batches=1, group=True)
     days = {"days": [d.isoformat() for d in job.days]}
     with lossless(wh.con):
-        part = arrow(wh.con, _sql, "rates", "group_partials", days)
-        tails = arrow(wh.con, _sql, "rates", "group_tails", days)
-    return pa.table({"kind": ["partials", "tails"], "positions": [rows.num_rows, 0],
-                     "ipc": [to_ipc(part), to_ipc(tails)]})
+        out = [arrow(wh.con, _sql, "rates", f"group_{kind}", days) for kind in GROUP_KINDS]
+    return pa.table({"kind": list(GROUP_KINDS), "positions": [rows.num_rows, 0, 0],
+                     "ipc": [to_ipc(t) for t in out]})
 
 
 def connectivity_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
     """``rates.day_connectivity`` of the days whose positions and heartbeats ``rows`` holds
     (on an executor; ``rows`` tagged by :data:`KIND` and keyed by :data:`DAY_KEY`)."""
-    wh = _prepare(job)
+    wh = prepare(job)
     _sql.run(wh.con, "rates", "reset_connectivity")
     kind = rows.column(KIND)
     put_relation(wh, "core.positions", rows.filter(pc.equal(kind, "p")))
@@ -182,23 +118,15 @@ def connectivity_kernel(rows: pa.Table, job: RatesJob) -> pa.Table:
     return pa.table({"kind": ["connectivity"], "positions": [0], "ipc": [to_ipc(conn)]})
 
 
-def _kernel(bc: Any, kernel: Callable[[pa.Table, RatesJob], pa.Table]
-            ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        rows = arrow_partition(batches)
-        if rows is not None:
-            yield from kernel(rows, bc.value).to_batches()
-    return run
-
-
 @dataclass
 class SparkRatesRun:
-    """The distributed part of a run: the day partials, tails and connectivity, and what it
-    read."""
+    """One distributed pass: the days' partials, tails, drift verdicts and connectivity, and
+    what it read."""
 
     days: list[date]
     partials: pa.Table | None
     tails: pa.Table | None
+    drift: pa.Table | None
     connectivity: pa.Table | None
     positions: int
     groups: int
@@ -229,11 +157,10 @@ def day_partials_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSo
 
     tic = time.perf_counter()
     n = groups or default_groups(spark)
-    relations = {name: con.sql(f"SELECT * FROM {name}").to_arrow_table()  # fixed names
-                 for name in BROADCAST_RELATIONS}
+    rel = relations(con, BROADCAST_RELATIONS)
     context = _context(con, days[0])
-    relations.update(context)
-    job = RatesJob.of(rules, days, relations, f"{rules_sha256(rules)}:{uuid.uuid4().hex}")
+    rel.update(context)
+    job = RatesJob.of(rules, days, rel, f"{rules_sha256(rules)}:{uuid.uuid4().hex}")
     ctx_days = context["rates.day_runs"].column("day").to_pylist()
     bc = spark.sparkContext.broadcast(job)
     try:
@@ -243,14 +170,14 @@ def day_partials_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSo
         df = _flag_rows(positions, columns, ctx_days[0] if ctx_days else None, days[-1],
                         context["rates.day_tails"])
         parts = [r.asDict() for r in vehicle_groups(df, n).mapInArrow(
-            _kernel(bc, partials_kernel), PARTIAL_SCHEMA).collect()]
+            kernel(bc, partials_kernel), PARTIAL_SCHEMA).collect()]
         conn = _connectivity_rows(spark, src, positions, days, rules)
         parts += [r.asDict() for r in conn.repartition(n, DAY_KEY).mapInArrow(
-            _kernel(bc, connectivity_kernel), PARTIAL_SCHEMA).collect()]
+            kernel(bc, connectivity_kernel), PARTIAL_SCHEMA).collect()]
     finally:
         bc.unpersist()
     return SparkRatesRun(days, _gather(parts, "partials"), _gather(parts, "tails"),
-                         _gather(parts, "connectivity"),
+                         _gather(parts, "drift"), _gather(parts, "connectivity"),
                          sum(int(r["positions"]) for r in parts),
                          sum(1 for r in parts if r["kind"] == "partials"),
                          time.perf_counter() - tic)
@@ -314,11 +241,12 @@ def _connectivity_rows(spark: Any, src: ExportSource, positions: Any, days: list
 
 def _day_rows(con: duckdb.DuckDBPyConnection, run: SparkRatesRun, day: date
               ) -> dict[str, pa.Table]:
-    """``partials_for``'s ``rows`` / ``tails`` / ``connectivity`` of ``day`` (zero rows of
-    the same columns when no group returned any)."""
+    """``partials_for``'s ``rows`` / ``tails`` / ``drift`` / ``connectivity`` of ``day``
+    (zero rows of the same columns when no group returned any)."""
     out: dict[str, pa.Table] = {}
     for key, got, empty in (("rows", run.partials, "group_partials"),
                             ("tails", run.tails, "group_tails"),
+                            ("drift", run.drift, "group_drift"),
                             ("connectivity", run.connectivity, "group_connectivity")):
         table: pa.Table = (got if got is not None else
                            arrow(con, _sql, "rates", empty, {"days": []}))
@@ -326,59 +254,41 @@ def _day_rows(con: duckdb.DuckDBPyConnection, run: SparkRatesRun, day: date
     return out
 
 
-def position_days_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
-                        end: date, rules: Rules, since: date | None
-                        ) -> tuple[list[date], list[date]]:
-    """The days with data up to ``end`` and the stale days that the export's positions show
-    (``data_days`` / ``stale_days`` run over each slice of them on the executors), for a
-    driver whose warehouse holds no positions (a results warehouse)."""
-    relations = {name: con.sql(f"SELECT * FROM {name}").to_arrow_table()  # fixed names
-                 for name in (*BROADCAST_RELATIONS, "rates.day_runs", "meta.registry_imports")}
-    job = RatesJob.of(rules, [], relations, f"{rules_sha256(rules)}:{uuid.uuid4().hex}",
-                      end=end, since=since)
-    statements = _rates.statements("partials")
-    columns = needed_columns(position_columns(con), statements["data_days"],
-                             statements["stale_days"])
-    bc = spark.sparkContext.broadcast(job)
-    try:
-        parts = [r.asDict() for r in read_table(spark, src, "positions").select(*columns)
-                 .mapInArrow(_kernel(bc, days_kernel), PARTIAL_SCHEMA).collect()]
-    finally:
-        bc.unpersist()
-    found: dict[str, set[date]] = {"data": set(), "stale": set()}
-    for r in parts:
-        table = from_ipc(bytes(r["ipc"]))
-        for kind, days in zip(table.column("kind").to_pylist(), table.column("day").to_pylist(),
-                              strict=True):
-            found[kind].update(days)
-    return sorted(found["data"]), sorted(found["stale"])
-
-
 def rates_spark(spark: Any, con: duckdb.DuckDBPyConnection, src: ExportSource,
                 period: Period, rules: Rules | None = None, *, official: bool = True,
                 groups: int | None = None, positions_here: bool = True,
-                ) -> tuple[list[dict[str, Any]], SparkRatesRun | None]:
+                ) -> tuple[list[dict[str, Any]], list[SparkRatesRun]]:
     """:func:`hazrisk.rates.compute.compute_rates` with the day partials computed by Spark
-    over the export: the stored rates as records, and the distributed part's figures (None
-    when every day's partials were current). ``positions_here=False``: ``con`` holds no
-    positions (a results warehouse, :mod:`hazrisk.spark.inputs`), so which days have data
-    or are stale is asked of the executors too."""
+    over the export: the stored rates as records, and the distributed passes made (none when
+    every day's partials were current). ``positions_here=False``: ``con`` holds no positions
+    (a results warehouse, :mod:`hazrisk.spark.inputs`), so which days have data or are stale
+    is asked of the export (:func:`hazrisk.spark.days.position_days_spark`).
+
+    The days recomputed are the DuckDB engine's (:func:`~hazrisk.rates.partials.rederive`
+    over :func:`~hazrisk.rates.partials.missing_days`): the missing days, and the next
+    computed day after a day whose tail changed; each round of them is one pass."""
     rules = rules or load_rules()
     refuse_purged(con, period.t0, f"rates {period.label}",
                   "rates.provider_rates / mart.provider_rates")
-    run = None
+    passes: list[SparkRatesRun] = []
+
+    def compute(days: list[date]) -> list[DayRun]:
+        run = day_partials_spark(spark, con, src, days, rules, groups=groups)
+        passes.append(run)
+        return [partials_for(con, day, rules, batches=run.groups, **_day_rows(con, run, day))
+                for day in days]
+
     with transaction(con):  # joins a caller's preview (transaction(con, keep=False))
         install(con, rules)
         data: list[date] = []
         stale: list[date] = []
         if not positions_here:
-            data, stale = position_days_spark(spark, con, src, period.end, rules,
-                                              since=period.start)
-        days = pending_days(con, period.end, rules, since=period.start, data=data,
-                            stale=stale)
-        if days:
-            run = day_partials_spark(spark, con, src, days, rules, groups=groups)
-            for day in days:
-                partials_for(con, day, rules, batches=run.groups, **_day_rows(con, run, day))
+            from hazrisk.spark.days import position_days_spark
+
+            found = position_days_spark(spark, con, src, period.end, rules,
+                                        since=period.start)
+            data, stale = found.data, found.stale
+        rederive(con, missing_days(con, period.end, rules, since=period.start, data=data,
+                                   stale=stale), rules, compute=compute)
         rows = aggregate(con, period, rules, official)
-    return rows, run
+    return rows, passes

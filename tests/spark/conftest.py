@@ -26,11 +26,13 @@ def spark() -> Any:
 
 @dataclass(frozen=True)
 class EngineRuns:
-    """The sample warehouse after ``detect`` + ``rates`` by each engine, and its export."""
+    """The sample warehouse after ``detect`` + ``rates`` by each engine, its export, and the
+    results warehouse ``detect`` + ``rates`` by Spark built from the export alone."""
 
     duckdb: Path
     spark: Path
     export: Path
+    results: Path
     period: str
     outputs: dict[str, Any]
 
@@ -79,7 +81,8 @@ def engine_runs(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory,
                 worker_id: str) -> EngineRuns:
     """data/sample ingested, exported with ``hazrisk export --unmasked``, then ``hazrisk
     detect`` and ``hazrisk rates`` through the command line with ``--engine duckdb`` on one
-    copy and ``--engine spark`` on another (built once per test session, also across xdist
+    copy and ``--engine spark`` on another, and by ``--engine spark`` into a new file (a
+    results warehouse: the export alone) (built once per test session, also across xdist
     workers: only the worker that builds it starts Spark)."""
     from hazrisk.spark.session import spark_session
 
@@ -87,6 +90,7 @@ def engine_runs(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory,
     period = f"{s.start.isoformat()}..{s.end.isoformat()}"
     with shared_dir(tmp_path_factory, worker_id, "spark_engine_runs") as (folder, ready):
         duck, spk, export = folder / "duckdb.duckdb", folder / "spark.duckdb", folder / "export"
+        results = folder / "results" / "out.duckdb"
         if not ready:
             spark_session("local[2]")  # the commands below use this session
             s.copy_to(folder).rename(duck)
@@ -103,7 +107,11 @@ def engine_runs(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory,
                                       "--json"]),
                 "rates_spark": _run(["rates", "--db", str(spk), "--period", period, "--json",
                                      "--engine", "spark", "--export", str(export)]),
+                "detect_results": _run(["detect", "--db", str(results), "--period", period,
+                                        "--json", "--engine", "spark", "--export", str(export)]),
+                "rates_results": _run(["rates", "--db", str(results), "--period", period,
+                                       "--json", "--engine", "spark", "--export", str(export)]),
             }
             (folder / "outputs.json").write_text(json.dumps(outputs), encoding="utf-8")
         outputs = json.loads((folder / "outputs.json").read_text(encoding="utf-8"))
-    return EngineRuns(duck, spk, export, period, outputs)
+    return EngineRuns(duck, spk, export, results, period, outputs)

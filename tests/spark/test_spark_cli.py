@@ -185,17 +185,3 @@ def test_the_drill_downs_refuse_the_spark_engine(db: Path, before: list[str], af
     assert err.strip() == (f"hazrisk rates explain: the drill-downs run on the DuckDB engine "
                            f"only (one pass over the warehouse's records); {named} applies to "
                            f"`hazrisk rates` itself")
-
-
-def test_detect_refuses_a_results_warehouse(tmp_path: Path) -> None:
-    """A results warehouse (made by ``rates --engine spark`` from an export alone) holds no
-    positions, which detect still reads on the driver: refused in one line."""
-    from hazrisk.spark.inputs import open_output
-
-    out = tmp_path / "results.duckdb"
-    open_output(str(out)).con.close()
-    exp = _export(tmp_path, "hazrisk core export (UNMASKED personal data)\n")
-    code, _, err = _cli(["detect", "--db", str(out), "--period", "2026-10", "--engine",
-                         "spark", "--export", str(exp)])
-    assert code == 2 and err.count("\n") == 1
-    assert "a results warehouse of the Spark engine (no positions)" in err

@@ -17,3 +17,9 @@ DELETE FROM rates.drift_fixes WHERE day >= CAST($d0 AS DATE) AND day <= CAST($d1
 -- _rates_drift_found: (pos_seq, t_us, spike) of the drift fixes found.
 INSERT INTO rates.drift_fixes
 SELECT pos_seq, core.local_day(make_timestamptz(t_us)), spike FROM _rates_drift_found;
+
+-- name: insert_rows
+-- The drift rows of day $day computed elsewhere (registered _rates_day_rows: rates.drift_fixes
+-- rows, by hazrisk.spark.rates per vehicle group).
+INSERT INTO rates.drift_fixes BY NAME
+SELECT pos_seq, day, spike FROM _rates_day_rows WHERE day = CAST($day AS DATE);

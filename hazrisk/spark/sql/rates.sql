@@ -8,6 +8,9 @@ DELETE FROM rates.day_partials;
 -- name: reset_connectivity
 DELETE FROM rates.day_connectivity;
 
+-- name: reset_drift
+DELETE FROM rates.drift_fixes;
+
 -- name: group_partials
 -- The group's day partials (run id and time are the driver's, set when it stores them).
 SELECT * EXCLUDE (run_id, computed_at) FROM rates.day_partials
@@ -16,6 +19,9 @@ WHERE list_contains(CAST($days AS DATE[]), day);
 -- name: group_tails
 SELECT day, unit_id, pos_seq, device_time FROM rates.day_tails
 WHERE list_contains(CAST($days AS DATE[]), day);
+
+-- name: group_drift
+SELECT pos_seq, day, spike FROM rates.drift_fixes WHERE list_contains(CAST($days AS DATE[]), day);
 
 -- name: group_connectivity
 SELECT day, provider_id, online_minutes FROM rates.day_connectivity;
@@ -29,3 +35,8 @@ WHERE day = (SELECT max(day) FROM rates.day_runs WHERE day < CAST($day AS DATE))
 -- ... and its tail (the records the run's first day looks back to).
 SELECT * FROM rates.day_tails
 WHERE day = (SELECT max(day) FROM rates.day_runs WHERE day < CAST($day AS DATE));
+
+-- name: oldest_newest_file
+-- The newest file the least up-to-date computed day saw (stale_days reads the records of newer
+-- files only; NULL: no computed day).
+SELECT min(coalesce(max_file_id, -1)) FROM rates.day_runs;
