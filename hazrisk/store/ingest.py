@@ -375,9 +375,9 @@ def _add(summary: FileSummary, res: ChunkResult) -> None:
 def _disk_position(stream: Any, gz: bool, done: int, size: int) -> int:
     if not gz:
         return min(done, size)
-    fileobj = getattr(stream, "fileobj", None)
+    tell = getattr(stream, "compressed_tell", None)
     try:
-        return min(int(fileobj.tell()), size) if fileobj is not None else 0
+        return min(int(tell()), size) if tell is not None else 0
     except (OSError, ValueError):
         return 0
 
