@@ -82,12 +82,22 @@ def ingest_paths(
     sel = select_files(paths)
     report = IngestReport(left_alone=[str(p) for p in sel.left_alone], missing=sel.missing)
     record_left_alone(con, report.left_alone, "ingest")
-    for path in sel.dumps:
-        summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress,
-                              validity=validity)
-        report.files.append(summary)
-        if on_file is not None:
-            on_file(summary)
+    con.execute(SQL["defer_checkpoints"])
+    done = False
+    try:
+        for path in sel.dumps:
+            summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress,
+                                  validity=validity)
+            report.files.append(summary)
+            if on_file is not None:
+                on_file(summary)
+        done = True
+    finally:
+        try:
+            con.execute(SQL["checkpoint_now"])
+        except duckdb.Error:
+            if done:  # otherwise the error that stopped the run is the one to see
+                raise
     return report
 
 
@@ -365,9 +375,9 @@ def _add(summary: FileSummary, res: ChunkResult) -> None:
 def _disk_position(stream: Any, gz: bool, done: int, size: int) -> int:
     if not gz:
         return min(done, size)
-    fileobj = getattr(stream, "fileobj", None)
+    tell = getattr(stream, "compressed_tell", None)
     try:
-        return min(int(fileobj.tell()), size) if fileobj is not None else 0
+        return min(int(tell()), size) if tell is not None else 0
     except (OSError, ValueError):
         return 0
 
