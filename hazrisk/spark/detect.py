@@ -7,14 +7,15 @@ What runs where:
   positions from the Parquet export go into
   the worker's in-process DuckDB (:mod:`hazrisk.spark.local`) as ``core.positions``; the
   project's own ``safety/sql/positions.sql`` selects and orders the usable fixes, and the
-  project's own kernels (:func:`hazrisk.safety.pipeline.vehicle_batches`,
-  :func:`~hazrisk.safety.pipeline.detect_track`,
-  :func:`~hazrisk.safety.pipeline.stage_track_events`,
-  :func:`hazrisk.safety.history.day_metrics`) turn them into the staged violations and the
-  per vehicle-day metrics: the partial results, a few rows per vehicle, returned as Arrow IPC.
+  project's own kernels (:func:`hazrisk.safety.pipeline.detect_batches`: the detectors and
+  :func:`hazrisk.safety.history.day_metrics` per batch of whole vehicles) turn them into the
+  staged violations and the per vehicle-day metrics, and
+  :func:`hazrisk.safety.tables.position_parts` (``safety/sql/position_parts.sql``) into the
+  vehicle-days' position counts and the repeated power pulls: the partial results, a few rows
+  per vehicle, returned as Arrow IPC.
 - **Broadcast** (once per executor): the road index and fences
   (:class:`~hazrisk.safety.pipeline.Geography`, built from the warehouse's ``core.roads`` /
-  ``core.fences``), the fault tickets of the range and the rule thresholds.
+  ``core.fences``), the fault tickets and power-down alarms of the range and the thresholds.
 - **Driver**: the DuckDB engine's own steps around the per-vehicle work
   (:func:`hazrisk.safety.pipeline.begin_detect`: range checks, schema, roads, fences, tickets;
   :func:`~hazrisk.safety.pipeline.finish_detect`: the alarm events, then
@@ -77,7 +78,7 @@ class DetectJob:
     params: SafetyParams
     geo: Geography
     tickets: pd.DataFrame
-    alarms: pa.Table  # core.alarms of the range
+    alarms: pa.Table  # the power-down alarms of the range (what power_pulls reads)
     c0: datetime  # context read around the range
     c1: datetime
     r0: datetime  # the range
@@ -170,7 +171,7 @@ def detect_spark(
 
     run = begin_detect(con, start, end, params)
     report = run.report
-    alarms = _sql.statement("detect", "range_alarms")
+    alarms = _sql.statement("detect", "power_down_alarms")
     job = DetectJob(run.params, run.geo, run.tickets,
                     con.sql(alarms, params={"t0": run.t0, "t1": run.t1}).to_arrow_table(),
                     run.c0, run.c1, run.t0, run.t1)

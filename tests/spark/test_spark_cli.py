@@ -185,3 +185,34 @@ def test_the_drill_downs_refuse_the_spark_engine(db: Path, before: list[str], af
     assert err.strip() == (f"hazrisk rates explain: the drill-downs run on the DuckDB engine "
                            f"only (one pass over the warehouse's records); {named} applies to "
                            f"`hazrisk rates` itself")
+
+
+def test_a_group_computes_its_share_of_the_day_only(ingested_sample: Any,
+                                                    tmp_path: Path) -> None:
+    """partials_for(group=True), what the executors run per vehicle group: the day's drift
+    verdicts, units' partials and tail, and no connectivity or coverage (distinct minutes do
+    not add up over groups; the driver computes both once, over all groups' rows)."""
+    from hazrisk.config import load_rules
+    from hazrisk.rates.compute import install
+    from hazrisk.rates.partials import partials_for
+
+    path = ingested_sample.copy_to(tmp_path)
+    con = connect(path)
+    try:
+        rules = load_rules()
+        install(con, rules)
+        day = ingested_sample.start
+        run = partials_for(con, day, rules, batches=1, group=True)
+        counts = con.execute(
+            "SELECT (SELECT count(*) FROM rates.day_partials WHERE day = $d), "
+            "(SELECT count(*) FROM rates.day_tails WHERE day = $d), "
+            "(SELECT count(*) FROM rates.day_connectivity WHERE day = $d), "
+            "(SELECT covered FROM rates.day_runs WHERE day = $d)", {"d": day}).fetchall()
+        assert min(counts[0][:2]) > 0 and counts[0][2:] == (0, False)
+        assert (run.covered, run.records) == (False, 0)
+        whole = partials_for(con, day, rules)  # the DuckDB engine: the whole day here
+        assert whole.covered and whole.records > 0
+        assert con.execute("SELECT count(*) FROM rates.day_connectivity WHERE day = $d",
+                           {"d": day}).fetchall()[0][0] > 0
+    finally:
+        con.close()

@@ -28,6 +28,7 @@ TABLES = (
     "rates.provider_rates", "rates.vehicle_results", "rates.vehicle_days", "rates.periods",
     "rates.verdicts", "rates.enterprise_scores", "rates.network_entries",
     "rates.day_partials", "rates.day_tails", "rates.day_connectivity", "rates.day_runs",
+    "rates.drift_fixes",
 )
 
 
@@ -109,7 +110,8 @@ def test_spark_engine_stores_the_duckdb_rows(engine_runs: Any, table: str, run: 
 
 def test_the_comparison_covers_drift(engine_runs: Any) -> None:
     """The injected excursion (conftest.inject_drift) is found by both consumers of the one
-    drift definition in the DuckDB run, so the row-for-row checks above compare drift too."""
+    drift definition in the DuckDB run, so the row-for-row checks above compare drift too
+    (rates.drift_fixes: the groups' verdicts, stored by the driver)."""
     con = duckdb.connect(str(engine_runs.duckdb), read_only=True)
     try:
         rates = con.execute("SELECT sum(drift_points) FROM rates.day_partials").fetchone()
