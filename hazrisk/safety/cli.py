@@ -115,6 +115,11 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
             report = detect_spark(engine.session, con, engine.source, start,
                                   end + timedelta(days=1), params=params, groups=engine.groups)
+            if not engine.positions_here:
+                sys.stderr.write(
+                    f"hazrisk detect: warning: {args.db}: a results warehouse; the export "
+                    "carries no 0x0702 driver-identity reports, so no violation is linked to "
+                    "its driver on duty (safety.violations.driver_id stays empty)\n")
         else:
             report = _detect_here(args, con, start, end, params)
     finally:

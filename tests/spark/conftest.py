@@ -37,14 +37,19 @@ class EngineRuns:
     outputs: dict[str, Any]
 
 
-def _run(argv: list[str]) -> dict[str, Any]:
+def _run_err(argv: list[str]) -> tuple[Any, str]:
+    """A command's JSON output and what it wrote to stderr (it must succeed)."""
     from hazrisk.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(argv)
     assert code == 0, f"{argv}: exit {code}: {err.getvalue()[-2000:]}"
-    return json.loads(out.getvalue())
+    return json.loads(out.getvalue()), err.getvalue()
+
+
+def _run(argv: list[str]) -> Any:
+    return _run_err(argv)[0]
 
 
 #: The sample has no drift: a two-fix excursion of this many degrees of latitude (~22 km
@@ -107,11 +112,14 @@ def engine_runs(ingested_sample: Any, tmp_path_factory: pytest.TempPathFactory,
                                       "--json"]),
                 "rates_spark": _run(["rates", "--db", str(spk), "--period", period, "--json",
                                      "--engine", "spark", "--export", str(export)]),
-                "detect_results": _run(["detect", "--db", str(results), "--period", period,
-                                        "--json", "--engine", "spark", "--export", str(export)]),
+                "detect_results": _run_err(["detect", "--db", str(results), "--period",
+                                            period, "--json", "--engine", "spark", "--export",
+                                            str(export)]),
                 "rates_results": _run(["rates", "--db", str(results), "--period", period,
                                        "--json", "--engine", "spark", "--export", str(export)]),
             }
+            outputs["detect_results"], outputs["detect_results_stderr"] = \
+                outputs["detect_results"]
             (folder / "outputs.json").write_text(json.dumps(outputs), encoding="utf-8")
         outputs = json.loads((folder / "outputs.json").read_text(encoding="utf-8"))
     return EngineRuns(duck, spk, export, results, period, outputs)

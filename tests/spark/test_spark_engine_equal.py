@@ -202,6 +202,8 @@ def test_the_export_lacks_only_the_drivers_on_duty(engine_runs: Any) -> None:
             con.close()
     n = counts["duckdb"][0]
     assert n > 50 and counts == {"duckdb": (n, n), "spark": (n, n), "results": (n, 0)}
+    warning = engine_runs.outputs["detect_results_stderr"]  # and the command says so
+    assert warning.count("\n") == 1 and "warning:" in warning and "0x0702" in warning
 
 
 def test_detect_and_rates_need_only_the_export(engine_runs: Any, spark: Any,
