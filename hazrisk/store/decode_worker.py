@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hazrisk.jt808 import decode_frame, detect_format
 from hazrisk.jt808._scalar_worker import Done, run
@@ -129,8 +130,20 @@ def next_chunk() -> Chunk | End:
         disk = min(int(tell()), size) if tell is not None else 0
     else:
         disk = min(chunk.bytes_done, size)
-    return Chunk(chunk.positions, chunk.records, chunk.frames_fast, chunk.heartbeats, disk,
-                 spans=_spans(chunk), items=_items(chunk))
+    return Chunk(_phones_encoded(chunk.positions), chunk.records, chunk.frames_fast,
+                 _phones_encoded(chunk.heartbeats), disk, spans=_spans(chunk),
+                 items=_items(chunk))
+
+
+def _phones_encoded(table: pa.Table | None) -> pa.Table | None:
+    """``table`` with its ``phone`` column dictionary-encoded (as staging encodes it): a
+    sixth less to send, a third less to unpickle."""
+    if table is None or "phone" not in table.column_names:
+        return table
+    i = table.schema.get_field_index("phone")
+    if pa.types.is_dictionary(table.schema.field(i).type):
+        return table
+    return table.set_column(i, "phone", pc.dictionary_encode(table.column("phone")))
 
 
 def close_file() -> None:

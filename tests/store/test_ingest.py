@@ -299,3 +299,27 @@ def test_text_output_and_missing_path(tmp_path: Path, capsys: pytest.CaptureFixt
     assert rc == 1
     assert "frames ok" in cap.out and "duplicates" in cap.out
     assert "nope*.bin" in cap.err
+
+
+@pytest.mark.parametrize("fmt,gz", [("raw", False), ("hexlog", True)])
+def test_worker_process_stores_the_same_rows(tmp_path: Path, fmt: str, gz: bool,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file decoded in the worker process (large files) stores exactly the rows the same
+    file decoded in the ingesting process stores: every core and quarantine table, row for
+    row (phones, kept bytes of rejected frames and garbage, safety items)."""
+    path = mixed_stream().write(tmp_path / f"d.{'log' if fmt == 'hexlog' else 'bin'}", fmt, gz=gz)
+    dumps = {}
+    for worker in (False, True):
+        monkeypatch.setattr(ingest_module, "WORKER_BYTES", 0 if worker else 1 << 62)
+        con = connect(tmp_path / f"w{worker}.duckdb")
+        (f,) = ingest_paths(con, [path], chunk_bytes=512).files
+        assert f.error is None
+        tables = [f"{s}.{t}" for s, t in con.execute(
+            "SELECT schema_name, view_name FROM duckdb_views() WHERE schema_name IN "
+            "('core', 'quarantine') ORDER BY ALL").fetchall()]
+        dumps[worker] = {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall()))
+                         for t in tables}
+        con.close()
+    assert dumps[True] == dumps[False]
+    assert len(dumps[True]) > 10 and dumps[True]["core.safety_events"]
+    assert dumps[True]["quarantine.frames_rejected"] and dumps[True]["core.heartbeats"]
