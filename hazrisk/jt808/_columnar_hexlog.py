@@ -123,6 +123,7 @@ def parse_block(block: bytes, base_offset: int = 0, first_line: int = 1,
     nlines = starts.size
     cend = ends - (buf[np.maximum(ends - 1, 0)] == 0x0A) if nlines else ends  # content end
     h0, recv, direction, fast = _fast_lines(buf, starts, cend)
+    chars, fast = _fast_hex(buf, starts, ends, cend, h0, fast)
     slow = np.flatnonzero(~fast)
     # the slow lines, one regex each
     s_h0: list[int] = []
@@ -174,7 +175,7 @@ def parse_block(block: bytes, base_offset: int = 0, first_line: int = 1,
     payload = np.empty(int(plen.sum()), np.uint8)
     frows = fast[rows]
     if frows.any():  # the fast lines' hex, by one pass over the block
-        vals = hex_value(buf[_hex_mask(buf, starts, ends, cend, h0, fast)])
+        vals = hex_value(chars)
         vals = (vals[0::2] << np.uint8(4)) | vals[1::2]
         if frows.all():
             payload = vals
@@ -197,6 +198,22 @@ def parse_block(block: bytes, base_offset: int = 0, first_line: int = 1,
         payload.tobytes(), pstart, plen, starts[rows] + base_offset, (ends - starts)[rows],
         hh0[rows], hh1[rows], rus[rows], codes[rows], first_line + rows, spaced,
     )
+
+
+def _fast_hex(buf: npt.NDArray[np.uint8], starts: I64, ends: I64, cend: I64, h0: I64,
+              fast: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
+    """(the hex characters of the fast lines, in order; the fast lines): a line whose hex part
+    holds a byte that is not a hex digit is not fast (checked on the gathered characters
+    only, not on the prefixes: the usual block has none, and is gathered once)."""
+    chars = buf[_hex_mask(buf, starts, ends, cend, h0, fast)]
+    bad = np.flatnonzero(~is_hex(chars))
+    if bad.size:
+        rows = np.flatnonzero(fast)
+        hex_end = np.cumsum((cend - h0)[rows])  # of each fast line in ``chars``
+        fast = fast.copy()
+        fast[rows[np.searchsorted(hex_end, bad, side="right")]] = False
+        chars = buf[_hex_mask(buf, starts, ends, cend, h0, fast)]
+    return chars, fast
 
 
 def _hex_mask(buf: npt.NDArray[np.uint8], starts: I64, ends: I64, cend: I64, h0: I64,
@@ -251,10 +268,8 @@ def _fast_lines(
     timed &= recv_w | send_w
     bare = ~timed & is_hex(w[:, 0])
     h0 = np.where(timed, starts + _PREFIX, starts)
-    non_hex = np.append(np.flatnonzero(~is_hex(buf)), buf.size)
-    first_bad = non_hex[np.searchsorted(non_hex, h0)]
-    hex_len = cend - h0
-    fast = (timed | bare) & (first_bad >= cend) & (hex_len >= 2) & (hex_len % 2 == 0)
+    hex_len = cend - h0  # (a hex part with other bytes is no fast line: _fast_hex)
+    fast = (timed | bare) & (hex_len >= 2) & (hex_len % 2 == 0)
     direction = np.where(timed & recv_w, 1, np.where(timed & send_w, 2, 0)).astype(np.int8)
     # receive times of the timed lines, from their digits
     y = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
