@@ -269,7 +269,7 @@ COMPOSED = {
     "safety/records.py": "the legal-hold predicate retention adds to its delete",
     "store/connect.py": "DELETE per table of its STORE_TABLES whitelist",
     "spark/local.py": "a worker's relation replaced by Spark rows (catalog identifiers)",
-    "spark/rates.py": "the broadcast relations read whole by their fixed names",
+    "spark/ratejob.py": "the broadcast relations read whole by their fixed names",
     "safety/rule_counts.py": "per-rule count columns added by name from the rule registry",
 }
 
