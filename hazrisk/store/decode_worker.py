@@ -99,6 +99,8 @@ def open_file(path: str, chunk_bytes: int = DEFAULT_CHUNK) -> tuple[str, bool]:
         source: Any = stack.enter_context(Prefetch(stream)) if gz else stream
         first = source.read(SNIFF_BYTES)
         fmt = detect_format(first)
+        if len(first) > chunk_bytes:  # a small chunk size is honoured from the first chunk
+            source, first = _Replay(first, source), b""
         chunks = stack.enter_context(contextlib.closing(iter_chunks(
             source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
             total=None if gz else size, reuse_buffers=True, ahead=1, threads=THREADS)))
@@ -107,6 +109,25 @@ def open_file(path: str, chunk_bytes: int = DEFAULT_CHUNK) -> tuple[str, bool]:
         raise
     _STATE.update(stack=stack, chunks=chunks, stream=stream, gz=gz, size=size)
     return fmt, gz
+
+
+class _Replay:
+    """The bytes read to sniff the format, then the rest of the stream (``read`` only)."""
+
+    def __init__(self, head: bytes, stream: Any) -> None:
+        self.head = memoryview(head)
+        self.stream = stream
+
+    def read(self, n: int = -1) -> bytes:
+        if not self.head:
+            return bytes(self.stream.read(n))
+        if n is None or n < 0:
+            out = self.head.tobytes() + self.stream.read()
+            self.head = memoryview(b"")
+            return out
+        out = self.head[:n].tobytes()
+        self.head = self.head[len(out):]
+        return out
 
 
 def next_chunk() -> Chunk | End:

@@ -323,3 +323,37 @@ def test_worker_process_stores_the_same_rows(tmp_path: Path, fmt: str, gz: bool,
     assert dumps[True] == dumps[False]
     assert len(dumps[True]) > 10 and dumps[True]["core.safety_events"]
     assert dumps[True]["quarantine.frames_rejected"] and dumps[True]["core.heartbeats"]
+
+
+def test_worker_killed_mid_file_fails_that_file_only(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """kill -9 of the decoding worker while a file is decoded: that file fails with one line
+    naming it and leaves nothing visible; the next file is decoded by a new worker."""
+    from hazrisk.jt808 import _scalar_worker
+
+    monkeypatch.setattr(ingest_module, "WORKER_BYTES", 0)
+    first = mixed_stream().write(tmp_path / "a.bin")
+    second = mixed_stream(phone=PHONE_B).write(tmp_path / "b.log", "hexlog")
+    killed: list[int] = []
+
+    def progress(_bytes: int, _frames: int) -> None:
+        worker = _scalar_worker._WORKER
+        if not killed and worker is not None:
+            killed.append(worker.proc.pid)
+            worker.proc.kill()
+            worker.proc.wait()
+
+    con = connect(tmp_path / "w.duckdb")
+    a, b = ingest_paths(con, [first, second], chunk_bytes=256, progress=progress).files
+    assert killed
+    assert a.error is not None and str(first) in a.error and "worker process" in a.error
+    assert "\n" not in a.error
+    assert b.error is None and b.positions > 0
+    assert _scalar_worker._WORKER is not None and _scalar_worker._WORKER.proc.pid != killed[0]
+    assert [p for (p,) in con.execute("SELECT path FROM meta.ingested_files").fetchall()] == [
+        str(second.resolve())]
+    assert con.execute("SELECT count(*) FROM core.positions").fetchall() == [
+        (b.positions_stored,)]
+    assert con.execute("SELECT count(*) FROM meta.ingest_in_progress").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM meta.ingest_errors").fetchall() == [(1,)]
+    con.close()
