@@ -5,7 +5,7 @@ registrations, authentications, parameter answers, driver identity, text, alarms
 frames and garbage, half the providers writing raw captures and half gzip'd gateway hex
 logs), then, per format, runs ``hazrisk ingest`` on that format's files in a fresh
 subprocess (a fresh warehouse each time) and reads its wall and CPU seconds (all threads,
-and the codec worker process the ingest starts) and peak RSS. Also the reader alone
+and the decoding worker process the ingest starts) and peak RSS. Also the reader alone
 (:func:`hazrisk.jt808.iter_chunks`, decompression included, no database) in this process.
 Run::
 
@@ -172,7 +172,7 @@ def report(result: dict[str, Any]) -> str:
                     f"  ingest {name}: {s['frames']:,} frames, {s['seconds']:.1f} s wall = "
                     f"{s['frames_per_s']:,.0f} frames/s, CPU {s['cpu_seconds']:.1f} s "
                     f"({s['cpu_percent']:.0f} %; {s['frames_per_cpu_s']:,.0f} frames per CPU-s; "
-                    f"codec worker {s.get('worker_cpu_seconds', 0):.1f} s), "
+                    f"decoding worker {s.get('worker_cpu_seconds', 0):.1f} s), "
                     f"peak RSS {s['peak_rss_mb']:,.0f} MB (worker "
                     f"{s.get('worker_peak_rss_mb', 0):,.0f} MB)")
         if "ratio_new_over_old" in e:

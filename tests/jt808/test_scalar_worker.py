@@ -1,4 +1,4 @@
-"""The codec worker process of the chunked reader (``jt808/_scalar_worker.py``): answers in
+"""The worker process the ingest decodes files in (``jt808/_scalar_worker.py``): answers in
 order, raises the job's own error in the caller, and never outlives its parent."""
 
 from __future__ import annotations
