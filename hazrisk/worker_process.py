@@ -73,11 +73,11 @@ def _receive(fh: IO[bytes]) -> Any:
 
 class _Worker:
     def __init__(self) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # this hazrisk tree, first
+        root = str(Path(__file__).resolve().parents[1])  # this hazrisk tree, first
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from hazrisk.jt808._scalar_worker import main; main()"],
+            [sys.executable, "-c", "from hazrisk.worker_process import main; main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self.waiting: deque[Future[Any]] = deque()  # in the order of the jobs written
         self.lock = threading.Lock()  # held while a job is written (the reader never takes
