@@ -160,8 +160,9 @@ CREATE OR REPLACE MACRO rates.outage_steps(dt, spd_a, spd_b, acc_a, acc_b, km, i
 -- batches, whole units each (a unit's flags depend on its own records only), so a day's
 -- partials are computed batch by batch in bounded memory (hazrisk.rates.partials). nb <= 1 =
 -- every unit. tail_day (a DATE, or NULL): the records of rates.day_tails of that day are read
--- as context too, whatever their age (each unit's last record, last four qualified fixes, last
--- real-time and last evidence record before the day: all the window below looks back to).
+-- as context too, whatever their age (each unit's last record, last real-time and last
+-- evidence record before the day: all the window below looks back to across midnight; the
+-- previous good fix only feeds same-day segments).
 CREATE OR REPLACE MACRO rates.position_flags_units(t_lo, t0, t1, prov, nb, bk, tail_day) AS TABLE
 WITH
 iv AS (  -- the terminal's own report intervals: its latest 0x0104 answer up to t1 carrying
@@ -205,7 +206,11 @@ c AS (
           AND pos_seq IN (SELECT dt.pos_seq FROM rates.day_tails dt WHERE dt.day = tail_day)
     ) k
     LEFT JOIN iv ON iv.terminal_key = core.terminal_key(k.terminal_phone)
-    LEFT JOIN rates.drift_fixes df ON df.pos_seq = k.pos_seq
+    -- the verdicts of the days read (from t_lo's day on, a day early for any zone): an older
+    -- (tail) record's verdict only matters for the previous good fix, which feeds same-day
+    -- segments only, so the join does not read the history's verdicts
+    LEFT JOIN rates.drift_fixes df
+           ON df.pos_seq = k.pos_seq AND df.day >= CAST(t_lo AS DATE) - 1
     WHERE (prov IS NULL
            OR k.unit_id IN (SELECT x.unit_id FROM rates.position_checks(t0, t1) x
                             WHERE x.provider_id = prov))
