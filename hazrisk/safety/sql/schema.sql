@@ -161,7 +161,11 @@ CREATE TABLE IF NOT EXISTS safety.enterprise_month_rules (
     n_reminded          INTEGER NOT NULL
 );
 
--- Bookkeeping: each detection run.
+-- Bookkeeping: one row per detected range of days [start_day, end_day): what was (re)derived,
+-- when, from how many fixes (context included), with which rule parameters. One invocation can
+-- detect several ranges (hazrisk daily: the day before and the day as one range, plus the days
+-- around a late file's days); its rows share run_id, and command names it ('detect', 'daily').
+-- Rows written before these two columns existed have them NULL.
 CREATE TABLE IF NOT EXISTS safety.runs (
     run_at              TIMESTAMPTZ NOT NULL,
     start_day           DATE NOT NULL,
@@ -188,6 +192,8 @@ ALTER TABLE safety.violations ADD COLUMN IF NOT EXISTS driver_id VARCHAR;  -- on
 -- road_unknown_fixes: fixes above the other-road limit with no mapped road within the
 -- map-match tolerance, judged against the expressway limit only ([safety] unmatched_road).
 ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS road_unknown_fixes BIGINT;
+ALTER TABLE safety.runs ADD COLUMN IF NOT EXISTS run_id VARCHAR;   -- one invocation's ranges
+ALTER TABLE safety.runs ADD COLUMN IF NOT EXISTS command VARCHAR;  -- 'detect', 'daily'
 ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS n_escalation_failures INTEGER;
 ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS n_tampering INTEGER;
 ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_dismissed INTEGER;
