@@ -139,12 +139,19 @@ class SegmentGrid:
                                     self.by[si])
         ok = d <= tolerance_m
         pi, si, d = pi[ok], si[ok], d[ok]
+        if pi.size == 0:
+            return parent, dist
         pr = self.parent[si]
-        order = np.lexsort((pr, d, pi))
-        pi, pr, d = pi[order], pr[order], d[order]
-        first = np.r_[True, pi[1:] != pi[:-1]] if pi.size else np.zeros(0, dtype=bool)
-        parent[pi[first]] = pr[first]
-        dist[pi[first]] = d[first]
+        # pi ascends (the pairs are built point by point): per point, the smallest distance,
+        # then the lowest parent among the segments at that distance (reductions over the
+        # runs of each point: no sort of the pairs)
+        new = np.r_[True, pi[1:] != pi[:-1]]
+        starts = np.flatnonzero(new)
+        group = np.cumsum(new) - 1
+        dmin = np.minimum.reduceat(d, starts)
+        at_min = np.where(d == dmin[group], pr, np.iinfo(np.int64).max)
+        parent[pi[starts]] = np.minimum.reduceat(at_min, starts)
+        dist[pi[starts]] = dmin
         return parent, dist
 
 
