@@ -148,3 +148,32 @@ def test_the_old_data_days_scan_grows_with_the_history(tmp_path: Path,
         finally:
             w.con.close()
     assert rows[1] > rows[0] > 0
+
+
+def test_a_tail_older_than_the_month_context_is_neither_read_nor_kept(world: World) -> None:
+    """Units silent since an earlier month: a tail record older than the month context
+    (lookback_hours before the month start) is never a predecessor of this month's records, so
+    a November day neither reads it nor carries it on; one within the context is kept. The
+    figures equal one pass over the whole period."""
+    w = world
+    w.provider("P1")
+    for v in "ABC":
+        w.vehicle(v, "P1")
+    w.pos("A", "2026-10-05 10:00:00", speed=30.0, acc=True)  # silent after
+    w.pos("C", "2026-10-31 08:00:00", speed=30.0, acc=True)  # within 24 h of 11-01 00:00
+    w.pos("B", "2026-10-31 09:00:00", speed=30.0, acc=True)
+    w.pos("B", "2026-11-03 10:00:00", north(LAT0, 1.0), speed=30.0, acc=True)
+    w.resolve()
+    install(w.con)
+    ensure_partials(w.con, date(2026, 10, 31))
+    tail = ("SELECT unit_id, device_time FROM rates.day_tails WHERE day = $d ORDER BY unit_id")
+    assert w.con.execute(tail, {"d": date(2026, 10, 31)}).fetchall() == [
+        ("A", at("2026-10-05 10:00:00", 0)), ("B", at("2026-10-31 09:00:00", 0)),
+        ("C", at("2026-10-31 08:00:00", 0))]
+    ensure_partials(w.con, date(2026, 11, 3))
+    assert w.con.execute(tail, {"d": date(2026, 11, 3)}).fetchall() == [
+        ("B", at("2026-11-03 10:00:00", 0)), ("C", at("2026-10-31 08:00:00", 0))]
+    from test_partials import assert_partials_equal_whole
+
+    from hazrisk.rates import Period
+    assert assert_partials_equal_whole(w.con, Period.parse("2026-11")) == 1

@@ -95,6 +95,14 @@ CREATE OR REPLACE MACRO rates.month_context_epoch(t, lookback_hours) AS
     epoch(core.local_instant(CAST(date_trunc('month', rates.beijing_day(t)) AS TIMESTAMP)))
     - lookback_hours * 3600;
 
+-- The earliest record of a day's tail context worth reading: the day's month context (records
+-- before it are never a predecessor of the day's records, hazrisk/rates/sql/macros.sql w1b) when
+-- a tail is read (tail_day not NULL; t0: the day's start), else t0 (nothing read).
+CREATE OR REPLACE MACRO rates.tail_from(t0, tail_day) AS
+    CASE WHEN tail_day IS NULL THEN t0
+         ELSE to_timestamp(rates.month_context_epoch(
+                  t0, (SELECT lookback_hours FROM rates.params))) END;
+
 -- Outage estimate, one stretch between consecutive evidence points a -> b of an outage (the
 -- opening real-time record, the backfilled records inside, the closing real-time record; all
 -- samples of the terminal's clock): dt seconds, valid speeds spd_a/spd_b (NULL = not driving),
@@ -201,7 +209,10 @@ c AS (
     FROM (
         SELECT * FROM rates.position_checks(t_lo, t1)
         UNION ALL
-        SELECT * FROM rates.position_checks(CAST('-infinity' AS TIMESTAMPTZ), t_lo)
+        -- the tail: records older than the day's month context (lookback_hours before its
+        -- month's start) are never a predecessor (w1b), so they are not read: the scan skips
+        -- the earlier months' positions
+        SELECT * FROM rates.position_checks(rates.tail_from(t0, tail_day), t_lo)
         WHERE tail_day IS NOT NULL
           AND pos_seq IN (SELECT dt.pos_seq FROM rates.day_tails dt WHERE dt.day = tail_day)
     ) k
@@ -372,7 +383,20 @@ untimed AS (
         NULL::DOUBLE AS rt_gap_s, NULL::DOUBLE AS rt_interval_s, false AS outage,
         0::BIGINT AS outage_expected,
         0 AS outage_recovered
-    FROM core.positions p
+    FROM (  -- records without a GNSS time: by receive time in [t0, t1), else (raw captures
+            -- carry none) by their dump file's date; two plain filters, so the scans skip the
+            -- history's row groups (receive times, file ids) instead of reading every record
+            -- without a time
+        SELECT * FROM core.positions
+        WHERE device_time IS NULL AND recv_time >= t0 AND recv_time < t1
+        UNION ALL
+        SELECT * FROM core.positions
+        WHERE device_time IS NULL AND recv_time IS NULL
+          AND source_file_id IN (
+              SELECT file_id FROM meta.ingested_files
+              WHERE core.local_instant(CAST(source_date AS TIMESTAMP)) >= t0
+                AND core.local_instant(CAST(source_date AS TIMESTAMP)) < t1)
+    ) p
     LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
     WHERE p.device_time IS NULL
       AND coalesce(p.recv_time, core.local_instant(CAST(f.source_date AS TIMESTAMP))) >= t0

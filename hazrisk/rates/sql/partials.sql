@@ -49,10 +49,12 @@ FROM _rates_day_rows WHERE day = CAST($day AS DATE);
 -- (last record, last real-time and last evidence record, trusted GNSS time), from the context
 -- the day read and the day's own records. No qualified fix is kept for its own sake: the
 -- window's previous good fix feeds segments, which join fixes of the same day only, and drift
--- is judged per vehicle-day (hazrisk.drift), so a later day never reads an earlier day's. A record is ranked by one HUGEINT
--- o = (epoch_us(device_time) + 2^62) * 2^63 + pos_seq: the window's order (device_time,
--- pos_seq), as pos_seq >= 0 (file_id << 36 + row); so plain max() picks the records and
--- (pos_seq, device_time) are read back from o: no struct comparison, no join back.
+-- is judged per vehicle-day (hazrisk.drift), so a later day never reads an earlier day's.
+-- Records before the day's month context (rates.tail_from) are dropped: never a predecessor
+-- again. A record is ranked by one HUGEINT o = (epoch_us(device_time) + 2^62) * 2^63 + pos_seq:
+-- the window's order (device_time, pos_seq), as pos_seq >= 0 (file_id << 36 + row); so plain
+-- max() picks the records and (pos_seq, device_time) are read back from o: no struct
+-- comparison, no join back.
 INSERT INTO rates.day_tails
 WITH cand AS (
     SELECT unit_id, qual_bits, is_backfill,
@@ -63,7 +65,8 @@ WITH cand AS (
     SELECT unit_id, qual_bits, is_backfill,
            (CAST(epoch_us(device_time) AS HUGEINT) + 4611686018427387904) * 9223372036854775808
                + pos_seq AS o
-    FROM rates.position_checks(CAST('-infinity' AS TIMESTAMPTZ), CAST($ctx_lo AS TIMESTAMPTZ))
+    FROM rates.position_checks(rates.tail_from(CAST($t0 AS TIMESTAMPTZ), CAST($tail_day AS DATE)),
+                               CAST($ctx_lo AS TIMESTAMPTZ))
     WHERE pos_seq IN (SELECT pos_seq FROM rates.day_tails WHERE day = CAST($tail_day AS DATE))
 ),
 agg AS (
