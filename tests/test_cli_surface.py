@@ -13,8 +13,12 @@ import argparse
 import contextlib
 import csv
 import hashlib
+import importlib
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -329,3 +333,27 @@ def test_columns_pick_the_table_columns(wh: dict[str, Any],
     code, out, _ = _run([*_argv(("rates",), RUNS[("rates",)], wh, wh["db"]), "--no-store",
                          "--columns", "provider,metric,rate"], capsys)
     assert code == 0 and out.splitlines()[0].split() == ["provider", "metric", "rate"]
+
+
+def test_command_map_names_every_registered_command() -> None:
+    """``hazrisk.cli.COMMANDS`` (a run imports only its command's module) lists exactly the
+    commands each module registers."""
+    from hazrisk import cli
+
+    registered = {}
+    for name in cli.COMMAND_MODULES:
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(name).register(sub)
+        registered.update(dict.fromkeys(sub.choices, name))
+    assert registered == cli.COMMANDS
+
+
+def test_one_command_imports_only_its_module() -> None:
+    """``hazrisk ingest`` does not import scikit-learn, Streamlit or the other commands."""
+    code = ("import sys\nfrom hazrisk.cli import main\n"
+            "try:\n    main(['ingest', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m in ('sklearn', 'streamlit', "
+            "'hazrisk.risk.cli', 'hazrisk.portal.cli', 'hazrisk.reports.cli')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "COLUMNS": "80"}).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -19,7 +19,7 @@ def _norm(req: str) -> tuple[str, str]:
     m = re.match(r"([A-Za-z0-9_.\-]+)\s*(.*)", req.strip())
     assert m, req
     name = m.group(1).lower().replace("_", "-")
-    return {"python-duckdb": "duckdb"}.get(name, name), m.group(2).replace(" ", "")
+    return {"python-duckdb": "duckdb", "python-isal": "isal"}.get(name, name), m.group(2).replace(" ", "")
 
 
 def test_environment_yml_mirrors_pyproject() -> None:

@@ -13,9 +13,10 @@ line by line as there. A chunk is cut after its last newline; the rest is carrie
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Callable, Generator
-from concurrent.futures import Future
-from typing import IO
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
@@ -41,18 +42,41 @@ _TS = pa.timestamp("us", tz="UTC")
 
 def iter_hexlog_chunks(
     stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b"",
-    scalar_process: bool = False,
+    scalar_process: bool = False, threads: int = 1,
 ) -> Generator[DecodedChunk, None, None]:
     """Decode a (decompressed) gateway hex log in blocks of whole lines; ``scalar_process``:
     the codec's lines in a worker process (:mod:`~hazrisk.jt808._scalar_worker`) while the
-    next block is decoded (a chunk is yielded once the next one is decoded)."""
-    carry = first
-    offset = 0  # text offset of carry[0]
-    line_no = 1  # number of carry's first line
+    next block is decoded (a chunk is yielded once the next one is decoded); ``threads`` > 1:
+    that many blocks decoded at once on threads (numpy releases the GIL in its loops; a block
+    needs only its text offset and first line number, known before it is decoded)."""
+    if threads > 1:
+        yield from _threaded(stream, chunk_bytes, first, threads)
+        return
     joiner = Reassembler()
+    pending: Callable[[], DecodedChunk] | None = None
+    for block, offset, line_no, eof in _blocks(stream, chunk_bytes, first):
+        fast, job, n_fast, hb, _ = _hexlog_block(block, offset, line_no, scalar_process)
+        if pending is not None:
+            yield pending()
+        end = offset + len(block)
+        pending = functools.partial(
+            _finish, job, joiner, end if eof else None, fast,
+            DecodedChunk(None, [], n_fast, end, heartbeats=hb, text=(block, offset)))
+        if not scalar_process:
+            yield pending()
+            pending = None
+    if pending is not None:
+        yield pending()
+
+
+def _blocks(stream: IO[bytes], chunk_bytes: int, first: bytes
+            ) -> Generator[tuple[bytes, int, int, bool], None, None]:
+    """(block of whole lines, its text offset, its first line number, last) of the stream."""
+    carry = first
+    offset = 0
+    line_no = 1
     eof = False
     reads = 0
-    pending: Callable[[], DecodedChunk] | None = None
     while not eof:
         want = read_size(chunk_bytes, reads)
         reads += 1
@@ -66,21 +90,37 @@ def iter_hexlog_chunks(
         if cut == 0:
             cut = len(data)  # an overlong line: the codec's reader calls it garbage
         block = data[:cut]
-        fast, job, n_fast, hb, newlines = _hexlog_block(block, offset, line_no,
-                                                         scalar_process)
-        if pending is not None:
-            yield pending()
-        pending = functools.partial(
-            _finish, job, joiner, offset + cut if eof else None, fast,
-            DecodedChunk(None, [], n_fast, offset + cut, heartbeats=hb, text=(block, offset)))
-        if not scalar_process:
-            yield pending()
-            pending = None
-        line_no += newlines
+        yield block, offset, line_no, eof
+        line_no += block.count(b"\n")
         offset += cut
         carry = data[cut:]
-    if pending is not None:
-        yield pending()
+
+
+def _threaded(stream: IO[bytes], chunk_bytes: int, first: bytes, threads: int
+              ) -> Generator[DecodedChunk, None, None]:
+    """:func:`iter_hexlog_chunks` with ``threads`` blocks decoded at once; the chunks in order."""
+    joiner = Reassembler()
+    inflight: deque[tuple[Future[Any], bytes, int, bool]] = deque()
+
+    def ready() -> DecodedChunk:
+        fut, block, offset, eof = inflight.popleft()
+        fast, job, n_fast, hb, _ = fut.result()
+        end = offset + len(block)
+        return _finish(job, joiner, end if eof else None, fast, DecodedChunk(
+            None, [], n_fast, end, heartbeats=hb, text=(block, offset)))
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="hazrisk-hexlog") as pool:
+        try:
+            for block, offset, line_no, eof in _blocks(stream, chunk_bytes, first):
+                inflight.append((pool.submit(_hexlog_block, block, offset, line_no),
+                                 block, offset, eof))
+                if len(inflight) >= threads:
+                    yield ready()
+            while inflight:
+                yield ready()
+        finally:
+            for fut, *_ in inflight:
+                fut.cancel()
 
 
 def _finish(job: Future[list[Record]] | Done[list[Record]], joiner: Reassembler,

@@ -60,7 +60,7 @@ __all__ = [
 def iter_chunks(
     stream: IO[bytes], *, fmt: str = "auto", chunk_bytes: int = DEFAULT_CHUNK,
     first: bytes = b"", total: int | None = None, reuse_buffers: bool = False,
-    ahead: int = 0, scalar_process: bool = False,
+    ahead: int = 0, scalar_process: bool = False, threads: int = 1,
 ) -> Generator[DecodedChunk, None, None]:
     """Decode a (decompressed) dump stream chunk by chunk.
 
@@ -91,6 +91,9 @@ def iter_chunks(
         in a worker process (:mod:`hazrisk.jt808._scalar_worker`) while the next chunk's
         columnar part is decoded: the same records, off this process's GIL. A chunk is then
         yielded once the next one is decoded.
+    threads
+        Hex logs: blocks decoded at once on threads (a raw chunk's end depends on its
+        decoding: raw chunks are decoded one after the other).
     """
     if fmt not in ("auto", "raw", "hexlog"):
         raise ValueError(f"fmt must be auto, raw or hexlog, got {fmt!r}")
@@ -102,7 +105,7 @@ def iter_chunks(
                               reuse_buffers=reuse_buffers, ahead=ahead,
                               scalar_process=scalar_process) if fmt == "raw"
               else iter_hexlog_chunks(stream, chunk_bytes=chunk_bytes, first=first,
-                                      scalar_process=scalar_process))
+                                      scalar_process=scalar_process, threads=threads))
     return _decode_ahead(chunks, ahead) if ahead > 0 else chunks
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hazrisk.sqlfiles import SqlFolder
+from hazrisk.sqlfiles import SqlFolder, registered
 
 SQL = SqlFolder("hazrisk.store", "sql/ingest").statements("dedup")
 
@@ -152,12 +152,15 @@ def store_mask(
 ) -> np.ndarray:
     """Which rows of ``staged`` to append: rows without a device time, and rows with one that
     are first in the chunk (``_keep``) and equal to no stored position of their time span
-    (terminal, device time, lat, lon; SQL equality: NULL matches nothing)."""
+    (terminal, device time, lat, lon; SQL equality: NULL matches nothing). Only the stored
+    rows of the chunk's terminals are read."""
     t_col = staged.column("device_time")
     valid = np.asarray(pc.is_valid(t_col).to_numpy(zero_copy_only=False), bool)
     keep = np.asarray(staged.column("_keep").to_numpy(zero_copy_only=False), bool)
     mask = (keep & valid) | ~valid
-    stored = [con.sql(SQL["stored_keys"], params=tr).to_arrow_table() for tr in clusters]
+    terms = pc.unique(pc.drop_null(staged.column("term_key").combine_chunks()))
+    with registered(con, "_chunk_terms", pa.table({"term_key": terms})):
+        stored = [con.sql(SQL["stored_keys"], params=tr).to_arrow_table() for tr in clusters]
     stored = [x for x in stored if x.num_rows]
     if not stored:
         return mask

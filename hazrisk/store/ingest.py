@@ -8,11 +8,13 @@
   views show committed files only). A crash or kill mid-file leaves nothing visible; the next
   read-write connect deletes the unfinished rows (:func:`hazrisk.store.connect.recover`) and a
   rerun ingests the file exactly once.
-- **Decoding**: :mod:`hazrisk.jt808.reader` (columnar positions and heartbeats, the codec's
-  records for everything else, each frame decoded once); a gzip stream is decompressed ahead
-  on a thread (:class:`~hazrisk.jt808.reader.Prefetch`), chunks are decoded ahead on another,
-  and for files from :data:`SCALAR_PROCESS_BYTES` the codec's share of each chunk in a worker
-  process. The database jobs run on the writer thread, a transaction per chunk
+- **Decoding** (:mod:`hazrisk.store.decode_worker`): a file from
+  :data:`~hazrisk.store.decode_worker.WORKER_BYTES` is decoded in a worker process, chunk by
+  chunk, while this process writes the chunks before (decoding and writing each cost about
+  half of the CPU; in one process they shared one interpreter lock); smaller files here.
+  Reading: :mod:`hazrisk.jt808.reader` (columnar positions and heartbeats, the codec's records
+  for everything else, each frame decoded once; gzip read ahead on a thread). The database
+  jobs run on the writer thread, a transaction per chunk
   (:class:`~hazrisk.store.chunk_writer.ChunkWriter`). This module only writes.
 - **Positions** deduplicated on (terminal, device time, coordinates) and resolved to vehicles:
   :mod:`hazrisk.store.positions`.
@@ -36,11 +38,12 @@ import duckdb
 import pyarrow as pa
 
 from hazrisk import __version__
-from hazrisk.jt808 import BEIJING, decode_frame, detect_format
-from hazrisk.jt808.reader import DEFAULT_CHUNK, Prefetch, iter_chunks
+from hazrisk.jt808 import BEIJING
+from hazrisk.jt808.reader import DEFAULT_CHUNK
 from hazrisk.sqlfiles import SqlFolder, transaction
 from hazrisk.store.chunk_writer import ChunkWriter
 from hazrisk.store.connect import discard_unfinished
+from hazrisk.store.decode_worker import WORKER_BYTES, Decoding
 from hazrisk.store.ingest_report import FileSummary, IngestReport
 from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.messages import RecordSink
@@ -48,7 +51,6 @@ from hazrisk.store.positions import ChunkResult, append_positions, stage_table
 from hazrisk.store.resolve import Assigner
 from hazrisk.store.sources import (
     BadDumpError,
-    open_stream,
     path_metadata,
     select_files,
     sha256_file,
@@ -56,10 +58,6 @@ from hazrisk.store.sources import (
 from hazrisk.store.validity_flags import record_file as record_validity
 from hazrisk.validity import Validity
 
-SNIFF_BYTES = 1 << 16
-#: Files from this size on (on disk) have the codec's share of each chunk decoded in a worker
-#: process (``iter_chunks(scalar_process=True)``); smaller ones are not worth its start.
-SCALAR_PROCESS_BYTES = 4 << 20
 #: The named statements of ``sql/ingest/files.sql``.
 SQL = SqlFolder("hazrisk.store", "sql/ingest").statements("files")
 ProgressHook = Callable[[int, int], None]  # (bytes on disk done, frames done) increments
@@ -82,12 +80,22 @@ def ingest_paths(
     sel = select_files(paths)
     report = IngestReport(left_alone=[str(p) for p in sel.left_alone], missing=sel.missing)
     record_left_alone(con, report.left_alone, "ingest")
-    for path in sel.dumps:
-        summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress,
-                              validity=validity)
-        report.files.append(summary)
-        if on_file is not None:
-            on_file(summary)
+    con.execute(SQL["defer_checkpoints"])
+    done = False
+    try:
+        for path in sel.dumps:
+            summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress,
+                                  validity=validity)
+            report.files.append(summary)
+            if on_file is not None:
+                on_file(summary)
+        done = True
+    finally:
+        try:
+            con.execute(SQL["checkpoint_now"])
+        except duckdb.Error:
+            if done:  # otherwise the error that stopped the run is the one to see
+                raise
     return report
 
 
@@ -228,17 +236,9 @@ def _ingest_chunks(
     file: DuckDB keeps a transaction's appends in memory until it commits). Nothing shows
     through the views until the caller commits the file's meta row."""
     assert summary.file_id is not None
-    stream, gz = open_stream(path)
-    summary.compressed = gz
-    with stream, contextlib.ExitStack() as stack:
-        source: Any = stack.enter_context(Prefetch(stream)) if gz else stream
-        first = source.read(SNIFF_BYTES)
-        fmt = detect_format(first)
-        summary.format = fmt
-        chunks = stack.enter_context(contextlib.closing(iter_chunks(
-            source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
-            total=None if gz else size, reuse_buffers=True, ahead=1,
-            scalar_process=size >= SCALAR_PROCESS_BYTES)))
+    with Decoding(path, chunk_bytes=chunk_bytes, in_worker=size >= WORKER_BYTES) as decoding:
+        summary.compressed = decoding.gz
+        summary.format = decoding.format
         assigner = Assigner(con)
         _, day = path_metadata(path)
         noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
@@ -248,13 +248,10 @@ def _ingest_chunks(
             seq = 0
             reported = 0
             terminals: dict[str, int] = {}  # phone -> term_key, for this file's chunks
-            for chunk in chunks:
+            for chunk in decoding:
                 writer.begin(con)
-                scalar_items: dict[tuple[int, int], dict[int, dict[str, Any]]] = {}
                 for rec in chunk.records:
-                    if sink.add(rec, chunk.frame_bytes):
-                        for i, p in _fixes(rec):
-                            scalar_items[(rec.offset, i)] = _item_map(p)
+                    sink.add(rec, chunk.span)
                 table = chunk.positions
                 if table is not None and table.num_rows:
                     staged = stage_table(table, file_id=summary.file_id, first_row=seq,
@@ -262,26 +259,25 @@ def _ingest_chunks(
                                          validity=validity)
                     seq += table.num_rows
                     writer.submit(functools.partial(
-                        _append_job, con, summary, staged, _item_lookup(chunk, scalar_items),
-                        terminals))
+                        _append_job, con, summary, staged, chunk.items_for, terminals))
                 sink.frames_ok += chunk.frames_fast
                 if chunk.heartbeats is not None and chunk.heartbeats.num_rows:
                     sink.add_heartbeats(chunk.heartbeats)
                 sink.flush()
                 writer.commit()
                 if progress:
-                    disk = _disk_position(stream, gz, chunk.bytes_done, size)
-                    progress(max(disk - reported, 0), chunk.frames_fast + len(chunk.records))
-                    reported = max(disk, reported)
+                    progress(max(chunk.disk - reported, 0),
+                             chunk.frames_fast + len(chunk.records))
+                    reported = max(chunk.disk, reported)
         if progress and size > reported:
             progress(size - reported, 0)
+    end = decoding.end
     if sink.bad_gzip:
         raise BadDumpError(f"{path}: truncated or corrupt gzip ({sink.bad_gzip})")
-    broken = getattr(stream, "broken", None)
-    if broken:  # a gzip that broke off: keep what was read, quarantine the rest
-        _quarantine_unreadable(con, summary.file_id, int(getattr(stream, "produced", 0)))
+    if end is not None and end.broken:  # a gzip that broke off: keep what was read,
+        _quarantine_unreadable(con, summary.file_id, end.produced)  # quarantine the rest
         sink.rejected["bad_gzip"] += 1
-        summary.warnings.append(f"{path}: {broken} (quarantined as bad_gzip)")
+        summary.warnings.append(f"{path}: {end.broken} (quarantined as bad_gzip)")
     summary.frames_ok = sink.frames_ok
     summary.rejected = dict(sink.rejected)
     summary.garbage_bytes = sink.garbage_bytes
@@ -310,46 +306,6 @@ def _quarantine_unreadable(con: duckdb.DuckDBPyConnection, file_id: int, offset:
         con.execute(SQL["quarantine_unreadable"], {"f": file_id, "o": offset})
 
 
-def _fixes(rec: Any) -> list[tuple[int, dict[str, Any]]]:
-    body = rec.body or {}
-    if rec.msg_id == 0x0200:
-        return [(0, body)]
-    return [(i, p) for i, p in enumerate(body.get("positions") or []) if isinstance(p, dict)]
-
-
-def _item_map(position: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    """A decoded position's items by id; a repeated id (keyed ``"0x64#2"``) counts once, the
-    first occurrence, as in the columnar table."""
-    items = position.get("items") or {}
-    return {int(k, 16): v for k, v in items.items() if isinstance(v, dict) and "#" not in k}
-
-
-def _item_lookup(
-    chunk: Any, known: dict[tuple[int, int], dict[int, dict[str, Any]]]
-) -> Callable[[list[tuple[int, int]]], dict[tuple[int, int], dict[int, dict[str, Any]]]]:
-    """Full active-safety items of a few positions: from scalar bodies, else decode the frame."""
-
-    def lookup(keys: list[tuple[int, int]]) -> dict[tuple[int, int], dict[int, dict[str, Any]]]:
-        out: dict[tuple[int, int], dict[int, dict[str, Any]]] = {}
-        decoded: dict[int, Any] = {}
-        for off, idx in keys:
-            if (off, idx) in known:
-                out[(off, idx)] = known[(off, idx)]
-                continue
-            if off not in decoded:
-                frame = chunk.frame_at(off)
-                decoded[off] = decode_frame(frame, offset=off) if frame else None
-            rec = decoded[off]
-            if rec is None or rec.status != "ok":
-                continue
-            for i, p in _fixes(rec):
-                if i == idx:
-                    out[(off, idx)] = _item_map(p)
-        return out
-
-    return lookup
-
-
 def _append_job(con: duckdb.DuckDBPyConnection, summary: FileSummary, staged: pa.Table,
                 lookup: Any, terminals: dict[str, int]) -> None:
     _add(summary, append_positions(con, staged, items_for=lookup, terminals=terminals))
@@ -360,16 +316,6 @@ def _add(summary: FileSummary, res: ChunkResult) -> None:
     summary.positions_stored += res.stored
     summary.alarms += res.alarms
     summary.safety_events += res.safety_events
-
-
-def _disk_position(stream: Any, gz: bool, done: int, size: int) -> int:
-    if not gz:
-        return min(done, size)
-    fileobj = getattr(stream, "fileobj", None)
-    try:
-        return min(int(fileobj.tell()), size) if fileobj is not None else 0
-    except (OSError, ValueError):
-        return 0
 
 
 def _write_meta(

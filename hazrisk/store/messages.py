@@ -82,6 +82,23 @@ TABLES: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
 }
 
 
+def kept_bytes(rec: Record) -> tuple[int, int] | None:
+    """(offset, length) of the dump bytes :class:`RecordSink` keeps of a record: a garbage
+    span's head, a rejected frame's first bytes; None for ``ok`` records."""
+    if rec.status == "garbage":
+        return rec.offset, min(rec.length, GARBAGE_HEAD)
+    if rec.status != "ok":
+        return rec.offset, min(rec.length, RAW_HEX_MAX)
+    return None
+
+
+def is_position_record(rec: Record) -> bool:
+    """An ``ok`` location message (0x0200, or 0x0704 backfill) of the codec that is not a
+    subpackage fragment: its fixes are the caller's (``RecordSink.add`` returns True)."""
+    fragment = rec.subpackage is not None and rec.reassembled_from is None
+    return rec.status == "ok" and rec.msg_id in N.POSITION_MSGS and not fragment
+
+
 class RecordSink:
     """Collects rows from records of one file and appends them in batches."""
 
@@ -116,10 +133,11 @@ class RecordSink:
     ) -> bool:
         """Store one record; True when it is an ``ok`` position message for the caller."""
         fid = self.file_id
+        want = kept_bytes(rec)
         if rec.status == "garbage":
             self.garbage_bytes += rec.length
             self.garbage_spans += 1
-            head = frame_bytes(rec.offset, min(rec.length, GARBAGE_HEAD)) if frame_bytes else None
+            head = frame_bytes(*want) if frame_bytes and want else None
             self._row("store.garbage_spans",
                       (fid, rec.offset, rec.length, head.hex() if head is not None else None))
             return False
@@ -128,7 +146,7 @@ class RecordSink:
             self.rejected[reason] += 1
             if reason == "bad_gzip":
                 self.bad_gzip = rec.detail or "gzip stream broke off"
-            raw = frame_bytes(rec.offset, min(rec.length, RAW_HEX_MAX)) if frame_bytes else None
+            raw = frame_bytes(*want) if frame_bytes and want else None
             if raw is None and rec.raw_body is not None:
                 raw = rec.raw_body[:RAW_HEX_MAX]
             self._row("store.frames_rejected", (
@@ -138,7 +156,7 @@ class RecordSink:
         if rec.length > 0:
             self.frames_ok += 1
         fragment = rec.subpackage is not None and rec.reassembled_from is None
-        if rec.msg_id in N.POSITION_MSGS and not fragment:
+        if is_position_record(rec):
             return True
         if rec.msg_id == N.MSG_HEARTBEAT and not fragment:
             # fully kept in store.heartbeats (as the fast path's heartbeats are)

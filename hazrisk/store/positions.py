@@ -135,7 +135,7 @@ class ChunkResult:
     safety_events: int
 
 
-def _safety_bits(table: pa.Table) -> np.ndarray:
+def safety_bits(table: pa.Table) -> np.ndarray:
     """``safety_items`` (0 when null); a table without it: the ADAS/DSM bits from its columns."""
     if "safety_items" in table.column_names:
         return column_np(table, "safety_items", np.uint8)
@@ -168,7 +168,7 @@ def stage_table(
         "quality_flags": pa.array(np.zeros(n, np.uint16)),  # set below, from the staged fields
         "source_file_id": pa.array(np.full(n, file_id, np.int32)),
         "terminal_phone": pc.dictionary_encode(table.column("phone")),
-        "safety_items": pa.array(_safety_bits(table)),
+        "safety_items": pa.array(safety_bits(table)),
     }
     arrays = []
     for c, typ in STAGE_TYPES.items():

@@ -122,3 +122,37 @@ def test_rates_and_detection_qualify_the_same_fixes(both: Any) -> None:
     named = dict(w.con.execute("SELECT vehicle_id, qual_fail FROM rates.position_flags"
                                ).fetchall())
     assert named == {case: fails for case, _, fails in CASES}
+
+
+def test_scalar_fix_flags_equal_the_table_checks() -> None:
+    """The codec's per-fix flags (numpy scalars) equal :func:`check_bits` on the same fixes as
+    a table, value by value on and around every bound, missing fields included."""
+    import random
+
+    from hazrisk.validity import DECODER_FLAGS, decoder_flags, fix_flags
+
+    v = Validity.from_rules()
+    edges = {
+        "lat_deg": [None, 0.0, v.lat_min, v.lat_max, v.lat_min - 1e-9, v.lat_max + 1e-9, 30.2],
+        "lon_deg": [None, 0.0, v.lon_min, v.lon_max, v.lon_max + 1e-9, 120.3],
+        "speed_kmh": [None, -1.0, 0.0, v.gps_speed_max_kmh, v.gps_speed_max_kmh + 0.1, 60.0],
+        "heading_deg": [None, -1.0, 0.0, v.heading_max_deg, v.heading_max_deg + 1, 90.0],
+        "altitude_m": [None, v.altitude_min_m - 1, v.altitude_min_m, v.altitude_max_m,
+                       v.altitude_max_m + 1, 12.0],
+        "device_time": [None, 1],
+    }
+    rnd = random.Random(7)
+    fixes = [{k: rnd.choice(vals) for k, vals in edges.items()} for _ in range(400)]
+    table = pa.table({
+        **{k: pa.array([f[k] for f in fixes], pa.float64()) for k in edges if k != "device_time"},
+        "device_time": pa.array([None if f["device_time"] is None else 0 for f in fixes],
+                                pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+    })
+    cols = decoder_flags(check_bits(table, v))
+    present = {"lat_out_of_range": "lat_deg", "lon_out_of_range": "lon_deg",
+               "speed_out_of_range": "speed_kmh", "heading_out_of_range": "heading_deg",
+               "altitude_out_of_range": "altitude_m"}
+    for i, fix in enumerate(fixes):
+        want = [f for f in DECODER_FLAGS if cols[f"q_{f}"][i]
+                and (f not in present or fix[present[f]] is not None)]
+        assert fix_flags(fix, v) == want, fix

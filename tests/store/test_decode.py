@@ -34,7 +34,7 @@ def _rows(table: object) -> list[Key]:
 
 
 def check_equivalent(data: bytes, chunk: int, fmt: str = "raw",
-                     scalar_process: bool = False) -> None:
+                     scalar_process: bool = False, threads: int = 1) -> None:
     full = list(iter_records(data, fmt=fmt))
     records: list[Key] = []
     hbs: list[Key] = []
@@ -43,7 +43,8 @@ def check_equivalent(data: bytes, chunk: int, fmt: str = "raw",
     it = (D.iter_raw_chunks(io.BytesIO(data), chunk_bytes=chunk, reuse_buffers=True,
                             scalar_process=scalar_process)
           if fmt == "raw" else D.iter_hexlog_chunks(io.BytesIO(data), chunk_bytes=chunk,
-                                                    scalar_process=scalar_process))
+                                                    scalar_process=scalar_process,
+                                                    threads=threads))
     for ch in it:
         records.extend(_key(r) for r in ch.records)
         scalar_offsets = {r.offset for r in ch.records if r.status == "ok" and r.length > 0
@@ -83,6 +84,23 @@ def test_mixed_stream_any_chunk_size() -> None:
     for fmt, data in (("raw", s.raw_bytes()), ("hexlog", s.hexlog())):
         for chunk in (64, 100, 257, 1000, 1 << 20):
             check_equivalent(data, chunk, fmt)
+
+
+def test_hexlog_blocks_on_threads_give_the_same_chunks() -> None:
+    """``threads`` (the ingest's decoding process): hex-log blocks decoded two or three at
+    once give the chunks of the one-at-a-time reader, in order, and the codec's whole."""
+    data = mixed_stream().hexlog()
+    for chunk in (64, 257, 1000):
+        one = list(D.iter_chunks(io.BytesIO(data), fmt="hexlog", chunk_bytes=chunk))
+        for threads in (2, 3):
+            check_equivalent(data, chunk, "hexlog", threads=threads)
+            many = list(D.iter_chunks(io.BytesIO(data), fmt="hexlog", chunk_bytes=chunk,
+                                      threads=threads, ahead=1))
+            assert [(c.bytes_done, c.frames_fast, c.records, c.text) for c in many] == [
+                (c.bytes_done, c.frames_fast, c.records, c.text) for c in one]
+            assert all((a.positions is None and b.positions is None)
+                       or a.positions.equals(b.positions) for a, b in zip(
+                           one, many, strict=True))
 
 
 def test_codec_share_in_a_worker_process_gives_the_same_chunks() -> None:
@@ -202,10 +220,10 @@ def test_raw_random_corruption_matches_codec(order: list[int], cuts: list[tuple[
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**STREAMS, chunk=st.sampled_from([60, 200, 4096]),
-       layout=st.sampled_from(["one", "two", "spaced"]))
+       layout=st.sampled_from(["one", "two", "spaced"]), threads=st.sampled_from([1, 2]))
 def test_hexlog_random_corruption_matches_codec(order: list[int],
                                                 cuts: list[tuple[int, int, str]], chunk: int,
-                                                layout: str) -> None:
+                                                layout: str, threads: int) -> None:
     frames = _corrupt(order, cuts)
     lines = []
     for i, f in enumerate(frames):
@@ -220,7 +238,7 @@ def test_hexlog_random_corruption_matches_codec(order: list[int],
             t = t.replace("-10-", "-13-")  # a time the reader cannot parse
         lines.append(f"{t} RECV {h}\n" if i % 4 else f"{h}\n")
     lines.append("not a line of hex\n")
-    check_equivalent("".join(lines).encode(), chunk, "hexlog")
+    check_equivalent("".join(lines).encode(), chunk, "hexlog", threads=threads)
 
 
 def test_public_columnar_rows_of_reassembled_groups_are_not_doubled() -> None:

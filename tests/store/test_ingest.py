@@ -48,8 +48,8 @@ def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     ("hexlog", True, False), ("raw", False, True), ("hexlog", True, True)])
 def test_counts_equal_the_decoder(db: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: str,
                                   gz: bool, worker: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """(``worker``: the codec's share decoded in the worker process, as for large files.)"""
-    monkeypatch.setattr(ingest_module, "SCALAR_PROCESS_BYTES", 0 if worker else 1 << 62)
+    """(``worker``: decoded in the worker process, as large files are.)"""
+    monkeypatch.setattr(ingest_module, "WORKER_BYTES", 0 if worker else 1 << 62)
     path = mixed_stream().write(tmp_path / f"d.{'log' if fmt == 'hexlog' else 'bin'}", fmt, gz=gz)
     report = ingest_paths(db, [path], chunk_bytes=256)  # tiny chunks: many cuts
     (f,) = report.files

@@ -1,0 +1,242 @@
+"""A dump decoded in a worker process while the ingesting process writes: ingest's two cores.
+
+Decoding (gzip, hex text, the columnar decoder, the codec's share) and writing (staging,
+duplicate checks, DuckDB appends) each cost about half of an ingest's CPU (province-day: ~25
+and ~28 CPU-s); in one process they share one interpreter lock, and the ingest ran at ~150 %
+CPU. Here a file of :data:`WORKER_BYTES` or more is decoded in the worker process of
+:mod:`hazrisk.jt808._scalar_worker` (a plain subprocess reading jobs from its stdin; it ends
+with its parent), chunk by chunk, while this process writes the chunks before. What a chunk
+needs of the dump's bytes is taken in the worker, so the chunk's buffer never crosses:
+
+- ``spans``: the bytes :class:`~hazrisk.store.messages.RecordSink` keeps of each rejected frame
+  and garbage span (:func:`~hazrisk.store.messages.kept_bytes`);
+- ``items``: the full active-safety items (0x64-0x67) of the positions that carry them, from
+  the codec's records or by decoding those few frames again.
+
+A smaller file is decoded in this process by the same functions (:func:`open_file`,
+:func:`next_chunk`): one code path. The worker holds one file's state at a time; opening a
+file closes the previous one (an ingest that stopped mid-file leaves nothing behind).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from hazrisk.jt808 import decode_frame, detect_format
+from hazrisk.jt808._scalar_worker import Done, run
+from hazrisk.jt808.reader import DEFAULT_CHUNK, DecodedChunk, Prefetch, iter_chunks
+from hazrisk.jt808.record import Record
+from hazrisk.store.messages import is_position_record, kept_bytes
+from hazrisk.store.sources import open_stream
+
+#: Files from this size on (on disk) are decoded in the worker process; smaller ones are not
+#: worth the hop.
+WORKER_BYTES = 4 << 20
+#: Chunks asked of the worker ahead of the one being written (it decodes while we write).
+AHEAD = 2
+SNIFF_BYTES = 1 << 16
+#: Hex-log blocks decoded at once (numpy releases the GIL in its loops: a province-day log
+#: decodes 1.6x faster on two threads; raw chunks are decoded one after the other).
+THREADS = 2
+#: Active-safety items per position: (source offset, pos_index) -> {item id: decoded item}.
+Items = dict[tuple[int, int], dict[int, dict[str, Any]]]
+
+
+@dataclass
+class Chunk:
+    """One decoded chunk as the writer needs it (:class:`~hazrisk.jt808.reader.DecodedChunk`
+    without the dump's bytes)."""
+
+    positions: pa.Table | None
+    records: list[Record]
+    frames_fast: int
+    heartbeats: pa.Table | None
+    disk: int  # bytes of the file on disk read so far (progress)
+    spans: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    items: Items = field(default_factory=dict)
+
+    def span(self, offset: int, length: int) -> bytes | None:
+        """The kept bytes of a rejected frame or garbage span (``RecordSink.add``'s lookup)."""
+        return self.spans.get((offset, length))
+
+    def items_for(self, keys: list[tuple[int, int]]) -> Items:
+        """The items of these positions (``append_positions``' lookup)."""
+        return {k: self.items[k] for k in keys if k in self.items}
+
+
+@dataclass
+class End:
+    """The file is decoded: whether its gzip stream broke off (and after how many bytes)."""
+
+    broken: str | None
+    produced: int
+
+
+# --- in the decoding process ----------------------------------------------------------------
+
+_STATE: dict[str, Any] = {}
+
+
+def open_file(path: str, chunk_bytes: int = DEFAULT_CHUNK) -> tuple[str, bool]:
+    """Start decoding ``path`` (closing a file left open): its format and whether gzip."""
+    close_file()
+    p = Path(path)
+    size = p.stat().st_size
+    stack = contextlib.ExitStack()
+    try:
+        stream, gz = open_stream(p)
+        stack.enter_context(stream)
+        source: Any = stack.enter_context(Prefetch(stream)) if gz else stream
+        first = source.read(SNIFF_BYTES)
+        fmt = detect_format(first)
+        chunks = stack.enter_context(contextlib.closing(iter_chunks(
+            source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
+            total=None if gz else size, reuse_buffers=True, ahead=1, threads=THREADS)))
+    except BaseException:
+        stack.close()
+        raise
+    _STATE.update(stack=stack, chunks=chunks, stream=stream, gz=gz, size=size)
+    return fmt, gz
+
+
+def next_chunk() -> Chunk | End:
+    """The next chunk of the open file, or :class:`End` (also when no file is open)."""
+    chunks = _STATE.get("chunks")
+    if chunks is None:
+        return End(None, 0)
+    try:
+        chunk = next(chunks, None)
+    except BaseException:
+        close_file()
+        raise
+    stream = _STATE["stream"]
+    if chunk is None:
+        end = End(getattr(stream, "broken", None), int(getattr(stream, "produced", 0)))
+        close_file()
+        return end
+    size = _STATE["size"]
+    if _STATE["gz"]:
+        tell = getattr(stream, "compressed_tell", None)
+        disk = min(int(tell()), size) if tell is not None else 0
+    else:
+        disk = min(chunk.bytes_done, size)
+    return Chunk(chunk.positions, chunk.records, chunk.frames_fast, chunk.heartbeats, disk,
+                 spans=_spans(chunk), items=_items(chunk))
+
+
+def close_file() -> None:
+    stack = _STATE.pop("stack", None)
+    _STATE.clear()
+    if stack is not None:
+        with contextlib.suppress(Exception):
+            stack.close()
+
+
+def _spans(chunk: DecodedChunk) -> dict[tuple[int, int], bytes]:
+    out = {}
+    for rec in chunk.records:
+        want = kept_bytes(rec)
+        if want is not None:
+            b = chunk.frame_bytes(*want)
+            if b is not None:
+                out[want] = b
+    return out
+
+
+def _items(chunk: DecodedChunk) -> Items:
+    """The full items of the chunk's positions with active-safety bits: from the codec's
+    records, else the frame decoded again (a fast-path row)."""
+    from hazrisk.store.positions import safety_bits  # (positions imports this module's users)
+
+    table = chunk.positions
+    if table is None or not table.num_rows:
+        return {}
+    rows = np.flatnonzero(safety_bits(table))
+    if rows.size == 0:
+        return {}
+    offs = table.column("offset").take(pa.array(rows)).to_pylist()
+    idxs = table.column("pos_index").take(pa.array(rows)).to_pylist()
+    wanted = set(zip(offs, idxs, strict=True))
+    at = set(offs)
+    out: Items = {}
+    for rec in chunk.records:
+        if rec.offset in at and is_position_record(rec):
+            for i, p in _fixes(rec):
+                if (rec.offset, i) in wanted:
+                    out[(rec.offset, i)] = _item_map(p)
+    decoded: dict[int, Record | None] = {}
+    for off, idx in sorted(wanted - out.keys()):
+        if off not in decoded:
+            frame = chunk.frame_at(off)
+            decoded[off] = decode_frame(frame, offset=off) if frame else None
+        again = decoded[off]
+        if again is None or again.status != "ok":
+            continue
+        for i, p in _fixes(again):
+            if i == idx:
+                out[(off, idx)] = _item_map(p)
+    return out
+
+
+def _fixes(rec: Record) -> list[tuple[int, dict[str, Any]]]:
+    body = rec.body or {}
+    if rec.msg_id == 0x0200:
+        return [(0, body)]
+    return [(i, p) for i, p in enumerate(body.get("positions") or []) if isinstance(p, dict)]
+
+
+def _item_map(position: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """A decoded position's items by id; a repeated id (keyed ``"0x64#2"``) counts once, the
+    first occurrence, as in the columnar table."""
+    items = position.get("items") or {}
+    return {int(k, 16): v for k, v in items.items() if isinstance(v, dict) and "#" not in k}
+
+
+# --- in the ingesting process ---------------------------------------------------------------
+
+
+class Decoding:
+    """The chunks of one file, decoded in the worker process (``in_worker``) or here.
+
+    :attr:`format` and :attr:`gz` are known once constructed; iterate for the chunks;
+    :attr:`end` is set after the last one. Errors of the decoding (a bad dump, an unreadable
+    file) are raised here as they were raised there.
+    """
+
+    def __init__(self, path: Path, *, chunk_bytes: int = DEFAULT_CHUNK,
+                 in_worker: bool = True) -> None:
+        self.in_worker = in_worker
+        self.format, self.gz = run(open_file, str(path), chunk_bytes,
+                                   in_process=in_worker).result()
+        self.end: End | None = None
+
+    def close(self) -> None:
+        """Let the decoding go (the file's state where it ran is closed)."""
+        if self.end is None:
+            run(close_file, in_process=self.in_worker)
+
+    def __enter__(self) -> Decoding:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Chunk]:
+        pending: deque[Future[Chunk | End] | Done[Chunk | End]] = deque()
+        while True:
+            while len(pending) < (AHEAD if self.in_worker else 1):
+                pending.append(run(next_chunk, in_process=self.in_worker))
+            got = pending.popleft().result()
+            if isinstance(got, End):
+                self.end = got
+                return
+            yield got
