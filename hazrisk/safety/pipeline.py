@@ -32,6 +32,7 @@ from hazrisk.safety.detectors.fences import detect_off_route
 from hazrisk.safety.detectors.nightban import detect_night_ban
 from hazrisk.safety.detectors.offline import detect_faulty_terminal, detect_offline_displacement
 from hazrisk.safety.detectors.speeding import detect_speeding, match_limits
+from hazrisk.safety.fence_regions import load_regions, store_regions
 from hazrisk.safety.geo import FenceSet, RoadIndex
 from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams, rule_info
@@ -344,6 +345,7 @@ def detect(
     row per range; the ranges of one ``hazrisk daily`` share its run id).
     """
     run = begin_detect(con, start, end, params, geo, run_id=run_id, command=command)
+    load_regions(con, run.geo.fences)  # fence-set regions an earlier run built
     p, report = run.params, run.report
     if batch_positions is None:
         batch_positions = int(load_rules().daily.detect_batch_positions)
@@ -362,4 +364,6 @@ def detect(
         report.batches = k + 1
         if progress is not None:
             progress(report.positions, 0)
-    return finish_detect(con, run, staged, days, timings)
+    report = finish_detect(con, run, staged, days, timings)
+    store_regions(con, run.geo.fences)  # the regions built here, for the next run
+    return report
