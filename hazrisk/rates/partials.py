@@ -10,12 +10,15 @@ computation and a month end reads partials only.
 
 A day's partials read the day's records and, as context, the *tail* of the last computed day
 before it (``rates.day_tails``: per unit the records the window looks back to across midnight
-— last record, last real-time and last evidence record — whatever their age) plus
-any records between that day's end and this day's start. So a record's predecessor is its
-unit's previous record however long the silence, independent of the period asked for; days are
-computed in order, and a changed tail re-derives the next computed day. They are computed in
-vehicle batches (``hash(unit_id) % nb``, whole units; ``nb`` from ``[daily]
-rates_batch_positions``), so memory stays bounded whatever the fleet size.
+— last record, last real-time and last evidence record — from the day's month context on:
+older records are never a predecessor) plus any records between that day's end and this day's
+start. So a record's predecessor is its unit's previous record however long the silence within
+its month, independent of the period asked for; days are computed in order, and a changed tail
+re-derives the next computed day. They are computed in vehicle batches (``hash(unit_id) % nb``,
+whole units; ``nb`` from ``[daily] rates_batch_positions``), so memory stays bounded whatever
+the fleet size. Which days have data is read from ``rates.file_days`` (each file's days,
+recorded once: :func:`stored_data_days`), so what a day's run reads does not grow with the
+warehouse's history.
 
 >>> from datetime import date
 >>> day_params(date(2026, 10, 2), 24)["t_lo"]
