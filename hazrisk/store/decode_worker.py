@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hazrisk.jt808 import decode_frame, detect_format
 from hazrisk.jt808._scalar_worker import Done, run
@@ -98,6 +99,8 @@ def open_file(path: str, chunk_bytes: int = DEFAULT_CHUNK) -> tuple[str, bool]:
         source: Any = stack.enter_context(Prefetch(stream)) if gz else stream
         first = source.read(SNIFF_BYTES)
         fmt = detect_format(first)
+        if len(first) > chunk_bytes:  # a small chunk size is honoured from the first chunk
+            source, first = _Replay(first, source), b""
         chunks = stack.enter_context(contextlib.closing(iter_chunks(
             source, fmt=fmt, chunk_bytes=chunk_bytes, first=first,
             total=None if gz else size, reuse_buffers=True, ahead=1, threads=THREADS)))
@@ -106,6 +109,25 @@ def open_file(path: str, chunk_bytes: int = DEFAULT_CHUNK) -> tuple[str, bool]:
         raise
     _STATE.update(stack=stack, chunks=chunks, stream=stream, gz=gz, size=size)
     return fmt, gz
+
+
+class _Replay:
+    """The bytes read to sniff the format, then the rest of the stream (``read`` only)."""
+
+    def __init__(self, head: bytes, stream: Any) -> None:
+        self.head = memoryview(head)
+        self.stream = stream
+
+    def read(self, n: int = -1) -> bytes:
+        if not self.head:
+            return bytes(self.stream.read(n))
+        if n is None or n < 0:
+            out = self.head.tobytes() + self.stream.read()
+            self.head = memoryview(b"")
+            return out
+        out = self.head[:n].tobytes()
+        self.head = self.head[len(out):]
+        return out
 
 
 def next_chunk() -> Chunk | End:
@@ -129,8 +151,20 @@ def next_chunk() -> Chunk | End:
         disk = min(int(tell()), size) if tell is not None else 0
     else:
         disk = min(chunk.bytes_done, size)
-    return Chunk(chunk.positions, chunk.records, chunk.frames_fast, chunk.heartbeats, disk,
-                 spans=_spans(chunk), items=_items(chunk))
+    return Chunk(_phones_encoded(chunk.positions), chunk.records, chunk.frames_fast,
+                 _phones_encoded(chunk.heartbeats), disk, spans=_spans(chunk),
+                 items=_items(chunk))
+
+
+def _phones_encoded(table: pa.Table | None) -> pa.Table | None:
+    """``table`` with its ``phone`` column dictionary-encoded (as staging encodes it): a
+    sixth less to send, a third less to unpickle."""
+    if table is None or "phone" not in table.column_names:
+        return table
+    i = table.schema.get_field_index("phone")
+    if pa.types.is_dictionary(table.schema.field(i).type):
+        return table
+    return table.set_column(i, "phone", pc.dictionary_encode(table.column("phone")))
 
 
 def close_file() -> None:

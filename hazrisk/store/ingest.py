@@ -39,6 +39,7 @@ import pyarrow as pa
 
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING
+from hazrisk.jt808._scalar_worker import WorkerError
 from hazrisk.jt808.reader import DEFAULT_CHUNK
 from hazrisk.sqlfiles import SqlFolder, transaction
 from hazrisk.store.chunk_writer import ChunkWriter
@@ -160,7 +161,8 @@ def ingest_file(
             _write_meta(con, path, sha, size, summary, started)
             record_validity(con, summary.file_id, validity)
             con.execute(SQL["unmark_in_progress"], {"f": summary.file_id})
-    except (BadDumpError, OSError, EOFError) as exc:
+    except (BadDumpError, OSError, EOFError, WorkerError) as exc:
+        # (a worker process that died: this file fails, the next one gets a new worker)
         _abort(con, summary.file_id)
         summary.error = str(exc) if isinstance(exc, BadDumpError) else f"{path}: {exc}"
         _record_error(con, path, summary.sha256, summary.error)

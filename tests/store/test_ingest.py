@@ -299,3 +299,61 @@ def test_text_output_and_missing_path(tmp_path: Path, capsys: pytest.CaptureFixt
     assert rc == 1
     assert "frames ok" in cap.out and "duplicates" in cap.out
     assert "nope*.bin" in cap.err
+
+
+@pytest.mark.parametrize("fmt,gz", [("raw", False), ("hexlog", True)])
+def test_worker_process_stores_the_same_rows(tmp_path: Path, fmt: str, gz: bool,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file decoded in the worker process (large files) stores exactly the rows the same
+    file decoded in the ingesting process stores: every core and quarantine table, row for
+    row (phones, kept bytes of rejected frames and garbage, safety items)."""
+    path = mixed_stream().write(tmp_path / f"d.{'log' if fmt == 'hexlog' else 'bin'}", fmt, gz=gz)
+    dumps = {}
+    for worker in (False, True):
+        monkeypatch.setattr(ingest_module, "WORKER_BYTES", 0 if worker else 1 << 62)
+        con = connect(tmp_path / f"w{worker}.duckdb")
+        (f,) = ingest_paths(con, [path], chunk_bytes=512).files
+        assert f.error is None
+        tables = [f"{s}.{t}" for s, t in con.execute(
+            "SELECT schema_name, view_name FROM duckdb_views() WHERE schema_name IN "
+            "('core', 'quarantine') ORDER BY ALL").fetchall()]
+        dumps[worker] = {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall()))
+                         for t in tables}
+        con.close()
+    assert dumps[True] == dumps[False]
+    assert len(dumps[True]) > 10 and dumps[True]["core.safety_events"]
+    assert dumps[True]["quarantine.frames_rejected"] and dumps[True]["core.heartbeats"]
+
+
+def test_worker_killed_mid_file_fails_that_file_only(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """kill -9 of the decoding worker while a file is decoded: that file fails with one line
+    naming it and leaves nothing visible; the next file is decoded by a new worker."""
+    from hazrisk.jt808 import _scalar_worker
+
+    monkeypatch.setattr(ingest_module, "WORKER_BYTES", 0)
+    first = mixed_stream().write(tmp_path / "a.bin")
+    second = mixed_stream(phone=PHONE_B).write(tmp_path / "b.log", "hexlog")
+    killed: list[int] = []
+
+    def progress(_bytes: int, _frames: int) -> None:
+        worker = _scalar_worker._WORKER
+        if not killed and worker is not None:
+            killed.append(worker.proc.pid)
+            worker.proc.kill()
+            worker.proc.wait()
+
+    con = connect(tmp_path / "w.duckdb")
+    a, b = ingest_paths(con, [first, second], chunk_bytes=256, progress=progress).files
+    assert killed
+    assert a.error is not None and str(first) in a.error and "worker process" in a.error
+    assert "\n" not in a.error
+    assert b.error is None and b.positions > 0
+    assert _scalar_worker._WORKER is not None and _scalar_worker._WORKER.proc.pid != killed[0]
+    assert [p for (p,) in con.execute("SELECT path FROM meta.ingested_files").fetchall()] == [
+        str(second.resolve())]
+    assert con.execute("SELECT count(*) FROM core.positions").fetchall() == [
+        (b.positions_stored,)]
+    assert con.execute("SELECT count(*) FROM meta.ingest_in_progress").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM meta.ingest_errors").fetchall() == [(1,)]
+    con.close()
