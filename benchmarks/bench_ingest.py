@@ -5,7 +5,7 @@ registrations, authentications, parameter answers, driver identity, text, alarms
 frames and garbage, half the providers writing raw captures and half gzip'd gateway hex
 logs), then, per format, runs ``hazrisk ingest`` on that format's files in a fresh
 subprocess (a fresh warehouse each time) and reads its wall and CPU seconds (all threads,
-and the codec worker process the ingest starts) and peak RSS. Also the reader alone
+and the decoding worker process the ingest starts) and peak RSS. Also the reader alone
 (:func:`hazrisk.jt808.iter_chunks`, decompression included, no database) in this process.
 Run::
 
@@ -48,8 +48,8 @@ _INGEST = (
     "rc = main(['ingest', *sys.argv[3:], '--db', sys.argv[1], '--json', '--no-progress']);"
     "el, cpu = time.perf_counter() - t, time.process_time() - c;"
     "import resource, importlib.util;"
-    "w = importlib.util.find_spec('hazrisk.jt808._scalar_worker') is not None;"
-    "w and __import__('hazrisk.jt808._scalar_worker', fromlist=['x']).shutdown();"
+    "[__import__(m, fromlist=['x']).shutdown() for m in ('hazrisk.worker_process',"
+    " 'hazrisk.jt808._scalar_worker') if importlib.util.find_spec(m) is not None];"
     "ch = resource.getrusage(resource.RUSAGE_CHILDREN);"
     "open(sys.argv[2], 'w').write(json.dumps({'rc': rc, 'seconds': el,"
     " 'cpu_seconds': cpu + ch.ru_utime + ch.ru_stime, 'worker_cpu_seconds': ch.ru_utime"
@@ -172,7 +172,7 @@ def report(result: dict[str, Any]) -> str:
                     f"  ingest {name}: {s['frames']:,} frames, {s['seconds']:.1f} s wall = "
                     f"{s['frames_per_s']:,.0f} frames/s, CPU {s['cpu_seconds']:.1f} s "
                     f"({s['cpu_percent']:.0f} %; {s['frames_per_cpu_s']:,.0f} frames per CPU-s; "
-                    f"codec worker {s.get('worker_cpu_seconds', 0):.1f} s), "
+                    f"decoding worker {s.get('worker_cpu_seconds', 0):.1f} s), "
                     f"peak RSS {s['peak_rss_mb']:,.0f} MB (worker "
                     f"{s.get('worker_peak_rss_mb', 0):,.0f} MB)")
         if "ratio_new_over_old" in e:

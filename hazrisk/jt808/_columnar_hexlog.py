@@ -203,7 +203,7 @@ def _fast_hex(buf: npt.NDArray[np.uint8], starts: I64, ends: I64, cend: I64, h0:
     that fails is checked line by line (not the prefixes: the usual block has no such line)."""
     chars = buf[_hex_mask(buf, starts, ends, cend, h0, fast)]
     try:
-        return np.frombuffer(binascii.unhexlify(chars), np.uint8), fast
+        return np.frombuffer(binascii.unhexlify(chars.data), np.uint8), fast
     except binascii.Error:
         pass
     bad = np.flatnonzero(~is_hex(chars))
@@ -212,7 +212,7 @@ def _fast_hex(buf: npt.NDArray[np.uint8], starts: I64, ends: I64, cend: I64, h0:
     fast = fast.copy()
     fast[rows[np.searchsorted(hex_end, bad, side="right")]] = False
     chars = buf[_hex_mask(buf, starts, ends, cend, h0, fast)]
-    return np.frombuffer(binascii.unhexlify(chars), np.uint8), fast
+    return np.frombuffer(binascii.unhexlify(chars.data), np.uint8), fast
 
 
 def _hex_mask(buf: npt.NDArray[np.uint8], starts: I64, ends: I64, cend: I64, h0: I64,

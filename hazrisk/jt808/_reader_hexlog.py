@@ -12,11 +12,10 @@ line by line as there. A chunk is cut after its last newline; the rest is carrie
 
 from __future__ import annotations
 
-import functools
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 import pyarrow as pa
@@ -33,40 +32,29 @@ from hazrisk.jt808._reader_base import (
     reassembled,
     with_scalar_positions,
 )
-from hazrisk.jt808._scalar_worker import Done, run
 from hazrisk.jt808.record import Record
 from hazrisk.jt808.stream import MAX_LINE, Reassembler, iter_records
 
 _TS = pa.timestamp("us", tz="UTC")
 
+#: What :func:`_hexlog_block` gives: fast rows, the codec's records, lines the fast path
+#: took, heartbeats.
+_Block = tuple[pa.Table | None, list[Record], int, pa.Table | None]
+
 
 def iter_hexlog_chunks(
     stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b"",
-    scalar_process: bool = False, threads: int = 1,
+    threads: int = 1,
 ) -> Generator[DecodedChunk, None, None]:
-    """Decode a (decompressed) gateway hex log in blocks of whole lines; ``scalar_process``:
-    the codec's lines in a worker process (:mod:`~hazrisk.jt808._scalar_worker`) while the
-    next block is decoded (a chunk is yielded once the next one is decoded); ``threads`` > 1:
+    """Decode a (decompressed) gateway hex log in blocks of whole lines; ``threads`` > 1:
     that many blocks decoded at once on threads (numpy releases the GIL in its loops; a block
     needs only its text offset and first line number, known before it is decoded)."""
     if threads > 1:
         yield from _threaded(stream, chunk_bytes, first, threads)
         return
     joiner = Reassembler()
-    pending: Callable[[], DecodedChunk] | None = None
     for block, offset, line_no, eof in _blocks(stream, chunk_bytes, first):
-        fast, job, n_fast, hb, _ = _hexlog_block(block, offset, line_no, scalar_process)
-        if pending is not None:
-            yield pending()
-        end = offset + len(block)
-        pending = functools.partial(
-            _finish, job, joiner, end if eof else None, fast,
-            DecodedChunk(None, [], n_fast, end, heartbeats=hb, text=(block, offset)))
-        if not scalar_process:
-            yield pending()
-            pending = None
-    if pending is not None:
-        yield pending()
+        yield _chunk(block, offset, eof, joiner, *_hexlog_block(block, offset, line_no))
 
 
 def _blocks(stream: IO[bytes], chunk_bytes: int, first: bytes
@@ -100,14 +88,11 @@ def _threaded(stream: IO[bytes], chunk_bytes: int, first: bytes, threads: int
               ) -> Generator[DecodedChunk, None, None]:
     """:func:`iter_hexlog_chunks` with ``threads`` blocks decoded at once; the chunks in order."""
     joiner = Reassembler()
-    inflight: deque[tuple[Future[Any], bytes, int, bool]] = deque()
+    inflight: deque[tuple[Future[_Block], bytes, int, bool]] = deque()
 
     def ready() -> DecodedChunk:
         fut, block, offset, eof = inflight.popleft()
-        fast, job, n_fast, hb, _ = fut.result()
-        end = offset + len(block)
-        return _finish(job, joiner, end if eof else None, fast, DecodedChunk(
-            None, [], n_fast, end, heartbeats=hb, text=(block, offset)))
+        return _chunk(block, offset, eof, joiner, *fut.result())
 
     with ThreadPoolExecutor(threads, thread_name_prefix="hazrisk-hexlog") as pool:
         try:
@@ -123,20 +108,19 @@ def _threaded(stream: IO[bytes], chunk_bytes: int, first: bytes, threads: int
                 fut.cancel()
 
 
-def _finish(job: Future[list[Record]] | Done[list[Record]], joiner: Reassembler,
-            end: int | None, fast: pa.Table | None, chunk: DecodedChunk) -> DecodedChunk:
-    """``chunk`` with its codec records (in order, subpackages reassembled) and positions."""
-    chunk.records = reassembled(job.result(), joiner, end)
-    chunk.positions = with_scalar_positions(fast, chunk.records)
-    return chunk
+def _chunk(block: bytes, offset: int, eof: bool, joiner: Reassembler, fast: pa.Table | None,
+           records: list[Record], n_fast: int, heartbeats: pa.Table | None) -> DecodedChunk:
+    """The chunk of a decoded block (:func:`_hexlog_block`): its codec records in order,
+    subpackages reassembled, and its positions."""
+    end = offset + len(block)
+    records = reassembled(records, joiner, end if eof else None)
+    return DecodedChunk(with_scalar_positions(fast, records), records, n_fast, end,
+                        heartbeats=heartbeats, text=(block, offset))
 
 
-def _hexlog_block(
-    block: bytes, offset: int, line_no: int, scalar_process: bool = False,
-) -> tuple[pa.Table | None, Future[list[Record]] | Done[list[Record]], int,
-           pa.Table | None, int]:
-    """(fast rows, the codec's records (a job), lines the fast path took, heartbeats,
-    newlines) of whole lines."""
+def _hexlog_block(block: bytes, offset: int, line_no: int) -> _Block:
+    """(fast rows, the codec's records, lines the fast path took, heartbeats) of whole
+    lines."""
     bounds = line_bounds(np.frombuffer(block, np.uint8))
     line_starts = bounds[0]
     lines = parse_block(block, offset, line_no, bounds)
@@ -164,10 +148,8 @@ def _hexlog_block(
             fast = None
         taken_rows = np.concatenate([at[hit], hb_rows])
     taken = lines.line_no[taken_rows] - line_no  # block line indices
-    job = run(decode_lines, *_other_lines(block, offset, line_no, line_starts, taken),
-              in_process=scalar_process)
-    newlines = line_starts.size - (not block.endswith(b"\n"))  # (a block is never empty)
-    return fast, job, int(taken.size), heartbeats, newlines
+    records = decode_lines(*_other_lines(block, offset, line_no, line_starts, taken))
+    return fast, records, int(taken.size), heartbeats
 
 
 def _line_heartbeats(
@@ -230,7 +212,7 @@ def _other_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarra
 def decode_lines(text: bytes, kept: np.ndarray, starts: np.ndarray, orig: np.ndarray,
                  offset: int, line_no: int) -> list[Record]:
     """Codec records of the joined lines (:func:`_other_lines`), offsets and line numbers in
-    the file (runs in the worker process with ``scalar_process``)."""
+    the file."""
     if not text:
         return []
     out = list(iter_records(text, fmt="hexlog", reassemble=False))

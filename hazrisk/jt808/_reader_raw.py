@@ -10,9 +10,7 @@ state there); the rest is carried on.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Generator
-from concurrent.futures import Future
+from collections.abc import Generator
 from typing import IO, Any
 
 import numpy as np
@@ -28,7 +26,6 @@ from hazrisk.jt808._reader_base import (
     reassembled,
     with_scalar_positions,
 )
-from hazrisk.jt808._scalar_worker import Done, run
 from hazrisk.jt808.codec import encode_message
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.record import Record
@@ -43,16 +40,15 @@ class _ReadRing:
     """Read buffers reused round-robin: a chunk is read straight into one (no per-chunk
     allocation, no ``carry + more`` copy), with spare room after the bytes for the columnar
     decoder's working buffer (its unescaped appendix; no copy of the chunk either). Three
-    buffers: the chunk being decoded, the one the database writer may still be reading
-    (``DecodedChunk.raw``), and one spare (the writer finishes chunk k before chunk k+2 is
-    read: ``ingest._Writer`` waits while more than one chunk is queued)."""
+    buffers: the chunk being decoded, the chunk yielded last (its caller may still read its
+    ``DecodedChunk.raw``) and one spare, so a chunk's bytes stay valid until two more chunks
+    have been drawn; two more for each chunk decoded ahead on a thread."""
 
     SLOTS = 3
     ROOM = 1.25  # room for the unescaped copies of escaped frames (+ padding)
 
-    def __init__(self, reuse: bool, ahead: int = 0, held: int = 0) -> None:
-        # chunks decoded ahead hold slots too, and so does a chunk held back (``held``)
-        self.n = self.SLOTS + 2 * ahead + held
+    def __init__(self, reuse: bool, ahead: int = 0) -> None:
+        self.n = self.SLOTS + 2 * ahead  # chunks decoded ahead hold slots too
         self.slots: list[np.ndarray | None] = [None] * self.n
         self.reuse = reuse
         self.k = 0
@@ -73,17 +69,13 @@ class _ReadRing:
 def iter_raw_chunks(
     stream: IO[bytes], *, chunk_bytes: int = DEFAULT_CHUNK, first: bytes = b"",
     total: int | None = None, reuse_buffers: bool = False, ahead: int = 0,
-    scalar_process: bool = False,
 ) -> Generator[DecodedChunk, None, None]:
     """Decode a raw (decompressed) byte stream chunk by chunk (see the module docstring).
     ``total``: the stream's length when known (an uncompressed file), to end on short reads.
     ``reuse_buffers``: read into three buffers used round-robin (:class:`_ReadRing`); a
-    chunk's ``raw`` is then valid only until two more chunks have been drawn (ingest's writer
-    is never further behind); ``ahead``: chunks the caller decodes ahead on a thread
-    (:func:`~hazrisk.jt808.reader.iter_chunks`), each holding a buffer of the ring too;
-    ``scalar_process``: the codec's records in a worker process
-    (:mod:`~hazrisk.jt808._scalar_worker`) while the next chunk is decoded, a chunk being
-    yielded once the next one is decoded (its buffer held one more turn of the ring)."""
+    chunk's ``raw`` is then valid only until two more chunks have been drawn (the ingest's
+    decoding takes what it keeps of a chunk's bytes before drawing the next); ``ahead``: chunks the caller decodes ahead on a thread
+    (:func:`~hazrisk.jt808.reader.iter_chunks`), each holding buffers of the ring too."""
     carry = first
     got = len(first)  # bytes read from the stream
     pos = 0  # file offset of carry[0]
@@ -91,8 +83,7 @@ def iter_raw_chunks(
     max_carry = 4 * chunk_bytes
     eof = False
     reads = 0
-    ring = _ReadRing(reuse_buffers, ahead, int(scalar_process))
-    pending: Callable[[], DecodedChunk] | None = None
+    ring = _ReadRing(reuse_buffers, ahead)
     while not eof:
         want = read_size(chunk_bytes, reads, None if total is None else total - got)
         reads += 1
@@ -103,9 +94,6 @@ def iter_raw_chunks(
         eof = n_more < want
         buf = space[: len(carry) + n_more]
         if not buf.size:
-            if pending is not None:
-                yield pending()
-                pending = None
             done = joiner.finish(pos)
             if done:
                 yield DecodedChunk(with_scalar_positions(None, done), done, 0, pos)
@@ -127,29 +115,14 @@ def iter_raw_chunks(
         if cut == 0 and not eof:
             carry = buf.tobytes()
             continue
-        job = run(decode_regions, *_regions(buf[:cut], starts, ends, pos, final_tail=eof),
-                  in_process=scalar_process)
-        if pending is not None:
-            yield pending()
-        pending = functools.partial(
-            _finish, job, joiner, pos + len(buf) if eof else None, table,
-            DecodedChunk(positions=None, records=[], frames_fast=int(starts.size),
-                         bytes_done=pos + cut, heartbeats=hb, raw=(buf[:cut], pos)))
-        if not scalar_process:
-            yield pending()
-            pending = None
+        records = reassembled(
+            decode_regions(*_regions(buf[:cut], starts, ends, pos, final_tail=eof)),
+            joiner, pos + len(buf) if eof else None)
+        yield DecodedChunk(positions=with_scalar_positions(table, records), records=records,
+                           frames_fast=int(starts.size), bytes_done=pos + cut, heartbeats=hb,
+                           raw=(buf[:cut], pos))
         carry = buf[cut:].tobytes()
         pos += cut
-    if pending is not None:
-        yield pending()
-
-
-def _finish(job: Future[list[Record]] | Done[list[Record]], joiner: Reassembler,
-            end: int | None, table: pa.Table, chunk: DecodedChunk) -> DecodedChunk:
-    """``chunk`` with its codec records (in order, subpackages reassembled) and positions."""
-    chunk.records = reassembled(job.result(), joiner, end)
-    chunk.positions = with_scalar_positions(table, chunk.records)
-    return chunk
 
 
 def _frame_spans(
@@ -243,7 +216,7 @@ def _regions(
 def decode_regions(filtered: bytes, barriers: set[int], filt_start: list[int],
                    orig_start: list[int], pos: int) -> list[Record]:
     """The codec's records of the filtered regions (:func:`_regions`), barriers dropped,
-    offsets in the file (runs in the worker process with ``scalar_process``)."""
+    offsets in the file."""
     if not filtered:
         return []
     out: list[Record] = []

@@ -60,7 +60,7 @@ __all__ = [
 def iter_chunks(
     stream: IO[bytes], *, fmt: str = "auto", chunk_bytes: int = DEFAULT_CHUNK,
     first: bytes = b"", total: int | None = None, reuse_buffers: bool = False,
-    ahead: int = 0, scalar_process: bool = False, threads: int = 1,
+    ahead: int = 0, threads: int = 1,
 ) -> Generator[DecodedChunk, None, None]:
     """Decode a (decompressed) dump stream chunk by chunk.
 
@@ -86,11 +86,6 @@ def iter_chunks(
         Chunks decoded ahead on a thread (0: none, in the caller's thread): the decoding of
         the next chunks then overlaps the caller's work on this one (numpy, zlib and DuckDB
         release the GIL). Errors are raised in the caller's thread, at the chunk they stop.
-    scalar_process
-        Decode the codec's share of each chunk (the frames the columnar path does not take)
-        in a worker process (:mod:`hazrisk.jt808._scalar_worker`) while the next chunk's
-        columnar part is decoded: the same records, off this process's GIL. A chunk is then
-        yielded once the next one is decoded.
     threads
         Hex logs: blocks decoded at once on threads (a raw chunk's end depends on its
         decoding: raw chunks are decoded one after the other).
@@ -102,10 +97,9 @@ def iter_chunks(
             first += stream.read(SNIFF - len(first))
         fmt = detect_format(first)
     chunks = (iter_raw_chunks(stream, chunk_bytes=chunk_bytes, first=first, total=total,
-                              reuse_buffers=reuse_buffers, ahead=ahead,
-                              scalar_process=scalar_process) if fmt == "raw"
+                              reuse_buffers=reuse_buffers, ahead=ahead) if fmt == "raw"
               else iter_hexlog_chunks(stream, chunk_bytes=chunk_bytes, first=first,
-                                      scalar_process=scalar_process, threads=threads))
+                                      threads=threads))
     return _decode_ahead(chunks, ahead) if ahead > 0 else chunks
 
 

@@ -1,7 +1,7 @@
 """The ingest's database writer: jobs run in order on one thread, a transaction per chunk.
 
-Decoding the next chunk (the main thread, and the codec worker process) overlaps with
-writing the last one: DuckDB releases the GIL while it inserts. The chunk transactions are
+Staging the next chunk (the main thread; the decoding worker process decodes the ones after)
+overlaps with writing the last one: DuckDB releases the GIL while it inserts. The chunk transactions are
 :func:`hazrisk.sqlfiles.transaction` blocks like every other transaction of the package,
 entered by one writer job and left by a later one (:meth:`ChunkWriter.begin`,
 :meth:`ChunkWriter.commit`).

@@ -4,7 +4,7 @@ Decoding (gzip, hex text, the columnar decoder, the codec's share) and writing (
 duplicate checks, DuckDB appends) each cost about half of an ingest's CPU (province-day: ~25
 and ~28 CPU-s); in one process they share one interpreter lock, and the ingest ran at ~150 %
 CPU. Here a file of :data:`WORKER_BYTES` or more is decoded in the worker process of
-:mod:`hazrisk.jt808._scalar_worker` (a plain subprocess reading jobs from its stdin; it ends
+:mod:`hazrisk.worker_process` (a plain subprocess reading jobs from its stdin; it ends
 with its parent), chunk by chunk, while this process writes the chunks before. What a chunk
 needs of the dump's bytes is taken in the worker, so the chunk's buffer never crosses:
 
@@ -33,11 +33,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hazrisk.jt808 import decode_frame, detect_format
-from hazrisk.jt808._scalar_worker import Done, run
 from hazrisk.jt808.reader import DEFAULT_CHUNK, DecodedChunk, Prefetch, iter_chunks
 from hazrisk.jt808.record import Record
 from hazrisk.store.messages import is_position_record, kept_bytes
 from hazrisk.store.sources import open_stream
+from hazrisk.worker_process import Done, run
 
 #: Files from this size on (on disk) are decoded in the worker process; smaller ones are not
 #: worth the hop.

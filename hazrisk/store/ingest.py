@@ -39,7 +39,6 @@ import pyarrow as pa
 
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING
-from hazrisk.jt808._scalar_worker import WorkerError
 from hazrisk.jt808.reader import DEFAULT_CHUNK
 from hazrisk.sqlfiles import SqlFolder, transaction
 from hazrisk.store.chunk_writer import ChunkWriter
@@ -58,6 +57,7 @@ from hazrisk.store.sources import (
 )
 from hazrisk.store.validity_flags import record_file as record_validity
 from hazrisk.validity import Validity
+from hazrisk.worker_process import WorkerError
 
 #: The named statements of ``sql/ingest/files.sql``.
 SQL = SqlFolder("hazrisk.store", "sql/ingest").statements("files")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from hazrisk.jt808 import Record
@@ -222,7 +223,7 @@ class RecordSink:
             "recv_time": hb.column("recv_time").cast(_TS) if "recv_time" in hb.column_names
             else pa.nulls(n, _TS),
             "serial": hb.column("serial"),
-            "source_file_id": pa.array([self.file_id] * n, _I32),
+            "source_file_id": pa.array(np.full(n, self.file_id, np.int32)),
             "source_offset": hb.column("offset"),
         })
         self.submit(lambda: self._insert("store.heartbeats", staged))

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 from hazrisk.jt808.columnar import SAFETY_ITEM_IDS
 from hazrisk.jt808.record import jsonable
 from hazrisk.sqlfiles import SqlFolder, registered
-from hazrisk.store.dedup import column_np, first_of_duplicates, store_mask
+from hazrisk.store.dedup import as_array, column_np, first_of_duplicates, store_mask
 from hazrisk.store.names import ALARM_BITS, SAFETY_SYSTEMS
 from hazrisk.store.resolve import Assigner, term_keys
 from hazrisk.validity import Validity, check_bits
@@ -180,7 +180,7 @@ def stage_table(
         else:
             arr = pa.nulls(n, typ)
         if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
+            arr = as_array(arr)
         if not arr.type.equals(typ):
             arr = pc.cast(arr, typ)
         arrays.append(arr)
@@ -188,14 +188,14 @@ def stage_table(
     flags = check_bits(staged, validity or Validity.from_rules())
     staged = staged.set_column(staged.schema.get_field_index("quality_flags"), "quality_flags",
                                pa.array(flags))
-    t = staged.column("device_time").combine_chunks()
-    r = staged.column("recv_time").combine_chunks()
+    t = as_array(staged.column("device_time"))
+    r = as_array(staged.column("recv_time"))
     when = pc.coalesce(t, r)
     if fallback_time is not None:  # noon of the dump's day (resolve.FALLBACK_SQL)
         when = pc.fill_null(when, pa.scalar(fallback_time, _TS))
     t_valid = np.asarray(when.is_valid().to_numpy(zero_copy_only=False), bool)
     t_us = np.asarray(pc.fill_null(when.cast(pa.int64()), 0).to_numpy(zero_copy_only=False))
-    phone = staged.column("terminal_phone").combine_chunks()
+    phone = as_array(staged.column("terminal_phone"))
     staged = staged.append_column(
         "assign_key", (assigner or Assigner.empty()).resolve(phone, t_us, t_valid))
     staged = staged.append_column("_keep", pa.array(first_of_duplicates(staged)))
@@ -216,7 +216,7 @@ def with_term_keys(con: duckdb.DuckDBPyConnection, staged: pa.Table,
     file; updated here); the rows take theirs through the dictionary indices."""
     if "term_key" in staged.column_names:
         return staged
-    phone = staged.column("terminal_phone").combine_chunks()
+    phone = as_array(staged.column("terminal_phone"))
     if not pa.types.is_dictionary(phone.type):
         phone = pc.dictionary_encode(phone)
     cache = {} if known is None else known

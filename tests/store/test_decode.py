@@ -33,17 +33,14 @@ def _rows(table: object) -> list[Key]:
     return sorted(zip(*cols, strict=True), key=repr)
 
 
-def check_equivalent(data: bytes, chunk: int, fmt: str = "raw",
-                     scalar_process: bool = False, threads: int = 1) -> None:
+def check_equivalent(data: bytes, chunk: int, fmt: str = "raw", threads: int = 1) -> None:
     full = list(iter_records(data, fmt=fmt))
     records: list[Key] = []
     hbs: list[Key] = []
     fast_offsets: set[int] = set()
     positions: list[Key] = []
-    it = (D.iter_raw_chunks(io.BytesIO(data), chunk_bytes=chunk, reuse_buffers=True,
-                            scalar_process=scalar_process)
+    it = (D.iter_raw_chunks(io.BytesIO(data), chunk_bytes=chunk, reuse_buffers=True)
           if fmt == "raw" else D.iter_hexlog_chunks(io.BytesIO(data), chunk_bytes=chunk,
-                                                    scalar_process=scalar_process,
                                                     threads=threads))
     for ch in it:
         records.extend(_key(r) for r in ch.records)
@@ -101,23 +98,6 @@ def test_hexlog_blocks_on_threads_give_the_same_chunks() -> None:
             assert all((a.positions is None and b.positions is None)
                        or a.positions.equals(b.positions) for a, b in zip(
                            one, many, strict=True))
-
-
-def test_codec_share_in_a_worker_process_gives_the_same_chunks() -> None:
-    """``scalar_process`` (ingest of large files): the codec's records come from the worker
-    process, a chunk is yielded one chunk later; records, positions and heartbeats are those
-    of the inline reader, chunk by chunk, and whole against the codec."""
-    s = mixed_stream()
-    for fmt, data in (("raw", s.raw_bytes()), ("hexlog", s.hexlog())):
-        for chunk in (100, 1000):
-            check_equivalent(data, chunk, fmt, scalar_process=True)
-            inline, worker = (list(D.iter_chunks(io.BytesIO(data), fmt=fmt, chunk_bytes=chunk,
-                                                 scalar_process=p)) for p in (False, True))
-            assert [(c.bytes_done, c.frames_fast, c.records) for c in worker] == [
-                (c.bytes_done, c.frames_fast, c.records) for c in inline]
-            assert all((a.positions is None and b.positions is None)
-                       or a.positions.equals(b.positions) for a, b in zip(
-                           inline, worker, strict=True))
 
 
 def test_merge_sorted_is_the_union() -> None:

@@ -329,7 +329,7 @@ def test_worker_killed_mid_file_fails_that_file_only(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """kill -9 of the decoding worker while a file is decoded: that file fails with one line
     naming it and leaves nothing visible; the next file is decoded by a new worker."""
-    from hazrisk.jt808 import _scalar_worker
+    from hazrisk import worker_process
 
     monkeypatch.setattr(ingest_module, "WORKER_BYTES", 0)
     first = mixed_stream().write(tmp_path / "a.bin")
@@ -337,7 +337,7 @@ def test_worker_killed_mid_file_fails_that_file_only(tmp_path: Path,
     killed: list[int] = []
 
     def progress(_bytes: int, _frames: int) -> None:
-        worker = _scalar_worker._WORKER
+        worker = worker_process._WORKER
         if not killed and worker is not None:
             killed.append(worker.proc.pid)
             worker.proc.kill()
@@ -349,7 +349,7 @@ def test_worker_killed_mid_file_fails_that_file_only(tmp_path: Path,
     assert a.error is not None and str(first) in a.error and "worker process" in a.error
     assert "\n" not in a.error
     assert b.error is None and b.positions > 0
-    assert _scalar_worker._WORKER is not None and _scalar_worker._WORKER.proc.pid != killed[0]
+    assert worker_process._WORKER is not None and worker_process._WORKER.proc.pid != killed[0]
     assert [p for (p,) in con.execute("SELECT path FROM meta.ingested_files").fetchall()] == [
         str(second.resolve())]
     assert con.execute("SELECT count(*) FROM core.positions").fetchall() == [

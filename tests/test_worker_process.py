@@ -1,4 +1,4 @@
-"""The codec worker process of the chunked reader (``jt808/_scalar_worker.py``): answers in
+"""The worker process the ingest decodes files in (``hazrisk/worker_process.py``): answers in
 order, raises the job's own error in the caller, and never outlives its parent."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hazrisk.jt808 import _scalar_worker as W
+from hazrisk import worker_process as W
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,7 +54,7 @@ def _alive(pid: int) -> bool:
 def test_worker_ends_when_its_parent_is_killed() -> None:
     code = (
         "import operator, time\n"
-        "from hazrisk.jt808 import _scalar_worker as W\n"
+        "from hazrisk import worker_process as W\n"
         "W.run(operator.add, 1, 1, in_process=True).result()\n"
         "print(W._WORKER.proc.pid, flush=True)\n"
         "time.sleep(60)\n")

@@ -1,20 +1,21 @@
-"""The codec's share of a chunk decoded in a worker process (the chunked reader's option).
+"""One worker process running module-level jobs in order: the ingest's second core.
 
-The columnar decoder takes ~99 % of a dump's frames with numpy; the rest (registrations,
-authentications, parameter answers, 0x0704 backfill, text, rejected frames, garbage) goes
-through the codec (:func:`hazrisk.jt808.iter_records`), which is pure Python at ~40-70 µs a
-record and held the GIL for about half of the decoding thread's time. With
-``scalar_process`` the reader hands that share of a chunk (a small filtered text, a few
-percent of the chunk) to one worker process and decodes the next chunk's columnar part
-meanwhile; the records come back pickled (~7 µs a record to pickle, ~2 to unpickle). They
-are the same records in the same order: the worker runs the function the reader runs inline.
+:func:`run` hands ``fn(*args)`` to the worker and returns a
+:class:`~concurrent.futures.Future` of its answer, or runs it now, inline, and returns it as
+:class:`Done` (the same call either way, so a caller has one code path). The ingest uses it
+to decode a dump file of 4 MiB or more there, chunk by chunk, while its own process stages
+and writes the chunks before (:mod:`hazrisk.store.decode_worker`: ``run(open_file, ...)`` then
+``run(next_chunk)`` for each chunk); the worker holds the open file's state between jobs.
+Jobs and answers are pickled: ``fn`` must be a module-level function, ``args`` and the
+answer picklable; an exception of the job is raised by the caller's ``result()``.
 
 The worker is ``python -c "...; main()"`` (:func:`main`; a plain subprocess, not
 ``multiprocessing``: no re-import of the caller's main module, no ``fork`` of a process that
 holds threads and a DuckDB connection), started on first use and reused by the process. Jobs
-and results are length-prefixed pickles over its stdin/stdout, answered in order; a thread
-reads the results (so a large result never blocks the next job's write). The worker ends at
-the end of its stdin: when its parent closes it, exits or is killed.
+and answers are length-prefixed pickles over its stdin/stdout, answered in the order the
+jobs were written; a thread reads the answers (so a large answer never blocks the next
+job's write). The worker ends at the end of its stdin: when its parent closes it, exits or
+is killed (also by ``kill -9``: the pipe closes with the process).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ _LEN = struct.Struct("<Q")
 
 class Done(Generic[T]):
     """A job run inline: its result, with the :class:`~concurrent.futures.Future` method the
-    reader calls."""
+    caller calls."""
 
     def __init__(self, value: T) -> None:
         self.value = value
@@ -72,18 +73,18 @@ def _receive(fh: IO[bytes]) -> Any:
 
 class _Worker:
     def __init__(self) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # this hazrisk tree, first
+        root = str(Path(__file__).resolve().parents[1])  # this hazrisk tree, first
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from hazrisk.jt808._scalar_worker import main; main()"],
+            [sys.executable, "-c", "from hazrisk.worker_process import main; main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self.waiting: deque[Future[Any]] = deque()  # in the order of the jobs written
         self.lock = threading.Lock()  # held while a job is written (the reader never takes
         # it while the worker is alive: it must keep reading answers, or a worker writing
         # a large answer would never read the job being written)
         self.broken: str | None = None
-        self.reader = threading.Thread(target=self._read, name="hazrisk-scalar-results",
+        self.reader = threading.Thread(target=self._read, name="hazrisk-worker-answers",
                                        daemon=True)
         self.reader.start()
 
@@ -98,7 +99,7 @@ class _Worker:
                 _send(self.proc.stdin, (fn, args))
             except OSError as exc:
                 self.waiting.pop()
-                raise WorkerError(f"codec worker process: {exc}") from exc
+                raise WorkerError(f"worker process: {exc}") from exc
         return fut
 
     def _read(self) -> None:
@@ -109,7 +110,7 @@ class _Worker:
             except (EOFError, OSError, pickle.UnpicklingError) as exc:
                 code = self.proc.wait()
                 with self.lock:
-                    self.broken = f"codec worker process ended (exit code {code}): {exc!r}"
+                    self.broken = f"worker process ended (exit code {code}): {exc!r}"
                     while self.waiting:
                         self.waiting.popleft().set_exception(WorkerError(self.broken))
                 return
