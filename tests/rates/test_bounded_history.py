@@ -21,11 +21,9 @@ from hazrisk.rates import install
 from hazrisk.rates.partials import data_days, ensure_partials, stored_data_days
 
 DAY = date(2026, 10, 20)
-#: Statements of other areas that still read the history, with why they are left here:
-#: the validity check's EXISTS over store.positions (hazrisk/store/sql/validity_flags.sql,
-#: the ingest's room) scans every stored position's file id to find files flagged under other
-#: rules (about 0.1 s per 13 M positions).
-ELSEWHERE = {"validity_flags:other_files"}
+#: Statements of other areas that still read the history, with why they are left here (none:
+#: the validity check reads positions only of files flagged under other rules).
+ELSEWHERE: set[str] = set()
 #: The stored tables behind core.positions, core.heartbeats and core.param_answers.
 HISTORY_TABLES = ("store.positions", "store.heartbeats", "store.param_answers")
 
