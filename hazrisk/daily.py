@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+import uuid
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -205,6 +206,7 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
     params = SafetyParams.from_rules(rules)
     ensure_schema(con)  # detection's tables exist before the two connections write
     tic, cpu = time.perf_counter(), time.process_time()
+    run_id = uuid.uuid4().hex  # safety.runs: one row per detected range, sharing this id
     rates = RatesBeside(con, max(days), min(days), rules).start()
     try:
         geo = None  # roads and fences, loaded once for the days detected (fence regions kept)
@@ -212,7 +214,8 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
             t_d = time.perf_counter()
             geo = geo or Geography.load(con)
             det = detect(con, d, d + timedelta(days=n), params=params,
-                         batch_positions=int(rules.daily.detect_batch_positions), geo=geo)
+                         batch_positions=int(rules.daily.detect_batch_positions), geo=geo,
+                         run_id=run_id, command="daily")
             report.rows.append({"day": d, "days": n, "stage": "detect",
                                 "positions": det.positions,
                                 "violations": sum(det.violations.values()),

@@ -81,14 +81,21 @@ def drift_flags(unit: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarra
         return drift, drift.copy()
     same = unit[1:] == unit[:-1]                      # step k: fix k -> k + 1 within a group
     spike = np.zeros(n, dtype=bool)
+    d = haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])
     if n >= 3:
-        d = haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])
         around = haversine_km(lat[:-2], lon[:-2], lat[2:], lon[2:])
         spike[1:-1] = (same[:-1] & same[1:] & (around <= r.neighbour_km)
                        & (d[:-1] > r.spike_km) & (d[1:] > r.spike_km))
     drift |= spike
     idx = np.flatnonzero(~spike)                      # the implied-speed recursion's fixes
-    drift[idx[_implied_drift(unit[idx], t[idx], lat[idx], lon[idx], r)]] = True
+    # the steps between the recursion's consecutive fixes: the step already measured where no
+    # spike lies between them (the same function of the same coordinates), else measured
+    step = np.empty(max(idx.size - 1, 0))
+    adjacent = idx[1:] == idx[:-1] + 1
+    step[adjacent] = d[idx[:-1][adjacent]]
+    a, b = idx[:-1][~adjacent], idx[1:][~adjacent]
+    step[~adjacent] = haversine_km(lat[a], lon[a], lat[b], lon[b])
+    drift[idx[_implied_drift(unit[idx], t[idx], lat[idx], lon[idx], r, step)]] = True
     return drift, spike
 
 
@@ -99,9 +106,11 @@ def drift_mask(unit: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray
 
 
 def _impossible(a: np.ndarray, b: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-                r: DriftRules) -> np.ndarray:
-    """Whether the speed implied from fix ``a`` to fix ``b`` (index arrays) is impossible."""
-    km = haversine_km(lat[a], lon[a], lat[b], lon[b])
+                r: DriftRules, km: np.ndarray | None = None) -> np.ndarray:
+    """Whether the speed implied from fix ``a`` to fix ``b`` (index arrays) is impossible
+    (``km``: their distances, when already measured)."""
+    if km is None:
+        km = haversine_km(lat[a], lon[a], lat[b], lon[b])
     dt = t[b] - t[a]
     with np.errstate(divide="ignore", invalid="ignore"):
         kmh = km * 3600.0 / dt
@@ -120,14 +129,15 @@ def _impossible_1(a: int, b: int, t: np.ndarray, lat: np.ndarray, lon: np.ndarra
 
 
 def _implied_drift(unit: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-                   r: DriftRules) -> np.ndarray:
-    """Drift by implied speed from the last good fix, per group, exactly (module docstring)."""
+                   r: DriftRules, step_km: np.ndarray | None = None) -> np.ndarray:
+    """Drift by implied speed from the last good fix, per group, exactly (module docstring).
+    ``step_km``: the distances fix k -> k + 1, when already measured."""
     n = t.shape[0]
     drift = np.zeros(n, dtype=bool)
     if n < 2:
         return drift
     k = np.arange(n - 1)
-    ok_step = ~_impossible(k, k + 1, t, lat, lon, r) & (unit[1:] == unit[:-1])
+    ok_step = ~_impossible(k, k + 1, t, lat, lon, r, step_km) & (unit[1:] == unit[:-1])
     start = np.r_[True, unit[1:] != unit[:-1]]
     gid = np.cumsum(start) - 1
     first = np.flatnonzero(start)

@@ -68,6 +68,13 @@ def test_daily_runs_equal_the_whole_computation(sample_dir: Path, ingested_sampl
     con = connect(str(db))
     try:
         runs = dict(con.execute("SELECT day, run_id FROM rates.day_runs").fetchall())
+        # safety.runs: one row per detected range, each daily run one range (the day before
+        # and the day), a run id per invocation
+        ranges = con.execute("SELECT start_day, end_day, command, run_id FROM safety.runs "
+                             "ORDER BY run_at").fetchall()
+        assert [(a, b, c) for a, b, c, _ in ranges] == [
+            (d - timedelta(days=int(d > days[0])), d + timedelta(days=1), "daily") for d in days]
+        assert len({r[3] for r in ranges}) == len(days)
         stamps = dict(con.execute("SELECT day, max(computed_at) FROM safety.vehicle_days "
                                   "GROUP BY day").fetchall())
     finally:
@@ -139,3 +146,27 @@ def test_a_failed_detection_rolls_back_the_rate_partials(ingested_sample: Any, t
         assert con.execute("SELECT count(*) FROM rates.day_partials").fetchone() == (0,)
     finally:
         con.close()
+
+
+def test_safety_runs_one_row_per_range_one_id_per_run(ingested_sample: Any, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daily run detecting two separate ranges (as around a late file's day) records both in
+    safety.runs under its one run id; a detect run gets its own id."""
+    import hazrisk.daily as daily
+    from hazrisk.daily import run_daily
+
+    s = ingested_sample
+    first, last = s.start, s.end
+    monkeypatch.setattr(daily, "detect_days", lambda con, day, touched: [first, last])
+    con = connect(str(s.copy_to(tmp_path)))
+    try:
+        run_daily(con, last)
+        detect(con, first, first + timedelta(days=1))
+        rows = con.execute("SELECT start_day, end_day, command, run_id FROM safety.runs "
+                           "ORDER BY run_at").fetchall()
+    finally:
+        con.close()
+    assert [r[:3] for r in rows] == [(first, first + timedelta(days=1), "daily"),
+                                     (last, last + timedelta(days=1), "daily"),
+                                     (first, first + timedelta(days=1), "detect")]
+    assert rows[0][3] == rows[1][3] != rows[2][3]

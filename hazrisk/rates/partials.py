@@ -9,13 +9,16 @@ Wilson intervals recomputed from the sums, so any period's figures equal the who
 computation and a month end reads partials only.
 
 A day's partials read the day's records and, as context, the *tail* of the last computed day
-before it (``rates.day_tails``: per unit the records the window looks back to — last record,
-last four qualified fixes, last real-time and last evidence record — whatever their age) plus
-any records between that day's end and this day's start. So a record's predecessor is its
-unit's previous record however long the silence, independent of the period asked for; days are
-computed in order, and a changed tail re-derives the next computed day. They are computed in
-vehicle batches (``hash(unit_id) % nb``, whole units; ``nb`` from ``[daily]
-rates_batch_positions``), so memory stays bounded whatever the fleet size.
+before it (``rates.day_tails``: per unit the records the window looks back to across midnight
+— last record, last real-time and last evidence record — from the day's month context on:
+older records are never a predecessor) plus any records between that day's end and this day's
+start. So a record's predecessor is its unit's previous record however long the silence within
+its month, independent of the period asked for; days are computed in order, and a changed tail
+re-derives the next computed day. They are computed in vehicle batches (``hash(unit_id) % nb``,
+whole units; ``nb`` from ``[daily] rates_batch_positions``), so memory stays bounded whatever
+the fleet size. Which days have data is read from ``rates.file_days`` (each file's days,
+recorded once: :func:`stored_data_days`), so what a day's run reads does not grow with the
+warehouse's history.
 
 >>> from datetime import date
 >>> day_params(date(2026, 10, 2), 24)["t_lo"]
@@ -182,6 +185,19 @@ def data_days(con: duckdb.DuckDBPyConnection, end: date) -> list[date]:
     return [r["day"] for r in rows]
 
 
+def stored_data_days(con: duckdb.DuckDBPyConnection, end: date) -> list[date]:
+    """:func:`data_days` of the warehouse ``con``, read from ``rates.file_days``: the days of
+    the files not recorded there yet are recorded first (their rows only are read), so the cost
+    follows the files ingested since the last call, not the history. Runs in the caller's
+    transaction. (:func:`data_days` itself reads the positions ``con`` holds: the Spark
+    executors' slices.)"""
+    (first,) = _sql.query(con, "partials.sql", "first_unrecorded_file")
+    if first["file_id"] is not None:
+        _sql.run(con, "partials.sql", "record_file_days", {"first": int(first["file_id"])})
+    rows = _sql.query(con, "partials.sql", "stored_data_days", {"end_date": end.isoformat()})
+    return [r["day"] for r in rows]
+
+
 def stale_days(con: duckdb.DuckDBPyConnection, rules: Rules | None = None, *,
                since: date | None = None) -> list[date]:
     """Days whose stored partials no longer hold (other rules, a file ingested after them
@@ -189,9 +205,12 @@ def stale_days(con: duckdb.DuckDBPyConnection, rules: Rules | None = None, *,
     from hazrisk.rates.compute import rules_sha256
 
     rules = rules or load_rules()
+    (seen,) = _sql.query(con, "partials.sql", "files_seen_by_all")
+    if seen["after"] is None:
+        return []  # nothing computed: nothing stale
     rows = _sql.query(con, "partials.sql", "stale_days",
                       {"rules_sha256": rules_sha256(rules), "reach": reach_days(rules),
-                       "since": (since or date.min).isoformat()})
+                       "since": (since or date.min).isoformat(), "after": int(seen["after"])})
     return [r["day"] for r in rows]
 
 
@@ -240,7 +259,7 @@ def missing_days(con: duckdb.DuckDBPyConnection, end: date, rules: Rules | None 
     rules = rules or load_rules()
     have = set(computed_days(con))
     old = {d for d in [*stale_days(con, rules, since=since), *stale] if d <= end}
-    found = {d for d in [*data_days(con, end), *data] if d <= end}
+    found = {d for d in [*stored_data_days(con, end), *data] if d <= end}
     return sorted({d for d in found if d not in have} | old)
 
 

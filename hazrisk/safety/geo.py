@@ -7,6 +7,7 @@ with shapely and queried with an STRtree over whole columns of points.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -139,12 +140,19 @@ class SegmentGrid:
                                     self.by[si])
         ok = d <= tolerance_m
         pi, si, d = pi[ok], si[ok], d[ok]
+        if pi.size == 0:
+            return parent, dist
         pr = self.parent[si]
-        order = np.lexsort((pr, d, pi))
-        pi, pr, d = pi[order], pr[order], d[order]
-        first = np.r_[True, pi[1:] != pi[:-1]] if pi.size else np.zeros(0, dtype=bool)
-        parent[pi[first]] = pr[first]
-        dist[pi[first]] = d[first]
+        # pi ascends (the pairs are built point by point): per point, the smallest distance,
+        # then the lowest parent among the segments at that distance (reductions over the
+        # runs of each point: no sort of the pairs)
+        new = np.r_[True, pi[1:] != pi[:-1]]
+        starts = np.flatnonzero(new)
+        group = np.cumsum(new) - 1
+        dmin = np.minimum.reduceat(d, starts)
+        at_min = np.where(d == dmin[group], pr, np.iinfo(np.int64).max)
+        parent[pi[starts]] = np.minimum.reduceat(at_min, starts)
+        dist[pi[starts]] = dmin
         return parent, dist
 
 
@@ -211,6 +219,13 @@ class FenceSet:
     geoms: np.ndarray
     _regions: dict[tuple[int, ...], tuple[object, object, list[int], list[int]]] = field(
         default_factory=dict, repr=False, compare=False)
+    #: allowed regions built by an earlier run, by region_key (hazrisk.safety.fence_regions)
+    stored: dict[str, tuple[object, object]] = field(default_factory=dict, repr=False,
+                                                     compare=False)
+    #: the regions this object built itself, by region_key (to be stored)
+    built: dict[str, tuple[object, object]] = field(default_factory=dict, repr=False,
+                                                    compare=False)
+    _digests: list[bytes] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> FenceSet:
@@ -310,12 +325,32 @@ class FenceSet:
             res[band] = hit
         return np.asarray(res, dtype=bool)
 
+    def region_key(self, fis: tuple[int, ...]) -> str:
+        """A digest of the fence set ``fis`` (each fence's id, kind, buffer and projected
+        geometry, and how regions are built): equal keys, equal allowed regions."""
+        if not self._digests:
+            wkb = shapely.to_wkb(self.geoms)
+            self._digests = [
+                hashlib.sha256(f"{self.fence_id[i]}|{self.kind[i]}|{self.buffer_m[i]!r}|"
+                               .encode() + bytes(wkb[i])).digest()
+                for i in range(self.fence_id.size)]
+        h = hashlib.sha256(f"region v1 band {_BAND_M!r} quad_segs 16".encode())
+        for i in sorted(fis):
+            h.update(self._digests[i])
+        return h.hexdigest()
+
     def _region(self, fis: tuple[int, ...]) -> tuple[object, object, list[int], list[int]]:
         cache = self._regions
         if fis in cache:
             return cache[fis]
         routes = [i for i in fis if self.kind[i] == "route"]
         areas = [i for i in fis if self.kind[i] == "area"]
+        if self.stored:  # built by an earlier run from the same fences: the same geometries
+            key = self.region_key(fis)
+            if key in self.stored:
+                inner, outer = self.stored[key]
+                cache[fis] = (inner, outer, routes, areas)
+                return cache[fis]
         parts_in = [self.geoms[i] for i in areas]
         parts_out = list(parts_in)
         if routes:
@@ -328,4 +363,5 @@ class FenceSet:
             if g is not None:
                 shapely.prepare(g)
         cache[fis] = (inner, outer, routes, areas)
+        self.built[self.region_key(fis)] = (inner, outer)
         return cache[fis]

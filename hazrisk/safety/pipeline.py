@@ -12,6 +12,7 @@ the range boundary are seen whole. An event belongs to the day (and period) of i
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,6 +32,7 @@ from hazrisk.safety.detectors.fences import detect_off_route
 from hazrisk.safety.detectors.nightban import detect_night_ban
 from hazrisk.safety.detectors.offline import detect_faulty_terminal, detect_offline_displacement
 from hazrisk.safety.detectors.speeding import detect_speeding, match_limits
+from hazrisk.safety.fence_regions import load_regions, store_regions
 from hazrisk.safety.geo import FenceSet, RoadIndex
 from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams, rule_info
@@ -259,6 +261,8 @@ class DetectRun:
     c1: datetime
     wall: float  # perf_counter at the start
     report: DetectReport
+    run_id: str = ""  # the invocation's (safety.runs: its ranges share it); "" = a new one
+    command: str = "detect"  # safety.runs.command
 
     @property
     def epoch_range(self) -> tuple[float, float]:
@@ -268,10 +272,12 @@ class DetectRun:
 
 def begin_detect(con: duckdb.DuckDBPyConnection, start: date, end: date,
                  params: SafetyParams | None = None,
-                 geo: Geography | None = None) -> DetectRun:
+                 geo: Geography | None = None, *, run_id: str | None = None,
+                 command: str = "detect") -> DetectRun:
     """Check the range (not empty, not purged), create the safety schema and read the road
     index, fences (unless ``geo`` is given: loaded earlier, its fence regions reused) and
-    fault tickets the detectors use."""
+    fault tickets the detectors use. ``run_id`` / ``command``: the invocation this range
+    belongs to, as ``safety.runs`` records it (default: a new run of ``detect``)."""
     if end <= start:
         raise ValueError(f"empty date range {start} .. {end}")
     refuse_purged(con, beijing_midnight(start),
@@ -286,7 +292,7 @@ def begin_detect(con: duckdb.DuckDBPyConnection, start: date, end: date,
     geo = geo or Geography.load(con)
     tickets = con.sql(read_sql("fault_tickets"), params={"t0": c0, "t1": c1}).to_df()
     return DetectRun(start, end, p, geo, tickets, t0, t1, c0, c1, wall,
-                     DetectReport(start, end))
+                     DetectReport(start, end), run_id or uuid.uuid4().hex, command)
 
 
 def finish_detect(con: duckdb.DuckDBPyConnection, run: DetectRun, staged: list[pd.DataFrame],
@@ -307,7 +313,8 @@ def finish_detect(con: duckdb.DuckDBPyConnection, run: DetectRun, staged: list[p
     tic = time.perf_counter()
     counts = write_results(con, stage, day_frame, run.start, run.end, run.t0, run.t1, p,
                            report_start=run.wall, vehicles=report.vehicles,
-                           positions=report.positions, parts=parts)
+                           positions=report.positions, run_id=run.run_id or None,
+                           command=run.command, parts=parts)
     timings["write"] = time.perf_counter() - tic
     report.violations = counts.violations
     report.vehicle_days = counts.vehicle_days
@@ -327,6 +334,8 @@ def detect(
     batch_positions: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     geo: Geography | None = None,
+    run_id: str | None = None,
+    command: str = "detect",
 ) -> DetectReport:
     """Detect violations and rebuild the safety histories for Beijing days [start, end).
 
@@ -334,8 +343,11 @@ def detect(
     ``batch_positions`` fixes (default ``[daily] detect_batch_positions``). ``geo``: the roads
     and fences loaded by an earlier call on the same warehouse (``Geography.load``), whose
     fence regions, built as points need them, are reused (``hazrisk daily`` detects two days).
+    ``run_id`` / ``command``: the invocation the range belongs to (``safety.runs`` gets one
+    row per range; the ranges of one ``hazrisk daily`` share its run id).
     """
-    run = begin_detect(con, start, end, params, geo)
+    run = begin_detect(con, start, end, params, geo, run_id=run_id, command=command)
+    load_regions(con, run.geo.fences)  # fence-set regions an earlier run built
     p, report = run.params, run.report
     if batch_positions is None:
         batch_positions = int(load_rules().daily.detect_batch_positions)
@@ -354,4 +366,6 @@ def detect(
         report.batches = k + 1
         if progress is not None:
             progress(report.positions, 0)
-    return finish_detect(con, run, staged, days, timings)
+    report = finish_detect(con, run, staged, days, timings)
+    store_regions(con, run.geo.fences)  # the regions built here, for the next run
+    return report

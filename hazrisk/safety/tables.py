@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -124,11 +125,13 @@ def _count(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, obj
 def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.DataFrame,
                   start: date, end: date, t0: datetime, t1: datetime, p: SafetyParams,
                   *, report_start: float, vehicles: int = 0, positions: int = 0,
+                  run_id: str | None = None, command: str = "detect",
                   parts: PositionParts | None = None) -> WriteCounts:
-    """Replace the range's violations and vehicle-days, relink handling, rebuild months.
-
-    ``parts``: the range's :class:`PositionParts` computed elsewhere (per vehicle group by the
-    Spark engine); by default computed here from the warehouse's positions."""
+    """Replace the range's violations and vehicle-days, relink handling, rebuild months;
+    record the range in ``safety.runs`` (``run_id``: the invocation's, shared by its ranges;
+    default a new one). ``parts``: the range's :class:`PositionParts` computed elsewhere (per
+    vehicle group by the Spark engine); by default computed here from the warehouse's
+    positions."""
     now = datetime.now(UTC)
     if parts is None:
         parts = position_parts(con, t0, t1, p)
@@ -163,7 +166,7 @@ def write_results(con: duckdb.DuckDBPyConnection, stage: pd.DataFrame, days: pd.
             "pj": json.dumps({g: p.rule_params(g) for g in (
                 "speeding", "fatigue", "night_ban", "route", "offline", "terminal")},
                 sort_keys=True),
-            "v": __version__})
+            "v": __version__, "run_id": run_id or uuid.uuid4().hex, "command": command})
         create_mart_views(con)
     rows = _sql.run(con, "replace", "violations_by_rule", {"t0": t0, "t1": t1}).fetchall()
     return WriteCounts(

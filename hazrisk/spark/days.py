@@ -40,7 +40,6 @@ from hazrisk.sqlfiles import SqlFolder
 from hazrisk.store.export import UNDATED
 
 _rates = SqlFolder("hazrisk.rates")
-_sql = SqlFolder("hazrisk.spark")
 
 _DAY_FOLDER = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/")
 
@@ -98,7 +97,7 @@ def position_days_spark(spark: Any, con: Any, src: ExportSource, end: date, rule
                              statements["stale_days"])
     positions = read_table(spark, src, "positions")
     rows = positions.where(F.col("date") == UNDATED)
-    (oldest,) = _sql.run(con, "rates", "oldest_newest_file").fetchall()[0]
+    (oldest,) = _rates.run(con, "partials.sql", "files_seen_by_all").fetchall()[0]
     if oldest is not None:  # no computed day: nothing can be stale
         rows = rows.unionByName(positions.where((F.col("date") != UNDATED)
                                                 & (F.col("source_file_id") > int(oldest))))

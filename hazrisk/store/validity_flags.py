@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -47,11 +48,14 @@ class OtherRules:
 
 def other_files(con: duckdb.DuckDBPyConnection, v: Validity) -> list[OtherRules]:
     """The committed files not flagged under ``v``, grouped by their rules."""
-    out = []
+    groups: dict[str | None, list[dict[str, Any]]] = {}
     for r in _sql.query(con, "validity_flags", "other_files", {"sha": v.fingerprint()}):
-        bounds = json.loads(r["bounds_json"]) if r["bounds_json"] else None
-        out.append(OtherRules(bounds, [int(x) for x in r["file_ids"]], str(r["first_path"])))
-    return out
+        if _sql.query(con, "validity_flags", "file_has_positions", {"f": r["file_id"]})[0]["has"]:
+            groups.setdefault(r["validity_sha256"], []).append(r)
+    out = [OtherRules(json.loads(rs[0]["bounds_json"]) if rs[0]["bounds_json"] else None,
+                      [int(r["file_id"]) for r in rs], min(str(r["path"]) for r in rs))
+           for rs in groups.values()]
+    return sorted(out, key=lambda o: -len(o.file_ids))
 
 
 def mismatch_message(others: list[OtherRules], v: Validity) -> str | None:

@@ -20,6 +20,10 @@ DELETE FROM rates.day_tails WHERE day = CAST($day AS DATE);
 SELECT count(*) AS n FROM core.positions
 WHERE device_time >= CAST($ctx_lo AS TIMESTAMPTZ) AND device_time < CAST($t1 AS TIMESTAMPTZ);
 
+-- name: files_seen_by_all
+-- The newest file every computed day saw (NULL: no computed day): older files are no news.
+SELECT min(coalesce(max_file_id, -1)) AS after FROM rates.day_runs;
+
 -- name: last_computed_day
 -- The latest day before $day whose partials (and tail) are stored.
 SELECT max(day) AS day FROM rates.day_runs WHERE day < CAST($day AS DATE);
@@ -41,12 +45,16 @@ SELECT *, CAST($run_id AS VARCHAR) AS run_id, current_timestamp AS computed_at
 FROM _rates_day_rows WHERE day = CAST($day AS DATE);
 
 -- name: day_tail
--- The day's tail: per unit, the records a later record can look back to (last record, last four
--- qualified fixes, last real-time and last evidence record, trusted GNSS time), from the
--- context the day read and the day's own records. A record is ranked by one HUGEINT
--- o = (epoch_us(device_time) + 2^62) * 2^63 + pos_seq: the window's order (device_time,
--- pos_seq), as pos_seq >= 0 (file_id << 36 + row); so plain max() picks the records and
--- (pos_seq, device_time) are read back from o: no struct comparison, no join back.
+-- The day's tail: per unit, the records a later day's records look back to across midnight
+-- (last record, last real-time and last evidence record, trusted GNSS time), from the context
+-- the day read and the day's own records. No qualified fix is kept for its own sake: the
+-- window's previous good fix feeds segments, which join fixes of the same day only, and drift
+-- is judged per vehicle-day (hazrisk.drift), so a later day never reads an earlier day's.
+-- Records before the day's month context (rates.tail_from) are dropped: never a predecessor
+-- again. A record is ranked by one HUGEINT o = (epoch_us(device_time) + 2^62) * 2^63 + pos_seq:
+-- the window's order (device_time, pos_seq), as pos_seq >= 0 (file_id << 36 + row); so plain
+-- max() picks the records and (pos_seq, device_time) are read back from o: no struct
+-- comparison, no join back.
 INSERT INTO rates.day_tails
 WITH cand AS (
     SELECT unit_id, qual_bits, is_backfill,
@@ -57,12 +65,13 @@ WITH cand AS (
     SELECT unit_id, qual_bits, is_backfill,
            (CAST(epoch_us(device_time) AS HUGEINT) + 4611686018427387904) * 9223372036854775808
                + pos_seq AS o
-    FROM rates.position_checks(CAST('-infinity' AS TIMESTAMPTZ), CAST($ctx_lo AS TIMESTAMPTZ))
+    FROM rates.position_checks(rates.tail_from(CAST($t0 AS TIMESTAMPTZ), CAST($tail_day AS DATE)),
+                               CAST($ctx_lo AS TIMESTAMPTZ))
     WHERE pos_seq IN (SELECT pos_seq FROM rates.day_tails WHERE day = CAST($tail_day AS DATE))
 ),
 agg AS (
     SELECT unit_id,
-        list_concat([max(o)], coalesce(max(o, 4) FILTER (WHERE qual_bits = 0), []),
+        list_concat([max(o)],
                     [max(o) FILTER (WHERE NOT is_backfill AND (qual_bits & 4) = 0)],
                     [max(o) FILTER (WHERE (qual_bits & 4) = 0)]) AS keep
     FROM cand GROUP BY unit_id
@@ -111,14 +120,16 @@ FROM _rates_day_rows WHERE day = CAST($day AS DATE);
 
 -- name: day_covered
 -- Does the day have data: a position record, a heartbeat or a 0x0104 answer (answer time =
--- receive time, else the dump file's date)?
+-- receive time, else the dump file's date)? Bound ranges only (no per-row day of the history).
 SELECT
     EXISTS (SELECT 1 FROM rates.day_partials WHERE day = CAST($day AS DATE))
     OR EXISTS (SELECT 1 FROM core.heartbeats
                WHERE recv_time >= CAST($t0 AS TIMESTAMPTZ) AND recv_time < CAST($t1 AS TIMESTAMPTZ))
+    OR EXISTS (SELECT 1 FROM core.param_answers
+               WHERE recv_time >= CAST($t0 AS TIMESTAMPTZ) AND recv_time < CAST($t1 AS TIMESTAMPTZ))
     OR EXISTS (SELECT 1 FROM core.param_answers a
-               LEFT JOIN meta.ingested_files f ON f.file_id = a.source_file_id
-               WHERE coalesce(rates.beijing_day(a.recv_time), f.source_date) = CAST($day AS DATE))
+               JOIN meta.ingested_files f ON f.file_id = a.source_file_id
+               WHERE a.recv_time IS NULL AND f.source_date = CAST($day AS DATE))
     AS covered,
     (SELECT coalesce(sum(records), 0) FROM rates.day_partials WHERE day = CAST($day AS DATE))
         AS records;
@@ -160,11 +171,49 @@ SELECT DISTINCT day FROM (
 WHERE day IS NOT NULL AND day <= CAST($end_date AS DATE)
 ORDER BY day;
 
+-- name: first_unrecorded_file
+-- The oldest committed file whose days rates.file_days does not hold yet (NULL: none).
+SELECT min(file_id) AS file_id FROM meta.ingested_files
+WHERE file_id NOT IN (SELECT file_id FROM rates.file_days);
+
+-- name: record_file_days
+-- The days of the files from $first on that rates.file_days does not hold yet, as data_days
+-- finds them (positions, heartbeats, 0x0104 answers), plus one 'file' row per file. Only those
+-- files' rows are read: $first is bound, so the scans skip the row groups of older files.
+INSERT INTO rates.file_days
+WITH new AS (
+    SELECT file_id, source_date FROM meta.ingested_files
+    WHERE file_id >= $first AND file_id NOT IN (SELECT file_id FROM rates.file_days)
+)
+SELECT file_id, 'file', CAST(NULL AS DATE) FROM new
+UNION ALL
+SELECT DISTINCT p.source_file_id, 'positions',
+       rates.beijing_day(coalesce(p.device_time, p.recv_time,
+                                  core.local_instant(CAST(n.source_date AS TIMESTAMP))))
+FROM store.positions p JOIN new n ON n.file_id = p.source_file_id
+WHERE p.source_file_id >= $first
+UNION ALL
+SELECT DISTINCT h.source_file_id, 'heartbeats', rates.beijing_day(h.recv_time)
+FROM core.heartbeats h JOIN new n ON n.file_id = h.source_file_id
+WHERE h.source_file_id >= $first AND h.recv_time IS NOT NULL
+UNION ALL
+SELECT DISTINCT a.source_file_id, 'answers',
+       coalesce(rates.beijing_day(a.recv_time), n.source_date)
+FROM core.param_answers a JOIN new n ON n.file_id = a.source_file_id
+WHERE a.source_file_id >= $first;
+
+-- name: stored_data_days
+-- data_days from rates.file_days (record_file_days first): the same days, no position read.
+SELECT DISTINCT day FROM rates.file_days
+WHERE kind <> 'file' AND day IS NOT NULL AND day <= CAST($end_date AS DATE)
+ORDER BY day;
+
 -- name: stale_days
 -- Days whose stored partials no longer hold: computed under other rules, before the newest
 -- registry import (days from $since on: older days keep the attribution they were computed
 -- with, so a registry import does not recompute the whole history), or before a file that
--- touches them was ingested. A file's position records
+-- touches them was ingested ($after: the newest file every computed day saw, bound so that the
+-- scans read only the files ingested since). A file's position records
 -- and heartbeats touch their own day (the next days follow when the day's tail changes:
 -- hazrisk.rates.partials.rederive; connectivity reads GNSS times $reach days back); its 0x0104
 -- answers their day and every later day (the report intervals are the latest answer's).
@@ -175,15 +224,15 @@ WITH newer AS (
                AS d0,
            CAST($reach AS INTEGER) AS reach
     FROM core.positions p LEFT JOIN meta.ingested_files f ON f.file_id = p.source_file_id
-    WHERE p.source_file_id > (SELECT min(coalesce(max_file_id, -1)) FROM rates.day_runs)
+    WHERE p.source_file_id > $after
     UNION ALL
     SELECT DISTINCT source_file_id, rates.beijing_day(recv_time), 0 FROM core.heartbeats
-    WHERE source_file_id > (SELECT min(coalesce(max_file_id, -1)) FROM rates.day_runs)
+    WHERE source_file_id > $after
     UNION ALL
     SELECT DISTINCT a.source_file_id, coalesce(rates.beijing_day(a.recv_time), f.source_date),
            100000
     FROM core.param_answers a LEFT JOIN meta.ingested_files f ON f.file_id = a.source_file_id
-    WHERE a.source_file_id > (SELECT min(coalesce(max_file_id, -1)) FROM rates.day_runs)
+    WHERE a.source_file_id > $after
 )
 SELECT r.day FROM rates.day_runs r
 WHERE r.rules_sha256 <> $rules_sha256

@@ -186,8 +186,8 @@ CREATE TABLE IF NOT EXISTS rates.day_runs (
 );
 
 -- The context a day's partials carry to the next day: per unit, the records the next day's
--- first records look back to (its last record, last four qualified fixes, last real-time and
--- last evidence record up to the day's end), whatever their age. A day's partials read the
+-- first records look back to (its last record, last real-time and last evidence record up to
+-- the day's end), whatever their age. A day's partials read the
 -- previous day's tail and their own day only, so a record's verdict never depends on the
 -- period asked for, and a silence of any length keeps its predecessor.
 CREATE TABLE IF NOT EXISTS rates.day_tails (
@@ -195,6 +195,18 @@ CREATE TABLE IF NOT EXISTS rates.day_tails (
     unit_id      VARCHAR NOT NULL,
     pos_seq      BIGINT NOT NULL,
     device_time  TIMESTAMPTZ NOT NULL
+);
+
+-- The Beijing days each ingested file carries data for, recorded once per file (hazrisk.rates.
+-- partials.stored_data_days), so a day's run finds the days with data by reading only the files
+-- ingested since, never the whole history of positions. kind: 'positions' (GNSS day, else receive
+-- day / dump file date), 'heartbeats' (receive day), 'answers' (0x0104: receive day, else dump
+-- file date); every recorded file also has one row of kind 'file' (day NULL), also when it
+-- carries no dated data.
+CREATE TABLE IF NOT EXISTS rates.file_days (
+    file_id  INTEGER NOT NULL,
+    kind     VARCHAR NOT NULL,
+    day      DATE
 );
 
 -- The drift verdicts of the computed days (hazrisk/rates/drift.py, definition hazrisk.drift):

@@ -28,7 +28,10 @@ DELETE FROM safety.enterprise_month_rules WHERE period >= $p0 AND period < $p1;
 SELECT count(*) FROM safety_stage_violations;
 
 -- name: insert_run
-INSERT INTO safety.runs VALUES ($now, $d0, $d1, $veh, $pos, $n, $dur, $pj, $v);
+-- one row per detected range; the ranges of one invocation share $run_id
+INSERT INTO safety.runs (run_at, start_day, end_day, vehicles, positions, violations, duration_s,
+                         params_json, hazrisk_version, run_id, command)
+VALUES ($now, $d0, $d1, $veh, $pos, $n, $dur, $pj, $v, $run_id, $command);
 
 -- name: violations_by_rule
 SELECT rule_id, count(*) FROM safety.violations WHERE start_time >= $t0 AND start_time < $t1

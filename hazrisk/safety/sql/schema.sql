@@ -161,7 +161,11 @@ CREATE TABLE IF NOT EXISTS safety.enterprise_month_rules (
     n_reminded          INTEGER NOT NULL
 );
 
--- Bookkeeping: each detection run.
+-- Bookkeeping: one row per detected range of days [start_day, end_day): what was (re)derived,
+-- when, from how many fixes (context included), with which rule parameters. One invocation can
+-- detect several ranges (hazrisk daily: the day before and the day as one range, plus the days
+-- around a late file's days); its rows share run_id, and command names it ('detect', 'daily').
+-- Rows written before these two columns existed have them NULL.
 CREATE TABLE IF NOT EXISTS safety.runs (
     run_at              TIMESTAMPTZ NOT NULL,
     start_day           DATE NOT NULL,
@@ -172,6 +176,16 @@ CREATE TABLE IF NOT EXISTS safety.runs (
     duration_s          DOUBLE NOT NULL,
     params_json         VARCHAR NOT NULL,
     hazrisk_version     VARCHAR
+);
+
+-- Allowed regions of fence sets (union of areas and route buffers, EPSG:4549 WKB) built by a
+-- detection run, read by the next instead of building them again (hazrisk/safety/
+-- fence_regions.py); region_key digests the set's fences and how a region is built.
+CREATE TABLE IF NOT EXISTS safety.fence_regions (
+    region_key  VARCHAR PRIMARY KEY,
+    inner_wkb   BLOB,          -- NULL: the set has no area or route
+    outer_wkb   BLOB,
+    built_at    TIMESTAMPTZ NOT NULL
 );
 
 -- The scoring macro safety.regional_score lives in macros.sql (also used by readers of the
@@ -188,6 +202,8 @@ ALTER TABLE safety.violations ADD COLUMN IF NOT EXISTS driver_id VARCHAR;  -- on
 -- road_unknown_fixes: fixes above the other-road limit with no mapped road within the
 -- map-match tolerance, judged against the expressway limit only ([safety] unmatched_road).
 ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS road_unknown_fixes BIGINT;
+ALTER TABLE safety.runs ADD COLUMN IF NOT EXISTS run_id VARCHAR;   -- one invocation's ranges
+ALTER TABLE safety.runs ADD COLUMN IF NOT EXISTS command VARCHAR;  -- 'detect', 'daily'
 ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS n_escalation_failures INTEGER;
 ALTER TABLE safety.vehicle_days ADD COLUMN IF NOT EXISTS n_tampering INTEGER;
 ALTER TABLE safety.enterprise_months ADD COLUMN IF NOT EXISTS n_dismissed INTEGER;

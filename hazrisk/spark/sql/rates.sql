@@ -35,8 +35,3 @@ WHERE day = (SELECT max(day) FROM rates.day_runs WHERE day < CAST($day AS DATE))
 -- ... and its tail (the records the run's first day looks back to).
 SELECT * FROM rates.day_tails
 WHERE day = (SELECT max(day) FROM rates.day_runs WHERE day < CAST($day AS DATE));
-
--- name: oldest_newest_file
--- The newest file the least up-to-date computed day saw (stale_days reads the records of newer
--- files only; NULL: no computed day).
-SELECT min(coalesce(max_file_id, -1)) FROM rates.day_runs;

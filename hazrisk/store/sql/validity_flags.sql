@@ -9,18 +9,19 @@ ON CONFLICT DO NOTHING;
 INSERT OR REPLACE INTO meta.file_validity VALUES ($f, $sha, current_timestamp);
 
 -- name: other_files
--- Committed files with positions stored here whose flags were computed under other rules (or
--- before they were recorded), grouped by those rules. (A Spark results warehouse holds the
--- export's file list but no positions: nothing here to check.)
-SELECT v.validity_sha256, r.bounds_json, count(*) AS files, list(f.file_id ORDER BY f.file_id)
-       AS file_ids, min(f.path) AS first_path
+-- Committed files whose flags were computed under other rules (or before they were
+-- recorded), with those rules; only files with positions stored here count (file_has_positions:
+-- a Spark results warehouse holds the export's file list but no positions). Usually none: no
+-- position is read then.
+SELECT f.file_id, f.path, v.validity_sha256, r.bounds_json
 FROM meta.ingested_files f
 LEFT JOIN meta.file_validity v USING (file_id)
 LEFT JOIN meta.validity_rules r USING (validity_sha256)
 WHERE v.validity_sha256 IS DISTINCT FROM $sha
-  AND EXISTS (SELECT 1 FROM store.positions p WHERE p.source_file_id = f.file_id)
-GROUP BY ALL
-ORDER BY files DESC;
+ORDER BY f.file_id;
+
+-- name: file_has_positions
+SELECT EXISTS (SELECT 1 FROM store.positions WHERE source_file_id = $f) AS has;
 
 -- name: file_inputs
 -- One file's stored positions, the columns hazrisk.validity.check_bits reads.
