@@ -112,14 +112,16 @@ def cmd_detect(args: argparse.Namespace) -> int:
             start, end = period.start, period.end
         if engine is not None:  # hazrisk.spark: positions from the export, same storing
             from hazrisk.spark.detect import detect_spark
+            from hazrisk.spark.inputs import has_driver_reports
 
             report = detect_spark(engine.session, con, engine.source, start,
                                   end + timedelta(days=1), params=params, groups=engine.groups)
-            if not engine.positions_here:
+            if not engine.positions_here and not has_driver_reports(con):
                 sys.stderr.write(
                     f"hazrisk detect: warning: {args.db}: a results warehouse; the export "
-                    "carries no 0x0702 driver-identity reports, so no violation is linked to "
-                    "its driver on duty (safety.violations.driver_id stays empty)\n")
+                    "carries no 0x0702 driver-identity reports (a masked export leaves them "
+                    "out), so no violation is linked to its driver on duty "
+                    "(safety.violations.driver_id stays empty)\n")
         else:
             report = _detect_here(args, con, start, end, params)
     finally:

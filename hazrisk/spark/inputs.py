@@ -46,6 +46,7 @@ INPUTS: tuple[tuple[str, str], ...] = (
     ("alarms", "store.alarms"),                # detect: tampering alarm bits
     ("safety_events", "store.safety_events"),  # detect: ADAS / DSM alarm events
     ("text_messages", "store.text_messages"),  # detect: reminders sent (handling)
+    ("driver_reports", "store.raw_messages"),  # detect: drivers on duty (0x0702; unmasked)
 )
 
 
@@ -98,6 +99,12 @@ def refresh_inputs(spark: Any, out: Output, src: ExportSource) -> dict[str, int]
         _sql.run(out.con, "copies", "record",
                  {"relation": relation, "export": src.root, "rows": copied[relation]})
     return copied
+
+
+def has_driver_reports(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse holds 0x0702 driver-identity reports (a results warehouse copies
+    them from an unmasked export only): without them no violation gets its driver on duty."""
+    return bool(_sql.query(con, "copies", "driver_reports")[0]["n"])
 
 
 def _read(spark: Any, src: ExportSource, table: str) -> pa.Table | None:

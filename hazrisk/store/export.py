@@ -4,6 +4,7 @@ Layout (Hive style, readable by DuckDB, Spark, pandas/pyarrow datasets)::
 
     OUT/positions/date=2026-10-01/provider=P01/data_0.parquet
     OUT/alarms/...  OUT/safety_events/...  OUT/heartbeats/... (telematics: date x provider)
+    OUT/driver_reports/...      (0x0702 driver-identity reports: unmasked exports only)
     OUT/registry/vehicles.parquet ...                        (registries: one file each)
     OUT/meta/ingested_files.parquet ...       (the files, registry imports and retention runs)
 
@@ -63,6 +64,8 @@ class ExportSpec:
     provider_sql: str
     join: str = _FILE
     order_sql: str = ""  # rows ordered by vehicle inside each partition's files
+    where: str = ""  # a fixed filter of the relation's rows
+    personal: bool = False  # its rows are personal data as a whole: unmasked exports only
 
 
 #: Fixed whitelist of exported relations and their partition expressions.
@@ -83,6 +86,12 @@ TELEMATICS: tuple[ExportSpec, ...] = (
     ExportSpec("frames_rejected", "quarantine.frames_rejected",
                "coalesce(" + _DAY.format(t="t.recv_time") + ", f.source_date)",
                "coalesce(f.source_provider_id, 'unknown')"),
+    # 0x0702 驾驶员身份信息采集上报: who drove when (safety.driver_sessions); the bodies carry
+    # drivers' names and qualification numbers, so a masked export leaves them out
+    ExportSpec("driver_reports", "raw.messages",
+               "coalesce(" + _DAY.format(t="t.recv_time") + ", f.source_date)",
+               "coalesce(f.source_provider_id, 'unknown')", where="WHERE t.msg_id = 1794",
+               personal=True),
 )
 REGISTRY: tuple[str, ...] = (
     "enterprises", "providers", "device_makers", "insurers", "vehicles", "drivers", "images",
@@ -137,7 +146,10 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *,
     result = ExportResult(str(out_path), masked=masked)
     try:
         for spec in TELEMATICS:  # identifiers and expressions from the whitelist above
-            (n,) = con.execute(f"SELECT count(*) FROM {spec.table}").fetchall()[0]
+            if spec.personal and masked:
+                continue
+            (n,) = con.execute(f"SELECT count(*) FROM {spec.table} t {spec.where}"
+                               ).fetchall()[0]
             result.rows[spec.name] = int(n)
             if not n:
                 continue
@@ -146,7 +158,7 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *,
             con.execute(
                 f"COPY (SELECT {cols}, coalesce(CAST({spec.date_sql} AS VARCHAR), "
                 f"'{UNDATED}') AS date, {spec.provider_sql} AS provider "
-                f"FROM {spec.table} t {spec.join} {spec.order_sql}) TO $p "
+                f"FROM {spec.table} t {spec.join} {spec.where} {spec.order_sql}) TO $p "
                 "(FORMAT parquet, PARTITION_BY (date, provider), COMPRESSION zstd)",
                 {"p": str(target)},
             )
