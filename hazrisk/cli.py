@@ -4,10 +4,10 @@ Each subcommand lives beside the code it drives, in a module exposing
 ``register(subparsers) -> None``; the parser it adds sets ``func`` (called with the parsed
 arguments, returning the exit code). A run of one command imports only its module
 (:data:`COMMANDS`; importing them all cost ~1.2 s of every run, scikit-learn's and Streamlit's
-imports included); ``hazrisk --help`` imports them all. A core area that fails to import fails the whole command loudly (a broken area must
-never vanish from ``--help`` unnoticed); only a module listed in
-:data:`OPTIONAL_COMMAND_MODULES` whose *third-party* dependency is missing (an extra not
-installed) is reported as unavailable, naming the extra to install.
+imports included); ``hazrisk --help`` imports them all. A core area that fails to import fails
+the whole command loudly (a broken area must never vanish from ``--help`` unnoticed); only a
+module listed in :data:`OPTIONAL_COMMAND_MODULES` whose *third-party* dependency is missing
+(an extra not installed) is reported as unavailable, naming the extra to install.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hazrisk.demo",
 )
 
-#: Each subcommand's module (``tests/test_cli.py`` checks it against what the modules register).
+#: Each subcommand's module (``tests/test_cli_surface.py`` checks it against what the modules
+#: register).
 COMMANDS: dict[str, str] = {
     "decode": "hazrisk.jt808.cli",
     "simulate": "hazrisk.simulate.cli",
@@ -79,7 +80,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser with the subcommands of ``modules`` (default: all, :data:`COMMAND_MODULES`)."""
+    """The parser with the subcommands of ``modules`` (default: all of
+    :data:`COMMAND_MODULES`)."""
     parser = _Parser(
         prog="hazrisk",
         description=(

@@ -144,12 +144,13 @@ def _failed(*, t: Any, recv: Any, lat: Any, lon: Any, speed: Any, tacho: Any, he
 
     future = (t - recv) / 1e6 > v.time_max_future_s   # NaN (unknown) compares False
     tacho_bad = (tacho < 0) | (tacho > v.tacho_speed_max_kmh)
-    s13, s19 = np.uint64(flags.STATUS_RESERVED_MASK_2013), np.uint64(flags.STATUS_RESERVED_MASK_2019)
-    a13, a19 = np.uint64(flags.ALARM_RESERVED_MASK_2013), np.uint64(flags.ALARM_RESERVED_MASK_2019)
-    status_mask = np.where(v2019, s19, s13) if isinstance(v2019, np.ndarray) else (
-        s19 if v2019 else s13)
-    alarm_mask = np.where(v2019, a19, a13) if isinstance(v2019, np.ndarray) else (
-        a19 if v2019 else a13)
+
+    def by_version(mask_2019: int, mask_2013: int) -> Any:
+        a, b = np.uint64(mask_2019), np.uint64(mask_2013)
+        return np.where(v2019, a, b) if isinstance(v2019, np.ndarray) else (a if v2019 else b)
+
+    status_mask = by_version(flags.STATUS_RESERVED_MASK_2019, flags.STATUS_RESERVED_MASK_2013)
+    alarm_mask = by_version(flags.ALARM_RESERVED_MASK_2019, flags.ALARM_RESERVED_MASK_2013)
     return {
         "time_invalid": np.isnan(t),
         "time_after_receive": future,

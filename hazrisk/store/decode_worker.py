@@ -36,6 +36,7 @@ from hazrisk.jt808 import decode_frame, detect_format
 from hazrisk.jt808.reader import DEFAULT_CHUNK, DecodedChunk, Prefetch, iter_chunks
 from hazrisk.jt808.record import Record
 from hazrisk.store.messages import is_position_record, kept_bytes
+from hazrisk.store.positions import safety_bits
 from hazrisk.store.sources import open_stream
 from hazrisk.worker_process import Done, run
 
@@ -189,8 +190,6 @@ def _spans(chunk: DecodedChunk) -> dict[tuple[int, int], bytes]:
 def _items(chunk: DecodedChunk) -> Items:
     """The full items of the chunk's positions with active-safety bits: from the codec's
     records, else the frame decoded again (a fast-path row)."""
-    from hazrisk.store.positions import safety_bits  # (positions imports this module's users)
-
     table = chunk.positions
     if table is None or not table.num_rows:
         return {}
