@@ -17,12 +17,11 @@ import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808 import _columnar_kernels as K
-from hazrisk.jt808._columnar_heartbeats import heartbeat_rows
+from hazrisk.jt808._columnar_heartbeats import heartbeat_frames, heartbeat_rows
 from hazrisk.jt808._columnar_hexlog import NAT, HexLines
 from hazrisk.jt808.codec import decode_escaped
 from hazrisk.jt808.errors import QUALITY_FLAGS
 from hazrisk.jt808.fields import BEIJING, UInt
-from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.items import ITEMS
 from hazrisk.jt808.quality import Limits, limits, location_flags
 from hazrisk.jt808.record import Record
@@ -172,6 +171,9 @@ class Decoded:
     flags: npt.NDArray[np.int64] | None = None  # positions of every 0x7E in the buffer
     #: the heartbeats (:mod:`hazrisk.jt808._columnar_heartbeats`), None when there are none
     heartbeats: pa.Table | None = None
+    #: ``[start, end)`` in the buffer of the frames whose rows the table (not the reassembled
+    #: groups) and the heartbeats hold, in order
+    spans: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
 
 def empty_table(with_recv: bool = False) -> pa.Table:
@@ -200,10 +202,21 @@ def decode(
     bounds = bounds or limits()
     fr = _frames(buf, base_offset, final, reassembler, timer, capacity, lines)
     if fr is None:
-        return Decoded(empty_table(lines is not None), -1, np.zeros(0, np.int64))
+        none = np.zeros(0, np.int64)
+        return Decoded(empty_table(lines is not None), -1, none, None, (none, none))
     pos = _positions(fr, timer)
     table = _columns(fr, pos, base_offset, bounds, timer, lines)
-    return Decoded(_merge(table, fr.extra), fr.cut, fr.flags, fr.heartbeats)
+    return Decoded(_merge(table, fr.extra), fr.cut, fr.flags, fr.heartbeats, _taken(fr, pos))
+
+
+def _taken(fr: _Frames, pos: _Positions) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``[start, end)`` of the frames that gave rows: positions (not reassembled groups) and
+    heartbeats, in order."""
+    mask = np.zeros(fr.all_fs.size, bool)
+    mask[fr.ok_idx[pos.take(pos.owner)]] = True
+    mask[fr.hb_idx] = True
+    idx = np.flatnonzero(mask)
+    return fr.all_fs[idx], fr.all_fe[idx] + 1
 
 
 @dataclass
@@ -212,6 +225,7 @@ class _Frames:
 
     ub: npt.NDArray[np.uint8]  # working buffer (raw bytes + unescaped appendix + padding)
     fs: npt.NDArray[np.int64]  # opening flag
+    fe: npt.NDArray[np.int64]  # closing flag
     cs: npt.NDArray[np.int64]  # content start in ub
     bs: npt.NDArray[np.int64]  # body start in ub
     be: npt.NDArray[np.int64]  # body end in ub
@@ -220,7 +234,11 @@ class _Frames:
     cut: int  # byte position from which more input is needed (-1: none)
     extra: list[pa.Table]  # rows of reassembled subpackage groups
     flags: npt.NDArray[np.int64]  # every 0x7E of the buffer
-    heartbeats: pa.Table | None = None  # rows of the heartbeat frames
+    heartbeats: pa.Table | None  # rows of the heartbeat frames
+    all_fs: npt.NDArray[np.int64]  # opening flag of every length-consistent frame
+    all_fe: npt.NDArray[np.int64]  # its closing flag
+    ok_idx: npt.NDArray[np.int64]  # the frames above among them (indices into all_fs)
+    hb_idx: npt.NDArray[np.int64]  # the heartbeats with a row among them
 
 
 def _frames(
@@ -232,54 +250,41 @@ def _frames(
     capacity: npt.NDArray[np.uint8] | None,
     lines: HexLines | None,
 ) -> _Frames | None:
-    flags = np.flatnonzero(buf == F.FLAG)
-    if flags.size == 0:
+    # pair the flags like the splitter, unescape, XOR and read the headers: the framing kernels
+    fm = F.frame(buf, final=final, capacity=capacity,
+                 line_start=None if lines is None else lines.pstart)
+    if fm.flags.size == 0:
         return None
-    cand = F.candidate_pairs(flags, MAX_SPAN)
-    if lines is not None:  # each line is split on its own: no frame across lines
-        line = lines.line_of(flags)
-        cand = cand[line[cand] == line[cand + 1]]
-    timer.lap("frame")
-
-    # unescape + XOR every candidate pair, read its header, then pair flags like the splitter
-    u = F.unescape(buf, flags[cand], flags[cand + 1], capacity)
-    timer.lap("unescape+xor")
-    hd = F.read_headers(u.ub, u.cs, u.ce, u.bad_escape)
-    possible = np.zeros(flags.size - 1, bool)
-    possible[cand] = True
-    cons = np.zeros(flags.size - 1, bool)
-    cons[cand] = hd.consistent
-    room = buf.size - int(flags[-1]) > MAX_SPAN
-    sp = F.split(possible, cons, final=final, room_after_last=room)
-    del possible, cons
-    cut = int(flags[sp.cut]) if sp.cut >= 0 else -1
-    # every length-consistent frame, as an index into the candidate arrays
-    g = np.searchsorted(cand, sp.good) if sp.good.size != cand.size else np.arange(cand.size)
-    msg_id = hd.msg_id[g]
-    props = hd.props[g]
-    checked = ((msg_id == MSG_LOCATION) | (msg_id == MSG_BATCH)) & (u.xor[g] == 0)
+    timer.lap("framing")
+    msg_id = fm.msg_id
+    props = fm.props
+    checked = ((msg_id == MSG_LOCATION) | (msg_id == MSG_BATCH)) & (fm.xor == 0)
     fragment = checked & ((props & 0x2000) != 0)
     extra: list[pa.Table] = []
     if fragment.any():  # rare: reassembled by the scalar path, frame by frame
-        k = cand[g[fragment]]
-        extra = _reassemble(buf, flags[k], flags[k + 1], base_offset, reassembler, lines)
-    heartbeats = heartbeat_rows(u, hd, g, flags[cand[g]], base_offset, lines)
+        extra = _reassemble(buf, fm.fs[fragment], fm.fe[fragment], base_offset, reassembler,
+                            lines)
+    hb = heartbeat_frames(fm)
     ok = checked & ((props & 0x3C00) == 0)  # no subpackage, no encryption
-    fidx = g[ok]
-    cs = u.cs[fidx]
-    bs = cs + hd.size[fidx]
+    cs = fm.cs[ok]
+    bs = cs + fm.size[ok]
     fr = _Frames(
-        ub=u.ub,
-        fs=flags[cand[fidx]],
+        ub=fm.ub,
+        fs=fm.fs[ok],
+        fe=fm.fe[ok],
         cs=cs,
         bs=bs,
         be=bs + (props[ok] & 0x03FF).astype(np.int64),
         msg_id=msg_id[ok],
-        v2019=hd.v2019[fidx],
-        cut=cut,
+        v2019=fm.v2019[ok],
+        cut=fm.cut,
         extra=extra,
-        flags=flags,
-        heartbeats=heartbeats,
+        flags=fm.flags,
+        heartbeats=heartbeat_rows(fm, hb, base_offset, lines),
+        all_fs=fm.fs,
+        all_fe=fm.fe,
+        ok_idx=np.flatnonzero(ok),
+        hb_idx=hb,
     )
     timer.lap("header")
     return fr

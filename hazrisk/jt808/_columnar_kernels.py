@@ -21,10 +21,10 @@ from hazrisk.jt808._columnar_framing import (
     B,
     be16,
     be32,
-    gather_block,
     gather_rows,
 )
 from hazrisk.jt808.fields import WIRE_OFFSET_S
+from hazrisk.kernels import kernel
 
 LOCATION_LEN = 28
 
@@ -44,15 +44,6 @@ LOCATION_DTYPE = np.dtype(
     ]
 )
 assert LOCATION_DTYPE.itemsize == LOCATION_LEN
-
-
-#: Byte -> its two ASCII hex digits as they appear in memory (phone digits as on the wire).
-_HEX_PAIRS = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), "<u2").copy()
-
-
-def bcd_ascii(block: U8) -> U8:
-    """``(m, k)`` BCD bytes -> ``(m, 2k)`` ASCII digits (hex letters for non-decimal nibbles)."""
-    return _HEX_PAIRS[block].view(np.uint8).reshape(block.shape[0], 2 * block.shape[1])
 
 
 def _time_tables() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8], npt.NDArray[np.int32]]:
@@ -427,18 +418,53 @@ def walk_batches(ub: U8, body_start: I64, body_end: I64) -> Batch:
     return Batch(cat(owners), cat(idxs), cat(starts), cat(ends), count, btype, consumed, overrun)
 
 
+@kernel
+def _phone_ascii(ub: U8, cs: I64, v2019: B) -> tuple[U8, npt.NDArray[np.int32]]:  # pragma: no cover
+    """The phone digits of each header (BCD[6] at byte 4, or BCD[10] at byte 5 when
+    ``v2019``) as ASCII (hex letters for non-decimal nibbles), and the string offsets."""
+    n = cs.size
+    offsets = np.empty(n + 1, np.int32)
+    offsets[0] = 0
+    for r in range(n):
+        offsets[r + 1] = offsets[r] + (20 if v2019[r] else 12)
+    data = np.empty(offsets[n], np.uint8)
+    o = 0
+    for r in range(n):
+        at = cs[r] + 5 if v2019[r] else cs[r] + 4
+        for j in range(10 if v2019[r] else 6):
+            b = ub[at + j]
+            hi = b >> 4
+            lo = b & 0x0F
+            data[o] = hi + 48 if hi < 10 else hi + 87
+            data[o + 1] = lo + 48 if lo < 10 else lo + 87
+            o += 2
+    return data, offsets
+
+
+@kernel
+def _phones_bcd(ub: U8, cs: I64, v2019: B) -> B:  # pragma: no cover - compiled
+    out = np.empty(cs.size, np.bool_)
+    for r in range(cs.size):
+        at = cs[r] + 5 if v2019[r] else cs[r] + 4
+        ok = True
+        for j in range(at, at + (10 if v2019[r] else 6)):
+            if (ub[j] >> 4) > 9 or (ub[j] & 0x0F) > 9:
+                ok = False
+                break
+        out[r] = ok
+    return out
+
+
+def phones_bcd(ub: U8, cs: I64, v2019: B) -> B:
+    """Per header at ``cs``: is its phone BCD (every nibble a decimal digit)?"""
+    return _phones_bcd(ub, np.ascontiguousarray(cs), np.ascontiguousarray(v2019))
+
+
 def phone_strings(
     ub: npt.NDArray[np.uint8], cs: npt.NDArray[np.int64], v2019: npt.NDArray[np.bool_] | None
 ) -> pa.Array:
-    """Phone strings: BCD[6] at header byte 4 (2013) or BCD[10] at byte 5 (2019)."""
-    n = cs.size
-    if v2019 is None:
-        data = bcd_ascii(gather_block(ub, cs + 4, 6)).reshape(-1)
-        offsets = np.arange(0, 12 * n + 1, 12, dtype=np.int32)
-    else:
-        digits = bcd_ascii(gather_block(ub, cs + np.where(v2019, 5, 4), 10))
-        width = np.where(v2019, 20, 12)
-        data = digits[np.arange(20) < width[:, None]]
-        offsets = np.zeros(n + 1, np.int32)
-        np.cumsum(width, out=offsets[1:])
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    """Phone strings: BCD[6] at header byte 4 (2013) or BCD[10] at byte 5 (2019), the
+    digits as on the wire."""
+    flag = np.zeros(cs.size, bool) if v2019 is None else np.ascontiguousarray(v2019)
+    data, offsets = _phone_ascii(ub, np.ascontiguousarray(cs), flag)
+    return pa.StringArray.from_buffers(cs.size, pa.py_buffer(offsets), pa.py_buffer(data))
