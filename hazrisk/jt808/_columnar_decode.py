@@ -123,6 +123,7 @@ def _item_columns_from_table() -> tuple[tuple[_ItemColumn, ...], tuple[K.ItemSpe
 
 
 ITEM_COLUMNS, ITEM_SPECS = _item_columns_from_table()
+ITEM_TABLES = K.ItemTables.of(ITEM_SPECS, SAFETY_ITEM_IDS)
 
 
 @dataclass
@@ -209,11 +210,11 @@ def decode(
     return Decoded(_merge(table, fr.extra), fr.cut, fr.flags, fr.heartbeats, _taken(fr, pos))
 
 
-def _taken(fr: _Frames, pos: _Positions) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _taken(fr: _Frames, pos: K.Positions) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """``[start, end)`` of the frames that gave rows: positions (not reassembled groups) and
     heartbeats, in order."""
     mask = np.zeros(fr.all_fs.size, bool)
-    mask[fr.ok_idx[pos.take(pos.owner)]] = True
+    mask[fr.ok_idx[pos.owner]] = True
     mask[fr.hb_idx] = True
     idx = np.flatnonzero(mask)
     return fr.all_fs[idx], fr.all_fe[idx] + 1
@@ -290,91 +291,29 @@ def _frames(
     return fr
 
 
-@dataclass
-class _Positions:
-    """Every position (0x0200 body or 0x0704 entry) of the ok frames, and the rows kept."""
-
-    owner: npt.NDArray[np.int64]  # frame index
-    index: npt.NDArray[np.int64]  # position index in its frame
-    start: npt.NDArray[np.int64]  # location block start in ub
-    backfill: npt.NDArray[np.bool_]  # per frame: 0x0704 batch type 1
-    items: K.ItemValues
-    rows: npt.NDArray[np.int64] | None  # positions kept, in row order (None: all, in order)
-
-    def take(self, a: np.ndarray) -> np.ndarray:
-        return a if self.rows is None else a[self.rows]
-
-
-def _positions(fr: _Frames, timer: StageTimer) -> _Positions:
-    nf = fr.fs.size
-    loc = fr.msg_id == MSG_LOCATION
-    li = np.flatnonzero(loc)
-    bi = np.flatnonzero(~loc)
-    frame_ok = np.ones(nf, bool)
-    backfill = np.zeros(nf, bool)
-    if bi.size:
-        bt = K.walk_batches(fr.ub, fr.bs[bi], fr.be[bi])
-        batch_ok = ~bt.overrun & (bt.consumed == fr.be[bi] - fr.bs[bi])
-        batch_ok &= bt.count.astype(np.int64) == np.bincount(bt.owner, minlength=bi.size)
-        frame_ok[bi] = batch_ok
-        backfill[bi] = bt.batch_type == 1
-        owner = np.concatenate([li, bi[bt.owner]])
-        index = np.concatenate([np.zeros(li.size, np.int64), bt.index])
-        ps = np.concatenate([fr.bs[li], bt.start])
-        pe = np.concatenate([fr.be[li], bt.end])
-    else:
-        owner = li
-        index = np.zeros(li.size, np.int64)
-        ps = fr.bs[li]
-        pe = fr.be[li]
-    timer.lap("batch")
-
-    short = pe - ps < K.LOCATION_LEN  # a location block needs 28 bytes (bad_body)
-    if short.any():
-        frame_ok[owner[short]] = False
-    item_start = ps + K.LOCATION_LEN
-    items = K.walk_items(fr.ub, item_start, np.maximum(pe, item_start), ITEM_SPECS,
-                         mark=SAFETY_ITEM_IDS)
-    if items.overrun.any():
-        frame_ok[owner[items.overrun]] = False
-    timer.lap("items")
-
-    # keep the positions of frames that are ok, in (offset, pos_index) order
-    keep = frame_ok[owner]
-    rows: npt.NDArray[np.int64] | None = None
-    if bi.size or not keep.all():
-        rows = np.flatnonzero(keep)
-        if bi.size:
-            key = owner[rows] * 65536 + index[rows]
-            rows = rows[np.argsort(key, kind="stable")]
-    timer.lap("rows")
-    return _Positions(owner, index, ps, backfill, items, rows)
+def _positions(fr: _Frames, timer: StageTimer) -> K.Positions:
+    """The positions of the frames that decode whole (0x0704 batches expanded, items walked),
+    in (offset, pos_index) order."""
+    pos = K.positions(fr.ub, fr.bs, fr.be, fr.msg_id == MSG_BATCH, ITEM_TABLES)
+    timer.lap("positions")
+    return pos
 
 
 def _columns(
     fr: _Frames,
-    pos: _Positions,
+    pos: K.Positions,
     base_offset: int,
     bounds: Limits,
     timer: StageTimer,
     lines: HexLines | None,
 ) -> pa.Table:
-    take = pos.take
-    frame = take(pos.owner)
+    frame = pos.owner
     if frame.size == 0:
         return empty_table(lines is not None)
     ub = fr.ub
 
     # location block (JT/T 808-2019 table 23)
-    block = F.gather_block(ub, take(pos.start), K.LOCATION_LEN).view(K.LOCATION_DTYPE)[:, 0]
-    status = block["status"].astype(np.uint32)
-    lat = _signed_degrees(block["lat"], status, 0x4)
-    lon = _signed_degrees(block["lon"], status, 0x8)
-    altitude = block["altitude"].astype(np.int16)
-    speed = block["speed"].astype(np.float64)
-    speed /= 10.0
-    heading = block["heading"].astype(np.uint16)
-    t_us, t_ok = K.bcd_time_us(block["time_ym"], block["time_dd"], block["time_hm"], block["time_ss"])
+    loc = K.location(ub, pos.start)
     timer.lap("location")
 
     # header columns per row
@@ -392,36 +331,31 @@ def _columns(
         "phone": K.phone_strings(ub, cs, v2019 if any2019 else None),
         "serial": _arr(F.be16(ub, cs + np.where(v2019, 15, 10) if any2019 else cs + 10), pa.uint16()),
         "version": _arr(np.where(v2019, 2019, 2013).astype(np.int16), pa.int16()),
-        "pos_index": _arr(take(pos.index).astype(np.int16), pa.int16()),
+        "pos_index": _arr(pos.index.astype(np.int16), pa.int16()),
         "is_backfill": _arr(pos.backfill[frame], pa.bool_()),
         "reassembled": _arr(np.zeros(frame.size, bool), pa.bool_()),
-        "alarm": _arr(block["alarm"].astype(np.uint32), pa.uint32()),
-        "status": _arr(status, pa.uint32()),
-        "lat_deg": _arr(lat, pa.float64()),
-        "lon_deg": _arr(lon, pa.float64()),
-        "altitude_m": _arr(altitude, pa.int16()),
-        "speed_kmh": _arr(speed, pa.float64()),
-        "heading_deg": _arr(heading, pa.uint16()),
-        "device_time": _arr(t_us, TS, t_ok),
+        "alarm": _arr(loc.alarm, pa.uint32()),
+        "status": _arr(loc.status, pa.uint32()),
+        "lat_deg": _arr(loc.lat, pa.float64()),
+        "lon_deg": _arr(loc.lon, pa.float64()),
+        "altitude_m": _arr(loc.altitude, pa.int16()),
+        "speed_kmh": _arr(loc.speed, pa.float64()),
+        "heading_deg": _arr(loc.heading, pa.uint16()),
+        "device_time": _arr(loc.time_us, TS, loc.time_ok),
     }
-    del block, cs, fs, frame, offset
+    del loc, cs, fs, frame, offset
     timer.lap("header-cols")
 
-    items = pos.items
     for ic in ITEM_COLUMNS:
-        (v,) = items.values[ic.column]
-        v = take(v)
+        (v,) = pos.values[ic.column]
         cols[ic.column] = _arr(
-            v if ic.div == 1 else v / ic.div, SCHEMA.field(ic.column).type, take(items.present[ic.column])
+            v if ic.div == 1 else v / ic.div, SCHEMA.field(ic.column).type, pos.present[ic.column]
         )
     for prefix, _ in SAFETY_ITEMS:
-        present = take(items.present[prefix])
-        for (suffix, _), v in zip(SAFETY_FIELDS, items.values[prefix], strict=True):
-            cols[f"{prefix}_{suffix}"] = _arr(take(v), pa.uint8(), present)
-    bits = np.zeros(len(cols["offset"]), np.uint8)
-    for k, iid in enumerate(SAFETY_ITEM_IDS):
-        bits |= take(items.seen[iid]).astype(np.uint8) << np.uint8(k)
-    cols["safety_items"] = _arr(bits, pa.uint8())
+        present = pos.present[prefix]
+        for (suffix, _), v in zip(SAFETY_FIELDS, pos.values[prefix], strict=True):
+            cols[f"{prefix}_{suffix}"] = _arr(v, pa.uint8(), present)
+    cols["safety_items"] = _arr(pos.seen_bits, pa.uint8())
     timer.lap("item-cols")
 
     # the decoder's informational flags: the one definition (hazrisk.validity.check_bits)
@@ -431,7 +365,7 @@ def _columns(
         cols[name] = _arr(flag, pa.bool_())
     schema = SCHEMA
     if lines is not None:
-        recv = lines.recv_us[lines.line_of(fr.fs[take(pos.owner)])]
+        recv = lines.recv_us[lines.line_of(fr.fs[pos.owner])]
         cols["recv_time"] = _arr(recv, TS, recv != NAT)
         schema = RECV_SCHEMA
     table = pa.Table.from_arrays([cols[f.name] for f in schema], schema=schema)
@@ -534,16 +468,6 @@ def records_table(records: list[Record], *, with_recv: bool = False) -> pa.Table
             if with_recv:
                 rows["recv_time"].append(rec.recv_time)
     return pa.Table.from_pydict(rows, schema=schema)
-
-
-def _signed_degrees(raw: np.ndarray, status: npt.NDArray[np.uint32], bit: int) -> npt.NDArray[np.float64]:
-    """1e-6 degrees -> degrees, negative when the status bit says S/W (and the value is not 0,
-    like :class:`hazrisk.jt808.fields.LatLon`)."""
-    raw = raw.astype(np.uint32)
-    deg = raw.astype(np.float64)
-    deg /= 1_000_000
-    np.negative(deg, out=deg, where=((status & bit) != 0) & (raw != 0))
-    return deg
 
 
 def _arr(values: np.ndarray, typ: pa.DataType, valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
