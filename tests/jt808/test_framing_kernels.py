@@ -14,6 +14,7 @@ the splitter gives (``final=False``).
 from __future__ import annotations
 
 import random
+import struct
 from datetime import datetime
 
 import numpy as np
@@ -21,9 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hazrisk.jt808 import encode_message, encode_subpackages
+from hazrisk.jt808 import encode_body, encode_message, encode_subpackages, iter_records
 from hazrisk.jt808._columnar_framing import Framed, frame
 from hazrisk.jt808.codec import prepare
+from hazrisk.jt808.columnar import decode_positions
 from hazrisk.jt808.fields import BEIJING
 from hazrisk.jt808.framing import FRAME, MAX_SPAN, checksum, escape, split_frames, unescape
 from hazrisk.jt808.header import read_header
@@ -186,3 +188,46 @@ def test_random_streams_agree_with_the_splitter(data: bytes, n: int) -> None:
 def test_tiny_inputs(data: bytes) -> None:
     check(data)
     assert_agrees(data, frame(np.frombuffer(data, np.uint8), final=False), final=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The body kernels: a rejected frame's positions leave nothing behind
+# --------------------------------------------------------------------------------------------
+
+
+def _location_body(mileage: float | None, extra: bytes = b"") -> bytes:
+    items = {} if mileage is None else {"0x01": {"mileage_km": mileage}, "0x30": {"rssi": 9}}
+    return encode_body(0x0200, {"alarm": 0, "status": 3, "lat_deg": 30.0, "lon_deg": 120.0,
+                                "altitude_m": -7, "speed_kmh": 12.6, "heading_deg": 90,
+                                "device_time": T0, "items": items}) + extra
+
+
+def _batch(*positions: bytes, count: int | None = None, tail: bytes = b"") -> bytes:
+    body = struct.pack(">HB", len(positions) if count is None else count, 1)
+    body += b"".join(struct.pack(">H", len(p)) + p for p in positions) + tail
+    return encode_message(0x0704, {"raw_hex": body.hex()}, phone=PHONE, serial=7)
+
+
+def test_rejected_batches_leave_no_values_in_the_next_rows() -> None:
+    """Batches rejected after some of their positions were read (an item overrun in the
+    second position, a short location block, a wrong count, bytes left over), each followed
+    by frames whose items are absent: those rows' item columns stay null, as the codec says."""
+    plain = encode_message(0x0200, {"raw_hex": _location_body(None).hex()}, phone=PHONE,
+                           serial=8)
+    good = _location_body(5.0)
+    data = b"".join([
+        _batch(good, _location_body(6.0, b"\x02\x04\x00")), plain,  # item overrun
+        _batch(good, good[:20]), plain,  # a location block of 20 bytes
+        _batch(good, good, count=3), plain,  # count says 3
+        _batch(good, tail=b"\x00"), plain,  # a byte left over
+        _batch(good, _location_body(7.0)), plain,  # ok
+    ])
+    table = decode_positions(data)
+    scalar = [r for r in iter_records(data) if r.status == "ok"]
+    assert [r.msg_id for r in scalar] == [0x0200] * 4 + [0x0704, 0x0200]
+    assert table.column("pos_index").to_pylist() == [0, 0, 0, 0, 0, 1, 0]
+    assert table.column("mileage_km").to_pylist() == [None] * 4 + [5.0, 7.0, None]
+    assert table.column("rssi").to_pylist() == [None] * 4 + [9, 9, None]
+    assert table.column("altitude_m").to_pylist() == [-7] * 7
+    assert table.column("offset").to_pylist() == [r.offset for r in scalar[:4]] + [
+        scalar[4].offset] * 2 + [scalar[5].offset]
