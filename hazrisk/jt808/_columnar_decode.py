@@ -1,4 +1,4 @@
-"""The columnar decoding pipeline: numpy kernels in, one Arrow table out.
+"""The columnar decoding pipeline: compiled kernels in, one Arrow table out.
 
 Used by :mod:`hazrisk.jt808.columnar` (the public API and the schema's documentation).
 Phases are separate functions so that each one's temporaries are freed before the next.

@@ -323,11 +323,10 @@ def frame(
     starts = _EMPTY_I64 if line_start is None else np.ascontiguousarray(line_start, np.int64)
     flags, fline = _flags(buf, starts)
     pending = not final and (flags.size == 0 or n - int(flags[-1]) <= MAX_SPAN)
-    room = n // 4 + PAD + 4096
-    if capacity is not None and capacity.size >= n + room:
-        ub = capacity
+    if capacity is not None and capacity.size >= n + PAD + 4096:
+        ub = capacity  # escaped frames are a few percent: their copies fit (else see below)
     else:
-        ub = np.empty(n + room, np.uint8)
+        ub = np.empty(n + n // 4 + PAD + 4096, np.uint8)
         ub[:n] = buf
     while True:
         status, cut, end, k, cs, ce, xor, msg_id, props, v2019, size = _pairs(

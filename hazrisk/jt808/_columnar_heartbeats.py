@@ -23,6 +23,8 @@ MSG_HEARTBEAT = 0x0002
 _TS = pa.timestamp("us", tz="UTC")
 I64 = npt.NDArray[np.int64]
 
+_DIRECTIONS = pa.array(DIRECTIONS, pa.string())
+
 #: The table's columns (``recv_time`` and ``direction`` for hex logs only).
 COLUMNS = ("offset", "phone", "serial", "version", "recv_time", "direction")
 
@@ -57,6 +59,5 @@ def heartbeat_rows(fm: F.Framed, hb: I64, base_offset: int, lines: HexLines | No
         line = lines.line_of(fs)
         us = lines.recv_us[line]
         cols["recv_time"] = pa.array(us, _TS, mask=us == NAT)
-        cols["direction"] = pa.array(np.array(DIRECTIONS, object)[lines.dir_code[line]],
-                                     pa.string())
+        cols["direction"] = _DIRECTIONS.take(pa.array(lines.dir_code[line]))
     return pa.table(cols)

@@ -14,13 +14,12 @@ from collections.abc import Generator
 from typing import IO, Any
 
 import numpy as np
-import pyarrow as pa
+import pyarrow.compute as pc
 
 from hazrisk.jt808._columnar_decode import decode
 from hazrisk.jt808._reader_base import (
     DEFAULT_CHUNK,
     DecodedChunk,
-    own_rows,
     read_size,
     readinto,
     reassembled,
@@ -103,10 +102,10 @@ def iter_raw_chunks(
         hb = decoded.heartbeats
         assert decoded.spans is not None
         starts, ends = decoded.spans
-        if table.num_rows:  # not the rows of groups the columnar path reassembled
-            keep, _ = own_rows(table)
-            if keep is not None:
-                table = table.filter(pa.array(keep))
+        reassembled_rows = table.column("reassembled")
+        if pc.any(reassembled_rows).as_py():
+            # not the rows of groups the columnar path reassembled (the codec's pass gives them)
+            table = table.filter(pc.invert(reassembled_rows))
         if eof:
             cut = len(buf)
         elif ends.size:
