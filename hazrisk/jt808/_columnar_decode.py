@@ -317,20 +317,14 @@ def _columns(
     timer.lap("location")
 
     # header columns per row
-    cs = fr.cs[frame]
-    v2019 = fr.v2019[frame]
-    any2019 = bool(v2019.any())
-    fs = fr.fs[frame]
-    if lines is not None:
-        offset = lines.frame_offsets(fs)
-    else:
-        offset = fs + base_offset if base_offset else fs
+    hd = K.header_rows(ub, frame, fr.fs, fr.cs, fr.v2019, base_offset)
+    offset = lines.frame_offsets(fr.fs[frame]) if lines is not None else hd.offset
     cols: dict[str, pa.Array] = {
         "offset": _arr(offset, pa.int64()),
         "msg_id": _arr(fr.msg_id[frame], pa.uint16()),
-        "phone": K.phone_strings(ub, cs, v2019 if any2019 else None),
-        "serial": _arr(F.be16(ub, cs + np.where(v2019, 15, 10) if any2019 else cs + 10), pa.uint16()),
-        "version": _arr(np.where(v2019, 2019, 2013).astype(np.int16), pa.int16()),
+        "phone": hd.phone,
+        "serial": _arr(hd.serial, pa.uint16()),
+        "version": _arr(hd.version, pa.int16()),
         "pos_index": _arr(pos.index.astype(np.int16), pa.int16()),
         "is_backfill": _arr(pos.backfill[frame], pa.bool_()),
         "reassembled": _arr(np.zeros(frame.size, bool), pa.bool_()),
@@ -343,7 +337,7 @@ def _columns(
         "heading_deg": _arr(loc.heading, pa.uint16()),
         "device_time": _arr(loc.time_us, TS, loc.time_ok),
     }
-    del loc, cs, fs, frame, offset
+    del loc, hd, frame, offset
     timer.lap("header-cols")
 
     for ic in ITEM_COLUMNS:

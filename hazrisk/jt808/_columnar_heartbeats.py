@@ -43,17 +43,16 @@ def heartbeat_rows(fm: F.Framed, hb: I64, base_offset: int, lines: HexLines | No
     """Rows of the heartbeats ``hb`` (:func:`heartbeat_frames`)."""
     if hb.size == 0:
         return None
-    cs, v2019, fs = fm.cs[hb], fm.v2019[hb], fm.fs[hb]
-    ser = cs + np.where(v2019, 15, 10)
-    offset = lines.frame_offsets(fs) if lines is not None else fs + base_offset
+    hd = K.header_rows(fm.ub, hb, fm.fs, fm.cs, fm.v2019, base_offset)
+    fs = fm.fs[hb]
+    offset = lines.frame_offsets(fs) if lines is not None else hd.offset
     cols: dict[str, pa.Array] = {
         "offset": pa.Array.from_buffers(pa.int64(), hb.size, [None, pa.py_buffer(
             np.ascontiguousarray(offset, np.int64))]),
-        "phone": K.phone_strings(fm.ub, cs, v2019 if v2019.any() else None),
+        "phone": hd.phone,
         "serial": pa.Array.from_buffers(pa.int32(), hb.size, [None, pa.py_buffer(
-            fm.ub[ser].astype(np.int32) << 8 | fm.ub[ser + 1])]),
-        "version": pa.Array.from_buffers(pa.int16(), hb.size, [None, pa.py_buffer(
-            np.where(v2019, 2019, 2013).astype(np.int16))]),
+            hd.serial.astype(np.int32))]),
+        "version": pa.Array.from_buffers(pa.int16(), hb.size, [None, pa.py_buffer(hd.version)]),
     }
     if lines is not None:
         line = lines.line_of(fs)

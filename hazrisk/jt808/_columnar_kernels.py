@@ -5,7 +5,7 @@ Each kernel (:func:`hazrisk.kernels.kernel`) walks the frames or rows of a buffe
 order, the way the scalar codec reads one body (JT/T 808-2019 §8.18 location report, table
 27 additional items, §8.47 batch upload): :func:`positions` expands the ``ok`` frames'
 bodies into positions and walks their additional items, :func:`location` reads the 28-byte
-location block of each row, :func:`phone_strings` the header phones.
+location block of each row, :func:`header_rows` the header columns (phone, serial, version).
 """
 
 from __future__ import annotations
@@ -353,26 +353,39 @@ def location(ub: U8, start: I64) -> Location:
 
 
 @kernel
-def _phone_ascii(ub: U8, cs: I64, v2019: B) -> tuple[U8, npt.NDArray[np.int32]]:  # pragma: no cover
-    """The phone digits of each header (BCD[6] at byte 4, or BCD[10] at byte 5 when
-    ``v2019``) as ASCII (hex letters for non-decimal nibbles), and the string offsets."""
-    n = cs.size
+def _header_rows(ub: U8, frame: I64, fs: I64, cs: I64, v2019: B, base: int
+                 ) -> tuple[I64, npt.NDArray[np.uint16], npt.NDArray[np.int16], U8,
+                            npt.NDArray[np.int32]]:  # pragma: no cover - compiled
+    """Per row (of frame ``frame[r]``): the frame's offset (``fs + base``), serial, version
+    and phone digits as ASCII (BCD[6] at header byte 4, or BCD[10] at byte 5 when
+    ``v2019``; hex letters for non-decimal nibbles, as on the wire) with the string offsets."""
+    n = frame.size
+    offset = np.empty(n, np.int64)
+    serial = np.empty(n, np.uint16)
+    version = np.empty(n, np.int16)
     offsets = np.empty(n + 1, np.int32)
     offsets[0] = 0
     for r in range(n):
-        offsets[r + 1] = offsets[r] + (20 if v2019[r] else 12)
+        offsets[r + 1] = offsets[r] + (20 if v2019[frame[r]] else 12)
     data = np.empty(offsets[n], np.uint8)
     o = 0
     for r in range(n):
-        at = cs[r] + 5 if v2019[r] else cs[r] + 4
-        for j in range(10 if v2019[r] else 6):
+        f = frame[r]
+        offset[r] = fs[f] + base
+        v19 = v2019[f]
+        at = cs[f] + 5 if v19 else cs[f] + 4
+        digits = 10 if v19 else 6
+        ser = at + digits
+        version[r] = 2019 if v19 else 2013
+        serial[r] = (np.uint16(ub[ser]) << 8) | np.uint16(ub[ser + 1])
+        for j in range(digits):
             b = ub[at + j]
             hi = b >> 4
             lo = b & 0x0F
             data[o] = hi + 48 if hi < 10 else hi + 87
             data[o + 1] = lo + 48 if lo < 10 else lo + 87
             o += 2
-    return data, offsets
+    return offset, serial, version, data, offsets
 
 
 @kernel
@@ -394,11 +407,21 @@ def phones_bcd(ub: U8, cs: I64, v2019: B) -> B:
     return _phones_bcd(ub, np.ascontiguousarray(cs), np.ascontiguousarray(v2019))
 
 
-def phone_strings(
-    ub: npt.NDArray[np.uint8], cs: npt.NDArray[np.int64], v2019: npt.NDArray[np.bool_] | None
-) -> pa.Array:
-    """Phone strings: BCD[6] at header byte 4 (2013) or BCD[10] at byte 5 (2019), the
-    digits as on the wire."""
-    flag = np.zeros(cs.size, bool) if v2019 is None else np.ascontiguousarray(v2019)
-    data, offsets = _phone_ascii(ub, np.ascontiguousarray(cs), flag)
-    return pa.StringArray.from_buffers(cs.size, pa.py_buffer(offsets), pa.py_buffer(data))
+@dataclass
+class HeaderRows:
+    """Header columns per row (:func:`header_rows`)."""
+
+    offset: I64
+    serial: npt.NDArray[np.uint16]
+    version: npt.NDArray[np.int16]
+    phone: pa.StringArray
+
+
+def header_rows(ub: U8, frame: I64, fs: I64, cs: I64, v2019: B, base: int = 0) -> HeaderRows:
+    """Offset, serial, version and phone of the frame ``frame[r]`` of each row (frames
+    opening at ``fs``, their headers at ``cs``)."""
+    offset, serial, version, data, offsets = _header_rows(
+        ub, np.ascontiguousarray(frame), np.ascontiguousarray(fs), np.ascontiguousarray(cs),
+        np.ascontiguousarray(v2019), base)
+    phone = pa.StringArray.from_buffers(frame.size, pa.py_buffer(offsets), pa.py_buffer(data))
+    return HeaderRows(offset, serial, version, phone)
