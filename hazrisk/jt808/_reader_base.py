@@ -52,9 +52,16 @@ class DecodedChunk:
         if self.raw is not None:
             buf, base = self.raw
             a = offset - base
-            if 0 <= a < len(buf):
-                close = np.flatnonzero(buf[a + 1 : a + 2 + MAX_SPAN] == F.FLAG)
-                return buf[a : a + int(close[0]) + 2].tobytes() if close.size else None
+            if not 0 <= a < len(buf):
+                return None
+            stop = min(a + 2 + MAX_SPAN, len(buf))
+            lo, step = a + 1, 1024  # frames are short: look near first, then farther
+            while lo < stop:
+                hi = min(lo + step, stop)
+                close = np.flatnonzero(buf[lo:hi] == F.FLAG)
+                if close.size:
+                    return buf[a : lo + int(close[0]) + 1].tobytes()
+                lo, step = hi, step * 8
             return None
         if self.text is not None:  # a one-frame line: its hex is the frame
             block, base = self.text
@@ -90,12 +97,18 @@ def reassembled(records: list[Record], joiner: Reassembler, end: int | None) -> 
     return out
 
 
+#: The first read of a stream; each next one 4x larger, up to the chunk size.
+FIRST_READ = 1 << 20
+
+
 def read_size(chunk_bytes: int, reads: int, remaining: int | None = None) -> int:
-    """The next read: a quarter chunk first (the database writer starts on the first rows
-    sooner), and when the end is near (``remaining`` known) halves of what is left, so the
-    last chunk, written after decoding has finished, is small too."""
-    if reads == 0:
-        return max(chunk_bytes // 4, min(chunk_bytes, 1 << 20))
+    """The next read: growing from :data:`FIRST_READ`, 4x a read, to ``chunk_bytes`` (1, 4,
+    16, 30 MiB: the database writer starts on the first rows after ~0.05 s of decoding, not
+    after a whole chunk's, and each chunk is decoded while the one before is written), and
+    when the end is near (``remaining`` known) halves of what is left, so the last chunk,
+    written after decoding has finished, is small too."""
+    if FIRST_READ << (2 * min(reads, 8)) < chunk_bytes:
+        return FIRST_READ << (2 * reads)
     if remaining is not None and chunk_bytes // 4 < remaining <= chunk_bytes + chunk_bytes // 4:
         return max(remaining // 2, 1)
     return chunk_bytes
