@@ -226,7 +226,6 @@ class _Frames:
 
     ub: npt.NDArray[np.uint8]  # working buffer (raw bytes + unescaped appendix + padding)
     fs: npt.NDArray[np.int64]  # opening flag
-    fe: npt.NDArray[np.int64]  # closing flag
     cs: npt.NDArray[np.int64]  # content start in ub
     bs: npt.NDArray[np.int64]  # body start in ub
     be: npt.NDArray[np.int64]  # body end in ub
@@ -272,7 +271,6 @@ def _frames(
     fr = _Frames(
         ub=fm.ub,
         fs=fm.fs[ok],
-        fe=fm.fe[ok],
         cs=cs,
         bs=bs,
         be=bs + (props[ok] & 0x03FF).astype(np.int64),
