@@ -23,7 +23,20 @@ MSG_HEARTBEAT = 0x0002
 _TS = pa.timestamp("us", tz="UTC")
 I64 = npt.NDArray[np.int64]
 
-_DIRECTIONS = pa.array(DIRECTIONS, pa.string())
+
+
+def _strings(values: tuple[str | None, ...]) -> pa.StringArray:
+    """An Arrow string array built from its buffers (``pa.array`` would import pandas)."""
+    sizes = [len(v.encode()) if v is not None else 0 for v in values]
+    offsets = np.zeros(len(values) + 1, np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    valid = np.packbits(np.array([v is not None for v in values]), bitorder="little")
+    data = b"".join(v.encode() for v in values if v is not None)
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(data),
+                                       pa.py_buffer(valid), sum(v is None for v in values))
+
+
+_DIRECTIONS = _strings(DIRECTIONS)
 
 #: The table's columns (``recv_time`` and ``direction`` for hex logs only).
 COLUMNS = ("offset", "phone", "serial", "version", "recv_time", "direction")
@@ -58,5 +71,7 @@ def heartbeat_rows(fm: F.Framed, hb: I64, base_offset: int, lines: HexLines | No
         line = lines.line_of(fs)
         us = lines.recv_us[line]
         cols["recv_time"] = pa.array(us, _TS, mask=us == NAT)
-        cols["direction"] = _DIRECTIONS.take(pa.array(lines.dir_code[line]))
+        codes = np.ascontiguousarray(lines.dir_code[line], np.int8)
+        cols["direction"] = _DIRECTIONS.take(
+            pa.Array.from_buffers(pa.int8(), codes.size, [None, pa.py_buffer(codes)]))
     return pa.table(cols)
