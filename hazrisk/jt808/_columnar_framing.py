@@ -14,8 +14,7 @@ frame's header like :func:`hazrisk.jt808.header.read_header`:
    pairs is recorded (flags, content span, XOR, message id, properties, header layout). A
    pair's bytes are read once (twice with escapes), the buffer's twice in all.
 
-The kernels are compiled by :func:`hazrisk.kernels.kernel` (Numba). The gather helpers here
-are shared with :mod:`._columnar_kernels`.
+The kernels are compiled by :func:`hazrisk.kernels.kernel` (Numba).
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.kernels import kernel
@@ -46,42 +44,6 @@ def as_u8(data: bytes | bytearray | memoryview | np.ndarray) -> U8:
     if isinstance(data, np.ndarray):
         return data.view(np.uint8).reshape(-1)
     return np.frombuffer(data, dtype=np.uint8)
-
-
-def _be_view(ub: U8, dtype: str) -> np.ndarray:
-    """``ub`` seen as overlapping big-endian words at every byte offset (stride 1)."""
-    size = np.dtype(dtype).itemsize
-    return np.ndarray((max(ub.size - size + 1, 0),), dtype=dtype, buffer=ub, strides=(1,))
-
-
-def be16(ub: U8, idx: I64) -> npt.NDArray[np.uint16]:
-    return _be_view(ub, ">u2")[idx].astype(np.uint16)
-
-
-def be32(ub: U8, idx: I64) -> npt.NDArray[np.uint32]:
-    return _be_view(ub, ">u4")[idx].astype(np.uint32)
-
-
-def gather_block(ub: U8, idx: I64, width: int) -> U8:
-    """Rows of ``width`` bytes starting at each ``idx`` (an ``(len(idx), width)`` copy)."""
-    if idx.size == 0:
-        return np.zeros((0, width), np.uint8)
-    return np.ascontiguousarray(sliding_window_view(ub, width)[idx])
-
-
-def gather_rows(buf: U8, idx: I64, width: int) -> U8:
-    """Like :func:`gather_block` on an unpadded buffer: rows running past the end are padded
-    with zeros."""
-    n = buf.size
-    late = idx + width > n
-    if not late.any():
-        return gather_block(buf, idx, width)
-    out = np.empty((idx.size, width), np.uint8)
-    out[~late] = gather_block(buf, idx[~late], width)
-    lo = max(n - width, 0)
-    tail = np.concatenate([buf[lo:], np.zeros(width, np.uint8)])
-    out[late] = gather_block(tail, idx[late] - lo, width)
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,13 +73,6 @@ def _flags(buf: U8, line_start: I64) -> tuple[I64, I64]:  # pragma: no cover - c
             line += 1
         fline[k] = line
     return flags, fline
-
-
-@kernel
-def _grow(a: np.ndarray, cap: int) -> np.ndarray:  # pragma: no cover - compiled
-    out = np.empty(cap, a.dtype)
-    out[: a.size] = a
-    return out
 
 
 @kernel
