@@ -32,7 +32,6 @@ from hazrisk.safety.detectors.fences import detect_off_route
 from hazrisk.safety.detectors.nightban import detect_night_ban
 from hazrisk.safety.detectors.offline import detect_faulty_terminal, detect_offline_displacement
 from hazrisk.safety.detectors.speeding import detect_speeding, match_limits
-from hazrisk.safety.fence_regions import load_regions, store_regions
 from hazrisk.safety.geo import FenceSet, RoadIndex
 from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams, rule_info
@@ -275,7 +274,7 @@ def begin_detect(con: duckdb.DuckDBPyConnection, start: date, end: date,
                  geo: Geography | None = None, *, run_id: str | None = None,
                  command: str = "detect") -> DetectRun:
     """Check the range (not empty, not purged), create the safety schema and read the road
-    index, fences (unless ``geo`` is given: loaded earlier, its fence regions reused) and
+    index, fences (unless ``geo`` is given: loaded earlier, its route corridors reused) and
     fault tickets the detectors use. ``run_id`` / ``command``: the invocation this range
     belongs to, as ``safety.runs`` records it (default: a new run of ``detect``)."""
     if end <= start:
@@ -342,12 +341,11 @@ def detect(
     ``progress(fixes_done, 0)`` is called after each vehicle batch of about
     ``batch_positions`` fixes (default ``[daily] detect_batch_positions``). ``geo``: the roads
     and fences loaded by an earlier call on the same warehouse (``Geography.load``), whose
-    fence regions, built as points need them, are reused (``hazrisk daily`` detects two days).
+    route corridors, built as points need them, are reused (``hazrisk daily`` detects two days).
     ``run_id`` / ``command``: the invocation the range belongs to (``safety.runs`` gets one
     row per range; the ranges of one ``hazrisk daily`` share its run id).
     """
     run = begin_detect(con, start, end, params, geo, run_id=run_id, command=command)
-    load_regions(con, run.geo.fences)  # fence-set regions an earlier run built
     p, report = run.params, run.report
     if batch_positions is None:
         batch_positions = int(load_rules().daily.detect_batch_positions)
@@ -367,5 +365,4 @@ def detect(
         if progress is not None:
             progress(report.positions, 0)
     report = finish_detect(con, run, staged, days, timings)
-    store_regions(con, run.geo.fences)  # the regions built here, for the next run
     return report
