@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hazrisk.config import load_rules
+from hazrisk.fix_batches import whole_vehicle_batches
 from hazrisk.localtime import BEIJING
 from hazrisk.safety.detectors.alarms import load_alarm_events
 from hazrisk.safety.detectors.events import EVENT_COLUMNS
@@ -159,13 +160,22 @@ class BatchResult:
 def detect_batches(reader: pa.RecordBatchReader, batch_positions: int, geo: Geography,
                    tickets: pd.DataFrame, T0: float, T1: float, p: SafetyParams,
                    timings: dict[str, float] | None = None) -> Iterator[BatchResult]:
-    """The detection of the positions ``reader`` streams, batch by batch of whole vehicles:
-    the one loop both engines run (:func:`detect` here, the Spark executors' kernel there).
+    """The detection of the positions ``reader`` streams, sorted, batch by batch of whole
+    vehicles (:func:`vehicle_batches`): the Spark executors' loop (:func:`detect_tables`)."""
+    yield from detect_tables(vehicle_batches(reader, batch_positions), geo, tickets, T0, T1, p,
+                             timings)
+
+
+def detect_tables(tables: Iterable[pa.Table], geo: Geography, tickets: pd.DataFrame,
+                  T0: float, T1: float, p: SafetyParams,
+                  timings: dict[str, float] | None = None) -> Iterator[BatchResult]:
+    """The detection of ``tables`` of whole vehicles, sorted by (vehicle, time, pos_seq): the
+    one loop both engines run (:func:`detect` here, the Spark executors' kernel there).
     ``timings`` accumulates ``load`` (reading + track), ``detect`` and ``history`` seconds."""
     clock = time.perf_counter
     spent = timings if timings is not None else {"load": 0.0, "detect": 0.0, "history": 0.0}
     tic = clock()
-    for table in vehicle_batches(reader, batch_positions):
+    for table in tables:
         track = Track.from_arrow(table, p)
         del table  # the batch's Arrow copy is not needed beside the track
         pr = pairs(track, p)
@@ -352,11 +362,10 @@ def detect(
     timings: dict[str, float] = {"load": 0.0, "detect": 0.0, "history": 0.0}
     staged: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
-    reader = con.sql(read_sql("positions"), params={
-        "t0": run.c0, "t1": run.c1}).to_arrow_reader(
-            batch_size=STREAM_BATCH_ROWS)
-    for k, batch in enumerate(detect_batches(reader, batch_positions, run.geo, run.tickets,
-                                             *run.epoch_range, p, timings)):
+    tables = whole_vehicle_batches(con, read_sql("positions"), {"t0": run.c0, "t1": run.c1},
+                                   batch_positions)
+    for k, batch in enumerate(detect_tables(tables, run.geo, run.tickets, *run.epoch_range, p,
+                                            timings)):
         staged.append(batch.stage)
         days.append(batch.days)
         report.vehicles += batch.vehicles

@@ -16,7 +16,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hazrisk.safety.detectors.events import empty_events, make_events, merge_ranges, range_reduce
+from hazrisk.safety.detectors.events import (
+    empty_events,
+    make_events,
+    merge_ranges,
+    range_reduce,
+    range_sum,
+)
 from hazrisk.safety.geo import FenceSet
 from hazrisk.safety.params import SafetyParams
 from hazrisk.safety.track import Track, merge_groups, runs
@@ -55,11 +61,11 @@ def detect_off_route(track: Track, fences: FenceSet, p: SafetyParams) -> pd.Data
     names = app.assign(fence_id=fences.fence_id[app["fi"].to_numpy()]).groupby("key")[
         "fence_id"].agg(lambda c: ";".join(sorted(c)))
     lens = e - s + 1
-    km = np.r_[0.0, np.cumsum(np.where(vid[1:] == vid[:-1], track.step_km, 0.0))]
+    step = np.where(vid[1:] == vid[:-1], track.step_km, 0.0)
     return make_events(
         "off_route", vid[s], t[s], t[e], s, e,
         detail={"fences": names.reindex(point_key[s]).to_numpy(dtype=object), "fixes": lens},
-        distance_km=km[e] - km[s],
+        distance_km=range_sum(step, s, e),
         peak_speed_kmh=range_reduce(track.speed, s, e, np.maximum),
         avg_speed_kmh=range_reduce(track.speed, s, e, np.add) / lens,
     )
