@@ -8,6 +8,7 @@ with shapely and queried with an STRtree over whole columns of points.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -17,6 +18,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from hazrisk.kernels import kernel
 from hazrisk.safety.corridors import BAND, IN, CorridorIndex
 from hazrisk.sqlfiles import SqlFolder
 
@@ -129,29 +131,10 @@ class SegmentGrid:
             raise ValueError(f"tolerance {tolerance_m} m exceeds the grid reach {self.reach_m} m")
         key = _cell_key(np.floor(x / self.cell_m).astype(np.int64),
                         np.floor(y / self.cell_m).astype(np.int64))
-        lo = np.searchsorted(self.cell_key, key, side="left")
-        hi = np.searchsorted(self.cell_key, key, side="right")
-        cnt = hi - lo
-        pi = np.repeat(np.arange(n), cnt)
-        si = self.cell_seg[np.repeat(lo, cnt) + (np.arange(int(cnt.sum()))
-                                                 - np.repeat(np.cumsum(cnt) - cnt, cnt))]
-        d = _point_segment_distance(x[pi], y[pi], self.ax[si], self.ay[si], self.bx[si],
-                                    self.by[si])
-        ok = d <= tolerance_m
-        pi, si, d = pi[ok], si[ok], d[ok]
-        if pi.size == 0:
-            return parent, dist
-        pr = self.parent[si]
-        # pi ascends (the pairs are built point by point): per point, the smallest distance,
-        # then the lowest parent among the segments at that distance (reductions over the
-        # runs of each point: no sort of the pairs)
-        new = np.r_[True, pi[1:] != pi[:-1]]
-        starts = np.flatnonzero(new)
-        group = np.cumsum(new) - 1
-        dmin = np.minimum.reduceat(d, starts)
-        at_min = np.where(d == dmin[group], pr, np.iinfo(np.int64).max)
-        parent[pi[starts]] = np.minimum.reduceat(at_min, starts)
-        dist[pi[starts]] = dmin
+        _nearest(np.ascontiguousarray(x, dtype=np.float64),
+                 np.ascontiguousarray(y, dtype=np.float64), key, self.cell_key,
+                 self.cell_seg, self.ax, self.ay, self.bx, self.by, self.parent,
+                 float(tolerance_m), parent, dist)
         return parent, dist
 
 
@@ -160,14 +143,33 @@ def _cell_key(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
     return np.asarray((cx + (1 << 20)) * (1 << 22) + (cy + (1 << 20)), dtype=np.int64)
 
 
-def _point_segment_distance(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
-                            bx: np.ndarray, by: np.ndarray) -> np.ndarray:
-    dx, dy = bx - ax, by - ay
-    ll = dx * dx + dy * dy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        u = np.where(ll > 0, ((px - ax) * dx + (py - ay) * dy) / ll, 0.0)
-    u = np.clip(u, 0.0, 1.0)
-    return np.asarray(np.hypot(px - (ax + u * dx), py - (ay + u * dy)))
+@kernel
+def _nearest(x: np.ndarray, y: np.ndarray, key: np.ndarray, cell_key: np.ndarray,
+             cell_seg: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray,
+             by: np.ndarray, seg_parent: np.ndarray, tolerance_m: float, parent: np.ndarray,
+             dist: np.ndarray) -> None:
+    """Per point: the smallest distance to a segment filed in its cell, within
+    ``tolerance_m``, and the lowest parent among the segments at that distance (the
+    projection on the segment clipped to its ends, ``hypot`` of the offset)."""
+    for i in range(x.shape[0]):
+        j = np.searchsorted(cell_key, key[i])
+        best = np.inf
+        best_p = -1
+        while j < cell_key.shape[0] and cell_key[j] == key[i]:
+            s = cell_seg[j]
+            dx = bx[s] - ax[s]
+            dy = by[s] - ay[s]
+            ll = dx * dx + dy * dy
+            u = ((x[i] - ax[s]) * dx + (y[i] - ay[s]) * dy) / ll if ll > 0 else 0.0
+            u = min(max(u, 0.0), 1.0)
+            d = math.hypot(x[i] - (ax[s] + u * dx), y[i] - (ay[s] + u * dy))
+            if d <= tolerance_m and (d < best or (d == best and seg_parent[s] < best_p)):
+                best = d
+                best_p = seg_parent[s]
+            j += 1
+        if best_p >= 0:
+            parent[i] = best_p
+            dist[i] = best
 
 
 @dataclass
