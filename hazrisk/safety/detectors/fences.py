@@ -45,8 +45,7 @@ def detect_off_route(track: Track, fences: FenceSet, p: SafetyParams) -> pd.Data
     idx = np.flatnonzero(judged)
     if idx.size == 0:
         return empty_events()
-    ax, ay = track.xy()
-    x, y = ax[idx], ay[idx]
+    x, y = track.xy_at(idx)
     ins = fences.inside(x, y, point_key[idx], app["key"].to_numpy(), app["fi"].to_numpy())
     outside = np.zeros(track.n, dtype=bool)
     outside[idx[~ins]] = True

@@ -25,9 +25,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hazrisk.drift import kept_steps
 from hazrisk.safety.detectors.events import empty_events, make_events, range_reduce, range_sum
 from hazrisk.safety.params import SafetyParams
-from hazrisk.safety.track import DRIVE, GAP_DRIVE, GAP_UNKNOWN, Pairs, Track, haversine_km
+from hazrisk.safety.track import DRIVE, GAP_DRIVE, GAP_UNKNOWN, Pairs, Track
 
 
 def detect_offline_displacement(track: Track, p: SafetyParams) -> pd.DataFrame:
@@ -37,7 +38,7 @@ def detect_offline_displacement(track: Track, p: SafetyParams) -> pd.DataFrame:
     a, b = rt[:-1], rt[1:]
     same = track.vid[a] == track.vid[b]
     dt = track.t[b] - track.t[a]
-    dkm = haversine_km(track.lat[a], track.lon[a], track.lat[b], track.lon[b])
+    dkm = kept_steps(track.step_km, rt, track.lat, track.lon)
     with np.errstate(divide="ignore", invalid="ignore"):
         kmpm = np.where(dt > 0, dkm / (dt / 60.0), np.inf)
     hit = np.flatnonzero(same & (dt >= p.offline_gap_s) & (dkm > p.offline_distance_km)
