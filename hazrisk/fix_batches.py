@@ -184,15 +184,14 @@ class _Buckets:
 
 
 def _order(vehicle: np.ndarray, t: np.ndarray, seq: np.ndarray) -> np.ndarray:
-    """``np.lexsort((seq, t, vehicle))``: one sort of a (vehicle rank, time) key, then the
-    rare runs of equal keys put in ``seq`` order."""
+    """``np.lexsort((seq, t, vehicle))``: one sort of a (vehicle code, time) key, then the
+    rare runs of equal keys put in ``seq`` order (codes >= 0: the read's dictionary)."""
     if t.size == 0:
         return np.zeros(0, dtype=np.int64)
-    span = int(t.max()) - int(t.min())
-    ranks, rank = np.unique(vehicle, return_inverse=True)
-    if span >= 1 << 40 or ranks.size >= 1 << 22:
+    t_min = int(t.min())
+    if int(t.max()) - t_min >= 1 << 40 or int(vehicle.max()) >= 1 << 23 or vehicle.min() < 0:
         return np.lexsort((seq, t, vehicle))
-    key = (rank.astype(np.int64) << 40) | (t - t.min())
+    key = (vehicle.astype(np.int64) << 40) | (t - t_min)
     order = np.argsort(key)
     _ties_by_seq(key, seq, order)
     return order

@@ -83,6 +83,9 @@ def test_order_is_lexsort() -> None:
     t = rng.integers(0, 100, 20_000).astype(np.int64) * 1_000_000 + 1_790_000_000_000_000
     s = rng.permutation(20_000).astype(np.int64)
     assert _order(v, t, s).tolist() == np.lexsort((s, t, v)).tolist()
+    v_null = v.copy()
+    v_null[5] = -1  # a NULL code: lexsort itself
+    assert _order(v_null, t, s).tolist() == np.lexsort((s, t, v_null)).tolist()
     t_wide = t.copy()
     t_wide[0] = 0  # a span beyond the key's 40 bits: lexsort itself
     assert _order(v, t_wide, s).tolist() == np.lexsort((s, t_wide, v)).tolist()
