@@ -4,6 +4,8 @@ ties on time broken by pos_seq; NULL strings kept, NULL booleans read as false."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -89,3 +91,20 @@ def test_order_is_lexsort() -> None:
     t_wide = t.copy()
     t_wide[0] = 0  # a span beyond the key's 40 bits: lexsort itself
     assert _order(v, t_wide, s).tolist() == np.lexsort((s, t_wide, v)).tolist()
+
+
+def test_spill_beside_a_file_database_and_removed(con: duckdb.DuckDBPyConnection,
+                                                  tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as fc:
+        fc.register("_rows", _want(con))
+        fc.execute("CREATE TABLE fixes AS SELECT *, t_us AS device_time FROM _rows")
+        spill = tmp_path / "w.duckdb.tmp"
+        seen = []
+        n = 0
+        for b in whole_vehicle_batches(fc, SQL, {"t0": 0, "t1": 4_000_000_000}, 2_000):
+            seen.append(sorted(p.name[:14] for p in spill.iterdir()))
+            n += b.num_rows
+        assert n == _want(con).num_rows
+        assert seen and all(s == ["hazrisk-fixes-"] for s in seen)  # DuckDB's temp folder
+        assert not spill.exists()  # made for the read, removed with it
