@@ -85,9 +85,10 @@ def drift_flags(unit: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarra
     d = (step_km if step_km is not None
          else haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:]))
     if n >= 3:
-        around = haversine_km(lat[:-2], lon[:-2], lat[2:], lon[2:])
-        spike[1:-1] = (same[:-1] & same[1:] & (around <= r.neighbour_km)
-                       & (d[:-1] > r.spike_km) & (d[1:] > r.spike_km))
+        # the neighbours' distance only where both steps are long (the rest cannot be spikes)
+        k = np.flatnonzero(same[:-1] & same[1:] & (d[:-1] > r.spike_km) & (d[1:] > r.spike_km))
+        around = haversine_km(lat[k], lon[k], lat[k + 2], lon[k + 2])
+        spike[k[around <= r.neighbour_km] + 1] = True
     drift |= spike
     idx = np.flatnonzero(~spike)                      # the implied-speed recursion's fixes
     # the steps between the recursion's consecutive fixes: the step already measured where no
