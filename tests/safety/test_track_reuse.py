@@ -47,3 +47,14 @@ def test_track_steps_and_projection_as_if_measured_afresh() -> None:
     fx, fy = project(track.lon, track.lat)
     assert np.array_equal(x2, fx) and np.array_equal(y2, fy)
     assert np.array_equal(x1, fx[some]) and np.array_equal(y1, fy[some])
+
+
+def test_unique_of_runs_is_numpy_unique() -> None:
+    from hazrisk.safety.detectors.fences import _unique_runs
+
+    rng = np.random.default_rng(2)
+    key = np.repeat(rng.integers(0, 50, 400), rng.integers(1, 30, 400)).astype(np.int64)
+    for k in (key, key[:1], key[:0]):
+        u, inv = _unique_runs(k)
+        wu, winv = np.unique(k, return_inverse=True)
+        assert np.array_equal(u, wu) and np.array_equal(inv, winv)

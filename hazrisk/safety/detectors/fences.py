@@ -28,13 +28,23 @@ from hazrisk.safety.params import SafetyParams
 from hazrisk.safety.track import Track, merge_groups, runs
 
 
+def _unique_runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` of a column made of long runs of equal values
+    (a vehicle's enterprise rarely changes): the runs' values only are sorted."""
+    if key.size == 0:
+        return key, np.zeros(0, dtype=np.int64)
+    start = np.r_[True, key[1:] != key[:-1]]
+    uniq, inv = np.unique(key[start], return_inverse=True)
+    return uniq, inv[np.cumsum(start) - 1]
+
+
 def detect_off_route(track: Track, fences: FenceSet, p: SafetyParams) -> pd.DataFrame:
     if track.n == 0 or fences.fence_id.size == 0:
         return empty_events()
     vid, t = track.vid, track.t
     ne = len(track.enterprises) + 1
     key_raw = vid.astype(np.int64) * ne + track.ent
-    ukey, point_key = np.unique(key_raw, return_inverse=True)
+    ukey, point_key = _unique_runs(key_raw)
     keys = pd.DataFrame({"key": np.arange(ukey.size),
                          "vehicle_id": track.vehicles[ukey // ne],
                          "enterprise_id": track.enterprises[ukey % ne]})
