@@ -36,6 +36,7 @@ import math
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,10 +147,9 @@ class _Buckets:
         self.n = n_buckets
         self.rows = np.zeros(n_buckets, dtype=np.int64)
         self.blocks: list[list[list[np.ndarray]]] = [[] for _ in range(n_buckets)]
-        self.made: Path | None = None  # the parent folder, when this object created it
-        if spill and parent is not None and not parent.exists():
-            parent.mkdir(parents=True)
-            self.made = parent
+        self.parent = parent if spill else None
+        if self.parent is not None:
+            _enter(self.parent)
         self.folder: tempfile.TemporaryDirectory[str] | None = (
             tempfile.TemporaryDirectory(prefix="hazrisk-fixes-",
                                         dir=str(parent) if parent is not None else None)
@@ -203,9 +203,37 @@ class _Buckets:
     def close(self) -> None:
         if self.folder is not None:
             self.folder.cleanup()
-        if self.made is not None:
-            with contextlib.suppress(OSError):  # DuckDB may have put its own files there
-                self.made.rmdir()
+        if self.parent is not None:
+            _leave(self.parent)
+            self.parent = None
+
+
+#: Spill parents in use by reads of this process: (reads, whether a read here created it).
+_PARENTS: dict[Path, list[Any]] = {}
+_PARENTS_LOCK = threading.Lock()
+
+
+def _enter(parent: Path) -> None:
+    """A read starts spilling under ``parent`` (created when missing)."""
+    with _PARENTS_LOCK:
+        entry = _PARENTS.setdefault(parent, [0, False])
+        if not parent.exists():
+            parent.mkdir(parents=True)
+            entry[1] = True
+        entry[0] += 1
+
+
+def _leave(parent: Path) -> None:
+    """A read's spill is gone; the last read out removes ``parent`` if a read here made it
+    (and it is empty: DuckDB may have put its own files there meanwhile)."""
+    with _PARENTS_LOCK:
+        entry = _PARENTS[parent]
+        entry[0] -= 1
+        if entry[0] == 0:
+            del _PARENTS[parent]
+            if entry[1]:
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
 
 
 def _order(vehicle: np.ndarray, t: np.ndarray, seq: np.ndarray) -> np.ndarray:

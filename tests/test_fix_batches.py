@@ -108,3 +108,23 @@ def test_spill_beside_a_file_database_and_removed(con: duckdb.DuckDBPyConnection
         assert n == _want(con).num_rows
         assert seen and all(s == ["hazrisk-fixes-"] for s in seen)  # DuckDB's temp folder
         assert not spill.exists()  # made for the read, removed with it
+
+
+def test_two_reads_at_once_leave_no_folder(con: duckdb.DuckDBPyConnection,
+                                           tmp_path: Path) -> None:
+    """Detection and the rates' drift spill at the same time (two threads): the folder one
+    of them made goes when the last of them is done."""
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as fc:
+        fc.register("_rows", _want(con))
+        fc.execute("CREATE TABLE fixes AS SELECT *, t_us AS device_time FROM _rows")
+        params = {"t0": 0, "t1": 4_000_000_000}
+        first = whole_vehicle_batches(fc, SQL, params, 2_000)
+        second = whole_vehicle_batches(fc.cursor(), SQL, params, 2_000)
+        a, b = next(first), next(second)  # both spilled
+        assert len(list((tmp_path / "w.duckdb.tmp").iterdir())) == 2
+        n = a.num_rows + sum(t.num_rows for t in first)  # the first done, the second not
+        assert (tmp_path / "w.duckdb.tmp").exists()
+        n += b.num_rows + sum(t.num_rows for t in second)
+        assert n == 2 * _want(con).num_rows
+        assert not (tmp_path / "w.duckdb.tmp").exists()
