@@ -11,9 +11,10 @@ statement's rows are read unsorted, once, and
    row; a vehicle's code is its order of first appearance);
 2. rows are dealt by vehicle code into ``4 x ceil(rows / batch_positions)`` buckets (every
    vehicle in one bucket), written as compact columns to a temporary folder while the read
-   goes on (kept in memory instead when the whole read fits one batch): under DuckDB's
-   ``temp_directory`` of a file database (where DuckDB spills its sorts, ``<database>.tmp``
-   by default; ~60 bytes a fix, 0.8 GB for the province-day), removed when the read ends;
+   goes on (kept in memory instead when the whole read fits one batch): a folder of its own
+   beside DuckDB's ``temp_directory`` of a file database (``<database>.tmp.hazrisk-fixes-*``
+   by default: the disk chosen for spills; ~60 bytes a fix, 0.8 GB for the province-day),
+   removed when the read ends;
 3. consecutive buckets are read back up to about ``batch_positions`` rows, sorted by
    (vehicle code, time, ``pos_seq``) in numpy, and yielded as one Arrow table whose string
    columns are dictionary arrays over the read's dictionaries.
@@ -31,12 +32,10 @@ The statement is the sorted one (its ``ORDER BY`` documents the order this modul
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,31 +126,33 @@ def _column_of(name: str, typ: pa.DataType) -> _Column:
     raise TypeError(f"column {name}: type {typ} not carried")
 
 
-def spill_parent(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """Where the buckets are written: DuckDB's ``temp_directory`` of a file database (where it
-    spills its own sorts: ``<database>.tmp`` unless configured), else the system's temporary
-    folder (``None``: an in-memory database)."""
+def spill_place(con: duckdb.DuckDBPyConnection) -> tuple[Path | None, str]:
+    """Where the buckets are written: beside DuckDB's ``temp_directory`` of a file database
+    (its folder, ``<database>.tmp`` by default: the disk chosen for spills), in a folder of
+    our own named after it; the system's temporary folder for an in-memory database or when
+    that folder is missing. (folder, name prefix)."""
     rows = SqlFolder("hazrisk").run(con, "fix_batches", "spill_folder").fetchall()
     path, temp = rows[0] if rows else (None, "")
     if not path or not temp:
-        return None
-    return Path(os.path.abspath(str(temp)))
+        return None, "hazrisk-fixes-"
+    where = Path(os.path.abspath(str(temp)))
+    if not where.parent.is_dir():
+        return None, "hazrisk-fixes-"
+    return where.parent, f"{where.name}.hazrisk-fixes-"
 
 
 class _Buckets:
     """Rows dealt to buckets by vehicle code, in memory or in files under ``parent``."""
 
     def __init__(self, columns: list[_Column], n_buckets: int, spill: bool,
-                 parent: Path | None = None) -> None:
+                 place: tuple[Path | None, str] = (None, "hazrisk-fixes-")) -> None:
         self.columns = columns
         self.n = n_buckets
         self.rows = np.zeros(n_buckets, dtype=np.int64)
         self.blocks: list[list[list[np.ndarray]]] = [[] for _ in range(n_buckets)]
-        self.parent = parent if spill else None
-        if self.parent is not None:
-            _enter(self.parent)
+        parent, prefix = place
         self.folder: tempfile.TemporaryDirectory[str] | None = (
-            tempfile.TemporaryDirectory(prefix="hazrisk-fixes-",
+            tempfile.TemporaryDirectory(prefix=prefix,
                                         dir=str(parent) if parent is not None else None)
             if spill else None)
         self.sizes: list[list[int]] = [[] for _ in range(n_buckets)]
@@ -203,37 +204,6 @@ class _Buckets:
     def close(self) -> None:
         if self.folder is not None:
             self.folder.cleanup()
-        if self.parent is not None:
-            _leave(self.parent)
-            self.parent = None
-
-
-#: Spill parents in use by reads of this process: (reads, whether a read here created it).
-_PARENTS: dict[Path, list[Any]] = {}
-_PARENTS_LOCK = threading.Lock()
-
-
-def _enter(parent: Path) -> None:
-    """A read starts spilling under ``parent`` (created when missing)."""
-    with _PARENTS_LOCK:
-        entry = _PARENTS.setdefault(parent, [0, False])
-        if not parent.exists():
-            parent.mkdir(parents=True)
-            entry[1] = True
-        entry[0] += 1
-
-
-def _leave(parent: Path) -> None:
-    """A read's spill is gone; the last read out removes ``parent`` if a read here made it
-    (and it is empty: DuckDB may have put its own files there meanwhile)."""
-    with _PARENTS_LOCK:
-        entry = _PARENTS[parent]
-        entry[0] -= 1
-        if entry[0] == 0:
-            del _PARENTS[parent]
-            if entry[1]:
-                with contextlib.suppress(OSError):
-                    parent.rmdir()
 
 
 def _order(vehicle: np.ndarray, t: np.ndarray, seq: np.ndarray) -> np.ndarray:
@@ -284,12 +254,12 @@ def whole_vehicle_batches(con: duckdb.DuckDBPyConnection, sql: str, params: dict
     per = max(int(batch_positions), 1)
     n_batches = max(1, math.ceil(total / per))
     n_buckets = 1 if n_batches == 1 else min(BUCKETS_PER_BATCH * n_batches, 1 << 16)
-    parent = spill_parent(con) if n_buckets > 1 else None
+    place = spill_place(con) if n_buckets > 1 else (None, "")
     reader = con.sql(text, params=params).to_arrow_reader(batch_size=READ_ROWS)
     columns = [_column_of(f.name, f.type) for f in reader.schema]
     names = [c.name for c in columns]
     iv, it, iq = names.index(vehicle), names.index(time), names.index(seq)
-    buckets = _Buckets(columns, n_buckets, spill=n_buckets > 1, parent=parent)
+    buckets = _Buckets(columns, n_buckets, spill=n_buckets > 1, place=place)
     try:
         for rb in reader:
             if rb.num_rows == 0:
