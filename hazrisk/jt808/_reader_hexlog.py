@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808._columnar_decode import decode
-from hazrisk.jt808._columnar_hexlog import HexLines, line_bounds, parse_block
+from hazrisk.jt808._columnar_hexlog import HexLines, parse_block
 from hazrisk.jt808._reader_base import (
     DEFAULT_CHUNK,
     DecodedChunk,
@@ -79,7 +79,7 @@ def _blocks(stream: IO[bytes], chunk_bytes: int, first: bytes
             cut = len(data)  # an overlong line: the codec's reader calls it garbage
         block = data[:cut]
         yield block, offset, line_no, eof
-        line_no += int(np.count_nonzero(np.frombuffer(block, np.uint8) == 0x0A))
+        line_no += block.count(b"\n")
         offset += cut
         carry = data[cut:]
 
@@ -121,9 +121,8 @@ def _chunk(block: bytes, offset: int, eof: bool, joiner: Reassembler, fast: pa.T
 def _hexlog_block(block: bytes, offset: int, line_no: int) -> _Block:
     """(fast rows, the codec's records, lines the fast path took, heartbeats) of whole
     lines."""
-    bounds = line_bounds(np.frombuffer(block, np.uint8))
-    line_starts = bounds[0]
-    lines = parse_block(block, offset, line_no, bounds)
+    lines = parse_block(block, offset, line_no)
+    line_starts = lines.block_lines
     decoded = decode(F.as_u8(lines.payload), lines=lines)
     table = decoded.table
     flags = decoded.flags if decoded.flags is not None else np.zeros(0, np.int64)

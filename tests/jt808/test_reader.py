@@ -1,5 +1,5 @@
-"""The chunked reader's pieces: numpy hex-log line parsing (same as the scalar reader's pattern
-line by line), the read-ahead thread, and the allocator left to the command."""
+"""The chunked reader's pieces: compiled hex-log line parsing (same as the scalar reader's
+pattern line by line), the read-ahead thread, and the allocator left to the command."""
 
 from __future__ import annotations
 
@@ -68,6 +68,25 @@ LINES = [
     "garbage line",
     f"2026-10-01 00:00:00.200 RECV {HB}{HB}",
     f"2026-10-01 00:00:00.200 RECV 7G{HB}",
+    f"2026-10-01 00:00:00.200 RECV {HB[:20]}G{HB[21:]}",  # a non-hex byte mid-line
+    f"2026-10-01 00:00:00.200 RECV {HB[:20]} {HB[20:]}",  # spaced mid-line
+    f"2026-10-01 00:00:00.200 RECV {HB}\t",
+    "2026-10-01 00:00:00.200 RECV 7E",  # exactly 29 + 2 bytes
+    "2026-10-01 00:00:00.200 RECV 7",
+    "2026-10-01 00:00:00.200 RECV ",  # the prefix alone
+    "2026-10-01 00:00:00.200 RECV",
+    f"2026-10-01 00:00:00.200 recv {HB}",
+    f"2026-10-01 00:00:00.200 RECV  {HB}",
+    f"2026-10-01 00:00:00.200Z RECV {HB}",
+    f"2026-10-01 00:00:00.2 RECV {HB}",
+    f"0000-01-01 00:00:00.000 RECV {HB}",  # year 0: no time
+    f"2026-10-01 00:60:00.000 RECV {HB}",
+    f"2026-10-01 00:00:00.200 RECV {HB}\r\n",  # CRLF (the joined lines then hold \r\n\n)
+    "7E",
+    "7e",
+    f"{HB}{HB[:3]}",  # bare, odd
+    f"{HB.lower()}",
+    "\r",
 ]
 
 
@@ -83,6 +102,26 @@ def test_parse_block_reads_each_line_as_the_scalar_pattern() -> None:
 def test_parse_block_any_mix_of_lines(picked: list[str], final_newline: bool) -> None:
     block = ("\n".join(picked) + ("\n" if final_newline else "")).encode()
     assert _parsed(block) == _expected(block)
+
+
+def test_short_last_lines_as_the_scalar_pattern() -> None:
+    """Lines in the last 29 bytes of a block, with and without a final newline."""
+    for tail in ("7E", "7E0", "7E\r", "", "G7E", "7E7E7E7E7E7E7E7E7E7E7E7E7E", "2026-10-01"):
+        for block in (f"{HB}\n{tail}".encode(), f"{HB}\n{tail}\n".encode(), tail.encode()):
+            assert _parsed(block) == _expected(block), block
+
+
+def test_line_of_is_searchsorted() -> None:
+    """``HexLines.line_of`` (a forward walk, a binary search where positions step back or
+    jump) gives ``searchsorted(pstart, pos, "right") - 1``."""
+    rng = np.random.default_rng(11)
+    block = "".join(f"{HB[: 2 * int(rng.integers(1, 20))]}\n" for _ in range(300)).encode()
+    lines = parse_block(block)
+    n = len(lines.payload)
+    for pos in (np.arange(n), rng.integers(0, n, 500), np.sort(rng.integers(0, n, 40)),
+                np.array([n - 1, 0, n - 1, 5, 5, 6]), np.zeros(0, np.int64)):
+        want = np.searchsorted(lines.pstart, pos, side="right") - 1
+        assert np.array_equal(lines.line_of(pos), want)
 
 
 def test_direction_codes() -> None:
