@@ -98,7 +98,8 @@ def parse_block(block: bytes, base_offset: int = 0, first_line: int = 1) -> HexL
     """Match every line of ``block`` (whole lines; ``base_offset``: text offset of its first
     byte, ``first_line``: its line number) and decode the hex payloads."""
     buf = np.frombuffer(block, np.uint8)
-    starts, ends, kind, h0, h1, recv, codes, pstart, fast_bytes = K.scan_block(buf, K.HEX_VALUES)
+    starts, ends, kind, h0, h1, recv, codes, pstart, fast_bytes = K.scan_block(
+        buf, *K.pair_words(buf), K.PAIR_VALUES)
     for k in np.flatnonzero(kind == K.FAST_ODD_TIME).tolist():
         # impossible dates and times: as the scalar reader reads them
         a = int(starts[k])

@@ -26,61 +26,40 @@ OTHER, FAST, FAST_ODD_TIME = 0, 1, 2
 _NEWLINE = 0x0A
 #: lines :func:`line_of` walks forward before it searches
 _WALK = 8
+#: digit positions of the timed layout
+_DIGITS_AT = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22)
 _RECV = int.from_bytes(b"RECV", "big")
 _SEND = int.from_bytes(b"SEND", "big")
 
 
-def _hex_values() -> U8:
-    """Value of each byte as a hex digit; 255 for a byte that is none."""
-    table = np.full(256, 255, np.uint8)
-    for i, c in enumerate(b"0123456789abcdef"):
-        table[c] = i
-        table[bytes([c]).upper()[0]] = i
+def _pair_values() -> npt.NDArray[np.uint16]:
+    """Value of each two-byte hex pair read as a little-endian 16-bit word (first digit in the
+    low byte); 0xFFFF for a word that is not two hex digits."""
+    table = np.full(1 << 16, 0xFFFF, np.uint16)
+    digits = b"0123456789abcdefABCDEF"
+    for c1 in digits:
+        for c2 in digits:
+            table[c1 | c2 << 8] = int(bytes([c1, c2]), 16)
     return table
 
 
-HEX_VALUES = _hex_values()
+#: :func:`scan_block`'s table of hex pairs
+PAIR_VALUES = _pair_values()
+
+
+def pair_words(buf: U8) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint16]]:
+    """``buf`` as 16-bit words from byte 0 and from byte 1 (for :func:`scan_block`)."""
+    n = buf.size
+    return buf[: n // 2 * 2].view(np.uint16), buf[1 : 1 + (n - 1) // 2 * 2].view(np.uint16)
 
 
 @kernel
-def _digits(buf: U8, at: int, n: int) -> int:
-    """The decimal number ``buf[at:at+n]`` spells; -1 if a byte is not a digit."""
-    v = 0
-    for i in range(at, at + n):
-        d = int(buf[i]) - 48
-        if d < 0 or d > 9:
-            return -1
-        v = v * 10 + d
-    return v
+def _digit(buf: U8, i: int) -> int:
+    return int(buf[i]) - 48
 
 
 @kernel
-def _timed(buf: U8, s: int) -> tuple[int, int]:
-    """(direction code 1 RECV / 2 SEND, receive time in UTC epoch µs or NAT for an impossible
-    date or time) of a line opening with the timed layout at ``s``; (0, NAT) if it does not
-    (``s + PREFIX`` must lie within ``buf``)."""
-    if (buf[s + 4] != 0x2D or buf[s + 7] != 0x2D or (buf[s + 10] != 0x20 and buf[s + 10] != 0x54)
-            or buf[s + 13] != 0x3A or buf[s + 16] != 0x3A
-            or (buf[s + 19] != 0x2E and buf[s + 19] != 0x2C)
-            or buf[s + 23] != 0x20 or buf[s + 28] != 0x20):
-        return 0, NAT
-    word = (np.int64(buf[s + 24]) << 24) | (np.int64(buf[s + 25]) << 16) | (
-        np.int64(buf[s + 26]) << 8) | np.int64(buf[s + 27])
-    if word == _RECV:
-        code = 1
-    elif word == _SEND:
-        code = 2
-    else:
-        return 0, NAT
-    y = _digits(buf, s, 4)
-    mo = _digits(buf, s + 5, 2)
-    dd = _digits(buf, s + 8, 2)
-    hh = _digits(buf, s + 11, 2)
-    mi = _digits(buf, s + 14, 2)
-    ss = _digits(buf, s + 17, 2)
-    ms = _digits(buf, s + 20, 3)
-    if y < 0 or mo < 0 or dd < 0 or hh < 0 or mi < 0 or ss < 0 or ms < 0:
-        return 0, NAT
+def _valid_date(y: int, mo: int, dd: int) -> bool:
     leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
     if mo == 2:
         dim = 29 if leap else 28
@@ -88,22 +67,26 @@ def _timed(buf: U8, s: int) -> tuple[int, int]:
         dim = 30
     else:
         dim = 31
-    if y < 1 or mo < 1 or mo > 12 or dd < 1 or dd > dim or hh > 23 or mi > 59 or ss > 59:
-        return code, NAT
-    # days from the civil date (H. Hinnant's algorithm)
+    return y >= 1 and 1 <= mo <= 12 and 1 <= dd <= dim
+
+
+@kernel
+def _days_from_civil(y: int, mo: int, dd: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
     y2 = y - 1 if mo <= 2 else y
     era = y2 // 400
     yoe = y2 - era * 400
     doy = (153 * ((mo + 9) % 12) + 2) // 5 + dd - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    return code, ((days * 86400 + hh * 3600 + mi * 60 + ss) * 1_000_000 + ms * 1000
-                  - _BEIJING_US)
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
 @kernel
-def scan_block(buf: U8, hexval: U8) -> tuple[I64, I64, npt.NDArray[np.int8], I64, I64, I64,
-                                              npt.NDArray[np.int8], I64, U8]:
-    """Every line of ``buf`` (a block of text; ``hexval``: :data:`HEX_VALUES`).
+def scan_block(buf: U8, w0: npt.NDArray[np.uint16], w1: npt.NDArray[np.uint16],
+               pairs: npt.NDArray[np.uint16]
+               ) -> tuple[I64, I64, npt.NDArray[np.int8], I64, I64, I64, npt.NDArray[np.int8],
+                          I64, U8]:
+    """Every line of ``buf`` (a block of text; ``w0``, ``w1``: its :func:`pair_words`;
+    ``pairs``: :data:`PAIR_VALUES`).
 
     Returns (start, end (after the newline), kind (:data:`OTHER`, :data:`FAST`,
     :data:`FAST_ODD_TIME`: a timed line whose date or time does not exist), hex start and
@@ -111,6 +94,7 @@ def scan_block(buf: U8, hexval: U8) -> tuple[I64, I64, npt.NDArray[np.int8], I64
     payload start) per line, and the payload: the bytes of the fast lines' hex, in order.
     A line is fast when it is the timed layout or opens with a hex digit and the rest of it
     up to the newline (or the block's end) is an even number, at least two, of hex digits.
+    A day's number is computed once for consecutive lines of the same date.
     """
     n = buf.size
     nl = 0
@@ -130,34 +114,62 @@ def scan_block(buf: U8, hexval: U8) -> tuple[I64, I64, npt.NDArray[np.int8], I64
     out = np.empty(n // 2, np.uint8)
     p = 0
     s = 0
+    last_date = -1
+    day_us = NAT  # of last_date
     for k in range(nl):
         start[k] = s
         a = s
         code = 0
         us = NAT
-        if s + PREFIX <= n:
-            code, us = _timed(buf, s)
-            if code != 0:
+        if s + PREFIX <= n and buf[s + 4] == 0x2D and buf[s + 7] == 0x2D and (
+                buf[s + 10] == 0x20 or buf[s + 10] == 0x54) and buf[s + 13] == 0x3A and (
+                buf[s + 16] == 0x3A) and (buf[s + 19] == 0x2E or buf[s + 19] == 0x2C) and (
+                buf[s + 23] == 0x20) and buf[s + 28] == 0x20:
+            word = (int(buf[s + 24]) << 24) | (int(buf[s + 25]) << 16) | (
+                int(buf[s + 26]) << 8) | int(buf[s + 27])
+            c = 1 if word == _RECV else (2 if word == _SEND else 0)
+            digits = True
+            for i in _DIGITS_AT:
+                d = _digit(buf, s + i)
+                digits = digits and 0 <= d <= 9
+            if c != 0 and digits:
+                code = c
                 a = s + PREFIX
-        q = p
-        j = a
-        if code != 0 or hexval[buf[a]] < 16:
-            while j + 1 < n:
-                v1 = hexval[buf[j]]
-                v2 = hexval[buf[j + 1]]
-                if v1 > 15 or v2 > 15:
-                    break
-                out[q] = (v1 << 4) | v2
-                q += 1
-                j += 2
-        if q > p and (j == n or buf[j] == _NEWLINE):
+                date = _digit(buf, s) * 10_000_000 + _digit(buf, s + 1) * 1_000_000 + (
+                    _digit(buf, s + 2) * 100_000 + _digit(buf, s + 3) * 10_000) + (
+                    _digit(buf, s + 5) * 1000 + _digit(buf, s + 6) * 100) + (
+                    _digit(buf, s + 8) * 10 + _digit(buf, s + 9))
+                if date != last_date:
+                    y, mo, dd = date // 10_000, date // 100 % 100, date % 100
+                    day_us = (_days_from_civil(y, mo, dd) * 86_400_000_000
+                              if _valid_date(y, mo, dd) else NAT)
+                    last_date = date
+                hh = _digit(buf, s + 11) * 10 + _digit(buf, s + 12)
+                mi = _digit(buf, s + 14) * 10 + _digit(buf, s + 15)
+                ss = _digit(buf, s + 17) * 10 + _digit(buf, s + 18)
+                ms = _digit(buf, s + 20) * 100 + _digit(buf, s + 21) * 10 + _digit(buf, s + 22)
+                if day_us != NAT and hh <= 23 and mi <= 59 and ss <= 59:
+                    us = day_us + ((hh * 60 + mi) * 60 + ss) * 1_000_000 + ms * 1000 - _BEIJING_US
+        # the hex pairs from ``a``, two bytes at a time
+        w = w0 if a % 2 == 0 else w1
+        wi = a // 2
+        m = (n - a) // 2
+        i = 0
+        while i < m:
+            v = pairs[w[wi + i]]
+            if v > 255:
+                break
+            out[p + i] = v
+            i += 1
+        j = a + 2 * i
+        if i > 0 and (j == n or buf[j] == _NEWLINE):
             kind[k] = FAST if code == 0 or us != NAT else FAST_ODD_TIME
             h0[k] = a - s
             h1[k] = j - s
             recv[k] = us
             dcode[k] = code
             pstart[k] = p
-            p = q
+            p += i
         else:
             while j < n and buf[j] != _NEWLINE:
                 j += 1
@@ -218,4 +230,33 @@ def spans(line: I64, rel: I64, pstart: I64, plen: I64, h0: I64, h1: I64, tlen: I
             out[i] = 0
         else:
             out[i] = h1[k] if r >= plen[k] else h0[k] + 2 * r
+    return out
+
+
+@kernel
+def count_lines(buf: U8) -> int:
+    """Newlines in ``buf``."""
+    nl = 0
+    for i in range(buf.size):
+        if buf[i] == _NEWLINE:
+            nl += 1
+    return nl
+
+
+@kernel
+def one_frame_lines(payload: U8, pstart: I64, plen: I64, flags: I64) -> npt.NDArray[np.bool_]:
+    """Per line: its payload is one frame (opens and closes with the only two flags of its
+    payload, something between); ``flags``: every flag position of the payload, in order."""
+    out = np.zeros(pstart.size, np.bool_)
+    j = 0
+    for k in range(pstart.size):
+        a = pstart[k]
+        b = a + plen[k]
+        while j < flags.size and flags[j] < a:
+            j += 1
+        i = j
+        while i < flags.size and flags[i] < b:
+            i += 1
+        out[k] = i - j == 2 and plen[k] >= 3 and payload[a] == 0x7E and payload[b - 1] == 0x7E
+        j = i
     return out

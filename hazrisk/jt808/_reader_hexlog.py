@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
+from hazrisk.jt808 import _hexlog_kernels as K
 from hazrisk.jt808._columnar_decode import decode
 from hazrisk.jt808._columnar_hexlog import HexLines, parse_block
 from hazrisk.jt808._reader_base import (
@@ -59,7 +60,9 @@ def iter_hexlog_chunks(
 
 def _blocks(stream: IO[bytes], chunk_bytes: int, first: bytes
             ) -> Generator[tuple[bytes, int, int, bool], None, None]:
-    """(block of whole lines, its text offset, its first line number, last) of the stream."""
+    """(block of whole lines, its text offset, its first line number, last) of the stream.
+    A block is copied once from what was read (the carried part of a line and the new bytes
+    up to the last newline, joined)."""
     carry = first
     offset = 0
     line_no = 1
@@ -70,18 +73,18 @@ def _blocks(stream: IO[bytes], chunk_bytes: int, first: bytes
         reads += 1
         more = read_all(stream, want)
         eof = len(more) < want
-        data = carry + more if carry else more
-        cut = len(data) if eof else data.rfind(b"\n") + 1
-        if cut == 0 and not eof and len(data) <= max(MAX_LINE, chunk_bytes):
-            carry = data
-            continue
-        if cut == 0:
-            cut = len(data)  # an overlong line: the codec's reader calls it garbage
-        block = data[:cut]
+        cut = len(more) if eof else more.rfind(b"\n") + 1  # (the carry holds no newline)
+        if cut == 0 and not eof:
+            if len(carry) + len(more) <= max(MAX_LINE, chunk_bytes):
+                carry += more
+                continue
+            cut = len(more)  # an overlong line: the codec's reader calls it garbage
+        block = more if not carry and cut == len(more) else b"".join(
+            (carry, memoryview(more)[:cut]))
         yield block, offset, line_no, eof
-        line_no += block.count(b"\n")
-        offset += cut
-        carry = data[cut:]
+        line_no += K.count_lines(F.as_u8(block))
+        offset += len(block)
+        carry = more[cut:]
 
 
 def _threaded(stream: IO[bytes], chunk_bytes: int, first: bytes, threads: int
@@ -177,14 +180,8 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 def _one_frame_lines(lines: HexLines, flags: np.ndarray) -> np.ndarray:
     """Per parsed line: its payload is one frame (opens and closes with the only two flags,
     something between)."""
-    ps, pl = lines.pstart, lines.plen
-    if ps.size == 0:
-        return np.zeros(0, bool)
-    n_flags = np.searchsorted(flags, ps + pl) - np.searchsorted(flags, ps)
-    pay = F.as_u8(lines.payload)
-    last = np.maximum(ps + pl - 1, 0)
-    return (n_flags == 2) & (pl >= 3) & (pay[np.minimum(ps, pay.size - 1)] == F.FLAG) & (
-        pay[np.minimum(last, pay.size - 1)] == F.FLAG)
+    return K.one_frame_lines(F.as_u8(lines.payload), lines.pstart, lines.plen,
+                             np.ascontiguousarray(flags, np.int64))
 
 
 def _other_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarray,

@@ -104,6 +104,25 @@ def test_parse_block_any_mix_of_lines(picked: list[str], final_newline: bool) ->
     assert _parsed(block) == _expected(block)
 
 
+_YEARS = st.sampled_from([0, 1, 1900, 1970, 2000, 2024, 2026, 2100, 9999])
+_TIMES = st.tuples(_YEARS, st.integers(0, 13), st.integers(0, 32), st.integers(0, 25),
+                   st.integers(0, 61), st.integers(0, 61), st.integers(0, 999))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_TIMES, st.integers(1, 3)), min_size=1, max_size=12),
+       st.sampled_from(" T"), st.sampled_from(".,"))
+def test_receive_times_of_any_digits(times: list[tuple[tuple[int, ...], int]], mid: str,
+                                     dot: str) -> None:
+    """Timed lines with any digits (impossible dates and times, leap days, runs of lines of
+    one date) get the scalar reader's receive times."""
+    text = "".join(
+        f"{y:04d}-{mo:02d}-{d:02d}{mid}{h:02d}:{mi:02d}:{sec:02d}{dot}{ms:03d} RECV {HB}\n" * rep
+        for (y, mo, d, h, mi, sec, ms), rep in times)
+    block = text.encode()
+    assert _parsed(block) == _expected(block)
+
+
 def test_short_last_lines_as_the_scalar_pattern() -> None:
     """Lines in the last 29 bytes of a block, with and without a final newline."""
     for tail in ("7E", "7E0", "7E\r", "", "G7E", "7E7E7E7E7E7E7E7E7E7E7E7E7E", "2026-10-01"):
