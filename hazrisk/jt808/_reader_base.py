@@ -52,9 +52,16 @@ class DecodedChunk:
         if self.raw is not None:
             buf, base = self.raw
             a = offset - base
-            if 0 <= a < len(buf):
-                close = np.flatnonzero(buf[a + 1 : a + 2 + MAX_SPAN] == F.FLAG)
-                return buf[a : a + int(close[0]) + 2].tobytes() if close.size else None
+            if not 0 <= a < len(buf):
+                return None
+            stop = min(a + 2 + MAX_SPAN, len(buf))
+            lo, step = a + 1, 1024  # frames are short: look near first, then farther
+            while lo < stop:
+                hi = min(lo + step, stop)
+                close = np.flatnonzero(buf[lo:hi] == F.FLAG)
+                if close.size:
+                    return buf[a : lo + int(close[0]) + 1].tobytes()
+                lo, step = hi, step * 8
             return None
         if self.text is not None:  # a one-frame line: its hex is the frame
             block, base = self.text

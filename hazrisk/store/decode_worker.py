@@ -1,15 +1,19 @@
-"""A dump decoded in a worker process while the ingesting process writes: ingest's two cores.
+"""A dump decoded and staged in a worker process while the ingesting process writes.
 
-Decoding (gzip, hex text, the columnar decoder, the codec's share) and writing (staging,
-duplicate checks, DuckDB appends) each cost about half of an ingest's CPU (province-day: ~25
-and ~28 CPU-s); in one process they share one interpreter lock, and the ingest ran at ~150 %
-CPU. Here a file of :data:`WORKER_BYTES` or more is decoded in the worker process of
-:mod:`hazrisk.worker_process` (a plain subprocess reading jobs from its stdin; it ends
-with its parent), chunk by chunk, while this process writes the chunks before. What a chunk
-needs of the dump's bytes is taken in the worker, so the chunk's buffer never crosses:
+Decoding (gzip, hex text, the columnar decoder, the codec's share), staging and writing
+(duplicate checks, DuckDB appends) share an ingest's CPU; in one process they share one
+interpreter lock. Here a file of :data:`WORKER_BYTES` or more is decoded in the worker
+process of :mod:`hazrisk.worker_process` (a plain subprocess reading jobs from its stdin; it
+ends with its parent), chunk by chunk, while this process writes the chunks before. All that
+needs no database is done there too, so neither the dump's bytes nor the codec's records
+cross, only Arrow tables ready to append:
 
-- ``spans``: the bytes :class:`~hazrisk.store.messages.RecordSink` keeps of each rejected frame
-  and garbage span (:func:`~hazrisk.store.messages.kept_bytes`);
+- ``positions``: staged (:func:`~hazrisk.store.positions.stage_table`: row numbers, validity
+  bits, vehicles resolved by the registry's assignments (:class:`Staging` carries them),
+  in-chunk duplicates, append order);
+- ``tables``: the rows of the records (:class:`~hazrisk.store.messages.RecordRows`: raw
+  messages, rejected frames with their kept bytes, garbage spans, heartbeats, typed tables);
+  the file's frame counts come with :class:`End`;
 - ``items``: the full active-safety items (0x64-0x67) of the positions that carry them, from
   the codec's records or by decoding those few frames again.
 
@@ -21,10 +25,11 @@ file closes the previous one (an ingest that stopped mid-file leaves nothing beh
 from __future__ import annotations
 
 import contextlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +40,11 @@ import pyarrow.compute as pc
 from hazrisk.jt808 import decode_frame, detect_format
 from hazrisk.jt808.reader import DEFAULT_CHUNK, DecodedChunk, Prefetch, iter_chunks
 from hazrisk.jt808.record import Record
-from hazrisk.store.messages import is_position_record, kept_bytes
-from hazrisk.store.positions import safety_bits
+from hazrisk.store.messages import RecordRows, is_position_record
+from hazrisk.store.positions import safety_bits, stage_table
+from hazrisk.store.resolve import Assigner
 from hazrisk.store.sources import open_stream
+from hazrisk.validity import Validity
 from hazrisk.worker_process import Done, run
 
 #: Files from this size on (on disk) are decoded in the worker process; smaller ones are not
@@ -54,21 +61,26 @@ Items = dict[tuple[int, int], dict[int, dict[str, Any]]]
 
 
 @dataclass
+class Staging:
+    """What staging a file's positions needs of the warehouse, taken before decoding: the
+    file's id, the registry's assignments (:class:`~hazrisk.store.resolve.Assigner`), the
+    time of rows without one (noon of the dump's day) and the validity bounds."""
+
+    file_id: int
+    assigner: Assigner
+    fallback_time: datetime | None
+    validity: Validity
+
+
+@dataclass
 class Chunk:
-    """One decoded chunk as the writer needs it (:class:`~hazrisk.jt808.reader.DecodedChunk`
-    without the dump's bytes)."""
+    """One decoded chunk as the writer needs it: staged positions, record tables, items."""
 
-    positions: pa.Table | None
-    records: list[Record]
-    frames_fast: int
-    heartbeats: pa.Table | None
+    positions: pa.Table | None  # staged (stage_table), None when the chunk has none
+    tables: list[tuple[str, pa.Table]]  # (store table, rows) of the chunk's records
+    frames: int  # frames decoded (progress)
     disk: int  # bytes of the file on disk read so far (progress)
-    spans: dict[tuple[int, int], bytes] = field(default_factory=dict)
     items: Items = field(default_factory=dict)
-
-    def span(self, offset: int, length: int) -> bytes | None:
-        """The kept bytes of a rejected frame or garbage span (``RecordSink.add``'s lookup)."""
-        return self.spans.get((offset, length))
 
     def items_for(self, keys: list[tuple[int, int]]) -> Items:
         """The items of these positions (``append_positions``' lookup)."""
@@ -77,10 +89,17 @@ class Chunk:
 
 @dataclass
 class End:
-    """The file is decoded: whether its gzip stream broke off (and after how many bytes)."""
+    """The file is decoded: whether its gzip stream broke off (and after how many bytes),
+    and the file's record counts (:class:`~hazrisk.store.messages.RecordRows`)."""
 
     broken: str | None
     produced: int
+    frames_ok: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    garbage_bytes: int = 0
+    garbage_spans: int = 0
+    bad_gzip: str | None = None
+    table_rows: Counter[str] = field(default_factory=Counter)
 
 
 # --- in the decoding process ----------------------------------------------------------------
@@ -88,8 +107,10 @@ class End:
 _STATE: dict[str, Any] = {}
 
 
-def open_file(path: str, chunk_bytes: int = DEFAULT_CHUNK) -> tuple[str, bool]:
-    """Start decoding ``path`` (closing a file left open): its format and whether gzip."""
+def open_file(path: str, staging: Staging,
+              chunk_bytes: int = DEFAULT_CHUNK) -> tuple[str, bool]:
+    """Start decoding ``path`` (closing a file left open) and staging it for ``staging``:
+    its format and whether gzip."""
     close_file()
     p = Path(path)
     size = p.stat().st_size
@@ -108,7 +129,8 @@ def open_file(path: str, chunk_bytes: int = DEFAULT_CHUNK) -> tuple[str, bool]:
     except BaseException:
         stack.close()
         raise
-    _STATE.update(stack=stack, chunks=chunks, stream=stream, gz=gz, size=size)
+    _STATE.update(stack=stack, chunks=chunks, stream=stream, gz=gz, size=size,
+                  staging=staging, rows=RecordRows(staging.file_id), seq=0)
     return fmt, gz
 
 
@@ -142,8 +164,11 @@ def next_chunk() -> Chunk | End:
         close_file()
         raise
     stream = _STATE["stream"]
+    rows: RecordRows = _STATE["rows"]
     if chunk is None:
-        end = End(getattr(stream, "broken", None), int(getattr(stream, "produced", 0)))
+        end = End(getattr(stream, "broken", None), int(getattr(stream, "produced", 0)),
+                  rows.frames_ok, rows.rejected, rows.garbage_bytes, rows.garbage_spans,
+                  rows.bad_gzip, rows.table_rows)
         close_file()
         return end
     size = _STATE["size"]
@@ -152,8 +177,29 @@ def next_chunk() -> Chunk | End:
         disk = min(int(tell()), size) if tell is not None else 0
     else:
         disk = min(chunk.bytes_done, size)
-    return Chunk(_phones_encoded(chunk.positions), chunk.records, chunk.frames_fast,
-                 _phones_encoded(chunk.heartbeats), disk, spans=_spans(chunk),
+    try:
+        return _staged(chunk, rows, disk)
+    except BaseException:
+        close_file()
+        raise
+
+
+def _staged(chunk: DecodedChunk, rows: RecordRows, disk: int) -> Chunk:
+    """The chunk's records as rows, its positions staged."""
+    for rec in chunk.records:
+        rows.add(rec, chunk.frame_bytes)
+    rows.frames_ok += chunk.frames_fast
+    if chunk.heartbeats is not None and chunk.heartbeats.num_rows:
+        rows.add_heartbeats(_phones_encoded(chunk.heartbeats))
+    table = chunk.positions
+    staged = None
+    if table is not None and table.num_rows:
+        st: Staging = _STATE["staging"]
+        staged = stage_table(table, file_id=st.file_id, first_row=_STATE["seq"],
+                             assigner=st.assigner, fallback_time=st.fallback_time,
+                             validity=st.validity)
+        _STATE["seq"] += table.num_rows
+    return Chunk(staged, rows.tables(), chunk.frames_fast + len(chunk.records), disk,
                  items=_items(chunk))
 
 
@@ -174,17 +220,6 @@ def close_file() -> None:
     if stack is not None:
         with contextlib.suppress(Exception):
             stack.close()
-
-
-def _spans(chunk: DecodedChunk) -> dict[tuple[int, int], bytes]:
-    out = {}
-    for rec in chunk.records:
-        want = kept_bytes(rec)
-        if want is not None:
-            b = chunk.frame_bytes(*want)
-            if b is not None:
-                out[want] = b
-    return out
 
 
 def _items(chunk: DecodedChunk) -> Items:
@@ -245,10 +280,10 @@ class Decoding:
     file) are raised here as they were raised there.
     """
 
-    def __init__(self, path: Path, *, chunk_bytes: int = DEFAULT_CHUNK,
+    def __init__(self, path: Path, staging: Staging, *, chunk_bytes: int = DEFAULT_CHUNK,
                  in_worker: bool = True) -> None:
         self.in_worker = in_worker
-        self.format, self.gz = run(open_file, str(path), chunk_bytes,
+        self.format, self.gz = run(open_file, str(path), staging, chunk_bytes,
                                    in_process=in_worker).result()
         self.end: End | None = None
 

@@ -28,6 +28,7 @@ import contextlib
 import functools
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -43,11 +44,11 @@ from hazrisk.jt808.reader import DEFAULT_CHUNK
 from hazrisk.sqlfiles import SqlFolder, transaction
 from hazrisk.store.chunk_writer import ChunkWriter
 from hazrisk.store.connect import discard_unfinished
-from hazrisk.store.decode_worker import WORKER_BYTES, Decoding
+from hazrisk.store.decode_worker import WORKER_BYTES, Decoding, Staging
 from hazrisk.store.ingest_report import FileSummary, IngestReport
 from hazrisk.store.left_alone import record_left_alone
-from hazrisk.store.messages import RecordSink
-from hazrisk.store.positions import ChunkResult, append_positions, stage_table
+from hazrisk.store.messages import insert_rows
+from hazrisk.store.positions import ChunkResult, append_positions
 from hazrisk.store.resolve import Assigner
 from hazrisk.store.sources import (
     BadDumpError,
@@ -238,59 +239,51 @@ def _ingest_chunks(
     file: DuckDB keeps a transaction's appends in memory until it commits). Nothing shows
     through the views until the caller commits the file's meta row."""
     assert summary.file_id is not None
-    with Decoding(path, chunk_bytes=chunk_bytes, in_worker=size >= WORKER_BYTES) as decoding:
+    _, day = path_metadata(path)
+    noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
+            if day is not None else None)
+    staging = Staging(summary.file_id, Assigner(con), noon, validity)
+    with Decoding(path, staging, chunk_bytes=chunk_bytes,
+                  in_worker=size >= WORKER_BYTES) as decoding:
         summary.compressed = decoding.gz
         summary.format = decoding.format
-        assigner = Assigner(con)
-        _, day = path_metadata(path)
-        noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
-                if day is not None else None)
         with ChunkWriter() as writer:
-            sink = RecordSink(con, summary.file_id, submit=writer.submit)
-            seq = 0
             reported = 0
             terminals: dict[str, int] = {}  # phone -> term_key, for this file's chunks
             for chunk in decoding:
                 writer.begin(con)
-                for rec in chunk.records:
-                    sink.add(rec, chunk.span)
-                table = chunk.positions
-                if table is not None and table.num_rows:
-                    staged = stage_table(table, file_id=summary.file_id, first_row=seq,
-                                         assigner=assigner, fallback_time=noon,
-                                         validity=validity)
-                    seq += table.num_rows
+                for table, rows in chunk.tables:
+                    writer.submit(functools.partial(insert_rows, con, table, rows))
+                if chunk.positions is not None:
                     writer.submit(functools.partial(
-                        _append_job, con, summary, staged, chunk.items_for, terminals))
-                sink.frames_ok += chunk.frames_fast
-                if chunk.heartbeats is not None and chunk.heartbeats.num_rows:
-                    sink.add_heartbeats(chunk.heartbeats)
-                sink.flush()
+                        _append_job, con, summary, chunk.positions, chunk.items_for,
+                        terminals))
                 writer.commit()
                 if progress:
-                    progress(max(chunk.disk - reported, 0),
-                             chunk.frames_fast + len(chunk.records))
+                    progress(max(chunk.disk - reported, 0), chunk.frames)
                     reported = max(chunk.disk, reported)
         if progress and size > reported:
             progress(size - reported, 0)
     end = decoding.end
-    if sink.bad_gzip:
-        raise BadDumpError(f"{path}: truncated or corrupt gzip ({sink.bad_gzip})")
-    if end is not None and end.broken:  # a gzip that broke off: keep what was read,
+    assert end is not None
+    if end.bad_gzip:
+        raise BadDumpError(f"{path}: truncated or corrupt gzip ({end.bad_gzip})")
+    rejected = Counter(end.rejected)
+    if end.broken:  # a gzip that broke off: keep what was read,
         _quarantine_unreadable(con, summary.file_id, end.produced)  # quarantine the rest
-        sink.rejected["bad_gzip"] += 1
+        rejected["bad_gzip"] += 1
         summary.warnings.append(f"{path}: {end.broken} (quarantined as bad_gzip)")
-    summary.frames_ok = sink.frames_ok
-    summary.rejected = dict(sink.rejected)
-    summary.garbage_bytes = sink.garbage_bytes
-    summary.tables = dict(sink.table_rows)
-    summary.tables["garbage_spans"] = sink.garbage_spans
+    summary.frames_ok = end.frames_ok
+    summary.rejected = dict(rejected)
+    summary.garbage_bytes = end.garbage_bytes
+    summary.tables = dict(end.table_rows)
+    summary.tables["garbage_spans"] = end.garbage_spans
     summary.duplicates = summary.positions - summary.positions_stored
     if size > 0 and summary.frames_ok == 0:
         raise BadDumpError(
             f"{path}: no valid JT/T 808 frame found in {size:,} bytes "
-            f"({sum(summary.rejected.values()):,} rejected candidates, "
-            f"{summary.garbage_bytes:,} garbage bytes): wrong format? expected a raw capture "
+            f"({sum(rejected.values()):,} rejected candidates, "
+            f"{end.garbage_bytes:,} garbage bytes): wrong format? expected a raw capture "
             "or a gateway hex log, optionally gzip")
     summary.unknown_terminals = [
         p for (p,) in con.execute(

@@ -1,6 +1,9 @@
 """Records other than fast-path positions -> raw, quarantine and typed core tables.
 
-Buffers rows per table and appends them through Arrow in batches (inside the caller's
+:class:`RecordRows` turns a file's records into rows per table and hands them over as Arrow
+tables (:meth:`RecordRows.tables`, once per chunk); it needs no database, so the ingest runs
+it where the file is decoded (the worker process of :mod:`hazrisk.store.decode_worker`) and
+only the tables cross. :func:`insert_rows` appends one table (inside the caller's
 transaction), one statement of ``sql/messages.sql`` per table. Counting follows the decoder's
 records: ``frames_ok`` counts ``ok`` records with bytes (a reassembled message is not a frame
 of its own), ``rejected`` counts ``rejected`` records by reason (including the length-0
@@ -9,7 +12,6 @@ of its own), ``rejected`` counts ``rejected`` records by reason (including the l
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections import Counter
@@ -100,24 +102,13 @@ def is_position_record(rec: Record) -> bool:
     return rec.status == "ok" and rec.msg_id in N.POSITION_MSGS and not fragment
 
 
-class RecordSink:
-    """Collects rows from records of one file and appends them in batches."""
+class RecordRows:
+    """The rows of one file's records, per table, and the file's frame counts."""
 
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        file_id: int,
-        *,
-        flush_rows: int = 100_000,
-        submit: Callable[[Callable[[], Any]], Any] | None = None,
-    ) -> None:
-        self.con = con
-        #: runs a database job (in order); default: now, in this thread
-        self.submit: Callable[[Callable[[], Any]], Any] = submit or (lambda job: job())
+    def __init__(self, file_id: int) -> None:
         self.file_id = file_id
-        self.flush_rows = flush_rows
         self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
-        self.pending = 0
+        self.ready: list[tuple[str, pa.Table]] = []  # built tables not yet handed over
         self.frames_ok = 0
         self.rejected: Counter[str] = Counter()
         self.garbage_bytes = 0
@@ -216,7 +207,8 @@ class RecordSink:
                 data[:4].hex() if data is not None else None, fid, off))
 
     def add_heartbeats(self, hb: pa.Table) -> None:
-        """Heartbeats the fast path decoded (offset, phone, serial, version)."""
+        """Heartbeats the fast path decoded (offset, phone, serial, version): a table of
+        ``store.heartbeats`` rows as they are."""
         n = hb.num_rows
         staged = pa.table({
             "terminal_phone": hb.column("phone"),
@@ -226,35 +218,33 @@ class RecordSink:
             "source_file_id": pa.array(np.full(n, self.file_id, np.int32)),
             "source_offset": hb.column("offset"),
         })
-        self.submit(lambda: self._insert("store.heartbeats", staged))
+        self.ready.append(("store.heartbeats", staged))
         self.table_rows["store.heartbeats"] += n
 
     def _row(self, table: str, row: tuple[Any, ...]) -> None:
         self.rows[table].append(row)
-        self.pending += 1
-        if self.pending >= self.flush_rows:
-            self.flush()
 
-    # -- writing ------------------------------------------------------------------------------
-
-    def flush(self) -> None:
-        """Hand the buffered rows to the database (as Arrow tables, through ``submit``)."""
+    def tables(self) -> list[tuple[str, pa.Table]]:
+        """The rows collected since the last call, as ``(table, Arrow table)`` pairs."""
+        out, self.ready = self.ready, []
         for table, rows in self.rows.items():
             if not rows:
                 continue
             cols = TABLES[table]
             arrays = [pa.array([r[i] for r in rows], type=typ) for i, (_, typ) in enumerate(cols)]
-            staged = pa.Table.from_arrays(arrays, names=[c for c, _ in cols])
-            self.submit(functools.partial(self._insert, table, staged))
+            out.append((table, pa.Table.from_arrays(arrays, names=[c for c, _ in cols])))
             self.table_rows[table] += len(rows)
             rows.clear()
-        self.pending = 0
+        return out
 
-    def _insert(self, table: str, staged: pa.Table) -> None:
-        """Append ``staged`` to ``table`` (a key of :data:`TABLES`): the statement of
-        ``sql/messages.sql`` named after the table."""
-        with registered(self.con, "_sink_rows", staged):
-            _sql.run(self.con, "messages", table.removeprefix("store."))
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, staged: pa.Table) -> None:
+    """Append ``staged`` to ``table`` (a key of :data:`TABLES`): the statement of
+    ``sql/messages.sql`` named after the table."""
+    if table not in TABLES:
+        raise ValueError(f"not a record table: {table!r}")
+    with registered(con, "_sink_rows", staged):
+        _sql.run(con, "messages", table.removeprefix("store."))
 
 
 def _s(value: Any) -> str | None:

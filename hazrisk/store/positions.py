@@ -84,28 +84,22 @@ CLUSTER_GAP_US = 3600 * 1_000_000
 def order_and_clusters(staged: pa.Table) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """(append order, time spans) of a staged chunk.
 
-    Append order: valid device times ascending (ties in row = ``pos_seq`` order), then the
-    rows without one, so zone maps on device_time stay tight; taken from the ``_rank`` column
-    when :func:`stage_table` computed it (in the decoding thread). Time spans:
+    Append order: valid device times ascending (ties in ``pos_seq`` order), then the
+    rows without one, so zone maps on device_time stay tight (the rows :func:`stage_table`
+    returns are in this order already: the check is one pass). Time spans:
     ``[{"tmin", "tmax"}]`` covering the valid device times, cut where they jump by more than
     CLUSTER_GAP_US."""
     dt = staged.column("device_time")
     valid = np.asarray(pc.is_valid(dt).to_numpy(zero_copy_only=False), bool)
     t = np.asarray(pc.fill_null(dt.cast(pa.int64()), 0).to_numpy(zero_copy_only=False),
                    np.int64)
-    if "_rank" in staged.column_names:
-        rank = np.asarray(staged.column("_rank").to_numpy(zero_copy_only=False), np.int64)
-        order = np.empty(rank.size, np.int64)
-        order[rank] = np.arange(rank.size, dtype=np.int64)
-        tv = t[order[: int(valid.sum())]]
-    else:
-        timed = np.flatnonzero(valid)
-        tv = t[timed]
-        if tv.size > 1 and not bool(np.all(tv[1:] >= tv[:-1])):
-            by_time = np.argsort(tv, kind="stable")  # ties stay in row (= pos_seq) order
-            timed = timed[by_time]
-            tv = tv[by_time]
-        order = np.concatenate([timed, np.flatnonzero(~valid)]).astype(np.int64)
+    timed = np.flatnonzero(valid)
+    tv = t[timed]
+    if tv.size > 1 and not bool(np.all(tv[1:] >= tv[:-1])):
+        by_time = np.argsort(tv, kind="stable")  # ties stay in row (= pos_seq) order
+        timed = timed[by_time]
+        tv = tv[by_time]
+    order = np.concatenate([timed, np.flatnonzero(~valid)]).astype(np.int64)
     if tv.size == 0:
         return order, []
     cut = np.flatnonzero(np.diff(tv) > CLUSTER_GAP_US)
@@ -199,11 +193,11 @@ def stage_table(
     staged = staged.append_column(
         "assign_key", (assigner or Assigner.empty()).resolve(phone, t_us, t_valid))
     staged = staged.append_column("_keep", pa.array(first_of_duplicates(staged)))
-    # each row's place in append order (the sort runs here, in the decoding thread)
+    # the rows in append order (sorted here, where the file is decoded, not by the writer)
     order, _ = order_and_clusters(staged)
-    rank = np.empty(order.size, np.int64)
-    rank[order] = np.arange(order.size, dtype=np.int64)
-    return staged.append_column("_rank", pa.array(rank))
+    if bool(np.any(order != np.arange(order.size))):
+        staged = staged.take(pa.array(order))
+    return staged
 
 
 

@@ -220,3 +220,23 @@ def test_library_ingest_leaves_the_allocator_alone(monkeypatch: pytest.MonkeyPat
     assert main(["ingest", str(dump), "--db", str(Path(str(tmp_path)) / "w2.duckdb"),
                  "--no-progress", "--json"]) == 0
     assert calls == [1]
+
+
+def test_frame_at_finds_the_first_closing_flag_near_or_far() -> None:
+    """A raw chunk's ``frame_at`` (searching near the opening flag first, then farther) gives
+    the bytes up to the first flag after it, within MAX_SPAN, or None: as one search of the
+    whole span would, on buffers with flags dense, sparse and absent."""
+    from hazrisk.jt808._reader_base import DecodedChunk
+    from hazrisk.jt808.framing import MAX_SPAN
+
+    rng = np.random.default_rng(7)
+    for trial in range(120):
+        n = int(rng.integers(1, 3 * MAX_SPAN)) if trial % 3 == 0 else int(rng.integers(1, 5000))
+        p = rng.choice([0.0, 0.0005, 0.01, 0.2])
+        buf = np.where(rng.random(n) < p, 0x7E, rng.integers(0, 0x7E, n)).astype(np.uint8)
+        chunk = DecodedChunk(None, [], 0, 0, raw=(buf, 100))
+        for a in rng.integers(0, n, 10).tolist():
+            close = np.flatnonzero(buf[a + 1 : a + 2 + MAX_SPAN] == 0x7E)
+            want = buf[a : a + int(close[0]) + 2].tobytes() if close.size else None
+            assert chunk.frame_at(a + 100) == want
+    assert chunk.frame_at(99) is None and chunk.frame_at(100 + n) is None

@@ -78,15 +78,18 @@ def test_store_mask_matches_sql_semantics() -> None:
     assert np.array_equal(got, want)
 
 
-def test_staged_rank_equals_a_fresh_sort() -> None:
-    """The append order stage_table precomputes (``_rank``, for the writer thread) equals
-    sorting the chunk from scratch; spans: live and backfill, a day apart."""
+def test_staged_rows_come_in_append_order() -> None:
+    """stage_table returns the chunk's rows in append order (device time, ties in row order,
+    untimed rows last; sorted where the file is decoded, so the writer does not), the same
+    rows as sorting the unsorted chunk from scratch; spans: live and backfill, a day apart."""
     rng = np.random.default_rng(9)
     rows = _rows(rng, 500)
     n = 500
+    times = pa.array(rows["device_time"], _TS)
+    times = pc.if_else(pa.array(np.arange(n) % 97 == 5), pa.scalar(None, _TS), times)
     table = pa.table({
         "phone": pa.array(rows["terminal_phone"]),
-        "device_time": pa.array(rows["device_time"], _TS),
+        "device_time": times,
         "lat_deg": pa.array(rows["lat_deg"], pa.float64()),
         "lon_deg": pa.array(rows["lon_deg"], pa.float64()),
         "offset": pa.array(np.arange(n, dtype=np.int64) * 40),
@@ -95,8 +98,14 @@ def test_staged_rank_equals_a_fresh_sort() -> None:
         "pos_index": pa.array(np.zeros(n, np.int32)),
     })
     staged = stage_table(table, file_id=1, first_row=0)
-    o1, c1 = order_and_clusters(staged)
-    o2, c2 = order_and_clusters(staged.drop_columns(["_rank"]))
-    assert not np.array_equal(o1, np.arange(n))  # the rows were out of order
-    assert np.array_equal(o1, o2)
-    assert c1 == c2 and len(c1) == 2
+    order, clusters = order_and_clusters(staged)
+    assert np.array_equal(order, np.arange(n))  # already in order: the writer takes as is
+    seq = staged.column("pos_seq").to_numpy() - (1 << 36)
+    assert not np.array_equal(seq, np.arange(n))  # the chunk came out of order
+    t = pc.fill_null(table.column("device_time").cast(pa.int64()), 0).to_numpy()
+    valid = pc.is_valid(table.column("device_time")).to_numpy(zero_copy_only=False)
+    timed = np.flatnonzero(valid)
+    want = np.concatenate([timed[np.argsort(t[timed], kind="stable")], np.flatnonzero(~valid)])
+    assert np.array_equal(seq, want)
+    assert staged.column("source_offset").to_numpy().tolist() == (want * 40).tolist()
+    assert len(clusters) == 2
