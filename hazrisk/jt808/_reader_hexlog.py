@@ -1,11 +1,11 @@
 """The chunked reader's hex-log path (see :mod:`hazrisk.jt808.reader`).
 
 A block of whole lines is parsed once (:func:`~hazrisk.jt808._columnar_hexlog.parse_block`:
-numpy for the usual line layouts, the scalar reader's pattern for the rest) and its payload
-decoded by the columnar decoder. A line holding exactly one frame (its payload opens and
-closes with the only two flags) is one record of the whole line for the codec's reader, so
-the fast path takes it when it is a location frame or a heartbeat the columnar decoder
-decoded; every other line (other messages, rejected frames, garbage, lines with
+one compiled pass for the usual line layouts, the scalar reader's pattern for the rest) and
+its payload decoded by the columnar decoder. A line holding exactly one frame (its payload
+opens and closes with the only two flags) is one record of the whole line for the codec's
+reader, so the fast path takes it when it is a location frame or a heartbeat the columnar
+decoder decoded; every other line (other messages, rejected frames, garbage, lines with
 several frames, subpackages) is decoded by the codec (:func:`hazrisk.jt808.iter_records`),
 line by line as there. A chunk is cut after its last newline; the rest is carried on.
 """
@@ -48,8 +48,9 @@ def iter_hexlog_chunks(
     threads: int = 1,
 ) -> Generator[DecodedChunk, None, None]:
     """Decode a (decompressed) gateway hex log in blocks of whole lines; ``threads`` > 1:
-    that many blocks decoded at once on threads (numpy releases the GIL in its loops; a block
-    needs only its text offset and first line number, known before it is decoded)."""
+    that many blocks decoded at once on threads (the compiled kernels and numpy release the
+    GIL in their loops; a block needs only its text offset and first line number, known
+    before it is decoded)."""
     if threads > 1:
         yield from _threaded(stream, chunk_bytes, first, threads)
         return
@@ -60,9 +61,7 @@ def iter_hexlog_chunks(
 
 def _blocks(stream: IO[bytes], chunk_bytes: int, first: bytes
             ) -> Generator[tuple[bytes, int, int, bool], None, None]:
-    """(block of whole lines, its text offset, its first line number, last) of the stream.
-    A block is copied once from what was read (the carried part of a line and the new bytes
-    up to the last newline, joined)."""
+    """(block of whole lines, its text offset, its first line number, last) of the stream."""
     carry = first
     offset = 0
     line_no = 1
@@ -73,18 +72,35 @@ def _blocks(stream: IO[bytes], chunk_bytes: int, first: bytes
         reads += 1
         more = read_all(stream, want)
         eof = len(more) < want
-        cut = len(more) if eof else more.rfind(b"\n") + 1  # (the carry holds no newline)
-        if cut == 0 and not eof:
-            if len(carry) + len(more) <= max(MAX_LINE, chunk_bytes):
-                carry += more
-                continue
-            cut = len(more)  # an overlong line: the codec's reader calls it garbage
-        block = more if not carry and cut == len(more) else b"".join(
-            (carry, memoryview(more)[:cut]))
+        block, carry = _cut(carry, more, eof, max(MAX_LINE, chunk_bytes))
+        if block is None:
+            continue
         yield block, offset, line_no, eof
         line_no += K.count_lines(F.as_u8(block))
         offset += len(block)
-        carry = more[cut:]
+
+
+def _cut(carry: bytes, more: bytes, eof: bool, limit: int) -> tuple[bytes | None, bytes]:
+    """(the block up to the last newline of ``carry + more``, or None while there is none
+    and the line is within ``limit``; what is carried on). The block is copied once (a
+    join of the carried part and the new bytes, not a concatenation then a slice)."""
+    if eof:
+        return _join(carry, more, len(more)), b""
+    cut = more.rfind(b"\n") + 1
+    if cut:
+        return _join(carry, more, cut), more[cut:]
+    cut = carry.rfind(b"\n") + 1  # only the first bytes given can hold a newline
+    if cut:
+        return carry[:cut], carry[cut:] + more
+    if len(carry) + len(more) <= limit:
+        return None, carry + more
+    return _join(carry, more, len(more)), b""  # an overlong line: the codec calls it garbage
+
+
+def _join(carry: bytes, more: bytes, cut: int) -> bytes:
+    if not carry and cut == len(more):
+        return more
+    return b"".join((carry, memoryview(more)[:cut]))
 
 
 def _threaded(stream: IO[bytes], chunk_bytes: int, first: bytes, threads: int

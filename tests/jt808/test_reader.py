@@ -240,3 +240,28 @@ def test_frame_at_finds_the_first_closing_flag_near_or_far() -> None:
             want = buf[a : a + int(close[0]) + 2].tobytes() if close.size else None
             assert chunk.frame_at(a + 100) == want
     assert chunk.frame_at(99) is None and chunk.frame_at(100 + n) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0, 1, 5, 20, 80, 300]), st.booleans()), max_size=25),
+       st.integers(0, 12), st.sampled_from([1, 4, 7, 16, 100, 1000]), st.sampled_from([8, 50]))
+def test_hexlog_blocks_are_whole_lines(lines: list[tuple[int, bool]], first_n: int,
+                                       chunk: int, max_line: int) -> None:
+    """The hex reader's blocks: the stream in order, cut after a newline (or at the end, or
+    through a line longer than the line limit), with their text offsets and first line
+    numbers; the first bytes given (``first``) may hold whole lines."""
+    from hazrisk.jt808 import _reader_hexlog as R
+
+    data = b"".join(b"x" * n + (b"\n" if nl else b"") for n, nl in lines)
+    limit = max(max_line, chunk)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(R, "MAX_LINE", max_line)
+        blocks = list(R._blocks(io.BytesIO(data[first_n:]), chunk, data[:first_n]))
+    assert b"".join(b for b, *_ in blocks) == data
+    at = 0
+    for k, (block, offset, line_no, eof) in enumerate(blocks):
+        assert offset == at and line_no == 1 + data[:at].count(b"\n")
+        assert eof == (k == len(blocks) - 1)
+        if not eof and not block.endswith(b"\n"):  # only through an overlong line
+            assert b"\n" not in block and len(block) > limit
+        at += len(block)
