@@ -69,7 +69,7 @@ class HexLines:
         """Text offset of the frames opening at payload positions ``fs``."""
         line = self.line_of(fs)
         rel = fs - self.pstart[line]
-        a = K.spans(line, rel, self.pstart, self.plen, self.h0, self.h1, self.tlen, False)
+        a = K.spans(line, rel, self.plen, self.h0, self.h1, self.tlen, False)
         self._spaced(a, line, rel, rel != 0)
         return self.tstart[line] + a
 
@@ -77,10 +77,10 @@ class HexLines:
         """(text offset, text length, line index) of the frames ``fs..fe`` (closing flag)."""
         line = self.line_of(fs)
         rel = fs - self.pstart[line]
-        a = K.spans(line, rel, self.pstart, self.plen, self.h0, self.h1, self.tlen, False)
+        a = K.spans(line, rel, self.plen, self.h0, self.h1, self.tlen, False)
         self._spaced(a, line, rel, rel != 0)
         e = fe + 1 - self.pstart[line]
-        b = K.spans(line, e, self.pstart, self.plen, self.h0, self.h1, self.tlen, True)
+        b = K.spans(line, e, self.plen, self.h0, self.h1, self.tlen, True)
         self._spaced(b, line, e, e < self.plen[line])
         return self.tstart[line] + a, b - a, line
 

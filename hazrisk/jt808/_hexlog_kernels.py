@@ -81,6 +81,16 @@ def _days_from_civil(y: int, mo: int, dd: int) -> int:
 
 
 @kernel
+def count_lines(buf: U8) -> int:
+    """Newlines in ``buf``."""
+    nl = 0
+    for i in range(buf.size):
+        if buf[i] == _NEWLINE:
+            nl += 1
+    return nl
+
+
+@kernel
 def scan_block(buf: U8, w0: npt.NDArray[np.uint16], w1: npt.NDArray[np.uint16],
                pairs: npt.NDArray[np.uint16]
                ) -> tuple[I64, I64, npt.NDArray[np.int8], I64, I64, I64, npt.NDArray[np.int8],
@@ -97,10 +107,7 @@ def scan_block(buf: U8, w0: npt.NDArray[np.uint16], w1: npt.NDArray[np.uint16],
     A day's number is computed once for consecutive lines of the same date.
     """
     n = buf.size
-    nl = 0
-    for i in range(n):
-        if buf[i] == _NEWLINE:
-            nl += 1
+    nl = count_lines(buf)
     if n > 0 and buf[n - 1] != _NEWLINE:
         nl += 1
     start = np.empty(nl, np.int64)
@@ -214,8 +221,7 @@ def place(dst: U8, src: U8, src_at: I64, dst_at: I64, size: I64) -> None:
 
 
 @kernel
-def spans(line: I64, rel: I64, pstart: I64, plen: I64, h0: I64, h1: I64, tlen: I64,
-          closing: bool) -> I64:
+def spans(line: I64, rel: I64, plen: I64, h0: I64, h1: I64, tlen: I64, closing: bool) -> I64:
     """Text position within its line of payload position ``rel`` (relative to its line's
     payload) of each ``line`` (lines whose hex is not spaced): 0 for a frame opening the
     line; ``closing`` (``rel`` past a closing flag): the line's length when it reaches the
@@ -231,16 +237,6 @@ def spans(line: I64, rel: I64, pstart: I64, plen: I64, h0: I64, h1: I64, tlen: I
         else:
             out[i] = h1[k] if r >= plen[k] else h0[k] + 2 * r
     return out
-
-
-@kernel
-def count_lines(buf: U8) -> int:
-    """Newlines in ``buf``."""
-    nl = 0
-    for i in range(buf.size):
-        if buf[i] == _NEWLINE:
-            nl += 1
-    return nl
 
 
 @kernel
