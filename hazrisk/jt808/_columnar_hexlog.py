@@ -23,21 +23,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
-from hazrisk.jt808 import _hexlog_kernels as K
-from hazrisk.jt808._hexlog_kernels import NAT
 from hazrisk.jt808.stream import HEX_LINE, HEX_PAIR, parse_log_time
 
 __all__ = ["DIRECTIONS", "NAT", "HexLines", "parse_block"]
 
 I64 = npt.NDArray[np.int64]
+NAT = np.iinfo(np.int64).min
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 #: direction codes of :attr:`HexLines.dir_code`
 DIRECTIONS: tuple[str | None, ...] = (None, "RECV", "SEND")
+
+
+def kernels() -> ModuleType:
+    """The compiled hex-log kernels (:mod:`hazrisk.jt808._hexlog_kernels`), imported on first
+    use: Numba is loaded by the processes that read hex text, not by every ``import
+    hazrisk.jt808``."""
+    from hazrisk.jt808 import _hexlog_kernels
+
+    return _hexlog_kernels
 
 
 @dataclass
@@ -63,18 +72,19 @@ class HexLines:
 
     def line_of(self, pos: I64) -> I64:
         """The line of each payload position (``searchsorted(pstart, pos, "right") - 1``)."""
-        return K.line_of(self.pstart, np.ascontiguousarray(pos, np.int64))
+        return kernels().line_of(self.pstart, np.ascontiguousarray(pos, np.int64))
 
     def frame_offsets(self, fs: I64) -> I64:
         """Text offset of the frames opening at payload positions ``fs``."""
         line = self.line_of(fs)
         rel = fs - self.pstart[line]
-        a = K.spans(line, rel, self.plen, self.h0, self.h1, self.tlen, False)
+        a = kernels().spans(line, rel, self.plen, self.h0, self.h1, self.tlen, False)
         self._spaced(a, line, rel, rel != 0)
         return self.tstart[line] + a
 
     def frame_spans(self, fs: I64, fe: I64) -> tuple[I64, I64, I64]:
         """(text offset, text length, line index) of the frames ``fs..fe`` (closing flag)."""
+        K = kernels()
         line = self.line_of(fs)
         rel = fs - self.pstart[line]
         a = K.spans(line, rel, self.plen, self.h0, self.h1, self.tlen, False)
@@ -97,6 +107,7 @@ class HexLines:
 def parse_block(block: bytes, base_offset: int = 0, first_line: int = 1) -> HexLines:
     """Match every line of ``block`` (whole lines; ``base_offset``: text offset of its first
     byte, ``first_line``: its line number) and decode the hex payloads."""
+    K = kernels()
     buf = np.frombuffer(block, np.uint8)
     starts, ends, kind, h0, h1, recv, codes, pstart, fast_bytes = K.scan_block(
         buf, *K.pair_words(buf), K.PAIR_VALUES)

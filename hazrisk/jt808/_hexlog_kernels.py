@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from hazrisk.jt808._columnar_hexlog import NAT
 from hazrisk.jt808.fields import WIRE_OFFSET_S
 from hazrisk.kernels import kernel
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
-NAT = np.iinfo(np.int64).min
 _BEIJING_US = WIRE_OFFSET_S * 1_000_000
 #: the timed layout's length: ``YYYY-MM-DD hh:mm:ss.fff RECV `` (hex from byte 29)
 PREFIX = 29

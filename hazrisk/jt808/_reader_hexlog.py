@@ -21,9 +21,8 @@ import numpy as np
 import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
-from hazrisk.jt808 import _hexlog_kernels as K
 from hazrisk.jt808._columnar_decode import decode
-from hazrisk.jt808._columnar_hexlog import HexLines, parse_block
+from hazrisk.jt808._columnar_hexlog import HexLines, kernels, parse_block
 from hazrisk.jt808._reader_base import (
     DEFAULT_CHUNK,
     DecodedChunk,
@@ -76,7 +75,7 @@ def _blocks(stream: IO[bytes], chunk_bytes: int, first: bytes
         if block is None:
             continue
         yield block, offset, line_no, eof
-        line_no += K.count_lines(F.as_u8(block))
+        line_no += kernels().count_lines(F.as_u8(block))
         offset += len(block)
 
 
@@ -196,7 +195,7 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 def _one_frame_lines(lines: HexLines, flags: np.ndarray) -> np.ndarray:
     """Per parsed line: its payload is one frame (opens and closes with the only two flags,
     something between)."""
-    return K.one_frame_lines(F.as_u8(lines.payload), lines.pstart, lines.plen,
+    return kernels().one_frame_lines(F.as_u8(lines.payload), lines.pstart, lines.plen,
                              np.ascontiguousarray(flags, np.int64))
 
 
