@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+# (module constants are frozen into the cached machine code, which Numba recompiles only
+# when this file changes: NAT and the wire format's fixed offset, never settings)
 from hazrisk.jt808._columnar_hexlog import NAT
 from hazrisk.jt808.fields import WIRE_OFFSET_S
 from hazrisk.kernels import kernel
