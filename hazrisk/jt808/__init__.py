@@ -21,6 +21,9 @@ heartbeats and every other record (:func:`iter_chunks`, as ``hazrisk ingest`` re
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from hazrisk.jt808.codec import (
     decode_body,
     decode_frame,
@@ -80,5 +83,26 @@ __all__ = [
     "unescape",
 ]
 
-from hazrisk.jt808.columnar import decode_hexlog, decode_positions, iter_position_batches  # noqa: E402
-from hazrisk.jt808.reader import DecodedChunk, iter_chunks  # noqa: E402
+# The columnar path and the chunked reader load the compiled kernels (Numba: ~0.4 s and
+# ~60 MB a process): imported when first asked for, so a command that decodes nothing (rates,
+# safety, risk: they use the codec's constants) does not pay for them.
+_LAZY = {
+    "decode_hexlog": "hazrisk.jt808.columnar",
+    "decode_positions": "hazrisk.jt808.columnar",
+    "iter_position_batches": "hazrisk.jt808.columnar",
+    "DecodedChunk": "hazrisk.jt808.reader",
+    "iter_chunks": "hazrisk.jt808.reader",
+}
+
+if TYPE_CHECKING:
+    from hazrisk.jt808.columnar import decode_hexlog, decode_positions, iter_position_batches
+    from hazrisk.jt808.reader import DecodedChunk, iter_chunks
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
