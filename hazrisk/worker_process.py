@@ -34,6 +34,11 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: pipes keep their size
+    fcntl = None  # type: ignore[assignment]
+
 T = TypeVar("T")
 _LEN = struct.Struct("<Q")
 
@@ -71,6 +76,21 @@ def _receive(fh: IO[bytes]) -> Any:
     return pickle.loads(data)  # noqa: S301 - our own worker's answer
 
 
+#: Capacity asked for the answer pipe (Linux's default is 64 KiB; 1 MiB is the usual
+#: ``/proc/sys/fs/pipe-max-size``): a chunk's ~40 MB of answer crosses in 40 writes and
+#: wake-ups instead of 640.
+PIPE_BYTES = 1 << 20
+
+
+def _widen(fh: IO[bytes] | None) -> None:
+    """Ask for a :data:`PIPE_BYTES` pipe (where the system allows; else it stays as it is)."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if fh is None or setsize is None:
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fh.fileno(), setsize, PIPE_BYTES)
+
+
 class _Worker:
     def __init__(self) -> None:
         root = str(Path(__file__).resolve().parents[1])  # this hazrisk tree, first
@@ -79,6 +99,7 @@ class _Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from hazrisk.worker_process import main; main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        _widen(self.proc.stdout)
         self.waiting: deque[Future[Any]] = deque()  # in the order of the jobs written
         self.lock = threading.Lock()  # held while a job is written (the reader never takes
         # it while the worker is alive: it must keep reading answers, or a worker writing

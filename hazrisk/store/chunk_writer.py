@@ -1,7 +1,8 @@
 """The ingest's database writer: jobs run in order on one thread, a transaction per chunk.
 
-Staging the next chunk (the main thread; the decoding worker process decodes the ones after)
-overlaps with writing the last one: DuckDB releases the GIL while it inserts. The chunk transactions are
+Receiving the next chunk (the main thread; the decoding worker process decodes and stages the
+ones after) overlaps with writing the last one: DuckDB releases the GIL while it inserts. The
+chunk transactions are
 :func:`hazrisk.sqlfiles.transaction` blocks like every other transaction of the package,
 entered by one writer job and left by a later one (:meth:`ChunkWriter.begin`,
 :meth:`ChunkWriter.commit`).

@@ -272,6 +272,18 @@ def _item_map(position: dict[str, Any]) -> dict[int, dict[str, Any]]:
 # --- in the ingesting process ---------------------------------------------------------------
 
 
+def start_worker() -> None:
+    """Have the worker process start now, importing the decoder (Python, numpy, pyarrow, the
+    compiled kernels: ~0.5 s), while this process prepares the first file; its answer is not
+    waited for (a worker that fails to start fails the first file that needs it)."""
+    with contextlib.suppress(Exception):
+        run(warm_up, in_process=True)
+
+
+def warm_up() -> None:
+    """Nothing: importing this module (to run it) is the work."""
+
+
 class Decoding:
     """The chunks of one file, decoded in the worker process (``in_worker``) or here.
 

@@ -44,7 +44,7 @@ from hazrisk.jt808.reader import DEFAULT_CHUNK
 from hazrisk.sqlfiles import SqlFolder, transaction
 from hazrisk.store.chunk_writer import ChunkWriter
 from hazrisk.store.connect import discard_unfinished
-from hazrisk.store.decode_worker import WORKER_BYTES, Decoding, Staging
+from hazrisk.store.decode_worker import WORKER_BYTES, Decoding, Staging, start_worker
 from hazrisk.store.ingest_report import FileSummary, IngestReport
 from hazrisk.store.left_alone import record_left_alone
 from hazrisk.store.messages import insert_rows
@@ -82,12 +82,17 @@ def ingest_paths(
     sel = select_files(paths)
     report = IngestReport(left_alone=[str(p) for p in sel.left_alone], missing=sel.missing)
     record_left_alone(con, report.left_alone, "ingest")
+    if any(_file_size_or_zero(p) >= WORKER_BYTES for p in sel.dumps):
+        start_worker()  # it starts while this process looks at the first file
     con.execute(SQL["defer_checkpoints"])
     done = False
+    assigner: Assigner | None = None
     try:
         for path in sel.dumps:
+            if assigner is None:  # the registry does not change during a run: read once
+                assigner = Assigner(con)
             summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress,
-                                  validity=validity)
+                                  validity=validity, assigner=assigner)
             report.files.append(summary)
             if on_file is not None:
                 on_file(summary)
@@ -117,8 +122,10 @@ def ingest_file(
     chunk_bytes: int = DEFAULT_CHUNK,
     progress: ProgressHook | None = None,
     validity: Validity | None = None,
+    assigner: Assigner | None = None,
 ) -> FileSummary:
-    """Ingest one dump file in one transaction (see the module docstring)."""
+    """Ingest one dump file in one transaction (see the module docstring); ``assigner``: the
+    registry's assignments (:class:`~hazrisk.store.resolve.Assigner`; read here if None)."""
     validity = validity or Validity.from_rules()
     summary = FileSummary(str(path))
     t0 = time.perf_counter()
@@ -149,7 +156,8 @@ def ingest_file(
         {"f": summary.file_id, "p": str(path), "s": sha, "t": started, "pid": os.getpid()},
     )
     try:
-        _ingest_chunks(con, path, size, summary, chunk_bytes, progress, validity)
+        _ingest_chunks(con, path, size, summary, chunk_bytes, progress, validity,
+                       assigner or Assigner(con))
         if hashing is not None:
             sha, hashed_size = hashing.result()
             hashing = None
@@ -183,6 +191,13 @@ def ingest_file(
 PENDING_SHA = "(hashing)"
 #: Hashes files in the background (hashlib releases the GIL on large blocks).
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazrisk-sha256")
+
+
+def _file_size_or_zero(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # named by ingest_file when it gets there
 
 
 def _file_size(path: Path) -> int:
@@ -234,6 +249,7 @@ def _ingest_chunks(
     chunk_bytes: int,
     progress: ProgressHook | None,
     validity: Validity,
+    assigner: Assigner,
 ) -> None:
     """Decode and store a file, one transaction per chunk (memory does not grow with the
     file: DuckDB keeps a transaction's appends in memory until it commits). Nothing shows
@@ -242,7 +258,7 @@ def _ingest_chunks(
     _, day = path_metadata(path)
     noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
             if day is not None else None)
-    staging = Staging(summary.file_id, Assigner(con), noon, validity)
+    staging = Staging(summary.file_id, assigner, noon, validity)
     with Decoding(path, staging, chunk_bytes=chunk_bytes,
                   in_worker=size >= WORKER_BYTES) as decoding:
         summary.compressed = decoding.gz

@@ -3,17 +3,17 @@
 Input is the columnar decoder's Arrow table (:data:`hazrisk.jt808.columnar.SCHEMA`, plus an
 optional ``recv_time``) for one chunk of one file. Per chunk, in the caller's transaction:
 
-1. stage (numpy/Arrow, in the decoding thread): ``pos_seq`` = ``file_id << 36`` + row number
+1. stage (numpy/Arrow, where the file is decoded): ``pos_seq`` = ``file_id << 36`` + row number
    in the file, the data-qualification bits (:mod:`hazrisk.validity`) in ``quality_flags``, the phone
    dictionary-encoded, terminals resolved (:class:`~hazrisk.store.resolve.Assigner`), dedup
    inside the chunk (64-bit key hash, exact ``lexsort`` check of the colliding rows; the first
-   row kept);
+   row kept), the rows put in append order (:func:`order_and_clusters`: device time, then
+   ``pos_seq``; untimed rows last);
 2. dedup against stored positions (:func:`hazrisk.store.dedup.store_mask`): the keys of the stored rows of each
    of the chunk's device-time spans (zone maps limit the scan to the row groups of that
    span, kept tight by the append order) are fetched and matched in numpy (hash, then exact);
-3. the kept rows taken in append order (:func:`order_and_clusters`: device time, then ``pos_seq``;
-   untimed rows last; one Arrow ``take`` both sorts and filters; rows already in order are
-   filtered by DuckDB while appending) and appended by one ``INSERT ... SELECT``; derive
+3. the kept rows filtered by DuckDB while appending (a chunk staged elsewhere and out of
+   order is taken in order by one Arrow ``take``) by one ``INSERT ... SELECT``; derive
    ``store.alarms`` (one row per set alarm bit) and ``store.safety_events`` (0x64-0x67 items)
    from the stored copies (a row stored now is its own copy; only a dropped duplicate is
    looked up in ``store.positions``). The decoder's ``safety_items`` bitmask says which
