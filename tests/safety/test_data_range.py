@@ -3,8 +3,10 @@ counts, the rule both engines apply to them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
+import duckdb
 import pytest
 
 from hazrisk.safety.data_range import MIN_DAY_SHARE, data_range
@@ -12,13 +14,13 @@ from hazrisk.store.connect import connect
 
 
 @pytest.fixture
-def con():  # type: ignore[no-untyped-def]
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
     c = connect(":memory:")
     yield c
     c.close()
 
 
-def test_stray_days_do_not_stretch_the_range(con) -> None:  # type: ignore[no-untyped-def]
+def test_stray_days_do_not_stretch_the_range(con: duckdb.DuckDBPyConnection) -> None:
     """Median of (3, 1000, 1200, 900, 2) is 900: a day needs 9 positions, so the broken
     clock's day before and the one after fall out; a quiet day inside stays inside."""
     assert MIN_DAY_SHARE == 0.01
@@ -31,6 +33,6 @@ def test_stray_days_do_not_stretch_the_range(con) -> None:  # type: ignore[no-un
     assert data_range(con, edge) == (date(2026, 10, 1), date(2026, 10, 2))
 
 
-def test_no_day_no_range(con) -> None:  # type: ignore[no-untyped-def]
+def test_no_day_no_range(con: duckdb.DuckDBPyConnection) -> None:
     assert data_range(con) is None  # an empty warehouse: its own day counts
     assert data_range(con, {}) is None
