@@ -298,6 +298,7 @@ class Decoding:
         self.format, self.gz = run(open_file, str(path), staging, chunk_bytes,
                                    in_process=in_worker).result()
         self.end: End | None = None
+        self.pending: deque[Future[Chunk | End] | Done[Chunk | End]] = deque()
 
     def close(self) -> None:
         """Let the decoding go (the file's state where it ran is closed)."""
@@ -310,8 +311,14 @@ class Decoding:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def ask_ahead(self) -> None:
+        """Ask the worker for the first chunks now (it decodes them while this process
+        finishes the file before); inline, nothing is decoded before it is needed."""
+        while self.in_worker and len(self.pending) < AHEAD:
+            self.pending.append(run(next_chunk, in_process=True))
+
     def __iter__(self) -> Iterator[Chunk]:
-        pending: deque[Future[Chunk | End] | Done[Chunk | End]] = deque()
+        pending = self.pending
         while True:
             while len(pending) < (AHEAD if self.in_worker else 1):
                 pending.append(run(next_chunk, in_process=self.in_worker))

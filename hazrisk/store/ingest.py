@@ -9,13 +9,15 @@
   read-write connect deletes the unfinished rows (:func:`hazrisk.store.connect.recover`) and a
   rerun ingests the file exactly once.
 - **Decoding** (:mod:`hazrisk.store.decode_worker`): a file from
-  :data:`~hazrisk.store.decode_worker.WORKER_BYTES` is decoded in a worker process, chunk by
-  chunk, while this process writes the chunks before (decoding and writing each cost about
-  half of the CPU; in one process they shared one interpreter lock); smaller files here.
-  Reading: :mod:`hazrisk.jt808.reader` (columnar positions and heartbeats, the codec's records
-  for everything else, each frame decoded once; gzip read ahead on a thread). The database
-  jobs run on the writer thread, a transaction per chunk
-  (:class:`~hazrisk.store.chunk_writer.ChunkWriter`). This module only writes.
+  :data:`~hazrisk.store.decode_worker.WORKER_BYTES` is decoded and staged in a worker
+  process, chunk by chunk, while this process writes the chunks before
+  (:mod:`hazrisk.store.file_chunks`, on the writer thread, a transaction per chunk:
+  :class:`~hazrisk.store.chunk_writer.ChunkWriter`); smaller files here. Reading:
+  :mod:`hazrisk.jt808.reader`. **Files back to back**: once the worker has decoded a file's
+  last chunk, the next file is started (its size, hash, id, marked in progress, on a second
+  connection) and its first chunks asked of the worker while this file's last chunks and
+  meta row are written (only a file that cannot be a copy of one ingested: none of the same
+  size; else it is started in turn, hashed first).
 - **Positions** deduplicated on (terminal, device time, coordinates) and resolved to vehicles:
   :mod:`hazrisk.store.positions`.
 - A bad file (unreadable, truncated or corrupt gzip, no JT/T 808 frames at all) is rolled back
@@ -28,27 +30,23 @@ import contextlib
 import functools
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from hazrisk import __version__
 from hazrisk.jt808 import BEIJING
 from hazrisk.jt808.reader import DEFAULT_CHUNK
 from hazrisk.sqlfiles import SqlFolder, transaction
-from hazrisk.store.chunk_writer import ChunkWriter
 from hazrisk.store.connect import discard_unfinished
 from hazrisk.store.decode_worker import WORKER_BYTES, Decoding, Staging, start_worker
+from hazrisk.store.file_chunks import ProgressHook, write_chunks
 from hazrisk.store.ingest_report import FileSummary, IngestReport
 from hazrisk.store.left_alone import record_left_alone
-from hazrisk.store.messages import insert_rows
-from hazrisk.store.positions import ChunkResult, append_positions
 from hazrisk.store.resolve import Assigner
 from hazrisk.store.sources import (
     BadDumpError,
@@ -62,7 +60,6 @@ from hazrisk.worker_process import WorkerError
 
 #: The named statements of ``sql/ingest/files.sql``.
 SQL = SqlFolder("hazrisk.store", "sql/ingest").statements("files")
-ProgressHook = Callable[[int, int], None]  # (bytes on disk done, frames done) increments
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,25 +82,65 @@ def ingest_paths(
     if any(_file_size_or_zero(p) >= WORKER_BYTES for p in sel.dumps):
         start_worker()  # it starts while this process looks at the first file
     con.execute(SQL["defer_checkpoints"])
+    validity = validity or Validity.from_rules()
+    dumps = sel.dumps
     done = False
-    assigner: Assigner | None = None
+    nxt: list[_Started] = []  # the next file, started while this one is written
     try:
-        for path in sel.dumps:
-            if assigner is None:  # the registry does not change during a run: read once
-                assigner = Assigner(con)
-            summary = ingest_file(con, path, chunk_bytes=chunk_bytes, progress=progress,
-                                  validity=validity, assigner=assigner)
+        assigner = Assigner(con) if dumps else None  # the registry stays as it is: read once
+        for i, path in enumerate(dumps):
+            assert assigner is not None
+            st = nxt.pop() if nxt else _start(
+                con, path, validity=validity, assigner=assigner, chunk_bytes=chunk_bytes,
+                progress=progress)
+            if isinstance(st, FileSummary) or st is None:
+                summary = st or ingest_file(con, path, chunk_bytes=chunk_bytes,
+                                            progress=progress, validity=validity,
+                                            assigner=assigner)
+            else:
+                later = dumps[i + 1] if i + 1 < len(dumps) else None
+                summary = _finish(con, st, progress, when_decoded=None if later is None else
+                                  functools.partial(_start_next, con, later, st, nxt,
+                                                    validity, assigner, chunk_bytes))
             report.files.append(summary)
             if on_file is not None:
                 on_file(summary)
         done = True
     finally:
+        for st in nxt:  # a run stopped by an error: the next file was not written
+            st.drop(con)
         try:
             con.execute(SQL["checkpoint_now"])
         except duckdb.Error:
             if done:  # otherwise the error that stopped the run is the one to see
                 raise
     return report
+
+
+def _start_next(con: duckdb.DuckDBPyConnection, path: Path, now: _Started,
+                out: list[_Started], validity: Validity, assigner: Assigner,
+                chunk_bytes: int) -> None:
+    """Start ``path`` while ``now``'s last chunks are written (the worker, done with ``now``,
+    decodes its first chunks meanwhile): only a file the worker decodes that cannot be a copy
+    of one ingested (no ingested file or ``now`` has its size); else, or on any error, it is
+    started in turn as usual. On a second connection of the database (the writer uses this
+    one)."""
+    try:
+        size = path.stat().st_size
+        if size < WORKER_BYTES or size == now.size:
+            return
+        with con.cursor() as cur:
+            st = _start(cur, path, validity=validity, assigner=assigner,
+                        chunk_bytes=chunk_bytes, progress=None, ahead=True)
+    except Exception:  # noqa: BLE001 - started in turn, where errors are reported
+        return
+    if not isinstance(st, _Started):
+        return
+    try:
+        st.open().ask_ahead()
+    except Exception:  # noqa: BLE001 - opened again in turn, where errors are reported
+        st.decoding = None
+    out.append(st)
 
 
 def total_bytes(paths: Iterable[str | os.PathLike[str]]) -> int:
@@ -127,17 +164,69 @@ def ingest_file(
     """Ingest one dump file in one transaction (see the module docstring); ``assigner``: the
     registry's assignments (:class:`~hazrisk.store.resolve.Assigner`; read here if None)."""
     validity = validity or Validity.from_rules()
+    started = _start(con, path, validity=validity, assigner=assigner or Assigner(con),
+                     chunk_bytes=chunk_bytes, progress=progress)
+    if isinstance(started, FileSummary):
+        return started
+    assert started is not None  # (None only ahead)
+    return _finish(con, started, progress)
+
+
+@dataclass
+class _Started:
+    """A file marked in progress under its id, its decoding opened (see :func:`_start`)."""
+
+    path: Path
+    size: int
+    summary: FileSummary
+    sha: str
+    hashing: Future[tuple[str, int]] | None
+    started: datetime
+    t0: float
+    staging: Staging
+    chunk_bytes: int
+    decoding: Decoding | None = None
+
+    def open(self) -> Decoding:
+        if self.decoding is None:
+            self.decoding = Decoding(self.path, self.staging, chunk_bytes=self.chunk_bytes,
+                                     in_worker=self.size >= WORKER_BYTES)
+        return self.decoding
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Give the file up (nothing of it was written): its decoding and its mark."""
+        if self.decoding is not None:
+            with contextlib.suppress(Exception):
+                self.decoding.close()
+        with contextlib.suppress(Exception):
+            _abort(con, self.staging.file_id)
+        if self.hashing is not None:
+            with contextlib.suppress(BaseException):
+                self.hashing.result()
+
+
+def _start(con: duckdb.DuckDBPyConnection, path: Path, *, validity: Validity,
+           assigner: Assigner, chunk_bytes: int, progress: ProgressHook | None,
+           ahead: bool = False) -> _Started | FileSummary | None:
+    """A file's first steps: its size, its hash first if a file of that size was ingested
+    (then maybe skipped), an id, marked in progress. A :class:`FileSummary` when it ends
+    there (skipped, unreadable). ``ahead``: for the next file while this one is written
+    (:func:`ingest_paths`): None instead of anything but a file to decode."""
     summary = FileSummary(str(path))
     t0 = time.perf_counter()
     hashing: Future[tuple[str, int]] | None = None
     try:
         size = _file_size(path)
         if _size_seen(con, size):  # may be a file already ingested: hash first
+            if ahead:
+                return None
             sha, size = sha256_file(path)
         else:  # cannot be (same content, same size): hash while decoding
             hashing = _HASHER.submit(sha256_file, path)
             sha = PENDING_SHA
     except BadDumpError as exc:
+        if ahead:
+            return None
         summary.error = str(exc)
         _record_error(con, path, None, summary.error)
         return summary
@@ -155,19 +244,32 @@ def ingest_file(
         SQL["mark_in_progress"],
         {"f": summary.file_id, "p": str(path), "s": sha, "t": started, "pid": os.getpid()},
     )
+    _, day = path_metadata(path)
+    noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
+            if day is not None else None)
+    return _Started(path, size, summary, sha, hashing, started, t0,
+                    Staging(summary.file_id, assigner, noon, validity), chunk_bytes)
+
+
+def _finish(con: duckdb.DuckDBPyConnection, st: _Started, progress: ProgressHook | None,
+            when_decoded: Callable[[], None] | None = None) -> FileSummary:
+    """Decode and write a started file, then commit its meta row (it becomes visible);
+    ``when_decoded``: called once the worker has decoded the file's last chunk."""
+    summary, path, hashing, sha = st.summary, st.path, st.hashing, st.sha
+    assert summary.file_id is not None
+    validity = st.staging.validity
     try:
-        _ingest_chunks(con, path, size, summary, chunk_bytes, progress, validity,
-                       assigner or Assigner(con))
+        write_chunks(con, path, st.open(), st.size, summary, progress, when_decoded)
         if hashing is not None:
             sha, hashed_size = hashing.result()
             hashing = None
             summary.sha256 = sha
-            if hashed_size != size:
+            if hashed_size != st.size:
                 raise BadDumpError(f"{path}: changed while being ingested "
-                                   f"({size:,} bytes, then {hashed_size:,})")
-        summary.seconds = time.perf_counter() - t0
+                                   f"({st.size:,} bytes, then {hashed_size:,})")
+        summary.seconds = time.perf_counter() - st.t0
         with transaction(con):  # the file becomes visible, all at once
-            _write_meta(con, path, sha, size, summary, started)
+            _write_meta(con, path, sha, st.size, summary, st.started)
             record_validity(con, summary.file_id, validity)
             con.execute(SQL["unmark_in_progress"], {"f": summary.file_id})
     except (BadDumpError, OSError, EOFError, WorkerError) as exc:
@@ -183,7 +285,7 @@ def ingest_file(
         if hashing is not None:
             with contextlib.suppress(BaseException):
                 hashing.result()
-    summary.seconds = time.perf_counter() - t0
+    summary.seconds = time.perf_counter() - st.t0
     return summary
 
 
@@ -239,94 +341,6 @@ def _record_error(con: duckdb.DuckDBPyConnection, path: Path, sha: str | None, e
         SQL["record_error"],
         {"p": str(path), "s": sha, "e": error},
     )
-
-
-def _ingest_chunks(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    size: int,
-    summary: FileSummary,
-    chunk_bytes: int,
-    progress: ProgressHook | None,
-    validity: Validity,
-    assigner: Assigner,
-) -> None:
-    """Decode and store a file, one transaction per chunk (memory does not grow with the
-    file: DuckDB keeps a transaction's appends in memory until it commits). Nothing shows
-    through the views until the caller commits the file's meta row."""
-    assert summary.file_id is not None
-    _, day = path_metadata(path)
-    noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
-            if day is not None else None)
-    staging = Staging(summary.file_id, assigner, noon, validity)
-    with Decoding(path, staging, chunk_bytes=chunk_bytes,
-                  in_worker=size >= WORKER_BYTES) as decoding:
-        summary.compressed = decoding.gz
-        summary.format = decoding.format
-        with ChunkWriter() as writer:
-            reported = 0
-            terminals: dict[str, int] = {}  # phone -> term_key, for this file's chunks
-            for chunk in decoding:
-                writer.begin(con)
-                for table, rows in chunk.tables:
-                    writer.submit(functools.partial(insert_rows, con, table, rows))
-                if chunk.positions is not None:
-                    writer.submit(functools.partial(
-                        _append_job, con, summary, chunk.positions, chunk.items_for,
-                        terminals))
-                writer.commit()
-                if progress:
-                    progress(max(chunk.disk - reported, 0), chunk.frames)
-                    reported = max(chunk.disk, reported)
-        if progress and size > reported:
-            progress(size - reported, 0)
-    end = decoding.end
-    assert end is not None
-    if end.bad_gzip:
-        raise BadDumpError(f"{path}: truncated or corrupt gzip ({end.bad_gzip})")
-    rejected = Counter(end.rejected)
-    if end.broken:  # a gzip that broke off: keep what was read,
-        _quarantine_unreadable(con, summary.file_id, end.produced)  # quarantine the rest
-        rejected["bad_gzip"] += 1
-        summary.warnings.append(f"{path}: {end.broken} (quarantined as bad_gzip)")
-    summary.frames_ok = end.frames_ok
-    summary.rejected = dict(rejected)
-    summary.garbage_bytes = end.garbage_bytes
-    summary.tables = dict(end.table_rows)
-    summary.tables["garbage_spans"] = end.garbage_spans
-    summary.duplicates = summary.positions - summary.positions_stored
-    if size > 0 and summary.frames_ok == 0:
-        raise BadDumpError(
-            f"{path}: no valid JT/T 808 frame found in {size:,} bytes "
-            f"({sum(rejected.values()):,} rejected candidates, "
-            f"{end.garbage_bytes:,} garbage bytes): wrong format? expected a raw capture "
-            "or a gateway hex log, optionally gzip")
-    summary.unknown_terminals = [
-        p for (p,) in con.execute(
-            SQL["unknown_terminals"],
-            {"f": summary.file_id},
-        ).fetchall()
-    ]
-
-
-def _quarantine_unreadable(con: duckdb.DuckDBPyConnection, file_id: int, offset: int) -> None:
-    """One ``bad_gzip`` rejected-frame row where a compressed stream became unreadable (length
-    0: no decompressed byte belongs to it); like every row of the file it shows once the
-    file commits."""
-    with transaction(con):
-        con.execute(SQL["quarantine_unreadable"], {"f": file_id, "o": offset})
-
-
-def _append_job(con: duckdb.DuckDBPyConnection, summary: FileSummary, staged: pa.Table,
-                lookup: Any, terminals: dict[str, int]) -> None:
-    _add(summary, append_positions(con, staged, items_for=lookup, terminals=terminals))
-
-
-def _add(summary: FileSummary, res: ChunkResult) -> None:
-    summary.positions += res.decoded
-    summary.positions_stored += res.stored
-    summary.alarms += res.alarms
-    summary.safety_events += res.safety_events
 
 
 def _write_meta(

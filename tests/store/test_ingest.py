@@ -14,6 +14,7 @@ from store_testkit import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
 from hazrisk.jt808 import iter_records
 from hazrisk.jt808.columnar import records_table
 from hazrisk.sqlfiles import in_transaction
+from hazrisk.store import file_chunks
 from hazrisk.store import ingest as ingest_module
 from hazrisk.store.cli import main as store_main
 from hazrisk.store.connect import connect
@@ -88,7 +89,7 @@ def test_failing_writer_job_rolls_the_chunk_back(db: duckdb.DuckDBPyConnection,
     the writer stops (no transaction left open on the connection), the file's committed
     chunks are deleted, and the same connection ingests the file afterwards."""
     path = mixed_stream(n=3000).write(tmp_path / "d.bin")  # beyond the 64 KiB sniff
-    real = ingest_module.append_positions
+    real = file_chunks.append_positions
     calls = {"n": 0}
 
     def failing(*args: object, **kwargs: object) -> object:
@@ -97,14 +98,14 @@ def test_failing_writer_job_rolls_the_chunk_back(db: duckdb.DuckDBPyConnection,
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingest_module, "append_positions", failing)
+    monkeypatch.setattr(file_chunks, "append_positions", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         ingest_paths(db, [path], chunk_bytes=4096)
     assert calls["n"] == 3 and not in_transaction(db)
     for table in ("store.positions", "store.heartbeats", "meta.ingest_in_progress",
                   "meta.ingested_files"):
         assert count(db, table) == 0, table
-    monkeypatch.setattr(ingest_module, "append_positions", real)
+    monkeypatch.setattr(file_chunks, "append_positions", real)
     (f,) = ingest_paths(db, [path], chunk_bytes=4096).files
     assert f.error is None and count(db, "core.positions") == f.positions_stored > 0
 
@@ -357,3 +358,66 @@ def test_worker_killed_mid_file_fails_that_file_only(tmp_path: Path,
     assert con.execute("SELECT count(*) FROM meta.ingest_in_progress").fetchall() == [(0,)]
     assert con.execute("SELECT count(*) FROM meta.ingest_errors").fetchall() == [(1,)]
     con.close()
+
+
+def test_files_back_to_back(db: duckdb.DuckDBPyConnection, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the worker, each next file is started (id, mark, first chunks asked) once the one
+    before is decoded, while it is written: the run stores exactly what ingesting the files
+    one run each stores (same ids, counts and rows); a file of a size seen in the run (a
+    possible copy) is started in turn, hashed first, and skipped if it is a copy; a file
+    failing mid-write leaves the next one, started ahead, ingested."""
+    monkeypatch.setattr(ingest_module, "WORKER_BYTES", 0)
+    paths = [mixed_stream(phone=f"0139{k:08d}", n=20 + 7 * k).write(tmp_path / f"{k}.bin")
+             for k in range(3)]
+    copy = tmp_path / "3.bin"
+    copy.write_bytes(paths[1].read_bytes())
+    aheads: list[Path] = []
+    real_start = ingest_module._start
+
+    def spy(con: duckdb.DuckDBPyConnection, path: Path, **kw: object) -> object:
+        got = real_start(con, path, **kw)  # type: ignore[arg-type]
+        if kw.get("ahead") and got is not None:
+            aheads.append(path)
+        return got
+
+    monkeypatch.setattr(ingest_module, "_start", spy)
+    rep = ingest_paths(db, [*paths, copy], chunk_bytes=512)
+    assert aheads == paths[1:]  # the copy has a size seen in the run: started in turn
+    assert [f.skipped for f in rep.files] == [False, False, False, True]
+    assert [f.file_id for f in rep.files[:3]] == [1, 2, 3]
+    db2 = connect(tmp_path / "one_by_one.duckdb")
+    for p in paths:
+        ingest_paths(db2, [p], chunk_bytes=512)
+    for table in ("core.positions", "core.heartbeats", "raw.messages", "store.alarms",
+                  "quarantine.frames_rejected", "meta.ingested_files"):
+        cols = "* EXCLUDE (finished_at, started_at, duration_s)" if table.startswith("meta") \
+            else "*"
+        q = f"SELECT {cols} FROM {table} ORDER BY ALL"
+        assert db.execute(q).fetchall() == db2.execute(q).fetchall(), table
+    assert count(db, "meta.ingest_in_progress") == 0
+
+    # a failure in the first file after the second was started ahead of it (its meta row):
+    # the second is still ingested under its own id
+    real_record = ingest_module.record_validity
+    calls = {"n": 0}
+
+    def failing(con: duckdb.DuckDBPyConnection, file_id: int, v: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("disk full")
+        real_record(con, file_id, v)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module, "record_validity", failing)
+    more = [mixed_stream(phone=f"0138{k:08d}", n=31 + 5 * k).write(tmp_path / f"m{k}.bin")
+            for k in range(2)]
+    aheads.clear()
+    rep = ingest_paths(db, more, chunk_bytes=512)
+    assert aheads == more[1:]
+    assert rep.files[0].error is not None and "disk full" in rep.files[0].error
+    assert rep.files[1].error is None and rep.files[1].positions_stored > 0
+    assert rep.files[1].file_id == 5  # the id it was started under, after 4
+    assert count(db, "meta.ingest_in_progress") == 0
+    ((n,),) = db.execute("SELECT count(*) FROM core.positions WHERE source_file_id = 4"
+                         ).fetchall()
+    assert n == 0

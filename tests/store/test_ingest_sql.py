@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from hazrisk.sqlfiles import SqlFolder
-from hazrisk.store import dedup, ingest, positions
+from hazrisk.store import dedup, file_chunks, ingest, positions
 
 
 def test_positions_insert_lists_the_fact_columns_in_table_order() -> None:
@@ -22,7 +22,8 @@ def test_positions_insert_lists_the_fact_columns_in_table_order() -> None:
 
 def test_every_statement_is_used_by_its_module() -> None:
     folder = SqlFolder("hazrisk.store", "sql/ingest")
-    for module, file in ((positions, "positions"), (dedup, "dedup"), (ingest, "files")):
-        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+    for modules, file in (((positions,), "positions"), ((dedup,), "dedup"),
+                          ((ingest, file_chunks), "files")):
+        source = "".join(Path(m.__file__ or "").read_text(encoding="utf-8") for m in modules)
         for name in folder.statements(file):
             assert f'SQL["{name}"]' in source, (file, name)
