@@ -135,7 +135,7 @@ def _timed(argv: list[str], tree: Path = ROOT) -> tuple[float, float, str, float
 STAMPS = {"run_id", "computed_at", "detected_at", "run_at", "imported_at"}
 
 
-def compare_results(a: Path, b: Path) -> dict[str, dict[str, int]]:
+def compare_results(a: Path, b: Path) -> dict[str, dict[str, Any]]:
     """Every ``safety.*`` table and rate partial (``rates.day_*``) of warehouses ``a`` and
     ``b``, row for row (as multisets, i.e. sorted; the run stamps and run durations left
     out): per table the rows of each and the rows only one of them has (``only_a``,
@@ -146,12 +146,16 @@ def compare_results(a: Path, b: Path) -> dict[str, dict[str, int]]:
     con = duckdb.connect()
     con.execute("ATTACH $p AS a (READ_ONLY)", {"p": str(a)})
     con.execute("ATTACH $p AS b (READ_ONLY)", {"p": str(b)})
-    tables = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'a' AND "
+    sides = {side: set(con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $d AND "
         "(schema_name = 'safety' OR (schema_name = 'rates' AND table_name LIKE 'day\\_%' "
-        "ESCAPE '\\')) ORDER BY ALL").fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for schema, table in tables:
+        "ESCAPE '\\'))", {"d": side}).fetchall()) for side in ("a", "b")}
+    out: dict[str, Any] = {}
+    for schema, table in sorted(sides["a"] ^ sides["b"]):
+        side = "a" if (schema, table) in sides["a"] else "b"
+        n = con.execute(f"SELECT count(*) FROM {side}.{schema}.{table}").fetchall()[0][0]
+        out[f"{schema}.{table}"] = {side: n, "missing_in": "b" if side == "a" else "a"}
+    for schema, table in sorted(sides["a"] & sides["b"]):
         cols = con.execute(
             "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'a' "
             "AND schema_name = $s AND table_name = $t ORDER BY column_index",
@@ -283,8 +287,13 @@ def report(r: dict[str, Any]) -> str:
                          f" peak RSS {d['peak_rss_mb']:,.0f} MB, load average "
                          f"{d['load'][0]:.1f} -> {d['load'][1]:.1f}")
     if "compare" in r:
-        differ = {t: c for t, c in r["compare"].items() if c["only_a"] or c["only_b"]}
-        lines.append(f"old vs new  {len(r['compare'])} tables (safety.*, rates.day_*): "
+        for t, c in r["compare"].items():
+            if "missing_in" in c:
+                lines.append(f"old vs new  {t} only in {'new' if c['missing_in'] == 'a' else 'old'}"
+                             f" ({c.get('a', c.get('b'))} rows)")
+        compared = {t: c for t, c in r["compare"].items() if "missing_in" not in c}
+        differ = {t: c for t, c in compared.items() if c["only_a"] or c["only_b"]}
+        lines.append(f"old vs new  {len(compared)} tables (safety.*, rates.day_*): "
                      + ("every row equal" if not differ else "; ".join(
                          f"{t} {c['only_a']}/{c['a']} rows differ ({c['only_a_9']} to 9 "
                          "decimals)" for t, c in differ.items())))

@@ -209,7 +209,7 @@ def run_daily(con: duckdb.DuckDBPyConnection, day: date, *, dumps: Path | None =
     run_id = uuid.uuid4().hex  # safety.runs: one row per detected range, sharing this id
     rates = RatesBeside(con, max(days), min(days), rules).start()
     try:
-        geo = None  # roads and fences, loaded once for the days detected (fence regions kept)
+        geo = None  # roads and fences, loaded once for the days detected (route corridors kept)
         for d, n in day_ranges(detect_days(con, day, days)):
             t_d = time.perf_counter()
             geo = geo or Geography.load(con)

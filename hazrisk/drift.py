@@ -71,21 +71,24 @@ def unit_days(unit: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def drift_flags(unit: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-                r: DriftRules) -> tuple[np.ndarray, np.ndarray]:
+                r: DriftRules, step_km: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(drift, spike) masks of fixes sorted by (unit, time, pos_seq); ``unit`` is the group
     key (:func:`unit_days` for the project's per unit-day verdicts). ``spike``: drift by the
-    spike rule (the reason); the other drift fixes are drift by implied speed."""
+    spike rule (the reason); the other drift fixes are drift by implied speed. ``step_km``:
+    :func:`haversine_km` from each fix to the next, when the caller measured it already."""
     n = t.shape[0]
     drift = np.zeros(n, dtype=bool)
     if n == 0:
         return drift, drift.copy()
     same = unit[1:] == unit[:-1]                      # step k: fix k -> k + 1 within a group
     spike = np.zeros(n, dtype=bool)
-    d = haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    d = (step_km if step_km is not None
+         else haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:]))
     if n >= 3:
-        around = haversine_km(lat[:-2], lon[:-2], lat[2:], lon[2:])
-        spike[1:-1] = (same[:-1] & same[1:] & (around <= r.neighbour_km)
-                       & (d[:-1] > r.spike_km) & (d[1:] > r.spike_km))
+        # the neighbours' distance only where both steps are long (the rest cannot be spikes)
+        k = np.flatnonzero(same[:-1] & same[1:] & (d[:-1] > r.spike_km) & (d[1:] > r.spike_km))
+        around = haversine_km(lat[k], lon[k], lat[k + 2], lon[k + 2])
+        spike[k[around <= r.neighbour_km] + 1] = True
     drift |= spike
     idx = np.flatnonzero(~spike)                      # the implied-speed recursion's fixes
     # the steps between the recursion's consecutive fixes: the step already measured where no
@@ -100,9 +103,25 @@ def drift_flags(unit: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarra
 
 
 def drift_mask(unit: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-               r: DriftRules) -> np.ndarray:
+               r: DriftRules, step_km: np.ndarray | None = None) -> np.ndarray:
     """Boolean mask of drift fixes (:func:`drift_flags`)."""
-    return drift_flags(unit, t, lat, lon, r)[0]
+    return drift_flags(unit, t, lat, lon, r, step_km)[0]
+
+
+def kept_steps(step_km: np.ndarray, kept: np.ndarray, lat: np.ndarray,
+               lon: np.ndarray) -> np.ndarray:
+    """:func:`haversine_km` between consecutive fixes of ``kept`` (ascending indices), reusing
+    ``step_km`` (fix k -> k + 1) where two kept fixes are adjacent: the same function of the
+    same coordinates, measured once."""
+    if kept.size < 2:
+        return np.zeros(0)
+    a, b = kept[:-1], kept[1:]
+    adjacent = b == a + 1
+    out = np.empty(a.size)
+    out[adjacent] = step_km[a[adjacent]]
+    far = ~adjacent
+    out[far] = haversine_km(lat[a[far]], lon[a[far]], lat[b[far]], lon[b[far]])
+    return out
 
 
 def _impossible(a: np.ndarray, b: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,

@@ -1,4 +1,4 @@
-"""The columnar decoding pipeline: numpy kernels in, one Arrow table out.
+"""The columnar decoding pipeline: compiled kernels in, one Arrow table out.
 
 Used by :mod:`hazrisk.jt808.columnar` (the public API and the schema's documentation).
 Phases are separate functions so that each one's temporaries are freed before the next.
@@ -17,12 +17,11 @@ import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808 import _columnar_kernels as K
-from hazrisk.jt808._columnar_heartbeats import heartbeat_rows
+from hazrisk.jt808._columnar_heartbeats import heartbeat_frames, heartbeat_rows
 from hazrisk.jt808._columnar_hexlog import NAT, HexLines
 from hazrisk.jt808.codec import decode_escaped
 from hazrisk.jt808.errors import QUALITY_FLAGS
 from hazrisk.jt808.fields import BEIJING, UInt
-from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.items import ITEMS
 from hazrisk.jt808.quality import Limits, limits, location_flags
 from hazrisk.jt808.record import Record
@@ -124,6 +123,7 @@ def _item_columns_from_table() -> tuple[tuple[_ItemColumn, ...], tuple[K.ItemSpe
 
 
 ITEM_COLUMNS, ITEM_SPECS = _item_columns_from_table()
+ITEM_TABLES = K.ItemTables.of(ITEM_SPECS, SAFETY_ITEM_IDS)
 
 
 @dataclass
@@ -172,6 +172,9 @@ class Decoded:
     flags: npt.NDArray[np.int64] | None = None  # positions of every 0x7E in the buffer
     #: the heartbeats (:mod:`hazrisk.jt808._columnar_heartbeats`), None when there are none
     heartbeats: pa.Table | None = None
+    #: ``[start, end)`` in the buffer of the frames whose rows the table (not the reassembled
+    #: groups) and the heartbeats hold, in order
+    spans: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
 
 def empty_table(with_recv: bool = False) -> pa.Table:
@@ -200,10 +203,21 @@ def decode(
     bounds = bounds or limits()
     fr = _frames(buf, base_offset, final, reassembler, timer, capacity, lines)
     if fr is None:
-        return Decoded(empty_table(lines is not None), -1, np.zeros(0, np.int64))
+        none = np.zeros(0, np.int64)
+        return Decoded(empty_table(lines is not None), -1, none, None, (none, none))
     pos = _positions(fr, timer)
     table = _columns(fr, pos, base_offset, bounds, timer, lines)
-    return Decoded(_merge(table, fr.extra), fr.cut, fr.flags, fr.heartbeats)
+    return Decoded(_merge(table, fr.extra), fr.cut, fr.flags, fr.heartbeats, _taken(fr, pos))
+
+
+def _taken(fr: _Frames, pos: K.Positions) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``[start, end)`` of the frames that gave rows: positions (not reassembled groups) and
+    heartbeats, in order."""
+    mask = np.zeros(fr.all_fs.size, bool)
+    mask[fr.ok_idx[pos.owner]] = True
+    mask[fr.hb_idx] = True
+    idx = np.flatnonzero(mask)
+    return fr.all_fs[idx], fr.all_fe[idx] + 1
 
 
 @dataclass
@@ -220,7 +234,11 @@ class _Frames:
     cut: int  # byte position from which more input is needed (-1: none)
     extra: list[pa.Table]  # rows of reassembled subpackage groups
     flags: npt.NDArray[np.int64]  # every 0x7E of the buffer
-    heartbeats: pa.Table | None = None  # rows of the heartbeat frames
+    heartbeats: pa.Table | None  # rows of the heartbeat frames
+    all_fs: npt.NDArray[np.int64]  # opening flag of every length-consistent frame
+    all_fe: npt.NDArray[np.int64]  # its closing flag
+    ok_idx: npt.NDArray[np.int64]  # the frames above among them (indices into all_fs)
+    hb_idx: npt.NDArray[np.int64]  # the heartbeats with a row among them
 
 
 def _frames(
@@ -232,191 +250,104 @@ def _frames(
     capacity: npt.NDArray[np.uint8] | None,
     lines: HexLines | None,
 ) -> _Frames | None:
-    flags = np.flatnonzero(buf == F.FLAG)
-    if flags.size == 0:
+    # pair the flags like the splitter, unescape, XOR and read the headers: the framing kernels
+    fm = F.frame(buf, final=final, capacity=capacity,
+                 line_start=None if lines is None else lines.pstart)
+    if fm.flags.size == 0:
         return None
-    cand = F.candidate_pairs(flags, MAX_SPAN)
-    if lines is not None:  # each line is split on its own: no frame across lines
-        line = lines.line_of(flags)
-        cand = cand[line[cand] == line[cand + 1]]
-    timer.lap("frame")
-
-    # unescape + XOR every candidate pair, read its header, then pair flags like the splitter
-    u = F.unescape(buf, flags[cand], flags[cand + 1], capacity)
-    timer.lap("unescape+xor")
-    hd = F.read_headers(u.ub, u.cs, u.ce, u.bad_escape)
-    possible = np.zeros(flags.size - 1, bool)
-    possible[cand] = True
-    cons = np.zeros(flags.size - 1, bool)
-    cons[cand] = hd.consistent
-    room = buf.size - int(flags[-1]) > MAX_SPAN
-    sp = F.split(possible, cons, final=final, room_after_last=room)
-    del possible, cons
-    cut = int(flags[sp.cut]) if sp.cut >= 0 else -1
-    # every length-consistent frame, as an index into the candidate arrays
-    g = np.searchsorted(cand, sp.good) if sp.good.size != cand.size else np.arange(cand.size)
-    msg_id = hd.msg_id[g]
-    props = hd.props[g]
-    checked = ((msg_id == MSG_LOCATION) | (msg_id == MSG_BATCH)) & (u.xor[g] == 0)
+    timer.lap("framing")
+    msg_id = fm.msg_id
+    props = fm.props
+    checked = ((msg_id == MSG_LOCATION) | (msg_id == MSG_BATCH)) & (fm.xor == 0)
     fragment = checked & ((props & 0x2000) != 0)
     extra: list[pa.Table] = []
     if fragment.any():  # rare: reassembled by the scalar path, frame by frame
-        k = cand[g[fragment]]
-        extra = _reassemble(buf, flags[k], flags[k + 1], base_offset, reassembler, lines)
-    heartbeats = heartbeat_rows(u, hd, g, flags[cand[g]], base_offset, lines)
+        extra = _reassemble(buf, fm.fs[fragment], fm.fe[fragment], base_offset, reassembler,
+                            lines)
+    hb = heartbeat_frames(fm)
     ok = checked & ((props & 0x3C00) == 0)  # no subpackage, no encryption
-    fidx = g[ok]
-    cs = u.cs[fidx]
-    bs = cs + hd.size[fidx]
+    cs = fm.cs[ok]
+    bs = cs + fm.size[ok]
     fr = _Frames(
-        ub=u.ub,
-        fs=flags[cand[fidx]],
+        ub=fm.ub,
+        fs=fm.fs[ok],
         cs=cs,
         bs=bs,
         be=bs + (props[ok] & 0x03FF).astype(np.int64),
         msg_id=msg_id[ok],
-        v2019=hd.v2019[fidx],
-        cut=cut,
+        v2019=fm.v2019[ok],
+        cut=fm.cut,
         extra=extra,
-        flags=flags,
-        heartbeats=heartbeats,
+        flags=fm.flags,
+        heartbeats=heartbeat_rows(fm, hb, base_offset, lines),
+        all_fs=fm.fs,
+        all_fe=fm.fe,
+        ok_idx=np.flatnonzero(ok),
+        hb_idx=hb,
     )
     timer.lap("header")
     return fr
 
 
-@dataclass
-class _Positions:
-    """Every position (0x0200 body or 0x0704 entry) of the ok frames, and the rows kept."""
-
-    owner: npt.NDArray[np.int64]  # frame index
-    index: npt.NDArray[np.int64]  # position index in its frame
-    start: npt.NDArray[np.int64]  # location block start in ub
-    backfill: npt.NDArray[np.bool_]  # per frame: 0x0704 batch type 1
-    items: K.ItemValues
-    rows: npt.NDArray[np.int64] | None  # positions kept, in row order (None: all, in order)
-
-    def take(self, a: np.ndarray) -> np.ndarray:
-        return a if self.rows is None else a[self.rows]
-
-
-def _positions(fr: _Frames, timer: StageTimer) -> _Positions:
-    nf = fr.fs.size
-    loc = fr.msg_id == MSG_LOCATION
-    li = np.flatnonzero(loc)
-    bi = np.flatnonzero(~loc)
-    frame_ok = np.ones(nf, bool)
-    backfill = np.zeros(nf, bool)
-    if bi.size:
-        bt = K.walk_batches(fr.ub, fr.bs[bi], fr.be[bi])
-        batch_ok = ~bt.overrun & (bt.consumed == fr.be[bi] - fr.bs[bi])
-        batch_ok &= bt.count.astype(np.int64) == np.bincount(bt.owner, minlength=bi.size)
-        frame_ok[bi] = batch_ok
-        backfill[bi] = bt.batch_type == 1
-        owner = np.concatenate([li, bi[bt.owner]])
-        index = np.concatenate([np.zeros(li.size, np.int64), bt.index])
-        ps = np.concatenate([fr.bs[li], bt.start])
-        pe = np.concatenate([fr.be[li], bt.end])
-    else:
-        owner = li
-        index = np.zeros(li.size, np.int64)
-        ps = fr.bs[li]
-        pe = fr.be[li]
-    timer.lap("batch")
-
-    short = pe - ps < K.LOCATION_LEN  # a location block needs 28 bytes (bad_body)
-    if short.any():
-        frame_ok[owner[short]] = False
-    item_start = ps + K.LOCATION_LEN
-    items = K.walk_items(fr.ub, item_start, np.maximum(pe, item_start), ITEM_SPECS,
-                         mark=SAFETY_ITEM_IDS)
-    if items.overrun.any():
-        frame_ok[owner[items.overrun]] = False
-    timer.lap("items")
-
-    # keep the positions of frames that are ok, in (offset, pos_index) order
-    keep = frame_ok[owner]
-    rows: npt.NDArray[np.int64] | None = None
-    if bi.size or not keep.all():
-        rows = np.flatnonzero(keep)
-        if bi.size:
-            key = owner[rows] * 65536 + index[rows]
-            rows = rows[np.argsort(key, kind="stable")]
-    timer.lap("rows")
-    return _Positions(owner, index, ps, backfill, items, rows)
+def _positions(fr: _Frames, timer: StageTimer) -> K.Positions:
+    """The positions of the frames that decode whole (0x0704 batches expanded, items walked),
+    in (offset, pos_index) order."""
+    pos = K.positions(fr.ub, fr.bs, fr.be, fr.msg_id == MSG_BATCH, ITEM_TABLES)
+    timer.lap("positions")
+    return pos
 
 
 def _columns(
     fr: _Frames,
-    pos: _Positions,
+    pos: K.Positions,
     base_offset: int,
     bounds: Limits,
     timer: StageTimer,
     lines: HexLines | None,
 ) -> pa.Table:
-    take = pos.take
-    frame = take(pos.owner)
+    frame = pos.owner
     if frame.size == 0:
         return empty_table(lines is not None)
     ub = fr.ub
 
     # location block (JT/T 808-2019 table 23)
-    block = F.gather_block(ub, take(pos.start), K.LOCATION_LEN).view(K.LOCATION_DTYPE)[:, 0]
-    status = block["status"].astype(np.uint32)
-    lat = _signed_degrees(block["lat"], status, 0x4)
-    lon = _signed_degrees(block["lon"], status, 0x8)
-    altitude = block["altitude"].astype(np.int16)
-    speed = block["speed"].astype(np.float64)
-    speed /= 10.0
-    heading = block["heading"].astype(np.uint16)
-    t_us, t_ok = K.bcd_time_us(block["time_ym"], block["time_dd"], block["time_hm"], block["time_ss"])
+    loc = K.location(ub, pos.start)
     timer.lap("location")
 
     # header columns per row
-    cs = fr.cs[frame]
-    v2019 = fr.v2019[frame]
-    any2019 = bool(v2019.any())
-    fs = fr.fs[frame]
-    if lines is not None:
-        offset = lines.frame_offsets(fs)
-    else:
-        offset = fs + base_offset if base_offset else fs
+    hd = K.header_rows(ub, frame, fr.fs, fr.cs, fr.v2019, base_offset)
+    offset = lines.frame_offsets(fr.fs[frame]) if lines is not None else hd.offset
     cols: dict[str, pa.Array] = {
         "offset": _arr(offset, pa.int64()),
         "msg_id": _arr(fr.msg_id[frame], pa.uint16()),
-        "phone": K.phone_strings(ub, cs, v2019 if any2019 else None),
-        "serial": _arr(F.be16(ub, cs + np.where(v2019, 15, 10) if any2019 else cs + 10), pa.uint16()),
-        "version": _arr(np.where(v2019, 2019, 2013).astype(np.int16), pa.int16()),
-        "pos_index": _arr(take(pos.index).astype(np.int16), pa.int16()),
+        "phone": hd.phone,
+        "serial": _arr(hd.serial, pa.uint16()),
+        "version": _arr(hd.version, pa.int16()),
+        "pos_index": _arr(pos.index.astype(np.int16), pa.int16()),
         "is_backfill": _arr(pos.backfill[frame], pa.bool_()),
         "reassembled": _arr(np.zeros(frame.size, bool), pa.bool_()),
-        "alarm": _arr(block["alarm"].astype(np.uint32), pa.uint32()),
-        "status": _arr(status, pa.uint32()),
-        "lat_deg": _arr(lat, pa.float64()),
-        "lon_deg": _arr(lon, pa.float64()),
-        "altitude_m": _arr(altitude, pa.int16()),
-        "speed_kmh": _arr(speed, pa.float64()),
-        "heading_deg": _arr(heading, pa.uint16()),
-        "device_time": _arr(t_us, TS, t_ok),
+        "alarm": _arr(loc.alarm, pa.uint32()),
+        "status": _arr(loc.status, pa.uint32()),
+        "lat_deg": _arr(loc.lat, pa.float64()),
+        "lon_deg": _arr(loc.lon, pa.float64()),
+        "altitude_m": _arr(loc.altitude, pa.int16()),
+        "speed_kmh": _arr(loc.speed, pa.float64()),
+        "heading_deg": _arr(loc.heading, pa.uint16()),
+        "device_time": _arr(loc.time_us, TS, loc.time_ok),
     }
-    del block, cs, fs, frame, offset
+    del loc, hd, frame, offset
     timer.lap("header-cols")
 
-    items = pos.items
     for ic in ITEM_COLUMNS:
-        (v,) = items.values[ic.column]
-        v = take(v)
+        (v,) = pos.values[ic.column]
         cols[ic.column] = _arr(
-            v if ic.div == 1 else v / ic.div, SCHEMA.field(ic.column).type, take(items.present[ic.column])
+            v if ic.div == 1 else v / ic.div, SCHEMA.field(ic.column).type, pos.present[ic.column]
         )
     for prefix, _ in SAFETY_ITEMS:
-        present = take(items.present[prefix])
-        for (suffix, _), v in zip(SAFETY_FIELDS, items.values[prefix], strict=True):
-            cols[f"{prefix}_{suffix}"] = _arr(take(v), pa.uint8(), present)
-    bits = np.zeros(len(cols["offset"]), np.uint8)
-    for k, iid in enumerate(SAFETY_ITEM_IDS):
-        bits |= take(items.seen[iid]).astype(np.uint8) << np.uint8(k)
-    cols["safety_items"] = _arr(bits, pa.uint8())
+        present = pos.present[prefix]
+        for (suffix, _), v in zip(SAFETY_FIELDS, pos.values[prefix], strict=True):
+            cols[f"{prefix}_{suffix}"] = _arr(v, pa.uint8(), present)
+    cols["safety_items"] = _arr(pos.seen_bits, pa.uint8())
     timer.lap("item-cols")
 
     # the decoder's informational flags: the one definition (hazrisk.validity.check_bits)
@@ -426,7 +357,7 @@ def _columns(
         cols[name] = _arr(flag, pa.bool_())
     schema = SCHEMA
     if lines is not None:
-        recv = lines.recv_us[lines.line_of(fr.fs[take(pos.owner)])]
+        recv = lines.recv_us[lines.line_of(fr.fs[pos.owner])]
         cols["recv_time"] = _arr(recv, TS, recv != NAT)
         schema = RECV_SCHEMA
     table = pa.Table.from_arrays([cols[f.name] for f in schema], schema=schema)
@@ -529,16 +460,6 @@ def records_table(records: list[Record], *, with_recv: bool = False) -> pa.Table
             if with_recv:
                 rows["recv_time"].append(rec.recv_time)
     return pa.Table.from_pydict(rows, schema=schema)
-
-
-def _signed_degrees(raw: np.ndarray, status: npt.NDArray[np.uint32], bit: int) -> npt.NDArray[np.float64]:
-    """1e-6 degrees -> degrees, negative when the status bit says S/W (and the value is not 0,
-    like :class:`hazrisk.jt808.fields.LatLon`)."""
-    raw = raw.astype(np.uint32)
-    deg = raw.astype(np.float64)
-    deg /= 1_000_000
-    np.negative(deg, out=deg, where=((status & bit) != 0) & (raw != 0))
-    return deg
 
 
 def _arr(values: np.ndarray, typ: pa.DataType, valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:

@@ -1,7 +1,20 @@
-"""numpy framing kernels of :mod:`hazrisk.jt808.columnar`: flags, escapes, check codes, headers.
+"""Framing of :mod:`hazrisk.jt808.columnar` by compiled kernels: flags, escapes, check codes,
+headers and the splitter, in two passes over a buffer.
 
-Every function works on whole arrays (a buffer of bytes, arrays of frame indices); none
-loops over frames. The gather helpers are shared with :mod:`._columnar_kernels`.
+:func:`frame` finds the frames of a buffer exactly as the scalar splitter
+(:func:`hazrisk.jt808.framing.split_frames`) pairs its flags, and reads each length-consistent
+frame's header like :func:`hazrisk.jt808.header.read_header`:
+
+1. ``_flags`` finds every 0x7E (a counting loop the compiler vectorises, then the positions);
+2. ``_pairs`` walks the flags once with the splitter's rules (1-4, the resync after a
+   truncated frame included). For a pair it must judge, ``_content`` XORs the bytes between
+   the flags and notes a 0x7D among them; with one, the content is unescaped into an
+   appendix after the buffer (the XOR taken on the unescaped bytes); then the header is read
+   to decide whether it is length-consistent. Every length-consistent frame the splitter
+   pairs is recorded (flags, content span, XOR, message id, properties, header layout). A
+   pair's bytes are read once (twice with escapes), the buffer's twice in all.
+
+The kernels are compiled by :func:`hazrisk.kernels.kernel` (Numba).
 """
 
 from __future__ import annotations
@@ -10,7 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
+
+from hazrisk.jt808.framing import MAX_SPAN
+from hazrisk.kernels import kernel
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
@@ -18,8 +33,8 @@ B = npt.NDArray[np.bool_]
 
 FLAG = 0x7E
 ESC = 0x7D
-#: Zero bytes appended after the working buffer so that fixed-width gathers never go out of
-#: bounds (the largest fixed gather is the 28-byte location block).
+#: Zero bytes after the working buffer so that fixed-width gathers never go out of bounds
+#: (the largest fixed gather is the 28-byte location block).
 PAD = 64
 _EMPTY_I64: I64 = np.zeros(0, np.int64)
 
@@ -31,258 +46,254 @@ def as_u8(data: bytes | bytearray | memoryview | np.ndarray) -> U8:
     return np.frombuffer(data, dtype=np.uint8)
 
 
-def _be_view(ub: U8, dtype: str) -> np.ndarray:
-    """``ub`` seen as overlapping big-endian words at every byte offset (stride 1)."""
-    size = np.dtype(dtype).itemsize
-    return np.ndarray((max(ub.size - size + 1, 0),), dtype=dtype, buffer=ub, strides=(1,))
+# --------------------------------------------------------------------------------------------
+# The kernels
+# --------------------------------------------------------------------------------------------
 
 
-def be16(ub: U8, idx: I64) -> npt.NDArray[np.uint16]:
-    return _be_view(ub, ">u2")[idx].astype(np.uint16)
-
-
-def be32(ub: U8, idx: I64) -> npt.NDArray[np.uint32]:
-    return _be_view(ub, ">u4")[idx].astype(np.uint32)
-
-
-def gather_block(ub: U8, idx: I64, width: int) -> U8:
-    """Rows of ``width`` bytes starting at each ``idx`` (an ``(len(idx), width)`` copy)."""
-    if idx.size == 0:
-        return np.zeros((0, width), np.uint8)
-    return np.ascontiguousarray(sliding_window_view(ub, width)[idx])
-
-
-def gather_rows(buf: U8, idx: I64, width: int) -> U8:
-    """Like :func:`gather_block` on an unpadded buffer: rows running past the end are padded
-    with zeros."""
+@kernel
+def _flags(buf: U8, line_start: I64) -> tuple[I64, I64]:  # pragma: no cover - compiled
+    """Every 0x7E of ``buf``, and its line: the index of the last ``line_start`` at or before
+    it (0 without lines)."""
     n = buf.size
-    late = idx + width > n
-    if not late.any():
-        return gather_block(buf, idx, width)
-    out = np.empty((idx.size, width), np.uint8)
-    out[~late] = gather_block(buf, idx[~late], width)
-    lo = max(n - width, 0)
-    tail = np.concatenate([buf[lo:], np.zeros(width, np.uint8)])
-    out[late] = gather_block(tail, idx[late] - lo, width)
-    return out
+    m = 0
+    for i in range(n):  # counted first: a loop the compiler vectorises
+        m += buf[i] == 0x7E
+    flags = np.empty(m, np.int64)
+    k = 0
+    for i in range(n):
+        if buf[i] == 0x7E:
+            flags[k] = i
+            k += 1
+    fline = np.zeros(m, np.int64)
+    n_lines = line_start.size
+    line = 0
+    for k in range(m):
+        while line + 1 < n_lines and line_start[line + 1] <= flags[k]:
+            line += 1
+        fline[k] = line
+    return flags, fline
+
+
+@kernel
+def _bcd_ok(ub: U8, at: int, n: int) -> bool:  # pragma: no cover - compiled
+    """Are the ``n`` bytes from ``at`` BCD (every nibble a decimal digit)?"""
+    for j in range(at, at + n):  # noqa: SIM110 - a compiled loop
+        if (ub[j] >> 4) > 9 or (ub[j] & 0x0F) > 9:
+            return False
+    return True
+
+
+@kernel
+def _content(
+    ub: U8, s: int, c: int, app: int, limit: int
+) -> tuple[int, int, int, int, int, int, int]:  # pragma: no cover - compiled
+    """Unescape and read the header of the content between flags ``s`` and ``c`` (the
+    vectorised :func:`~hazrisk.jt808.header.read_header` + ``consistent_length``).
+
+    Returns ``(state, cs, ce, xor, msg_id, props, size)``; ``state``: 0 not length-consistent
+    (bad escape, too short, length disagrees), 1 consistent 2013 layout, 2 consistent 2019
+    layout, -1 the appendix is full. With escapes the content is unescaped to ``ub[app:]``."""
+    cs = s + 1
+    ce = c
+    x = 0
+    esc = 0
+    for j in range(cs, ce):
+        b = ub[j]
+        x ^= b
+        esc |= b == 0x7D
+    if esc:
+        if app + (c - s) > limit:
+            return -1, 0, 0, 0, 0, 0, 0
+        j = app
+        p = s + 1
+        x = 0
+        while p < c:
+            b = ub[p]
+            if b == 0x7D:
+                q = ub[p + 1]  # p + 1 <= c: the closing flag is a bad escape too
+                if q == 1:
+                    b = 0x7D
+                elif q == 2:
+                    b = 0x7E
+                else:
+                    return 0, 0, 0, 0, 0, 0, 0
+                p += 2
+            else:
+                p += 1
+            ub[j] = b
+            x ^= b
+            j += 1
+        cs = app
+        ce = j
+    length = ce - cs
+    if length < 4:
+        return 0, 0, 0, 0, 0, 0, 0
+    msg_id = (np.int64(ub[cs]) << 8) | ub[cs + 1]
+    props = (np.int64(ub[cs + 2]) << 8) | ub[cs + 3]
+    body = props & 0x03FF
+    sub = 4 if props & 0x2000 else 0
+    if props & 0x4000:
+        if length == 17 + sub + body + 1:
+            return 2, cs, ce, x, msg_id, props, 17 + sub
+        if length == 12 + sub + body + 1 and _bcd_ok(ub, cs + 4, 6):
+            return 1, cs, ce, x, msg_id, props, 12 + sub  # the 2013 fallback
+        return 0, 0, 0, 0, 0, 0, 0
+    if length == 12 + sub + body + 1:
+        return 1, cs, ce, x, msg_id, props, 12 + sub
+    return 0, 0, 0, 0, 0, 0, 0
+
+
+@kernel
+def _pairs(
+    ub: U8, n: int, flags: I64, fline: I64, pending: bool, max_span: int
+) -> tuple[int, int, int, I64, I64, I64, U8, npt.NDArray[np.uint16], npt.NDArray[np.uint16],
+           B, npt.NDArray[np.int16]]:  # pragma: no cover - compiled
+    """The splitter over the flags (rules of :mod:`hazrisk.jt808.framing`).
+
+    Returns ``(status, cut, appendix end, k, cs, ce, xor, msg_id, props, v2019, size)``, one
+    entry per length-consistent frame paired (``k``: its opening flag's index); ``cut``: the
+    flag index from which more bytes are needed (-1 none); ``status`` -1: the appendix ran
+    out of room (call again with a larger ``ub``)."""
+    m = flags.size
+    cap = m // 2 + 1
+    gk = np.empty(cap, np.int64)
+    gcs = np.empty(cap, np.int64)
+    gce = np.empty(cap, np.int64)
+    gx = np.empty(cap, np.uint8)
+    gid = np.empty(cap, np.uint16)
+    gp = np.empty(cap, np.uint16)
+    g19 = np.empty(cap, np.bool_)
+    gsz = np.empty(cap, np.int16)
+    limit = ub.size - 64
+    app = n
+    ng = 0
+    cut = -1
+    # the pair read ahead by rule 4 (kept when consistent: it is the next frame)
+    memo = -1
+    m_state = m_cs = m_ce = m_x = m_id = m_p = m_sz = 0
+    i = 0
+    while i < m:
+        if i == m - 1:  # the last flag opens: its frame breaks off (or continues later)
+            if pending:
+                cut = i
+            break
+        gap = flags[i + 1] - flags[i]
+        if gap <= 1 or gap > max_span or fline[i] != fline[i + 1]:
+            i += 1  # rules 1 and 2 (and no frame across lines): the next flag opens
+            continue
+        if memo == i:
+            state, cs, ce, x, mid, props, size = m_state, m_cs, m_ce, m_x, m_id, m_p, m_sz
+        else:
+            state, cs, ce, x, mid, props, size = _content(
+                ub, flags[i], flags[i + 1], app, limit)
+        if state < 0:
+            return -1, -1, app, gk[:0], gcs[:0], gce[:0], gx[:0], gid[:0], gp[:0], g19[:0], gsz[:0]
+        if state > 0:  # rule 3
+            gk[ng] = i
+            gcs[ng] = cs
+            gce[ng] = ce
+            gx[ng] = x
+            gid[ng] = mid
+            gp[ng] = props
+            g19[ng] = state == 2
+            gsz[ng] = size
+            ng += 1
+            if ce > app:
+                app = ce  # an unescaped copy: keep it
+            i += 2
+            continue
+        j = i + 1  # rule 4: does the pair after the closing flag hold a consistent frame?
+        if j == m - 1:
+            if pending:
+                cut = i
+                break
+            i += 2  # nothing consistent can follow: the bad frame closes
+            continue
+        gap = flags[j + 1] - flags[j]
+        if gap <= 1 or gap > max_span or fline[j] != fline[j + 1]:
+            i += 2
+            continue
+        m_state, m_cs, m_ce, m_x, m_id, m_p, m_sz = _content(
+            ub, flags[j], flags[j + 1], app, limit)
+        if m_state < 0:
+            return -1, -1, app, gk[:0], gcs[:0], gce[:0], gx[:0], gid[:0], gp[:0], g19[:0], gsz[:0]
+        if m_state > 0:
+            memo = j
+            i = j  # resync: the frame at i broke off, j opens
+        else:
+            i += 2
+    ub[app : app + 64] = 0
+    return (0, cut, app, gk[:ng], gcs[:ng], gce[:ng], gx[:ng], gid[:ng], gp[:ng], g19[:ng],
+            gsz[:ng])
 
 
 # --------------------------------------------------------------------------------------------
-# Framing
+# The Python side
 # --------------------------------------------------------------------------------------------
-
-
-def candidate_pairs(flags: I64, max_span: int) -> I64:
-    """Indices ``k`` of consecutive flags ``(flags[k], flags[k+1])`` that can hold a frame:
-    something between them and no farther apart than ``max_span``."""
-    gaps = np.diff(flags)
-    return np.flatnonzero((gaps > 1) & (gaps <= max_span))
 
 
 @dataclass
-class Split:
-    """Frames found by :func:`split`."""
+class Framed:
+    """The length-consistent frames of a buffer, as the splitter pairs them.
 
-    good: I64  # flag index k of every length-consistent frame (flags[k] .. flags[k+1])
-    cut: int  # flag index from which more bytes are needed (-1: nothing pending)
-
-
-def split(possible: B, cons: B, *, final: bool = True, room_after_last: bool = False) -> Split:
-    """Pair flags into frames exactly like :func:`hazrisk.jt808.framing.split_frames`.
-
-    For the ``n`` flags of a buffer, ``possible[k]`` and ``cons[k]`` (``k < n - 1``) say
-    whether the bytes between flags ``k`` and ``k+1`` could be a frame (not adjacent, not
-    longer than the longest frame) and whether they are length-consistent. An opening flag
-    ``i`` closes its frame at ``i+1`` when ``possible[i]`` and (``cons[i]`` or not
-    ``cons[i+1]``); otherwise flag ``i+1`` opens instead (rules 1, 2 and the rule-4 resync).
-    After a closing flag the next flag opens.
-
-    The splitter's state at each flag composes two maps (``swap`` where flag ``i`` would
-    close, ``reset to open`` elsewhere), solved with one running maximum instead of a loop.
-
-    With ``final=False`` (more bytes may follow) only the pair after the last flag is unknown.
-    When the decision at the second-to-last flag depends on it (rule 4), frames from that
-    flag on are left out and its index is returned as ``cut``; otherwise ``cut`` is the last
-    flag when it opens a frame. ``room_after_last``: more than the longest frame follows the
-    last flag, so that pair is known to be impossible and all is decided.
-    """
-    m = cons.size
-    n = m + 1
-    pending = not final and not room_after_last
-    if m == 0:
-        return Split(_EMPTY_I64, 0 if pending else -1)
-    cons_next = np.zeros(m, bool)
-    cons_next[:-1] = cons[1:]
-    closes = possible & (cons | ~cons_next)
-    if n % 2 == 0 and closes[0::2].all():  # the usual case: open, close, open, close ...
-        opening = np.arange(0, m, 2, dtype=np.int64)
-        open_second_last, open_last = True, False
-    else:
-        marker = np.where(closes, 0, np.arange(1, n, dtype=np.int64))
-        base = np.zeros(n, np.int64)
-        np.maximum.accumulate(marker, out=base[1:])
-        is_open = ((np.arange(n, dtype=np.int64) - base) & 1) == 0
-        opening = np.flatnonzero(is_open[:-1] & closes)
-        open_second_last, open_last = bool(is_open[-2]), bool(is_open[-1])
-    good = opening[cons[opening]]
-    if not pending:
-        return Split(good, -1)
-    if open_second_last and possible[-1] and not cons[-1]:
-        cut = n - 2  # rule 4 needs the pair after the last flag
-    elif open_last:
-        cut = n - 1
-    else:
-        return Split(good, -1)
-    return Split(good[good < cut], cut)
-
-
-# --------------------------------------------------------------------------------------------
-# Unescape + check code
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Unescaped:
-    """The working buffer and each frame's unescaped content ``ub[cs:ce]`` (flags excluded)."""
+    ``ub`` is the working buffer: the raw bytes, the unescaped copies of frames with escapes,
+    then :data:`PAD` zeros; each frame's unescaped content (header, body, check code) is
+    ``ub[cs:ce]``."""
 
     ub: U8
+    flags: I64  # every 0x7E of the buffer
+    fs: I64  # opening flag of each frame
+    fe: I64  # closing flag
     cs: I64
     ce: I64
-    bad_escape: B
-    xor: npt.NDArray[np.uint8]
-
-
-def _working_buffer(buf: U8, appendix: U8, capacity: U8 | None) -> U8:
-    """``buf + appendix + PAD zeros``: in place when ``capacity`` (a writable array starting
-    with ``buf``) has room, else a copy."""
-    n = buf.size
-    need = n + appendix.size + PAD
-    if capacity is not None and capacity.size >= need:
-        capacity[n : n + appendix.size] = appendix
-        capacity[n + appendix.size : need] = 0
-        return capacity[:need]
-    return np.concatenate([buf, appendix, np.zeros(PAD, np.uint8)])
-
-
-def unescape(buf: U8, fs: I64, fe: I64, capacity: U8 | None = None) -> Unescaped:
-    """Undo 0x7D 0x01 -> 0x7D and 0x7D 0x02 -> 0x7E inside each frame ``buf[fs+1:fe]``.
-
-    Frames without escapes are read in place. Frames with escapes get their unescaped content
-    appended after ``buf`` (one gather over those frames only), in ``capacity`` when it has
-    room (a writable array whose first ``buf.size`` bytes are ``buf``). Any other byte after 0x7D
-    (including the closing flag) marks the frame ``bad_escape``. The XOR of each frame's
-    unescaped content is computed on the raw bytes: every valid escape pair XORs to its
-    unescaped byte XOR 0x01, so only the parity of the escape count needs correcting.
-    """
-    nf = fs.size
-    n = buf.size
-    cs = fs + 1
-    ce = fe.copy()
-    bad = np.zeros(nf, bool)
-    none = np.zeros(0, np.uint8)
-    if nf == 0:
-        return Unescaped(_working_buffer(buf, none, capacity), cs, ce, bad, none)
-    seg = np.empty(2 * nf, np.int64)
-    seg[0::2] = cs
-    seg[1::2] = fe
-    xor = np.bitwise_xor.reduceat(buf, seg)[0::2]
-    # empty content (7E 7E never pairs, but keep the invariant): reduceat gives buf[cs]
-    xor[cs == fe] = 0
-
-    esc = np.flatnonzero(buf == ESC)
-    if esc.size:
-        k = np.searchsorted(fs, esc, side="right") - 1
-        inside = k >= 0
-        inside[inside] &= esc[inside] < fe[k[inside]]
-        esc = esc[inside]
-        k = k[inside]
-    if esc.size == 0:
-        return Unescaped(_working_buffer(buf, none, capacity), cs, ce, bad, xor)
-
-    second = buf[esc + 1]
-    good = (second == 1) | (second == 2)
-    bad[k[~good]] = True
-    nesc = np.bincount(k[good], minlength=nf)
-    xor ^= (nesc & 1).astype(np.uint8)
-
-    is_esc_frame = (nesc > 0) & ~bad
-    ef = np.flatnonzero(is_esc_frame)
-    if ef.size == 0:
-        return Unescaped(_working_buffer(buf, none, capacity), cs, ce, bad, xor)
-    raw_len = fe[ef] - fs[ef] - 1
-    sel = good & is_esc_frame[k]
-    ek = k[sel]
-    rank = np.full(nf, -1, np.int64)
-    rank[ef] = np.arange(ef.size)
-    row = rank[ek]
-    col = esc[sel] - fs[ek] - 1  # column of each 0x7D inside its frame's content
-    width = int(raw_len.max())
-    if width * ef.size <= 4 * int(raw_len.sum()) + 4096:
-        # one row per frame, fixed width: a strided row copy instead of a per-byte gather
-        block = gather_rows(buf, fs[ef] + 1, width)
-        block[row, col] = block[row, col + 1] ^ 0x7C
-        keep = np.arange(width) < raw_len[:, None]
-        keep[row, col + 1] = False
-        vals = block[keep]
-    else:
-        off = np.cumsum(raw_len) - raw_len
-        total = int(raw_len.sum())
-        idx = np.arange(total, dtype=np.int64) + np.repeat(fs[ef] + 1 - off, raw_len)
-        vals = buf[idx]
-        p = off[row] + col
-        vals[p] = vals[p + 1] ^ 0x7C
-        flat_keep = np.ones(total, bool)
-        flat_keep[p + 1] = False
-        vals = vals[flat_keep]
-    new_len = raw_len - nesc[ef]
-    new_off = np.cumsum(new_len) - new_len
-    ub = _working_buffer(buf, vals, capacity)
-    cs[ef] = n + new_off
-    ce[ef] = n + new_off + new_len
-    return Unescaped(ub, cs, ce, bad, xor)
-
-
-# --------------------------------------------------------------------------------------------
-# Header (JT/T 808-2019 §4.4.3; mirrors hazrisk.jt808.header.read_header)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Headers:
-    """Header reading of each candidate content ``ub[cs:ce]``."""
-
-    consistent: B  # unescapes, header parses, length == header + body length + 1
-    v2019: B  # the 2019 layout was used (version flag set and no 2013 fallback)
-    size: I64  # header length (12 / 17, + 4 with subpackage fields)
+    xor: U8  # XOR of the content: 0 when the check code is right
     msg_id: npt.NDArray[np.uint16]
     props: npt.NDArray[np.uint16]
+    v2019: B  # the 2019 layout was used (version flag set and no 2013 fallback)
+    size: npt.NDArray[np.int16]  # header length (12 / 17, + 4 with subpackage fields)
+    cut: int  # byte position from which more input is needed (-1: none)
 
 
-def read_headers(ub: U8, cs: I64, ce: I64, bad_escape: B) -> Headers:
-    """Vectorised :func:`hazrisk.jt808.header.read_header` + ``consistent_length``.
+def frame(
+    buf: U8, *, final: bool = True, capacity: U8 | None = None,
+    line_start: I64 | None = None,
+) -> Framed:
+    """Pair the flags of ``buf`` into frames like :func:`hazrisk.jt808.framing.split_frames`.
 
-    With the version flag set the 2019 reading is used unless it has a non-BCD phone or an
-    inconsistent length and the 2013 reading is consistent with a BCD phone (fallback).
+    Parameters
+    ----------
+    buf
+        Raw bytes (or the payloads of hex-log lines, one after the other).
+    final
+        ``False`` when more bytes may follow: the frames from ``cut`` on are left out.
+    capacity
+        A writable array whose first ``buf.size`` bytes are ``buf``: its spare room holds the
+        unescaped copies (no copy of ``buf``) when large enough.
+    line_start
+        Hex logs: the sorted start of each line's payload in ``buf``; no frame spans two
+        lines (the scalar reader splits each line on its own).
     """
-    length = ce - cs
-    msg_id = be16(ub, cs)
-    props = be16(ub, cs + 2)
-    body = (props & 0x03FF).astype(np.int64)
-    sub = np.where((props & 0x2000) != 0, 4, 0)
-    flag19 = (props & 0x4000) != 0
-    size = 12 + sub
-    cons = (length == size + body + 1) & (length >= 4) & ~bad_escape
-    v2019 = np.zeros(cs.size, bool)
-    if flag19.any():
-        i = np.flatnonzero(flag19 & (length >= 4) & ~bad_escape)
-        c19 = length[i] == 17 + sub[i] + body[i] + 1
-        c13 = length[i] == 12 + sub[i] + body[i] + 1
-        ph13 = (BCD[gather_block(ub, cs[i] + 4, 6)] != 255).all(axis=1)
-        fallback = c13 & ph13
-        cons[i] = c19 | fallback
-        v2019[i] = ~fallback
-        size[i] = np.where(fallback, 12, 17) + sub[i]
-    return Headers(cons, v2019, size, msg_id, props)
+    n = buf.size
+    starts = _EMPTY_I64 if line_start is None else np.ascontiguousarray(line_start, np.int64)
+    flags, fline = _flags(buf, starts)
+    pending = not final and (flags.size == 0 or n - int(flags[-1]) <= MAX_SPAN)
+    if capacity is not None and capacity.size >= n + PAD + 4096:
+        ub = capacity  # escaped frames are a few percent: their copies fit (else see below)
+    else:
+        ub = np.empty(n + n // 4 + PAD + 4096, np.uint8)
+        ub[:n] = buf
+    while True:
+        status, cut, end, k, cs, ce, xor, msg_id, props, v2019, size = _pairs(
+            ub, n, flags, fline, pending, MAX_SPAN)
+        if status == 0:
+            break
+        grown = np.empty(2 * n + PAD + 4096, np.uint8)  # the copies never exceed the bytes
+        grown[:n] = buf
+        ub = grown
+    cut_at = int(flags[cut]) if cut >= 0 else -1
+    return Framed(ub[: end + PAD], flags, flags[k], flags[k + 1], cs, ce, xor, msg_id, props,
+                  v2019, size, cut_at)
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 After locations, heartbeats are the commonest frames of a dump (about a third). The columnar
 decoder has already paired every frame like the scalar splitter, unescaped it, checked its XOR
-and read its header (:mod:`hazrisk.jt808._columnar_framing`); a length-consistent 0x0002 frame
+and read its header (:func:`hazrisk.jt808._columnar_framing.frame`); a length-consistent 0x0002 frame
 with a right check code, no body, no subpackage or encryption bits and a BCD phone is an
 ``ok`` record with an empty body for the codec, so its row is read here: frame offset (text
 offset in hex logs, as the scalar reader reports it), phone (the wire digits), serial,
@@ -23,40 +23,55 @@ MSG_HEARTBEAT = 0x0002
 _TS = pa.timestamp("us", tz="UTC")
 I64 = npt.NDArray[np.int64]
 
+
+
+def _strings(values: tuple[str | None, ...]) -> pa.StringArray:
+    """An Arrow string array built from its buffers (``pa.array`` would import pandas)."""
+    sizes = [len(v.encode()) if v is not None else 0 for v in values]
+    offsets = np.zeros(len(values) + 1, np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    valid = np.packbits(np.array([v is not None for v in values]), bitorder="little")
+    data = b"".join(v.encode() for v in values if v is not None)
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(data),
+                                       pa.py_buffer(valid), sum(v is None for v in values))
+
+
+_DIRECTIONS = _strings(DIRECTIONS)
+
 #: The table's columns (``recv_time`` and ``direction`` for hex logs only).
 COLUMNS = ("offset", "phone", "serial", "version", "recv_time", "direction")
 
 
-def heartbeat_rows(
-    u: F.Unescaped, hd: F.Headers, g: I64, fs: I64, base_offset: int, lines: HexLines | None
-) -> pa.Table | None:
-    """Rows of the heartbeats among the length-consistent frames ``g`` (indices into the
-    candidate arrays of ``u`` and ``hd``; ``fs``: their opening flags in the buffer)."""
-    props = hd.props[g]
-    hb = (hd.msg_id[g] == MSG_HEARTBEAT) & (u.xor[g] == 0) & ((props & 0xBFFF) == 0)
-    if not hb.any():
+def heartbeat_frames(fm: F.Framed) -> I64:
+    """Indices (into ``fm``'s frames) of the ``ok`` heartbeats: 0x0002, right check code, no
+    body, no subpackage or encryption bits, a BCD phone."""
+    hb = np.flatnonzero((fm.msg_id == MSG_HEARTBEAT) & (fm.xor == 0) & ((fm.props & 0xBFFF) == 0))
+    if hb.size == 0:
+        return hb
+    return hb[K.phones_bcd(fm.ub, fm.cs[hb], fm.v2019[hb])]
+
+
+def heartbeat_rows(fm: F.Framed, hb: I64, base_offset: int, lines: HexLines | None
+                   ) -> pa.Table | None:
+    """Rows of the heartbeats ``hb`` (:func:`heartbeat_frames`)."""
+    if hb.size == 0:
         return None
-    i = g[hb]
-    cs = u.cs[i]
-    v2019 = hd.v2019[i]
-    phone_at = cs + np.where(v2019, 5, 4)
-    digits = F.BCD[F.gather_block(u.ub, phone_at, 10)] != 255
-    ok = np.where(v2019, digits.all(axis=1), digits[:, :6].all(axis=1))
-    if not ok.any():
-        return None
-    cs, v2019, fs = cs[ok], v2019[ok], fs[hb][ok]
-    ser = cs + np.where(v2019, 15, 10)
+    hd = K.header_rows(fm.ub, hb, fm.fs, fm.cs, fm.v2019, base_offset)
+    fs = fm.fs[hb]
+    offset = lines.frame_offsets(fs) if lines is not None else hd.offset
     cols: dict[str, pa.Array] = {
-        "offset": pa.array(lines.frame_offsets(fs) if lines is not None else fs + base_offset,
-                           pa.int64()),
-        "phone": K.phone_strings(u.ub, cs, v2019 if v2019.any() else None),
-        "serial": pa.array(u.ub[ser].astype(np.int32) << 8 | u.ub[ser + 1], pa.int32()),
-        "version": pa.array(np.where(v2019, 2019, 2013).astype(np.int16), pa.int16()),
+        "offset": pa.Array.from_buffers(pa.int64(), hb.size, [None, pa.py_buffer(
+            np.ascontiguousarray(offset, np.int64))]),
+        "phone": hd.phone,
+        "serial": pa.Array.from_buffers(pa.int32(), hb.size, [None, pa.py_buffer(
+            hd.serial.astype(np.int32))]),
+        "version": pa.Array.from_buffers(pa.int16(), hb.size, [None, pa.py_buffer(hd.version)]),
     }
     if lines is not None:
         line = lines.line_of(fs)
         us = lines.recv_us[line]
         cols["recv_time"] = pa.array(us, _TS, mask=us == NAT)
-        cols["direction"] = pa.array(np.array(DIRECTIONS, object)[lines.dir_code[line]],
-                                     pa.string())
+        codes = np.ascontiguousarray(lines.dir_code[line], np.int8)
+        cols["direction"] = _DIRECTIONS.take(
+            pa.Array.from_buffers(pa.int8(), codes.size, [None, pa.py_buffer(codes)]))
     return pa.table(cols)

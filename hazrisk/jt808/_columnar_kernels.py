@@ -1,8 +1,11 @@
-"""numpy body kernels of :mod:`hazrisk.jt808.columnar`: BCD, location blocks, items, batches.
+"""Compiled body kernels of :mod:`hazrisk.jt808.columnar`: positions, items, location blocks,
+BCD times and phones.
 
-Every function works on whole arrays (a buffer, arrays of position indices). Loops run over
-*item index* or *position index* (a handful of iterations for a whole buffer), never over
-frames or positions.
+Each kernel (:func:`hazrisk.kernels.kernel`) walks the frames or rows of a buffer once, in
+order, the way the scalar codec reads one body (JT/T 808-2019 §8.18 location report, table
+27 additional items, §8.47 batch upload): :func:`positions` expands the ``ok`` frames'
+bodies into positions and walks their additional items, :func:`location` reads the 28-byte
+location block of each row, :func:`header_rows` the header columns (phone, serial, version).
 """
 
 from __future__ import annotations
@@ -13,46 +16,11 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from hazrisk.jt808._columnar_framing import (
-    _EMPTY_I64,
-    BCD,
-    I64,
-    U8,
-    B,
-    be16,
-    be32,
-    gather_block,
-    gather_rows,
-)
+from hazrisk.jt808._columnar_framing import BCD, I64, U8, B
 from hazrisk.jt808.fields import WIRE_OFFSET_S
+from hazrisk.kernels import kernel
 
 LOCATION_LEN = 28
-
-LOCATION_DTYPE = np.dtype(
-    [
-        ("alarm", ">u4"),
-        ("status", ">u4"),
-        ("lat", ">u4"),
-        ("lon", ">u4"),
-        ("altitude", ">i2"),
-        ("speed", ">u2"),
-        ("heading", ">u2"),
-        ("time_ym", ">u2"),  # BCD YYMM
-        ("time_dd", "u1"),  # BCD DD
-        ("time_hm", ">u2"),  # BCD hhmm
-        ("time_ss", "u1"),  # BCD ss
-    ]
-)
-assert LOCATION_DTYPE.itemsize == LOCATION_LEN
-
-
-#: Byte -> its two ASCII hex digits as they appear in memory (phone digits as on the wire).
-_HEX_PAIRS = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), "<u2").copy()
-
-
-def bcd_ascii(block: U8) -> U8:
-    """``(m, k)`` BCD bytes -> ``(m, 2k)`` ASCII digits (hex letters for non-decimal nibbles)."""
-    return _HEX_PAIRS[block].view(np.uint8).reshape(block.shape[0], 2 * block.shape[1])
 
 
 def _time_tables() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8], npt.NDArray[np.int32]]:
@@ -82,30 +50,8 @@ _US = 1_000_000
 _BEIJING_US = WIRE_OFFSET_S * _US
 
 
-def bcd_time_us(
-    ym: npt.NDArray[np.uint16], dd: U8, hm: npt.NDArray[np.uint16], ss: U8
-) -> tuple[I64, B]:
-    """BCD ``YYMM``, ``DD``, ``hhmm``, ``ss`` in Beijing time -> (UTC epoch microseconds, valid).
-
-    Valid means every nibble is a decimal digit and the fields form a real date and time
-    (month 1-12, day within the month, hour < 24, minute < 60, second < 60); years are
-    2000 + YY. Invalid rows get 0.
-    """
-    day = BCD[dd]
-    sec = BCD[ss]
-    hms = _HM_SECONDS[hm]
-    valid = (day >= 1) & (day <= _YM_LEN[ym]) & (hms >= 0) & (sec < 60)
-    t = (_YM_DAYS[ym].astype(np.int64) + day) * 86400
-    t += hms
-    t += sec
-    t *= _US
-    t -= _BEIJING_US + 86400 * _US  # day is 1-based
-    t[~valid] = 0
-    return t, valid
-
-
 # --------------------------------------------------------------------------------------------
-# Repeated structures
+# Positions and their additional items
 # --------------------------------------------------------------------------------------------
 
 
@@ -129,316 +75,353 @@ class ItemSpec:
         return t
 
 
+_WIDTHS = (4, 2, 1)  # the value arrays by width: u32, u16, u8
+
+
+@dataclass(frozen=True)
+class ItemTables:
+    """:class:`ItemSpec` s (and the ids to mark) as the tables the kernel reads."""
+
+    specs: tuple[ItemSpec, ...]
+    mark: tuple[int, ...]
+    spec_of: npt.NDArray[np.int64]  # item id -> spec index, -1 none
+    length_ok: B  # (spec, length) -> the spec uses an item of that length
+    field_spec: I64  # per field: its spec, offset in the value, width kind (0 u32, 1 u16, 2 u8)
+    field_off: I64
+    field_kind: I64
+    field_row: I64  # its row in the value array of its kind
+    mark_bit: U8  # item id -> the bit of ``mark`` it sets (0 none)
+
+    @staticmethod
+    def of(specs: tuple[ItemSpec, ...], mark: tuple[int, ...] = ()) -> ItemTables:
+        spec_of = np.full(256, -1, np.int64)
+        length_ok = np.zeros((len(specs), 256), bool)
+        fs, fo, fk, fr = [], [], [], []
+        rows = [0, 0, 0]
+        for k, spec in enumerate(specs):
+            spec_of[spec.item_id] = k
+            length_ok[k] = spec.length_ok()
+            for off, width in spec.fields:
+                kind = _WIDTHS.index(width)
+                fs.append(k)
+                fo.append(off)
+                fk.append(kind)
+                fr.append(rows[kind])
+                rows[kind] += 1
+        mark_bit = np.zeros(256, np.uint8)
+        for bit, iid in enumerate(mark):
+            mark_bit[iid] = 1 << bit
+        arr = (lambda v: np.array(v, np.int64))  # noqa: E731
+        return ItemTables(specs, mark, spec_of, length_ok, arr(fs), arr(fo), arr(fk), arr(fr),
+                          mark_bit)
+
+    def counts(self) -> tuple[int, int, int]:
+        return tuple(int((self.field_kind == k).sum()) for k in range(3))  # type: ignore[return-value]
+
+
+@kernel
+def _u32(ub: U8, q: int) -> np.uint32:  # pragma: no cover - compiled
+    """The big-endian u32 at ``ub[q]``."""
+    return np.uint32((np.uint32(ub[q]) << 24) | (np.uint32(ub[q + 1]) << 16)
+                     | (np.uint32(ub[q + 2]) << 8) | np.uint32(ub[q + 3]))
+
+
+@kernel
+def _walk_items(ub: U8, p: int, e: int, r: int, spec_of: npt.NDArray[np.int64], length_ok: B,
+                first_field: I64, field_off: I64, field_kind: I64, field_row: I64,
+                mark_bit: U8, v32: npt.NDArray[np.uint32], v16: npt.NDArray[np.uint16],
+                v8: U8, present: B, seen: U8) -> bool:  # pragma: no cover - compiled
+    """Walk ``id, len, value[len]`` in ``ub[p:e]`` into row ``r``; False when an item runs
+    past ``e`` (``item_overrun``). The first occurrence of an id decides (used or not)."""
+    used = 0
+    bits = 0
+    while p < e:
+        nxt = p + 2 + ub[p + 1]
+        if nxt > e:  # also a lone id byte (p + 2 > e)
+            seen[r] = bits
+            return False
+        iid = ub[p]
+        bits |= mark_bit[iid]
+        k = spec_of[iid]
+        if k >= 0 and not (used >> k) & 1:
+            used |= 1 << k
+            if length_ok[k, ub[p + 1]]:
+                present[k, r] = True
+                for f in range(first_field[k], first_field[k + 1]):
+                    at = p + 2 + field_off[f]
+                    kind = field_kind[f]
+                    if kind == 0:
+                        v32[field_row[f], r] = _u32(ub, at)
+                    elif kind == 1:
+                        v16[field_row[f], r] = (np.uint16(ub[at]) << 8) | np.uint16(ub[at + 1])
+                    else:
+                        v8[field_row[f], r] = ub[at]
+        p = nxt
+    seen[r] = bits
+    return True
+
+
+@kernel
+def _walk_positions(
+    ub: U8, bs: I64, be: I64, batch: B, cap: int, spec_of: npt.NDArray[np.int64],
+    length_ok: B, first_field: I64, field_off: I64, field_kind: I64, field_row: I64,
+    mark_bit: U8, n32: int, n16: int, n8: int,
+) -> tuple[int, I64, I64, I64, B, npt.NDArray[np.uint32], npt.NDArray[np.uint16], U8, B,
+           U8]:  # pragma: no cover - compiled
+    """The positions of frames ``bs..be`` (0x0200 body, or a 0x0704 ``count u16, type u8,
+    {len u16, location[len]} * count`` when ``batch``), those of a frame kept only when the
+    whole frame decodes: every location block 28 bytes or more, no item overrun, a batch
+    consumed exactly with ``count`` positions. Returns ``(rows, owner, index, start, backfill
+    per frame, u32/u16/u8 item values, present, marked item bits)``."""
+    nf = bs.size
+    owner = np.empty(cap, np.int64)
+    index = np.empty(cap, np.int64)
+    start = np.empty(cap, np.int64)
+    backfill = np.zeros(nf, np.bool_)
+    v32 = np.zeros((n32, cap), np.uint32)
+    v16 = np.zeros((n16, cap), np.uint16)
+    v8 = np.zeros((n8, cap), np.uint8)
+    present = np.zeros((length_ok.shape[0], cap), np.bool_)
+    seen = np.zeros(cap, np.uint8)
+    r = 0
+    for f in range(nf):
+        first = r
+        ok = True
+        if not batch[f]:
+            ok = be[f] - bs[f] >= LOCATION_LEN
+            if ok:
+                owner[r] = f
+                index[r] = 0
+                start[r] = bs[f]
+                ok = _walk_items(ub, bs[f] + LOCATION_LEN, be[f], r, spec_of, length_ok,
+                                 first_field, field_off, field_kind, field_row, mark_bit,
+                                 v32, v16, v8, present, seen)
+                r += 1
+        else:
+            e = be[f]
+            if e - bs[f] < 3:
+                ok = False
+            else:
+                count = (np.int64(ub[bs[f]]) << 8) | ub[bs[f] + 1]
+                backfill[f] = ub[bs[f] + 2] == 1
+                p = bs[f] + 3
+                for k in range(count):
+                    if p + 2 > e:
+                        ok = False
+                        break
+                    nxt = p + 2 + ((np.int64(ub[p]) << 8) | ub[p + 1])
+                    if nxt > e:
+                        ok = False
+                        break
+                    if nxt - (p + 2) < LOCATION_LEN:
+                        ok = False
+                        break
+                    owner[r] = f
+                    index[r] = k
+                    start[r] = p + 2
+                    if not _walk_items(ub, p + 2 + LOCATION_LEN, nxt, r, spec_of, length_ok,
+                                       first_field, field_off, field_kind, field_row,
+                                       mark_bit, v32, v16, v8, present, seen):
+                        ok = False
+                        break
+                    r += 1
+                    p = nxt
+                ok = ok and p == e
+        if not ok:  # the frame is rejected: none of its positions
+            for q in range(first, r + 1 if r < cap else r):
+                for j in range(n32):
+                    v32[j, q] = 0
+                for j in range(n16):
+                    v16[j, q] = 0
+                for j in range(n8):
+                    v8[j, q] = 0
+                for j in range(present.shape[0]):
+                    present[j, q] = False
+                seen[q] = 0
+            r = first
+    return (r, owner[:r], index[:r], start[:r], backfill, v32[:, :r], v16[:, :r], v8[:, :r],
+            present[:, :r], seen[:r])
+
+
 @dataclass
-class ItemValues:
-    """Per position: one array per spec field, and whether the item was present (and used)."""
+class Positions:
+    """The positions of the ``ok`` frames that decode whole, in (frame, index) order."""
 
-    values: dict[str, list[np.ndarray]]
-    present: dict[str, B]
-    overrun: B  # the item walk ran past the end of the body
-    seen: dict[int, B]  # per ``mark`` id: the position carries the item (any length)
+    owner: I64  # frame index
+    index: I64  # position index in its frame
+    start: I64  # location block start in ub
+    backfill: B  # per frame: 0x0704 batch type 1
+    values: dict[str, list[np.ndarray]]  # per spec: one array per field
+    present: dict[str, B]  # per spec: the item was there, with a length the spec uses
+    seen_bits: U8  # bit k: the position carries an item ``mark[k]`` (any length)
 
 
-_FIELD_DTYPE = {1: np.uint8, 2: np.uint16, 4: np.uint32}
-_FIELD_FORMAT = {1: "u1", 2: ">u2", 4: ">u4"}
+def positions(ub: U8, bs: I64, be: I64, batch: B, tables: ItemTables) -> Positions:
+    """Expand the bodies ``ub[bs:be]`` (0x0704 where ``batch``, else 0x0200) into positions
+    and walk their additional items (:class:`ItemTables`)."""
+    cap = bs.size + int((be[batch] - bs[batch]).sum()) // (2 + LOCATION_LEN) + 1
+    first_field = np.zeros(len(tables.specs) + 1, np.int64)
+    np.cumsum(np.bincount(tables.field_spec, minlength=len(tables.specs)), out=first_field[1:])
+    n32, n16, n8 = tables.counts()
+    r, owner, index, start, backfill, v32, v16, v8, present, seen = _walk_positions(
+        ub, np.ascontiguousarray(bs), np.ascontiguousarray(be), np.ascontiguousarray(batch),
+        cap, tables.spec_of, tables.length_ok, first_field, tables.field_off,
+        tables.field_kind, tables.field_row, tables.mark_bit, n32, n16, n8)
+    by_kind = (v32, v16, v8)
+    values: dict[str, list[np.ndarray]] = {}
+    for k, spec in enumerate(tables.specs):
+        values[spec.key] = [by_kind[tables.field_kind[f]][tables.field_row[f]]
+                            for f in range(first_field[k], first_field[k + 1])]
+    return Positions(
+        owner, index, start, backfill, values,
+        {spec.key: present[k] for k, spec in enumerate(tables.specs)}, seen)
 
 
-def walk_items(
-    ub: U8,
-    start: I64,
-    end: I64,
-    specs: tuple[ItemSpec, ...],
-    *,
-    mark: tuple[int, ...] = (),
-    sample: int = 256,
-) -> ItemValues:
-    """Walk ``id, len, value[len]`` records in ``ub[start:end]`` for all positions at once.
+# --------------------------------------------------------------------------------------------
+# Location blocks (table 23)
+# --------------------------------------------------------------------------------------------
 
-    An item whose header or value does not fit before ``end`` marks its position ``overrun``
-    (the scalar decoder's ``item_overrun``). Values of the items named in ``specs`` are pulled
-    out; when an id repeats inside one position the first one is used (the scalar decoder
-    keys repeats ``"0x01#2"``...). For the ids in ``mark``, ``seen`` says whether the position
-    carries such an item at all (any length, whether a spec uses it or not).
 
-    Most terminals send the same item layout (sequence of ids and lengths) in every report,
-    so the common layouts are found on a sample of positions and checked for all positions at
-    once (one row gather and a compare per item header); a position that matches a layout
-    exactly is what the walk would give. The other positions go through the general walk,
-    one iteration per item index.
-    """
-    m = start.size
-    out = ItemValues(
-        {s.key: [np.zeros(m, _FIELD_DTYPE[w]) for _, w in s.fields] for s in specs},
-        {s.key: np.zeros(m, bool) for s in specs},
-        np.zeros(m, bool),
-        {iid: np.zeros(m, bool) for iid in mark},
-    )
-    todo = np.arange(m, dtype=np.int64)
-    for layout in common_layouts(ub, start, end, sample=sample):
-        if todo.size < 64:
-            break
-        done = _match_layout(ub, start, end, todo, layout, specs, out)
-        if done is not None:
-            todo = todo[~done]
-    if todo.size:
-        _walk(ub, start, end, todo, specs, out)
+@dataclass
+class Location:
+    """The location block of each row (JT/T 808-2019 table 23)."""
+
+    alarm: npt.NDArray[np.uint32]
+    status: npt.NDArray[np.uint32]
+    lat: npt.NDArray[np.float64]  # degrees, negative when status bit 2 (and not 0)
+    lon: npt.NDArray[np.float64]  # degrees, negative when status bit 3 (and not 0)
+    altitude: npt.NDArray[np.int16]  # read as signed
+    speed: npt.NDArray[np.float64]  # km/h (wire: 1/10)
+    heading: npt.NDArray[np.uint16]
+    time_us: I64  # UTC epoch microseconds, 0 when invalid
+    time_ok: B
+
+
+@kernel
+def _location(ub: U8, start: I64, bcd: U8, ym_days: npt.NDArray[np.int32], ym_len: U8,
+              hm_seconds: npt.NDArray[np.int32], shift_us: int
+              ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.float64],
+                         npt.NDArray[np.float64], npt.NDArray[np.int16], npt.NDArray[np.float64],
+                         npt.NDArray[np.uint16], I64, B]:  # pragma: no cover - compiled
+    n = start.size
+    alarm = np.empty(n, np.uint32)
+    status = np.empty(n, np.uint32)
+    lat = np.empty(n, np.float64)
+    lon = np.empty(n, np.float64)
+    alt = np.empty(n, np.int16)
+    speed = np.empty(n, np.float64)
+    heading = np.empty(n, np.uint16)
+    t_us = np.empty(n, np.int64)
+    t_ok = np.empty(n, np.bool_)
+    for r in range(n):
+        p = start[r]
+        alarm[r] = _u32(ub, p)
+        st = _u32(ub, p + 4)
+        status[r] = st
+        raw_lat = _u32(ub, p + 8)
+        la = raw_lat / 1_000_000
+        lat[r] = -la if (st & 0x4) != 0 and raw_lat != 0 else la
+        raw_lon = _u32(ub, p + 12)
+        lo = raw_lon / 1_000_000
+        lon[r] = -lo if (st & 0x8) != 0 and raw_lon != 0 else lo
+        a = (np.int64(ub[p + 16]) << 8) | ub[p + 17]
+        alt[r] = a - 65536 if a >= 32768 else a
+        speed[r] = ((np.int64(ub[p + 18]) << 8) | ub[p + 19]) / 10.0
+        heading[r] = (np.uint16(ub[p + 20]) << 8) | np.uint16(ub[p + 21])
+        ym = (np.int64(ub[p + 22]) << 8) | ub[p + 23]
+        day = bcd[ub[p + 24]]
+        hms = hm_seconds[(np.int64(ub[p + 25]) << 8) | ub[p + 26]]
+        sec = bcd[ub[p + 27]]
+        ok = day >= 1 and day <= ym_len[ym] and hms >= 0 and sec < 60
+        t_ok[r] = ok
+        t_us[r] = ((np.int64(ym_days[ym]) + day - 1) * 86400 + hms + sec) * 1_000_000 - shift_us \
+            if ok else 0
+    return alarm, status, lat, lon, alt, speed, heading, t_us, t_ok
+
+
+def location(ub: U8, start: I64) -> Location:
+    """The location block at each ``start`` (BCD time in Beijing time -> UTC: valid when
+    every nibble is a decimal digit and the fields form a real date and time, years 2000 +
+    YY; invalid rows get 0)."""
+    return Location(*_location(ub, np.ascontiguousarray(start), BCD, _YM_DAYS, _YM_LEN,
+                               _HM_SECONDS, _BEIJING_US))
+
+
+# --------------------------------------------------------------------------------------------
+# Phones
+# --------------------------------------------------------------------------------------------
+
+
+@kernel
+def _header_rows(ub: U8, frame: I64, fs: I64, cs: I64, v2019: B, base: int
+                 ) -> tuple[I64, npt.NDArray[np.uint16], npt.NDArray[np.int16], U8,
+                            npt.NDArray[np.int32]]:  # pragma: no cover - compiled
+    """Per row (of frame ``frame[r]``): the frame's offset (``fs + base``), serial, version
+    and phone digits as ASCII (BCD[6] at header byte 4, or BCD[10] at byte 5 when
+    ``v2019``; hex letters for non-decimal nibbles, as on the wire) with the string offsets."""
+    n = frame.size
+    offset = np.empty(n, np.int64)
+    serial = np.empty(n, np.uint16)
+    version = np.empty(n, np.int16)
+    offsets = np.empty(n + 1, np.int32)
+    offsets[0] = 0
+    for r in range(n):
+        offsets[r + 1] = offsets[r] + (20 if v2019[frame[r]] else 12)
+    data = np.empty(offsets[n], np.uint8)
+    o = 0
+    for r in range(n):
+        f = frame[r]
+        offset[r] = fs[f] + base
+        v19 = v2019[f]
+        at = cs[f] + 5 if v19 else cs[f] + 4
+        digits = 10 if v19 else 6
+        ser = at + digits
+        version[r] = 2019 if v19 else 2013
+        serial[r] = (np.uint16(ub[ser]) << 8) | np.uint16(ub[ser + 1])
+        for j in range(digits):
+            b = ub[at + j]
+            hi = b >> 4
+            lo = b & 0x0F
+            data[o] = hi + 48 if hi < 10 else hi + 87
+            data[o + 1] = lo + 48 if lo < 10 else lo + 87
+            o += 2
+    return offset, serial, version, data, offsets
+
+
+@kernel
+def _phones_bcd(ub: U8, cs: I64, v2019: B) -> B:  # pragma: no cover - compiled
+    out = np.empty(cs.size, np.bool_)
+    for r in range(cs.size):
+        at = cs[r] + 5 if v2019[r] else cs[r] + 4
+        ok = True
+        for j in range(at, at + (10 if v2019[r] else 6)):
+            if (ub[j] >> 4) > 9 or (ub[j] & 0x0F) > 9:
+                ok = False
+                break
+        out[r] = ok
     return out
 
 
-Layout = tuple[tuple[int, int], ...]
-
-
-def common_layouts(ub: U8, start: I64, end: I64, sample: int = 256, top: int = 6) -> list[Layout]:
-    """Item layouts (``((id, len), ...)``) seen often in an evenly spread sample of positions."""
-    m = start.size
-    if m == 0 or sample <= 0:
-        return []
-    picks = np.unique(np.linspace(0, m - 1, min(sample, m)).astype(np.int64))
-    seen: dict[Layout, int] = {}
-    for i in picks.tolist():
-        p, e = int(start[i]), int(end[i])
-        items: list[tuple[int, int]] = []
-        while p + 2 <= e:
-            n = int(ub[p + 1])
-            if p + 2 + n > e:
-                break
-            items.append((int(ub[p]), n))
-            p += 2 + n
-        if p == e:
-            layout = tuple(items)
-            seen[layout] = seen.get(layout, 0) + 1
-    floor = max(2, picks.size // 64)
-    ranked = sorted(seen.items(), key=lambda kv: -kv[1])
-    return [layout for layout, count in ranked[:top] if count >= floor]
-
-
-def _match_layout(
-    ub: U8,
-    start: I64,
-    end: I64,
-    todo: I64,
-    layout: Layout,
-    specs: tuple[ItemSpec, ...],
-    out: ItemValues,
-) -> B | None:
-    """Resolve the positions in ``todo`` whose items are exactly ``layout``.
-
-    Returns a boolean mask over ``todo`` of the resolved positions (None when none matched).
-    """
-    total = sum(2 + n for _, n in layout)
-    names: list[str] = []
-    formats: list[str] = []
-    offsets: list[int] = []
-    want: list[tuple[ItemSpec, list[str]]] = []
-    by_id = {s.item_id: s for s in specs}
-    used: set[int] = set()
-    at = 0
-    for k, (iid, n) in enumerate(layout):
-        names.append(f"h{k}")
-        formats.append(">u2")
-        offsets.append(at)
-        spec = by_id.get(iid)
-        if spec is not None and iid not in used and n in spec.lengths:
-            fields = []
-            for j, (off, width) in enumerate(spec.fields):
-                names.append(f"v{k}_{j}")
-                formats.append(_FIELD_FORMAT[width])
-                offsets.append(at + 2 + off)
-                fields.append(f"v{k}_{j}")
-            want.append((spec, fields))
-        used.add(iid)  # the first occurrence decides, used or not
-        at += 2 + n
-    dense = todo.size == start.size  # todo is arange(m): masked writes instead of scatters
-    same_len = (end[todo] - start[todo]) == total
-    if dense:
-        cand, same_idx = todo, None
-        ok = same_len
-    else:
-        same_idx = np.flatnonzero(same_len)
-        cand = todo[same_idx]
-        ok = np.ones(cand.size, bool)
-    if cand.size == 0:
-        return None
-    rec = None
-    if total:
-        dt = np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": total})
-        rec = gather_rows(ub, start[cand], total).view(dt)[:, 0]
-        for k, (iid, n) in enumerate(layout):
-            ok &= rec[f"h{k}"] == (iid << 8 | n)
-    marked = [iid for iid in out.seen if iid in used]
-    if dense:
-        for spec, fields in want:
-            assert rec is not None
-            for dst, name in zip(out.values[spec.key], fields, strict=True):
-                np.copyto(dst, rec[name], where=ok)
-            out.present[spec.key] |= ok
-        for iid in marked:
-            out.seen[iid] |= ok
-        return ok
-    assert same_idx is not None
-    rows = cand[ok]
-    if rows.size == 0:
-        return None
-    for spec, fields in want:
-        assert rec is not None
-        for dst, name in zip(out.values[spec.key], fields, strict=True):
-            dst[rows] = rec[name][ok]
-        out.present[spec.key][rows] = True
-    for iid in marked:
-        out.seen[iid][rows] = True
-    done = np.zeros(todo.size, bool)
-    done[same_idx[ok]] = True
-    return done
-
-
-def _walk(
-    ub: U8, start: I64, end: I64, act: I64, specs: tuple[ItemSpec, ...], out: ItemValues
-) -> None:
-    """The general walk over the positions ``act``: one iteration per item index."""
-    values, present, overrun = out.values, out.present, out.overrun
-    by_id = {s.item_id: s for s in specs}
-    length_ok = {s.item_id: s.length_ok() for s in specs}
-    # seen[id] per position: an earlier item had this id (first occurrence wins)
-    seen_before = {s.item_id: np.zeros(start.size, bool) for s in specs}
-    wanted = set(by_id) | set(out.seen)
-    full = act.size == start.size  # act is arange(m): writes need no scatter
-    p = start[act]
-    e = end[act]
-    while act.size:
-        more = p < e
-        if not more.all():
-            act, p, e = act[more], p[more], e[more]
-            full = False
-            if act.size == 0:
-                break
-        head = be16(ub, p)
-        iid = head >> 8
-        ilen = head & 0xFF
-        nxt = p + 2 + ilen
-        bad = nxt > e  # also covers a lone id byte (p + 2 > e)
-        if bad.any():
-            overrun[act[bad]] = True
-            good = ~bad
-            act, p, e, iid, ilen, nxt = act[good], p[good], e[good], iid[good], ilen[good], nxt[good]
-            full = False
-            if act.size == 0:
-                break
-        if (iid == iid[0]).all():
-            hits = {int(iid[0]): act.size}
-        else:
-            counts = np.bincount(iid, minlength=256)
-            hits = {i: int(counts[i]) for i in wanted}
-        for item_id, seen in out.seen.items():
-            n_hits = hits.get(item_id, 0)
-            if n_hits == act.size:
-                seen[act] = True
-            elif n_hits:
-                seen[act[iid == item_id]] = True
-        for item_id, spec in by_id.items():
-            n_hits = hits.get(item_id, 0)
-            if n_hits == 0:
-                continue
-            if n_hits == act.size:
-                lens, at, rows = ilen, p + 2, act
-                whole = full
-            else:
-                sel = iid == item_id
-                lens, at, rows = ilen[sel], p[sel] + 2, act[sel]
-                whole = False
-            first = ~seen_before[item_id][rows]
-            use = length_ok[item_id][lens] & first
-            if whole:
-                seen_before[item_id][...] = True
-            else:
-                seen_before[item_id][rows] = True
-            if not use.all():
-                at, rows = at[use], rows[use]
-                whole = False
-            for dst, (off, width) in zip(values[spec.key], spec.fields, strict=True):
-                if width == 4:
-                    v: np.ndarray = be32(ub, at + off)
-                elif width == 2:
-                    v = be16(ub, at + off)
-                else:
-                    v = ub[at + off]
-                if whole:
-                    dst[...] = v
-                else:
-                    dst[rows] = v
-            if whole:
-                present[spec.key][...] = True
-            else:
-                present[spec.key][rows] = True
-        p = nxt
+def phones_bcd(ub: U8, cs: I64, v2019: B) -> B:
+    """Per header at ``cs``: is its phone BCD (every nibble a decimal digit)?"""
+    return _phones_bcd(ub, np.ascontiguousarray(cs), np.ascontiguousarray(v2019))
 
 
 @dataclass
-class Batch:
-    """Positions inside 0x0704 bodies: owner frame, index, and ``ub[start:end]``."""
+class HeaderRows:
+    """Header columns per row (:func:`header_rows`)."""
 
-    owner: I64
-    index: I64
-    start: I64
-    end: I64
-    count: npt.NDArray[np.uint16]
-    batch_type: U8
-    consumed: I64  # per frame: bytes walked (3 + sum(2 + len)); == body length when exact
-    overrun: B  # per frame: a position length ran past the body
+    offset: I64
+    serial: npt.NDArray[np.uint16]
+    version: npt.NDArray[np.int16]
+    phone: pa.StringArray
 
 
-def walk_batches(ub: U8, body_start: I64, body_end: I64) -> Batch:
-    """Expand 0x0704 bodies: ``count u16, type u8, {len u16, location[len]} * count``."""
-    short = body_end - body_start < 3
-    count = np.where(short, 0, be16(ub, body_start)).astype(np.uint16)
-    btype = ub[body_start + 2]
-    overrun = short.copy()
-    act = np.flatnonzero(~short)
-    p = body_start[act] + 3
-    e = body_end[act]
-    left = count[act].astype(np.int64)
-    consumed = np.where(short, body_end - body_start, 3).astype(np.int64)
-    owners: list[I64] = []
-    idxs: list[I64] = []
-    starts: list[I64] = []
-    ends: list[I64] = []
-    k = 0
-    while act.size:
-        go = left > k
-        if not go.all():
-            act, p, e, left = act[go], p[go], e[go], left[go]
-            if act.size == 0:
-                break
-        fits = p + 2 <= e
-        plen = np.where(fits, be16(ub, np.where(fits, p, 0)), 0).astype(np.int64)
-        nxt = p + 2 + plen
-        bad = ~fits | (nxt > e)
-        if bad.any():
-            overrun[act[bad]] = True
-            good = ~bad
-            act, p, e, left, plen, nxt = act[good], p[good], e[good], left[good], plen[good], nxt[good]
-        owners.append(act)
-        idxs.append(np.full(act.size, k, np.int64))
-        starts.append(p + 2)
-        ends.append(nxt)
-        consumed[act] += 2 + plen
-        p = nxt
-        k += 1
-    cat = (lambda xs: np.concatenate(xs)) if owners else (lambda xs: _EMPTY_I64)
-    return Batch(cat(owners), cat(idxs), cat(starts), cat(ends), count, btype, consumed, overrun)
-
-
-def phone_strings(
-    ub: npt.NDArray[np.uint8], cs: npt.NDArray[np.int64], v2019: npt.NDArray[np.bool_] | None
-) -> pa.Array:
-    """Phone strings: BCD[6] at header byte 4 (2013) or BCD[10] at byte 5 (2019)."""
-    n = cs.size
-    if v2019 is None:
-        data = bcd_ascii(gather_block(ub, cs + 4, 6)).reshape(-1)
-        offsets = np.arange(0, 12 * n + 1, 12, dtype=np.int32)
-    else:
-        digits = bcd_ascii(gather_block(ub, cs + np.where(v2019, 5, 4), 10))
-        width = np.where(v2019, 20, 12)
-        data = digits[np.arange(20) < width[:, None]]
-        offsets = np.zeros(n + 1, np.int32)
-        np.cumsum(width, out=offsets[1:])
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+def header_rows(ub: U8, frame: I64, fs: I64, cs: I64, v2019: B, base: int = 0) -> HeaderRows:
+    """Offset, serial, version and phone of the frame ``frame[r]`` of each row (frames
+    opening at ``fs``, their headers at ``cs``)."""
+    offset, serial, version, data, offsets = _header_rows(
+        ub, np.ascontiguousarray(frame), np.ascontiguousarray(fs), np.ascontiguousarray(cs),
+        np.ascontiguousarray(v2019), base)
+    phone = pa.StringArray.from_buffers(frame.size, pa.py_buffer(offsets), pa.py_buffer(data))
+    return HeaderRows(offset, serial, version, phone)

@@ -1,11 +1,11 @@
 """The chunked reader's hex-log path (see :mod:`hazrisk.jt808.reader`).
 
 A block of whole lines is parsed once (:func:`~hazrisk.jt808._columnar_hexlog.parse_block`:
-numpy for the usual line layouts, the scalar reader's pattern for the rest) and its payload
-decoded by the columnar decoder. A line holding exactly one frame (its payload opens and
-closes with the only two flags) is one record of the whole line for the codec's reader, so
-the fast path takes it when it is a location frame or a heartbeat the columnar decoder
-decoded; every other line (other messages, rejected frames, garbage, lines with
+one compiled pass for the usual line layouts, the scalar reader's pattern for the rest) and
+its payload decoded by the columnar decoder. A line holding exactly one frame (its payload
+opens and closes with the only two flags) is one record of the whole line for the codec's
+reader, so the fast path takes it when it is a location frame or a heartbeat the columnar
+decoder decoded; every other line (other messages, rejected frames, garbage, lines with
 several frames, subpackages) is decoded by the codec (:func:`hazrisk.jt808.iter_records`),
 line by line as there. A chunk is cut after its last newline; the rest is carried on.
 """
@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808._columnar_decode import decode
-from hazrisk.jt808._columnar_hexlog import HexLines, line_bounds, parse_block
+from hazrisk.jt808._columnar_hexlog import HexLines, kernels, parse_block
 from hazrisk.jt808._reader_base import (
     DEFAULT_CHUNK,
     DecodedChunk,
@@ -47,8 +47,9 @@ def iter_hexlog_chunks(
     threads: int = 1,
 ) -> Generator[DecodedChunk, None, None]:
     """Decode a (decompressed) gateway hex log in blocks of whole lines; ``threads`` > 1:
-    that many blocks decoded at once on threads (numpy releases the GIL in its loops; a block
-    needs only its text offset and first line number, known before it is decoded)."""
+    that many blocks decoded at once on threads (the compiled kernels and numpy release the
+    GIL in their loops; a block needs only its text offset and first line number, known
+    before it is decoded)."""
     if threads > 1:
         yield from _threaded(stream, chunk_bytes, first, threads)
         return
@@ -70,18 +71,35 @@ def _blocks(stream: IO[bytes], chunk_bytes: int, first: bytes
         reads += 1
         more = read_all(stream, want)
         eof = len(more) < want
-        data = carry + more if carry else more
-        cut = len(data) if eof else data.rfind(b"\n") + 1
-        if cut == 0 and not eof and len(data) <= max(MAX_LINE, chunk_bytes):
-            carry = data
+        block, carry = _cut(carry, more, eof, max(MAX_LINE, chunk_bytes))
+        if block is None:
             continue
-        if cut == 0:
-            cut = len(data)  # an overlong line: the codec's reader calls it garbage
-        block = data[:cut]
         yield block, offset, line_no, eof
-        line_no += int(np.count_nonzero(np.frombuffer(block, np.uint8) == 0x0A))
-        offset += cut
-        carry = data[cut:]
+        line_no += kernels().count_lines(F.as_u8(block))
+        offset += len(block)
+
+
+def _cut(carry: bytes, more: bytes, eof: bool, limit: int) -> tuple[bytes | None, bytes]:
+    """(the block up to the last newline of ``carry + more``, or None while there is none
+    and the line is within ``limit``; what is carried on). The block is copied once (a
+    join of the carried part and the new bytes, not a concatenation then a slice)."""
+    if eof:
+        return _join(carry, more, len(more)), b""
+    cut = more.rfind(b"\n") + 1
+    if cut:
+        return _join(carry, more, cut), more[cut:]
+    cut = carry.rfind(b"\n") + 1  # only the first bytes given can hold a newline
+    if cut:
+        return carry[:cut], carry[cut:] + more
+    if len(carry) + len(more) <= limit:
+        return None, carry + more
+    return _join(carry, more, len(more)), b""  # an overlong line: the codec calls it garbage
+
+
+def _join(carry: bytes, more: bytes, cut: int) -> bytes:
+    if not carry and cut == len(more):
+        return more
+    return b"".join((carry, memoryview(more)[:cut]))
 
 
 def _threaded(stream: IO[bytes], chunk_bytes: int, first: bytes, threads: int
@@ -121,9 +139,8 @@ def _chunk(block: bytes, offset: int, eof: bool, joiner: Reassembler, fast: pa.T
 def _hexlog_block(block: bytes, offset: int, line_no: int) -> _Block:
     """(fast rows, the codec's records, lines the fast path took, heartbeats) of whole
     lines."""
-    bounds = line_bounds(np.frombuffer(block, np.uint8))
-    line_starts = bounds[0]
-    lines = parse_block(block, offset, line_no, bounds)
+    lines = parse_block(block, offset, line_no)
+    line_starts = lines.block_lines
     decoded = decode(F.as_u8(lines.payload), lines=lines)
     table = decoded.table
     flags = decoded.flags if decoded.flags is not None else np.zeros(0, np.int64)
@@ -178,14 +195,8 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 def _one_frame_lines(lines: HexLines, flags: np.ndarray) -> np.ndarray:
     """Per parsed line: its payload is one frame (opens and closes with the only two flags,
     something between)."""
-    ps, pl = lines.pstart, lines.plen
-    if ps.size == 0:
-        return np.zeros(0, bool)
-    n_flags = np.searchsorted(flags, ps + pl) - np.searchsorted(flags, ps)
-    pay = F.as_u8(lines.payload)
-    last = np.maximum(ps + pl - 1, 0)
-    return (n_flags == 2) & (pl >= 3) & (pay[np.minimum(ps, pay.size - 1)] == F.FLAG) & (
-        pay[np.minimum(last, pay.size - 1)] == F.FLAG)
+    return kernels().one_frame_lines(F.as_u8(lines.payload), lines.pstart, lines.plen,
+                             np.ascontiguousarray(flags, np.int64))
 
 
 def _other_lines(block: bytes, offset: int, line_no: int, line_starts: np.ndarray,

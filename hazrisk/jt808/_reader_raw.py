@@ -14,13 +14,12 @@ from collections.abc import Generator
 from typing import IO, Any
 
 import numpy as np
-import pyarrow as pa
+import pyarrow.compute as pc
 
 from hazrisk.jt808._columnar_decode import decode
 from hazrisk.jt808._reader_base import (
     DEFAULT_CHUNK,
     DecodedChunk,
-    own_rows,
     read_size,
     readinto,
     reassembled,
@@ -101,9 +100,12 @@ def iter_raw_chunks(
         decoded = decode(buf, pos, capacity=space)
         table = decoded.table
         hb = decoded.heartbeats
-        starts, ends, keep = _frame_spans(buf, table, hb, pos, decoded.flags)
-        if keep is not None:
-            table = table.filter(pa.array(keep))
+        assert decoded.spans is not None
+        starts, ends = decoded.spans
+        reassembled_rows = table.column("reassembled")
+        if pc.any(reassembled_rows).as_py():
+            # not the rows of groups the columnar path reassembled (the codec's pass gives them)
+            table = table.filter(pc.invert(reassembled_rows))
         if eof:
             cut = len(buf)
         elif ends.size:
@@ -123,53 +125,6 @@ def iter_raw_chunks(
                            raw=(buf[:cut], pos))
         carry = buf[cut:].tobytes()
         pos += cut
-
-
-def _frame_spans(
-    buf: np.ndarray, table: pa.Table, hb: pa.Table | None, pos: int,
-    flags: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``[start, end)`` in ``buf`` of the plain location frames and the heartbeats the
-    columnar path decoded (sorted, unique), and a row mask dropping rows of reassembled
-    subpackages (None: all kept)."""
-    keep, u_off = own_rows(table) if table.num_rows else (None, np.zeros(0, np.int64))
-    if hb is not None:
-        u_off = merge_sorted(u_off, hb.column("offset").to_numpy())
-    if u_off.size == 0:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, keep
-    u_off = u_off - pos
-    if flags is None:  # the decoder's, when it gives them
-        flags = np.flatnonzero(buf == 0x7E)
-    at = np.searchsorted(flags, u_off, side="right")
-    plain = at < flags.size  # the frame starts here and closes in the buffer (always)
-    starts = u_off[plain]
-    close = flags[at[plain]]
-    return starts, (close + 1).astype(np.int64), keep
-
-
-def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The sorted union of two sorted int64 arrays (``np.union1d``, whose hash-based unique
-    cost a sixth of the raw decode: the location and heartbeat offsets are each sorted and
-    distinct, so placing ``b`` by binary search is enough; a repeat is dropped)."""
-    a = np.asarray(a, np.int64)
-    b = np.asarray(b, np.int64)
-    if (b.size > 1 and not bool(np.all(b[1:] > b[:-1]))) or (
-            a.size > 1 and not bool(np.all(a[1:] > a[:-1]))):
-        return np.union1d(a, b)
-    if b.size == 0 or a.size == 0:
-        return a if b.size == 0 else b
-    i = np.searchsorted(a, b)
-    new = a[np.minimum(i, a.size - 1)] != b
-    if not new.all():
-        b, i = b[new], i[new]
-    out = np.empty(a.size + b.size, np.int64)
-    at = i + np.arange(b.size)
-    mask = np.ones(out.size, bool)
-    mask[at] = False
-    out[at] = b
-    out[mask] = a
-    return out
 
 
 def _scalar_cut(buf: bytes) -> int:

@@ -1,34 +1,35 @@
 """Columnar fast path: every location report in a dump as one row of an Arrow table.
 
 :func:`decode_positions` decodes each ``ok`` 0x0200 frame and each position inside an ``ok``
-0x0704 (normal batch and blind-area backfill) with numpy over the whole buffer: no Python loop
-per frame. It agrees exactly with the scalar, table-driven decoder
-(:func:`hazrisk.jt808.iter_records`): a frame the scalar path rejects (bad check code,
-truncated, body length mismatch, bad escape, header too short, bad body, item overrun) gives
-no row; an accepted one gives exactly the values the scalar path decodes
-(``tests/jt808/test_columnar.py`` checks this differentially on random damaged streams).
+0x0704 (normal batch and blind-area backfill) with compiled kernels over the whole buffer
+(:func:`hazrisk.kernels.kernel`: Numba; no Python loop per frame). It agrees exactly with
+the scalar, table-driven decoder (:func:`hazrisk.jt808.iter_records`): a frame the scalar
+path rejects (bad check code, truncated, body length mismatch, bad escape, header too short,
+bad body, item overrun) gives no row; an accepted one gives exactly the values the scalar
+path decodes (``tests/jt808/test_columnar.py`` checks this differentially on random damaged
+streams, ``tests/jt808/test_framing_kernels.py`` the framing against the scalar splitter).
 :func:`iter_position_batches` streams a file larger than memory (raw or gateway hex log,
-gzip or not) in chunks; :func:`decode_hexlog` decodes hex-log text (lines parsed by numpy,
+gzip or not) in chunks; :func:`decode_hexlog` decodes hex-log text (lines parsed by
 :func:`hazrisk.jt808._columnar_hexlog.parse_block`). For a dump's other messages as well,
 see :func:`hazrisk.jt808.iter_chunks`.
 
 Pipeline (JT/T 808-2019 §4.4 framing and header, §8.18 location report, §8.47 batch upload):
 
-1. find every 0x7E (``flatnonzero``); pair flags exactly like the scalar splitter
-   (:mod:`hazrisk.jt808.framing`, incl. its resync rule) with one running-maximum scan;
-2. the XOR check code of every candidate frame with one ``bitwise_xor.reduceat`` over the raw
-   bytes (an escape pair XORs to its byte XOR 0x01: only the escape-count parity is fixed);
-3. unescape 0x7D 0x01 / 0x7D 0x02: frames with escapes are copied, unescaped, to an appendix;
-4. headers by gathers (2013: BCD[6] phone; 2019: version byte + BCD[10] phone; the
-   2013 fallback for frames that set the 2019 flag, as :func:`~hazrisk.jt808.header.read_header`);
-   the heartbeats (0x0002, empty body) among the frames are read here too, for the chunked
+1. framing (:func:`hazrisk.jt808._columnar_framing.frame`): every 0x7E found; the flags
+   paired exactly like the scalar splitter (:mod:`hazrisk.jt808.framing`, incl. its resync
+   rule) in one walk over the flags, each pair it must judge XORed, unescaped when it holds
+   a 0x7D (into an appendix after the buffer) and its header read (2013: BCD[6] phone;
+   2019: version byte + BCD[10] phone; the 2013 fallback for frames that set the 2019 flag,
+   as :func:`~hazrisk.jt808.header.read_header`) to tell whether it is length-consistent;
+2. the heartbeats (0x0002, empty body) among the frames are read there too, for the chunked
    reader (:mod:`hazrisk.jt808.reader`; ``_columnar_heartbeats.py``);
-5. 0x0704 bodies expanded by a loop over *position index*, all frames at once;
-6. the 28-byte location block of every position by one strided row gather;
-7. additional items: the common item layouts are verified for all positions at once, the
-   rest walked by a loop over *item index*. Item ids, widths, scales and accepted lengths
-   come from the scalar codec's table (:data:`hazrisk.jt808.items.ITEMS`); quality ranges
-   from :func:`hazrisk.jt808.quality.limits` (``conf/rules.toml``).
+3. positions (:func:`hazrisk.jt808._columnar_kernels.positions`): one walk over the ``ok``
+   0x0200/0x0704 frames expands the batches, checks each 28-byte location block and walks
+   the additional items; a frame that does not decode whole leaves no row. Item ids, widths,
+   scales and accepted lengths come from the scalar codec's table
+   (:data:`hazrisk.jt808.items.ITEMS`);
+4. the location block and BCD time of each row by one loop; phones by one; quality flags
+   from :func:`hazrisk.validity.check_bits` (bounds from ``conf/rules.toml``).
 
 Subpackaged 0x0200/0x0704 frames (rare) are reassembled by the scalar path's own
 :class:`~hazrisk.jt808.stream.Reassembler`; its rows appear at the reassembled record's
@@ -90,10 +91,11 @@ items a position carries (TPMS/BSD have no columns): a consumer needing them in 
 re-decodes those few positions with the scalar codec (the warehouse does). Quality columns are per position (the scalar
 record's ``quality`` list is their union over the record's positions).
 
-Speed and memory: about 3 million typical frames per second per core one-shot
-(``python -m benchmarks --only jt808``); :func:`iter_position_batches` holds about seven
-times ``chunk_bytes`` at its peak (chunk, working arrays, the table being built and the
-one the caller holds).
+Speed and memory: see ``benchmarks/README.md`` (``python -m benchmarks --only jt808``);
+:func:`iter_position_batches` holds about seven times ``chunk_bytes`` at its peak (chunk,
+working arrays, the table being built and the one the caller holds). A process's first
+decode pays Numba's start (~0.6 s) and loads the compiled kernels from the cache beside the
+modules; the first run on a machine compiles them (~5-8 s).
 """
 
 from __future__ import annotations

@@ -204,14 +204,14 @@ class Prefetch:
         return True
 
     def read(self, n: int = -1) -> bytes:
-        parts: list[bytes] = []
+        parts: list[memoryview] = []
         want = n if n is not None and n >= 0 else None
         got = 0
         while want is None or got < want:
             if not self.pending and not self._next():
                 break
             k = len(self.pending) if want is None else min(len(self.pending), want - got)
-            parts.append(self.pending[:k].tobytes())
+            parts.append(self.pending[:k])  # copied once, by the join
             self.pending = self.pending[k:]
             got += k
         return b"".join(parts)

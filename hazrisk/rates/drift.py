@@ -5,7 +5,8 @@ The rates' per-position flags (``rates.position_flags_units``) read drift from
 :func:`store_drift` fills the days of a range: the qualified fixes are streamed in (vehicle,
 GNSS time, ``pos_seq``) order, cut into batches of whole vehicles (bounded memory), judged per
 vehicle-day by :func:`hazrisk.drift.drift_flags` (the definition detection uses too; batches of
-``[daily] detect_batch_positions`` fixes, as detection's), and the
+``[daily] detect_batch_positions`` fixes sorted in numpy, :mod:`hazrisk.fix_batches`, as
+detection's), and the
 days' rows replaced. The day partials (:func:`hazrisk.rates.partials.partials_for`) call it for
 their day, :func:`hazrisk.rates.compute.vehicle_day_partials` (also on Spark executors, over
 their group's positions) for its period, so ``hazrisk rates`` works alone on a warehouse.
@@ -21,11 +22,10 @@ import pyarrow as pa
 
 from hazrisk.config import Rules
 from hazrisk.drift import DriftRules, drift_flags, unit_days
+from hazrisk.fix_batches import whole_vehicle_batches
 from hazrisk.sqlfiles import SqlFolder, bind, registered
 
 _sql = SqlFolder("hazrisk.rates")
-
-STREAM_BATCH_ROWS = 262_144
 
 
 def _found(table: pa.Table, r: DriftRules) -> pa.Table:
@@ -46,15 +46,12 @@ def store_drift(con: duckdb.DuckDBPyConnection, first: date, last: date, t0: dat
     """Replace the drift rows of the Beijing days ``first`` .. ``last`` (the instants ``t0`` ..
     ``t1``, exclusive) with the verdicts over the fixes ``con`` holds; the drift fixes found.
     Runs in the caller's transaction."""
-    from hazrisk.safety.pipeline import vehicle_batches  # the per-vehicle cut of detection
-
     r = DriftRules.from_rules(rules)
     # numpy over whole vehicles, like detection: its batch size bounds the arrays
     per = int(batch_positions or rules.daily.detect_batch_positions)
     sql = _sql.statement("drift.sql", "qualified_fixes")
-    reader = con.sql(sql, params=bind(sql, {"t0": t0, "t1": t1})).to_arrow_reader(
-        batch_size=STREAM_BATCH_ROWS)
-    found = [_found(batch, r) for batch in vehicle_batches(reader, per)]
+    found = [_found(batch, r) for batch in whole_vehicle_batches(
+        con, sql, bind(sql, {"t0": t0, "t1": t1}), per)]
     _sql.run(con, "drift.sql", "delete_days", {"d0": first.isoformat(), "d1": last.isoformat()})
     rows = pa.concat_tables(found) if found else pa.table(
         {"pos_seq": pa.array([], pa.int64()), "t_us": pa.array([], pa.int64()),

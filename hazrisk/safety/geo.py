@@ -7,8 +7,8 @@ with shapely and queried with an STRtree over whole columns of points.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -18,12 +18,13 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from hazrisk.kernels import kernel
+from hazrisk.safety.corridors import BAND, IN, CorridorIndex
 from hazrisk.sqlfiles import SqlFolder
 
 read_sql = SqlFolder("hazrisk.safety").text
 
 METRIC_CRS = "EPSG:4549"
-_BAND_M = 1.0  # half-width of the band around a route buffer's edge judged exactly
 
 
 @lru_cache(maxsize=1)
@@ -130,29 +131,10 @@ class SegmentGrid:
             raise ValueError(f"tolerance {tolerance_m} m exceeds the grid reach {self.reach_m} m")
         key = _cell_key(np.floor(x / self.cell_m).astype(np.int64),
                         np.floor(y / self.cell_m).astype(np.int64))
-        lo = np.searchsorted(self.cell_key, key, side="left")
-        hi = np.searchsorted(self.cell_key, key, side="right")
-        cnt = hi - lo
-        pi = np.repeat(np.arange(n), cnt)
-        si = self.cell_seg[np.repeat(lo, cnt) + (np.arange(int(cnt.sum()))
-                                                 - np.repeat(np.cumsum(cnt) - cnt, cnt))]
-        d = _point_segment_distance(x[pi], y[pi], self.ax[si], self.ay[si], self.bx[si],
-                                    self.by[si])
-        ok = d <= tolerance_m
-        pi, si, d = pi[ok], si[ok], d[ok]
-        if pi.size == 0:
-            return parent, dist
-        pr = self.parent[si]
-        # pi ascends (the pairs are built point by point): per point, the smallest distance,
-        # then the lowest parent among the segments at that distance (reductions over the
-        # runs of each point: no sort of the pairs)
-        new = np.r_[True, pi[1:] != pi[:-1]]
-        starts = np.flatnonzero(new)
-        group = np.cumsum(new) - 1
-        dmin = np.minimum.reduceat(d, starts)
-        at_min = np.where(d == dmin[group], pr, np.iinfo(np.int64).max)
-        parent[pi[starts]] = np.minimum.reduceat(at_min, starts)
-        dist[pi[starts]] = dmin
+        _nearest(np.ascontiguousarray(x, dtype=np.float64),
+                 np.ascontiguousarray(y, dtype=np.float64), key, self.cell_key,
+                 self.cell_seg, self.ax, self.ay, self.bx, self.by, self.parent,
+                 float(tolerance_m), parent, dist)
         return parent, dist
 
 
@@ -161,14 +143,33 @@ def _cell_key(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
     return np.asarray((cx + (1 << 20)) * (1 << 22) + (cy + (1 << 20)), dtype=np.int64)
 
 
-def _point_segment_distance(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
-                            bx: np.ndarray, by: np.ndarray) -> np.ndarray:
-    dx, dy = bx - ax, by - ay
-    ll = dx * dx + dy * dy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        u = np.where(ll > 0, ((px - ax) * dx + (py - ay) * dy) / ll, 0.0)
-    u = np.clip(u, 0.0, 1.0)
-    return np.asarray(np.hypot(px - (ax + u * dx), py - (ay + u * dy)))
+@kernel
+def _nearest(x: np.ndarray, y: np.ndarray, key: np.ndarray, cell_key: np.ndarray,
+             cell_seg: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray,
+             by: np.ndarray, seg_parent: np.ndarray, tolerance_m: float, parent: np.ndarray,
+             dist: np.ndarray) -> None:
+    """Per point: the smallest distance to a segment filed in its cell, within
+    ``tolerance_m``, and the lowest parent among the segments at that distance (the
+    projection on the segment clipped to its ends, ``hypot`` of the offset)."""
+    for i in range(x.shape[0]):
+        j = np.searchsorted(cell_key, key[i])
+        best = np.inf
+        best_p = -1
+        while j < cell_key.shape[0] and cell_key[j] == key[i]:
+            s = cell_seg[j]
+            dx = bx[s] - ax[s]
+            dy = by[s] - ay[s]
+            ll = dx * dx + dy * dy
+            u = ((x[i] - ax[s]) * dx + (y[i] - ay[s]) * dy) / ll if ll > 0 else 0.0
+            u = min(max(u, 0.0), 1.0)
+            d = math.hypot(x[i] - (ax[s] + u * dx), y[i] - (ay[s] + u * dy))
+            if d <= tolerance_m and (d < best or (d == best and seg_parent[s] < best_p)):
+                best = d
+                best_p = seg_parent[s]
+            j += 1
+        if best_p >= 0:
+            parent[i] = best_p
+            dist[i] = best
 
 
 @dataclass
@@ -217,15 +218,8 @@ class FenceSet:
     buffer_m: np.ndarray
     speed_limit_kmh: np.ndarray
     geoms: np.ndarray
-    _regions: dict[tuple[int, ...], tuple[object, object, list[int], list[int]]] = field(
-        default_factory=dict, repr=False, compare=False)
-    #: allowed regions built by an earlier run, by region_key (hazrisk.safety.fence_regions)
-    stored: dict[str, tuple[object, object]] = field(default_factory=dict, repr=False,
-                                                     compare=False)
-    #: the regions this object built itself, by region_key (to be stored)
-    built: dict[str, tuple[object, object]] = field(default_factory=dict, repr=False,
-                                                    compare=False)
-    _digests: list[bytes] = field(default_factory=list, repr=False, compare=False)
+    _corridors: CorridorIndex | None = field(default=None, repr=False, compare=False)
+    _ready: set[int] = field(default_factory=set, repr=False, compare=False)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> FenceSet:
@@ -282,16 +276,13 @@ class FenceSet:
 
         ``point_key`` is each point's applicability key; (``app_key``, ``app_fi``) lists the
         fences (indices) applicable to each key. Routes: distance to the line ≤ ``buffer_m``,
-        exactly; areas: inside or on the boundary.
+        exactly (GEOS's distance); areas: inside or on the boundary (GEOS).
 
-        Keys with the same fence set share one *allowed region*, built once per set and cached
-        on this object: the union of its areas and route buffers polygonised at ``buffer_m -
-        1 m`` (certainly inside) and ``buffer_m + 1 m`` (everything inside is within it; the
-        polygon's chords err by < 0.6 m at 16 segments a quarter circle). Points in the inner
-        region are inside, points outside the outer one are outside, and only the points of
-        the 2 m band between them get an exact distance to each route line. One vectorised
-        point-in-polygon test per fence set: no candidate explosion where many enterprises'
-        routes share the same roads.
+        Keys with the same fence set share its corridor keys (:mod:`hazrisk.safety.corridors`,
+        built once per set and kept on this object): a grid kernel answers in / out for every
+        point farther than 1 mm from a route buffer's edge; points outside every corridor are
+        tested against their set's areas (prepared GEOS polygons), and the few points within
+        1 mm of an edge get GEOS's own distance to each route of their set.
         """
         out = np.zeros(x.shape[0], dtype=bool)
         if app_fi.size == 0 or x.size == 0:
@@ -302,66 +293,45 @@ class FenceSet:
         key_set = pd.Series(set_id, index=sets.index)
         pset = key_set.reindex(point_key).to_numpy(dtype=float)
         pset = np.where(np.isnan(pset), -1, pset).astype(np.int64)
-        order = np.argsort(pset, kind="stable")
-        bounds = np.searchsorted(pset[order], np.arange(len(uniq) + 1), side="left")
-        for k, fis in enumerate(uniq):  # one vectorised test per distinct fence set
-            idx = order[bounds[k]:bounds[k + 1]]
-            if idx.size:
-                out[idx] = self._inside_set(tuple(fis), x[idx], y[idx])
+        fis = [tuple(int(f) for f in u) for u in uniq]
+        idx = np.flatnonzero(pset >= 0)
+        verdict = self.corridors().classify(fis, pset[idx], x[idx], y[idx])
+        out[idx[verdict == IN]] = True
+        rest = idx[verdict != IN]
+        band = np.zeros(x.shape[0], dtype=bool)
+        band[idx[verdict == BAND]] = True
+        order = rest[np.argsort(pset[rest], kind="stable")]
+        bounds = np.searchsorted(pset[order], np.arange(len(fis) + 1), side="left")
+        for k, fs in enumerate(fis):  # per set: its areas, then GEOS at the buffer edges
+            pts = order[bounds[k]:bounds[k + 1]]
+            if pts.size == 0:
+                continue
+            hit = np.zeros(pts.size, dtype=bool)
+            for fi in fs:
+                if self.kind[fi] == "area":
+                    hit |= shapely.intersects_xy(self._prepared(fi), x[pts], y[pts])
+            edge = np.flatnonzero(~hit & band[pts])
+            if edge.size:
+                p = shapely.points(x[pts[edge]], y[pts[edge]])
+                near = np.zeros(edge.size, dtype=bool)
+                for fi in fs:
+                    if self.kind[fi] == "route":
+                        near |= shapely.distance(self.geoms[fi], p) <= self.buffer_m[fi]
+                hit[edge] = near
+            out[pts] = hit
         return out
 
-    def _inside_set(self, fis: tuple[int, ...], x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        inner, outer, routes, areas = self._region(fis)
-        res = shapely.contains_xy(inner, x, y) if inner is not None else np.zeros(x.size, bool)
-        maybe = ~res & (shapely.intersects_xy(outer, x, y) if outer is not None else False)
-        band = np.flatnonzero(maybe)
-        if band.size:
-            pts = shapely.points(x[band], y[band])
-            hit = np.zeros(band.size, dtype=bool)
-            for fi in areas:
-                hit |= shapely.intersects(self.geoms[fi], pts)
-            for fi in routes:
-                hit |= shapely.distance(self.geoms[fi], pts) <= self.buffer_m[fi]
-            res[band] = hit
-        return np.asarray(res, dtype=bool)
+    def corridors(self) -> CorridorIndex:
+        """The routes' corridor index (built on first use, kept)."""
+        if self._corridors is None:
+            self._corridors = CorridorIndex.build(self.geoms, self.kind == "route",
+                                                  self.buffer_m)
+        return self._corridors
 
-    def region_key(self, fis: tuple[int, ...]) -> str:
-        """A digest of the fence set ``fis`` (each fence's id, kind, buffer and projected
-        geometry, and how regions are built): equal keys, equal allowed regions."""
-        if not self._digests:
-            wkb = shapely.to_wkb(self.geoms)
-            self._digests = [
-                hashlib.sha256(f"{self.fence_id[i]}|{self.kind[i]}|{self.buffer_m[i]!r}|"
-                               .encode() + bytes(wkb[i])).digest()
-                for i in range(self.fence_id.size)]
-        h = hashlib.sha256(f"region v1 band {_BAND_M!r} quad_segs 16".encode())
-        for i in sorted(fis):
-            h.update(self._digests[i])
-        return h.hexdigest()
-
-    def _region(self, fis: tuple[int, ...]) -> tuple[object, object, list[int], list[int]]:
-        cache = self._regions
-        if fis in cache:
-            return cache[fis]
-        routes = [i for i in fis if self.kind[i] == "route"]
-        areas = [i for i in fis if self.kind[i] == "area"]
-        if self.stored:  # built by an earlier run from the same fences: the same geometries
-            key = self.region_key(fis)
-            if key in self.stored:
-                inner, outer = self.stored[key]
-                cache[fis] = (inner, outer, routes, areas)
-                return cache[fis]
-        parts_in = [self.geoms[i] for i in areas]
-        parts_out = list(parts_in)
-        if routes:
-            lines, buf = self.geoms[routes], self.buffer_m[routes]
-            parts_in += list(shapely.buffer(lines, np.maximum(buf - _BAND_M, 0.0), quad_segs=16))
-            parts_out += list(shapely.buffer(lines, buf + _BAND_M, quad_segs=16))
-        inner = shapely.union_all(parts_in) if parts_in else None
-        outer = shapely.union_all(parts_out) if parts_out else None
-        for g in (inner, outer):
-            if g is not None:
-                shapely.prepare(g)
-        cache[fis] = (inner, outer, routes, areas)
-        self.built[self.region_key(fis)] = (inner, outer)
-        return cache[fis]
+    def _prepared(self, fi: int) -> object:
+        """Fence ``fi``'s geometry, prepared for repeated point tests (once)."""
+        g = self.geoms[fi]
+        if fi not in self._ready:
+            shapely.prepare(g)
+            self._ready.add(fi)
+        return g

@@ -50,8 +50,10 @@ def day_metrics(track: Track, pr: Pairs, fatigue_s: np.ndarray, T0: float, T1: f
     dt = pr.dt[kk]
     frac = (pb - pa) / dt
     driving = pr.driving[kk]
-    night = np.where(driving, window_cum(pb, p.night_start_s, p.night_end_s)
-                     - window_cum(pa, p.night_start_s, p.night_end_s), 0.0)
+    night = np.zeros(pa.size)  # the night share of the driving pieces only
+    di = np.flatnonzero(driving)
+    night[di] = (window_cum(pb[di], p.night_start_s, p.night_end_s)
+                 - window_cum(pa[di], p.night_start_s, p.night_end_s))
     # group sums over contiguous (vehicle, day) runs: steps are in (vehicle, time) order
     vids = track.vid[kk].astype(np.int64)
     span = np.int64(1 << 24)

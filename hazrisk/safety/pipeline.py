@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hazrisk.config import load_rules
+from hazrisk.fix_batches import whole_vehicle_batches
 from hazrisk.localtime import BEIJING
 from hazrisk.safety.detectors.alarms import load_alarm_events
 from hazrisk.safety.detectors.events import EVENT_COLUMNS
@@ -32,7 +33,6 @@ from hazrisk.safety.detectors.fences import detect_off_route
 from hazrisk.safety.detectors.nightban import detect_night_ban
 from hazrisk.safety.detectors.offline import detect_faulty_terminal, detect_offline_displacement
 from hazrisk.safety.detectors.speeding import detect_speeding, match_limits
-from hazrisk.safety.fence_regions import load_regions, store_regions
 from hazrisk.safety.geo import FenceSet, RoadIndex
 from hazrisk.safety.history import day_metrics
 from hazrisk.safety.params import SafetyParams, rule_info
@@ -160,13 +160,22 @@ class BatchResult:
 def detect_batches(reader: pa.RecordBatchReader, batch_positions: int, geo: Geography,
                    tickets: pd.DataFrame, T0: float, T1: float, p: SafetyParams,
                    timings: dict[str, float] | None = None) -> Iterator[BatchResult]:
-    """The detection of the positions ``reader`` streams, batch by batch of whole vehicles:
-    the one loop both engines run (:func:`detect` here, the Spark executors' kernel there).
+    """The detection of the positions ``reader`` streams, sorted, batch by batch of whole
+    vehicles (:func:`vehicle_batches`): the Spark executors' loop (:func:`detect_tables`)."""
+    yield from detect_tables(vehicle_batches(reader, batch_positions), geo, tickets, T0, T1, p,
+                             timings)
+
+
+def detect_tables(tables: Iterable[pa.Table], geo: Geography, tickets: pd.DataFrame,
+                  T0: float, T1: float, p: SafetyParams,
+                  timings: dict[str, float] | None = None) -> Iterator[BatchResult]:
+    """The detection of ``tables`` of whole vehicles, sorted by (vehicle, time, pos_seq): the
+    one loop both engines run (:func:`detect` here, the Spark executors' kernel there).
     ``timings`` accumulates ``load`` (reading + track), ``detect`` and ``history`` seconds."""
     clock = time.perf_counter
     spent = timings if timings is not None else {"load": 0.0, "detect": 0.0, "history": 0.0}
     tic = clock()
-    for table in vehicle_batches(reader, batch_positions):
+    for table in tables:
         track = Track.from_arrow(table, p)
         del table  # the batch's Arrow copy is not needed beside the track
         pr = pairs(track, p)
@@ -275,7 +284,7 @@ def begin_detect(con: duckdb.DuckDBPyConnection, start: date, end: date,
                  geo: Geography | None = None, *, run_id: str | None = None,
                  command: str = "detect") -> DetectRun:
     """Check the range (not empty, not purged), create the safety schema and read the road
-    index, fences (unless ``geo`` is given: loaded earlier, its fence regions reused) and
+    index, fences (unless ``geo`` is given: loaded earlier, its route corridors reused) and
     fault tickets the detectors use. ``run_id`` / ``command``: the invocation this range
     belongs to, as ``safety.runs`` records it (default: a new run of ``detect``)."""
     if end <= start:
@@ -342,23 +351,21 @@ def detect(
     ``progress(fixes_done, 0)`` is called after each vehicle batch of about
     ``batch_positions`` fixes (default ``[daily] detect_batch_positions``). ``geo``: the roads
     and fences loaded by an earlier call on the same warehouse (``Geography.load``), whose
-    fence regions, built as points need them, are reused (``hazrisk daily`` detects two days).
+    route corridors, built as points need them, are reused (``hazrisk daily`` detects two days).
     ``run_id`` / ``command``: the invocation the range belongs to (``safety.runs`` gets one
     row per range; the ranges of one ``hazrisk daily`` share its run id).
     """
     run = begin_detect(con, start, end, params, geo, run_id=run_id, command=command)
-    load_regions(con, run.geo.fences)  # fence-set regions an earlier run built
     p, report = run.params, run.report
     if batch_positions is None:
         batch_positions = int(load_rules().daily.detect_batch_positions)
     timings: dict[str, float] = {"load": 0.0, "detect": 0.0, "history": 0.0}
     staged: list[pd.DataFrame] = []
     days: list[pd.DataFrame] = []
-    reader = con.sql(read_sql("positions"), params={
-        "t0": run.c0, "t1": run.c1}).to_arrow_reader(
-            batch_size=STREAM_BATCH_ROWS)
-    for k, batch in enumerate(detect_batches(reader, batch_positions, run.geo, run.tickets,
-                                             *run.epoch_range, p, timings)):
+    tables = whole_vehicle_batches(con, read_sql("positions"), {"t0": run.c0, "t1": run.c1},
+                                   batch_positions)
+    for k, batch in enumerate(detect_tables(tables, run.geo, run.tickets, *run.epoch_range, p,
+                                            timings)):
         staged.append(batch.stage)
         days.append(batch.days)
         report.vehicles += batch.vehicles
@@ -367,5 +374,4 @@ def detect(
         if progress is not None:
             progress(report.positions, 0)
     report = finish_detect(con, run, staged, days, timings)
-    store_regions(con, run.geo.fences)  # the regions built here, for the next run
     return report

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from hazrisk.drift import drift_mask, haversine_km, unit_days
+from hazrisk.drift import drift_mask, haversine_km, kept_steps, unit_days
 from hazrisk.localtime import OFFSET_S
 from hazrisk.safety.params import SafetyParams
 
@@ -104,6 +104,7 @@ class Track:
     drift_t: np.ndarray       # its time
     step_km: np.ndarray = field(default_factory=lambda: np.zeros(0))  # fix k -> k+1, km
     _xy: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _projected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
 
     def __post_init__(self) -> None:
         if self.step_km.size != max(self.n - 1, 0):
@@ -114,13 +115,20 @@ class Track:
     def n(self) -> int:
         return int(self.t.shape[0])
 
-    def xy(self) -> tuple[np.ndarray, np.ndarray]:
-        """All fixes in EPSG:4549 metres (projected once, cached)."""
-        if self._xy is None:
-            from hazrisk.safety.geo import project
+    def xy_at(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fixes ``idx`` in EPSG:4549 metres (each fix projected once, when first asked for:
+        the detectors need the moving ones only)."""
+        from hazrisk.safety.geo import project
 
-            self._xy = project(self.lon, self.lat)
-        return self._xy
+        if self._xy is None:
+            self._xy = (np.full(self.n, np.nan), np.full(self.n, np.nan))
+            self._projected = np.zeros(self.n, dtype=bool)
+        x, y = self._xy
+        todo = idx[~self._projected[idx]]
+        if todo.size:
+            x[todo], y[todo] = project(self.lon[todo], self.lat[todo])
+            self._projected[todo] = True
+        return x[idx], y[idx]
 
     def vehicle_of(self, idx: np.ndarray) -> np.ndarray:
         return np.asarray(self.vehicles[self.vid[idx]], dtype=object)
@@ -142,7 +150,8 @@ class Track:
         acc = _bool(table.column("acc_on"))
         back = _bool(table.column("is_backfill"))
         seq = table.column("pos_seq").to_numpy(zero_copy_only=False).astype(np.int64)
-        drift = drift_mask(unit_days(vid, t), t, lat, lon, params.drift)
+        step = haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])
+        drift = drift_mask(unit_days(vid, t), t, lat, lon, params.drift, step)
         located = (_bool(table.column("is_located")) if "is_located" in table.column_names
                    else np.ones(t.shape[0], bool))
         keep = ~drift & located
@@ -151,6 +160,7 @@ class Track:
             speed=speed[keep], acc_on=acc[keep], backfill=back[keep], pos_seq=seq[keep],
             enterprises=enterprises, ent=ent[keep], providers=providers, prov=prov[keep],
             terminals=terminals, term=term[keep], drift_vid=vid[drift], drift_t=t[drift],
+            step_km=kept_steps(step, np.flatnonzero(keep), lat, lon),
         )
 
 

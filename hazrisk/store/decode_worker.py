@@ -53,8 +53,10 @@ WORKER_BYTES = 4 << 20
 #: Chunks asked of the worker ahead of the one being written (it decodes while we write).
 AHEAD = 2
 SNIFF_BYTES = 1 << 16
-#: Hex-log blocks decoded at once (numpy releases the GIL in its loops: a province-day log
-#: decodes 1.6x faster on two threads; raw chunks are decoded one after the other).
+#: Hex-log blocks decoded at once (the compiled kernels release the GIL: a province-day log
+#: decodes ~1.2x faster alone on two threads for ~8 % more CPU; the worker, which also
+#: stages, is the busier process, so it takes the core the writer leaves; raw chunks are
+#: decoded one after the other).
 THREADS = 2
 #: Active-safety items per position: (source offset, pos_index) -> {item id: decoded item}.
 Items = dict[tuple[int, int], dict[int, dict[str, Any]]]

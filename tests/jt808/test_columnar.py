@@ -26,10 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jt808_testkit import bodies
 
-from hazrisk.jt808 import _columnar_framing as F
-from hazrisk.jt808 import _columnar_kernels as K
 from hazrisk.jt808 import encode_body, encode_message, encode_subpackages, iter_records
-from hazrisk.jt808._columnar_decode import ITEM_SPECS, SAFETY_ITEM_IDS
 from hazrisk.jt808.columnar import (
     RECV_SCHEMA,
     SCHEMA,
@@ -380,28 +377,6 @@ def simulated_stream(seed: int, n: int, extra: list[bytes], damage: bool = True)
 def test_differential_simulated_stream(extra: list[bytes], seed: int) -> None:
     """Large enough for the layout templates (and the general walk for the rest)."""
     check(simulated_stream(seed, 1500, extra))
-
-
-def test_item_templates_equal_general_walk() -> None:
-    data = simulated_stream(7, 3000, [], damage=False)
-    buf = F.as_u8(data)
-    flags = np.flatnonzero(buf == 0x7E)
-    u = F.unescape(buf, flags[0::2], flags[1::2])
-    hd = F.read_headers(u.ub, u.cs, u.ce, u.bad_escape)
-    assert hd.consistent.all()
-    start = u.cs + hd.size + 28
-    end = np.maximum(u.ce - 1, start)
-    fast = K.walk_items(u.ub, start, end, ITEM_SPECS, mark=SAFETY_ITEM_IDS)
-    slow = K.walk_items(u.ub, start, end, ITEM_SPECS, mark=SAFETY_ITEM_IDS, sample=0)
-    assert np.array_equal(fast.overrun, slow.overrun)
-    for iid in SAFETY_ITEM_IDS:
-        assert np.array_equal(fast.seen[iid], slow.seen[iid]), hex(iid)
-        assert fast.seen[iid].any(), hex(iid)
-    for key in fast.present:
-        assert np.array_equal(fast.present[key], slow.present[key]), key
-        for a, b in zip(fast.values[key], slow.values[key], strict=True):
-            p = fast.present[key]
-            assert np.array_equal(a[p], b[p]), key
 
 
 def test_subpackaged_positions_are_reassembled() -> None:

@@ -1,5 +1,5 @@
-"""The chunked reader's pieces: numpy hex-log line parsing (same as the scalar reader's pattern
-line by line), the read-ahead thread, and the allocator left to the command."""
+"""The chunked reader's pieces: compiled hex-log line parsing (same as the scalar reader's
+pattern line by line), the read-ahead thread, and the allocator left to the command."""
 
 from __future__ import annotations
 
@@ -68,6 +68,25 @@ LINES = [
     "garbage line",
     f"2026-10-01 00:00:00.200 RECV {HB}{HB}",
     f"2026-10-01 00:00:00.200 RECV 7G{HB}",
+    f"2026-10-01 00:00:00.200 RECV {HB[:20]}G{HB[21:]}",  # a non-hex byte mid-line
+    f"2026-10-01 00:00:00.200 RECV {HB[:20]} {HB[20:]}",  # spaced mid-line
+    f"2026-10-01 00:00:00.200 RECV {HB}\t",
+    "2026-10-01 00:00:00.200 RECV 7E",  # exactly 29 + 2 bytes
+    "2026-10-01 00:00:00.200 RECV 7",
+    "2026-10-01 00:00:00.200 RECV ",  # the prefix alone
+    "2026-10-01 00:00:00.200 RECV",
+    f"2026-10-01 00:00:00.200 recv {HB}",
+    f"2026-10-01 00:00:00.200 RECV  {HB}",
+    f"2026-10-01 00:00:00.200Z RECV {HB}",
+    f"2026-10-01 00:00:00.2 RECV {HB}",
+    f"0000-01-01 00:00:00.000 RECV {HB}",  # year 0: no time
+    f"2026-10-01 00:60:00.000 RECV {HB}",
+    f"2026-10-01 00:00:00.200 RECV {HB}\r\n",  # CRLF (the joined lines then hold \r\n\n)
+    "7E",
+    "7e",
+    f"{HB}{HB[:3]}",  # bare, odd
+    f"{HB.lower()}",
+    "\r",
 ]
 
 
@@ -83,6 +102,45 @@ def test_parse_block_reads_each_line_as_the_scalar_pattern() -> None:
 def test_parse_block_any_mix_of_lines(picked: list[str], final_newline: bool) -> None:
     block = ("\n".join(picked) + ("\n" if final_newline else "")).encode()
     assert _parsed(block) == _expected(block)
+
+
+_YEARS = st.sampled_from([0, 1, 1900, 1970, 2000, 2024, 2026, 2100, 9999])
+_TIMES = st.tuples(_YEARS, st.integers(0, 13), st.integers(0, 32), st.integers(0, 25),
+                   st.integers(0, 61), st.integers(0, 61), st.integers(0, 999))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_TIMES, st.integers(1, 3)), min_size=1, max_size=12),
+       st.sampled_from(" T"), st.sampled_from(".,"))
+def test_receive_times_of_any_digits(times: list[tuple[tuple[int, ...], int]], mid: str,
+                                     dot: str) -> None:
+    """Timed lines with any digits (impossible dates and times, leap days, runs of lines of
+    one date) get the scalar reader's receive times."""
+    text = "".join(
+        f"{y:04d}-{mo:02d}-{d:02d}{mid}{h:02d}:{mi:02d}:{sec:02d}{dot}{ms:03d} RECV {HB}\n" * rep
+        for (y, mo, d, h, mi, sec, ms), rep in times)
+    block = text.encode()
+    assert _parsed(block) == _expected(block)
+
+
+def test_short_last_lines_as_the_scalar_pattern() -> None:
+    """Lines in the last 29 bytes of a block, with and without a final newline."""
+    for tail in ("7E", "7E0", "7E\r", "", "G7E", "7E7E7E7E7E7E7E7E7E7E7E7E7E", "2026-10-01"):
+        for block in (f"{HB}\n{tail}".encode(), f"{HB}\n{tail}\n".encode(), tail.encode()):
+            assert _parsed(block) == _expected(block), block
+
+
+def test_line_of_is_searchsorted() -> None:
+    """``HexLines.line_of`` (a forward walk, a binary search where positions step back or
+    jump) gives ``searchsorted(pstart, pos, "right") - 1``."""
+    rng = np.random.default_rng(11)
+    block = "".join(f"{HB[: 2 * int(rng.integers(1, 20))]}\n" for _ in range(300)).encode()
+    lines = parse_block(block)
+    n = len(lines.payload)
+    for pos in (np.arange(n), rng.integers(0, n, 500), np.sort(rng.integers(0, n, 40)),
+                np.array([n - 1, 0, n - 1, 5, 5, 6]), np.zeros(0, np.int64)):
+        want = np.searchsorted(lines.pstart, pos, side="right") - 1
+        assert np.array_equal(lines.line_of(pos), want)
 
 
 def test_direction_codes() -> None:
@@ -182,3 +240,28 @@ def test_frame_at_finds_the_first_closing_flag_near_or_far() -> None:
             want = buf[a : a + int(close[0]) + 2].tobytes() if close.size else None
             assert chunk.frame_at(a + 100) == want
     assert chunk.frame_at(99) is None and chunk.frame_at(100 + n) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0, 1, 5, 20, 80, 300]), st.booleans()), max_size=25),
+       st.integers(0, 12), st.sampled_from([1, 4, 7, 16, 100, 1000]), st.sampled_from([8, 50]))
+def test_hexlog_blocks_are_whole_lines(lines: list[tuple[int, bool]], first_n: int,
+                                       chunk: int, max_line: int) -> None:
+    """The hex reader's blocks: the stream in order, cut after a newline (or at the end, or
+    through a line longer than the line limit), with their text offsets and first line
+    numbers; the first bytes given (``first``) may hold whole lines."""
+    from hazrisk.jt808 import _reader_hexlog as R
+
+    data = b"".join(b"x" * n + (b"\n" if nl else b"") for n, nl in lines)
+    limit = max(max_line, chunk)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(R, "MAX_LINE", max_line)
+        blocks = list(R._blocks(io.BytesIO(data[first_n:]), chunk, data[:first_n]))
+    assert b"".join(b for b, *_ in blocks) == data
+    at = 0
+    for k, (block, offset, line_no, eof) in enumerate(blocks):
+        assert offset == at and line_no == 1 + data[:at].count(b"\n")
+        assert eof == (k == len(blocks) - 1)
+        if not eof and not block.endswith(b"\n"):  # only through an overlong line
+            assert b"\n" not in block and len(block) > limit
+        at += len(block)

@@ -13,7 +13,6 @@ from store_testkit import PHONE_A, PHONE_B, T0, Stream, loc, mixed_stream
 
 from hazrisk.jt808 import iter_records
 from hazrisk.jt808 import reader as D
-from hazrisk.jt808._reader_raw import merge_sorted
 from hazrisk.jt808.columnar import decode_positions, records_table
 
 Key = tuple[object, ...]
@@ -98,16 +97,6 @@ def test_hexlog_blocks_on_threads_give_the_same_chunks() -> None:
             assert all((a.positions is None and b.positions is None)
                        or a.positions.equals(b.positions) for a, b in zip(
                            one, many, strict=True))
-
-
-def test_merge_sorted_is_the_union() -> None:
-    rng = np.random.default_rng(5)
-    for k in range(500):
-        a = np.unique(rng.integers(0, 60, rng.integers(0, 30)))
-        b = np.unique(rng.integers(0, 60, rng.integers(0, 30)))
-        if k % 4 == 0:  # unsorted input falls back to np.union1d
-            b = rng.integers(0, 60, b.size)
-        assert np.array_equal(merge_sorted(a, b), np.union1d(a, b))
 
 
 def test_fast_path_takes_most_frames() -> None:

@@ -71,6 +71,18 @@ def range_reduce(values: np.ndarray, s: np.ndarray, e: np.ndarray, ufunc: np.ufu
     return np.asarray(ufunc.reduceat(values[idx], offs))
 
 
+def range_sum(values: np.ndarray, s: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Sum of ``values[s_i:stop_i]`` for each range (0 when empty), over the range's own
+    elements only: the same result whatever else the array holds (a difference of running
+    sums over the whole batch would carry the batch's rounding)."""
+    out = np.zeros(s.size, dtype=np.float64)
+    full = np.flatnonzero(stop > s)
+    if full.size:
+        out[full] = range_reduce(np.asarray(values, dtype=np.float64), s[full],
+                                 stop[full] - 1, np.add)
+    return out
+
+
 def range_argmax(values: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray:
     """Index (into ``values``) of the maximum in each inclusive range (first on ties)."""
     if s.size == 0:

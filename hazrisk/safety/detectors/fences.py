@@ -16,10 +16,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hazrisk.safety.detectors.events import empty_events, make_events, merge_ranges, range_reduce
+from hazrisk.safety.detectors.events import (
+    empty_events,
+    make_events,
+    merge_ranges,
+    range_reduce,
+    range_sum,
+)
 from hazrisk.safety.geo import FenceSet
 from hazrisk.safety.params import SafetyParams
 from hazrisk.safety.track import Track, merge_groups, runs
+
+
+def _unique_runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` of a column made of long runs of equal values
+    (a vehicle's enterprise rarely changes): the runs' values only are sorted."""
+    if key.size == 0:
+        return key, np.zeros(0, dtype=np.int64)
+    start = np.r_[True, key[1:] != key[:-1]]
+    uniq, inv = np.unique(key[start], return_inverse=True)
+    return uniq, inv[np.cumsum(start) - 1]
 
 
 def detect_off_route(track: Track, fences: FenceSet, p: SafetyParams) -> pd.DataFrame:
@@ -28,7 +44,7 @@ def detect_off_route(track: Track, fences: FenceSet, p: SafetyParams) -> pd.Data
     vid, t = track.vid, track.t
     ne = len(track.enterprises) + 1
     key_raw = vid.astype(np.int64) * ne + track.ent
-    ukey, point_key = np.unique(key_raw, return_inverse=True)
+    ukey, point_key = _unique_runs(key_raw)
     keys = pd.DataFrame({"key": np.arange(ukey.size),
                          "vehicle_id": track.vehicles[ukey // ne],
                          "enterprise_id": track.enterprises[ukey % ne]})
@@ -39,8 +55,7 @@ def detect_off_route(track: Track, fences: FenceSet, p: SafetyParams) -> pd.Data
     idx = np.flatnonzero(judged)
     if idx.size == 0:
         return empty_events()
-    ax, ay = track.xy()
-    x, y = ax[idx], ay[idx]
+    x, y = track.xy_at(idx)
     ins = fences.inside(x, y, point_key[idx], app["key"].to_numpy(), app["fi"].to_numpy())
     outside = np.zeros(track.n, dtype=bool)
     outside[idx[~ins]] = True
@@ -55,11 +70,11 @@ def detect_off_route(track: Track, fences: FenceSet, p: SafetyParams) -> pd.Data
     names = app.assign(fence_id=fences.fence_id[app["fi"].to_numpy()]).groupby("key")[
         "fence_id"].agg(lambda c: ";".join(sorted(c)))
     lens = e - s + 1
-    km = np.r_[0.0, np.cumsum(np.where(vid[1:] == vid[:-1], track.step_km, 0.0))]
+    step = np.where(vid[1:] == vid[:-1], track.step_km, 0.0)
     return make_events(
         "off_route", vid[s], t[s], t[e], s, e,
         detail={"fences": names.reindex(point_key[s]).to_numpy(dtype=object), "fixes": lens},
-        distance_km=km[e] - km[s],
+        distance_km=range_sum(step, s, e),
         peak_speed_kmh=range_reduce(track.speed, s, e, np.maximum),
         avg_speed_kmh=range_reduce(track.speed, s, e, np.add) / lens,
     )

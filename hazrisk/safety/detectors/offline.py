@@ -25,9 +25,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hazrisk.safety.detectors.events import empty_events, make_events, range_reduce
+from hazrisk.drift import kept_steps
+from hazrisk.safety.detectors.events import empty_events, make_events, range_reduce, range_sum
 from hazrisk.safety.params import SafetyParams
-from hazrisk.safety.track import DRIVE, GAP_DRIVE, GAP_UNKNOWN, Pairs, Track, haversine_km
+from hazrisk.safety.track import DRIVE, GAP_DRIVE, GAP_UNKNOWN, Pairs, Track
 
 
 def detect_offline_displacement(track: Track, p: SafetyParams) -> pd.DataFrame:
@@ -37,7 +38,7 @@ def detect_offline_displacement(track: Track, p: SafetyParams) -> pd.DataFrame:
     a, b = rt[:-1], rt[1:]
     same = track.vid[a] == track.vid[b]
     dt = track.t[b] - track.t[a]
-    dkm = haversine_km(track.lat[a], track.lon[a], track.lat[b], track.lon[b])
+    dkm = kept_steps(track.step_km, rt, track.lat, track.lon)
     with np.errstate(divide="ignore", invalid="ignore"):
         kmpm = np.where(dt > 0, dkm / (dt / 60.0), np.inf)
     hit = np.flatnonzero(same & (dt >= p.offline_gap_s) & (dkm > p.offline_distance_km)
@@ -99,13 +100,13 @@ def _ticket_events(track: Track, pr: Pairs, tickets: pd.DataFrame,
     last_m = np.searchsorted(cm, cm[hi], side="left") - 1
     start = np.maximum(pr.t0[first_m], a)
     end = np.minimum(pr.t1[last_m], b)
-    km = np.r_[0.0, np.cumsum(np.where(moved, pr.dkm, 0.0))]
+    km = np.where(moved, pr.dkm, 0.0)
     detail = {"cause": np.full(start.size, "fault_ticket", dtype=object),
               "ticket_id": tk["ticket_id"].to_numpy(dtype=object)[ok],
               "ticket_reported_t": a, "ticket_repaired_t": np.where(np.isfinite(b), b, np.nan),
               "moved_steps": n_moved[ok]}
     return make_events("faulty_terminal_dispatch", tv, start, end, first_m, last_m + 1,
-                       detail=detail, distance_km=km[last_m + 1] - km[first_m],
+                       detail=detail, distance_km=range_sum(km, first_m, last_m + 1),
                        peak_speed_kmh=range_reduce(track.speed, first_m, last_m + 1,
                                                    np.maximum))
 
@@ -130,10 +131,10 @@ def _offline_events(track: Track, pr: Pairs, p: SafetyParams) -> pd.DataFrame:
     if not ok.any():
         return empty_events()
     i0, i1 = i0[ok], i1[ok]
-    km = np.r_[0.0, np.cumsum(np.where(_moved(pr, p) & pr.same, pr.dkm, 0.0))]
+    km = np.where(_moved(pr, p) & pr.same, pr.dkm, 0.0)
     detail = {"cause": np.full(i0.size, "offline", dtype=object),
               "backfilled_fixes": (i1 - i0 - 1), "moved_steps": n_moved[ok],
               "silence_s": track.t[i1] - track.t[i0]}
     return make_events("faulty_terminal_dispatch", track.vid[i0], track.t[i0], track.t[i1], i0,
-                       i1, detail=detail, distance_km=km[i1] - km[i0],
+                       i1, detail=detail, distance_km=range_sum(km, i0, i1),
                        peak_speed_kmh=range_reduce(track.speed, i0, i1, np.maximum))

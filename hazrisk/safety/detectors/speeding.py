@@ -65,8 +65,7 @@ def match_limits(track: Track, roads: RoadIndex, fences: FenceSet, p: SafetyPara
         (track.speed > p.ban_min_speed_kmh) & in_window(track.t, p.ban_start_s, p.ban_end_s))
     cand = np.flatnonzero(need)
     if cand.size:
-        ax, ay = track.xy()
-        x, y = ax[cand], ay[cand]
+        x, y = track.xy_at(cand)
         r, _ = roads.match(x, y, p.match_tolerance_m)
         road[cand] = r
         matched = r >= 0

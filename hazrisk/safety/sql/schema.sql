@@ -178,16 +178,6 @@ CREATE TABLE IF NOT EXISTS safety.runs (
     hazrisk_version     VARCHAR
 );
 
--- Allowed regions of fence sets (union of areas and route buffers, EPSG:4549 WKB) built by a
--- detection run, read by the next instead of building them again (hazrisk/safety/
--- fence_regions.py); region_key digests the set's fences and how a region is built.
-CREATE TABLE IF NOT EXISTS safety.fence_regions (
-    region_key  VARCHAR PRIMARY KEY,
-    inner_wkb   BLOB,          -- NULL: the set has no area or route
-    outer_wkb   BLOB,
-    built_at    TIMESTAMPTZ NOT NULL
-);
-
 -- The scoring macro safety.regional_score lives in macros.sql (also used by readers of the
 -- published snapshot, hazrisk.snapshot).
 
