@@ -54,9 +54,11 @@ def _cli(argv: list[str]) -> None:
 def _warehouse(folder: Path, dumps: Path, simulate: list[str] | None) -> Path:
     """``folder/w.duckdb`` from ``dumps`` (simulated first when ``simulate`` is given), and
     its unmasked export ``folder/export``; reused when already built."""
+    from hazrisk.store.export import DIGESTS
+
     db, ready = folder / "w.duckdb", folder / ".ready"
     if ready.exists():
-        if not (folder / "export" / "meta").is_dir():  # an export from before meta/ existed
+        if not (folder / "export" / DIGESTS).exists():  # from before meta/ or its digests
             _cli(["export", "--db", str(db), "--out", str(folder / "export"), "--unmasked",
                   "--json"])
         return db

@@ -26,7 +26,8 @@ EXTRA_MODULES = {
     "reports/runner.py": "reports", "reports/nbtools.py": "reports", "charts.py": "reports",
     "geodata.py": "reports", "risk/": "risk", "portal/users.py": "app",
     "store/registry_files.py": "excel", "spark/session.py": "spark", "spark/source.py": "spark",
-    "spark/rates.py": "spark", "spark/days.py": "spark",
+    "spark/rates.py": "spark", "spark/days.py": "spark", "spark/detect.py": "spark",
+    "spark/inputs.py": "spark",
 }
 
 

@@ -259,7 +259,6 @@ def test_the_scan_finds_hand_written_pairs() -> None:
 #: catalog names from fixed whitelists or validated catalogues) cannot be bound as
 #: parameters, so the statement is built around them. Everything else lives in .sql files.
 COMPOSED = {
-    "store/registry_import.py": "registry tables named by the static specs",
     "store/resolve.py": "key tables filled from a relation named by the caller (checked)",
     "store/retention.py": "per-table counts/deletes over its whitelist and the hold predicate",
     "store/export.py": "COPY per exported table (whitelist) with masked column lists",
@@ -267,7 +266,6 @@ COMPOSED = {
     "store/mart_docs.py": "COMMENT ON per relation and column (DuckDB binds no COMMENT)",
     "snapshot/core.py": "one view per validated published table name",
     "safety/records.py": "the legal-hold predicate retention adds to its delete",
-    "store/connect.py": "DELETE per table of its STORE_TABLES whitelist",
     "spark/local.py": "a worker's relation replaced by Spark rows (catalog identifiers)",
     "spark/ratejob.py": "the broadcast relations read whole by their fixed names",
     "safety/rule_counts.py": "per-rule count columns added by name from the rule registry",

@@ -36,10 +36,9 @@ from hazrisk.cliutil import (
     to_json,
     usage,
 )
+from hazrisk.safety.data_range import data_range
 from hazrisk.safety.sqlfiles import bound, read_sql
 from hazrisk.spark.options import add_engine_arguments, engine_from_args
-
-_MIN_DAY_SHARE = 0.01  # of the median day's positions
 
 _LEAGUE_COLUMNS = ("enterprise_id", "enterprise_name", "city", "vehicles_online", "km",
                    "n_violations", "violations_per_100km", "speeding_score_province",
@@ -100,14 +99,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         usage(str(exc))
     engine = engine_from_args(args)
-    con = open_warehouse(args.db) if engine is None else _open_output(engine, args.db, period)
+    con = open_warehouse(args.db) if engine is None else _open_output(engine, args.db)
     try:
-        if period is None:
-            rows = con.execute(read_sql("data_range"), {"min_share": _MIN_DAY_SHARE}).fetchall()
-            d0, d1 = rows[0] if rows else (None, None)
-            if d0 is None:
-                fail(f"{args.db}: no positions of registered vehicles; nothing to detect")
-            start, end = d0, d1
+        if period is None:  # the days with data (one rule: hazrisk/safety/data_range.py)
+            span = data_range(con, None if engine is None else engine.day_counts(con))
+            if span is None:
+                where = args.db if engine is None else engine.source.root
+                fail(f"{where}: no positions of registered vehicles; nothing to detect")
+            start, end = span
         else:
             start, end = period.start, period.end
         if engine is not None:  # hazrisk.spark: positions from the export, same storing
@@ -146,23 +145,13 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_output(engine: Any, path: str | None, period: Any) -> Any:
+def _open_output(engine: Any, path: str | None) -> Any:
     """``--db`` of a Spark run (the warehouse, or a results warehouse whose copies of the
     export's small inputs are refreshed first: :mod:`hazrisk.spark.inputs`)."""
-    from pathlib import Path
-
     from hazrisk.sqlfiles import transaction
 
-    def refuse() -> None:
-        usage(f"{path}: a results warehouse of the Spark engine holds no positions to find "
-              "the days with data in; give --period")
-
-    if period is None and path and not Path(path).exists():
-        refuse()  # before the file is created
     con = engine.open(path)
     try:
-        if period is None and not engine.positions_here:
-            refuse()
         with transaction(con):
             engine.refresh_inputs()
     except BaseException:

@@ -52,17 +52,27 @@ from hazrisk.safety.pipeline import (
     finish_detect,
 )
 from hazrisk.safety.tables import PositionParts, position_parts
-from hazrisk.spark.local import from_ipc, local_warehouse, needed_columns, put_relation, to_ipc
+from hazrisk.spark.local import (
+    arrow,
+    from_ipc,
+    local_warehouse,
+    needed_columns,
+    put_relation,
+    to_ipc,
+)
 from hazrisk.spark.source import (
     ExportSource,
     arrow_partition,
     position_columns,
     read_positions,
+    read_table,
     vehicle_groups,
 )
 from hazrisk.sqlfiles import SqlFolder
+from hazrisk.store.export import UNDATED
 
-read_sql = SqlFolder("hazrisk.safety").text
+_safety = SqlFolder("hazrisk.safety")
+read_sql = _safety.text
 _sql = SqlFolder("hazrisk.spark")
 
 #: What a kernel call returns: one row per partial of its group (:data:`KINDS`).
@@ -190,6 +200,36 @@ def detect_spark(
     report.positions = sum(int(r["positions"]) for r in parts if r["kind"] == "stage")
     return finish_detect(con, run, _frames(parts, "stage"), _frames(parts, "days"), timings,
                          _position_parts(parts, run, con))
+
+
+#: What a day-count kernel call returns (``safety/sql/data_range.sql``: ``day_counts``).
+DAY_COUNTS_SCHEMA = "day date, n long"
+
+
+def _count_days(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The ``day_counts`` statement over one slice of the positions (on an executor)."""
+    rows = arrow_partition(batches)
+    if rows is not None:
+        wh = local_warehouse()
+        put_relation(wh, "core.positions", rows)
+        yield from arrow(wh.con, _safety, "data_range", "day_counts").to_batches()
+
+
+def export_day_counts(spark: Any, con: duckdb.DuckDBPyConnection,
+                      src: ExportSource) -> dict[date, int]:
+    """The DuckDB engine's :func:`hazrisk.safety.data_range.day_counts` over the export's
+    positions: the same statement on the executors over slices (only the dated partitions
+    and registered vehicles' rows leave the files, only the columns it mentions), summed."""
+    from pyspark.sql import functions as F
+
+    statement = _safety.statement("data_range", "day_counts")
+    df = (read_table(spark, src, "positions")
+          .where((F.col("date") != UNDATED) & F.col("vehicle_id").isNotNull())
+          .select(*needed_columns(position_columns(con), statement)))
+    counts: dict[date, int] = {}
+    for r in df.mapInArrow(_count_days, DAY_COUNTS_SCHEMA).collect():
+        counts[r["day"]] = counts.get(r["day"], 0) + int(r["n"])
+    return counts
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -16,6 +16,17 @@
 
 ``spark.copied_inputs`` (one row per copied relation: export, rows, time) marks a results
 warehouse; a file without it is never written into except for results.
+
+The copies are **incremental**: ``hazrisk export`` describes its content piece by piece in
+``meta/digests.parquet`` (rows and an order-independent digest per telematics table and dump
+file, and per registry / meta file; :mod:`hazrisk.store.export`), and ``spark.copied_digests``
+records the pieces each relation holds. A refresh deletes the rows of the dump files whose
+digest changed or that the export no longer holds (retention, a registry import resolving
+alarms anew) and reads from the export only the changed and new files' rows
+(``source_file_id IN (...)``: Parquet's row-group statistics skip the rest); a registry or
+meta table is copied whole when its digest changed. The relation then holds what a full copy
+would. A relation whose recorded digests do not account for its rows (an export without
+digests, a file an earlier version filled) is copied whole.
 """
 
 from __future__ import annotations
@@ -26,12 +37,13 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hazrisk.cliutil import EXIT_USAGE, CliError, open_warehouse
 from hazrisk.spark.local import LocalWarehouse, put_relation
 from hazrisk.spark.source import ExportSource, exported, read_table
-from hazrisk.sqlfiles import SqlFolder, has_relation
-from hazrisk.store.export import META, REGISTRY
+from hazrisk.sqlfiles import SqlFolder, has_relation, registered
+from hazrisk.store.export import DIGESTS, META, REGISTRY
 
 _sql = SqlFolder("hazrisk.spark")
 
@@ -80,25 +92,86 @@ def open_output(path: str | None) -> Output:
         _sql.script(con, "inputs")
         return Output(con, p, True)
     con = open_warehouse(str(p))
-    return Output(con, p, has_relation(con, "spark", "copied_inputs"))
+    copies = has_relation(con, "spark", "copied_inputs")
+    if copies:  # tables and columns a later version added
+        _sql.script(con, "inputs")
+    return Output(con, p, copies)
 
 
 def refresh_inputs(spark: Any, out: Output, src: ExportSource) -> dict[str, int]:
-    """Replace a results warehouse's copies of :data:`INPUTS` with the export's rows (in the
-    caller's transaction); nothing for a source warehouse. Rows copied per relation."""
+    """Bring a results warehouse's copies of :data:`INPUTS` up to the export (in the caller's
+    transaction; only what changed: see the module's text); nothing for a source warehouse.
+    Rows read from the export per relation."""
     if not out.copies:
         return {}
     wh = LocalWarehouse(out.con)
+    digests = _digests(spark, src)
+    recorded = {r["relation"]: r for r in _sql.query(out.con, "copies", "recorded")}
     copied = {}
     for table, relation in INPUTS:
-        rows = _read(spark, src, table)
-        if rows is None:  # the export writes no folder for an empty telematics table
-            rows = NO_ROWS
-        put_relation(wh, relation, rows)
-        copied[relation] = rows.num_rows
-        _sql.run(out.con, "copies", "record",
-                 {"relation": relation, "export": src.root, "rows": copied[relation]})
+        piece = table.removesuffix(".parquet")
+        want = None if digests is None else digests.filter(pc.equal(digests["table"], piece))
+        before = recorded.get(relation)
+        have = _pieces(out.con, relation, before)
+        rows, held = _refresh(spark, wh, src, table, relation, want, have,
+                              0 if before is None else int(before["rows"]))
+        copied[relation] = rows
+        _sql.run(out.con, "copies", "forget_digests", {"relation": relation})
+        if want is not None:
+            with registered(out.con, "_digests", want):
+                _sql.run(out.con, "copies", "record_digests", {"relation": relation})
+        _sql.run(out.con, "copies", "record", {"relation": relation, "export": src.root,
+                                               "rows": held, "copied": rows})
     return copied
+
+
+Pieces = dict[int | None, tuple[int, str | None]]
+
+
+def _pieces(con: duckdb.DuckDBPyConnection, relation: str,
+            recorded: dict[str, Any] | None) -> Pieces | None:
+    """The pieces ``relation`` holds by its recorded digests (source file -> rows, digest);
+    None when they do not account for its rows (never recorded: copy it whole)."""
+    if recorded is None or recorded["rows"] != recorded["described"]:
+        return None
+    return {r["source_file_id"]: (int(r["rows"]), r["digest"])
+            for r in _sql.query(con, "copies", "digests", {"relation": relation})}
+
+
+def _refresh(spark: Any, wh: LocalWarehouse, src: ExportSource, table: str, relation: str,
+             want: pa.Table | None, have: Pieces | None, held: int) -> tuple[int, int]:
+    """Bring one relation (holding ``held`` rows) up to the export's ``table``: rows read
+    from the export, rows it holds then."""
+    new: Pieces | None = None if want is None else {
+        f: (int(n), d) for f, n, d in zip(want["source_file_id"].to_pylist(),
+                                          want["rows"].to_pylist(),
+                                          want["digest"].to_pylist(), strict=True)}
+    if new is not None and have is not None:
+        if new == have:
+            return 0, held
+        if None not in new and None not in have:  # a telematics table: by dump file
+            changed = sorted(int(f) for f in new if have.get(f) != new[f] and f is not None)
+            gone = sorted(int(f) for f in have if f not in new and f is not None)
+            if changed or gone:
+                ((deleted,),) = _sql.run(wh.con, "copies", "forget_" + relation.split(".")[1],
+                                         {"files": changed + gone}).fetchall()
+                held -= int(deleted)
+            rows = _read(spark, src, table, changed) if changed else None
+            if rows is None:
+                return 0, held
+            put_relation(wh, relation, rows, append=True)
+            return rows.num_rows, held + rows.num_rows
+    rows = _read(spark, src, table)
+    if rows is None:  # the export writes no folder for an empty telematics table
+        rows = NO_ROWS
+    put_relation(wh, relation, rows)
+    return rows.num_rows, rows.num_rows
+
+
+def _digests(spark: Any, src: ExportSource) -> pa.Table | None:
+    """The export's ``meta/digests.parquet`` (None: an export written before it existed)."""
+    df = exported(spark, src, DIGESTS, lambda: spark.read.parquet(src.table(DIGESTS)))
+    return None if df is None else df.toArrow()
 
 
 def has_driver_reports(con: duckdb.DuckDBPyConnection) -> bool:
@@ -107,10 +180,16 @@ def has_driver_reports(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(_sql.query(con, "copies", "driver_reports")[0]["n"])
 
 
-def _read(spark: Any, src: ExportSource, table: str) -> pa.Table | None:
-    """An exported table as Arrow (None when the export has no such table)."""
+def _read(spark: Any, src: ExportSource, table: str,
+          files: list[int] | None = None) -> pa.Table | None:
+    """An exported table as Arrow, or only the rows of the dump files ``files`` (None when
+    the export has no such table)."""
     if table.endswith(".parquet"):
         df = exported(spark, src, table, lambda: spark.read.parquet(src.table(table)))
     else:
         df = exported(spark, src, table, lambda: read_table(spark, src, table))
+    if df is not None and files is not None:
+        from pyspark.sql import functions as F
+
+        df = df.where(F.col("source_file_id").isin(files))
     return None if df is None else df.drop("date", "provider").toArrow()

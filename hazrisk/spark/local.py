@@ -71,12 +71,13 @@ def _split(relation: str) -> tuple[str, str]:
 
 
 def put_relation(wh: LocalWarehouse, relation: str, rows: pa.Table,
-                 token: object | None = None) -> None:
+                 token: object | None = None, *, append: bool = False) -> None:
     """Make ``relation`` (a view or table of the warehouse schema) read ``rows``.
 
     Columns of ``rows`` that the relation has are cast to the relation's types; columns the
     relation has and ``rows`` lacks (pruned because no kernel reads them) are NULL. ``token``:
     skip the work when the same rows were loaded before (broadcast tables, once per worker).
+    ``append``: a base table keeps its rows and gets ``rows`` besides.
     """
     if token is not None and wh.loaded.get(relation) == token:
         return
@@ -93,7 +94,8 @@ def put_relation(wh: LocalWarehouse, relation: str, rows: pa.Table,
         wh.con.execute(f"CREATE OR REPLACE VIEW {relation} AS SELECT {select} FROM {source}")
     else:  # a base table (meta.ingested_files): replace its rows
         with registered(wh.con, source, rows):
-            wh.con.execute(f"DELETE FROM {relation}")
+            if not append:
+                wh.con.execute(f"DELETE FROM {relation}")
             wh.con.execute(f"INSERT INTO {relation} SELECT {select} FROM {source}")
     wh.loaded[relation] = token
 

@@ -76,6 +76,14 @@ class SparkEngine:
         if self.output is not None and self.output.copies:
             refresh_inputs(self.session, self.output, self.source)
 
+    def day_counts(self, con: Any) -> dict[Any, int]:
+        """The export's positions of registered vehicles per Beijing day, counted on the
+        executors by the DuckDB engine's statement (``detect`` without a period covers the
+        days with data: :mod:`hazrisk.safety.data_range`, one rule for both engines)."""
+        from hazrisk.spark.detect import export_day_counts
+
+        return export_day_counts(self.session, con, self.source)
+
     @property
     def positions_here(self) -> bool:
         """True when the opened warehouse holds the positions (not a results warehouse)."""

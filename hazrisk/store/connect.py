@@ -150,7 +150,8 @@ def connect(
     return con
 
 
-#: Physical telematics tables (fixed whitelist), every row tagged with its source_file_id.
+#: Physical telematics tables, every row tagged with its source_file_id (each with its
+#: ``forget_file_<name>`` statement in ``sql/connect.sql``).
 STORE_TABLES: tuple[str, ...] = (
     "store.positions", "store.alarms", "store.safety_events", "store.heartbeats",
     "store.registrations", "store.authentications", "store.param_answers",
@@ -162,7 +163,7 @@ STORE_TABLES: tuple[str, ...] = (
 def delete_file_rows(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     """Remove every stored row of one file (an unfinished or failed ingest)."""
     for table in STORE_TABLES:
-        con.execute(f"DELETE FROM {table} WHERE source_file_id = $f", {"f": file_id})
+        _sql.run(con, "connect", "forget_file_" + table.removeprefix("store."), {"f": file_id})
 
 
 def recover(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -7,6 +7,7 @@ Layout (Hive style, readable by DuckDB, Spark, pandas/pyarrow datasets)::
     OUT/driver_reports/...      (0x0702 driver-identity reports: unmasked exports only)
     OUT/registry/vehicles.parquet ...                        (registries: one file each)
     OUT/meta/ingested_files.parquet ...       (the files, registry imports and retention runs)
+    OUT/meta/digests.parquet      (what each dump file put in each table: rows and a digest)
 
 Inside each ``date=`` / ``provider=`` folder the positions, alarms and safety events are
 written ordered by vehicle, terminal and time (pos_seq last), so a vehicle's day is one
@@ -16,7 +17,14 @@ the rest (the layout the Spark engine, :mod:`hazrisk.spark`, reads by day and ve
 ``provider`` is the registry provider of the vehicle for positions, alarms and safety events
 (``unknown`` for unregistered terminals) and the gateway the dump came from for the other
 telematics tables; a row without a date goes to ``date=undated`` (never Hive's
-``__HIVE_DEFAULT_PARTITION__``). The export is written to a temporary folder and renamed into
+``__HIVE_DEFAULT_PARTITION__``).
+
+``meta/digests.parquet`` describes the export's content by piece: one row per telematics table
+(positions aside: they are read in place, never copied) and dump file (``source_file_id``),
+and one per registry / meta file (``source_file_id`` NULL), with its number of rows and an
+order-independent digest of those rows as exported (``sum(hash(row))``, as text). A reader that
+keeps copies of the export (the Spark engine's results warehouse, :mod:`hazrisk.spark.inputs`)
+copies again only the pieces whose digest changed, new or gone. The export is written to a temporary folder and renamed into
 place.
 
 Personal data is **masked by default** with the mart's rules (:func:`hazrisk.store.mask_pii`):
@@ -66,12 +74,14 @@ class ExportSpec:
     order_sql: str = ""  # rows ordered by vehicle inside each partition's files
     where: str = ""  # a fixed filter of the relation's rows
     personal: bool = False  # its rows are personal data as a whole: unmasked exports only
+    digests: bool = True  # rows and digest per dump file in meta/digests.parquet
 
 
 #: Fixed whitelist of exported relations and their partition expressions.
 TELEMATICS: tuple[ExportSpec, ...] = (
     ExportSpec("positions", "core.positions", _DAY.format(t="t.device_time"),
-               "coalesce(t.provider_id, 'unknown')", "", _BY_VEHICLE + ", t.pos_seq"),
+               "coalesce(t.provider_id, 'unknown')", "", _BY_VEHICLE + ", t.pos_seq",
+               digests=False),
     ExportSpec("alarms", "core.alarms", _DAY.format(t="t.device_time"),
                "coalesce(t.provider_id, 'unknown')", "", _BY_VEHICLE),
     ExportSpec("safety_events", "core.safety_events", _DAY.format(t="t.device_time"),
@@ -101,6 +111,10 @@ REGISTRY: tuple[str, ...] = (
 #: The bookkeeping a reader of the export needs besides the data (which dump files and registry
 #: imports it holds, what retention removed): one file each under ``meta/``.
 META: tuple[str, ...] = ("ingested_files", "registry_imports", "retention_runs")
+#: Rows and digest of each piece of the export (see the module's text).
+DIGESTS = "meta/digests.parquet"
+#: Digest of the rows ``x`` of one piece (sums of 64-bit hashes: order-independent).
+_DIGEST = "count(*) AS rows, CAST(sum(hash(x)) AS VARCHAR) AS digest"
 
 
 @dataclass
@@ -144,6 +158,7 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *,
         raise StoreError(f"{exc.filename or out_path.parent}: cannot write the export there "
                          f"({exc.strerror or exc})") from None
     result = ExportResult(str(out_path), masked=masked)
+    digests: list[str] = []  # SELECTs of (table, source_file_id, rows, digest), unioned
     try:
         for spec in TELEMATICS:  # identifiers and expressions from the whitelist above
             if spec.personal and masked:
@@ -162,6 +177,10 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *,
                 "(FORMAT parquet, PARTITION_BY (date, provider), COMPRESSION zstd)",
                 {"p": str(target)},
             )
+            if spec.digests:
+                digests.append(f"SELECT '{spec.name}' AS \"table\", source_file_id, {_DIGEST} "
+                               f"FROM (SELECT {cols} FROM {spec.table} t {spec.where}) x "
+                               "GROUP BY source_file_id")
         (tmp / "registry").mkdir()
         for name in REGISTRY:
             (n,) = con.execute(f"SELECT count(*) FROM core.{name}").fetchall()[0]
@@ -169,12 +188,18 @@ def export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str], *,
             cols = _select(con, f"core.{name}", PII.get(name, {}), masked)
             con.execute(f"COPY (SELECT {cols} FROM core.{name} t) TO $p (FORMAT parquet)",
                         {"p": str(tmp / "registry" / f"{name}.parquet")})
+            digests.append(f"SELECT 'registry/{name}', CAST(NULL AS INTEGER), {_DIGEST} "
+                           f"FROM (SELECT {cols} FROM core.{name} t) x")
         (tmp / "meta").mkdir()
         for name in META:
             (n,) = con.execute(f"SELECT count(*) FROM meta.{name}").fetchall()[0]
             result.rows[f"meta/{name}"] = int(n)
             con.execute(f"COPY (SELECT * FROM meta.{name}) TO $p (FORMAT parquet)",
                         {"p": str(tmp / "meta" / f"{name}.parquet")})
+            digests.append(f"SELECT 'meta/{name}', CAST(NULL AS INTEGER), {_DIGEST} "
+                           f"FROM meta.{name} x")
+        con.execute(f"COPY ({' UNION ALL '.join(digests)} ORDER BY ALL) TO $p "
+                    "(FORMAT parquet)", {"p": str(tmp / DIGESTS)})
         (tmp / "_hazrisk_export").write_text(
             "hazrisk core export (" + ("personal data masked" if masked else
                                        "UNMASKED personal data: authorised use only") + ")\n",

@@ -323,13 +323,10 @@ def _write(con: duckdb.DuckDBPyConnection, st: _Staged, import_id: int) -> None:
             arrays.append(pa.array([r["source_row"] for r in good], pa.int32()))
         else:
             arrays.append(pa.array([r.get(c) for r in good], types.get(c, pa.string())))
-    # spec.table and column names come from the static SPECS whitelist, never from input.
+    # one clear_/insert_ pair of statements per spec (sql/registry_import.sql)
     with registered(con, "_registry_staged", pa.table(arrays, names=cols)):
-        if spec.discriminator:
-            con.execute(f"DELETE FROM {spec.table} WHERE kind = $k", {"k": spec.discriminator})
-        else:
-            con.execute(f"DELETE FROM {spec.table}")
-        con.execute(f"INSERT INTO {spec.table} BY NAME SELECT * FROM _registry_staged")
+        _sql.run(con, "registry_import", f"clear_{spec.kind}", {"kind": spec.discriminator})
+        _sql.run(con, "registry_import", f"insert_{spec.kind}")
     _sql.run(con, "registry_import", "delete_rejects", {"kind": spec.kind})
     if problems:
         rejects = pa.table({

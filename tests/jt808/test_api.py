@@ -104,7 +104,7 @@ def test_encoder_accepts_iso_strings_and_naive_beijing_times() -> None:
 
 
 @pytest.mark.parametrize("module", [
-    "hazrisk.jt808", "hazrisk.jt808.flags", "hazrisk.jt808.framing", "hazrisk.jt808.fields",
+    "hazrisk.jt808", "hazrisk.jt808.flags", "hazrisk.jt808.framing", "hazrisk.jt808.field_fixed",
     "hazrisk.jt808.header",
 ])
 def test_docstring_examples(module: str) -> None:

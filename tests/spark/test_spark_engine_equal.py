@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -209,8 +210,7 @@ def test_detect_and_rates_need_only_the_export(engine_runs: Any, spark: Any,
     """With a new file as --db the engine reads nothing but the export (no warehouse is
     named; its rows equal DuckDB's: the parametrised comparison above): the file is a results
     warehouse holding copies of the export's small inputs and no positions. Rates run again
-    refresh the copies and find every day's partials current; detect without --period is
-    refused in one line (no positions to find the days with data in)."""
+    refresh the copies and find every day's partials current."""
     from hazrisk.cli import main
 
     out = tmp_path / "out.duckdb"
@@ -232,12 +232,37 @@ def test_detect_and_rates_need_only_the_export(engine_runs: Any, spark: Any,
         assert con.execute("SELECT run_id FROM rates.day_runs ORDER BY day").fetchall() == runs
     finally:
         con.close()
-    for db in (out, tmp_path / "new.duckdb"):
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err):
-            assert main(["detect", "--db", str(db), *export]) == 2
-        assert "holds no positions" in err.getvalue() and "--period" in err.getvalue()
-    assert not (tmp_path / "new.duckdb").exists()
+
+
+def test_detect_without_a_period_covers_the_days_with_data(engine_runs: Any,
+                                                           spark: Any, tmp_path: Any) -> None:
+    """Without --period both engines detect the days with data by the one rule
+    (hazrisk.safety.data_range): the executors count the export's positions per day with the
+    DuckDB engine's statement, to the same counts as the warehouse's; from the export alone
+    into a new results warehouse the run equals the one given the sample's period."""
+    import json
+
+    from hazrisk.cli import main
+    from hazrisk.safety.data_range import data_range, day_counts
+    from hazrisk.spark.detect import export_day_counts
+    from hazrisk.spark.source import open_export
+
+    con = duckdb.connect(str(engine_runs.duckdb), read_only=True)
+    try:
+        counts = day_counts(con)
+        assert export_day_counts(spark, con, open_export(engine_runs.export)) == counts
+        start, end = engine_runs.period.split("..")
+        assert data_range(con) == (date.fromisoformat(start), date.fromisoformat(end))
+    finally:
+        con.close()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["detect", "--db", str(tmp_path / "new.duckdb"), "--json", "--engine",
+                     "spark", "--export", str(engine_runs.export)]) == 0
+    got, want = json.loads(out.getvalue()), engine_runs.outputs["detect_results"]
+    assert (got["start"], got["end"]) == (start, end) and got["period"] == engine_runs.period
+    for key in ("vehicles", "positions", "violations", "vehicle_days", "enterprise_months"):
+        assert got[key] == want[key], key
 
 
 @pytest.mark.parametrize("change", ["stale", "deleted"])
