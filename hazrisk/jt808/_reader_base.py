@@ -107,8 +107,9 @@ def read_size(chunk_bytes: int, reads: int, remaining: int | None = None) -> int
     after a whole chunk's, and each chunk is decoded while the one before is written), and
     when the end is near (``remaining`` known) halves of what is left, so the last chunk,
     written after decoding has finished, is small too."""
-    if FIRST_READ << (2 * min(reads, 8)) < chunk_bytes:
-        return FIRST_READ << (2 * reads)
+    ramp = FIRST_READ << (2 * min(reads, 8))
+    if ramp < chunk_bytes:
+        return ramp
     if remaining is not None and chunk_bytes // 4 < remaining <= chunk_bytes + chunk_bytes // 4:
         return max(remaining // 2, 1)
     return chunk_bytes

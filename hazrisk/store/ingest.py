@@ -93,10 +93,9 @@ def ingest_paths(
             st = nxt.pop() if nxt else _start(
                 con, path, validity=validity, assigner=assigner, chunk_bytes=chunk_bytes,
                 progress=progress)
-            if isinstance(st, FileSummary) or st is None:
-                summary = st or ingest_file(con, path, chunk_bytes=chunk_bytes,
-                                            progress=progress, validity=validity,
-                                            assigner=assigner)
+            assert st is not None  # (None only ahead)
+            if isinstance(st, FileSummary):  # skipped or unreadable
+                summary = st
             else:
                 later = dumps[i + 1] if i + 1 < len(dumps) else None
                 summary = _finish(con, st, progress, when_decoded=None if later is None else
@@ -237,16 +236,16 @@ def _start(con: duckdb.DuckDBPyConnection, path: Path, *, validity: Validity,
             if progress:
                 progress(size, 0)
             return summary
-    started = datetime.now().astimezone()
+    _, day = path_metadata(path)
+    noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
+            if day is not None else None)
+    started = datetime.now().astimezone()  # nothing can fail once the file is marked
     (file_id,) = con.execute(SQL["next_file_id"]).fetchall()[0]
     summary.file_id = int(file_id)
     con.execute(
         SQL["mark_in_progress"],
         {"f": summary.file_id, "p": str(path), "s": sha, "t": started, "pid": os.getpid()},
     )
-    _, day = path_metadata(path)
-    noon = (datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING)
-            if day is not None else None)
     return _Started(path, size, summary, sha, hashing, started, t0,
                     Staging(summary.file_id, assigner, noon, validity), chunk_bytes)
 
