@@ -1,15 +1,16 @@
 """The columnar decoding pipeline: compiled kernels in, one Arrow table out.
 
-Used by :mod:`hazrisk.jt808.columnar` (the public API and the schema's documentation).
-Phases are separate functions so that each one's temporaries are freed before the next.
+Used by :mod:`hazrisk.jt808.columnar` (the public API and the schema's documentation) and the
+chunked reader (:mod:`hazrisk.jt808.reader`). Phases are separate functions so that each
+one's temporaries are freed before the next: framing and headers (:func:`_frames`), the
+positions' walk (:func:`_positions`), the columns (:func:`_columns`). The table's schema is
+:mod:`~hazrisk.jt808._columnar_schema`'s; subpackaged frames go through the scalar path
+(:mod:`~hazrisk.jt808._columnar_records`).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -19,150 +20,23 @@ from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808 import _columnar_kernels as K
 from hazrisk.jt808._columnar_heartbeats import heartbeat_frames, heartbeat_rows
 from hazrisk.jt808._columnar_hexlog import NAT, HexLines
-from hazrisk.jt808.codec import decode_escaped
-from hazrisk.jt808.errors import QUALITY_FLAGS
-from hazrisk.jt808.fields import BEIJING, UInt
-from hazrisk.jt808.items import ITEMS
-from hazrisk.jt808.quality import Limits, limits, location_flags
-from hazrisk.jt808.record import Record
-from hazrisk.jt808.stream import Reassembler
-from hazrisk.localtime import TIMEZONE
-from hazrisk.validity import check_bits, decoder_flags
-
-TZ = TIMEZONE  # conf [period] timezone: how the instants display, not the wire offset
-TS = pa.timestamp("us", tz=TZ)
-
-SCHEMA = pa.schema(
-    [
-        ("offset", pa.int64()),
-        ("msg_id", pa.uint16()),
-        ("phone", pa.string()),
-        ("serial", pa.uint16()),
-        ("version", pa.int16()),
-        ("pos_index", pa.int16()),
-        ("is_backfill", pa.bool_()),
-        ("reassembled", pa.bool_()),
-        ("alarm", pa.uint32()),
-        ("status", pa.uint32()),
-        ("lat_deg", pa.float64()),
-        ("lon_deg", pa.float64()),
-        ("altitude_m", pa.int16()),
-        ("speed_kmh", pa.float64()),
-        ("heading_deg", pa.uint16()),
-        ("device_time", TS),
-        ("mileage_km", pa.float64()),
-        ("fuel_l", pa.float64()),
-        ("tacho_speed_kmh", pa.float64()),
-        ("ext_signal_status", pa.uint32()),
-        ("io_status", pa.uint16()),
-        ("rssi", pa.uint8()),
-        ("gnss_count", pa.uint8()),
-        ("adas_alarm_type", pa.uint8()),
-        ("adas_alarm_level", pa.uint8()),
-        ("dsm_alarm_type", pa.uint8()),
-        ("dsm_alarm_level", pa.uint8()),
-        ("safety_items", pa.uint8()),
-        ("q_invalid_bcd_time", pa.bool_()),
-        ("q_lat_out_of_range", pa.bool_()),
-        ("q_lon_out_of_range", pa.bool_()),
-        ("q_speed_out_of_range", pa.bool_()),
-        ("q_heading_out_of_range", pa.bool_()),
-        ("q_altitude_out_of_range", pa.bool_()),
-    ]
+from hazrisk.jt808._columnar_records import merge_reassembled, reassembled_rows
+from hazrisk.jt808._columnar_schema import (
+    ITEM_COLUMNS,
+    ITEM_TABLES,
+    MSG_BATCH,
+    MSG_LOCATION,
+    RECV_SCHEMA,
+    SAFETY_FIELDS,
+    SAFETY_ITEMS,
+    SCHEMA,
+    TS,
+    empty_table,
 )
-RECV_FIELD = pa.field("recv_time", TS)
-RECV_SCHEMA = SCHEMA.append(RECV_FIELD)
-
-MSG_LOCATION = 0x0200
-MSG_BATCH = 0x0704
-
-
-#: Additional items with a column of their own (JT/T 808-2019 table 27). Names, widths,
-#: scales and accepted lengths come from the scalar codec's table, :data:`items.ITEMS`.
-ITEM_COLUMN_IDS: tuple[int, ...] = (0x01, 0x02, 0x03, 0x25, 0x2A, 0x30, 0x31)
-#: Active-safety items (T/JSATL12-2017): column prefix -> item id; the ``alarm_type`` and
-#: ``level`` fields of every layout of the item.
-SAFETY_ITEMS: tuple[tuple[str, int], ...] = (("adas", 0x64), ("dsm", 0x65))
-SAFETY_FIELDS: tuple[tuple[str, str], ...] = (("alarm_type", "alarm_type"), ("alarm_level", "level"))
-#: Active-safety item ids flagged in ``safety_items``: bit ``k`` for ``SAFETY_ITEM_IDS[k]``
-#: (0x64 ADAS, 0x65 DSM, 0x66 TPMS, 0x67 BSD), set when the position carries that item at all
-#: (any length). The store re-decodes just those positions' items with the scalar codec.
-SAFETY_ITEM_IDS: tuple[int, ...] = (0x64, 0x65, 0x66, 0x67)
-
-
-@dataclass(frozen=True)
-class _ItemColumn:
-    column: str
-    div: int
-    spec: K.ItemSpec
-
-
-def _item_columns_from_table() -> tuple[tuple[_ItemColumn, ...], tuple[K.ItemSpec, ...]]:
-    columns: list[_ItemColumn] = []
-    specs: list[K.ItemSpec] = []
-    for iid in ITEM_COLUMN_IDS:
-        (layout,) = [lay for lay in ITEMS[iid].layouts if lay.standard]
-        (fld,) = layout.layout.fields
-        assert isinstance(fld, UInt) and layout.match is None
-        spec = K.ItemSpec(fld.name, iid, layout.lengths, ((0, fld.width),))
-        columns.append(_ItemColumn(fld.name, fld.div, spec))
-        specs.append(spec)
-    for prefix, iid in SAFETY_ITEMS:
-        offsets: set[tuple[tuple[int, int], ...]] = set()
-        lengths: set[int] = set()
-        for layout in ITEMS[iid].layouts:
-            at, where = 0, {}
-            for f in layout.layout.fields:
-                where[f.name] = (at, f.size)
-                at += f.size
-            offsets.add(tuple(where[name] for _, name in SAFETY_FIELDS))
-            lengths |= layout.lengths
-        (fields,) = offsets  # the same head in every variant
-        specs.append(K.ItemSpec(prefix, iid, frozenset(lengths), fields))
-    return tuple(columns), tuple(specs)
-
-
-ITEM_COLUMNS, ITEM_SPECS = _item_columns_from_table()
-ITEM_TABLES = K.ItemTables.of(ITEM_SPECS, SAFETY_ITEM_IDS)
-
-
-@dataclass
-class StageTimer:
-    """CPU seconds per pipeline stage, summed over calls (for ``python -m benchmarks``)."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-    _t: float = 0.0
-
-    def start(self) -> None:
-        self._t = time.process_time()
-
-    @staticmethod
-    def off() -> StageTimer:
-        """A timer that records nothing."""
-        return NO_TIMER
-
-    def lap(self, name: str) -> None:
-        now = time.process_time()
-        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._t
-        self._t = now
-
-
-class _NoTimer(StageTimer):
-    """Does nothing (the default)."""
-
-    def start(self) -> None:
-        pass
-
-    def lap(self, name: str) -> None:
-        pass
-
-
-NO_TIMER = _NoTimer()
-
-
-# --------------------------------------------------------------------------------------------
-# Core
-# --------------------------------------------------------------------------------------------
+from hazrisk.jt808._columnar_timer import NO_TIMER, StageTimer
+from hazrisk.jt808.quality import Limits, limits
+from hazrisk.jt808.stream import Reassembler
+from hazrisk.validity import check_bits, decoder_flags
 
 
 @dataclass
@@ -175,10 +49,6 @@ class Decoded:
     #: ``[start, end)`` in the buffer of the frames whose rows the table (not the reassembled
     #: groups) and the heartbeats hold, in order
     spans: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
-
-
-def empty_table(with_recv: bool = False) -> pa.Table:
-    return (RECV_SCHEMA if with_recv else SCHEMA).empty_table()
 
 
 def decode(
@@ -207,7 +77,7 @@ def decode(
         return Decoded(empty_table(lines is not None), -1, none, None, (none, none))
     pos = _positions(fr, timer)
     table = _columns(fr, pos, base_offset, bounds, timer, lines)
-    return Decoded(_merge(table, fr.extra), fr.cut, fr.flags, fr.heartbeats, _taken(fr, pos))
+    return Decoded(merge_reassembled(table, fr.extra), fr.cut, fr.flags, fr.heartbeats, _taken(fr, pos))
 
 
 def _taken(fr: _Frames, pos: K.Positions) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -262,7 +132,7 @@ def _frames(
     fragment = checked & ((props & 0x2000) != 0)
     extra: list[pa.Table] = []
     if fragment.any():  # rare: reassembled by the scalar path, frame by frame
-        extra = _reassemble(buf, fm.fs[fragment], fm.fe[fragment], base_offset, reassembler,
+        extra = reassembled_rows(buf, fm.fs[fragment], fm.fe[fragment], base_offset, reassembler,
                             lines)
     hb = heartbeat_frames(fm)
     ok = checked & ((props & 0x3C00) == 0)  # no subpackage, no encryption
@@ -365,103 +235,6 @@ def _columns(
     return table
 
 
-# --------------------------------------------------------------------------------------------
-# Subpackages (rare): the scalar path's own reassembly, rows built from its records
-# --------------------------------------------------------------------------------------------
-
-
-def _reassemble(
-    buf: npt.NDArray[np.uint8],
-    starts: npt.NDArray[np.int64],
-    ends: npt.NDArray[np.int64],
-    base_offset: int,
-    reassembler: Reassembler | None,
-    lines: HexLines | None,
-) -> list[pa.Table]:
-    """Feed subpackage fragments (frames ``buf[s:e+1]``) to the scalar reassembler, as the
-    records the scalar reader makes of them (offset, length; receive time from hex logs)."""
-    joiner = reassembler if reassembler is not None else Reassembler()
-    if lines is not None:
-        offsets, lengths, line = lines.frame_spans(starts, ends)
-    else:
-        offsets, lengths, line = starts + base_offset, ends - starts + 1, None
-    done: list[Record] = []
-    for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-        rec = decode_escaped(buf[s + 1 : e].tobytes(), offset=int(offsets[k]), length=int(lengths[k]))
-        if lines is not None and line is not None:
-            i = int(line[k])
-            us = int(lines.recv_us[i])
-            rec.recv_time = None if us == NAT else _from_us(us)
-            rec.direction = lines.direction(i)
-            rec.line = int(lines.line_no[i])
-        done.extend(r for r in joiner.feed(rec) if r.status == "ok" and r.body is not None)
-    return [records_table(done, with_recv=lines is not None)] if done else []
-
-
-def _from_us(us: int) -> datetime:
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)).astimezone(BEIJING)
-
-
-def _merge(table: pa.Table, extra: list[pa.Table]) -> pa.Table:
-    """Add reassembled rows; at equal offsets they come first (the scalar yields a reassembled
-    record right after the fragment completing it, at the offset where the next frame starts)."""
-    if not extra:
-        return table
-    both = pa.concat_tables([*extra, table])
-    first = np.concatenate([np.zeros(sum(t.num_rows for t in extra), np.int8), np.ones(table.num_rows, np.int8)])
-    order = np.lexsort((both.column("pos_index").to_numpy(), first, both.column("offset").to_numpy()))
-    return both.take(pa.array(order))
-
-
-def records_table(records: list[Record], *, with_recv: bool = False) -> pa.Table:
-    """Rows (schema :data:`SCHEMA`, plus ``recv_time``) for the positions of scalar ``ok``
-    0x0200/0x0704 records.
-
-    A Python loop over positions: for the few records the scalar path decodes (reassembled
-    subpackages), and as a readable statement of how each column relates to the record.
-    """
-    schema = RECV_SCHEMA if with_recv else SCHEMA
-    rows: dict[str, list[Any]] = {f.name: [] for f in schema}
-    lim = limits()
-    for rec in records:
-        body = rec.body or {}
-        if "raw_hex" in body:
-            continue
-        if rec.msg_id == MSG_LOCATION:
-            positions = [body]
-        elif rec.msg_id == MSG_BATCH:
-            positions = list(body.get("positions", []))
-        else:
-            continue
-        for i, pos in enumerate(positions):
-            items = pos.get("items", {})
-            rows["offset"].append(rec.offset)
-            rows["msg_id"].append(rec.msg_id)
-            rows["phone"].append(rec.phone)
-            rows["serial"].append(rec.serial)
-            rows["version"].append(2019 if rec.version == 2019 else 2013)
-            rows["pos_index"].append(i)
-            rows["is_backfill"].append(rec.msg_id == MSG_BATCH and body.get("batch_type") == 1)
-            rows["reassembled"].append(rec.reassembled_from is not None)
-            for key in ("alarm", "status", "lat_deg", "lon_deg", "altitude_m", "speed_kmh",
-                        "heading_deg", "device_time"):
-                rows[key].append(pos[key])
-            for ic in ITEM_COLUMNS:
-                rows[ic.column].append(items.get(f"0x{ic.spec.item_id:02X}", {}).get(ic.column))
-            for prefix, iid in SAFETY_ITEMS:
-                item = items.get(f"0x{iid:02X}", {})
-                for suffix, key in SAFETY_FIELDS:
-                    rows[f"{prefix}_{suffix}"].append(item.get(key))
-            rows["safety_items"].append(sum(1 << k for k, iid in enumerate(SAFETY_ITEM_IDS)
-                                            if f"0x{iid:02X}" in items))
-            flags = location_flags(pos, lim)
-            for flag in QUALITY_FLAGS:
-                rows[f"q_{flag}"].append(flag in flags)
-            if with_recv:
-                rows["recv_time"].append(rec.recv_time)
-    return pa.Table.from_pydict(rows, schema=schema)
-
-
 def _arr(values: np.ndarray, typ: pa.DataType, valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
     """A numpy column as an Arrow array, zero-copy where the layouts agree."""
     if typ == pa.bool_():
@@ -472,5 +245,3 @@ def _arr(values: np.ndarray, typ: pa.DataType, valid: npt.NDArray[np.bool_] | No
         return pa.Array.from_buffers(typ, values.size, [None, data])
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.Array.from_buffers(typ, values.size, [bitmap, data], null_count=int(values.size - valid.sum()))
-
-

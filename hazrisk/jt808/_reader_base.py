@@ -10,7 +10,8 @@ import numpy as np
 import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
-from hazrisk.jt808._columnar_decode import RECV_SCHEMA, records_table
+from hazrisk.jt808._columnar_records import records_table
+from hazrisk.jt808._columnar_schema import RECV_SCHEMA
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.record import Record
 from hazrisk.jt808.stream import HEX_LINE, Reassembler

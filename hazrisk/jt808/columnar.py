@@ -32,7 +32,7 @@ Pipeline (JT/T 808-2019 §4.4 framing and header, §8.18 location report, §8.47
    from :func:`hazrisk.validity.check_bits` (bounds from ``conf/rules.toml``).
 
 Subpackaged 0x0200/0x0704 frames (rare) are reassembled by the scalar path's own
-:class:`~hazrisk.jt808.stream.Reassembler`; its rows appear at the reassembled record's
+:class:`~hazrisk.jt808.stream.Reassembler` (``_columnar_records.py``); its rows appear at the reassembled record's
 offset (the byte after the completing fragment), like the scalar record.
 
 Table schema (one row per position; rows ordered by ``offset`` then ``pos_index``)
@@ -112,18 +112,18 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from hazrisk.jt808 import _columnar_framing as F
-from hazrisk.jt808._columnar_decode import (
+from hazrisk.jt808._columnar_decode import decode
+from hazrisk.jt808._columnar_hexlog import parse_block
+from hazrisk.jt808._columnar_records import records_table
+from hazrisk.jt808._columnar_schema import (
     RECV_FIELD,
     RECV_SCHEMA,
     SAFETY_ITEM_IDS,
     SCHEMA,
     TS,
-    StageTimer,
-    decode,
     empty_table,
-    records_table,
 )
-from hazrisk.jt808._columnar_hexlog import parse_block
+from hazrisk.jt808._columnar_timer import StageTimer
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.stream import CHUNK, MAX_LINE, SNIFF, Reassembler, detect_format
 
