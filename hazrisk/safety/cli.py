@@ -102,7 +102,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
     con = open_warehouse(args.db) if engine is None else _open_output(engine, args.db)
     try:
         if period is None:  # the days with data (one rule: hazrisk/safety/data_range.py)
-            span = data_range(con, None if engine is None else engine.day_counts(con))
+            span = data_range(con, None if engine is None else engine.day_counts(con),
+                              min_share=params.data_day_min_share)
             if span is None:
                 where = args.db if engine is None else engine.source.root
                 fail(f"{where}: no positions of registered vehicles; nothing to detect")

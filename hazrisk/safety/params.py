@@ -123,6 +123,7 @@ class SafetyParams:
     power_pulls_min: int
     fence_min_duration_s: float
     fence_merge_s: float
+    data_day_min_share: float  # the days `detect` covers without a period (data_range.py)
     # [handling]
     reminder_window_s: float
     repeat_window_s: float
@@ -143,6 +144,9 @@ class SafetyParams:
             raise ValueError(f"{r.path}: safety.unmatched_road must be 'unknown' or 'other'")
         if daily_window not in ("rolling", "calendar_day"):
             raise ValueError(f"{r.path}: safety.daily_window must be 'rolling' or 'calendar_day'")
+        if not 0.0 <= float(sa.data_day_min_share) <= 1.0:
+            raise ValueError(f"{r.path}: safety.data_day_min_share = {sa.data_day_min_share!r} "
+                             "must be a share from 0 to 1")
         sources: dict[str, str] = {}
         for sec in ("speed", "fatigue", "night_ban", "offline_displacement", "drift", "safety",
                     "handling", "validity"):
@@ -178,6 +182,7 @@ class SafetyParams:
             power_pulls_min=int(sa.power_pulls_min),
             fence_min_duration_s=float(sa.fence_min_duration_s),
             fence_merge_s=float(sa.fence_merge_s),
+            data_day_min_share=float(sa.data_day_min_share),
             reminder_window_s=float(ha.reminder_window_s),
             repeat_window_s=float(ha.repeat_window_s),
             log_tolerance_s=float(ha.log_tolerance_s),

@@ -244,6 +244,7 @@ def test_detect_without_a_period_covers_the_days_with_data(engine_runs: Any,
 
     from hazrisk.cli import main
     from hazrisk.safety.data_range import data_range, day_counts
+    from hazrisk.safety.params import SafetyParams
     from hazrisk.spark.detect import export_day_counts
     from hazrisk.spark.source import open_export
 
@@ -252,7 +253,9 @@ def test_detect_without_a_period_covers_the_days_with_data(engine_runs: Any,
         counts = day_counts(con)
         assert export_day_counts(spark, con, open_export(engine_runs.export)) == counts
         start, end = engine_runs.period.split("..")
-        assert data_range(con) == (date.fromisoformat(start), date.fromisoformat(end))
+        share = SafetyParams.from_rules().data_day_min_share
+        assert data_range(con, min_share=share) == (date.fromisoformat(start),
+                                                    date.fromisoformat(end))
     finally:
         con.close()
     out = io.StringIO()

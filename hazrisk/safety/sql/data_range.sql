@@ -12,8 +12,8 @@ GROUP BY day;
 
 -- name: data_range
 -- (first day, last day) among the days ($days, their counts $counts) holding at least
--- $min_share of the median day's positions (a stray fix with a broken clock does not stretch
--- the range); NULLs when there is no day.
+-- $min_share of the median day's positions (conf/rules.toml [safety] data_day_min_share: a
+-- stray fix with a broken clock does not stretch the range); NULLs when there is no day.
 WITH d AS (
     SELECT unnest(CAST($days AS DATE[])) AS day, unnest(CAST($counts AS BIGINT[])) AS n
 )
