@@ -46,7 +46,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hazrisk.kernels import kernel
 from hazrisk.sqlfiles import SqlFolder
 
 #: The order every caller's statement ends with (the columns are those of its SELECT).
@@ -214,30 +213,12 @@ def _order(vehicle: np.ndarray, t: np.ndarray, seq: np.ndarray) -> np.ndarray:
     t_min = int(t.min())
     if int(t.max()) - t_min >= 1 << 40 or int(vehicle.max()) >= 1 << 23 or vehicle.min() < 0:
         return np.lexsort((seq, t, vehicle))
+    from hazrisk.fix_batch_kernels import ties_by_seq  # Numba, on first use
+
     key = (vehicle.astype(np.int64) << 40) | (t - t_min)
     order = np.argsort(key)
-    _ties_by_seq(key, seq, order)
+    ties_by_seq(key, seq, order)
     return order
-
-
-@kernel
-def _ties_by_seq(key: np.ndarray, seq: np.ndarray, order: np.ndarray) -> None:
-    """Within each run of equal ``key[order]``, reorder ``order`` by ``seq`` (insertion
-    sort: runs are a few rows)."""
-    n = order.shape[0]
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and key[order[j]] == key[order[i]]:
-            j += 1
-        for a in range(i + 1, j):
-            x = order[a]
-            b = a - 1
-            while b >= i and seq[order[b]] > seq[x]:
-                order[b + 1] = order[b]
-                b -= 1
-            order[b + 1] = x
-        i = j
 
 
 def whole_vehicle_batches(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any],

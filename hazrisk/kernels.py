@@ -13,13 +13,17 @@ plain Python function over numpy arrays to machine code with Numba (``numba.njit
 - ``error_model="numpy"``: division by zero gives inf/nan as numpy does, no exception.
 
 A kernel takes and returns numpy arrays and scalars only; its callers stay in ordinary Python.
-Numba is imported when the first kernel is defined, i.e. by the modules that define one, not
-by ``import hazrisk`` (a command that decodes nothing does not pay for it).
+Numba is imported when the first kernel is defined, i.e. by the modules that define one. Those
+modules are imported where a kernel is first called (a function-level import, or a package's
+PEP 562 ``__getattr__``), never with the modules that call them, so a process that calls no
+kernel does not load Numba (``tests/test_lazy_kernels.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,3 +35,22 @@ def kernel(func: F) -> F:
 
     compiled: Any = numba.njit(cache=True, nogil=True, error_model="numpy")(func)
     return compiled
+
+
+def lazy_attributes(package: str, where: Mapping[str, str]) -> Callable[[str], Any]:
+    """A PEP 562 module ``__getattr__`` for ``package``: each name of ``where`` is taken from
+    the module ``where[name]``, imported when the name is first asked for (then kept in the
+    package), so importing the package does not import the modules that load the kernels.
+
+    >>> __getattr__ = lazy_attributes(__name__, {"detect": "hazrisk.safety.pipeline"})  # doctest: +SKIP
+    """
+
+    def __getattr__(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return __getattr__

@@ -21,8 +21,7 @@ heartbeats and every other record (:func:`iter_chunks`, as ``hazrisk ingest`` re
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hazrisk.jt808.codec import (
     decode_body,
@@ -47,6 +46,7 @@ from hazrisk.jt808.messages import MESSAGES
 from hazrisk.jt808.params import PARAMS
 from hazrisk.jt808.record import Record
 from hazrisk.jt808.stream import FORMATS, detect_format, iter_records
+from hazrisk.kernels import lazy_attributes
 
 __all__ = [
     "Alarm",
@@ -98,11 +98,4 @@ if TYPE_CHECKING:
     from hazrisk.jt808.columnar import decode_hexlog, decode_positions, iter_position_batches
     from hazrisk.jt808.reader import DecodedChunk, iter_chunks
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -3,14 +3,19 @@
 All metric work is in CGCS2000 / 3-degree Gauss-Kruger CM 120E (EPSG:4549), one CRS for all of
 Zhejiang (tooling notes §5); storage stays WGS84. No DuckDB spatial extension: WKT is parsed
 with shapely and queried with an STRtree over whole columns of points.
+
+The compiled kernels (Numba) are imported where they are first called: the nearest-segment
+loop (:mod:`hazrisk.safety.geo_kernels`) and the route corridors
+(:mod:`hazrisk.safety.corridors`), so importing this module, the detection pipeline or
+``hazrisk.safety`` does not load Numba.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -18,9 +23,10 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from hazrisk.kernels import kernel
-from hazrisk.safety.corridors import BAND, IN, CorridorIndex
 from hazrisk.sqlfiles import SqlFolder
+
+if TYPE_CHECKING:
+    from hazrisk.safety.corridors import CorridorIndex
 
 read_sql = SqlFolder("hazrisk.safety").text
 
@@ -129,9 +135,11 @@ class SegmentGrid:
             return parent, dist
         if tolerance_m > self.reach_m:
             raise ValueError(f"tolerance {tolerance_m} m exceeds the grid reach {self.reach_m} m")
+        from hazrisk.safety.geo_kernels import nearest_in_cells  # Numba, on first use
+
         key = _cell_key(np.floor(x / self.cell_m).astype(np.int64),
                         np.floor(y / self.cell_m).astype(np.int64))
-        _nearest(np.ascontiguousarray(x, dtype=np.float64),
+        nearest_in_cells(np.ascontiguousarray(x, dtype=np.float64),
                  np.ascontiguousarray(y, dtype=np.float64), key, self.cell_key,
                  self.cell_seg, self.ax, self.ay, self.bx, self.by, self.parent,
                  float(tolerance_m), parent, dist)
@@ -141,35 +149,6 @@ class SegmentGrid:
 def _cell_key(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
     """Cell (cx, cy) -> one int64 (cells within ±2^20 of the origin: ±10^6 km at 1 km)."""
     return np.asarray((cx + (1 << 20)) * (1 << 22) + (cy + (1 << 20)), dtype=np.int64)
-
-
-@kernel
-def _nearest(x: np.ndarray, y: np.ndarray, key: np.ndarray, cell_key: np.ndarray,
-             cell_seg: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray,
-             by: np.ndarray, seg_parent: np.ndarray, tolerance_m: float, parent: np.ndarray,
-             dist: np.ndarray) -> None:
-    """Per point: the smallest distance to a segment filed in its cell, within
-    ``tolerance_m``, and the lowest parent among the segments at that distance (the
-    projection on the segment clipped to its ends, ``hypot`` of the offset)."""
-    for i in range(x.shape[0]):
-        j = np.searchsorted(cell_key, key[i])
-        best = np.inf
-        best_p = -1
-        while j < cell_key.shape[0] and cell_key[j] == key[i]:
-            s = cell_seg[j]
-            dx = bx[s] - ax[s]
-            dy = by[s] - ay[s]
-            ll = dx * dx + dy * dy
-            u = ((x[i] - ax[s]) * dx + (y[i] - ay[s]) * dy) / ll if ll > 0 else 0.0
-            u = min(max(u, 0.0), 1.0)
-            d = math.hypot(x[i] - (ax[s] + u * dx), y[i] - (ay[s] + u * dy))
-            if d <= tolerance_m and (d < best or (d == best and seg_parent[s] < best_p)):
-                best = d
-                best_p = seg_parent[s]
-            j += 1
-        if best_p >= 0:
-            parent[i] = best_p
-            dist[i] = best
 
 
 @dataclass
@@ -295,6 +274,8 @@ class FenceSet:
         pset = np.where(np.isnan(pset), -1, pset).astype(np.int64)
         fis = [tuple(int(f) for f in u) for u in uniq]
         idx = np.flatnonzero(pset >= 0)
+        from hazrisk.safety.corridors import BAND, IN  # the grid kernel (Numba), on first use
+
         verdict = self.corridors().classify(fis, pset[idx], x[idx], y[idx])
         out[idx[verdict == IN]] = True
         rest = idx[verdict != IN]
@@ -324,6 +305,9 @@ class FenceSet:
     def corridors(self) -> CorridorIndex:
         """The routes' corridor index (built on first use, kept)."""
         if self._corridors is None:
+            from hazrisk.safety.corridors import CorridorIndex
+
+
             self._corridors = CorridorIndex.build(self.geoms, self.kind == "route",
                                                   self.buffer_m)
         return self._corridors

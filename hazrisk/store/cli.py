@@ -25,7 +25,6 @@ from hazrisk.cliutil import (
     output_format,
     usage,
 )
-from hazrisk.jt808.reader import DEFAULT_CHUNK
 from hazrisk.store.connect import StoreError
 from hazrisk.store.ingest_cli import cmd_ingest
 from hazrisk.store.warehouse_cli import (
@@ -60,7 +59,8 @@ def register(subparsers: Any) -> None:
                         "[validity] rules (重算数据合格标志)")
     add_format_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--chunk-mb", type=int, default=DEFAULT_CHUNK >> 20, help=argparse.SUPPRESS)
+    # default: the reader's DEFAULT_CHUNK (read by ingest, which loads the decoder's kernels)
+    p.add_argument("--chunk-mb", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_ingest, command_name="ingest")
 
     reg = subparsers.add_parser("registry", help="import registry files (vehicles, enterprises...)")

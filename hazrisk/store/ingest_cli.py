@@ -34,6 +34,7 @@ def err(msg: str) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from hazrisk.jt808.reader import DEFAULT_CHUNK
     from hazrisk.store.allocator import tune_for_ingest
     from hazrisk.store.ingest import FileSummary, ingest_paths, total_bytes
 
@@ -43,6 +44,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return _reflag(args, validity, fmt)
     if not args.paths:
         usage("give the dumps to ingest (PATH ...), or --reflag")
+    chunk_bytes = DEFAULT_CHUNK if args.chunk_mb is None else args.chunk_mb << 20
     tune_for_ingest()  # process-wide: the command's choice, opt-in for library callers
     # DuckDB's block cache grows with the warehouse up to this cap (otherwise 80 % of RAM);
     # ingest's peak RSS is about this cap + 0.8 GB of decode buffers and chunks in flight,
@@ -77,8 +79,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             out(line)
 
     try:
-        report = ingest_paths(con, args.paths, chunk_bytes=args.chunk_mb << 20,
-                              progress=progress, on_file=on_file, validity=validity)
+        report = ingest_paths(con, args.paths, chunk_bytes=chunk_bytes, progress=progress,
+                              on_file=on_file, validity=validity)
     except (duckdb.Error, OSError) as exc:  # e.g. the disk is full
         fail(f"{args.db}: cannot write the warehouse ({first_line(exc)}); files reported ok "
              "are stored, the file being written shows nothing and is cleaned up by the next "
