@@ -102,17 +102,11 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return (value.astimezone(BEIJING) if value.tzinfo else value).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    return str(value)
+    return _json_default(value)
 
 
 def _json_default(value: Any) -> Any:
-    """What :func:`jsonable` makes of a value that is not a JSON type."""
+    """What :func:`jsonable` makes of a value that is not a JSON type or container."""
     if isinstance(value, datetime):
         return (value.astimezone(BEIJING) if value.tzinfo else value).isoformat()
     if isinstance(value, date):
