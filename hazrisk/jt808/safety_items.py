@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from hazrisk.jt808 import _columnar_framing as F
 from hazrisk.jt808._reader_base import DecodedChunk
+from hazrisk.jt808.columnar import SAFETY_ITEM_IDS
 from hazrisk.jt808.fields import Ctx
 from hazrisk.jt808.framing import MAX_SPAN
 from hazrisk.jt808.items import decode_item
@@ -38,9 +39,11 @@ from hazrisk.kernels import kernel
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
 
-#: The active-safety item ids, in the order of the ``safety_items`` bits.
-SAFETY_IDS: tuple[int, ...] = (0x64, 0x65, 0x66, 0x67)
+#: The active-safety item ids, in the order of the ``safety_items`` bits (the columnar
+#: decoder's): consecutive ids, so the kernel indexes them from the first.
+SAFETY_IDS: tuple[int, ...] = SAFETY_ITEM_IDS
 _FIRST_ID = SAFETY_IDS[0]
+assert all(i == _FIRST_ID + k for k, i in enumerate(SAFETY_IDS))
 _LOCATION_LEN = 28
 _MSG_LOCATION, _MSG_BATCH = 0x0200, 0x0704
 
