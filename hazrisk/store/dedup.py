@@ -155,13 +155,25 @@ def _in_stored(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+def _held_keys(held: pa.Table) -> pa.Table:
+    """The keys of held rows, as ``stored_keys`` returns them (timed, marked ``_append``)."""
+    t = held.column("device_time")
+    mask = pc.and_(pc.is_valid(t), pc.fill_null(held.column("_append"), False))
+    return pa.table({"term_key": held.column("term_key"), "t": t.cast(pa.int64()),
+                     "lat_deg": held.column("lat_deg"),
+                     "lon_deg": held.column("lon_deg")}).filter(mask)
+
+
 def store_mask(
-    con: duckdb.DuckDBPyConnection, staged: pa.Table, clusters: list[dict[str, Any]]
+    con: duckdb.DuckDBPyConnection, staged: pa.Table, clusters: list[dict[str, Any]],
+    held: pa.Table | None = None,
 ) -> np.ndarray:
     """Which rows of ``staged`` to append: rows without a device time, and rows with one that
     are first in the chunk (``_keep``) and equal to no stored position of their time span
     (terminal, device time, lat, lon; SQL equality: NULL matches nothing). Only the stored
-    rows of the chunk's terminals are read."""
+    rows of the chunk's terminals are read. ``held``: positions of the file held back to
+    whole row groups (:mod:`hazrisk.store.row_groups`), stored for this purpose (those
+    marked ``_append``)."""
     t_col = staged.column("device_time")
     valid = np.asarray(pc.is_valid(t_col).to_numpy(zero_copy_only=False), bool)
     keep = np.asarray(staged.column("_keep").to_numpy(zero_copy_only=False), bool)
@@ -169,6 +181,8 @@ def store_mask(
     terms = pc.unique(pc.drop_null(as_array(staged.column("term_key"))))
     with registered(con, "_chunk_terms", pa.table({"term_key": terms})):
         stored = [con.sql(SQL["stored_keys"], params=tr).to_arrow_table() for tr in clusters]
+    if held is not None:
+        stored.append(_held_keys(held))
     stored = [x for x in stored if x.num_rows]
     if not stored:
         return mask

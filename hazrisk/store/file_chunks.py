@@ -24,7 +24,8 @@ from hazrisk.store.chunk_writer import ChunkWriter
 from hazrisk.store.decode_worker import Decoding
 from hazrisk.store.ingest_report import FileSummary
 from hazrisk.store.messages import insert_rows
-from hazrisk.store.positions import ChunkResult, append_positions
+from hazrisk.store.positions import HELD, ChunkResult, append_positions, insert_staged
+from hazrisk.store.row_groups import RowGroupCarry
 from hazrisk.store.sources import BadDumpError
 
 #: The named statements of ``sql/ingest/files.sql``.
@@ -43,9 +44,10 @@ def write_chunks(
 ) -> None:
     """Store a file's decoded chunks, one transaction per chunk (memory does not grow with the
     file: DuckDB keeps a transaction's appends in memory until it commits), and its counts in
-    ``summary``. Nothing shows through the views until the caller commits the file's meta
-    row. ``when_decoded``: called once the last chunk has been decoded (before the last
-    chunks are written)."""
+    ``summary``. Each chunk appends whole row groups of each table, the rest is held for the
+    next (:mod:`hazrisk.store.row_groups`), and a last transaction appends what is held. Nothing shows through the views until the caller
+    commits the file's meta row. ``when_decoded``: called once the last chunk has been
+    decoded (before the last chunks are written)."""
     assert summary.file_id is not None
     with decoding:
         summary.compressed = decoding.gz
@@ -53,18 +55,22 @@ def write_chunks(
         with ChunkWriter() as writer:
             reported = 0
             terminals: dict[str, int] = {}  # phone -> term_key, for this file's chunks
+            carry = RowGroupCarry()  # (used on the writer thread only)
             for chunk in decoding:
                 writer.begin(con)
                 for table, rows in chunk.tables:
-                    writer.submit(functools.partial(insert_rows, con, table, rows))
+                    writer.submit(functools.partial(_insert_job, con, carry, table, rows))
                 if chunk.positions is not None:
                     writer.submit(functools.partial(
                         _append_job, con, summary, chunk.positions, chunk.items_for,
-                        terminals))
+                        terminals, carry))
                 writer.commit()
                 if progress:
                     progress(max(chunk.disk - reported, 0), chunk.frames)
                     reported = max(chunk.disk, reported)
+            writer.begin(con)  # the rows held back, in the file's last transaction
+            writer.submit(functools.partial(_drain_job, con, carry))
+            writer.commit()
             if when_decoded is not None:  # while the last chunks are written
                 when_decoded()
         if progress and size > reported:
@@ -107,8 +113,26 @@ def _quarantine_unreadable(con: duckdb.DuckDBPyConnection, file_id: int, offset:
 
 
 def _append_job(con: duckdb.DuckDBPyConnection, summary: FileSummary, staged: pa.Table,
-                lookup: Any, terminals: dict[str, int]) -> None:
-    _add(summary, append_positions(con, staged, items_for=lookup, terminals=terminals))
+                lookup: Any, terminals: dict[str, int], carry: RowGroupCarry) -> None:
+    _add(summary, append_positions(con, staged, items_for=lookup, terminals=terminals,
+                                   carry=carry))
+
+
+def _insert_job(con: duckdb.DuckDBPyConnection, carry: RowGroupCarry, table: str,
+                rows: pa.Table) -> None:
+    """A record table's rows of a chunk: whole row groups now, the rest held."""
+    now = carry.split(table, rows)
+    if now.num_rows:
+        insert_rows(con, table, now)
+
+
+def _drain_job(con: duckdb.DuckDBPyConnection, carry: RowGroupCarry) -> None:
+    """Append everything the file's chunks held back."""
+    for table, rows in carry.drain():
+        if table == HELD:
+            insert_staged(con, rows)
+        else:
+            insert_rows(con, table, rows)
 
 
 def _add(summary: FileSummary, res: ChunkResult) -> None:

@@ -41,6 +41,7 @@ from hazrisk.sqlfiles import SqlFolder, registered
 from hazrisk.store.dedup import as_array, column_np, first_of_duplicates, store_mask
 from hazrisk.store.names import ALARM_BITS, SAFETY_SYSTEMS
 from hazrisk.store.resolve import Assigner, term_keys
+from hazrisk.store.row_groups import RowGroupCarry
 from hazrisk.validity import Validity, check_bits
 
 FILE_SEQ_SHIFT = 36  # up to 2**36 positions per file, 2**27 files
@@ -74,6 +75,16 @@ FACT_COLUMNS: tuple[str, ...] = (
 _FROM_STAGE = tuple(c for c in FACT_COLUMNS if c in STAGE_TYPES)
 #: The named statements of ``sql/ingest/positions.sql``.
 SQL = SqlFolder("hazrisk.store", "sql/ingest").statements("positions")
+#: The positions' name in a file's :class:`~hazrisk.store.row_groups.RowGroupCarry`.
+HELD = "store.positions"
+#: No held positions (the statements that look up kept copies read ``_held_positions`` too).
+_NO_HELD = pa.table({"pos_seq": pa.array([], pa.int64()), "term_key": pa.array([], pa.int32()),
+                     "assign_key": pa.array([], pa.int32()), "device_time": pa.array([], _TS),
+                     "lat_deg": pa.array([], pa.float64()),
+                     "lon_deg": pa.array([], pa.float64()),
+                     "speed_kmh": pa.array([], pa.float64()),
+                     "is_backfill": pa.array([], pa.bool_()),
+                     "_append": pa.array([], pa.bool_())})
 
 #: Device times of a chunk are cut where they jump by more than this (a backfill of yesterday
 #: next to today's live data): each span gets its own anti-join, whose scan of stored
@@ -231,16 +242,20 @@ def append_positions(
     *,
     items_for: ItemLookup | None = None,
     terminals: dict[str, int] | None = None,
+    carry: RowGroupCarry | None = None,
 ) -> ChunkResult:
     """Deduplicate and append one staged chunk (see the module docstring); ``terminals``:
-    a phone -> ``term_key`` cache kept across the chunks of one file (:func:`with_term_keys`)."""
+    a phone -> ``term_key`` cache kept across the chunks of one file (:func:`with_term_keys`);
+    ``carry``: the file's rows held back to whole row groups (:mod:`hazrisk.store.row_groups`;
+    the held positions count as stored for the duplicate checks, alarms and events)."""
     n = staged.num_rows
     if n == 0:
         return ChunkResult(0, 0, 0, 0)
     staged = with_term_keys(con, staged, terminals)
     order, clusters = order_and_clusters(staged)
     alarms = events = 0
-    appended = store_mask(con, staged, clusters)
+    appended = store_mask(con, staged, clusters,
+                          held=carry.get(HELD) if carry is not None else None)
     rows = order[appended[order]]
     stored = int(rows.size)
     if stored:
@@ -250,9 +265,12 @@ def append_positions(
         else:  # one take sorts and filters
             out = out.take(pa.array(rows)).append_column(
                 "_append", pa.array(np.ones(stored, dtype=bool)))
-        with registered(con, "_staged_positions", out):
-            con.execute(SQL["insert_positions"])
-    with registered(con, "_staged_positions", staged):
+        if carry is not None:
+            out = carry.split(HELD, out, counted="_append")
+        insert_staged(con, out)
+    held = carry.get(HELD) if carry is not None else None
+    with registered(con, "_staged_positions", staged), \
+            registered(con, "_held_positions", held if held is not None else _NO_HELD):
         has_alarm = pc.any(pc.not_equal(staged.column("alarm"), 0)).as_py()
         has_item = pc.any(pc.not_equal(staged.column("safety_items"), 0)).as_py()
         if has_alarm or has_item:
@@ -282,6 +300,14 @@ def append_positions(
                 events = _insert_safety_events(con, staged, items_for, bounds)
             con.execute(SQL["kept_drop"])
     return ChunkResult(n, stored, alarms, events)
+
+
+def insert_staged(con: duckdb.DuckDBPyConnection, out: pa.Table) -> None:
+    """Append staged rows (``_FROM_STAGE`` + ``term_key``, ``assign_key``, ``_append``): those
+    marked ``_append``, in the table's order."""
+    if out.num_rows:
+        with registered(con, "_staged_positions", out):
+            con.execute(SQL["insert_positions"])
 
 
 def _insert_self_alarms(con: duckdb.DuckDBPyConnection, staged: pa.Table,
