@@ -88,8 +88,9 @@ Item columns are null when the item is absent or has a length the table does not
 (the scalar body then holds ``raw_hex``); when an id repeats, the first occurrence counts
 (the scalar keys later ones ``"0x01#2"``). ``safety_items`` only says which active-safety
 items a position carries (TPMS/BSD have no columns): a consumer needing them in full
-re-decodes those few positions with the scalar codec (the warehouse does). Quality columns are per position (the scalar
-record's ``quality`` list is their union over the record's positions).
+decodes those few positions' items from the dump's bytes
+(:func:`hazrisk.jt808.safety_items.chunk_safety_items`, as the warehouse does). Quality
+columns are per position (the scalar record's ``quality`` list is their union over the record's positions).
 
 Speed and memory: see ``benchmarks/README.md`` (``python -m benchmarks --only jt808``);
 :func:`iter_position_batches` holds about seven times ``chunk_bytes`` at its peak (chunk,

@@ -77,14 +77,18 @@ class HeaderError(ValueError):
         super().__init__(detail)
 
 
+#: The 100 bytes whose two nibbles are decimal digits.
+_BCD_BYTES = bytes(hi << 4 | lo for hi in range(10) for lo in range(10))
+
+
 def bcd_valid(data: bytes) -> bool:
-    """True when every nibble of ``data`` is a decimal digit.
+    """True when every nibble of ``data`` is a decimal digit (deleting the BCD bytes leaves
+    nothing: one C call, run for every frame's phone).
 
     >>> bcd_valid(bytes.fromhex('0123')), bcd_valid(bytes.fromhex('0a'))
     (True, False)
     """
-    h = data.hex()
-    return not any(c in h for c in "abcdef")
+    return not data.translate(None, _BCD_BYTES)
 
 
 def parse_as(content: bytes, version: int) -> Header:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -101,6 +102,11 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
+    return _json_default(value)
+
+
+def _json_default(value: Any) -> Any:
+    """What :func:`jsonable` makes of a value that is not a JSON type or container."""
     if isinstance(value, datetime):
         return (value.astimezone(BEIJING) if value.tzinfo else value).isoformat()
     if isinstance(value, date):
@@ -108,3 +114,17 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
     return str(value)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+
+
+def json_text(value: Any) -> str:
+    """``json.dumps(jsonable(value), ensure_ascii=False)`` in one pass: the encoder converts
+    the values that are not JSON types as :func:`jsonable` does, without copying the dicts
+    first. Dictionary keys must be strings (every decoded body's are: field names and
+    ``"0x.."`` ids); the encoder would write a ``None`` or ``True`` key as ``null`` /
+    ``true`` where :func:`jsonable` gives ``"None"`` / ``"True"``."""
+    if type(value) is int:
+        return int.__repr__(value)
+    return _ENCODER.encode(value)

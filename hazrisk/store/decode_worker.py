@@ -15,7 +15,8 @@ cross, only Arrow tables ready to append:
   messages, rejected frames with their kept bytes, garbage spans, heartbeats, typed tables);
   the file's frame counts come with :class:`End`;
 - ``items``: the full active-safety items (0x64-0x67) of the positions that carry them, from
-  the codec's records or by decoding those few frames again.
+  the codec's records or decoded from the chunk's bytes
+  (:mod:`hazrisk.jt808.safety_items`).
 
 A smaller file is decoded in this process by the same functions (:func:`open_file`,
 :func:`next_chunk`): one code path. The worker holds one file's state at a time; opening a
@@ -37,9 +38,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hazrisk.jt808 import decode_frame, detect_format
+from hazrisk.jt808 import detect_format
 from hazrisk.jt808.reader import DEFAULT_CHUNK, DecodedChunk, Prefetch, iter_chunks
 from hazrisk.jt808.record import Record
+from hazrisk.jt808.safety_items import SAFETY_IDS, chunk_safety_items
 from hazrisk.store.messages import RecordRows, is_position_record
 from hazrisk.store.positions import safety_bits, stage_table
 from hazrisk.store.resolve import Assigner
@@ -58,7 +60,8 @@ SNIFF_BYTES = 1 << 16
 #: stages, is the busier process, so it takes the core the writer leaves; raw chunks are
 #: decoded one after the other).
 THREADS = 2
-#: Active-safety items per position: (source offset, pos_index) -> {item id: decoded item}.
+#: Active-safety items (0x64-0x67) per position: (source offset, pos_index) -> {item id:
+#: decoded item}.
 Items = dict[tuple[int, int], dict[int, dict[str, Any]]]
 
 
@@ -225,16 +228,18 @@ def close_file() -> None:
 
 
 def _items(chunk: DecodedChunk) -> Items:
-    """The full items of the chunk's positions with active-safety bits: from the codec's
-    records, else the frame decoded again (a fast-path row)."""
+    """The active-safety items of the chunk's positions with active-safety bits: from the
+    codec's records, else decoded from the chunk's bytes
+    (:func:`~hazrisk.jt808.safety_items.chunk_safety_items`, a fast-path row)."""
     table = chunk.positions
     if table is None or not table.num_rows:
         return {}
     rows = np.flatnonzero(safety_bits(table))
     if rows.size == 0:
         return {}
-    offs = table.column("offset").take(pa.array(rows)).to_pylist()
-    idxs = table.column("pos_index").take(pa.array(rows)).to_pylist()
+    take = pa.array(rows)
+    offs = table.column("offset").take(take).to_pylist()
+    idxs = table.column("pos_index").take(take).to_pylist()
     wanted = set(zip(offs, idxs, strict=True))
     at = set(offs)
     out: Items = {}
@@ -243,17 +248,7 @@ def _items(chunk: DecodedChunk) -> Items:
             for i, p in _fixes(rec):
                 if (rec.offset, i) in wanted:
                     out[(rec.offset, i)] = _item_map(p)
-    decoded: dict[int, Record | None] = {}
-    for off, idx in sorted(wanted - out.keys()):
-        if off not in decoded:
-            frame = chunk.frame_at(off)
-            decoded[off] = decode_frame(frame, offset=off) if frame else None
-        again = decoded[off]
-        if again is None or again.status != "ok":
-            continue
-        for i, p in _fixes(again):
-            if i == idx:
-                out[(off, idx)] = _item_map(p)
+    out.update(chunk_safety_items(chunk, sorted(wanted - out.keys())))
     return out
 
 
@@ -265,10 +260,14 @@ def _fixes(rec: Record) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _item_map(position: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    """A decoded position's items by id; a repeated id (keyed ``"0x64#2"``) counts once, the
-    first occurrence, as in the columnar table."""
+    """A decoded position's active-safety items by id; a repeated id (keyed ``"0x64#2"``)
+    counts once, the first occurrence, as in the columnar table."""
     items = position.get("items") or {}
-    return {int(k, 16): v for k, v in items.items() if isinstance(v, dict) and "#" not in k}
+    out = {}
+    for key, value in items.items():
+        if "#" not in key and isinstance(value, dict) and int(key, 16) in SAFETY_IDS:
+            out[int(key, 16)] = value
+    return out
 
 
 # --- in the ingesting process ---------------------------------------------------------------

@@ -68,11 +68,11 @@ def write_chunks(
                 if progress:
                     progress(max(chunk.disk - reported, 0), chunk.frames)
                     reported = max(chunk.disk, reported)
+            if when_decoded is not None:  # while the last chunks are written
+                when_decoded()
             writer.begin(con)  # the rows held back, in the file's last transaction
             writer.submit(functools.partial(_drain_job, con, carry))
             writer.commit()
-            if when_decoded is not None:  # while the last chunks are written
-                when_decoded()
         if progress and size > reported:
             progress(size - reported, 0)
     end = decoding.end

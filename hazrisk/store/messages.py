@@ -13,7 +13,6 @@ of its own), ``rejected`` counts ``rejected`` records by reason (including the l
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from hazrisk.jt808 import Record
-from hazrisk.jt808.record import jsonable
+from hazrisk.jt808.record import json_text, jsonable
 from hazrisk.sqlfiles import SqlFolder, registered
 from hazrisk.store import names as N
 
@@ -160,7 +159,7 @@ class RecordRows:
             fid, rec.offset, rec.length, rec.msg_id, rec.phone, rec.serial, rec.version,
             rec.direction, rec.recv_time, sub.get("total"), sub.get("index"),
             rec.reassembled_from, list(rec.quality or []),
-            None if rec.body is None else json.dumps(jsonable(rec.body), ensure_ascii=False),
+            None if rec.body is None else json_text(rec.body),
             rec.raw_body))
         if fragment or rec.body is None:
             return False
@@ -189,7 +188,7 @@ class RecordRows:
                     continue
                 self._row("store.param_answers", (
                     phone, t, rec.serial, b.get("reply_serial"), pid, f"0x{pid:04X}",
-                    _value_text(value), json.dumps(jsonable(value), ensure_ascii=False),
+                    _value_text(value), json_text(value),
                     fid, off))
         elif mid == N.MSG_TEXT:
             self._row("store.text_messages", (
@@ -260,4 +259,4 @@ def _value_text(value: Any) -> str | None:
         return value.rstrip("\x00")
     if isinstance(value, bool | int | float):
         return str(value)
-    return json.dumps(jsonable(value), ensure_ascii=False)
+    return json_text(value)

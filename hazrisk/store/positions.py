@@ -13,13 +13,16 @@ optional ``recv_time``) for one chunk of one file. Per chunk, in the caller's tr
    of the chunk's device-time spans (zone maps limit the scan to the row groups of that
    span, kept tight by the append order) are fetched and matched in numpy (hash, then exact);
 3. the kept rows filtered by DuckDB while appending (a chunk staged elsewhere and out of
-   order is taken in order by one Arrow ``take``) by one ``INSERT ... SELECT``; derive
+   order is taken in order by one Arrow ``take``) by one ``INSERT ... SELECT``, whole row
+   groups at a time (the rest held for the next chunk); derive
    ``store.alarms`` (one row per set alarm bit) and ``store.safety_events`` (0x64-0x67 items)
    from the stored copies (a row stored now is its own copy; only a dropped duplicate is
-   looked up in ``store.positions``). The decoder's ``safety_items`` bitmask says which
-   positions carry which active-safety items; the items of those few positions come in full
-   from the scalar codec (``items_for``), the ADAS/DSM type and level from the fast path's
-   own columns.
+   looked up, in ``store.positions`` and the file's rows held back to whole row groups,
+   :mod:`hazrisk.store.row_groups`). The decoder's ``safety_items`` bitmask says which
+   positions carry which active-safety items; the items 0x64-0x67 of those few positions
+   come decoded in full from where the file was decoded (``items_for``:
+   :mod:`hazrisk.jt808.safety_items`, or the codec's records), the ADAS/DSM type and level
+   from the fast path's own columns.
 """
 
 from __future__ import annotations
