@@ -74,7 +74,7 @@ SAFETY_ITEMS: tuple[tuple[str, int], ...] = (("adas", 0x64), ("dsm", 0x65))
 SAFETY_FIELDS: tuple[tuple[str, str], ...] = (("alarm_type", "alarm_type"), ("alarm_level", "level"))
 #: Active-safety item ids flagged in ``safety_items``: bit ``k`` for ``SAFETY_ITEM_IDS[k]``
 #: (0x64 ADAS, 0x65 DSM, 0x66 TPMS, 0x67 BSD), set when the position carries that item at all
-#: (any length). The store re-decodes just those positions' items with the scalar codec.
+#: (any length). The ingest decodes just those positions' items (:mod:`.safety_items`).
 SAFETY_ITEM_IDS: tuple[int, ...] = (0x64, 0x65, 0x66, 0x67)
 
 

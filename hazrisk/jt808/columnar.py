@@ -32,8 +32,8 @@ Pipeline (JT/T 808-2019 §4.4 framing and header, §8.18 location report, §8.47
    from :func:`hazrisk.validity.check_bits` (bounds from ``conf/rules.toml``).
 
 Subpackaged 0x0200/0x0704 frames (rare) are reassembled by the scalar path's own
-:class:`~hazrisk.jt808.stream.Reassembler` (``_columnar_records.py``); its rows appear at the reassembled record's
-offset (the byte after the completing fragment), like the scalar record.
+:class:`~hazrisk.jt808.stream.Reassembler` (``_columnar_records.py``); its rows appear at
+the reassembled record's offset (the byte after the completing fragment), as the codec's.
 
 Table schema (one row per position; rows ordered by ``offset`` then ``pos_index``)
 ------------------------------------------------------------------------------------
