@@ -45,9 +45,10 @@ def write_chunks(
     """Store a file's decoded chunks, one transaction per chunk (memory does not grow with the
     file: DuckDB keeps a transaction's appends in memory until it commits), and its counts in
     ``summary``. Each chunk appends whole row groups of each table, the rest is held for the
-    next (:mod:`hazrisk.store.row_groups`), and a last transaction appends what is held. Nothing shows through the views until the caller
-    commits the file's meta row. ``when_decoded``: called once the last chunk has been
-    decoded (before the last chunks are written)."""
+    next (:mod:`hazrisk.store.row_groups`), and a last transaction appends what is held.
+    Nothing shows through the views until the caller commits the file's meta row.
+    ``when_decoded``: called once the last chunk has been decoded (before the last chunks
+    are written)."""
     assert summary.file_id is not None
     with decoding:
         summary.compressed = decoding.gz
