@@ -138,12 +138,13 @@ def _widen(fh: IO[bytes] | None) -> None:
 
 
 class _Worker:
-    def __init__(self) -> None:
+    def __init__(self, argv: list[str] | None = None) -> None:
+        """``argv``: the process to run instead of :func:`main` (tests)."""
         root = str(Path(__file__).resolve().parents[1])  # this hazrisk tree, first
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from hazrisk.worker_process import main; main()"],
+            argv or [sys.executable, "-c", "from hazrisk.worker_process import main; main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         _widen(self.proc.stdout)
         self.waiting: deque[Future[Any]] = deque()  # in the order of the jobs written
@@ -174,7 +175,10 @@ class _Worker:
         while True:
             try:
                 ok, value = _receive(self.proc.stdout)
-            except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the stream ended or broke: no more answers
+                if self.proc.poll() is None:  # one that broke mid-answer would block its
+                    with contextlib.suppress(OSError):  # writes to a pipe no one reads
+                        self.proc.kill()
                 code = self.proc.wait()
                 with self.lock:
                     self.broken = f"worker process ended (exit code {code}): {exc!r}"

@@ -94,3 +94,20 @@ def test_large_buffers_cross_out_of_band_and_arrive_whole() -> None:
     assert got_table.equals(table) and got_table.num_rows == 90_000
     assert np.array_equal(got_big, big) and np.array_equal(got_strided, strided)
     assert W.run(copy.copy, b"", in_process=True).result() == b""
+
+
+def test_a_broken_answer_fails_the_jobs_instead_of_hanging() -> None:
+    """An answer that breaks off while the worker lives on (its stream cut short: here a
+    process that writes half a message, closes its output and sleeps) fails the waiting
+    jobs with WorkerError; the process is killed, not waited for."""
+    half = (W._HEAD.pack(5, 0) + b"ab").hex()
+    code = ("import os, sys, time\n"
+            f"sys.stdout.buffer.write(bytes.fromhex('{half}'))\n"
+            "sys.stdout.buffer.flush(); os.close(1); time.sleep(120)\n")
+    worker = W._Worker([sys.executable, "-c", code])
+    job = worker.submit(operator.neg, (1,))
+    t0 = time.monotonic()
+    with pytest.raises(W.WorkerError, match="ended"):
+        job.result(timeout=30)
+    assert time.monotonic() - t0 < 30 and worker.proc.poll() is not None
+    worker.close()
