@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import os
 import pickle
 import struct
@@ -217,6 +218,19 @@ def run(fn: Callable[..., T], *args: Any, in_process: bool) -> Future[T] | Done[
     return worker.submit(fn, args)
 
 
+def prestart(module: str) -> None:
+    """Start the worker now and have it import ``module`` (named, so this process need not
+    import it first), while this process does its own start-up; the answer is not waited
+    for (a worker that fails to start fails the first job that needs it)."""
+    with contextlib.suppress(Exception):
+        run(_import, module, in_process=True)
+
+
+def _import(module: str) -> None:
+    """(in the worker) Import ``module``."""
+    importlib.import_module(module)
+
+
 def shutdown() -> None:
     """Stop the worker (a later :func:`run` starts a new one)."""
     global _WORKER
@@ -242,5 +256,12 @@ def main() -> None:
             answer: tuple[bool, Any] = (True, fn(*args))
         except Exception as exc:  # handed to the caller, raised there
             answer = (False, exc)
-        _send(stdout, answer)
+        try:
+            _send(stdout, answer)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            # (raised by pickling, before anything is written) the caller gets an error that
+            # can cross, and the worker goes on serving
+            name = getattr(fn, "__qualname__", repr(fn))
+            _send(stdout, (False, WorkerError(f"{name}: its answer cannot be sent back: "
+                                              f"{type(exc).__name__}: {exc}")))
 

@@ -4,6 +4,7 @@ order, raises the job's own error in the caller, and never outlives its parent."
 from __future__ import annotations
 
 import copy
+import importlib
 import operator
 import os
 import signal
@@ -111,3 +112,16 @@ def test_a_broken_answer_fails_the_jobs_instead_of_hanging() -> None:
         job.result(timeout=30)
     assert time.monotonic() - t0 < 30 and worker.proc.poll() is not None
     worker.close()
+
+
+def test_an_answer_that_cannot_cross_is_an_error_not_a_dead_worker() -> None:
+    """A job whose result cannot be pickled (a module) fails in the caller with WorkerError
+    naming the job; the worker serves the next job. ``prestart`` imports a module there."""
+    job = W.run(importlib.import_module, "json", in_process=True)
+    with pytest.raises(W.WorkerError, match="import_module: its answer cannot be sent back"):
+        job.result(timeout=30)
+    W.prestart("hazrisk.store.decode_worker")
+    loaded = W.run(eval, "'hazrisk.store.decode_worker' in __import__('sys').modules",
+                   in_process=True)
+    assert loaded.result(timeout=60) is True
+    assert W.run(operator.neg, 4, in_process=True).result() == -4

@@ -54,6 +54,11 @@ from hazrisk.worker_process import Done, run
 WORKER_BYTES = 4 << 20
 #: Chunks asked of the worker ahead of the one being written (it decodes while we write).
 AHEAD = 2
+#: Chunks asked at once of a file started while the one before is still being written
+#: (:meth:`Decoding.ask_ahead`): its first reads are small (1, 4, 16 MiB: ramping up), and
+#: with only :data:`AHEAD` of them the worker sat idle until the writer had finished the
+#: file before.
+AHEAD_OF_TURN = 4
 SNIFF_BYTES = 1 << 16
 #: Hex-log blocks decoded at once (the compiled kernels release the GIL: a province-day log
 #: decodes ~1.2x faster alone on two threads for ~8 % more CPU; the worker, which also
@@ -315,7 +320,7 @@ class Decoding:
     def ask_ahead(self) -> None:
         """Ask the worker for the first chunks now (it decodes them while this process
         finishes the file before); inline, nothing is decoded before it is needed."""
-        while self.in_worker and len(self.pending) < AHEAD:
+        while self.in_worker and len(self.pending) < AHEAD_OF_TURN:
             self.pending.append(run(next_chunk, in_process=True))
 
     def __iter__(self) -> Iterator[Chunk]:
