@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import os
 import pickle
@@ -247,6 +248,7 @@ def main() -> None:
     """The worker: answer jobs from stdin in order until it ends."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the answer stream
+    first = True
     while True:
         try:
             fn, args = _receive(stdin)
@@ -256,6 +258,9 @@ def main() -> None:
             answer: tuple[bool, Any] = (True, fn(*args))
         except Exception as exc:  # handed to the caller, raised there
             answer = (False, exc)
+        if first:  # the imports of the first job (the decoder's, when warming up) live
+            gc.freeze()  # as long as the worker: the collector no longer walks them
+            first = False  # (its time decoding a province-day log: 0.13 -> 0.05 s)
         try:
             _send(stdout, answer)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:

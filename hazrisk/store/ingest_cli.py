@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import sys
 import time
@@ -59,6 +60,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     memory = os.environ.get("HAZRISK_DUCKDB_MEMORY", INGEST_DUCKDB_MEMORY)
     created = not Path(args.db or "").exists()
     con = open_or_create(args.db, memory_limit=memory)
+    gc.freeze()  # what is imported by now lives as long as the command: not walked again
     bar = None
     state = {"frames": 0, "t0": time.perf_counter(), "stored": 0}
     if not args.no_progress:
