@@ -39,11 +39,10 @@ from hazrisk.kernels import kernel
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
 
-#: The active-safety item ids, in the order of the ``safety_items`` bits (the columnar
-#: decoder's): consecutive ids, so the kernel indexes them from the first.
-SAFETY_IDS: tuple[int, ...] = SAFETY_ITEM_IDS
-_FIRST_ID = SAFETY_IDS[0]
-assert all(i == _FIRST_ID + k for k, i in enumerate(SAFETY_IDS))
+# The active-safety item ids (the columnar decoder's, in the order of its ``safety_items``
+# bits) are consecutive, so the kernel indexes them from the first.
+_FIRST_ID = SAFETY_ITEM_IDS[0]
+assert all(i == _FIRST_ID + k for k, i in enumerate(SAFETY_ITEM_IDS))
 _LOCATION_LEN = 28
 _MSG_LOCATION, _MSG_BATCH = 0x0200, 0x0704
 
@@ -178,7 +177,7 @@ def chunk_safety_items(chunk: DecodedChunk, wanted: list[tuple[int, int]]
     bs = fm.cs[f] + fm.size[f]
     be = bs + (fm.props[f] & 0x03FF).astype(np.int64)
     spans = _spans(fm.ub, bs, be, msg == _MSG_BATCH,
-                   np.asarray([r[1] for r in rows], np.int64), _FIRST_ID, len(SAFETY_IDS))
+                   np.asarray([r[1] for r in rows], np.int64), _FIRST_ID, len(SAFETY_ITEM_IDS))
     ub = fm.ub.tobytes()
     ctx = Ctx()
     out: dict[tuple[int, int], ItemMap] = {}
@@ -186,7 +185,7 @@ def chunk_safety_items(chunk: DecodedChunk, wanted: list[tuple[int, int]]
         if not ok:
             continue
         items = {iid: decode_item(iid, ub, s, e, ctx, "items")
-                 for iid, (s, e) in zip(SAFETY_IDS, sp, strict=True) if s >= 0}
+                 for iid, (s, e) in zip(SAFETY_ITEM_IDS, sp, strict=True) if s >= 0}
         if items:
             out[(off, idx)] = items
     return out

@@ -39,9 +39,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hazrisk.jt808 import detect_format
+from hazrisk.jt808.columnar import SAFETY_ITEM_IDS
 from hazrisk.jt808.reader import DEFAULT_CHUNK, DecodedChunk, Prefetch, iter_chunks
 from hazrisk.jt808.record import Record
-from hazrisk.jt808.safety_items import SAFETY_IDS, chunk_safety_items
+from hazrisk.jt808.safety_items import chunk_safety_items
 from hazrisk.store.messages import RecordRows, is_position_record
 from hazrisk.store.positions import safety_bits, stage_table
 from hazrisk.store.resolve import Assigner
@@ -270,7 +271,7 @@ def _item_map(position: dict[str, Any]) -> dict[int, dict[str, Any]]:
     items = position.get("items") or {}
     out = {}
     for key, value in items.items():
-        if "#" not in key and isinstance(value, dict) and int(key, 16) in SAFETY_IDS:
+        if "#" not in key and isinstance(value, dict) and int(key, 16) in SAFETY_ITEM_IDS:
             out[int(key, 16)] = value
     return out
 

@@ -80,14 +80,10 @@ _FROM_STAGE = tuple(c for c in FACT_COLUMNS if c in STAGE_TYPES)
 SQL = SqlFolder("hazrisk.store", "sql/ingest").statements("positions")
 #: The positions' name in a file's :class:`~hazrisk.store.row_groups.RowGroupCarry`.
 HELD = "store.positions"
-#: No held positions (the statements that look up kept copies read ``_held_positions`` too).
-_NO_HELD = pa.table({"pos_seq": pa.array([], pa.int64()), "term_key": pa.array([], pa.int32()),
-                     "assign_key": pa.array([], pa.int32()), "device_time": pa.array([], _TS),
-                     "lat_deg": pa.array([], pa.float64()),
-                     "lon_deg": pa.array([], pa.float64()),
-                     "speed_kmh": pa.array([], pa.float64()),
-                     "is_backfill": pa.array([], pa.bool_()),
-                     "_append": pa.array([], pa.bool_())})
+#: No held positions (the statements that look up kept copies read ``_held_positions`` too):
+#: an empty table of the staged rows' columns, as a carry holds them.
+_NO_HELD = pa.schema([*((c, STAGE_TYPES[c]) for c in _FROM_STAGE), ("term_key", pa.int32()),
+                      ("assign_key", pa.int32()), ("_append", pa.bool_())]).empty_table()
 
 #: Device times of a chunk are cut where they jump by more than this (a backfill of yesterday
 #: next to today's live data): each span gets its own anti-join, whose scan of stored
@@ -284,6 +280,7 @@ def append_positions(
             cols = ["pos_seq", "term_key", "device_time", "lat_deg", "lon_deg",
                     "alarm", "source_file_id", "source_offset"]
             con.execute(SQL["kept_create"])
+            con.execute(SQL["kept_positions"])
             with registered(con, "_kept_rows",
                             staged.select(cols).filter(pa.array(flagged & appended))):
                 con.execute(SQL["kept_self"])
@@ -302,6 +299,7 @@ def append_positions(
             if has_item and kept[0] is not None:
                 events = _insert_safety_events(con, staged, items_for, bounds)
             con.execute(SQL["kept_drop"])
+            con.execute(SQL["kept_positions_drop"])
     return ChunkResult(n, stored, alarms, events)
 
 

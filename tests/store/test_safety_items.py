@@ -17,8 +17,9 @@ import pytest
 from store_testkit import PHONE_B, T0, Stream, adas_item, bsd_item, loc, tpms_item
 
 from hazrisk.jt808 import decode_frame, encode_message
+from hazrisk.jt808.columnar import SAFETY_ITEM_IDS
 from hazrisk.jt808.reader import DecodedChunk, iter_chunks
-from hazrisk.jt808.safety_items import SAFETY_IDS, chunk_safety_items
+from hazrisk.jt808.safety_items import chunk_safety_items
 from hazrisk.store import decode_worker
 from hazrisk.store.positions import safety_bits
 from hazrisk.store.sources import open_stream
@@ -51,7 +52,7 @@ def _scalar_items(chunk: DecodedChunk) -> Items:
         fixes = [body] if rec.msg_id == 0x0200 else body.get("positions") or []
         items = fixes[idx].get("items") or {}
         got = {int(k, 16): v for k, v in items.items() if "#" not in k
-               and int(k, 16) in SAFETY_IDS}
+               and int(k, 16) in SAFETY_ITEM_IDS}
         if got:
             out[(off, idx)] = got
     return out

@@ -67,6 +67,18 @@ CREATE OR REPLACE TEMP TABLE _kept (
     staged_seq BIGINT, kept_seq BIGINT, alarm UINTEGER, source_file_id INTEGER,
     source_offset BIGINT);
 
+-- name: kept_positions
+-- Where the kept copies are: the stored positions and the file's rows held back to whole row
+-- groups (_held_positions, hazrisk/store/row_groups.py), stored in a later transaction of the
+-- same file but the kept copies all the same. Read by kept_timed, insert_alarms and
+-- insert_safety_events (their pos_seq and time bounds reach both sides).
+CREATE OR REPLACE TEMP VIEW _kept_positions AS
+SELECT pos_seq, term_key, assign_key, device_time, lat_deg, lon_deg, speed_kmh, is_backfill
+FROM store.positions
+UNION ALL
+SELECT pos_seq, term_key, assign_key, device_time, lat_deg, lon_deg, speed_kmh, is_backfill
+FROM _held_positions WHERE _append;
+
 -- name: kept_self
 -- Rows appended now are their own kept copy.
 INSERT INTO _kept
@@ -75,17 +87,11 @@ FROM _kept_rows s;
 
 -- name: kept_timed
 -- The dropped duplicates (_dropped: staged rows with alarms/items not appended) find their
--- kept copy by their key. Here and below, the stored positions include the file's rows held
--- back to whole row groups (_held_positions, hazrisk/store/row_groups.py): stored in a later
--- transaction of the same file, they are the kept copies all the same.
+-- kept copy by their key (among the stored and held positions: kept_positions).
 INSERT INTO _kept
 SELECT s.pos_seq, p.pos_seq, s.alarm, s.source_file_id, s.source_offset
 FROM _dropped s
-JOIN (SELECT pos_seq, term_key, assign_key, device_time, lat_deg, lon_deg, speed_kmh, is_backfill
-      FROM store.positions
-      UNION ALL
-      SELECT pos_seq, term_key, assign_key, device_time, lat_deg, lon_deg, speed_kmh, is_backfill
-      FROM _held_positions WHERE _append) p
+JOIN _kept_positions p
   ON p.term_key = s.term_key AND p.device_time = s.device_time
  AND p.lat_deg = s.lat_deg AND p.lon_deg = s.lon_deg
  AND p.device_time BETWEEN $tmin AND $tmax
@@ -96,6 +102,9 @@ SELECT min(kept_seq), max(kept_seq) FROM _kept;
 
 -- name: kept_drop
 DROP TABLE _kept;
+
+-- name: kept_positions_drop
+DROP VIEW _kept_positions;
 
 -- name: insert_self_alarms
 -- Alarms of the rows appended now, from the chunk itself (they are new positions: nothing to
@@ -125,11 +134,7 @@ FROM (
       AND k.staged_seq <> k.kept_seq  -- dropped duplicates (rows stored now: _SELF_ALARMS)
     GROUP BY k.kept_seq, b.bit
 ) a
-JOIN (SELECT pos_seq, term_key, assign_key, device_time, lat_deg, lon_deg, speed_kmh, is_backfill
-      FROM store.positions
-      UNION ALL
-      SELECT pos_seq, term_key, assign_key, device_time, lat_deg, lon_deg, speed_kmh, is_backfill
-      FROM _held_positions WHERE _append) p ON p.pos_seq = a.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
+JOIN _kept_positions p ON p.pos_seq = a.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
 JOIN store.terminals tk ON tk.term_key = p.term_key
 LEFT JOIN store.assign_keys ak ON ak.assign_key = p.assign_key
 JOIN _alarm_names n ON n.bit = a.bit
@@ -147,11 +152,7 @@ SELECT p.pos_seq, tk.terminal_phone, ak.vehicle_id, ak.enterprise_id,
        p.is_backfill, e.item_json, k.source_file_id, k.source_offset
 FROM _events e
 JOIN _kept k ON k.staged_seq = e.pos_seq
-JOIN (SELECT pos_seq, term_key, assign_key, device_time, lat_deg, lon_deg, speed_kmh, is_backfill
-      FROM store.positions
-      UNION ALL
-      SELECT pos_seq, term_key, assign_key, device_time, lat_deg, lon_deg, speed_kmh, is_backfill
-      FROM _held_positions WHERE _append) p ON p.pos_seq = k.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
+JOIN _kept_positions p ON p.pos_seq = k.kept_seq AND p.pos_seq BETWEEN $lo AND $hi
 JOIN store.terminals tk ON tk.term_key = p.term_key
 LEFT JOIN store.assign_keys ak ON ak.assign_key = p.assign_key
 WHERE NOT EXISTS (
